@@ -1,0 +1,146 @@
+"""Backend contracts. Small abstract classes; implementations live beside this file.
+
+Rules shared by every implementation:
+- Methods block (they run in Textual thread workers) and return frozen models.
+- A failure raises ``backends.errors.BackendError`` (or a subclass) with ``source`` set;
+  never a bare library exception, never a fake zero.
+- No Textual import anywhere in ``backends/``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import Field
+
+from backends.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
+from backends.models import (
+    Alert,
+    AuditEntry,
+    CostBurn,
+    DriftSeries,
+    Frozen,
+    GpuDevice,
+    HealthSample,
+    Incident,
+    ModelService,
+    Note,
+    Revision,
+    Series,
+)
+
+
+class ClusterPart(Frozen):
+    """What a cluster backend contributes to one refresh."""
+
+    context: str
+    namespace: str | None = None
+    services: tuple[ModelService, ...] = ()
+    revisions: dict[str, tuple[Revision, ...]] = Field(default_factory=dict)
+    # GPU allocation known from the cluster (pods' nvidia.com/gpu on nodes); metrics
+    # backends enrich these with utilisation. May be empty.
+    gpus: tuple[GpuDevice, ...] = ()
+
+
+class MetricsPart(Frozen):
+    """What a metrics backend contributes to one refresh."""
+
+    gpus: tuple[GpuDevice, ...] = ()
+    health: dict[str, HealthSample] = Field(default_factory=dict)
+    revision_health: dict[str, tuple[HealthSample, ...]] = Field(default_factory=dict)
+    drift: tuple[DriftSeries, ...] = ()
+    cost: CostBurn = CostBurn()
+    queries: int = Field(0, description="queries sent to produce this part")
+    profiles: tuple[str, ...] = Field((), description="active metric profiles")
+
+
+class ClusterBackend(ABC):
+    """Model services, their history, and the release actions on them."""
+
+    #: Shown in the header; the kubeconfig context or "demo".
+    context: str = ""
+    namespace: str | None = None
+    read_only: bool = False
+
+    @abstractmethod
+    def read(self) -> ClusterPart:
+        """Current services and histories (from caches; cheap). Raises BackendError."""
+
+    @abstractmethod
+    def plan(self, request: ActionRequest) -> ActionPlan:
+        """Describe what ``request`` would change and run the preflight checks that need the
+        cluster (RBAC, target exists, rollout in flight, server-side dry run). No mutation."""
+
+    @abstractmethod
+    def execute(self, request: ActionRequest) -> ActionResult:
+        """Perform the action for real. Raises ActionRefused, ForbiddenError, ConflictError,
+        BackendError. Must never be called when ``read_only``."""
+
+    @abstractmethod
+    def progress(self, service_key: str) -> RolloutProgress:
+        """How far the rollout of ``service_key`` has got (for the progress bar)."""
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        """Stop watches/threads."""
+
+
+class MetricsBackend(ABC):
+    """GPU, serving health, drift and cost figures (Prometheus, or the demo)."""
+
+    @abstractmethod
+    def read(
+        self, services: Sequence[ModelService], window_s: int, at: datetime | None = None
+    ) -> MetricsPart:
+        """Instant figures at ``at`` (None = now), rates over ``window_s``.
+        A constant number of queries whatever the fleet size. Raises BackendError."""
+
+    @abstractmethod
+    def chart(
+        self, model: str, window_s: int, at: datetime | None = None
+    ) -> tuple[Series, ...]:
+        """Range series for one model's chart: rps, error %, p50/p95/p99 ms."""
+
+    def close(self) -> None:  # pragma: no cover
+        pass
+
+
+class AlertsBackend(ABC):
+    @abstractmethod
+    def alerts(self) -> tuple[Alert, ...]:
+        """Active alerts, joined to models/GPUs by labels. Raises BackendError."""
+
+
+class AuditBackend(ABC):
+    """Append-only, hash-chained audit log with incidents and notes."""
+
+    @abstractmethod
+    def append(self, kind: str, *, actor: str, **fields) -> AuditEntry:
+        """Durably append one entry (committed before return)."""
+
+    @abstractmethod
+    def entries(self, *, since: datetime | None = None, target: str | None = None,
+                limit: int | None = None) -> list[AuditEntry]:
+        """Entries oldest first."""
+
+    @abstractmethod
+    def verify(self) -> tuple[bool, str]:
+        """(ok, message); message names the first broken entry."""
+
+    @abstractmethod
+    def pending_intents(self) -> list[AuditEntry]:
+        """Intents with no outcome (a crash mid-action): shown as "outcome unknown"."""
+
+    @abstractmethod
+    def open_incident(self, title: str, severity: str, actor: str) -> Incident: ...
+
+    @abstractmethod
+    def close_incident(self, incident_id: int, actor: str) -> Incident: ...
+
+    @abstractmethod
+    def current_incident(self) -> Incident | None: ...
+
+    @abstractmethod
+    def add_note(self, text: str, actor: str, figures: dict | None = None,
+                 incident_id: int | None = None) -> Note: ...

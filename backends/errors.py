@@ -1,0 +1,32 @@
+"""Errors raised by backends. The console catches ``BackendError`` per source."""
+
+from __future__ import annotations
+
+
+class BackendError(Exception):
+    """A source failed; ``source`` names it ("kubernetes", "prometheus", ...)."""
+
+    def __init__(self, message: str, *, source: str = "backend", status: int | None = None):
+        super().__init__(message)
+        self.source = source
+        self.status = status
+
+
+class ConfigError(BackendError):
+    """Bad configuration (kubeconfig, context, URL ...). Nothing can be shown."""
+
+
+class ForbiddenError(BackendError):
+    """401/403 from a server; message names the missing permission when known."""
+
+
+class NotFoundError(BackendError):
+    """The object or namespace does not exist."""
+
+
+class ConflictError(BackendError):
+    """409: the object changed under us (already retried once on a fresh read)."""
+
+
+class ActionRefused(BackendError):
+    """The action must not run (paused deployment, nothing to roll back to, ...)."""

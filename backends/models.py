@@ -1,0 +1,305 @@
+"""Frozen domain models shared by every backend and the console.
+
+Every value that can be missing is explicit ``None`` -- never a fake zero. A panel
+shows "n/a" for ``None``; a ``0.0`` means the source really reported zero.
+All timestamps are timezone-aware UTC ``datetime``s.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Frozen(BaseModel):
+    """Base for all domain models: immutable, hashable where fields allow, no extras."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """Map NaN/+Inf/-Inf (which Prometheus happily returns) to ``None``."""
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+class ServiceKind(str, Enum):
+    DEPLOYMENT = "Deployment"
+    INFERENCE_SERVICE = "InferenceService"
+    ROLLOUT = "Rollout"
+
+
+class TrafficTarget(Frozen):
+    """One leg of a traffic split: e.g. stable 90 % / canary 10 %."""
+
+    revision: str
+    percent: float
+    role: Literal["stable", "canary", "latest", "previous"] = "stable"
+    version: str | None = None
+
+
+class ModelService(Frozen):
+    """A model as it is served in a cluster (Deployment, InferenceService or Rollout)."""
+
+    name: str
+    namespace: str
+    cluster: str = Field(description="kubeconfig context (or 'demo')")
+    kind: ServiceKind = ServiceKind.DEPLOYMENT
+    version: str | None = None
+    image: str | None = None
+    replicas_desired: int | None = None
+    replicas_ready: int | None = None
+    traffic: tuple[TrafficTarget, ...] = ()
+    gpus: int | None = Field(None, description="nvidia.com/gpu requested by its pods")
+    runtime: str | None = Field(None, description="vllm | triton | kserve | http ...")
+    rollout_in_progress: bool = False
+    paused: bool = False
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """Stable identity across refreshes: cluster/namespace/kind/name."""
+        return f"{self.cluster}/{self.namespace}/{self.kind.value}/{self.name}"
+
+    @property
+    def canary(self) -> TrafficTarget | None:
+        return next((t for t in self.traffic if t.role == "canary"), None)
+
+
+class Revision(Frozen):
+    """One entry of a model's release history."""
+
+    number: int
+    version: str | None = None
+    image: str | None = None
+    created: datetime | None = None
+    change_cause: str | None = None
+    who: str | None = None
+    current: bool = False
+    traffic_percent: float | None = None
+
+
+class GpuDevice(Frozen):
+    """One physical GPU (dcgm-exporter view, joined to pods/models)."""
+
+    node: str
+    index: int
+    uuid: str | None = None
+    model_name: str | None = Field(None, description="e.g. 'NVIDIA H100 80GB HBM3'")
+    util_percent: float | None = None
+    memory_used_mib: float | None = None
+    memory_total_mib: float | None = None
+    power_watts: float | None = None
+    temperature_c: float | None = None
+    last_xid: int | None = None
+    pod: str | None = None
+    namespace: str | None = None
+    model: str | None = Field(None, description="ModelService.name holding this GPU")
+    hourly_cost: float | None = None
+
+    _norm = field_validator(
+        "util_percent", "memory_used_mib", "memory_total_mib", "power_watts", "temperature_c",
+        "hourly_cost", mode="before",
+    )(finite_or_none)
+
+    @property
+    def memory_percent(self) -> float | None:
+        if self.memory_used_mib is None or not self.memory_total_mib:
+            return None
+        return 100.0 * self.memory_used_mib / self.memory_total_mib
+
+    @property
+    def allocated(self) -> bool:
+        return self.pod is not None
+
+
+class HealthSample(Frozen):
+    """Serving health of one model (or one revision of it) at one instant."""
+
+    model: str
+    namespace: str | None = None
+    revision: str | None = Field(None, description="None = whole model; else a revision/leg")
+    at: datetime
+    rps: float | None = None
+    error_ratio: float | None = Field(None, description="0..1")
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    tokens_per_s: float | None = None
+    queue_depth: float | None = None
+    kv_cache_percent: float | None = None
+
+    _norm = field_validator(
+        "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",
+        "queue_depth", "kv_cache_percent", mode="before",
+    )(finite_or_none)
+
+
+class Point(Frozen):
+    at: datetime
+    value: float | None
+
+    _norm = field_validator("value", mode="before")(finite_or_none)
+
+
+class Series(Frozen):
+    """A named time series for charts (None values are gaps)."""
+
+    name: str
+    points: tuple[Point, ...] = ()
+
+
+class DriftSeries(Frozen):
+    model: str
+    feature: str
+    method: str = "psi"
+    threshold: float
+    points: tuple[Point, ...] = ()
+
+    @property
+    def latest(self) -> float | None:
+        for p in reversed(self.points):
+            if p.value is not None:
+                return p.value
+        return None
+
+    @property
+    def breached(self) -> bool:
+        v = self.latest
+        return v is not None and v > self.threshold
+
+
+class CostBurn(Frozen):
+    """Fleet cost figures; each may be missing independently."""
+
+    hourly: float | None = None
+    today: float | None = None
+    month_to_date: float | None = None
+    month_projection: float | None = None
+    monthly_budget: float | None = None
+    idle_hourly: float | None = Field(None, description="allocated GPUs at low util")
+    by_model: dict[str, float] = Field(default_factory=dict)
+    source: str = "n/a"
+
+    @property
+    def over_budget(self) -> bool | None:
+        if self.month_projection is None or self.monthly_budget is None:
+            return None
+        return self.month_projection > self.monthly_budget
+
+
+class Alert(Frozen):
+    name: str
+    severity: str | None = None
+    state: str = "firing"
+    starts_at: datetime | None = None
+    summary: str | None = None
+    runbook_url: str | None = None
+    model: str | None = None
+    gpu_uuid: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class AuditEntry(Frozen):
+    """One append-only audit row; ``hash``/``prev_hash`` chain the log."""
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: str = Field(description="intent | outcome | note | incident | approval | cancel ...")
+    action: str | None = None
+    target: str | None = None
+    reason: str | None = None
+    outcome: str | None = None
+    detail: dict = Field(default_factory=dict)
+    intent_seq: int | None = None
+    incident_id: int | None = None
+    prev_hash: str
+    hash: str
+
+
+class Incident(Frozen):
+    id: int
+    title: str
+    severity: str = "SEV3"
+    opened_at: datetime
+    opened_by: str
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class Note(Frozen):
+    id: int
+    incident_id: int | None
+    at: datetime
+    author: str
+    text: str
+    figures: dict = Field(default_factory=dict, description="snapshot of the screen's figures")
+
+
+class SourceStatus(Frozen):
+    """Freshness of one data source (kubernetes, prometheus, alertmanager, audit, demo)."""
+
+    name: str
+    ok: bool = True
+    last_success: datetime | None = None
+    error: str | None = None
+    detail: str | None = None
+
+    def age(self, now: datetime) -> float | None:
+        if self.last_success is None:
+            return None
+        return max(0.0, (now - self.last_success).total_seconds())
+
+
+class FleetSnapshot(Frozen):
+    """Everything one refresh produced. Immutable: posted from workers to the UI."""
+
+    taken_at: datetime
+    context: str
+    namespace: str | None = None
+    services: tuple[ModelService, ...] = ()
+    revisions: dict[str, tuple[Revision, ...]] = Field(
+        default_factory=dict, description="ModelService.key -> history, newest first"
+    )
+    gpus: tuple[GpuDevice, ...] = ()
+    health: dict[str, HealthSample] = Field(
+        default_factory=dict, description="ModelService.name -> whole-model health"
+    )
+    revision_health: dict[str, tuple[HealthSample, ...]] = Field(
+        default_factory=dict, description="ModelService.name -> per-revision/leg health"
+    )
+    drift: tuple[DriftSeries, ...] = ()
+    cost: CostBurn = CostBurn()
+    alerts: tuple[Alert, ...] = ()
+    sources: dict[str, SourceStatus] = Field(default_factory=dict)
+
+    def worst_drift(self, model: str) -> DriftSeries | None:
+        """The model's feature with the highest latest value relative to its threshold."""
+        best: DriftSeries | None = None
+        best_ratio = -1.0
+        for d in self.drift:
+            if d.model != model or d.latest is None or d.threshold <= 0:
+                continue
+            ratio = d.latest / d.threshold
+            if ratio > best_ratio:
+                best, best_ratio = d, ratio
+        return best

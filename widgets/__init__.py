@@ -1,0 +1,1 @@
+"""Reusable widgets: data in (attributes), intents out (messages). No I/O."""
