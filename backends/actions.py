@@ -14,6 +14,8 @@ class ActionKind(str, Enum):
     ROLLBACK = "rollback"
     PROMOTE = "promote"
     ABORT = "abort"
+    PROMOTE_FULL = "promote_full"  # Argo: kubectl argo rollouts promote --full
+    RETRY = "retry"  # Argo: kubectl argo rollouts retry (after an abort)
 
 
 class CheckStatus(str, Enum):

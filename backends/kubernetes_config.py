@@ -6,9 +6,30 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class KubernetesConfig(BaseModel):
+    """How pitboard reaches its clusters and what it calls a model there."""
+
     model_config = ConfigDict(extra="forbid")
 
-    contexts: list[str] = Field(default_factory=list, description="kubeconfig contexts")
+    contexts: list[str] = Field(
+        default_factory=list,
+        description="kubeconfig contexts to show side by side; empty = the current context",
+    )
     namespaces: list[str] = Field(default_factory=list, description="empty = all")
-    kubeconfig: str | None = None
+    kubeconfig: str | None = Field(
+        None, description="kubeconfig path (default: $KUBECONFIG, ~/.kube/config, in-cluster)"
+    )
     model_label: str = Field("pitboard.io/model", description="label selecting model Deployments")
+    rollout_label: str | None = Field(
+        None, description="label an Argo Rollout must carry to be a model; None = every Rollout"
+    )
+    request_timeout_s: float = Field(10.0, gt=0, description="timeout of one API request")
+    sync_timeout_s: float = Field(
+        15.0, gt=0, description="how long the first read waits for the caches' initial LIST"
+    )
+    watch_timeout_s: int = Field(
+        300, ge=1, description="server-side timeoutSeconds of one watch (then it is resumed)"
+    )
+    backoff_initial_s: float = Field(0.5, gt=0, description="first reconnect delay")
+    backoff_max_s: float = Field(30.0, gt=0, description="longest reconnect delay")
+    max_events: int = Field(2000, ge=0, description="events kept in memory per cluster")
+    page_size: int = Field(500, ge=1, description="LIST page size (limit/continue)")

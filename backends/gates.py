@@ -1,0 +1,199 @@
+"""Promote gates: pure functions from a :class:`FleetSnapshot` (+ approvals) to checks.
+
+Checks produced for ``promote`` (names are stable; the guard modal lists them):
+
+- ``canary present``  -- the service exists and has a canary leg (not overridable);
+- ``canary error ratio`` -- canary minus stable <= ``max_error_ratio_delta`` and, when
+  stable > 0, canary / stable <= ``max_error_ratio_vs_stable`` (overridable);
+- ``canary p95 latency`` -- canary p95 / stable p95 <= ``max_p95_ratio_vs_stable``
+  (overridable);
+- ``canary age`` -- the canary revision is at least ``min_canary_age_s`` old (overridable);
+- ``approvals`` -- ``approvals_required`` approvals by identities other than the promoter
+  (not overridable: separation of duties is not a gate the promoter may waive).
+
+Health older than ``window_s`` counts as missing. Missing data fails the gate
+(overridable) when ``block_on_missing_data``, else it is ``unknown`` (non-blocking).
+"No other rollout in flight" is the cluster backend's preflight (``ClusterBackend.plan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from backends.actions import Check, CheckStatus
+from backends.actions_config import PromoteGates
+from backends.identity import same_identity
+from backends.models import AuditEntry, FleetSnapshot, HealthSample, ModelService, Revision
+
+CANARY = "canary present"
+ERRORS = "canary error ratio"
+LATENCY = "canary p95 latency"
+AGE = "canary age"
+APPROVALS = "approvals"
+
+
+def _window(seconds: int) -> str:
+    """Short human duration: 45s, 5m, 2h05m, 3d04h."""
+    seconds = max(0, int(seconds))
+    if seconds < 60 or (seconds < 600 and seconds % 60):
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def _passed(name: str, reason: str) -> Check:
+    return Check(name=name, status=CheckStatus.PASSED, reason=reason, overridable=True)
+
+
+def _failed(name: str, reason: str, overridable: bool = True) -> Check:
+    return Check(name=name, status=CheckStatus.FAILED, reason=reason, overridable=overridable)
+
+
+def _missing(name: str, reason: str, gates: PromoteGates) -> Check:
+    if gates.block_on_missing_data:
+        return _failed(name, f"{reason}: cannot evaluate")
+    return Check(name=name, status=CheckStatus.UNKNOWN, reason=reason, blocking=False,
+                 overridable=True)
+
+
+def find_service(snapshot: FleetSnapshot, service_key: str) -> ModelService | None:
+    return next((s for s in snapshot.services if s.key == service_key), None)
+
+
+def _legs(snapshot: FleetSnapshot, service: ModelService, now: datetime, window_s: int
+          ) -> tuple[HealthSample | None, HealthSample | None]:
+    """(canary, stable) health samples no older than the window."""
+    canary = service.canary
+    if canary is None:
+        return None, None
+    stable_rev = next((t.revision for t in sorted(service.traffic, key=lambda t: -t.percent)
+                       if t.role != "canary" and t.revision != canary.revision), None)
+    fresh = [s for s in snapshot.revision_health.get(service.name, ())
+             if s.at >= now - timedelta(seconds=window_s)]
+    can = next((s for s in fresh if s.revision == canary.revision), None)
+    stab = next((s for s in fresh if stable_rev is not None and s.revision == stable_rev), None)
+    return can, stab
+
+
+def _error_check(can: HealthSample | None, stab: HealthSample | None,
+                 gates: PromoteGates) -> Check:
+    win = _window(gates.window_s)
+    if gates.max_error_ratio_delta is None and gates.max_error_ratio_vs_stable is None:
+        return Check(name=ERRORS, status=CheckStatus.PASSED, reason="gate disabled",
+                     blocking=False)
+    if can is None or can.error_ratio is None:
+        return _missing(ERRORS, f"no canary error data in the last {win}", gates)
+    if stab is None or stab.error_ratio is None:
+        return _missing(ERRORS, f"no stable error data in the last {win}", gates)
+    c, s = can.error_ratio, stab.error_ratio
+    seen = f"canary {_pct(c)} vs stable {_pct(s)} over {win}"
+    delta = gates.max_error_ratio_delta
+    if delta is not None and c - s > delta + 1e-12:
+        return _failed(ERRORS, f"{seen}: +{(c - s) * 100:.2f} points > {delta * 100:.2f}")
+    ratio = gates.max_error_ratio_vs_stable
+    if ratio is not None and s > 0 and c / s > ratio:
+        return _failed(ERRORS, f"{seen}: x{c / s:.2f} > x{ratio:.2f}")
+    return _passed(ERRORS, seen)
+
+
+def _latency_check(can: HealthSample | None, stab: HealthSample | None,
+                   gates: PromoteGates) -> Check:
+    win = _window(gates.window_s)
+    limit = gates.max_p95_ratio_vs_stable
+    if limit is None:
+        return Check(name=LATENCY, status=CheckStatus.PASSED, reason="gate disabled",
+                     blocking=False)
+    if can is None or can.p95_ms is None:
+        return _missing(LATENCY, f"no canary p95 in the last {win}", gates)
+    if stab is None or not stab.p95_ms:
+        return _missing(LATENCY, f"no stable p95 in the last {win}", gates)
+    ratio = can.p95_ms / stab.p95_ms
+    seen = f"canary {can.p95_ms:.0f} ms vs stable {stab.p95_ms:.0f} ms over {win}"
+    if ratio > limit:
+        return _failed(LATENCY, f"{seen}: x{ratio:.2f} > x{limit:.2f}")
+    return _passed(LATENCY, f"{seen} (x{ratio:.2f})")
+
+
+def match_revision(revisions: Sequence[Revision], name: str, version: str | None
+                   ) -> Revision | None:
+    """The history entry of a traffic leg: by number (``"3"``, ``"m-predictor-00003"``,
+    ``"m-7d9f-3"``) or by version."""
+    for rev in revisions:
+        tail = name.rsplit("-", 1)[-1]
+        if name == str(rev.number) or (tail.isdigit() and int(tail) == rev.number):
+            return rev
+    if version is not None:
+        return next((r for r in revisions if r.version == version), None)
+    return None
+
+
+def _age_check(snapshot: FleetSnapshot, service: ModelService, now: datetime,
+               gates: PromoteGates) -> Check:
+    need = gates.min_canary_age_s
+    if not need:
+        return Check(name=AGE, status=CheckStatus.PASSED, reason="gate disabled",
+                     blocking=False)
+    canary = service.canary
+    assert canary is not None
+    rev = match_revision(snapshot.revisions.get(service.key, ()), canary.revision,
+                         canary.version)
+    if rev is None or rev.created is None:
+        return _missing(AGE, f"creation time of canary {canary.revision} unknown", gates)
+    age = (now - rev.created).total_seconds()
+    seen = f"canary {canary.revision} is {_window(int(age))} old"
+    if age < need:
+        return _failed(AGE, f"{seen}, needs {_window(need)}")
+    return _passed(AGE, seen)
+
+
+def approval_check(approvals: Sequence[AuditEntry], required: int, promoter: str) -> Check:
+    """Approvals counted once per identity, never the promoter's own."""
+    if required <= 0:
+        return Check(name=APPROVALS, status=CheckStatus.PASSED, reason="none required",
+                     blocking=False)
+    approvers: list[str] = []
+    own = False
+    for entry in approvals:
+        if promoter and same_identity(entry.actor, promoter):
+            own = True
+        elif not any(same_identity(entry.actor, a) for a in approvers):
+            approvers.append(entry.actor)
+    if len(approvers) >= required:
+        return Check(name=APPROVALS, status=CheckStatus.PASSED,
+                     reason=f"approved by {', '.join(approvers)}")
+    got = f"{len(approvers)} of {required} approvals by someone other than the promoter"
+    if own:
+        got += " (your own approval does not count)"
+    return _failed(APPROVALS, got, overridable=False)
+
+
+def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: PromoteGates,
+                           approvals: Sequence[AuditEntry] = (), promoter: str = "",
+                           now: datetime | None = None) -> tuple[Check, ...]:
+    """All promote checks for ``service_key``; ``now`` defaults to ``snapshot.taken_at``.
+    ``approvals`` are the approval entries still valid for this canary."""
+    now = now or snapshot.taken_at
+    service = find_service(snapshot, service_key)
+    if service is None:
+        return (_failed(CANARY, f"{service_key} is not in the current snapshot", False),)
+    canary = service.canary
+    if canary is None:
+        return (_failed(CANARY, f"{service.name} has no canary to promote", False),)
+    checks = [Check(name=CANARY, status=CheckStatus.PASSED,
+                    reason=f"canary {canary.revision} at {canary.percent:g}% traffic")]
+    can, stab = _legs(snapshot, service, now, gates.window_s)
+    checks += [_error_check(can, stab, gates), _latency_check(can, stab, gates),
+               _age_check(snapshot, service, now, gates),
+               approval_check(approvals, gates.approvals_required, promoter)]
+    return tuple(checks)

@@ -1,0 +1,303 @@
+"""The one action path, without UI: prepare -> (guard modal) -> run | cancel; approve.
+
+``run`` does, in this order, and nothing else:
+
+1. refuse (raise :class:`ActionRefused`, write nothing, send nothing) when read-only
+   (``--read-only``, the backend's ``read_only`` or the context's), when the reason is
+   empty, when a protected context's object name was not typed, or when a blocking check
+   failed -- unless ``override`` is set and every failed check is overridable;
+2. append the **intent** (durable: committed and fsynced) and, if checks were overridden,
+   an **override** entry naming them;
+3. ``cluster.execute`` (implementations do their own server-side dry run first);
+4. append the **outcome**: ``succeeded``, ``skipped``, ``failed`` (with the server's
+   message), ``timed_out`` (the call timed out) or ``unknown`` (an unexpected error: the
+   call may or may not have landed);
+5. after a success, poll ``cluster.progress`` until done or ``progress_timeout_s``,
+   calling ``on_progress`` each time, and append a **settle** entry
+   (``complete`` / ``degraded`` / ``timed_out``).
+
+Cancel: **records nothing.** A cancel happens in the guard modal, before the intent is
+written, so nothing was attempted and nothing changed; the audit log stays a record of
+what was *done*. ``cancel`` exists so the UI has one call to make, and it is guaranteed
+not to touch the cluster or the audit store.
+
+Approvals: ``approve`` records an ``approval`` entry. A promote counts approvals for the
+same service made since its last successful promote (and for the same canary revision,
+when both are known) by identities other than the promoter (:func:`same_identity`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
+                              ActionStatus, Check, CheckStatus, RolloutProgress)
+from backends.actions_config import ActionsConfig
+from backends.base import AuditBackend, ClusterBackend
+from backends.errors import ActionRefused, BackendError
+from backends.gates import APPROVALS, approval_check, evaluate_promote_gates, find_service
+from backends.identity import same_identity
+from backends.models import AuditEntry, FleetSnapshot, utcnow
+
+log = logging.getLogger(__name__)
+SOURCE = "actions"
+ProgressCallback = Callable[[RolloutProgress], None]
+
+
+def split_key(service_key: str) -> tuple[str, str, str, str]:
+    """``cluster/namespace/kind/name`` -> its four parts (ActionRefused if malformed)."""
+    parts = service_key.split("/", 3)
+    if len(parts) != 4 or not all(parts):
+        raise ActionRefused(f"not a service key: {service_key!r}", source=SOURCE)
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _check_dict(check: Check) -> dict:
+    return {"name": check.name, "status": check.status.value, "reason": check.reason,
+            "blocking": check.blocking, "overridable": check.overridable}
+
+
+class ActionRunner:
+    """Orchestrates guarded actions on ``cluster`` with ``audit`` as the record."""
+
+    def __init__(self, cluster: ClusterBackend, audit: AuditBackend,
+                 clock: Callable[[], datetime] = utcnow, *,
+                 config: ActionsConfig | None = None, read_only: bool = False,
+                 sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.cluster = cluster
+        self.audit = audit
+        self.clock = clock
+        self.config = config or ActionsConfig()
+        self.read_only = read_only
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self._canary: dict[str, str | None] = {}  # service_key -> canary seen by prepare
+
+    # -- policy -----------------------------------------------------------------------
+    def read_only_reason(self, context: str | None = None) -> str | None:
+        """Why actions are unavailable in ``context`` (None: they are available)."""
+        context = context or self.cluster.context
+        if self.read_only:
+            return "read-only mode (--read-only)"
+        if getattr(self.cluster, "read_only", False):
+            return f"the {context} backend is read-only"
+        if self.config.is_read_only(context):
+            return f"context {context} is read-only (config)"
+        return None
+
+    def confirm_name(self, plan: ActionPlan) -> str | None:
+        """The object name to type before ``run`` on a protected context (else None)."""
+        if not self.config.is_protected(plan.context):
+            return None
+        return split_key(plan.request.service_key)[3]
+
+    def valid_approvals(self, service_key: str, canary: str | None = None) -> list[AuditEntry]:
+        """Approvals of ``service_key`` since its last successful promote (same canary)."""
+        promote_intents: set[int] = set()
+        valid: list[AuditEntry] = []
+        for entry in self.audit.entries(target=service_key):
+            if entry.kind == "intent" and entry.action == ActionKind.PROMOTE.value:
+                promote_intents.add(entry.seq)
+            elif (entry.kind == "outcome" and entry.intent_seq in promote_intents
+                  and entry.outcome == ActionStatus.SUCCEEDED.value):
+                valid = []
+            elif entry.kind == "approval":
+                approved = entry.detail.get("canary")
+                if canary is None or approved is None or approved == canary:
+                    valid.append(entry)
+        return valid
+
+    # -- prepare ----------------------------------------------------------------------
+    def _bare_plan(self, request: ActionRequest, check: Check) -> ActionPlan:
+        context, namespace, kind, name = split_key(request.service_key)
+        return ActionPlan(request=request, context=context, namespace=namespace,
+                          object_ref=f"{kind.lower()}/{name}", checks=(check,))
+
+    def prepare(self, request: ActionRequest, snapshot: FleetSnapshot) -> ActionPlan:
+        """The plan for the guard modal: the cluster's plan and preflight checks, plus the
+        promote gates and approvals. Read-only: no request is sent; one failed check."""
+        context = split_key(request.service_key)[0]
+        why = self.read_only_reason(context)
+        if why:
+            return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
+                                                  reason=why, overridable=False))
+        try:
+            plan = self.cluster.plan(request)
+        except BackendError as exc:
+            return self._bare_plan(request, Check(
+                name="preflight", status=CheckStatus.FAILED,
+                reason=f"{exc.source}: {exc}", overridable=False))
+        if request.kind != ActionKind.PROMOTE:
+            return plan
+        gates = self.config.gates_for(plan.context)
+        service = find_service(snapshot, request.service_key)
+        canary = service.canary.revision if service and service.canary else None
+        self._canary[request.service_key] = canary
+        try:
+            approvals = self.valid_approvals(request.service_key, canary)
+        except BackendError as exc:
+            approvals = []
+            log.warning("approvals unreadable: %s", exc)
+        extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
+                                       request.actor, now=self.clock())
+        names = {c.name for c in plan.checks}
+        return plan.model_copy(update={
+            "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
+
+    # -- run --------------------------------------------------------------------------
+    def _blocking(self, plan: ActionPlan, actor: str) -> list[Check]:
+        checks = list(plan.checks)
+        if plan.request.kind == ActionKind.PROMOTE and any(c.name == APPROVALS for c in checks):
+            required = self.config.gates_for(plan.context).approvals_required
+            key = plan.request.service_key
+            fresh = approval_check(self.valid_approvals(key, self._canary.get(key)),
+                                   required, actor)
+            checks = [fresh if c.name == APPROVALS else c for c in checks]
+        return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
+
+    def run(self, plan: ActionPlan, reason: str, actor: str, confirm_text: str | None = None,
+            override: bool = False, on_progress: ProgressCallback | None = None
+            ) -> ActionResult:
+        """Carry out ``plan`` (see the module docstring). Raises ActionRefused before
+        anything is written; BackendError if the intent cannot be written (nothing sent).
+        After the intent, always returns an ActionResult."""
+        why = self.read_only_reason(plan.context)
+        if why:
+            raise ActionRefused(f"refused: {why}", source=SOURCE)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ActionRefused("a reason is required", source=SOURCE)
+        if not (actor or "").strip():
+            raise ActionRefused("no actor identity", source=SOURCE)
+        name = self.confirm_name(plan)
+        if name is not None and (confirm_text or "").strip() != name:
+            raise ActionRefused(f"{plan.context} is a protected context: type {name!r} "
+                                f"to confirm", source=SOURCE)
+        failed = self._blocking(plan, actor)
+        if failed and not override:
+            raise ActionRefused("blocked by " + "; ".join(f"{c.name}: {c.reason}"
+                                                          for c in failed), source=SOURCE)
+        hard = [c for c in failed if not c.overridable]
+        if hard:
+            raise ActionRefused("cannot be overridden: " + "; ".join(
+                f"{c.name}: {c.reason}" for c in hard), source=SOURCE)
+        if plan.noop:
+            return ActionResult(status=ActionStatus.SKIPPED,
+                                message=plan.noop_reason or "nothing to change")
+        request = plan.request.model_copy(
+            update={"reason": reason, "actor": actor, "override": bool(failed)})
+        intent = self._write_intent(plan, request, failed)
+        result = self._call(request)
+        self._record(intent, "outcome", result.status.value, result.message,
+                     {"message": result.message, **result.detail})
+        if result.status != ActionStatus.SUCCEEDED:
+            return result
+        return self._watch(plan, intent, result, on_progress)
+
+    def _write_intent(self, plan: ActionPlan, request: ActionRequest,
+                      overridden: list[Check]) -> AuditEntry:
+        kind = request.kind.value
+        intent = self.audit.append(
+            "intent", actor=request.actor, action=kind, target=request.service_key,
+            reason=request.reason,
+            detail={"context": plan.context, "namespace": plan.namespace,
+                    "object_ref": plan.object_ref, "to_revision": request.to_revision,
+                    "changes": [c.model_dump() for c in plan.changes],
+                    "checks": [_check_dict(c) for c in plan.checks],
+                    "override": bool(overridden)})
+        if overridden:
+            self.audit.append("override", actor=request.actor, action=kind,
+                              target=request.service_key, reason=request.reason,
+                              intent_seq=intent.seq,
+                              detail={"checks": [_check_dict(c) for c in overridden]})
+        return intent
+
+    def _call(self, request: ActionRequest) -> ActionResult:
+        try:
+            return self.cluster.execute(request)
+        except TimeoutError as exc:
+            return ActionResult(status=ActionStatus.TIMED_OUT,
+                                message=f"the call timed out: {exc}")
+        except BackendError as exc:
+            code = f" ({exc.status})" if exc.status else ""
+            return ActionResult(status=ActionStatus.FAILED,
+                                message=f"{exc.source}{code}: {exc}",
+                                detail={"error": type(exc).__name__, "status": exc.status})
+        except Exception as exc:  # noqa: BLE001 - the call may have landed: say so
+            log.exception("action call failed unexpectedly")
+            return ActionResult(status=ActionStatus.UNKNOWN,
+                                message=f"unexpected {type(exc).__name__}: {exc}")
+
+    def _record(self, intent: AuditEntry, kind: str, outcome: str, message: str,
+                detail: dict) -> None:
+        try:
+            self.audit.append(kind, actor=intent.actor, action=intent.action,
+                              target=intent.target, outcome=outcome, intent_seq=intent.seq,
+                              reason=message[:4000] or None, detail=detail)
+        except BackendError as exc:  # the intent stays pending: shown as "outcome unknown"
+            log.error("could not record %s of intent #%s: %s", kind, intent.seq, exc)
+
+    def _watch(self, plan: ActionPlan, intent: AuditEntry, result: ActionResult,
+               on_progress: ProgressCallback | None) -> ActionResult:
+        gates = self.config.gates_for(plan.context)
+        deadline = self.monotonic() + gates.progress_timeout_s
+        progress: RolloutProgress | None = None
+        error = ""
+        while True:
+            try:
+                progress = self.cluster.progress(plan.request.service_key)
+                error = ""
+            except BackendError as exc:
+                error = f"{exc.source}: {exc}"
+            if progress is not None and on_progress is not None:
+                try:
+                    on_progress(progress)
+                except Exception:  # noqa: BLE001 - a UI callback must not break the record
+                    log.exception("on_progress callback failed")
+            if progress is not None and progress.done:
+                break
+            remaining = deadline - self.monotonic()
+            if remaining <= 0:
+                break
+            self.sleep(min(gates.progress_poll_s, remaining))
+        detail = progress.model_dump() if progress else {}
+        if progress is not None and progress.done and progress.phase != "degraded":
+            self._record(intent, "settle", "complete", progress.message, detail)
+            return result.model_copy(update={"detail": {**result.detail, "progress": detail}})
+        if progress is not None and progress.done:
+            msg = f"rollout degraded: {progress.message}".strip()
+            self._record(intent, "settle", "degraded", msg, detail)
+            return ActionResult(status=ActionStatus.FAILED, message=msg, detail=detail)
+        msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
+               + (f" ({error})" if error else ""))
+        self._record(intent, "settle", "timed_out", msg, detail)
+        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail)
+
+    # -- cancel and approve -------------------------------------------------------------
+    def cancel(self, plan: ActionPlan, actor: str) -> None:
+        """Record nothing and send nothing (see the module docstring for why)."""
+        log.debug("cancelled %s of %s by %s", plan.request.kind.value,
+                  plan.request.service_key, actor)
+
+    def approve(self, service_key: str, actor: str, reason: str, *,
+                promoter: str | None = None, canary: str | None = None) -> AuditEntry:
+        """Record an approval of promoting ``service_key`` (optionally of one ``canary``
+        revision). Refused when read-only, without a reason, or when ``actor`` is the
+        ``promoter`` (same identity)."""
+        context = split_key(service_key)[0]
+        why = self.read_only_reason(context)
+        if why:
+            raise ActionRefused(f"refused: {why}", source=SOURCE)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ActionRefused("an approval needs a reason", source=SOURCE)
+        if promoter and same_identity(actor, promoter):
+            raise ActionRefused(f"{actor} cannot approve their own promotion: the approval "
+                                f"must come from someone else", source=SOURCE)
+        return self.audit.append("approval", actor=actor, action="approve",
+                                 target=service_key, reason=reason,
+                                 detail={"canary": canary, "promoter": promoter})

@@ -1,0 +1,107 @@
+"""Pure helpers for the Prometheus backend: quantiles from buckets, labels, steps."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+
+NODE_LABELS = ("Hostname", "hostname", "kubernetes_node", "node", "instance")
+# Paired by position: the namespace label that goes with each pod label.
+POD_LABELS = ("exported_pod", "pod", "pod_name")
+NAMESPACE_LABELS = ("exported_namespace", "namespace", "pod_namespace")
+CONTAINER_LABELS = ("exported_container", "container", "container_name")
+UUID_LABELS = ("UUID", "gpu_uuid", "uuid")
+
+_NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
+
+
+def first_label(labels: Mapping[str, str], names: Iterable[str]) -> str | None:
+    """The value of the first of ``names`` present and non-empty in ``labels``."""
+    for name in names:
+        value = labels.get(name)
+        if value:
+            return value
+    return None
+
+
+def bucket_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float | None:
+    """Prometheus' ``histogram_quantile`` on (upper bound, cumulative rate) pairs.
+
+    Same algorithm as Prometheus 2.x ``bucketQuantile`` (linear interpolation inside the
+    bucket, the +Inf bucket returns the highest finite bound, monotonicity enforced).
+    None where Prometheus returns NaN (no +Inf bucket, fewer than two buckets, no data).
+    """
+    pairs = sorted((float(ub), float(c)) for ub, c in buckets
+                   if c is not None and not math.isnan(c))
+    if len(pairs) < 2 or not math.isinf(pairs[-1][0]) or pairs[-1][0] < 0:
+        return None
+    if q < 0 or q > 1:
+        return None
+    # ensure monotonic cumulative counts (rates may be jittery)
+    fixed: list[tuple[float, float]] = []
+    top = -math.inf
+    for ub, c in pairs:
+        top = max(top, c)
+        fixed.append((ub, top))
+    observations = fixed[-1][1]
+    if observations <= 0:
+        return None
+    rank = q * observations
+    b = next(i for i, (_, c) in enumerate(fixed) if c >= rank)
+    if b == len(fixed) - 1:
+        return fixed[-2][0]
+    if b == 0 and fixed[0][0] <= 0:
+        return fixed[0][0]
+    start, end, count = 0.0, fixed[b][0], fixed[b][1]
+    if b > 0:
+        start = fixed[b - 1][0]
+        count -= fixed[b - 1][1]
+        rank -= fixed[b - 1][1]
+    if count <= 0:
+        return start
+    return start + (end - start) * (rank / count)
+
+
+def parse_le(raw: str | None) -> float | None:
+    """A bucket's ``le`` label -> float (``+Inf`` included); None when unparsable."""
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def promql_string(value: str) -> str:
+    """A PromQL double-quoted string literal holding ``value`` verbatim."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def matcher(label: str, value: str) -> str:
+    """``label="value"`` with the value escaped."""
+    return f"{label}={promql_string(value)}"
+
+
+def duration(seconds: float) -> str:
+    """Seconds -> a PromQL duration (``300s``)."""
+    return f"{max(1, int(round(seconds)))}s"
+
+
+def chart_step(window_s: float, points: int = 120) -> int:
+    """A 'nice' step giving about ``points`` points over ``window_s``."""
+    raw = max(1.0, window_s / points)
+    for step in _NICE_STEPS:
+        if step >= raw:
+            return step
+    return _NICE_STEPS[-1]
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def total(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) if vals else None

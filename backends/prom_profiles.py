@@ -1,0 +1,241 @@
+"""Metric profiles: PromQL templates for the exporters teams already run.
+
+A profile is a set of named PromQL templates plus how to read their labels. The defaults
+below cover dcgm-exporter, Triton's GPU metrics (fallback), vLLM, Triton, KServe/Knative
+queue-proxy, a generic HTTP histogram, kube-state-metrics pod labels (GPU -> model join),
+OpenCost and a drift gauge. A user overrides any query in the config::
+
+    [prometheus.profiles.vllm.queries]
+    requests = 'sum by ($by) (rate(vllm:e2e_request_latency_seconds_count{$match}[$window]))'
+
+Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
+
+``$window``  rate window, e.g. ``300s``
+``$by``      serving grouping labels: model label, namespace labels, revision label
+``$match``   label matchers selecting one model (charts) or nothing (fleet reads); place it
+             inside ``{...}`` (``foo{$match}`` and ``foo{a="b",$match}`` are both valid)
+``$step``    sub-query step (drift history), e.g. ``30s``
+``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
+
+Query keys by profile kind:
+
+- ``gpu``: ``util`` (%), ``mem_used``/``mem_free``/``mem_total`` (MiB), ``power`` (W),
+  ``temp`` (C), ``xid``. One series per GPU; identity from ``UUID``/``gpu_uuid``, ``gpu``
+  and the node labels (``Hostname`` or ``hostname``), pod from ``exported_pod``, ``pod``
+  or the old ``pod_name`` (same for namespace/container).
+- ``serving``: ``requests`` (req/s), ``errors`` (failed req/s), ``latency`` and ``ttft``
+  (bucket *rates* grouped by ``le`` and ``$by``; quantiles are computed from them for the
+  model and for each revision), ``tokens`` (tokens/s), ``queue`` (waiting requests),
+  ``kv_cache`` (percent), ``discover`` (one series per model, for Prometheus-only mode).
+- ``pods``: ``pod_model``: one series per pod carrying the model in ``model_label``.
+- ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``today``/``month`` ($ so far).
+- ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
+  gives history points, an instant vector one point. The documented default expects a gauge
+  ``model_feature_drift_score{model="...", feature="...", method="psi"}``; its threshold
+  comes from ``PrometheusConfig.drift_thresholds`` (per method) or ``drift_threshold``.
+"""
+
+from __future__ import annotations
+
+from string import Template
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProfileKind = Literal["gpu", "serving", "pods", "cost", "drift"]
+
+
+class MetricProfile(BaseModel):
+    """One exporter's PromQL templates and label conventions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ProfileKind
+    enabled: bool | None = Field(
+        None, description="None = when the start-up probe finds data; True/False = force"
+    )
+    probe: list[str] = Field(default_factory=list, description="series selectors to probe")
+    fallback_for: str | None = Field(None, description="only used when that profile is idle")
+    runtime: str | None = Field(None, description="ModelService.runtime for discovered models")
+    queries: dict[str, str] = Field(default_factory=dict)
+    model_label: str | None = None
+    revision_label: str | None = None
+    namespace_labels: list[str] = Field(
+        default_factory=lambda: ["namespace", "exported_namespace", "namespace_name"]
+    )
+    model_regex: str | None = Field(
+        None, description="regex with a 'model' group applied to the model label value"
+    )
+    latency_to_ms: float = Field(1000.0, description="factor from bucket 'le' units to ms")
+    ignore_pods: str | None = Field(
+        None, description="regex of pod names that are the exporter itself, not a workload"
+    )
+    feature_label: str = "feature"
+    method_label: str = "method"
+
+
+_VLLM_NAMES = (
+    "vllm:e2e_request_latency_seconds_count|vllm:num_requests_running|"
+    "vllm:num_requests_waiting|vllm:generation_tokens_total"
+)
+
+
+def default_profiles() -> dict[str, MetricProfile]:
+    """The built-in profiles (a fresh copy each call)."""
+    raw: dict[str, dict] = {
+        "dcgm": {
+            "kind": "gpu",
+            "probe": ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+                      "DCGM_FI_DEV_FB_USED"],
+            "model_label": "pitboard_io_model",
+            "ignore_pods": r"^(nvidia-)?dcgm-exporter",
+            "queries": {
+                "util": "DCGM_FI_DEV_GPU_UTIL or (DCGM_FI_PROF_GR_ENGINE_ACTIVE * 100)",
+                "mem_used": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_USED)",
+                "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE)",
+                "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE)",
+                "temp": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_GPU_TEMP)",
+                "xid": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS)",
+            },
+        },
+        "triton_gpu": {
+            "kind": "gpu",
+            "fallback_for": "dcgm",
+            "probe": ["nv_gpu_utilization"],
+            "queries": {
+                "util": "max by (gpu_uuid, instance) (nv_gpu_utilization) * 100",
+                "mem_used": "max by (gpu_uuid, instance) (nv_gpu_memory_used_bytes) / 1048576",
+                "mem_total": "max by (gpu_uuid, instance) (nv_gpu_memory_total_bytes) / 1048576",
+                "power": "max by (gpu_uuid, instance) (nv_gpu_power_usage)",
+            },
+        },
+        "vllm": {
+            "kind": "serving",
+            "runtime": "vllm",
+            "model_label": "model_name",
+            "probe": [f'{{__name__=~"{_VLLM_NAMES}"}}'],
+            "queries": {
+                "requests": "sum by ($by) (rate(vllm:e2e_request_latency_seconds_count"
+                            "{$match}[$window]))",
+                "latency": "sum by (le, $by) (rate(vllm:e2e_request_latency_seconds_bucket"
+                           "{$match}[$window]))",
+                "ttft": "sum by (le, $by) (rate(vllm:time_to_first_token_seconds_bucket"
+                        "{$match}[$window]))",
+                "tokens": "sum by ($by) (rate(vllm:generation_tokens_total{$match}[$window]))",
+                "queue": "sum by ($by) (vllm:num_requests_waiting{$match})",
+                "kv_cache": "(avg by ($by) (vllm:kv_cache_usage_perc{$match})"
+                            " or avg by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",
+                "discover": f'group by ($by) ({{__name__=~"{_VLLM_NAMES}"}})',
+            },
+        },
+        "triton": {
+            "kind": "serving",
+            "runtime": "triton",
+            "model_label": "model",
+            "revision_label": "version",
+            "probe": ["nv_inference_request_success", "nv_inference_count"],
+            "queries": {
+                # Triton exports both counters per model/version, so `+` matches 1:1.
+                "requests": "sum by ($by) (rate(nv_inference_request_success{$match}[$window]))"
+                            " + sum by ($by) (rate(nv_inference_request_failure"
+                            "{$match}[$window]))",
+                "errors": "sum by ($by) (rate(nv_inference_request_failure{$match}[$window]))",
+                "queue": "sum by ($by) (nv_inference_pending_request_count{$match})",
+                "discover": "group by ($by) (nv_inference_request_success)",
+            },
+        },
+        "kserve": {
+            "kind": "serving",
+            "runtime": "kserve",
+            "model_label": "service_name",
+            "revision_label": "revision_name",
+            "model_regex": r"^(?P<model>.+?)-predictor(?:-default)?$",
+            "latency_to_ms": 1.0,
+            "probe": ["revision_request_count"],
+            "queries": {
+                "requests": "sum by ($by) (rate(revision_request_count{$match}[$window]))",
+                "errors": "sum by ($by) (rate(revision_request_count"
+                          "{response_code_class=\"5xx\",$match}[$window]))",
+                "latency": "sum by (le, $by) (rate(revision_request_latencies_bucket"
+                           "{$match}[$window]))",
+                "discover": "group by ($by) (revision_request_count)",
+            },
+        },
+        "http": {
+            "kind": "serving",
+            "runtime": "http",
+            "model_label": "model",
+            "probe": ['http_request_duration_seconds_count{model!=""}'],
+            "queries": {
+                "requests": "sum by ($by) (rate(http_request_duration_seconds_count"
+                            "{model!=\"\",$match}[$window]))",
+                "errors": "sum by ($by) (rate(http_request_duration_seconds_count"
+                          "{model!=\"\",code=~\"5..\",$match}[$window]))"
+                          " or sum by ($by) (rate(http_request_duration_seconds_count"
+                          "{model!=\"\",status=~\"5..|5xx\",$match}[$window]))",
+                "latency": "sum by (le, $by) (rate(http_request_duration_seconds_bucket"
+                           "{model!=\"\",$match}[$window]))",
+                "discover": 'group by ($by) (http_request_duration_seconds_count{model!=""})',
+            },
+        },
+        "kube_pods": {
+            "kind": "pods",
+            "model_label": "label_pitboard_io_model",
+            "probe": ['kube_pod_labels{label_pitboard_io_model!=""}'],
+            "queries": {
+                "pod_model": "max by (namespace, pod, label_pitboard_io_model) "
+                             "(kube_pod_labels{label_pitboard_io_model!=\"\"})",
+            },
+        },
+        "opencost": {
+            "kind": "cost",
+            "probe": ["node_gpu_hourly_cost"],
+            "queries": {
+                "gpu_price": "avg by (node) (node_gpu_hourly_cost)",
+                "today": "sum_over_time((sum(avg by (node) (node_gpu_hourly_cost)"
+                         " * on (node) max by (node) (node_gpu_count)))[$today:5m]) / 12",
+                "month": "sum_over_time((sum(avg by (node) (node_gpu_hourly_cost)"
+                         " * on (node) max by (node) (node_gpu_count)))[$month:1h])",
+            },
+        },
+        "drift": {
+            "kind": "drift",
+            "model_label": "model",
+            "probe": ["model_feature_drift_score"],
+            "queries": {
+                "drift": "max by (model, feature, method) "
+                         "(model_feature_drift_score)[$window:$step]",
+            },
+        },
+    }
+    return {name: MetricProfile.model_validate(body) for name, body in raw.items()}
+
+
+def merge_profiles(user: dict | None) -> dict[str, MetricProfile]:
+    """Defaults with the user's partial overrides applied (query by query).
+
+    ``user`` maps profile names to partial profile dicts (or ``MetricProfile``s). A known
+    profile keeps every default it does not override; a new name defines a new profile
+    (``kind`` required)."""
+    merged = {name: p.model_dump() for name, p in default_profiles().items()}
+    for name, body in (user or {}).items():
+        if isinstance(body, MetricProfile):
+            body = body.model_dump(exclude_unset=True)
+        if not isinstance(body, dict):
+            raise ValueError(f"profile {name!r} must be a table, got {type(body).__name__}")
+        base = merged.get(name, {})
+        new = {**base, **body}
+        if "queries" in body and name in merged:
+            new["queries"] = {**base.get("queries", {}), **(body["queries"] or {})}
+        merged[name] = new
+    return {name: MetricProfile.model_validate(body) for name, body in merged.items()}
+
+
+def render(template: str, profile: MetricProfile, **values: str) -> str:
+    """Fill a template's ``$window``/``$by``/``$match``/... placeholders."""
+    by = [profile.model_label] if profile.model_label else []
+    by += list(profile.namespace_labels) if profile.kind == "serving" else []
+    if profile.revision_label:
+        by.append(profile.revision_label)
+    mapping = {"by": ", ".join(dict.fromkeys(by)), "match": "", **values}
+    return Template(template).safe_substitute(mapping)

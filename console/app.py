@@ -1,0 +1,84 @@
+"""The pitboard App: wires settings, backends and screens. No fetching, no rendering."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from console.commands import FleetCommands
+from console.config import Settings
+from console.polling import PollingMixin
+from console.screens.fleet import FleetScreen
+from console.screens.help import HelpScreen
+from console.state import Backends, FleetState, system_clock
+
+
+class PitboardApp(PollingMixin, App):
+    """Terminal operations console for production ML."""
+
+    TITLE = "pitboard"
+    COMMANDS = App.COMMANDS | {FleetCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave pitboard"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="List the keys"),
+        Binding("space", "toggle_pause", "Pause", id="pause",
+                tooltip="Pause / resume the refresh of every source"),
+    ]
+
+    paused: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, settings: Settings, backends: Backends | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.backends = backends
+        self.state = FleetState()
+        self.read_only = settings.read_only
+        self._init_polling()
+        if settings.theme:
+            self.theme = settings.theme
+
+    def clock(self) -> datetime:
+        """Now, from the backends' clock (frozen in tests and snapshots)."""
+        return self.backends.clock() if self.backends is not None else system_clock()
+
+    async def on_mount(self) -> None:
+        self.fleet_screen = FleetScreen(window=self.settings.time_window)
+        await self.push_screen(self.fleet_screen)
+        if self.backends is not None:
+            self.start_polling()
+        else:
+            self.state.expect(("cluster",))
+            self.connect()
+
+    def show_state(self) -> None:
+        """Hand the latest snapshot to the fleet screen."""
+        self.fleet_screen.apply_snapshot(self.state.snapshot(self.clock()))
+
+    def watch_paused(self, paused: bool) -> None:
+        if not paused:
+            self.resume_pending()
+        if hasattr(self, "fleet_screen") and self.fleet_screen.is_mounted:
+            self.fleet_screen.show_header()
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume polling; skipped polls run on resume."""
+        self.paused = not self.paused
+
+    def action_help(self) -> None:
+        """Open the help screen listing the keys active on the current screen."""
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen.active_bindings))
+
+    def on_unmount(self) -> None:
+        if self.backends is not None:
+            self.backends.close()
+
+
+def make_app(settings: Settings, backends: Backends | None = None) -> PitboardApp:
+    """The one app factory, shared by the CLI and the tests (backends injectable)."""
+    return PitboardApp(settings, backends)

@@ -1,0 +1,121 @@
+"""``pitboard`` command line: run the console, ``--once`` reports, subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from console.config import ConfigProblem, Settings, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (flags override the config file and environment)."""
+    p = argparse.ArgumentParser(prog="pitboard",
+                                description="Terminal operations console for production ML.")
+    p.add_argument("--demo", action="store_true", default=None,
+                   help="use the embedded simulated fleet")
+    p.add_argument("--seed", type=int, help="demo random seed")
+    p.add_argument("--context", action="append", metavar="CTX",
+                   help="kubeconfig context (repeatable)")
+    p.add_argument("--namespace", action="append", metavar="NS", help="namespace (repeatable)")
+    p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL")
+    p.add_argument("--alertmanager", metavar="URL", help="Alertmanager base URL")
+    p.add_argument("--read-only", action="store_true", default=None,
+                   help="no mutating action at all (RO badge)")
+    p.add_argument("--refresh", type=float, metavar="SECONDS", help="seconds between polls")
+    p.add_argument("--window", choices=["15m", "1h", "6h", "24h", "7d"], help="chart window")
+    p.add_argument("--config", metavar="PATH", help="config file (default: XDG, PITBOARD_CONFIG)")
+    p.add_argument("--once", action="store_true", help="print one snapshot and exit")
+    p.add_argument("--format", choices=["text", "json"], default="text",
+                   help="--once output format")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    bench = sub.add_parser("bench", help="startup and refresh benchmark (prints JSON)")
+    bench.set_defaults(func=_bench)
+    try:
+        from console.audit_cli import add_subcommands  # noqa: PLC0415 - lands separately
+    except ImportError:
+        pass
+    else:
+        add_subcommands(sub)
+    return p
+
+
+def _bench(_args: argparse.Namespace) -> int:
+    from console.bench import main as bench_main  # noqa: PLC0415
+
+    return bench_main([])
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict:
+    """Nested settings overrides for the flags that were given."""
+    o: dict = {}
+    if args.demo or args.seed is not None:
+        o.setdefault("demo", {})["enabled"] = True if args.demo else None
+        if args.seed is not None:
+            o["demo"]["seed"] = args.seed
+        if o["demo"]["enabled"] is None:
+            del o["demo"]["enabled"]
+    if args.context:
+        o.setdefault("kubernetes", {})["contexts"] = args.context
+    if args.namespace:
+        o.setdefault("kubernetes", {})["namespaces"] = args.namespace
+    if args.prometheus:
+        o["prometheus"] = {"url": args.prometheus}
+    if args.alertmanager:
+        o["alertmanager"] = {"url": args.alertmanager}
+    if args.read_only:
+        o["read_only"] = True
+    if args.refresh is not None:
+        o["refresh"] = args.refresh
+    if args.window:
+        o["time_window"] = args.window
+    return o
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings from the file, the environment and the flags. Raises ConfigProblem."""
+    return load_settings(args.config, **overrides_from_args(args))
+
+
+def run_once(settings: Settings, fmt: str) -> int:
+    """Print one snapshot; 0 on success, 2 when nothing can be read."""
+    from backends.errors import BackendError  # noqa: PLC0415
+    from console.report import render_json, render_text, take_snapshot  # noqa: PLC0415
+    from console.wiring import build_backends  # noqa: PLC0415
+
+    try:
+        backends = build_backends(settings)
+        try:
+            snap = take_snapshot(backends)
+        finally:
+            backends.close()
+    except BackendError as exc:
+        print(f"pitboard: nothing can be read from {exc.source}: {exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pitboard`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is not None:
+        return int(func(args) or 0)
+    try:
+        settings = settings_from_args(args)
+    except ConfigProblem as exc:
+        print(f"pitboard: bad configuration\n{exc}", file=sys.stderr)
+        return 2
+    if args.once:
+        return run_once(settings, args.format)
+    from console.app import make_app  # noqa: PLC0415
+
+    make_app(settings).run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Command palette provider: context-aware entries (models on screen, windows, panels)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
+
+from console.state import WINDOWS
+from widgets.text import safe
+
+
+class FleetCommands(Provider):
+    """Select a model, change the window, jump to a panel, pause/resume, filter, help."""
+
+    def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        fleet = getattr(app, "fleet_screen", None)
+        out: list[tuple[str, Callable[[], object], str]] = []
+        if fleet is None:
+            return out
+        paused = getattr(app, "paused", False)
+        out.append(("Resume refresh" if paused else "Pause refresh",
+                    app.action_toggle_pause, "space"))
+        out.append(("Filter models", fleet.action_filter, "/"))
+        out.append(("Show keys (help)", app.action_help, "?"))
+        for label, _ in WINDOWS:
+            if label != fleet.window:
+                out.append((f"Time window {label}", partial(setattr, fleet, "window", label), "t"))
+        for panel in ("models", "gpus", "cost", "history", "chart"):
+            out.append((f"Jump to {panel}", partial(fleet.jump_to, panel), f":{panel}"))
+        snap = fleet.snapshot
+        if snap is not None:
+            for svc in snap.services:
+                out.append((f"Model {safe(svc.name, 60)}", partial(self._select, svc.key),
+                            f"{safe(svc.namespace, 30)} · {svc.kind.value}"))
+        return out
+
+    def _select(self, key: str) -> None:
+        fleet = self.app.fleet_screen
+        table = fleet.query_one("#models")
+        table.filter_text = ""
+        try:
+            table.move_cursor(row=table.get_row_index(key))
+        except Exception:  # noqa: BLE001 - model vanished meanwhile
+            return
+        fleet.selected = key
+        table.focus()
+
+    async def discover(self) -> Hits:
+        for label, callback, help_text in self._entries()[:12]:
+            yield DiscoveryHit(Content(label), callback, text=label, help=escape(help_text))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, callback, help_text in self._entries():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(escape(label)), callback, text=label,
+                          help=escape(help_text))

@@ -1,0 +1,145 @@
+"""Settings: TOML file, ``PITBOARD_*`` environment variables, CLI flags (highest wins).
+
+- File: ``$XDG_CONFIG_HOME/pitboard/config.toml`` (``~/.config/...``); ``PITBOARD_CONFIG``
+  or ``--config`` name another file (which then must exist).
+- Environment: ``PITBOARD_READ_ONLY=1``, nested with ``__``: ``PITBOARD_PROMETHEUS__URL=...``.
+- Sections come from the backends' own config classes (``backends/*_config.py``).
+
+A bad configuration raises :class:`ConfigProblem` whose message names the field path and
+the reason; the CLI prints it and exits 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from backends.actions_config import ActionsConfig, AuditConfig
+from backends.kubernetes_config import KubernetesConfig
+from backends.prometheus_config import PrometheusConfig
+
+try:  # added by the Alertmanager helper; a local stand-in until it lands
+    from backends.prometheus_config import AlertmanagerConfig  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on another helper's progress
+    class AlertmanagerConfig(BaseModel):  # type: ignore[no-redef]
+        """Alertmanager API (``/api/v2/alerts``)."""
+
+        model_config = ConfigDict(extra="forbid")
+        url: str | None = Field(None, description="Alertmanager base URL")
+        timeout_s: float = Field(5.0, gt=0, description="per-request timeout")
+
+
+class ConfigProblem(Exception):
+    """The configuration cannot be used; ``str()`` is the message for the user."""
+
+
+class DemoConfig(BaseModel):
+    """Embedded simulated fleet (``--demo``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(False, description="use the demo fleet instead of real backends")
+    seed: int = Field(7, description="random seed of the simulation")
+    n_gpus: int | None = Field(None, ge=1, le=20000, description="fleet size override")
+    n_models: int | None = Field(None, ge=1, le=5000, description="model count override")
+    hostile: bool = Field(False, description="add models with hostile names (markup, ANSI...)")
+
+
+def default_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/pitboard/config.toml`` (``~/.config`` when unset)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "pitboard" / "config.toml"
+
+
+_toml_path: ContextVar[Path | None] = ContextVar("pitboard_toml_path", default=None)
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the TOML file chosen by :func:`load_settings`."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = _toml_path.get()
+        if path is None or not path.exists():
+            return {}
+        try:
+            with path.open("rb") as fh:
+                return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigProblem(f"{path}: invalid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+class Settings(BaseSettings):
+    """Everything pitboard can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PITBOARD_", env_nested_delimiter="__", extra="forbid",
+        validate_default=True,
+    )
+
+    refresh: float = Field(5.0, ge=0.05, le=3600, description="seconds between polls")
+    read_only: bool = Field(False, description="remove every mutating action (RO badge)")
+    time_window: str = Field("1h", pattern=r"^(15m|1h|6h|24h|7d)$", description="chart range")
+    theme: str | None = Field(None, description="Textual theme name")
+    demo: DemoConfig = Field(default_factory=DemoConfig)
+    kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
+    prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
+    alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    actions: ActionsConfig = Field(default_factory=ActionsConfig)
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        # CLI flags (init) > environment > TOML file.
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+def describe_errors(exc: ValidationError, origin: str) -> str:
+    """``origin: field.path: reason (got 'x')`` lines for each validation error."""
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        path = ".".join(loc) or "(top level)"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) or err.get("type") == "missing" else f" (got {got!r:.60})"
+        env = "PITBOARD_" + "__".join(loc).upper()
+        where = f"environment {env}" if loc and env in os.environ else origin
+        lines.append(f"{where}: {path}: {err.get('msg', 'invalid')}{shown}")
+    return "\n".join(lines)
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """The config file to read and whether it was asked for explicitly (must exist)."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    env = os.environ.get("PITBOARD_CONFIG")
+    if env:
+        return Path(env).expanduser(), True
+    return default_config_path(), False
+
+
+def load_settings(path: str | os.PathLike | None = None, **overrides: Any) -> Settings:
+    """Settings from file + environment + ``overrides`` (CLI flags, nested dicts allowed).
+
+    Raises :class:`ConfigProblem` naming the field path and the reason."""
+    file, explicit = config_path(path)
+    if explicit and not file.exists():
+        raise ConfigProblem(f"{file}: config file not found")
+    token = _toml_path.set(file)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        origin = str(file) if file.exists() else "configuration"
+        raise ConfigProblem(describe_errors(exc, origin)) from None
+    finally:
+        _toml_path.reset(token)

@@ -1,0 +1,45 @@
+"""Messages from the pollers (thread workers) to the UI. Payloads are immutable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.message import Message
+
+from backends.models import Series
+from console.state import Backends
+
+
+class SourceUpdated(Message, bubble=False):
+    """A source produced a fresh part (ClusterPart, MetricsPart or alerts tuple)."""
+
+    def __init__(self, source: str, part: object, at: datetime) -> None:
+        super().__init__()
+        self.source = source
+        self.part = part
+        self.at = at
+
+    def can_replace(self, message: Message) -> bool:
+        """A newer update of the same source supersedes a queued one."""
+        return isinstance(message, SourceUpdated) and message.source == self.source
+
+
+class ChartUpdated(Message, bubble=False):
+    """Range series for one model's chart."""
+
+    def __init__(self, model: str, window: str, series: tuple[Series, ...]) -> None:
+        super().__init__()
+        self.model = model
+        self.window = window
+        self.series = series
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ChartUpdated)
+
+
+class BackendsReady(Message, bubble=False):
+    """The backends were constructed (off the event loop)."""
+
+    def __init__(self, backends: Backends) -> None:
+        super().__init__()
+        self.backends = backends

@@ -1,0 +1,88 @@
+"""``pitboard --once``: take one snapshot synchronously and render it as text or JSON."""
+
+from __future__ import annotations
+
+from backends.errors import BackendError
+from backends.models import FleetSnapshot
+from console.state import RATE_WINDOW_S, Backends, FleetState
+from widgets.cost_panel import budget_ratio
+from widgets.gpu_grid import TEMP_HOT_C
+from widgets.model_table import COLUMNS, rows_from_snapshot
+from widgets.text import MISSING, fmt_money, safe
+
+
+def take_snapshot(backends: Backends) -> FleetSnapshot:
+    """Read every source once. Raises BackendError when the cluster cannot be read
+    (nothing to show); other sources that fail are marked in ``snapshot.sources``."""
+    state = FleetState()
+    state.expect(backends.sources)
+    clock = backends.clock
+    try:
+        state.succeeded("cluster", backends.cluster.read(), clock())
+    except BackendError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of a client is a source failure
+        raise BackendError(f"{type(exc).__name__}: {exc}", source="cluster") from exc
+    if backends.metrics is not None:
+        at = clock()
+        try:
+            state.succeeded("metrics", backends.metrics.read(state.cluster.services, RATE_WINDOW_S, at), at)
+        except Exception as exc:  # noqa: BLE001
+            state.failed("metrics", exc, clock())
+    if backends.alerts is not None:
+        try:
+            state.succeeded("alerts", backends.alerts.alerts(), clock())
+        except Exception as exc:  # noqa: BLE001
+            state.failed("alerts", exc, clock())
+    return state.snapshot(clock())
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+
+
+def render_text(snap: FleetSnapshot) -> str:
+    """A readable plain-text report (no colours, control characters escaped)."""
+    out = [f"pitboard  {safe(snap.context)} / {safe(snap.namespace or 'all namespaces')}  "
+           f"at {snap.taken_at.isoformat(timespec='seconds')}"]
+    for name, st in snap.sources.items():
+        state = "ok" if st.ok else f"FAILED: {safe(st.error, 200)}"
+        out.append(f"  source {name}: {state}")
+    out.append("")
+    rows = [[c[0] if i else safe(r.name, 48) for i, c in enumerate(r.cells)]
+            for r in rows_from_snapshot(snap)]
+    out += _table([c[1] for c in COLUMNS], rows)
+    out.append("")
+    nodes: dict[str, list] = {}
+    for g in snap.gpus:
+        nodes.setdefault(g.node, []).append(g)
+    gpu_rows = []
+    for node, gs in nodes.items():
+        utils = [g.util_percent for g in gs if g.util_percent is not None]
+        temps = [g.temperature_c for g in gs if g.temperature_c is not None]
+        gpu_rows.append([
+            safe(node, 40), str(len(gs)), str(sum(g.allocated for g in gs)),
+            f"{sum(utils) / len(utils):.0f}%" if utils else MISSING,
+            f"{max(temps):.0f}C" if temps else MISSING,
+            str(sum(1 for t in temps if t >= TEMP_HOT_C)),
+            ",".join(str(g.last_xid) for g in gs if g.last_xid is not None) or "-",
+        ])
+    out += _table(["Node", "GPUs", "Used", "Util avg", "Temp max", "Hot", "XID"], gpu_rows)
+    c = snap.cost
+    ratio = budget_ratio(c)
+    out += ["", f"Cost ({safe(c.source)}): {fmt_money(c.hourly)}/h  today {fmt_money(c.today)}  "
+                f"month projection {fmt_money(c.month_projection, 0)} / budget "
+                f"{fmt_money(c.monthly_budget, 0)}"
+                + (f" ({ratio * 100:.0f}%)" if ratio is not None else "")]
+    if snap.alerts:
+        out += ["", "Alerts:"] + [f"  {safe(a.severity or '?')} {safe(a.name)} "
+                                   f"{safe(a.model or '')} {safe(a.summary or '', 100)}"
+                                   for a in snap.alerts]
+    return "\n".join(out) + "\n"
+
+
+def render_json(snap: FleetSnapshot) -> str:
+    """The FleetSnapshot model as JSON (parse back with ``FleetSnapshot.model_validate_json``)."""
+    return snap.model_dump_json(indent=2) + "\n"

@@ -1,0 +1,267 @@
+"""The fleet screen: models, GPUs, cost burn, and the selected model's chart and history."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from backends.models import FleetSnapshot, Series
+from console.state import next_window
+from widgets.cost_panel import CostPanel
+from widgets.fleet_header import FleetHeader
+from widgets.gpu_grid import GpuGrid
+from widgets.model_table import ModelTable, rows_from_snapshot
+from widgets.release_history import ReleaseHistory
+from widgets.text import safe
+
+JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
+         "history": "#history", "chart": "#chart", "releases": "#history"}
+LATER = {"drift", "audit", "ctx", "alerts"}
+FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
+
+
+class FleetScreen(Screen):
+    """Attributes down (``apply_snapshot``), intents up (model table messages)."""
+
+    CSS_PATH = "fleet.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the model table"),
+        Binding("colon", "jump", "Jump", id="jump", tooltip=":gpus :models :cost :history :chart"),
+        Binding("t", "cycle_window", "Window", id="window", tooltip="15m → 1h → 6h → 24h → 7d"),
+        Binding("enter", "detail", "Detail", id="detail", tooltip="Expand the selected model"),
+        Binding("escape", "back", "Back", id="back", show=False, tooltip="Close / collapse"),
+        Binding("tab", "app.focus_next", "Next panel", id="next_panel", show=False),
+        Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
+    ]
+
+    window: reactive[str] = reactive("1h")
+    selected: reactive[str | None] = reactive(None)
+    expanded: reactive[bool] = reactive(False)
+
+    def __init__(self, window: str = "1h") -> None:
+        super().__init__()
+        self.set_reactive(FleetScreen.window, window)
+        self.snapshot: FleetSnapshot | None = None
+        self._chart = None
+        self._first_frame_done = False
+
+    def compose(self) -> ComposeResult:
+        yield FleetHeader(id="header")
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                table = ModelTable(id="models")
+                table.border_title = "Models"
+                yield table
+                with Horizontal(id="detail"):
+                    box = Vertical(id="chart-box")
+                    box.border_title = "Latency / errors"
+                    with box:
+                        yield Static(Text("waiting for data…"), id="chart-wait")
+                    history = ReleaseHistory(id="history")
+                    history.border_title = "Releases"
+                    yield history
+            with Vertical(id="right"):
+                cost = CostPanel(id="cost")
+                cost.border_title = "Cost burn"
+                yield cost
+                gpus = GpuGrid(id="gpus")
+                gpus.border_title = "GPUs"
+                yield gpus
+        yield Input(placeholder="filter models…", id="filter", classes="prompt")
+        yield Input(placeholder=":gpus :models :cost :history :chart", id="jump", classes="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for prompt in self.query(Input):
+            prompt.cursor_blink = False
+        self.show_header()
+        self.query_one(ModelTable).focus()
+        self.set_interval(1.0, self.show_header, name="header-ages")
+
+    # -- data in ------------------------------------------------------------------
+    def apply_snapshot(self, snapshot: FleetSnapshot) -> None:
+        """Show ``snapshot`` (main thread). Only changed cells/lines are redrawn."""
+        self.snapshot = snapshot
+        with self.app.batch_update():
+            self.show_header()
+            table = self.query_one(ModelTable)
+            table.show_rows(rows_from_snapshot(snapshot))
+            self._title_models()
+            self.query_one(GpuGrid).show_gpus(snapshot.gpus)
+            if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
+                self.query_one(CostPanel).cost = snapshot.cost
+            if self.selected is None and table.selected_key is not None:
+                self.selected = table.selected_key
+            self._show_history()
+        if snapshot.services and self._chart is None:
+            self._mount_chart()
+        if self.selected is not None and "metrics" in snapshot.sources:
+            self._request_chart()
+        if not self._first_frame_done and snapshot.services:
+            self._first_frame_done = True
+            path = os.environ.get(FIRST_FRAME_ENV)
+            if path:
+                self.call_after_refresh(_mark_first_frame, path)
+
+    def show_header(self) -> None:
+        """Re-render the header (ages tick with the app's clock)."""
+        app = self.app
+        snap = self.snapshot
+        self.query_one(FleetHeader).show(
+            context=snap.context if snap else None,
+            namespace=snap.namespace if snap else None,
+            window=self.window, paused=app.paused, read_only=app.read_only,
+            sources=app.state.status, now=app.clock(),
+        )
+
+    def show_chart(self, model: str, window: str, series: tuple[Series, ...]) -> None:
+        """Plot the series of ``model`` if it is still the selected one."""
+        svc = self._selected_service()
+        if self._chart is None or svc is None or svc.name != model or window != self.window:
+            return
+        self._chart.show_series(model, window, series)
+
+    # -- helpers ------------------------------------------------------------------
+    def _mount_chart(self) -> None:
+        from widgets.chart import LatencyChart  # noqa: PLC0415 - plotext after first frame
+
+        self._chart = LatencyChart(id="chart")
+        box = self.query_one("#chart-box")
+        box.query("#chart-wait").remove()
+        box.mount(self._chart)
+
+    def _selected_service(self):
+        if self.snapshot is None or self.selected is None:
+            return None
+        return next((s for s in self.snapshot.services if s.key == self.selected), None)
+
+    def _request_chart(self) -> None:
+        svc = self._selected_service()
+        if svc is not None:
+            self.app.load_chart(svc.name, self.window)
+
+    def _show_history(self) -> None:
+        svc = self._selected_service()
+        history = self.query_one(ReleaseHistory)
+        history.show_history(self.snapshot.revisions.get(svc.key) if svc else None)
+        title = Text("Releases")
+        box_title = Text("Latency / errors")
+        if svc is not None:
+            title.append(f" · {safe(svc.name, 40)}")
+            box_title.append(f" · {safe(svc.name, 40)} · {self.window}")
+        history.border_title = title
+        self.query_one("#chart-box").border_title = box_title
+
+    def _title_models(self) -> None:
+        table = self.query_one(ModelTable)
+        title = Text(f"Models {table.row_count}")
+        if table.filter_text:
+            title.append(f" · /{safe(table.filter_text, 20)}")
+        table.border_title = title
+
+    # -- intents up from widgets -------------------------------------------------------
+    @on(ModelTable.ModelHighlighted)
+    def _highlighted(self, event: ModelTable.ModelHighlighted) -> None:
+        if isinstance(event, ModelTable.ModelChosen):
+            self.action_detail()
+        self.selected = event.key
+
+    def watch_selected(self, _old: str | None, new: str | None) -> None:
+        if self.snapshot is None or new is None:
+            return
+        self._show_history()
+        self._request_chart()
+
+    def watch_window(self) -> None:
+        if self.snapshot is not None:
+            self._show_history()
+            self._request_chart()
+        if self.is_mounted:
+            self.show_header()
+
+    def watch_expanded(self, expanded: bool) -> None:
+        self.set_class(expanded, "-expanded")
+
+    # -- actions ------------------------------------------------------------------
+    def action_filter(self) -> None:
+        """Show the filter prompt."""
+        prompt = self.query_one("#filter", Input)
+        prompt.add_class("-on")
+        prompt.focus()
+
+    def action_jump(self) -> None:
+        """Show the ``:`` jump prompt."""
+        prompt = self.query_one("#jump", Input)
+        prompt.value = ""
+        prompt.add_class("-on")
+        prompt.focus()
+
+    def action_cycle_window(self) -> None:
+        """Next chart time window."""
+        self.window = next_window(self.window)
+
+    def action_detail(self) -> None:
+        """Expand the selected model's chart and history (toggle)."""
+        self.expanded = not self.expanded
+
+    def action_back(self) -> None:
+        """Close a prompt, else collapse the detail, else clear the filter."""
+        for prompt in self.query(".prompt.-on").results(Input):
+            prompt.remove_class("-on")
+            if prompt.id == "filter":
+                prompt.value = ""
+            self.query_one(ModelTable).focus()
+            return
+        if self.expanded:
+            self.expanded = False
+        elif self.query_one(ModelTable).filter_text:
+            self.query_one("#filter", Input).value = ""
+
+    def jump_to(self, target: str) -> bool:
+        """Focus the panel named ``target`` (``gpus``, ``models``...); False if unknown."""
+        target = target.strip().lstrip(":").lower()
+        if target in JUMPS:
+            widget = self.query(JUMPS[target]).first()
+            widget.focus()
+            return True
+        if target in LATER:
+            self.notify(f":{target} is not available yet", severity="warning", markup=False)
+            return True
+        self.notify(f"unknown panel :{safe(target, 30)}", severity="warning", markup=False)
+        return False
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(ModelTable).filter_text = event.value
+        self._title_models()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-on")
+        self.query_one(ModelTable).focus()
+
+    @on(Input.Submitted, "#jump")
+    def _jump_done(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-on")
+        if not self.jump_to(event.value):
+            self.query_one(ModelTable).focus()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.app.resume_pending()
+
+
+def _mark_first_frame(path: str) -> None:
+    """Benchmark hook: record when the first frame with data was drawn."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"{time.time():.6f}\n")

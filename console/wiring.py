@@ -1,0 +1,66 @@
+"""Build the backends named by the settings. Imports are lazy: the kubernetes client and
+prometheus-api-client are slow to import, so this runs in a thread worker after the
+first frame (or once, synchronously, for ``--once``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backends.errors import BackendError, ConfigError
+from console.config import Settings
+from console.state import Backends, as_clock
+
+
+def build_demo(settings: Settings, clock: object | None = None,
+               start: datetime | None = None) -> Backends:
+    """The embedded simulated fleet. ``clock`` (e.g. a FrozenClock) makes it deterministic."""
+    from backends.demo import make_demo  # noqa: PLC0415 - lazy by design
+
+    kwargs: dict = {"seed": settings.demo.seed, "n_gpus": settings.demo.n_gpus,
+                    "n_models": settings.demo.n_models,
+                    "hostile": settings.demo.hostile, "read_only": settings.read_only}
+    if clock is not None:
+        kwargs["clock"] = clock
+    fleet = make_demo(**kwargs)
+    real_clock = clock if clock is not None else getattr(fleet, "clock", None)
+    return Backends(cluster=fleet.cluster, metrics=fleet.metrics,
+                    alerts=getattr(fleet, "alerts", None), clock=as_clock(real_clock),
+                    extra={"fleet": fleet})
+
+
+def build_backends(settings: Settings) -> Backends:
+    """Backends for ``settings``: the demo, or Kubernetes + Prometheus + Alertmanager.
+
+    Raises ConfigError when nothing at all is configured, BackendError when a backend
+    cannot be constructed."""
+    if settings.demo.enabled:
+        return build_demo(settings)
+    cluster = metrics = alerts = None
+    problems: list[str] = []
+    try:
+        from backends.kubernetes import KubernetesCluster  # noqa: PLC0415
+
+        cluster = KubernetesCluster(settings.kubernetes, read_only=settings.read_only)
+    except ImportError:
+        problems.append("kubernetes backend not available in this build")
+    except BackendError:
+        raise
+    if settings.prometheus.url:
+        try:
+            from backends.prometheus import PrometheusMetrics  # noqa: PLC0415
+
+            metrics = PrometheusMetrics(settings.prometheus)
+        except ImportError:
+            problems.append("prometheus backend not available in this build")
+    alert_cfg = getattr(settings, "alertmanager", None)
+    if alert_cfg is not None and getattr(alert_cfg, "url", None):
+        try:
+            from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415
+
+            alerts = AlertmanagerAlerts(alert_cfg)
+        except ImportError:
+            problems.append("alertmanager backend not available in this build")
+    if cluster is None:
+        raise ConfigError("; ".join(problems) or "no cluster configured (try --demo)",
+                          source="cluster")
+    return Backends(cluster=cluster, metrics=metrics, alerts=alerts)

@@ -1,0 +1,65 @@
+"""SVG snapshots of the fleet and help screens (frozen clock, fixed seed).
+
+Update with ``pytest snapshots --snapshot-update`` and look at the SVGs in
+``snapshots/__snapshots__/``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from backends.demo import FrozenClock
+from console.app import make_app
+from console.config import load_settings
+from console.wiring import build_demo
+
+FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for var in ("PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE", "KUBECONFIG"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def demo_app(hostile: bool = False):
+    settings = load_settings(refresh=3600, demo={"enabled": True, "hostile": hostile})
+    return make_app(settings, build_demo(settings, clock=FrozenClock(FROZEN)))
+
+
+async def loaded(pilot) -> None:
+    """Wait (with a deadline) for every source and the chart, then settle."""
+    app = pilot.app
+    deadline = time.monotonic() + 15
+    while not (all(s.last_success for s in app.state.status.values())
+               and app.fleet_screen._chart is not None
+               and app.fleet_screen._chart._data is not None):
+        assert time.monotonic() < deadline, "demo data did not arrive"
+        await pilot.pause(0.02)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_screen(snap_compare, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=loaded)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help_screen(snap_compare, size):
+    async def open_help(pilot):
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(demo_app(), terminal_size=size, run_before=open_help)
+
+
+def test_fleet_screen_hostile_names(snap_compare):
+    assert snap_compare(demo_app(hostile=True), terminal_size=(160, 48), run_before=loaded)

@@ -1,0 +1,59 @@
+"""Fixtures for console tests: frozen demo fleet, fakes, a poll-with-deadline helper."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import pytest
+
+from backends.demo import FrozenClock
+from console.config import load_settings
+from console.state import Backends
+from console.wiring import build_demo
+from tests.console.fakes import FakeCluster, FakeMetrics, frozen_clock
+
+FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+
+
+def demo_backends(hostile: bool = False, **demo) -> Backends:
+    """The demo fleet on a frozen clock (deterministic)."""
+    settings = load_settings(demo={"enabled": True, "hostile": hostile, **demo})
+    return build_demo(settings, clock=FrozenClock(FROZEN))
+
+
+async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached before the deadline")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+async def wait_loaded(pilot) -> None:
+    """Until cluster and metrics data are on screen and the chart was drawn."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.state.metrics is not None
+                   and app.fleet_screen._chart is not None
+                   and app.fleet_screen._chart._data is not None)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def settings():
+    return load_settings(refresh=3600)
+
+
+@pytest.fixture
+def fakes():
+    cluster, metrics = FakeCluster(), FakeMetrics()
+    return cluster, metrics, Backends(cluster=cluster, metrics=metrics, clock=frozen_clock)
+
+
+@pytest.fixture(autouse=True)
+def _no_first_frame_marker(monkeypatch):
+    monkeypatch.delenv("PITBOARD_FIRST_FRAME_FILE", raising=False)

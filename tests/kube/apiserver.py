@@ -1,0 +1,233 @@
+"""A Kubernetes API server for tests: real REST paths over HTTP/1.1, in-memory state, a tiny controller.
+
+Use it through the ``apiserver`` / ``apiserver_factory`` fixtures (tests/kube/conftest.py)::
+
+    server.url, server.kubeconfig                  # contexts test-admin, test-viewer (namespace ml-serving)
+    server.load(objs) / server.load_yaml(path)     # plain objects plus fixture.pitboard.test/v1 documents
+    server.get_object("apps/v1", "deployments", "ml-serving", "llama-chat")
+    server.list_objects("v1", "pods", "ml-serving")
+    server.requests                                # RequestRecord log
+    server.inject("PATCH", r"/deployments/", 409)  # fault injection (status and/or delay_s)
+    server.drop_watches(); server.compact()        # watch resume and 410 Gone
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .apiserver_auth import Policy
+from .apiserver_controller import Controller
+from .apiserver_errors import REASONS
+from .apiserver_fixture import load_documents, write_kubeconfig
+from .apiserver_http import Handler
+from .apiserver_registry import Registry
+from .apiserver_resources import by_group_version
+from .apiserver_store import Store
+
+__all__ = ["ApiServer", "Injection", "RequestRecord"]
+
+
+@dataclass
+class RequestRecord:
+    """One request as the server saw it (``status`` is filled when the answer is sent)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    content_type: str
+    body: Any
+    user: str | None
+    accept: str = ""
+    status: int | None = None
+    audit_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    @property
+    def mutating(self) -> bool:
+        """True for POST/PUT/PATCH/DELETE other than access reviews (which change nothing)."""
+        return self.method in ("POST", "PUT", "PATCH", "DELETE") and not self.path.endswith("accessreviews")
+
+    @property
+    def is_watch(self) -> bool:
+        """True for a watch request."""
+        return self.query.get("watch") in ("true", "1")
+
+
+@dataclass
+class Injection:
+    """A fault: answer ``status`` (after ``delay_s``) to requests matching ``method`` and ``path_regex``."""
+
+    method: str
+    path_regex: str
+    status: int | None
+    times: int | None = 1
+    delay_s: float = 0.0
+    body: dict[str, Any] | None = None
+    hits: int = 0
+
+    def matches(self, method: str, path: str, full: str) -> bool:
+        """Whether a request matches (the regex is searched in the path and in path?query)."""
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.method not in ("*", method.upper()):
+            return False
+        return bool(re.search(self.path_regex, path) or re.search(self.path_regex, full))
+
+    def message(self) -> str:
+        """Default Status message for the injected code."""
+        return f"injected fault: {REASONS.get(self.status or 0, 'Error')}"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    api: ApiServer
+    port_user: str | None
+
+
+class ApiServer:
+    """The test API server. ``start()`` binds 127.0.0.1 on free ports; ``stop()`` ends everything.
+
+    ``url`` requires a bearer token (401 without). kubectl never sends credentials over plain HTTP
+    (client-go only attaches them to TLS connections), so every user also gets a port of its own
+    (``user_urls``) where a request without a token runs as that user; the kubeconfig contexts
+    ``test-<user>`` point there and still carry the user's token for clients that send it.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.store = Store()
+        self.controller = Controller(self.store)
+        self.registry = Registry(self.store, self.controller)
+        self.policy = Policy()
+        self.requests: list[RequestRecord] = []
+        self.injections: list[Injection] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._listeners: dict[str | None, _HTTPServer] = {}
+        self.user_urls: dict[str, str] = {}
+        self.url = ""
+        self.kubeconfig = self.workdir / "kubeconfig"
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> ApiServer:
+        """Listen on 127.0.0.1 (a free port per user too) and write the kubeconfig."""
+        self.url = self._listen(None)
+        self._listen_users()
+        return self
+
+    def _listen(self, user: str | None) -> str:
+        http = _HTTPServer(("127.0.0.1", 0), Handler)
+        http.api = self
+        http.port_user = user
+        thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05},
+                                  name=f"test-apiserver-{user or 'main'}", daemon=True)
+        thread.start()
+        self._listeners[user] = http
+        return f"http://127.0.0.1:{http.server_address[1]}"
+
+    def _listen_users(self) -> None:
+        for user in {u.name for u in self.policy.users.values()}:
+            if user not in self._listeners:
+                self.user_urls[user] = self._listen(user)
+        write_kubeconfig(self)
+
+    def stop(self) -> None:
+        """Stop serving: end watches, stop timers, close the sockets."""
+        self.stopping.set()
+        self.store.drop_watches(abrupt=False)
+        self.controller.stop()
+        for http in self._listeners.values():
+            http.shutdown()
+            http.server_close()
+        self._listeners.clear()
+
+    def __enter__(self) -> ApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ state
+    def load(self, objs: list[dict[str, Any]]) -> None:
+        """Create objects (status kept) and apply fixture documents, running the controller."""
+        load_documents(self, objs)
+        if self.url:
+            self._listen_users()
+
+    def load_yaml(self, path: str | Path) -> None:
+        """Load a multi-document YAML fixture."""
+        import yaml
+
+        with open(path, encoding="utf-8") as fh:
+            self.load([d for d in yaml.safe_load_all(fh) if d])
+
+    def get_object(self, group_version: str, plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """A copy of a stored object, or None when it does not exist."""
+        return self.store.get(by_group_version(group_version, plural), namespace, name)
+
+    def list_objects(self, group_version: str, plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the stored objects of a type (one namespace or all), in key order."""
+        return self.store.list(by_group_version(group_version, plural), namespace)
+
+    # ------------------------------------------------------------ faults and log
+    def inject(self, method: str, path_regex: str, status: int | None, times: int | None = 1,
+               delay_s: float = 0.0, body: dict[str, Any] | None = None) -> Injection:
+        """Answer the next ``times`` matching requests (None: all) with ``status`` after ``delay_s``.
+
+        ``status`` None or 0 only delays. A 410 on a watch arrives as an ERROR event in a 200 stream,
+        like the real server. ``body`` replaces the default Status body.
+        """
+        rule = Injection(method.upper(), path_regex, status, times, delay_s, body)
+        with self._lock:
+            self.injections.append(rule)
+        return rule
+
+    def take_injection(self, method: str, path: str, full: str) -> Injection | None:
+        """The first live injection matching a request (its use is counted)."""
+        with self._lock:
+            for rule in self.injections:
+                if rule.matches(method, path, full):
+                    rule.hits += 1
+                    return rule
+        return None
+
+    def log_request(self, method: str, path: str, query: dict[str, str], content_type: str, body: Any,
+                    user: str | None, accept: str) -> RequestRecord:
+        """Append a record to ``requests``."""
+        record = RequestRecord(method, path, query, content_type, body, user, accept)
+        with self._lock:
+            self.requests.append(record)
+        return record
+
+    def drop_watches(self, abrupt: bool = True) -> int:
+        """Cut every open watch (abruptly by default, like a lost connection); returns how many."""
+        return self.store.drop_watches(abrupt)
+
+    def compact(self) -> int:
+        """Compact history: watching or continuing from any resourceVersion seen so far gives 410."""
+        return self.store.compact()
+
+    @property
+    def open_watches(self) -> int:
+        """Number of watches currently streaming."""
+        return len(self.store.watchers)
+
+    @property
+    def rollout_delay_s(self) -> float:
+        """Seconds a Deployment rollout stays in progress (0: instant)."""
+        return self.controller.rollout_delay_s
+
+    @rollout_delay_s.setter
+    def rollout_delay_s(self, value: float) -> None:
+        self.controller.rollout_delay_s = value
+
+    def finish_rollouts(self) -> None:
+        """Complete delayed rollouts now."""
+        self.controller.finish_rollouts()

@@ -1,0 +1,153 @@
+"""A real Prometheus (Debian's 2.42) on 127.0.0.1 with backfilled history + a live exporter."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, Gauge, start_http_server
+
+from tests.conftest import require_binary
+from tests.prometheus.fleets import main_fleet
+from tests.prometheus.generators import H100, Fleet, time_grid
+
+LIVE_GPU_UTIL = 42.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def backfill(fleet: Fleet, tsdb: Path, work: Path) -> None:
+    """Write the fleet as OpenMetrics and turn it into TSDB blocks inside ``tsdb``."""
+    promtool = require_binary("promtool")
+    src = work / "history.om"
+    fleet.write_openmetrics(src)
+    res = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "-q",
+                          str(src), str(tsdb)], capture_output=True, text=True, timeout=600)
+    src.unlink()
+    if res.returncode != 0:
+        raise RuntimeError(f"promtool backfill failed: {res.stderr.strip()[-800:]}")
+
+
+class PromServer:
+    """One prometheus process; ``stop``/``start`` keep the same port and TSDB."""
+
+    def __init__(self, work: Path, scrape_port: int | None = None):
+        self.binary = require_binary("prometheus")
+        self.work = work
+        self.tsdb = work / "tsdb"
+        self.tsdb.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        targets = f'["127.0.0.1:{scrape_port}"]' if scrape_port else "[]"
+        (work / "prometheus.yml").write_text(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+            "scrape_configs:\n  - job_name: live\n    static_configs:\n"
+            f"      - targets: {targets}\n", encoding="utf-8")
+
+    def start(self, deadline_s: float = 30.0) -> None:
+        log = open(self.work / "prometheus.log", "ab")  # noqa: SIM115 - lives with proc
+        self.proc = subprocess.Popen(
+            [self.binary, f"--config.file={self.work / 'prometheus.yml'}",
+             f"--storage.tsdb.path={self.tsdb}", f"--web.listen-address=127.0.0.1:{self.port}",
+             "--storage.tsdb.retention.time=3650d", "--log.level=warn"],
+            stdout=log, stderr=log, cwd=self.work)
+        log.close()
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                tail = (self.work / "prometheus.log").read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"prometheus exited ({self.proc.returncode}): {tail}")
+            try:
+                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"prometheus not ready within {deadline_s}s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None
+
+
+def start_server(work: Path, fleet: Fleet | None, scrape_port: int | None = None) -> PromServer:
+    server = PromServer(work, scrape_port)
+    if fleet is not None:
+        backfill(fleet, server.tsdb, work)
+    server.start()
+    return server
+
+
+class Live:
+    """A prometheus_client exporter the server scrapes every second."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.util = Gauge("DCGM_FI_DEV_GPU_UTIL", "GPU utilization",
+                          ["gpu", "UUID", "modelName", "Hostname"], registry=self.registry)
+        self.util.labels("0", "GPU-live-0", H100, "live-node").set(LIVE_GPU_UTIL)
+        self.waiting = Gauge("vllm:num_requests_waiting", "waiting requests",
+                             ["model_name", "namespace"], registry=self.registry)
+        self.waiting.labels("live-model", "live").set(3)
+        self.port = free_port()
+        self.server, self.thread = start_http_server(self.port, addr="127.0.0.1",
+                                                     registry=self.registry)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_exporter() -> Iterator[Live]:
+    live = Live()
+    yield live
+    live.close()
+
+
+class MainProm:
+    """The session server: main fleet history ending ``t_end`` + the live exporter."""
+
+    def __init__(self, server: PromServer, fleet: Fleet):
+        self.server = server
+        self.url = server.url
+        self.fleet = fleet
+        self.t_end = fleet.t_end
+        self.at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def main_prom(tmp_path_factory, live_exporter) -> Iterator[MainProm]:
+    work = tmp_path_factory.mktemp("prom-main")
+    times = time_grid(int(time.time()) - 900, 3600)
+    fleet = main_fleet(times)
+    server = start_server(work, fleet, live_exporter.port)
+    yield MainProm(server, fleet)
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch):
+    """requests/httpx honour *_proxy variables: keep 127.0.0.1 traffic direct."""
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

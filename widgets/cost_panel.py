@@ -1,0 +1,63 @@
+"""Cost-burn panel: $/h now, spent today, month projection against the budget."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from backends.models import CostBurn
+from widgets.gpu_grid import bar
+from widgets.text import MISSING, fmt_money, safe
+
+
+def budget_ratio(cost: CostBurn) -> float | None:
+    """Month projection / budget (1.0 = exactly on budget), or None."""
+    if cost.month_projection is None or not cost.monthly_budget:
+        return None
+    return cost.month_projection / cost.monthly_budget
+
+
+class CostPanel(Static, can_focus=True):
+    """Shows a :class:`CostBurn`; set ``cost`` (None = not read yet)."""
+
+    DEFAULT_CSS = """
+    CostPanel { height: auto; }
+    CostPanel > .cost-panel--label { color: $text-muted; }
+    CostPanel > .cost-panel--over { color: $error; text-style: bold; }
+    CostPanel > .cost-panel--near { color: $warning; }
+    CostPanel > .cost-panel--under { color: $success; }
+    """
+    COMPONENT_CLASSES = {"cost-panel--label", "cost-panel--over", "cost-panel--near",
+                         "cost-panel--under"}
+
+    cost: reactive[CostBurn | None] = reactive(None, always_update=False)
+
+    def watch_cost(self, cost: CostBurn | None) -> None:
+        self.update(self.render_cost(cost))
+
+    def render_cost(self, cost: CostBurn | None) -> Text:
+        """The panel's text for ``cost`` (pure; styles from the theme)."""
+        label = self.get_component_rich_style("cost-panel--label", partial=True)
+        if cost is None:
+            return Text("waiting for data…", style=label)
+        out = Text(no_wrap=True, overflow="ellipsis")
+        rows = (("$/h now", fmt_money(cost.hourly)), ("today", fmt_money(cost.today)),
+                ("month→", fmt_money(cost.month_projection, 0)),
+                ("budget", fmt_money(cost.monthly_budget, 0)))
+        for name, value in rows:
+            out.append(f"{name:<8}", label)
+            out.append(f"{value:>11}\n")
+        ratio = budget_ratio(cost)
+        if ratio is None:
+            out.append(f"{'burn':<8}{MISSING:>11}\n", label)
+        else:
+            state = "over" if ratio > 1 else "near" if ratio >= 0.9 else "under"
+            style = self.get_component_rich_style(f"cost-panel--{state}", partial=True)
+            out.append(bar(min(ratio, 1.0) * 100, 10), style)
+            out.append(f" {ratio * 100:>4.0f}% {state}\n", style)
+        if cost.idle_hourly is not None:
+            out.append(f"{'idle $/h':<8}", label)
+            out.append(f"{fmt_money(cost.idle_hourly):>11}\n")
+        out.append(f"source: {safe(cost.source, 20)}", label)
+        return out

@@ -1,0 +1,68 @@
+"""One-line header: context, namespace, time window, pause state, per-source freshness, RO."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from backends.models import SourceStatus
+from widgets.badges import ReadOnlyBadge, SourceBadge
+from widgets.text import safe
+
+
+class FleetHeader(Horizontal):
+    """Data in via :meth:`show`; every string is rendered literally."""
+
+    DEFAULT_CSS = """
+    FleetHeader { height: 1; dock: top; background: $panel; color: $text; }
+    FleetHeader > Static { width: auto; padding: 0 1 0 0; }
+    FleetHeader > #hdr-title { color: $accent; text-style: bold; padding: 0 1; }
+    FleetHeader > #hdr-where { width: 1fr; min-width: 8; }
+    FleetHeader > #hdr-paused { background: $warning; color: $text; padding: 0 1; display: none; }
+    FleetHeader > #hdr-paused.-on { display: block; }
+    FleetHeader > #hdr-window { color: $text-muted; }
+    FleetHeader > #hdr-sources { width: auto; height: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("pitboard"), id="hdr-title")
+        yield Static(Text("…"), id="hdr-where")
+        yield Static(Text(""), id="hdr-window")
+        yield Static(Text("PAUSED"), id="hdr-paused")
+        yield Horizontal(id="hdr-sources")
+        yield ReadOnlyBadge(id="hdr-ro")
+
+    def show(
+        self,
+        *,
+        context: str | None,
+        namespace: str | None,
+        window: str,
+        paused: bool,
+        read_only: bool,
+        sources: Mapping[str, SourceStatus],
+        now: datetime,
+    ) -> None:
+        """Render the header as of ``now``."""
+        where = Text(no_wrap=True, overflow="ellipsis")
+        where.append(safe(context or "…", 40))
+        where.append(" / ", "dim")
+        where.append(safe(namespace or "all namespaces", 40))
+        self.query_one("#hdr-where", Static).update(where)
+        self.query_one("#hdr-window", Static).update(Text(f"⏱ {window}"))
+        self.query_one("#hdr-paused", Static).set_class(paused, "-on")
+        self.query_one(ReadOnlyBadge).read_only = read_only
+        box = self.query_one("#hdr-sources", Horizontal)
+        existing = {b.source: b for b in box.query(SourceBadge)}
+        for name, status in sources.items():
+            badge = existing.get(name)
+            if badge is None:
+                badge = SourceBadge(name, id=f"src-{len(existing)}")
+                existing[name] = badge
+                box.mount(badge)
+            badge.show(status, now)

@@ -1,0 +1,173 @@
+"""GPU panel: one header line per node, one line per GPU (nvitop-like thresholds).
+
+Uses Textual's line API (:class:`ScrollView` + :meth:`render_line`) so only the visible
+lines are rendered: 2,000 GPUs cost nothing until scrolled into view. Data in via
+:meth:`GpuGrid.show_gpus`; no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from backends.models import GpuDevice
+from widgets.badges import Level
+from widgets.text import safe
+
+# nvitop's thresholds: (light, heavy) boundaries in percent.
+UTIL_THRESHOLDS = (10.0, 75.0)
+MEMORY_THRESHOLDS = (10.0, 80.0)
+TEMP_WARN_C = 70.0
+TEMP_HOT_C = 80.0
+
+
+def load_level(value: float | None, thresholds: tuple[float, float]) -> Level:
+    """light -> OK, moderate -> WARN, heavy -> BAD (nvitop's green/yellow/red)."""
+    if value is None:
+        return Level.UNKNOWN
+    low, high = thresholds
+    if value >= high:
+        return Level.BAD
+    if value >= low:
+        return Level.WARN
+    return Level.OK
+
+
+def temp_level(value: float | None) -> Level:
+    """Temperature: hot (bad) at >= 80 C, warm (warn) at >= 70 C."""
+    if value is None:
+        return Level.UNKNOWN
+    if value >= TEMP_HOT_C:
+        return Level.BAD
+    if value >= TEMP_WARN_C:
+        return Level.WARN
+    return Level.OK
+
+
+def bar(percent: float | None, width: int) -> str:
+    """A ``width``-cell bar; blank dots when the value is missing."""
+    if width <= 0:
+        return ""
+    if percent is None:
+        return "·" * width
+    filled = round(max(0.0, min(100.0, percent)) / 100.0 * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _pct(value: float | None) -> str:
+    return " n/a" if value is None else f"{value:>3.0f}%"
+
+
+class GpuGrid(ScrollView, can_focus=True):
+    """Per-node GPU lines with util/memory bars, temperature, power, XID and owner."""
+
+    DEFAULT_CSS = """
+    GpuGrid { height: 1fr; }
+    GpuGrid > .gpu-grid--node { color: $text; text-style: bold; background: $boost; }
+    GpuGrid > .gpu-grid--ok { color: $success; }
+    GpuGrid > .gpu-grid--warn { color: $warning; }
+    GpuGrid > .gpu-grid--bad { color: $error; text-style: bold; }
+    GpuGrid > .gpu-grid--info { color: $accent; }
+    GpuGrid > .gpu-grid--unknown { color: $text-muted; }
+    GpuGrid > .gpu-grid--dim { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"gpu-grid--node", "gpu-grid--dim"} | {
+        f"gpu-grid--{lv.value}" for lv in Level
+    }
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
+        self._cache: dict[tuple[int, int], Strip] = {}
+        self._gpus: Sequence[GpuDevice] | None = None
+        self.hot_count = 0
+        self.xid_count = 0
+
+    def show_gpus(self, gpus: Sequence[GpuDevice]) -> None:
+        """Display ``gpus`` (grouped by node, in order). Same object again = no work."""
+        if gpus is self._gpus:
+            return
+        self._gpus = gpus
+        nodes: dict[str, list[GpuDevice]] = {}
+        for g in gpus:
+            nodes.setdefault(g.node, []).append(g)
+        lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
+        hot = xid = 0
+        for node, devices in nodes.items():
+            lines.append((node, devices))
+            for g in devices:
+                lines.append(g)
+                hot += g.temperature_c is not None and g.temperature_c >= TEMP_HOT_C
+                xid += g.last_xid is not None
+        self._lines = lines
+        self.hot_count, self.xid_count = hot, xid
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(lines))
+        utils = [g.util_percent for g in gpus if g.util_percent is not None]
+        avg = f"avg util {sum(utils) / len(utils):.0f}%" if utils else "util n/a"
+        extra = (f" · {hot} hot" if hot else "") + (f" · {xid} XID" if xid else "")
+        self.border_subtitle = f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}"
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self.virtual_size = Size(self.size.width, len(self._lines))
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"gpu-grid--{name}")
+
+    def render_line(self, y: int) -> Strip:
+        index = y + self.scroll_offset.y
+        width = self.scrollable_content_region.width
+        if index >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        key = (index, width)
+        strip = self._cache.get(key)
+        if strip is None:
+            item = self._lines[index]
+            segs = self._node_line(*item, width) if isinstance(item, tuple) else self._gpu_line(item, width)
+            strip = Strip(segs).crop_extend(0, width, self.rich_style)
+            self._cache[key] = strip
+        return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
+
+    def _node_line(self, node: str, devices: list[GpuDevice], width: int) -> list[Segment]:
+        names = {d.model_name for d in devices if d.model_name}
+        kind = safe(next(iter(names)), 24) if len(names) == 1 else ("mixed" if names else "n/a")
+        alloc = sum(d.allocated for d in devices)
+        tail = f" {kind} ×{len(devices)} · {alloc}/{len(devices)} used"
+        name = safe(node, max(4, width - len(tail)))
+        text = (name + tail)[:width]
+        if len(name + tail) > width:
+            text = text[: width - 1] + "…"
+        return [Segment(text.ljust(width), self._style("node"))]
+
+    def _gpu_line(self, g: GpuDevice, width: int) -> list[Segment]:
+        dim = self._style("dim")
+        mem = g.memory_percent
+        # fixed cells: idx 3, util pct 5, mem pct 5, temp 5, power 6, separators 4
+        bar_w = max(3, min(12, (width - 28) // 3))
+        segs = [
+            Segment(f"{g.index:>2} ", dim),
+            Segment(bar(g.util_percent, bar_w), self._style(load_level(g.util_percent, UTIL_THRESHOLDS).value)),
+            Segment(_pct(g.util_percent) + " "),
+            Segment(bar(mem, bar_w), self._style(load_level(mem, MEMORY_THRESHOLDS).value)),
+            Segment(_pct(mem) + " "),
+            Segment(" n/a" if g.temperature_c is None else f"{g.temperature_c:>3.0f}C",
+                    self._style(temp_level(g.temperature_c).value)),
+            Segment(" n/a " if g.power_watts is None else f"{g.power_watts:>5.0f}W", dim),
+        ]
+        used = sum(len(s.text) for s in segs)
+        if g.last_xid is not None:
+            xid = f" XID {g.last_xid}"
+            segs.append(Segment(xid, self._style("bad")))
+            used += len(xid)
+        room = width - used - 1
+        if room >= 4:
+            owner = safe(g.model or ("idle" if g.pod is None else g.pod), room)
+            segs.append(Segment(" " + owner, dim))
+        return segs

@@ -1,0 +1,52 @@
+"""Release history of one model: revisions newest first (number, version, when, who, why)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from backends.models import Revision
+from widgets.text import MISSING, fmt_num, safe
+
+
+def revision_cells(rev: Revision) -> tuple[str, ...]:
+    """Display strings for one revision (missing values as the marker, never 0)."""
+    when = rev.created.strftime("%m-%d %H:%M") if rev.created else MISSING
+    mark = "▶" if rev.current else " "
+    traffic = MISSING if rev.traffic_percent is None else fmt_num(rev.traffic_percent, "{:.0f}", "%")
+    return (f"{mark}{rev.number}", safe(rev.version, 16), when, traffic, safe(rev.who, 16),
+            safe(rev.change_cause, 60))
+
+
+class ReleaseHistory(DataTable):
+    """Revisions of the selected model; :meth:`show_history` replaces them when changed."""
+
+    DEFAULT_CSS = """
+    ReleaseHistory { height: 1fr; }
+    ReleaseHistory > .release-history--current { color: $accent; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"release-history--current"}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", show_cursor=True, **kwargs)
+        self._shown: tuple[Revision, ...] | None = None
+
+    def on_mount(self) -> None:
+        for label in ("Rev", "Version", "Created", "Traffic", "Who", "Change cause"):
+            self.add_column(label, key=label.lower())
+
+    def show_history(self, revisions: Sequence[Revision] | None) -> None:
+        """Show ``revisions`` (newest first); None = nothing selected / not read yet."""
+        revisions = tuple(revisions or ())
+        if revisions == self._shown:
+            return
+        self._shown = revisions
+        self.clear(columns=False)
+        current = self.get_component_rich_style("release-history--current", partial=True)
+        for rev in revisions:
+            style = current if rev.current else ""
+            self.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
+                           for c in revision_cells(rev)), key=str(rev.number))
+        self.border_subtitle = f"{len(revisions)} revisions" if revisions else "no history"
