@@ -89,10 +89,13 @@ def jsonable(value: Any, *, scrub: bool = True) -> Any:
     return scrub_text(str(value)) if scrub else str(value)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                              allow_nan=False)
+
+
 def canonical(record: dict[str, Any]) -> str:
     """Canonical JSON: sorted keys, compact separators, no NaN, non-ASCII kept."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return _CANONICAL.encode(record)
 
 
 def sha256_hex(text: str) -> str:

@@ -51,8 +51,9 @@ class DemoAlerts(AlertsBackend):
                 labels["model"] = g.model
             if g.last_xid is not None:
                 out.append(_alert("GpuXidError", "critical", anchor - timedelta(minutes=37),
-                                  f"XID {g.last_xid} on {g.node} GPU {g.index}: GPU fell off "
-                                  "the bus; drain the node and reset the GPU", **labels))
+                                  f"XID {g.last_xid} (GPU fell off the bus) on {g.node} GPU "
+                                  f"{g.index}, running at {g.temperature_c:.0f}C; cordon and "
+                                  "drain the node", **labels))
             if g.temperature_c is not None and g.temperature_c >= GPU_HOT_C:
                 out.append(_alert("GpuTemperatureHigh", "warning",
                                   anchor - timedelta(minutes=52),

@@ -367,8 +367,9 @@ def build_catalog(seed: int, anchor_ts: float, n_gpus: int | None = None,
     drift = []
     for d in dicts:
         for feature, base in d.get("drift") or ():
-            drift.append(DriftSpec(d["name"], feature, base if base is not None else 0.03,
-                                   0.2, base is None, entity_key(seed, "drift", d["name"], feature)))
+            drift.append(DriftSpec(
+                d["name"], feature, base if base is not None else 0.03, 0.2, base is None,
+                entity_key(seed, "drift", d["name"], feature)))
     hourly = sum(g.gtype.price_per_hour for g in gpus)
     budget = max(1000.0, round(hourly * 24 * 30 * 0.97 / 1000.0) * 1000.0)
     cat = Catalog(seed=seed, anchor_ts=anchor, services=services, gpus=gpus, drift=drift,

@@ -163,8 +163,8 @@ class DemoCluster(ClusterBackend):
                                     "or override", source=SOURCE)
             assert d.apply is not None
             message = d.apply(now)
-            return ActionResult(status=ActionStatus.SUCCEEDED, message=message,
-                                detail={"revision": st.current, "traffic": split_text(st, st.legs())})
+            detail = {"revision": st.current, "traffic": split_text(st, st.legs())}
+            return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail)
 
     def progress(self, service_key: str) -> RolloutProgress:
         """Rollout progress at the clock's now; ``done`` once every replica is updated."""

@@ -40,11 +40,19 @@ from backends.base import AuditBackend, ClusterBackend
 from backends.errors import ActionRefused, BackendError
 from backends.gates import APPROVALS, approval_check, evaluate_promote_gates, find_service
 from backends.identity import same_identity
-from backends.models import AuditEntry, FleetSnapshot, utcnow
+from backends.models import AuditEntry, FleetSnapshot, Frozen, utcnow
 
 log = logging.getLogger(__name__)
 SOURCE = "actions"
 ProgressCallback = Callable[[RolloutProgress], None]
+
+
+class PendingIntent(Frozen):
+    """An intent whose outcome is unknown, with the object's state now."""
+
+    intent: AuditEntry
+    progress: RolloutProgress | None = None
+    error: str = ""
 
 
 def split_key(service_key: str) -> tuple[str, str, str, str]:
@@ -117,7 +125,8 @@ class ActionRunner:
         return ActionPlan(request=request, context=context, namespace=namespace,
                           object_ref=f"{kind.lower()}/{name}", checks=(check,))
 
-    def prepare(self, request: ActionRequest, snapshot: FleetSnapshot) -> ActionPlan:
+    def prepare(self, request: ActionRequest, snapshot: FleetSnapshot | None
+                ) -> ActionPlan:
         """The plan for the guard modal: the cluster's plan and preflight checks, plus the
         promote gates and approvals. Read-only: no request is sent; one failed check."""
         context = split_key(request.service_key)[0]
@@ -133,6 +142,10 @@ class ActionRunner:
                 reason=f"{exc.source}: {exc}", overridable=False))
         if request.kind != ActionKind.PROMOTE:
             return plan
+        if snapshot is None:
+            return plan.model_copy(update={"checks": plan.checks + (Check(
+                name="promote gates", status=CheckStatus.FAILED, overridable=False,
+                reason="no fleet snapshot yet: cannot evaluate the promote gates"),)})
         gates = self.config.gates_for(plan.context)
         service = find_service(snapshot, request.service_key)
         canary = service.canary.revision if service and service.canary else None
@@ -192,8 +205,11 @@ class ActionRunner:
             update={"reason": reason, "actor": actor, "override": bool(failed)})
         intent = self._write_intent(plan, request, failed)
         result = self._call(request)
-        self._record(intent, "outcome", result.status.value, result.message,
-                     {"message": result.message, **result.detail})
+        error = self._record(intent, "outcome", result.status.value, result.message,
+                             {"message": result.message, **result.detail})
+        if error:  # the action happened; the UI must say the record is incomplete
+            result = result.model_copy(update={"detail": {**result.detail,
+                                                          "audit_error": error}})
         if result.status != ActionStatus.SUCCEEDED:
             return result
         return self._watch(plan, intent, result, on_progress)
@@ -233,13 +249,16 @@ class ActionRunner:
                                 message=f"unexpected {type(exc).__name__}: {exc}")
 
     def _record(self, intent: AuditEntry, kind: str, outcome: str, message: str,
-                detail: dict) -> None:
+                detail: dict) -> str:
+        """Append an outcome/settle entry; returns "" or why it could not be written."""
         try:
             self.audit.append(kind, actor=intent.actor, action=intent.action,
                               target=intent.target, outcome=outcome, intent_seq=intent.seq,
                               reason=message[:4000] or None, detail=detail)
         except BackendError as exc:  # the intent stays pending: shown as "outcome unknown"
             log.error("could not record %s of intent #%s: %s", kind, intent.seq, exc)
+            return f"could not record the {kind}: {exc}"
+        return ""
 
     def _watch(self, plan: ActionPlan, intent: AuditEntry, result: ActionResult,
                on_progress: ProgressCallback | None) -> ActionResult:
@@ -276,6 +295,31 @@ class ActionRunner:
                + (f" ({error})" if error else ""))
         self._record(intent, "settle", "timed_out", msg, detail)
         return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail)
+
+    # -- crash recovery ---------------------------------------------------------------
+    def unknown_outcomes(self) -> list[PendingIntent]:
+        """Intents without an outcome (a crash mid-action), each with the object's current
+        rollout state (or why it could not be read): shown as "outcome unknown"."""
+        out = []
+        for intent in self.audit.pending_intents():
+            progress, error = None, ""
+            try:
+                progress = self.cluster.progress(intent.target or "")
+            except BackendError as exc:
+                error = f"{exc.source}: {exc}"
+            out.append(PendingIntent(intent=intent, progress=progress, error=error))
+        return out
+
+    def acknowledge(self, intent: AuditEntry, actor: str, observed: str) -> AuditEntry:
+        """Close a crashed intent: record an ``unknown`` outcome with what the operator
+        saw (``observed``), so it stops showing as pending."""
+        why = self.read_only_reason((intent.target or "").split("/", 1)[0] or None)
+        if why:
+            raise ActionRefused(f"refused: {why}", source=SOURCE)
+        return self.audit.append("outcome", actor=actor, action=intent.action,
+                                 target=intent.target, intent_seq=intent.seq,
+                                 outcome=ActionStatus.UNKNOWN.value,
+                                 reason=f"acknowledged after a crash: {observed}".strip())
 
     # -- cancel and approve -------------------------------------------------------------
     def cancel(self, plan: ActionPlan, actor: str) -> None:

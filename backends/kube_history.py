@@ -115,7 +115,7 @@ def build_part(inp: Inputs) -> ClusterPart:
         svc = ModelService(
             name=d.meta.name, namespace=d.meta.namespace or "", cluster=ctx,
             kind=ServiceKind.DEPLOYMENT,
-            version=d.meta.labels.get(VERSION_LABEL) or image_tag(d.images[0] if d.images else None),
+            version=d.version or image_tag(d.images[0] if d.images else None),
             image=d.images[0] if d.images else None, replicas_desired=d.replicas,
             replicas_ready=d.ready, runtime=detect_runtime(d.images),
             rollout_in_progress=not deployment_progress(d)[0], paused=d.paused,
@@ -133,7 +133,7 @@ def build_part(inp: Inputs) -> ClusterPart:
         svc = ModelService(
             name=r.meta.name, namespace=r.meta.namespace or "", cluster=ctx,
             kind=ServiceKind.ROLLOUT,
-            version=r.meta.labels.get(VERSION_LABEL) or image_tag(r.images[0] if r.images else None),
+            version=r.version or image_tag(r.images[0] if r.images else None),
             image=r.images[0] if r.images else None, replicas_desired=r.replicas,
             replicas_ready=r.ready, traffic=rollout_traffic(r, hist),
             runtime=detect_runtime(r.images),
@@ -145,11 +145,12 @@ def build_part(inp: Inputs) -> ClusterPart:
             owners.by_uid[r.meta.uid] = svc.key
         revisions[svc.key] = hist
 
-    isvc_ready: dict[str, int] = defaultdict(int)
-    if inp.pods is not None:
+    isvc_ready: dict[str, int] = {}
+    if inp.pods is not None:  # no pod carrying the label: unknown (not 0)
         for p in inp.pods.values():
-            if p.isvc and p.ready and p.phase not in _DONE:
-                isvc_ready[f"{p.namespace}/{p.isvc}"] += 1
+            if p.isvc and p.phase not in _DONE:
+                k = f"{p.namespace}/{p.isvc}"
+                isvc_ready[k] = isvc_ready.get(k, 0) + (1 if p.ready else 0)
     for i in (inp.isvcs or {}).values():
         hist, traffic = isvc_history(i)
         images = tuple(x for x in (i.image, i.storage_uri) if x)
@@ -158,8 +159,7 @@ def build_part(inp: Inputs) -> ClusterPart:
             kind=ServiceKind.INFERENCE_SERVICE,
             version=i.meta.labels.get(VERSION_LABEL) or image_tag(i.image),
             image=i.image or i.storage_uri, replicas_desired=None,
-            replicas_ready=(isvc_ready.get(f"{i.meta.namespace}/{i.meta.name}", 0)
-                            if inp.pods is not None else None),
+            replicas_ready=isvc_ready.get(f"{i.meta.namespace}/{i.meta.name}"),
             traffic=traffic,
             runtime=detect_runtime(images, f"{i.runtime or ''} {i.model_format or ''}") or "kserve",
             rollout_in_progress=(i.canary_percent is not None and i.canary_percent not in (0, 100))

@@ -92,6 +92,14 @@ def controller_of(meta: dict) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
+def _version(obj: dict) -> str | None:
+    """app.kubernetes.io/version of the pod template (what runs), else of the object."""
+    key = "app.kubernetes.io/version"
+    tmpl = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    return (tmpl.get("labels") or {}).get(key) or ((obj.get("metadata") or {}).get("labels")
+                                                   or {}).get(key)
+
+
 @dataclass(frozen=True, slots=True)
 class Meta:
     name: str
@@ -123,6 +131,7 @@ class DeploymentRec:
     paused: bool
     images: tuple[str, ...]
     timed_out: bool
+    version: str | None = None
 
 
 def slim_deployment(obj: dict) -> DeploymentRec:
@@ -143,7 +152,7 @@ def slim_deployment(obj: dict) -> DeploymentRec:
         parse_int(m.get("generation")), parse_int(st.get("observedGeneration")),
         parse_int(spec.get("replicas", 1)), count("readyReplicas"), count("updatedReplicas"),
         count("availableReplicas"), count("replicas"), bool(spec.get("paused")),
-        images(spec.get("template")), timed_out,
+        images(spec.get("template")), timed_out, _version(obj),
     )
 
 
@@ -305,6 +314,7 @@ class RolloutRec:
     updated: int | None
     available: int | None
     images: tuple[str, ...]
+    version: str | None = None
 
 
 def slim_rollout(obj: dict) -> RolloutRec:
@@ -323,5 +333,5 @@ def slim_rollout(obj: dict) -> RolloutRec:
         parse_int(st.get("readyReplicas", 0)) if st else None,
         parse_int(st.get("updatedReplicas", 0)) if st else None,
         parse_int(st.get("availableReplicas", 0)) if st else None,
-        images(spec.get("template")),
+        images(spec.get("template")), _version(obj),
     )

@@ -106,7 +106,7 @@ class PromClient:
             url=config.url,
             headers=dict(config.headers),
             disable_ssl=config.insecure,
-            retry=Retry(total=0, raise_on_status=False),
+            retry=Retry(total=0, read=False, raise_on_status=False),
             timeout=config.timeout_s,
             method="GET",
         )
@@ -213,6 +213,10 @@ def map_exception(exc: Exception, promql: str = "") -> BackendError:
         return BackendError("cannot connect to Prometheus (connection refused or reset)",
                             source=SOURCE, status=-1)
     if isinstance(exc, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
+        doc = str(getattr(exc, "doc", "") or "").lstrip()
+        if doc[:1] == "<":
+            return BackendError("Prometheus answered an HTML page, not JSON (is the URL the "
+                                "Prometheus API, or a login page?)", source=SOURCE)
         return BackendError("Prometheus answered invalid or truncated JSON", source=SOURCE)
     if isinstance(exc, requests.exceptions.RequestException):
         return BackendError(f"request to Prometheus failed: {short(exc, 120)}", source=SOURCE)

@@ -68,11 +68,11 @@ class PitboardApp(PollingMixin, App):
         self.paused = not self.paused
 
     def action_help(self) -> None:
-        """Open the help screen listing the keys active on the current screen."""
+        """Open the help screen listing the current screen's and the app's keys."""
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(self.screen.active_bindings))
+        self.push_screen(HelpScreen([*type(self.screen).BINDINGS, *type(self).BINDINGS]))
 
     def on_unmount(self) -> None:
         if self.backends is not None:

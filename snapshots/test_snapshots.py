@@ -42,8 +42,19 @@ async def loaded(pilot) -> None:
                and app.fleet_screen._chart._data is not None):
         assert time.monotonic() < deadline, "demo data did not arrive"
         await pilot.pause(0.02)
-    await app.workers.wait_for_complete()
+    await workers_idle(pilot)
     await pilot.pause()
+
+
+async def workers_idle(pilot, timeout: float = 10.0) -> None:
+    """Until no worker is pending or running (cancelled ones are fine)."""
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + timeout
+    while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
+        if time.monotonic() > deadline:
+            raise AssertionError("workers still running after the deadline")
+        await pilot.pause(0.01)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -49,8 +49,8 @@ def fill(path: Path, total: int) -> tuple[int, float]:
     start = time.perf_counter()
     incident_from = max(0, total - 10_000)
     incident_id = None
-    done = audit.head().seq if audit.head() else 0
-    while done < total:
+    done = 0
+    while done < total:  # each step appends exactly one entry
         if incident_id is None and done >= incident_from:
             incident_id = audit.open_incident("benchmark incident", "SEV2", ACTOR).id
         elif incident_id is not None and done % 50 == 0:
@@ -58,7 +58,9 @@ def fill(path: Path, total: int) -> tuple[int, float]:
                                                                 "rps": done % 97}})
         else:
             _append(audit, done)
-        done = audit.head().seq if done % 1000 == 0 else done + 1
+        done += 1
+    head = audit.head()
+    assert head is not None and head.seq == total, head
     audit.close()
     return incident_id or 0, time.perf_counter() - start
 

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 EXTRA = (("ctrl+p", "Command palette", "Search models, windows, panels and actions"),)
 
 
-def key_rows(active: Mapping[str, object]) -> list[tuple[str, str, str]]:
-    """(key, description, tooltip) per active binding, in binding order, no duplicates."""
+KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "escape": "esc"}
+
+
+def key_rows(bindings: Iterable[Binding | tuple]) -> list[tuple[str, str, str]]:
+    """(key, description, tooltip) per binding with a description, first one per action."""
     rows: list[tuple[str, str, str]] = []
     seen: set[str] = set()
-    for key, item in active.items():
-        binding: Binding = item.binding  # type: ignore[attr-defined]
-        # Only pitboard's own keys: the screen's and the app's, not widget internals.
-        if not isinstance(item.node, (Screen, App)) or getattr(binding, "system", False):  # type: ignore[attr-defined]
+    for binding in bindings:
+        if not isinstance(binding, Binding) or not binding.description:
             continue
-        if not binding.description or binding.action in seen:
+        if binding.action in seen:
             continue
         seen.add(binding.action)
-        display = binding.key_display or {"question_mark": "?", "slash": "/", "colon": ":",
-                                          "space": "space", "escape": "esc"}.get(key, key)
-        rows.append((display, binding.description, binding.tooltip or ""))
-    known = {r[0] for r in rows}
-    rows.extend(r for r in EXTRA if r[0] not in known)
+        key = binding.key.split(",")[0]
+        rows.append((binding.key_display or KEY_NAMES.get(key, key), binding.description,
+                     binding.tooltip or ""))
+    rows.extend(r for r in EXTRA if r[0] not in {k for k, *_ in rows})
     return rows
 
 
@@ -51,9 +51,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, active_bindings: Mapping[str, object]) -> None:
+    def __init__(self, bindings: Iterable[Binding | tuple]) -> None:
         super().__init__()
-        self._rows = key_rows(active_bindings)
+        self._rows = key_rows(bindings)
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -31,7 +31,8 @@ def _wait_line(proc: subprocess.Popen, expected: str, timeout: float = 30) -> No
                 return
             if not line and proc.poll() is not None:
                 break
-    raise AssertionError(f"no {expected!r} from worker: {proc.stderr.read() if proc.poll() is not None else 'still running'}")
+    status = proc.stderr.read() if proc.poll() is not None else "still running"
+    raise AssertionError(f"no {expected!r} from worker: {status}")
 
 
 def test_sigkill_between_intent_and_outcome_leaves_a_pending_intent(tmp_path):

@@ -263,3 +263,42 @@ def test_preflight_error_becomes_a_failed_check(audit, clock):
     plan = ActionRunner(Down(), audit, clock).prepare(_rollback(FAKE_KEY), None)
     assert plan.blocked and "connection refused" in plan.checks[0].reason
     assert plan.object_ref == "deployment/m" and plan.namespace == "ns"
+
+
+def test_crashed_intent_shows_as_outcome_unknown_until_acknowledged(audit, clock):
+    cluster = FakeCluster()
+    runner = clock_runner(cluster, audit, clock)
+    audit.append("intent", actor=ALICE, action="rollback", target=FAKE_KEY, reason="r")
+    (pending,) = runner.unknown_outcomes()
+    assert pending.intent.reason == "r" and pending.progress.done and pending.error == ""
+    entry = runner.acknowledge(pending.intent, BOB, "deployment is on revision 4")
+    assert entry.outcome == "unknown" and entry.intent_seq == pending.intent.seq
+    assert runner.unknown_outcomes() == [] and audit.verify()[0]
+
+
+def test_promote_without_a_snapshot_is_blocked(audit, clock):
+    runner = clock_runner(FakeCluster(), audit, clock)
+    plan = runner.prepare(ActionRequest(kind=ActionKind.PROMOTE, service_key=FAKE_KEY), None)
+    assert plan.blocked and plan.checks[-1].name == "promote gates"
+
+
+def test_outcome_write_failure_is_reported_and_intent_stays_pending(audit, clock):
+    class FlakyAudit:
+        """Writes the intent, then the disk fills up."""
+
+        def __init__(self, inner):
+            self.inner = inner
+
+        def entries(self, **k):
+            return self.inner.entries(**k)
+
+        def append(self, kind, **k):
+            if kind != "intent":
+                raise BackendError("disk full", source="audit")
+            return self.inner.append(kind, **k)
+
+    runner = clock_runner(FakeCluster(), FlakyAudit(audit), clock)
+    result = runner.run(runner.prepare(_rollback(FAKE_KEY), None), "r", ALICE)
+    assert result.status == ActionStatus.SUCCEEDED
+    assert "disk full" in result.detail["audit_error"]
+    assert [e.kind for e in audit.pending_intents()] == ["intent"]

@@ -33,13 +33,24 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
     await pilot.pause()
 
 
+async def workers_idle(pilot, timeout: float = 10.0) -> None:
+    """Until no worker is pending or running (cancelled ones are fine)."""
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + timeout
+    while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
+        if time.monotonic() > deadline:
+            raise AssertionError("workers still running after the deadline")
+        await pilot.pause(0.01)
+
+
 async def wait_loaded(pilot) -> None:
     """Until cluster and metrics data are on screen and the chart was drawn."""
     app = pilot.app
     await wait_for(pilot, lambda: app.state.metrics is not None
                    and app.fleet_screen._chart is not None
                    and app.fleet_screen._chart._data is not None)
-    await app.workers.wait_for_complete()
+    await workers_idle(pilot)
     await pilot.pause()
 
 

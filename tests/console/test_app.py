@@ -7,7 +7,7 @@ import html
 from console.app import make_app
 from console.screens.help import HelpScreen
 from console.state import WINDOW_SECONDS
-from tests.console.conftest import demo_backends, wait_for, wait_loaded
+from tests.console.conftest import demo_backends, wait_for, wait_loaded, workers_idle
 from widgets.fleet_header import FleetHeader
 from widgets.gpu_grid import GpuGrid
 from widgets.model_table import ModelTable
@@ -103,7 +103,7 @@ async def test_space_pauses_polling(settings, fakes):
         app.poll("cluster")  # what the re-armed timers call
         app.poll("metrics")
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await workers_idle(pilot)
         assert (cluster.reads, metrics.reads) == reads
         await pilot.press("space")
         await wait_for(pilot, lambda: cluster.reads > reads[0] and metrics.reads > reads[1])
@@ -119,7 +119,7 @@ async def test_no_poll_while_a_modal_is_open(settings, fakes):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         app.poll("cluster")
-        await app.workers.wait_for_complete()
+        await workers_idle(pilot)
         assert cluster.reads == reads
         await pilot.press("escape")
         await wait_for(pilot, lambda: cluster.reads == reads + 1)
@@ -136,7 +136,7 @@ async def test_failing_metrics_marks_only_its_source_stale(settings, fakes):
         metrics.fail = True
         app.poll("metrics")
         await wait_for(pilot, lambda: not app.state.status["metrics"].ok)
-        await app.workers.wait_for_complete()
+        await workers_idle(pilot)
         await pilot.pause()
         assert app.state.status["cluster"].ok
         assert "unreachable" in app.state.status["metrics"].error

@@ -72,3 +72,29 @@ def test_default_clock_is_real_utc_now():
     now = fleet.clock()
     assert now.tzinfo is not None and now.utcoffset() == timedelta(0)
     assert fleet.cluster.read().services
+
+
+_DIGEST = """
+import hashlib
+from datetime import datetime, timezone
+from backends.demo import FrozenClock, make_demo
+f = make_demo(seed=7, clock=FrozenClock(datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)),
+              hostile=True)
+c = f.cluster.read()
+blob = c.model_dump_json() + f.metrics.read(c.services, 300).model_dump_json()
+print(hashlib.sha256(blob.encode()).hexdigest())
+"""
+
+
+def test_identical_across_processes_and_hash_seeds():
+    import os
+    import subprocess
+    import sys
+
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        out = subprocess.run([sys.executable, "-c", _DIGEST], env=env, capture_output=True,
+                             text=True, timeout=60, check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1

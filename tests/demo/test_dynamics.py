@@ -119,6 +119,11 @@ def test_idle_and_free_gpus(fleet):
     cost = fleet.metrics.read((), 300).cost
     assert cost.idle_hourly == pytest.approx(sum(g.hourly_cost for g in idle))
     assert cost.idle_hourly > 0
+    # even at the traffic trough, busy models keep their GPUs above the idle line
+    for hour in (3, 4, 5):
+        night = fleet.metrics.read((), 300, at=DAY + timedelta(hours=hour)).gpus
+        assert {g.model for g in night if g.allocated and g.util_percent < 10} == {
+            "legacy-sentiment"}
 
 
 def test_cost_arithmetic(fleet, clock):

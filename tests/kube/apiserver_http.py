@@ -212,10 +212,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _resource(self, target: Target, user: Any, body: Any, ctype: str) -> None:
         res, verb = target.res, self._verb(target)
-        if verb not in res.verbs and not (target.sub == "status" and verb in ("get", "update", "patch")):
+        if verb not in res.verbs and not (target.sub in ("status", "scale") and verb in ("get", "update", "patch")):
             raise ApiError(405, "the server does not allow this method on the requested resource",
                            reason="MethodNotAllowed")
-        if target.sub and not (target.sub == "status" and res.status_subresource):
+        scalable = res.plural in ("deployments", "replicasets", "rollouts")
+        if target.sub and not (target.sub == "status" and res.status_subresource) and \
+                not (target.sub == "scale" and scalable):
             raise ApiError(404, "the server could not find the requested resource", details={})
         if res.plural == "selfsubjectaccessreviews":
             if not isinstance(body, dict):
@@ -231,6 +233,11 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(400, f'dryRun: Unsupported value: "{dry}": supported values: "All"', reason="BadRequest")
         dry_run = dry == "All"
         reg = self.api.registry
+        if target.sub == "scale":
+            from .apiserver_scale import scale
+
+            self.send_json(200, scale(self.api, res, target.namespace, target.name or "", verb, body, ctype, dry_run))
+            return
         if verb == "get":
             obj = self.api.store.get(res, target.namespace, target.name)
             if obj is None:

@@ -17,6 +17,15 @@ PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json")
 
 
+def drop_nulls(value: Any) -> Any:
+    """What decoding into a typed Go struct does to JSON nulls (``creationTimestamp: null`` etc.)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
 def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
 
@@ -34,7 +43,7 @@ class Registry:
         """POST to a collection; returns the stored object (or what would be stored)."""
         if not isinstance(body, dict) or not isinstance(body.get("metadata", {}), dict):
             raise ApiError(400, "the body of the request was in an unknown format")
-        obj = copy.deepcopy(body)
+        obj = drop_nulls(body)
         obj["apiVersion"], obj["kind"] = res.group_version, res.kind
         meta = obj.setdefault("metadata", {})
         if res.namespaced:
@@ -90,7 +99,7 @@ class Registry:
             raise ApiError(400, "the body of the request was in an unknown format")
         with self.store.lock:
             old = self._current(res, namespace, name)
-            new = copy.deepcopy(body)
+            new = drop_nulls(body)
             meta = new["metadata"]
             if meta.get("name") != name:
                 raise ApiError(400, f"the name of the object ({meta.get('name')}) does not match the name on the "

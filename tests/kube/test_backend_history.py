@@ -104,7 +104,7 @@ def test_isvc_traffic_split_and_history():
     [svc] = p.services
     assert svc.kind == ServiceKind.INFERENCE_SERVICE and svc.runtime == "kserve"
     assert svc.canary.percent == 10 and svc.canary.revision == "sent-predictor-00002"
-    assert svc.rollout_in_progress and svc.replicas_ready == 0
+    assert svc.rollout_in_progress and svc.replicas_ready is None  # no pods seen: unknown
     hist = p.revisions[svc.key]
     assert [(r.number, r.current, r.traffic_percent) for r in hist] == [(2, False, 10.0),
                                                                         (1, True, 90.0)]

@@ -18,6 +18,7 @@ class FaultProxy:
         self.requests: list[dict[str, str]] = []
         self.release = threading.Event()
         self._flaky_left = 0
+        self._client = httpx.Client(timeout=10)
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +45,7 @@ class FaultProxy:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+        self._client.close()
 
     # -- answers ------------------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
@@ -84,7 +86,7 @@ class FaultProxy:
     def _forward(self, h: BaseHTTPRequestHandler) -> tuple[int, bytes, str]:
         length = int(h.headers.get("Content-Length") or 0)
         data = h.rfile.read(length) if length else None
-        r = httpx.request(h.command, f"{self.upstream}{h.path}", content=data, timeout=10,
+        r = self._client.request(h.command, f"{self.upstream}{h.path}", content=data,
                           headers={"Content-Type": h.headers.get("Content-Type", "")})
         return r.status_code, r.content, r.headers.get("content-type", "application/json")
 

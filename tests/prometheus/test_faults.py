@@ -30,7 +30,7 @@ def backend_for(url: str, **extra) -> PrometheusMetrics:
 
 @pytest.mark.parametrize(("mode", "reason"), [
     ("500", "HTTP 500"),
-    ("html", "invalid or truncated JSON"),
+    ("html", "HTML page, not JSON"),
     ("slow", "timeout"),
     ("truncated", "invalid or truncated JSON"),
 ])

@@ -1,0 +1,210 @@
+"""Benchmark: ``python -m console.bench`` prints JSON.
+
+- ``first_frame``: seconds from process start to the first full frame with data of
+  ``pitboard --demo`` in a pseudo-terminal, next to a bare Textual app (Header + Footer),
+  measured alternately, median of N runs each. The apps write a marker file on their first
+  refresh (``PITBOARD_FIRST_FRAME_FILE``).
+- ``refresh``: main-thread milliseconds to apply one snapshot to the fleet screen at
+  2,000 GPUs / 300 models (apply only, and apply + the repaint that follows).
+- ``rss_mb``: resident memory of pitboard at its first frame, and of this process after
+  the 2,000-GPU run.
+Targets: first frame <= 1.25x bare; <= 25 ms per refresh; RSS <= 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import resource
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
+                timeout: float = 30.0) -> tuple[float, float | None]:
+    """(seconds to the first frame, RSS MB then) of ``cmd`` run in a pseudo-terminal."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    with tempfile.TemporaryDirectory() as tmp:
+        marker = os.path.join(tmp, "frame")
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(size[0]),
+               "LINES": str(size[1]), "PITBOARD_FIRST_FRAME_FILE": marker,
+               "XDG_CONFIG_HOME": tmp, "XDG_DATA_HOME": tmp}
+        env.pop("PITBOARD_CONFIG", None)
+        stop = threading.Event()
+
+        def drain() -> None:  # the app blocks if nobody reads the terminal
+            while not stop.is_set():
+                try:
+                    if not os.read(master, 65536):
+                        break
+                except OSError:
+                    break
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        t0 = time.time()
+        proc = subprocess.Popen(list(cmd), stdin=slave, stdout=slave, stderr=slave, env=env,
+                                start_new_session=True, close_fds=True)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if os.path.exists(marker):
+                    with open(marker, encoding="utf-8") as fh:
+                        text = fh.read().strip()
+                    if text:
+                        rss = _rss_mb(proc.pid)
+                        return float(text) - t0, rss
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{cmd} exited with {proc.returncode} before a frame")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{cmd}: no first frame within {timeout}s")
+                time.sleep(0.002)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            stop.set()
+            os.close(slave)
+            os.close(master)
+
+
+def compare_first_frame(runs: int) -> dict:
+    """Alternate bare / pitboard runs; medians and the ratio."""
+    py = sys.executable
+    bare_cmd = [py, "-m", "console._bench_bare"]
+    app_cmd = [py, "-m", "console", "--demo"]
+    first_frame(bare_cmd)  # warm the file-system caches for both
+    first_frame(app_cmd)
+    bare, app, rss = [], [], []
+    for _ in range(runs):
+        bare.append(first_frame(bare_cmd)[0])
+        t, r = first_frame(app_cmd)
+        app.append(t)
+        if r is not None:
+            rss.append(r)
+    b, a = statistics.median(bare), statistics.median(app)
+    return {"bare_s": round(b, 4), "pitboard_s": round(a, 4), "ratio": round(a / b, 3),
+            "runs": runs, "bare_all": [round(x, 4) for x in bare],
+            "pitboard_all": [round(x, 4) for x in app],
+            "rss_mb_first_frame": round(statistics.median(rss), 1) if rss else None}
+
+
+async def workers_idle(pilot, timeout: float = 10.0) -> None:
+    """Until no worker is pending or running (cancelled ones are fine)."""
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + timeout
+    while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
+        if time.monotonic() > deadline:
+            raise AssertionError("workers still running after the deadline")
+        await pilot.pause(0.01)
+
+
+async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
+    from backends.demo import FrozenClock  # noqa: PLC0415
+    from console.app import make_app  # noqa: PLC0415
+    from console.config import load_settings  # noqa: PLC0415
+    from console.state import RATE_WINDOW_S  # noqa: PLC0415
+    from console.wiring import build_demo  # noqa: PLC0415
+
+    settings = load_settings(refresh=3600, demo={"enabled": True, "n_gpus": n_gpus,
+                                                 "n_models": n_models})
+    clock = FrozenClock(FROZEN)
+    backends = build_demo(settings, clock=clock)
+    t = time.perf_counter()
+    cluster = backends.cluster.read()
+    parts = []
+    for _ in range(4):
+        clock.advance(15)
+        parts.append((backends.metrics.read(cluster.services, RATE_WINDOW_S, clock()), clock()))
+    read_ms = (time.perf_counter() - t) * 1000 / 5
+    app = make_app(settings, backends)
+    apply_ms, total_ms, build_ms = [], [], []
+    async with app.run_test(size=(160, 48)) as pilot:
+        deadline = time.monotonic() + 60
+        while app.state.metrics is None or app.fleet_screen.snapshot is None:
+            assert time.monotonic() < deadline, "no data"
+            await pilot.pause(0.05)
+        await workers_idle(pilot)
+        app.paused = True  # only our snapshots from here on
+        await pilot.pause()
+        for i in range(rounds):
+            part, at = parts[i % len(parts)]
+            t0 = time.perf_counter()
+            app.state.succeeded("metrics", part, at)
+            snap = app.state.snapshot(at)
+            t1 = time.perf_counter()
+            app.fleet_screen.apply_snapshot(snap)
+            t2 = time.perf_counter()
+            await pilot.pause()
+            t3 = time.perf_counter()
+            build_ms.append((t1 - t0) * 1000)
+            apply_ms.append((t2 - t1) * 1000)
+            total_ms.append((t3 - t0) * 1000)
+        gpus = len(app.state.snapshot(clock()).gpus)
+        models = len(app.state.cluster.services)
+    q = lambda xs, p: round(sorted(xs)[min(len(xs) - 1, int(p * len(xs)))], 2)  # noqa: E731
+    return {"gpus": gpus, "models": models, "rounds": rounds,
+            "snapshot_build_ms_median": q(build_ms, 0.5),
+            "apply_ms_median": q(apply_ms, 0.5), "apply_ms_p95": q(apply_ms, 0.95),
+            "apply_plus_repaint_ms_median": q(total_ms, 0.5),
+            "apply_plus_repaint_ms_p95": q(total_ms, 0.95),
+            "demo_metrics_read_ms_in_worker": round(read_ms, 1)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print JSON."""
+    p = argparse.ArgumentParser(prog="python -m console.bench")
+    p.add_argument("--runs", type=int, default=5, help="first-frame runs per app")
+    p.add_argument("--rounds", type=int, default=30, help="refresh rounds")
+    p.add_argument("--gpus", type=int, default=2000)
+    p.add_argument("--models", type=int, default=300)
+    p.add_argument("--skip-first-frame", action="store_true")
+    args = p.parse_args(argv)
+    out: dict = {"python": sys.version.split()[0]}
+    if not args.skip_first_frame:
+        out["first_frame"] = compare_first_frame(args.runs)
+    out["refresh"] = asyncio.run(_refresh(args.gpus, args.models, args.rounds))
+    out["rss_mb_bench_process_max"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    out["targets"] = {"first_frame_ratio_max": 1.25, "refresh_ms_max": 25, "rss_mb_max": 150}
+    ff = out.get("first_frame", {})
+    out["meets_targets"] = {
+        "first_frame": ff.get("ratio") is not None and ff["ratio"] <= 1.25 if ff else None,
+        "refresh": out["refresh"]["apply_plus_repaint_ms_median"] <= 25,
+        "rss": (ff.get("rss_mb_first_frame") or 0) <= 150 and out["rss_mb_bench_process_max"] <= 150,
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The number of queries per refresh does not grow with the fleet (10 -> 2,000 GPUs)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import pytest
+
+from backends.prometheus import PrometheusMetrics
+from backends.prometheus_config import PrometheusConfig
+from tests.prometheus.conftest import start_server
+from tests.prometheus.fleets import scaled_fleet
+from tests.prometheus.generators import time_grid
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def fleets(tmp_path_factory):
+    times = time_grid(int(time.time()) - 900, 150)
+    sizes = (10, 2000)
+    built = {n: scaled_fleet(n, times) for n in sizes}
+    with ThreadPoolExecutor(2) as pool:
+        servers = dict(zip(sizes, pool.map(
+            lambda n: start_server(tmp_path_factory.mktemp(f"prom-{n}"), built[n]), sizes),
+            strict=True))
+    yield {n: (servers[n], built[n]) for n in sizes}
+    for server in servers.values():
+        server.stop()
+
+
+def test_queries_per_refresh_constant(fleets):
+    counts, sizes = {}, {}
+    for n, (server, fleet) in fleets.items():
+        at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+        backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+        try:
+            first = backend.read([], 120, at)     # includes the start-up probe
+            steady = backend.read([], 120, at)
+        finally:
+            backend.close()
+        assert first.queries == steady.queries + 1  # the probe is one query
+        counts[n] = steady.queries
+        sizes[n] = (len(steady.gpus), len(steady.health), steady.profiles)
+    assert sizes[10][0] == 10 and sizes[2000][0] == 2000
+    assert sizes[2000][1] > 100 * sizes[10][1] / 10  # many more models ...
+    assert sizes[10][2] == sizes[2000][2]            # ... same profiles ...
+    assert counts[10] == counts[2000]                # ... same number of queries
+    assert counts[10] <= 25
+
+
+def test_gpus_join_models_at_scale(fleets):
+    server, fleet = fleets[2000]
+    at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        part = backend.read([], 120, at)
+    finally:
+        backend.close()
+    assert all(g.model == g.pod.rsplit("-", 2)[0] for g in part.gpus)
+    assert part.cost.hourly == pytest.approx(4.0 * 2000)
