@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-test prometheus bench clean
+.PHONY: demo test install install-test system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,21 +15,25 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
-# Debian's prometheus (2.42, with promtool) for the integration tests.
-prometheus:
-	@if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then :; \
+# System tools for the integration tests: Debian's prometheus (2.42, with promtool)
+# and the sqlite3 shell (tamper tests). Installed with apt-get when missing.
+SYSTEM_TOOLS := prometheus promtool sqlite3
+
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing prometheus with apt-get"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+		echo "installing with apt-get:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus sqlite3 >/dev/null; \
 	else \
-		echo "prometheus and promtool are needed for the integration tests:"; \
-		echo "  sudo apt-get install prometheus   (Debian/Ubuntu)"; exit 1; \
+		echo "missing for the integration tests:$$missing"; \
+		echo "  install them with: sudo apt-get install prometheus sqlite3   (Debian/Ubuntu)"; exit 1; \
 	fi
 
 demo: install
 	$(BIN)/pitboard --demo
 
-test: install-test prometheus
+test: install-test system-deps
 	$(BIN)/python -m pytest -q
 
 bench: install

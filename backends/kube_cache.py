@@ -219,11 +219,8 @@ class WatchCache:
                 delivered = True
         except (GoneError, BackendError):
             raise
-        except Exception as exc:
-            if self._stop.is_set():
-                return delivered
-            raise BackendError(f"{self.spec.name} watch connection lost: {exc}",
-                               source=SOURCE) from None
+        except Exception:  # noqa: BLE001 - connection cut mid-stream: resume like a clean end
+            return delivered
         finally:
             self._resp = None
             try:

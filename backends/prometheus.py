@@ -112,13 +112,28 @@ class PrometheusMetrics(MetricsBackend):
     def _run_all(self, plan: list[tuple[str, str, str]], call) -> dict[tuple[str, str], list]:
         """Run (profile, key, promql) concurrently. Transport failures raise the first
         error (in plan order); rejected queries are left out and listed in ``warnings``."""
-        futures = [(p, k, self._executor().submit(call, q)) for p, k, q in plan]
+        abort = threading.Event()  # first transport failure: skip what has not started
+
+        def task(promql: str) -> list[Sample]:
+            if abort.is_set():
+                raise _Skipped()
+            try:
+                return call(promql)
+            except QueryRejected:
+                raise
+            except BackendError:
+                abort.set()
+                raise
+
+        futures = [(p, k, self._executor().submit(task, q)) for p, k, q in plan]
         results: dict[tuple[str, str], list] = {}
         warnings: list[str] = []
         first: BackendError | None = None
         for p, k, fut in futures:
             try:
                 results[(p, k)] = fut.result()
+            except _Skipped:
+                pass
             except QueryRejected as exc:
                 warnings.append(f"{p}.{k}: {exc}")
             except BackendError as exc:
@@ -212,6 +227,10 @@ class PrometheusMetrics(MetricsBackend):
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
         self.client.close()
+
+
+class _Skipped(Exception):
+    """A query not sent because an earlier one of the same refresh failed."""
 
 
 def _scalar(samples) -> float | None:

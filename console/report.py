@@ -7,7 +7,7 @@ from backends.models import FleetSnapshot
 from console.state import RATE_WINDOW_S, Backends, FleetState
 from widgets.cost_panel import budget_ratio
 from widgets.gpu_grid import TEMP_HOT_C
-from widgets.model_table import COLUMNS, rows_from_snapshot
+from widgets.model_rows import COLUMNS, rows_from_snapshot
 from widgets.text import MISSING, fmt_money, safe
 
 

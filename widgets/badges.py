@@ -17,6 +17,17 @@ from backends.models import DriftSeries, HealthSample, ModelService, SourceStatu
 from widgets.text import fmt_age, safe
 
 
+def update_text(widget: Static, text: Text) -> None:
+    """``widget.update(text)`` only when it changed; layout only when its size changed."""
+    key = (text.plain, tuple(text.spans), text.style)
+    old = getattr(widget, "_pb_last", None)
+    if old == key:
+        return
+    same_size = old is not None and len(old[0]) == len(key[0]) and old[0].count("\n") == key[0].count("\n")
+    widget._pb_last = key  # type: ignore[attr-defined]
+    widget.update(text, layout=not same_size)
+
+
 class Level(str, Enum):
     """Severity of a figure; maps to a CSS class / component class suffix."""
 
@@ -95,7 +106,7 @@ class StatusBadge(Static):
         label, level = status
         for lv in Level:
             self.set_class(lv is level, f"-{lv.value}")
-        self.update(Text(safe(label)))
+        update_text(self, Text(safe(label)))
 
 
 class ReadOnlyBadge(Static):
@@ -149,7 +160,7 @@ class SourceBadge(Static, can_focus=True):
         label, level = source_label(status, now)
         for lv in Level:
             self.set_class(lv is level, f"-{lv.value}")
-        self.update(Text(label))
+        update_text(self, Text(label))
         self.error = status.error
         self.tooltip = Text(safe(status.error, 300)) if status.error else None
 

@@ -7,6 +7,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from backends.models import CostBurn
+from widgets.badges import update_text
 from widgets.gpu_grid import bar
 from widgets.text import MISSING, fmt_money, safe
 
@@ -34,7 +35,7 @@ class CostPanel(Static, can_focus=True):
     cost: reactive[CostBurn | None] = reactive(None, always_update=False)
 
     def watch_cost(self, cost: CostBurn | None) -> None:
-        self.update(self.render_cost(cost))
+        update_text(self, self.render_cost(cost))
 
     def render_cost(self, cost: CostBurn | None) -> Text:
         """The panel's text for ``cost`` (pure; styles from the theme)."""

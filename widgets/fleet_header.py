@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from backends.models import SourceStatus
-from widgets.badges import ReadOnlyBadge, SourceBadge
+from widgets.badges import ReadOnlyBadge, SourceBadge, update_text
 from widgets.text import safe
 
 
@@ -53,8 +53,8 @@ class FleetHeader(Horizontal):
         where.append(safe(context or "…", 40))
         where.append(" / ", "dim")
         where.append(safe(namespace or "all namespaces", 40))
-        self.query_one("#hdr-where", Static).update(where)
-        self.query_one("#hdr-window", Static).update(Text(f"⏱ {window}"))
+        update_text(self.query_one("#hdr-where", Static), where)
+        update_text(self.query_one("#hdr-window", Static), Text(f"⏱ {window}"))
         self.query_one("#hdr-paused", Static).set_class(paused, "-on")
         self.query_one(ReadOnlyBadge).read_only = read_only
         box = self.query_one("#hdr-sources", Horizontal)

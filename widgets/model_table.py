@@ -1,126 +1,78 @@
-"""The model table: one row per model service, updated cell by cell.
+"""The model table: one row per model service, drawn with the line API.
 
 Data in: :meth:`ModelTable.show_rows` with :class:`ModelRow` values (build them from a
 snapshot with :func:`rows_from_snapshot`). Intents out: :class:`ModelTable.ModelHighlighted`
-and :class:`ModelTable.ModelChosen`. Only changed cells are redrawn.
+(cursor moved) and :class:`ModelTable.ModelChosen` (enter / click on the selected row).
+
+Only visible rows are rendered, and a row is re-rendered only when one of its cells (or
+the cursor) changed: a 300-model refresh costs a few milliseconds, where a DataTable
+re-renders every visible cell on any update.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from backends.models import DriftSeries, FleetSnapshot
-from widgets.badges import Level, drift_level, error_level, model_status
-from widgets.text import MISSING, fmt_money, fmt_num, safe
+from widgets.badges import Level
+from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
-Cell = tuple[str, Level]
+__all__ = ["COLUMNS", "Cell", "ModelRow", "ModelTable", "rows_from_snapshot"]
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("name", "Model", 22),
-    ("status", "Status", 8),
-    ("version", "Version", 9),
-    ("traffic", "Traffic", 7),
-    ("ready", "Ready", 5),
-    ("rps", "RPS", 7),
-    ("err", "Err %", 6),
-    ("p95", "p95 ms", 6),
-    ("drift", "Drift", 9),
-    ("cost", "$/h", 8),
-)
+SEP = 1
+NAME_MIN, NAME_MAX = 16, 40
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRow:
-    """Display values of one model (already formatted, with a level per cell)."""
-
-    key: str
-    name: str
-    cells: tuple[Cell, ...]
-
-    def matches(self, needle: str) -> bool:
-        """Case-insensitive substring match on name, version and status."""
-        if not needle:
-            return True
-        needle = needle.lower()
-        return needle in self.name.lower() or any(
-            needle in self.cells[i][0].lower() for i in (1, 2)
-        )
+def fit(text: str, width: int, right: bool = False) -> str:
+    """``text`` in exactly ``width`` cells: padded, or cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - cell_len(text))
+    return pad + text if right else text + pad
 
 
-def _traffic(service) -> str:
-    if not service.traffic:
-        return MISSING
-    if len(service.traffic) == 1:
-        return f"{service.traffic[0].percent:.0f}"
-    return "/".join(f"{t.percent:.0f}" for t in service.traffic)
-
-
-def worst_drift_by_model(drift) -> dict[str, DriftSeries]:
-    """Per model, the feature with the highest latest/threshold ratio (one pass)."""
-    best: dict[str, tuple[float, DriftSeries]] = {}
-    for d in drift:
-        latest = d.latest
-        if latest is None or d.threshold <= 0:
-            continue
-        ratio = latest / d.threshold
-        if d.model not in best or ratio > best[d.model][0]:
-            best[d.model] = (ratio, d)
-    return {m: d for m, (_, d) in best.items()}
-
-
-def rows_from_snapshot(snapshot: FleetSnapshot) -> list[ModelRow]:
-    """One :class:`ModelRow` per service of ``snapshot`` (pure; no widget needed)."""
-    rows: list[ModelRow] = []
-    worst = worst_drift_by_model(snapshot.drift)
-    for s in snapshot.services:
-        h = snapshot.health.get(s.name)
-        d = worst.get(s.name)
-        ready = (
-            MISSING if s.replicas_ready is None and s.replicas_desired is None
-            else f"{fmt_num(s.replicas_ready, '{:d}')}/{fmt_num(s.replicas_desired, '{:d}')}"
-        )
-        ready_level = Level.OK
-        if s.replicas_ready is not None and s.replicas_desired is not None:
-            if s.replicas_ready < s.replicas_desired:
-                ready_level = Level.BAD if s.replicas_ready == 0 else Level.WARN
-        err = h.error_ratio if h else None
-        drift_text = MISSING if d is None or d.latest is None else f"{d.latest:.2f}/{d.threshold:g}"
-        cost = snapshot.cost.by_model.get(s.name)
-        cells: tuple[Cell, ...] = (
-            (safe(s.name), Level.OK),
-            model_status(s, h, d),
-            (safe(s.version, 16), Level.OK),
-            (_traffic(s), Level.INFO if s.canary else Level.OK),
-            (ready, ready_level),
-            (fmt_num(h.rps if h else None, "{:,.1f}"), Level.OK),
-            (fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)),
-            (fmt_num(h.p95_ms if h else None, "{:,.0f}"), Level.OK),
-            (drift_text, drift_level(d)),
-            (fmt_money(cost), Level.OK),
-        )
-        rows.append(ModelRow(key=s.key, name=s.name, cells=cells))
-    return rows
-
-
-class ModelTable(DataTable):
-    """DataTable of models with filtering and per-cell updates."""
+class ModelTable(ScrollView, can_focus=True):
+    """Models with a fixed header line, a row cursor, filtering and per-row caching."""
 
     DEFAULT_CSS = """
     ModelTable { height: 1fr; }
+    ModelTable > .model-table--header { color: $text-muted; text-style: bold; background: $boost; }
+    ModelTable > .model-table--cursor { background: $block-cursor-blurred-background; }
+    ModelTable:focus > .model-table--cursor { background: $block-cursor-background;
+        color: $block-cursor-foreground; text-style: $block-cursor-text-style; }
     ModelTable > .model-table--warn { color: $warning; }
     ModelTable > .model-table--bad { color: $error; text-style: bold; }
     ModelTable > .model-table--info { color: $accent; }
     ModelTable > .model-table--unknown { color: $text-muted; }
     ModelTable > .model-table--ok { }
     """
-    COMPONENT_CLASSES = {f"model-table--{lv.value}" for lv in Level}
+    COMPONENT_CLASSES = {"model-table--header", "model-table--cursor"} | {
+        f"model-table--{lv.value}" for lv in Level
+    }
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(0)", "First", show=False),
+        Binding("end", "edge(1)", "Last", show=False),
+        Binding("enter", "choose", "Detail", show=False),
+    ]
 
     filter_text: reactive[str] = reactive("")
+    cursor_row: reactive[int] = reactive(0)
 
     class ModelHighlighted(Message):
         """The cursor moved to a model (``key`` = ModelService.key)."""
@@ -138,77 +90,166 @@ class ModelTable(DataTable):
         """Enter was pressed on a model: open its detail."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
-        self._rows: dict[str, ModelRow] = {}
-        self._shown: dict[str, ModelRow] = {}
-        self._styles: dict[Level, object] = {}
+        super().__init__(**kwargs)
+        self._rows: list[ModelRow] = []
+        self._shown: list[ModelRow] = []
+        self._index: dict[str, int] = {}
+        self._cache: dict[tuple, Strip] = {}
+        self._widths: tuple[int, ...] = tuple(w for _, _, w in COLUMNS)
+        self._styles: dict[str, Style] = {}
+        self._last_key: str | None = None
 
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+    # -- data -----------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        """Rows shown (after the filter)."""
+        return len(self._shown)
 
     @property
     def selected_key(self) -> str | None:
         """Key of the model under the cursor, if any."""
-        if not self._shown or self.cursor_row < 0 or self.cursor_row >= self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - empty/changing table
-            return None
+        if 0 <= self.cursor_row < len(self._shown):
+            return self._shown[self.cursor_row].key
+        return None
 
-    def _text(self, cell: Cell, column: int) -> Text:
-        if not self._styles:
-            self._styles = {
-                lv: self.get_component_rich_style(f"model-table--{lv.value}", partial=True)
-                for lv in Level
-            }
-        text, level = cell
-        limit = COLUMNS[column][2]
-        if limit is not None and len(text) > limit:
-            text = text[: limit - 1] + "…"
-        return Text(text, style=self._styles[level], no_wrap=True, overflow="ellipsis")
+    def get_row_index(self, key: str) -> int:
+        """Index of ``key`` among the shown rows (KeyError when filtered out/absent)."""
+        return self._index[key]
 
-    def _add(self, row: ModelRow) -> None:
-        self.add_row(*(self._text(c, i) for i, c in enumerate(row.cells)), key=row.key)
-        self._shown[row.key] = row
+    def get_cell(self, key: str, column: str) -> str:
+        """Displayed text of one cell."""
+        col = [c for c, _, _ in COLUMNS].index(column)
+        return self._shown[self._index[key]].cells[col][0]
+
+    def get_cell_at(self, coordinate: tuple[int, int]) -> str:
+        """Displayed text at (row, column)."""
+        row, col = coordinate
+        return self._shown[row].cells[col][0]
+
+    def move_cursor(self, *, row: int) -> None:
+        """Put the cursor on ``row`` (clamped) and scroll it into view."""
+        self.cursor_row = max(0, min(row, len(self._shown) - 1)) if self._shown else 0
 
     def show_rows(self, rows: list[ModelRow]) -> None:
-        """Show ``rows``: update changed cells, add new rows, remove vanished ones."""
-        self._rows = {r.key: r for r in rows}
-        wanted = [r for r in rows if r.matches(self.filter_text)]
-        wanted_keys = {r.key for r in wanted}
-        for key in [k for k in self._shown if k not in wanted_keys]:
-            self.remove_row(key)
-            del self._shown[key]
-        for row in wanted:
-            old = self._shown.get(row.key)
-            if old is None:
-                self._add(row)
-                continue
-            if old.cells != row.cells:
-                for i, (a, b) in enumerate(zip(old.cells, row.cells)):
-                    if a != b:
-                        self.update_cell(row.key, COLUMNS[i][0], self._text(b, i))
-                self._shown[row.key] = row
+        """Show ``rows``; unchanged rows keep their rendered lines."""
+        self._rows = rows
+        self._apply_filter()
 
-    def watch_filter_text(self, _old: str, _new: str) -> None:
-        """Rebuild the visible rows for the new filter, keeping the selection if shown."""
-        selected = self.selected_key
-        self.clear(columns=False)
-        self._shown.clear()
-        for row in self._rows.values():
-            if row.matches(self.filter_text):
-                self._add(row)
-        if selected in self._shown:
-            self.move_cursor(row=self.get_row_index(selected))
+    def _apply_filter(self) -> None:
+        keep = self.selected_key
+        needle = self.filter_text
+        self._shown = [r for r in self._rows if r.matches(needle)]
+        self._index = {r.key: i for i, r in enumerate(self._shown)}
+        if len(self._cache) > 4 * len(self._shown) + 64:
+            self._cache.clear()
+        self.virtual_size = Size(sum(self._widths) + SEP * len(self._widths), len(self._shown) + 1)
+        if keep in self._index:
+            self.cursor_row = self._index[keep]
+        else:
+            self.cursor_row = min(self.cursor_row, max(0, len(self._shown) - 1))
+            self._announce()
+        self.refresh()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        if event.row_key is not None and event.row_key.value is not None:
-            self.post_message(self.ModelHighlighted(self, event.row_key.value))
+    def watch_filter_text(self) -> None:
+        self._apply_filter()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        if event.row_key is not None and event.row_key.value is not None:
-            self.post_message(self.ModelChosen(self, event.row_key.value))
+    def watch_cursor_row(self, _old: int, row: int) -> None:
+        self._scroll_to_row(row)
+        self._announce()
+        self.refresh()
+
+    def _announce(self) -> None:
+        key = self.selected_key
+        if key is not None and key != self._last_key:
+            self._last_key = key
+            self.post_message(self.ModelHighlighted(self, key))
+
+    def _scroll_to_row(self, row: int) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + visible:
+            self.scroll_to(y=row - visible + 1, animate=False)
+
+    # -- actions --------------------------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self.move_cursor(row=self.cursor_row + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_cursor(row=self.cursor_row + direction * max(1, self.size.height - 2))
+
+    def action_edge(self, end: int) -> None:
+        self.move_cursor(row=len(self._shown) - 1 if end else 0)
+
+    def action_choose(self) -> None:
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.ModelChosen(self, key))
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y - 1 + int(self.scroll_y)
+        if event.y >= 1 and 0 <= row < len(self._shown):
+            if row == self.cursor_row and event.chain > 1:
+                self.action_choose()
+            self.move_cursor(row=row)
+
+    # -- rendering ------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        width = self.scrollable_content_region.width
+        fixed = sum(w for _, _, w in COLUMNS[1:]) + SEP * len(COLUMNS)
+        name = max(NAME_MIN, min(NAME_MAX, width - fixed))
+        self._widths = (name, *(w for _, _, w in COLUMNS[1:]))
+        self._cache.clear()
+        self._styles.clear()
+        self._apply_filter()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"model-table--{name}")
+        return style
+
+    def _line(self, cells, base: Style) -> list[Segment]:
+        segs = []
+        for i, ((text, level), width) in enumerate(zip(cells, self._widths)):
+            right = COLUMNS[i][0] in ("rps", "err", "p95", "cost")
+            style = base + self._style(level.value) if level is not Level.OK else base
+            segs.append(Segment(" " + fit(text, width, right), style))
+        return segs
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        sx = int(self.scroll_x)
+        if y == 0:
+            key = ("header", self._widths)
+            strip = self._cache.get(key)
+            if strip is None:
+                head = tuple((label, Level.OK) for _, label, _ in COLUMNS)
+                style = self._style("header")
+                strip = Strip(self._line(head, style)).extend_cell_length(self.virtual_size.width, style)
+                self._cache[key] = strip
+            return strip.crop_extend(sx, sx + width, self._style("header"))
+        index = y - 1 + int(self.scroll_y)
+        if index >= len(self._shown):
+            return Strip.blank(width, self.rich_style)
+        row = self._shown[index]
+        cursor = index == self.cursor_row
+        key = (row.key, row.cells, cursor, self.has_focus, self._widths)
+        strip = self._cache.get(key)
+        if strip is None:
+            base = self.rich_style + self._style("cursor") if cursor else self.rich_style
+            strip = Strip(self._line(row.cells, base)).extend_cell_length(self.virtual_size.width, base)
+            self._cache[key] = strip
+        return strip.crop_extend(sx, sx + width, self.rich_style)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

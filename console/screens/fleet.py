@@ -27,6 +27,7 @@ JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
          "history": "#history", "chart": "#chart", "releases": "#history"}
 LATER = {"drift", "audit", "ctx", "alerts"}
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
+CHART_MAX_AGE_S = 30.0
 
 
 class FleetScreen(Screen):
@@ -53,6 +54,8 @@ class FleetScreen(Screen):
         self.set_reactive(FleetScreen.window, window)
         self.snapshot: FleetSnapshot | None = None
         self._chart = None
+        self._chart_pending = False
+        self._chart_asked: tuple[str | None, str, object] | None = None
         self._first_frame_done = False
 
     def compose(self) -> ComposeResult:
@@ -103,9 +106,10 @@ class FleetScreen(Screen):
             if self.selected is None and table.selected_key is not None:
                 self.selected = table.selected_key
             self._show_history()
-        if snapshot.services and self._chart is None:
-            self._mount_chart()
-        if self.selected is not None and "metrics" in snapshot.sources:
+        if snapshot.services and self._chart is None and not self._chart_pending:
+            self._chart_pending = True  # plotext loads after the first frame is out
+            self.set_timer(0.05, self._mount_chart)
+        if self.selected is not None and self._chart_due(snapshot):
             self._request_chart()
         if not self._first_frame_done and snapshot.services:
             self._first_frame_done = True
@@ -139,6 +143,15 @@ class FleetScreen(Screen):
         box = self.query_one("#chart-box")
         box.query("#chart-wait").remove()
         box.mount(self._chart)
+        self._request_chart()
+
+    def _chart_due(self, snapshot: FleetSnapshot) -> bool:
+        """Range queries are costly: re-ask only when the model or window changed, or when
+        the last answer is older than CHART_MAX_AGE_S (by the app's clock)."""
+        asked = self._chart_asked
+        if asked is None or asked[0] != self.selected or asked[1] != self.window:
+            return True
+        return (snapshot.taken_at - asked[2]).total_seconds() >= CHART_MAX_AGE_S
 
     def _selected_service(self):
         if self.snapshot is None or self.selected is None:
@@ -147,7 +160,8 @@ class FleetScreen(Screen):
 
     def _request_chart(self) -> None:
         svc = self._selected_service()
-        if svc is not None:
+        if svc is not None and self._chart is not None:
+            self._chart_asked = (self.selected, self.window, self.app.clock())
             self.app.load_chart(svc.name, self.window)
 
     def _show_history(self) -> None:
@@ -159,15 +173,15 @@ class FleetScreen(Screen):
         if svc is not None:
             title.append(f" · {safe(svc.name, 40)}")
             box_title.append(f" · {safe(svc.name, 40)} · {self.window}")
-        history.border_title = title
-        self.query_one("#chart-box").border_title = box_title
+        _set_title(history, title)
+        _set_title(self.query_one("#chart-box"), box_title)
 
     def _title_models(self) -> None:
         table = self.query_one(ModelTable)
         title = Text(f"Models {table.row_count}")
         if table.filter_text:
             title.append(f" · /{safe(table.filter_text, 20)}")
-        table.border_title = title
+        _set_title(table, title)
 
     # -- intents up from widgets -------------------------------------------------------
     @on(ModelTable.ModelHighlighted)
@@ -259,6 +273,13 @@ class FleetScreen(Screen):
     def on_screen_resume(self) -> None:
         if self.is_mounted:
             self.app.resume_pending()
+
+
+def _set_title(widget, title: Text) -> None:
+    """Set a border title only when it changed (a change repaints the whole widget)."""
+    if getattr(widget, "_pb_title", None) != title.plain:
+        widget._pb_title = title.plain
+        widget.border_title = title
 
 
 def _mark_first_frame(path: str) -> None:

@@ -62,7 +62,7 @@ def test_sigkill_between_intent_and_outcome_leaves_a_pending_intent(tmp_path):
 def test_two_processes_appending_at_once_lose_nothing(tmp_path):
     db = tmp_path / "audit.db"
     go = tmp_path / "go"
-    SqliteAudit(db).close()  # schema first, so the race is on appends
+    # no store yet: both processes create the file and schema at once, then append
     procs = [_spawn("append", str(db), "1000", tag, str(go)) for tag in ("p1", "p2")]
     try:
         for proc in procs:

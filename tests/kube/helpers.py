@@ -53,3 +53,20 @@ def mutations(server, since: int = 0) -> list:
 
 def service(part, kind: str, name: str):
     return next(s for s in part.services if s.kind.value == kind and s.name == name)
+
+
+def merge_patch(server, path: str, body: dict, token: str = "admin-token") -> dict:
+    """Change an object from outside pitboard (another client) with a merge patch."""
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(server.url + path, data=json.dumps(body).encode(), method="PATCH",
+                                 headers={"Content-Type": "application/merge-patch+json",
+                                          "Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.loads(resp.read())
+
+
+def label_deployment(server, name: str, key: str, value: str) -> None:
+    merge_patch(server, f"/apis/apps/v1/namespaces/{NS}/deployments/{name}",
+                {"metadata": {"labels": {key: value}}})

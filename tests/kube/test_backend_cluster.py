@@ -8,7 +8,7 @@ from backends.actions import ActionKind, ActionRequest
 from backends.errors import ActionRefused, ForbiddenError, NotFoundError
 from backends.models import ServiceKind
 
-from .helpers import NS, cluster, eventually, lists, mutations, service
+from .helpers import NS, cluster, eventually, label_deployment, lists, mutations, service
 
 pytestmark = pytest.mark.integration
 
@@ -72,9 +72,7 @@ def test_hostile_names_and_annotations_stay_literal(apiserver, admin):
 def test_steady_state_sends_no_list_and_follows_changes(apiserver, admin):
     admin.read()
     n_lists = len(lists(apiserver))
-    obj = apiserver.get_object("apps/v1", "deployments", NS, "ranker")
-    obj["metadata"]["labels"]["team"] = "search"
-    apiserver.load([obj])
+    label_deployment(apiserver, "ranker", "team", "search")
     eventually(lambda: service(admin.read(), "Deployment", "ranker").labels.get("team") == "search")
     assert len(lists(apiserver)) == n_lists
 
@@ -84,9 +82,7 @@ def test_watch_resumes_after_dropped_connections_without_list(apiserver, admin):
     n_lists, n_watches = len(lists(apiserver)), admin.stats()["watches"]
     eventually(lambda: apiserver.open_watches >= 7)
     assert apiserver.drop_watches() >= 7
-    obj = apiserver.get_object("apps/v1", "deployments", NS, "embedder")
-    obj["metadata"]["labels"]["after-drop"] = "yes"
-    apiserver.load([obj])
+    label_deployment(apiserver, "embedder", "after-drop", "yes")
     eventually(lambda: service(admin.read(), "Deployment", "embedder").labels.get("after-drop"))
     assert admin.stats()["watches"] > n_watches
     assert len(lists(apiserver)) == n_lists  # resumed from resourceVersion, no LIST
@@ -98,9 +94,7 @@ def test_relist_after_410_gone(apiserver, admin):
     eventually(lambda: apiserver.open_watches >= 7)
     apiserver.compact()
     apiserver.drop_watches()
-    obj = apiserver.get_object("apps/v1", "deployments", NS, "llama-chat")
-    obj["metadata"]["labels"]["after-compact"] = "yes"
-    apiserver.load([obj])
+    label_deployment(apiserver, "llama-chat", "after-compact", "yes")
     eventually(lambda: service(admin.read(), "Deployment", "llama-chat").labels.get("after-compact"))
     assert admin.stats()["relists"] >= 1
     assert len(lists(apiserver)) > n_lists

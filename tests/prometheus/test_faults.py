@@ -45,7 +45,7 @@ def test_garbage_answers_give_a_short_reason(proxy, main_prom, mode, reason):
             backend.read([], W, main_prom.at)
         assert err.value.source == "prometheus"
         assert reason in str(err.value) and len(str(err.value)) < 200
-        assert time.monotonic() - started < 4  # bounded: timeout x (retries + 1), parallel
+        assert time.monotonic() - started < 2  # one timeout, not one per query: fail fast
         with pytest.raises(BackendError):
             backend.chart("llm-chat", 600, main_prom.at)
         proxy.set("pass")

@@ -1,0 +1,154 @@
+"""Active alerts from Alertmanager's ``/api/v2/alerts`` on ``httpx``, joined to models/GPUs.
+
+A model is named by the first of ``AlertmanagerConfig.model_labels`` present (``model``,
+``model_name``, ``service`` ...; KServe's ``<isvc>-predictor`` is reduced to ``<isvc>``), a
+GPU by its UUID label. ``summary`` (or ``description``) and ``runbook_url`` come from the
+annotations. Failures raise ``BackendError(source="alertmanager")`` with a short reason.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from datetime import datetime, timezone
+
+import httpx
+
+from backends.base import AlertsBackend
+from backends.errors import BackendError, ConfigError, ForbiddenError
+from backends.models import Alert
+from backends.prom_client import read_secret, short
+from backends.prometheus_config import AlertmanagerConfig
+
+SOURCE = "alertmanager"
+_RETRY = {429, 500, 502, 503, 504}
+_PREDICTOR = re.compile(r"^(?P<m>.+?)-predictor(?:-default)?$")
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+_STATES = {"active": "firing", "suppressed": "suppressed", "unprocessed": "pending"}
+
+
+class AlertmanagerAlerts(AlertsBackend):
+    """Active alerts; construction is cheap (the HTTP client is created on first use)."""
+
+    def __init__(self, config: AlertmanagerConfig):
+        if not config.url:
+            raise ConfigError("no Alertmanager URL configured (--alertmanager URL)",
+                              source=SOURCE)
+        self.config = config
+        self._client: httpx.Client | None = None
+        self._sleep = time.sleep
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            c = self.config
+            verify: bool | str = False if c.insecure else (c.ca_file or True)
+            cert = (c.cert_file, c.key_file) if c.cert_file and c.key_file else c.cert_file
+            self._client = httpx.Client(base_url=c.url, timeout=c.timeout_s, verify=verify,
+                                        cert=cert, headers=dict(c.headers), trust_env=True)
+        return self._client
+
+    def _auth(self) -> tuple[dict[str, str], httpx.BasicAuth | None]:
+        c = self.config
+        token = read_secret(c.bearer_token_file, c.bearer_token_env, "bearer token")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        auth = None
+        if c.basic_auth_user:
+            pw = read_secret(c.basic_auth_password_file, c.basic_auth_password_env,
+                             "basic-auth password") or ""
+            auth = httpx.BasicAuth(c.basic_auth_user, pw)
+        return headers, auth
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """Active alerts, firing first then by start time. Raises BackendError."""
+        try:
+            headers, auth = self._auth()
+        except BackendError as exc:
+            exc.source = SOURCE
+            raise
+        params = {"active": "true", "silenced": str(self.config.include_silenced).lower(),
+                  "inhibited": str(self.config.include_inhibited).lower()}
+        data = self._get("/api/v2/alerts", params, headers, auth)
+        if not isinstance(data, list):
+            raise BackendError("Alertmanager answered JSON of an unexpected shape",
+                               source=SOURCE)
+        out = [a for a in (self._alert(item) for item in data) if a is not None]
+        far = datetime.max.replace(tzinfo=timezone.utc)
+        out.sort(key=lambda a: (a.state != "firing", a.starts_at or far, a.name))
+        return tuple(out)
+
+    def _get(self, path: str, params: dict, headers: dict, auth) -> object:
+        attempt = 0
+        while True:
+            try:
+                r = self._http().get(path, params=params, headers=headers, auth=auth)
+                status = r.status_code
+                if status in (401, 403):
+                    raise ForbiddenError(f"Alertmanager refused access (HTTP {status})",
+                                         source=SOURCE, status=status)
+                if status != 200:
+                    err = BackendError(f"HTTP {status} from Alertmanager: "
+                                       f"{short(r.text, 100) or 'empty body'}",
+                                       source=SOURCE, status=status)
+                    if status not in _RETRY or attempt >= self.config.retries:
+                        raise err
+                else:
+                    text = r.text
+                    if text.lstrip()[:1] == "<":
+                        raise BackendError("Alertmanager answered an HTML page, not JSON",
+                                           source=SOURCE)
+                    try:
+                        return r.json()
+                    except ValueError:
+                        raise BackendError("Alertmanager answered invalid or truncated JSON",
+                                           source=SOURCE) from None
+            except httpx.TimeoutException:
+                raise BackendError("Alertmanager did not answer in time (timeout)",
+                                   source=SOURCE) from None
+            except httpx.TransportError:
+                if attempt >= self.config.retries:
+                    raise BackendError("cannot connect to Alertmanager", source=SOURCE,
+                                       status=-1) from None
+            delay = min(self.config.backoff_max_s, self.config.backoff_s * (2 ** attempt))
+            self._sleep(delay * random.uniform(0.5, 1.0))
+            attempt += 1
+
+    def _alert(self, item: object) -> Alert | None:
+        if not isinstance(item, dict):
+            return None
+        labels = {str(k): str(v) for k, v in (item.get("labels") or {}).items()}
+        ann = {str(k): str(v) for k, v in (item.get("annotations") or {}).items()}
+        state = (item.get("status") or {}).get("state") if isinstance(item.get("status"),
+                                                                       dict) else None
+        model = next((labels[k] for k in self.config.model_labels if labels.get(k)), None)
+        if model:
+            m = _PREDICTOR.match(model)
+            model = m.group("m") if m else model
+        gpu = next((labels[k] for k in self.config.gpu_labels if labels.get(k)), None)
+        return Alert(
+            name=labels.get("alertname") or "(unnamed alert)",
+            severity=labels.get("severity"),
+            state=_STATES.get(str(state), str(state or "firing")),
+            starts_at=parse_time(item.get("startsAt")),
+            summary=ann.get("summary") or ann.get("description") or ann.get("message"),
+            runbook_url=ann.get("runbook_url") or ann.get("runbook"),
+            model=model, gpu_uuid=gpu, labels=labels,
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def parse_time(raw: object) -> datetime | None:
+    """Alertmanager RFC 3339 (nanoseconds, 'Z') -> aware UTC datetime; Go's zero -> None."""
+    if not isinstance(raw, str) or not raw or raw.startswith("0001-"):
+        return None
+    text = _FRACTION.sub(r"\1", raw.strip()).replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)

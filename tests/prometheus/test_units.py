@@ -1,0 +1,116 @@
+"""Pure parts of the Prometheus backend: config, templates, quantiles, answers."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import requests
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from pydantic import ValidationError
+
+from backends.alertmanager import AlertmanagerAlerts
+from backends.errors import BackendError, ConfigError, ForbiddenError
+from backends.prom_client import QueryRejected, map_exception, parse_result
+from backends.prom_cost import table_price
+from backends.prom_math import bucket_quantile, chart_step, matcher
+from backends.prom_profiles import default_profiles, render
+from backends.prometheus import PrometheusMetrics
+from backends.prometheus_config import AlertmanagerConfig, PrometheusConfig
+from tests.prometheus.generators import EVIL, quantile_from_rates
+
+
+@pytest.mark.parametrize("body", [
+    {"bearer_token": "x"}, {"password": "x"}, {"headers": {"Authorization": "Bearer x"}},
+])
+def test_secrets_in_clear_are_refused(body):
+    with pytest.raises(ValidationError, match="file|env"):
+        PrometheusConfig(url="http://p:9090", **body)
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ({"url": "prometheus:9090"}, "http:// or https://"),
+    ({"bearer_token_file": "a", "bearer_token_env": "B"}, "not both"),
+    ({"basic_auth_password_env": "B"}, "needs basic_auth_user"),
+    ({"insecure": True, "ca_file": "ca.pem"}, "ignores ca_file"),
+    ({"timeout_s": 0}, "greater than 0"),
+    ({"profiles": {"mine": {"queries": {}}}}, "kind"),
+    ({"gpu_prices": {"H100": -1}}, ">= 0"),
+])
+def test_bad_config_says_why(body, reason):
+    with pytest.raises(ValidationError, match=reason):
+        PrometheusConfig(**body)
+
+
+def test_profile_override_keeps_other_queries():
+    cfg = PrometheusConfig(profiles={"vllm": {"queries": {"queue": "q"}, "enabled": True},
+                                     "mine": {"kind": "serving", "model_label": "svc"}})
+    defaults = default_profiles()["vllm"].queries
+    assert cfg.profiles["vllm"].queries == {**defaults, "queue": "q"}
+    assert cfg.profiles["vllm"].enabled is True
+    assert cfg.profiles["mine"].model_label == "svc" and "dcgm" in cfg.profiles
+    assert PrometheusConfig().timeout_s == 5.0
+    assert AlertmanagerConfig(url="http://am:9093/").url == "http://am:9093"
+
+
+def test_constructors_are_cheap_and_check_the_url():
+    PrometheusMetrics(PrometheusConfig(url="http://10.255.255.1:9090")).close()  # no I/O
+    AlertmanagerAlerts(AlertmanagerConfig(url="http://10.255.255.1:9093")).close()
+    with pytest.raises(ConfigError, match="--prometheus"):
+        PrometheusMetrics(PrometheusConfig())
+    with pytest.raises(ConfigError, match="--alertmanager"):
+        AlertmanagerAlerts(AlertmanagerConfig())
+
+
+def test_render_and_matcher_escape_label_values():
+    p = default_profiles()["vllm"]
+    q = render(p.queries["requests"], p, window="300s", match=matcher("model_name", EVIL))
+    assert "$" not in q and "[300s]" in q
+    assert "by (model_name, namespace, exported_namespace, namespace_name)" in q
+    assert json.loads(matcher("m", EVIL).split("=", 1)[1]) == EVIL  # a valid literal
+    kserve = default_profiles()["kserve"]
+    assert "revision_name)" in render(kserve.queries["requests"], kserve, window="1m")
+
+
+@pytest.mark.parametrize("q", [0.01, 0.5, 0.9, 0.95, 0.99])
+def test_bucket_quantile_matches_independent_computation(q):
+    rates = {0.1: 3.0, 0.5: 10.0, 1.0: 14.0, 5.0: 20.0, math.inf: 21.0}
+    assert bucket_quantile(q, rates.items()) == pytest.approx(quantile_from_rates(q, rates))
+
+
+def test_bucket_quantile_edge_cases():
+    assert bucket_quantile(0.5, [(1.0, 0.0), (math.inf, 0.0)]) is None        # no traffic
+    assert bucket_quantile(0.5, [(1.0, 4.0)]) is None                       # no +Inf
+    assert bucket_quantile(0.99, [(1.0, 1.0), (math.inf, 10.0)]) == 1.0     # in +Inf
+    assert bucket_quantile(0.5, [(1.0, 6.0), (2.0, 5.0), (math.inf, 10.0)]) is not None
+
+
+def test_chart_step_is_nice():
+    assert chart_step(300) == 5 and chart_step(3600) == 30 and chart_step(86400) == 900
+
+
+def test_table_price_lookup():
+    prices = {"H100": 4.0, "H100 80GB": 4.5, "A100": 2.0}
+    assert table_price("NVIDIA H100 80GB HBM3", prices, None) == 4.5  # longest key
+    assert table_price("NVIDIA L4", prices, 0.7) == 0.7
+    assert table_price(None, prices, None) is None
+
+
+def test_answers_parse_and_map():
+    assert parse_result([1.5, "NaN"])[0].value is None                      # scalar
+    s = parse_result([{"metric": {"a": "b"}, "values": [[1, "1"], [2, "+Inf"]]}])[0]
+    assert s.points == ((1.0, 1.0), (2.0, None))
+    with pytest.raises(BackendError, match="unexpected shape"):
+        parse_result({"oops": 1})
+    with pytest.raises(BackendError, match="malformed"):
+        parse_result([{"metric": {}, "value": ["x"]}])
+    body = json.dumps({"status": "error", "errorType": "bad_data", "error": "parse error"})
+    rejected = map_exception(PrometheusApiClientException(
+        f"HTTP Status Code 400 ({body.encode()!r})"), "up{")
+    assert isinstance(rejected, QueryRejected) and "bad_data: parse error" in str(rejected)
+    denied = map_exception(PrometheusApiClientException("HTTP Status Code 403 (b'no')"))
+    assert isinstance(denied, ForbiddenError)
+    assert map_exception(requests.exceptions.ConnectionError()).status == -1
+    assert "timeout" in str(map_exception(requests.exceptions.ReadTimeout()))
+    assert "unexpected shape" in str(map_exception(KeyError("data")))

@@ -1,0 +1,101 @@
+"""Display rows of the model table, computed from a snapshot (pure; no widget needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from backends.models import DriftSeries, FleetSnapshot, ModelService
+from widgets.badges import Level, drift_level, error_level, model_status
+from widgets.text import MISSING, fmt_money, fmt_num, safe
+
+Cell = tuple[str, Level]
+
+#: (key, header, width); the name column flexes with the terminal width.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("name", "Model", 22),
+    ("status", "Status", 8),
+    ("version", "Version", 9),
+    ("traffic", "Traffic", 7),
+    ("ready", "Ready", 5),
+    ("rps", "RPS", 8),
+    ("err", "Err %", 6),
+    ("p95", "p95 ms", 7),
+    ("drift", "Drift", 9),
+    ("cost", "$/h", 8),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRow:
+    """Display values of one model (already formatted, with a level per cell)."""
+
+    key: str
+    name: str
+    cells: tuple[Cell, ...]
+
+    def matches(self, needle: str) -> bool:
+        """Case-insensitive substring match on name, status and version."""
+        if not needle:
+            return True
+        needle = needle.lower()
+        return needle in self.name.lower() or any(
+            needle in self.cells[i][0].lower() for i in (1, 2)
+        )
+
+
+def worst_drift_by_model(drift: Iterable[DriftSeries]) -> dict[str, DriftSeries]:
+    """Per model, the feature with the highest latest/threshold ratio (one pass)."""
+    best: dict[str, tuple[float, DriftSeries]] = {}
+    for d in drift:
+        latest = d.latest
+        if latest is None or d.threshold <= 0:
+            continue
+        ratio = latest / d.threshold
+        if d.model not in best or ratio > best[d.model][0]:
+            best[d.model] = (ratio, d)
+    return {m: d for m, (_, d) in best.items()}
+
+
+def traffic_text(service: ModelService) -> str:
+    """``100``, ``90/10`` ... or the missing marker."""
+    if not service.traffic:
+        return MISSING
+    return "/".join(f"{t.percent:.0f}" for t in service.traffic)
+
+
+def ready_cell(service: ModelService) -> Cell:
+    """``ready/desired`` with WARN when short and BAD when none is ready."""
+    ready, desired = service.replicas_ready, service.replicas_desired
+    if ready is None and desired is None:
+        return MISSING, Level.UNKNOWN
+    text = f"{fmt_num(ready, '{:d}')}/{fmt_num(desired, '{:d}')}"
+    if ready is not None and desired is not None and ready < desired:
+        return text, Level.BAD if ready == 0 else Level.WARN
+    return text, Level.OK
+
+
+def rows_from_snapshot(snapshot: FleetSnapshot) -> list[ModelRow]:
+    """One :class:`ModelRow` per service of ``snapshot``."""
+    rows: list[ModelRow] = []
+    worst = worst_drift_by_model(snapshot.drift)
+    by_model = snapshot.cost.by_model
+    for s in snapshot.services:
+        h = snapshot.health.get(s.name)
+        d = worst.get(s.name)
+        err = h.error_ratio if h else None
+        drift_text = MISSING if d is None else f"{d.latest:.2f}/{d.threshold:g}"
+        cells: tuple[Cell, ...] = (
+            (safe(s.name), Level.OK),
+            model_status(s, h, d),
+            (safe(s.version, 16), Level.OK),
+            (traffic_text(s), Level.INFO if s.canary else Level.OK),
+            ready_cell(s),
+            (fmt_num(h.rps if h else None, "{:,.1f}"), Level.OK),
+            (fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)),
+            (fmt_num(h.p95_ms if h else None, "{:,.0f}"), Level.OK),
+            (drift_text, drift_level(d)),
+            (fmt_money(by_model.get(s.name)), Level.OK),
+        )
+        rows.append(ModelRow(key=s.key, name=s.name, cells=cells))
+    return rows
