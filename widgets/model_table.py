@@ -212,7 +212,8 @@ class ModelTable(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = self.get_component_rich_style(f"model-table--{name}")
+            style = self._styles[name] = (self.rich_style if name == "base" else
+                                          self.get_component_rich_style(f"model-table--{name}"))
         return style
 
     def _line(self, cells, base: Style) -> list[Segment]:
@@ -237,16 +238,16 @@ class ModelTable(ScrollView, can_focus=True):
             return strip.crop_extend(sx, sx + width, self._style("header"))
         index = y - 1 + int(self.scroll_y)
         if index >= len(self._shown):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style("base"))
         row = self._shown[index]
         cursor = index == self.cursor_row
         key = (row.key, row.cells, cursor, self.has_focus, self._widths)
         strip = self._cache.get(key)
         if strip is None:
-            base = self.rich_style + self._style("cursor") if cursor else self.rich_style
+            base = self._style("base") + self._style("cursor") if cursor else self._style("base")
             strip = Strip(self._line(row.cells, base)).extend_cell_length(self.virtual_size.width, base)
             self._cache[key] = strip
-        return strip.crop_extend(sx, sx + width, self.rich_style)
+        return strip.crop_extend(sx, sx + width, self._style("base"))
 
     def on_focus(self) -> None:
         self.refresh()

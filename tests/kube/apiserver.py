@@ -13,6 +13,7 @@ Use it through the ``apiserver`` / ``apiserver_factory`` fixtures (tests/kube/co
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import uuid
@@ -31,6 +32,8 @@ from .apiserver_resources import by_group_version
 from .apiserver_store import Store
 
 __all__ = ["ApiServer", "Injection", "RequestRecord"]
+
+_LOADED: dict[tuple[str, int], dict[str, Any]] = {}  # fixture file -> loaded state, to clone per test
 
 
 @dataclass
@@ -162,11 +165,34 @@ class ApiServer:
             self._listen_users()
 
     def load_yaml(self, path: str | Path) -> None:
-        """Load a multi-document YAML fixture."""
+        """Load a multi-document YAML fixture (a fresh server reuses a cached load of the same file)."""
         import yaml
 
+        path = Path(path).resolve()
+        key = (str(path), path.stat().st_mtime_ns)
+        fresh = not self.store.objects and not self.store.log
+        if fresh and key in _LOADED:
+            self._restore(_LOADED[key])
+            return
         with open(path, encoding="utf-8") as fh:
             self.load([d for d in yaml.safe_load_all(fh) if d])
+        if fresh:
+            _LOADED[key] = self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
+        store, pods = self.store, self.controller.pods
+        return copy.deepcopy({"objects": store.objects, "rv": store.rv, "log": store.log, "uids": store._uids,
+                              "users": self.policy.users, "rng": pods.rng.getstate(), "ips": pods._ips})
+
+    def _restore(self, snap: dict[str, Any]) -> None:
+        snap = copy.deepcopy(snap)
+        store, pods = self.store, self.controller.pods
+        store.objects, store.rv, store.log, store._uids = snap["objects"], snap["rv"], snap["log"], snap["uids"]
+        self.policy.users = snap["users"]
+        pods.rng.setstate(snap["rng"])
+        pods._ips = snap["ips"]
+        if self.url:
+            self._listen_users()
 
     def get_object(self, group_version: str, plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """A copy of a stored object, or None when it does not exist."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,15 +31,23 @@ def free_port() -> int:
 
 
 def backfill(fleet: Fleet, tsdb: Path, work: Path) -> None:
-    """Write the fleet as OpenMetrics and turn it into TSDB blocks inside ``tsdb``."""
+    """Write the fleet as OpenMetrics (one file per 2 h block) and turn it into TSDB blocks
+    inside ``tsdb`` with ``promtool tsdb create-blocks-from openmetrics``."""
     promtool = require_binary("promtool")
-    src = work / "history.om"
-    fleet.write_openmetrics(src)
-    res = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "-q",
-                          str(src), str(tsdb)], capture_output=True, text=True, timeout=600)
-    src.unlink()
-    if res.returncode != 0:
-        raise RuntimeError(f"promtool backfill failed: {res.stderr.strip()[-800:]}")
+    chunks = work / "openmetrics"
+    chunks.mkdir(exist_ok=True)
+
+    def one(src: Path) -> str | None:
+        res = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", "-q",
+                              str(src), str(tsdb)], capture_output=True, text=True,
+                             timeout=600)
+        src.unlink()
+        return None if res.returncode == 0 else res.stderr.strip()[-800:]
+
+    with ThreadPoolExecutor(max(1, min(4, os.cpu_count() or 1))) as pool:
+        errors = [e for e in pool.map(one, fleet.write_openmetrics_chunks(chunks)) if e]
+    if errors:
+        raise RuntimeError(f"promtool backfill failed: {errors[0]}")
 
 
 class PromServer:

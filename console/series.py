@@ -1,0 +1,104 @@
+"""Range data for the deep views, fetched in thread workers (blocking calls allowed here).
+
+- model charts: ``MetricsBackend.chart`` (range queries, one model, only what is on screen);
+- SLO figures: one 6h chart (burn rates) and one chart over the SLO period (budget left);
+- per-GPU and LLM extra series (TTFT, tokens/s, queue, KV cache): a backend method when it
+  has one (``gpu_chart`` / ``model_extra_chart``); for the embedded demo, instant reads
+  sampled over the window; otherwise the console's own session history (live only).
+
+Every function returns frozen ``Series`` tuples; ``points_in`` counts what was fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from backends.base import MetricsBackend
+from backends.models import GpuDevice, HealthSample, Point, Series
+from backends.slo import BURN_WINDOWS_S, SloStatus, evaluate
+from backends.slo_config import SloConfig
+
+SAMPLES = 24
+"""Points per sampled series (demo fallback)."""
+
+GPU_FIELDS = (("util %", lambda g: g.util_percent), ("mem %", lambda g: g.memory_percent),
+              ("temp C", lambda g: g.temperature_c), ("power W", lambda g: g.power_watts))
+LLM_FIELDS = (("TTFT p95 ms", "ttft_p95_ms"), ("tokens/s", "tokens_per_s"),
+              ("queue", "queue_depth"), ("KV cache %", "kv_cache_percent"))
+
+
+def points_in(series: Sequence[Series]) -> int:
+    """How many points ``series`` hold (the range-query cost of a fetch)."""
+    return sum(len(s.points) for s in series)
+
+
+def _sampled(metrics: MetricsBackend) -> bool:
+    """True for backends whose instant read at a past time is cheap (the demo)."""
+    try:
+        from backends.demo_metrics import DemoMetrics  # noqa: PLC0415
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(metrics, DemoMetrics)
+
+
+def _instants(window_s: int, end: datetime, n: int = SAMPLES) -> list[datetime]:
+    step = window_s / (n - 1)
+    return [end - timedelta(seconds=step * (n - 1 - i)) for i in range(n)]
+
+
+def gpu_series(metrics: MetricsBackend, gpu: GpuDevice, window_s: int, end: datetime
+               ) -> tuple[Series, ...] | None:
+    """util/mem/temp/power of one GPU over the window; None = not available from the
+    backend (the caller then uses session history)."""
+    fn = getattr(metrics, "gpu_chart", None)
+    if callable(fn):
+        return tuple(fn(gpu.node, gpu.index, window_s, end))
+    if not _sampled(metrics):
+        return None
+    rows: list[tuple[datetime, GpuDevice | None]] = []
+    for at in _instants(window_s, end):
+        part = metrics.read((), 300, at)
+        rows.append((at, next((g for g in part.gpus
+                               if g.node == gpu.node and g.index == gpu.index), None)))
+    return tuple(Series(name=name, points=tuple(
+        Point(at=at, value=None if g is None else get(g)) for at, g in rows))
+        for name, get in GPU_FIELDS)
+
+
+def llm_series(metrics: MetricsBackend, model: str, window_s: int, end: datetime,
+               services: Sequence = ()) -> tuple[Series, ...] | None:
+    """TTFT, tokens/s, queue depth and KV cache of one model; None = not available."""
+    fn = getattr(metrics, "model_extra_chart", None)
+    if callable(fn):
+        return tuple(fn(model, window_s, end))
+    if not _sampled(metrics):
+        return None
+    rows: list[tuple[datetime, HealthSample | None]] = []
+    for at in _instants(window_s, end):
+        part = metrics.read(services, 300, at)
+        rows.append((at, part.health.get(model)))
+    return tuple(Series(name=name, points=tuple(
+        Point(at=at, value=None if h is None else getattr(h, attr)) for at, h in rows))
+        for name, attr in LLM_FIELDS)
+
+
+def slo_status(metrics: MetricsBackend, model: str, config: SloConfig, end: datetime,
+               recent: Sequence[Series] | None = None) -> tuple[SloStatus, int]:
+    """SLO figures of ``model`` at ``end`` and the number of points fetched for them.
+    ``recent`` = a chart already covering >= 6h (saves one range query)."""
+    fetched = 0
+    if recent is None:
+        recent = metrics.chart(model, BURN_WINDOWS_S[1], end)
+        fetched += points_in(recent)
+    period = metrics.chart(model, config.period_days * 86400, end)
+    fetched += points_in(period)
+    return evaluate(model, config, end, recent, period), fetched
+
+
+def from_history(samples: Sequence[tuple[datetime, tuple[float | None, ...]]],
+                 names: Sequence[str], start: datetime) -> tuple[Series, ...]:
+    """Series from session history rows ``(at, values)`` newer than ``start``."""
+    rows = [(at, vals) for at, vals in samples if at >= start]
+    return tuple(Series(name=name, points=tuple(Point(at=at, value=vals[i]) for at, vals in rows))
+                 for i, name in enumerate(names))

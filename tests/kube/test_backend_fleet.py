@@ -1,0 +1,65 @@
+"""Several clusters at once: rows tagged with their cluster, actions routed to the right one,
+a failing cluster reported while the others keep showing."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from backends.actions import ActionKind, ActionRequest, ActionStatus
+from backends.kubernetes import KubernetesFleet, make_cluster_backend
+
+from .helpers import NS, config, mutations
+
+pytestmark = pytest.mark.integration
+
+
+def merged_kubeconfig(tmp_path, servers: dict) -> str:
+    """One kubeconfig with a context per server (named after the region)."""
+    doc = {"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": [],
+           "current-context": next(iter(servers))}
+    for name, server in servers.items():
+        src = yaml.safe_load(server.kubeconfig.read_text())
+        cl = next(c for c in src["clusters"] if c["name"] == "test-admin")
+        user = next(u for u in src["users"] if u["name"] == "admin")
+        doc["clusters"].append({"name": name, "cluster": cl["cluster"]})
+        doc["users"].append({"name": name, "user": user["user"]})
+        doc["contexts"].append({"name": name, "context": {"cluster": name, "user": name,
+                                                          "namespace": NS}})
+    path = tmp_path / "fleet-kubeconfig"
+    path.write_text(yaml.safe_dump(doc))
+    return str(path)
+
+
+def test_fleet_tags_rows_and_routes_actions(apiserver_factory, tmp_path):
+    eu, us = apiserver_factory(), apiserver_factory()
+    kc = merged_kubeconfig(tmp_path, {"prod-eu": eu, "prod-us": us})
+    fleet = make_cluster_backend(config(eu, kubeconfig=kc), ["prod-eu", "prod-us"], [NS],
+                                 read_only_contexts=["prod-us"], actor="ops")
+    assert isinstance(fleet, KubernetesFleet)
+    try:
+        part = fleet.read()
+        by_cluster = {c: {s.name for s in part.services if s.cluster == c}
+                      for c in ("prod-eu", "prod-us")}
+        assert by_cluster["prod-eu"] == by_cluster["prod-us"] and "llama-chat" in by_cluster["prod-eu"]
+        assert len(part.revisions) == len(part.services)
+        start_eu, start_us = len(eu.requests), len(us.requests)
+        res = fleet.execute(ActionRequest(kind=ActionKind.ROLLBACK,
+                                          service_key=f"prod-eu/{NS}/Deployment/llama-chat"))
+        assert res.status == ActionStatus.SUCCEEDED and res.detail["context"] == "prod-eu"
+        assert mutations(eu, start_eu) and not mutations(us, start_us)
+        plan = fleet.plan(ActionRequest(kind=ActionKind.ROLLBACK,
+                                        service_key=f"prod-us/{NS}/Deployment/llama-chat"))
+        assert plan.blocked and plan.context == "prod-us"  # per-context read-only
+        assert not mutations(us, start_us)
+        us.stop()  # one region goes away: the other keeps showing, the error is named
+        fresh = make_cluster_backend(config(eu, kubeconfig=kc, request_timeout_s=2),
+                                     ["prod-eu", "prod-us"], [NS])
+        try:
+            part = fresh.read()
+            assert {s.cluster for s in part.services} == {"prod-eu"}
+            assert "prod-us" in fresh.errors and "cannot reach" in fresh.errors["prod-us"]
+        finally:
+            fresh.close()
+    finally:
+        fleet.close()
