@@ -211,6 +211,8 @@ class WatchCache:
                                     read_timeout=self.watch_timeout_s + 30)
         self._resp = resp
         delivered = False
+        if self._stop.is_set():  # stop() ran before the stream was known
+            resp.shutdown()
         try:
             for line in _lines(resp):
                 if self._stop.is_set():

@@ -59,13 +59,11 @@ def request_info(method: str, path: str, query: dict | None = None) -> RequestIn
     else:
         rest = parts
     namespace = None
-    if len(rest) >= 2 and rest[0] == "namespaces" and len(rest) != 2:
+    if len(rest) > 2 and rest[0] == "namespaces":  # /namespaces/<ns>/<resource>...
         namespace, rest = rest[1], rest[2:]
     resource = rest[0] if rest else ""
     name = rest[1] if len(rest) > 1 else None
     sub = rest[2] if len(rest) > 2 else ""
-    if resource == "namespaces" and name and not sub and len(rest) == 2:
-        namespace = None
     m = method.upper()
     watch = bool(query and str(query.get("watch", "")).lower() in {"1", "true"})
     verb = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(m)

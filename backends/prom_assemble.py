@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -85,8 +85,11 @@ def apply_model_regex(profile: MetricProfile, value: str) -> str:
 # -- GPUs -------------------------------------------------------------------------------
 def build_gpus(answers: Answers, profile: MetricProfile,
                pod_models: Mapping[tuple[str | None, str], str],
-               joiner: ModelJoiner) -> list[GpuDevice]:
-    """One GpuDevice per UUID (or node+index), fields from each query of the profile."""
+               joiner: ModelJoiner,
+               price_of: Callable[[str, str | None], float | None] | None = None
+               ) -> list[GpuDevice]:
+    """One GpuDevice per UUID (or node+index), fields from each query of the profile;
+    ``price_of(node, gpu model name)`` gives its $/h."""
     gpus: dict[tuple, dict] = {}
     ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
     for key in ("util", "mem_used", "mem_free", "mem_total", "power", "temp", "xid"):
@@ -120,6 +123,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             model = pod_models.get((g.get("namespace"), g["pod"])) \
                 or pod_models.get((None, g["pod"])) \
                 or joiner.from_pod(g["pod"], g.get("namespace"))
+        price = price_of(g.get("node") or "", g.get("model_name")) if price_of else None
         xid = g.get("xid")
         try:
             index = int(g["index"]) if g.get("index") is not None else -1
@@ -130,7 +134,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             model_name=g.get("model_name"), util_percent=g.get("util"),
             memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
             temperature_c=g.get("temp"), last_xid=int(xid) if xid is not None else None,
-            pod=g.get("pod"), namespace=g.get("namespace"), model=model,
+            pod=g.get("pod"), namespace=g.get("namespace"), model=model, hourly_cost=price,
         ))
     out.sort(key=lambda d: (d.node, d.index, d.uuid or ""))
     return out
@@ -287,8 +291,9 @@ def build_drift(samples: Sequence[Sample], profile: MetricProfile, joiner: Model
         if not model or not feature:
             continue
         method = s.labels.get(profile.method_label) or "psi"
-        points = tuple(Point(at=datetime.fromtimestamp(ts, timezone.utc), value=v)
-                       for ts, v in s.points)
+        # values are already finite-or-None (parse_result): skip re-validation
+        points = tuple(Point.model_construct(at=datetime.fromtimestamp(ts, timezone.utc),
+                                             value=v) for ts, v in s.points)
         out.append(DriftSeries(
             model=joiner.resolve(model, first_label(s.labels, NAMESPACE_LABELS)),
             feature=feature, method=method,

@@ -35,22 +35,27 @@ def node_prices(samples: Sequence[Sample]) -> dict[str, float]:
     return out
 
 
-def price_gpus(gpus: Sequence[GpuDevice], by_node: Mapping[str, float],
-               prices: Mapping[str, float], default: float | None
-               ) -> tuple[list[GpuDevice], set[str]]:
-    """GPUs with ``hourly_cost`` set, and which sources priced them."""
-    sources: set[str] = set()
-    out: list[GpuDevice] = []
-    for g in gpus:
-        price = by_node.get(g.node)
+class Pricer:
+    """$/h of one GPU: OpenCost's price for its node, else the config table; remembers
+    which sources priced something (``CostBurn.source``)."""
+
+    def __init__(self, by_node: Mapping[str, float], prices: Mapping[str, float],
+                 default: float | None):
+        self.by_node, self.prices, self.default = by_node, prices, default
+        self.sources: set[str] = set()
+        self._table: dict[str | None, float | None] = {}
+
+    def __call__(self, node: str, model_name: str | None) -> float | None:
+        price = self.by_node.get(node)
         if price is not None:
-            sources.add("opencost")
-        else:
-            price = table_price(g.model_name, prices, default)
-            if price is not None:
-                sources.add("price table")
-        out.append(g.model_copy(update={"hourly_cost": price}) if price is not None else g)
-    return out, sources
+            self.sources.add("opencost")
+            return price
+        if model_name not in self._table:
+            self._table[model_name] = table_price(model_name, self.prices, self.default)
+        price = self._table[model_name]
+        if price is not None:
+            self.sources.add("price table")
+        return price
 
 
 def cost_burn(gpus: Sequence[GpuDevice], sources: set[str], *, at: datetime,

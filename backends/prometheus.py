@@ -30,7 +30,7 @@ from backends.prom_client import SOURCE, PromClient, QueryRejected, Sample, shor
 from backends.prom_cost import (
     cost_burn,
     node_prices,
-    price_gpus,
+    Pricer,
     seconds_since_midnight,
     seconds_since_month_start,
 )
@@ -180,9 +180,6 @@ class PrometheusMetrics(MetricsBackend):
         pod_models: dict = {}
         for n in (n for n, k in kinds.items() if k == "pods"):
             pod_models.update(pod_model_map(answers(n), cfg.profiles[n], joiner))
-        gpus = []
-        for n in (n for n, k in kinds.items() if k == "gpu"):
-            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner)
         by_node: dict[str, float] = {}
         today = month = None
         for n in (n for n, k in kinds.items() if k == "cost"):
@@ -190,7 +187,11 @@ class PrometheusMetrics(MetricsBackend):
             by_node.update(node_prices(a.get("gpu_price", ())))
             today = today if today is not None else _scalar(a.get("today"))
             month = month if month is not None else _scalar(a.get("month"))
-        gpus, sources = price_gpus(gpus, by_node, cfg.gpu_prices, cfg.default_gpu_price)
+        pricer = Pricer(by_node, cfg.gpu_prices, cfg.default_gpu_price)
+        gpus = []
+        for n in (n for n, k in kinds.items() if k == "gpu"):
+            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
+        sources = pricer.sources
         cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
                          budget=cfg.monthly_budget, today=today, month=month)
         drift = []

@@ -8,6 +8,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from console.actions import ActionsMixin
 from console.commands import FleetCommands
 from console.config import Settings
 from console.polling import PollingMixin
@@ -16,7 +17,7 @@ from console.screens.help import HelpScreen
 from console.state import Backends, FleetState, system_clock
 
 
-class PitboardApp(PollingMixin, App):
+class PitboardApp(ActionsMixin, PollingMixin, App):
     """Terminal operations console for production ML."""
 
     TITLE = "pitboard"
@@ -37,6 +38,7 @@ class PitboardApp(PollingMixin, App):
         self.state = FleetState()
         self.read_only = settings.read_only
         self._init_polling()
+        self._init_actions()
         if settings.theme:
             self.theme = settings.theme
 
@@ -52,6 +54,11 @@ class PitboardApp(PollingMixin, App):
         else:
             self.state.expect(("cluster",))
             self.connect()
+
+    def start_polling(self) -> None:
+        """Poll every source; then open the audit store and settle the actor (actions)."""
+        super().start_polling()
+        self.actions_ready()
 
     def show_state(self) -> None:
         """Hand the latest snapshot to the fleet screen."""

@@ -27,6 +27,9 @@ class FleetCommands(Provider):
                     app.action_toggle_pause, "space"))
         out.append(("Filter models", fleet.action_filter, "/"))
         out.append(("Show keys (help)", app.action_help, "?"))
+        from console.actions import palette_entries  # noqa: PLC0415 - actions, audit, export
+
+        out.extend(palette_entries(app))
         for label, _ in WINDOWS:
             if label != fleet.window:
                 out.append((f"Time window {label}", partial(setattr, fleet, "window", label), "t"))

@@ -67,7 +67,7 @@ class Backends:
 
     def close(self) -> None:
         """Close every backend that has a ``close`` (errors are swallowed)."""
-        for backend in (self.cluster, self.metrics):
+        for backend in (self.cluster, self.metrics, self.audit):
             try:
                 if backend is not None:
                     backend.close()

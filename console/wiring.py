@@ -64,3 +64,22 @@ def build_backends(settings: Settings) -> Backends:
         raise ConfigError("; ".join(problems) or "no cluster configured (try --demo)",
                           source="cluster")
     return Backends(cluster=cluster, metrics=metrics, alerts=alerts)
+
+
+def open_audit(settings: Settings, clock: object | None = None, *, create: bool = True):
+    """The audit store named by ``settings.audit`` (default: the XDG data dir), on the
+    backends' clock. ``create=False`` (read-only) returns None when it does not exist yet.
+    Raises BackendError when it cannot be opened."""
+    from backends.audit import SqliteAudit, default_audit_path  # noqa: PLC0415 - lazy
+    from backends.errors import NotFoundError  # noqa: PLC0415
+
+    path = settings.audit.path or default_audit_path()
+    kwargs: dict = {"busy_timeout_ms": settings.audit.busy_timeout_ms, "create": create}
+    if clock is not None:
+        kwargs["clock"] = clock
+    try:
+        return SqliteAudit(path, **kwargs)
+    except NotFoundError:
+        if create:
+            raise
+        return None

@@ -15,6 +15,9 @@ MISSING = "—"
 """What a missing (``None``) figure looks like. Never ``0``."""
 
 
+_UNSAFE = frozenset(("Cc", "Cf", "Zl", "Zp"))
+
+
 def _escape_char(ch: str) -> str:
     code = ord(ch)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -26,9 +29,9 @@ def safe(value: object, limit: int | None = None) -> str:
     if value is None:
         return MISSING
     text = str(value)
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+    if not text.isprintable() and any(unicodedata.category(c) in _UNSAFE for c in text):
         text = "".join(
-            _escape_char(c) if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
+            _escape_char(c) if unicodedata.category(c) in _UNSAFE else c
             for c in text
         )
     if limit is not None and len(text) > limit:

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from backends.models import FleetSnapshot, Series
+from console.actions import ACTION_BINDINGS, ActionKeysMixin
 from console.state import next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
@@ -25,12 +26,12 @@ from widgets.text import safe
 
 JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
          "history": "#history", "chart": "#chart", "releases": "#history"}
-LATER = {"drift", "audit", "ctx", "alerts"}
+LATER = {"drift", "ctx", "alerts"}
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
 
-class FleetScreen(Screen):
+class FleetScreen(ActionKeysMixin, Screen):
     """Attributes down (``apply_snapshot``), intents up (model table messages)."""
 
     CSS_PATH = "fleet.tcss"
@@ -43,6 +44,7 @@ class FleetScreen(Screen):
         Binding("escape", "back", "Back", id="back", show=False, tooltip="Close / collapse"),
         Binding("tab", "app.focus_next", "Next panel", id="next_panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
+        *ACTION_BINDINGS,
     ]
 
     window: reactive[str] = reactive("1h")
@@ -106,6 +108,7 @@ class FleetScreen(Screen):
             if self.selected is None and table.selected_key is not None:
                 self.selected = table.selected_key
             self._show_history()
+            self.sync_action_keys()
         if snapshot.services and self._chart is None and not self._chart_pending:
             self._chart_pending = True  # plotext loads after the first frame is out
             self.set_timer(0.05, self._mount_chart)
@@ -195,6 +198,7 @@ class FleetScreen(Screen):
             return
         self._show_history()
         self._request_chart()
+        self.sync_action_keys()
 
     def watch_window(self) -> None:
         if self.snapshot is not None:
@@ -247,6 +251,9 @@ class FleetScreen(Screen):
         if target in JUMPS:
             widget = self.query(JUMPS[target]).first()
             widget.focus()
+            return True
+        if target in ("audit", "incident"):
+            getattr(self.app, f"show_{target}")()
             return True
         if target in LATER:
             self.notify(f":{target} is not available yet", severity="warning", markup=False)

@@ -205,7 +205,6 @@ async def test_help_and_jump(settings, fakes):
         text = screen_text(app)
         for word in ("Filter", "Window", "Pause", "Quit", "Jump", "Detail", "ctrl+p"):
             assert word in text
-        assert "Rollback" not in text and "Promote" not in text
         await pilot.press("escape")
         assert app.screen is app.fleet_screen
         await pilot.press("colon", *"gpus", "enter")

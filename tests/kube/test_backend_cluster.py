@@ -148,20 +148,39 @@ def test_401_with_a_bad_token(apiserver, tmp_path):
         c.close()
 
 
-def test_without_optional_crds(apiserver_factory, tmp_path):
-    import yaml
-
-    from .conftest import ML_FLEET
-
-    docs = [d for d in yaml.safe_load_all(ML_FLEET.read_text()) if d]
-    keep = [d for d in docs if d.get("kind") not in ("InferenceService", "Rollout")
-            and not (d.get("kind") == "Edit" and d["target"]["kind"] == "Rollout")]
-    path = tmp_path / "plain.yaml"
-    path.write_text(yaml.safe_dump_all(keep))
-    server = apiserver_factory(path)
-    c = cluster(server)
+def test_without_optional_crds(apiserver):
+    """A cluster without KServe and Argo: discovery lists neither group, nothing asks for them."""
+    groups = [{"name": g, "versions": [{"groupVersion": f"{g}/v1", "version": "v1"}],
+               "preferredVersion": {"groupVersion": f"{g}/v1", "version": "v1"}}
+              for g in ("apps", "authorization.k8s.io")]
+    apiserver.inject("GET", r"^/apis$", 200, times=None,
+                     body={"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+    c = cluster(apiserver)
     try:
         kinds = {s.kind for s in c.read().services}
         assert kinds == {ServiceKind.DEPLOYMENT}
+        assert not [r for r in apiserver.requests
+                    if "kserve" in r.path or "argoproj" in r.path]
     finally:
         c.close()
+
+
+def test_403_on_read_names_the_permission(apiserver):
+    apiserver.inject("GET", r"/apis/apps/v1/namespaces/ml-serving/deployments$", 403, times=None)
+    c = cluster(apiserver)
+    try:
+        with pytest.raises(ForbiddenError) as exc:
+            c.read()
+        assert "list deployments.apps in namespace 'ml-serving'" in str(exc.value)
+    finally:
+        c.close()
+
+
+def test_importing_the_backend_does_not_import_the_kubernetes_client():
+    import subprocess
+    import sys
+
+    code = ("import sys, backends.kubernetes, backends.kube_cache, backends.kube_execute; "
+            "print('kubernetes' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "False", out.stderr

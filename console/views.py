@@ -1,0 +1,288 @@
+"""Deep views, the time window and incident replay: mixed into the App.
+
+- ``open_view(name)`` pushes ``:gpus`` ``:drift`` ``:cost`` ``:releases`` or a model's detail;
+- ``fetch(screen, tag, fn)`` runs one blocking read in a thread worker and posts the result
+  to ``screen`` as :class:`ViewData` (errors included, never raised into the app);
+- ``T`` replays a past instant: metrics are read with ``at=``, every screen shows a
+  "REPLAY <time>" banner and mutating actions are dimmed (``check_action``);
+- per-context accent colour from ``[display]`` config (k9s-style skins via a theme).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from textual.message import Message
+from textual.screen import Screen
+
+from backends.models import Alert, FleetSnapshot
+from console.history import SessionHistory
+from console.messages import ChartUpdated
+from console.series import points_in
+from console.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
+from widgets.replay_banner import ReplayBanner
+
+MUTATING_WORDS = ("rollback", "promote", "approve", "abort", "retry", "undo", "pin",
+                  "note", "incident", "execute", "restart", "scale")
+
+
+def is_mutating(action: str) -> bool:
+    """Whether ``action`` (a binding's action name) changes anything."""
+    name = action.rsplit(".", 1)[-1].lower()
+    return any(word in name for word in MUTATING_WORDS)
+
+
+class ViewData(Message, bubble=False):
+    """Result of one :meth:`ViewsMixin.fetch` (``error`` set when it failed)."""
+
+    def __init__(self, tag: str, serial: int, result: object, error: str | None = None,
+                 points: int = 0) -> None:
+        super().__init__()
+        self.tag, self.serial, self.result, self.error, self.points = tag, serial, result, error, points
+
+
+class ReplayLoaded(Message, bubble=False):
+    """Metrics read at the replayed instant."""
+
+    def __init__(self, at: datetime, part: object, error: str | None = None) -> None:
+        super().__init__()
+        self.at, self.part, self.error = at, part, error
+
+
+class ViewsMixin:
+    """Needs on the host App: ``backends``, ``state``, ``settings``, ``fleet_screen``,
+    ``clock()``, ``show_state()`` and ``load_chart`` (PollingMixin's, overridden here)."""
+
+    replay_at: datetime | None = None
+
+    def _init_views(self) -> None:
+        self.history = SessionHistory()
+        self.view_points: Counter[str] = Counter()
+        self.last_fetch_s: dict[str, float] = {}
+        self._serial = 0
+        self._replay_snapshot: FleetSnapshot | None = None
+        self._accent_context: str | None = None
+        self._base_theme: str | None = None
+
+    # -- window ----------------------------------------------------------------------
+    @property
+    def window(self) -> str:
+        fleet = getattr(self, "fleet_screen", None)
+        return fleet.window if fleet is not None else self.settings.time_window  # type: ignore[attr-defined]
+
+    def set_window(self, label: str) -> None:
+        """Change the window of every chart and range query (all screens)."""
+        self.fleet_screen.window = label  # type: ignore[attr-defined]
+        for screen in self._view_screens():
+            screen.window = label
+
+    def window_s(self) -> int:
+        return WINDOW_SECONDS[self.window]
+
+    # -- snapshots ---------------------------------------------------------------------
+    def view_at(self) -> datetime:
+        """The instant the console renders: the replayed one, else now."""
+        return self.replay_at or self.clock()  # type: ignore[attr-defined]
+
+    def view_snapshot(self) -> FleetSnapshot:
+        """The snapshot every screen shows (the replayed one while replaying)."""
+        if self.replay_at is not None and self._replay_snapshot is not None:
+            return self._replay_snapshot
+        return self.state.snapshot(self.clock())  # type: ignore[attr-defined]
+
+    def _view_screens(self) -> list:
+        from console.screens.base import ViewScreen  # noqa: PLC0415 - avoid an import cycle
+
+        return [s for s in self.screen_stack if isinstance(s, ViewScreen)]  # type: ignore[attr-defined]
+
+    def show_views(self, snapshot: FleetSnapshot) -> None:
+        """Hand ``snapshot`` to the open views; record session history while live."""
+        if self.replay_at is None:
+            self.history.record(snapshot)
+        self._apply_accent(snapshot.context)
+        for screen in self._view_screens():
+            if screen.is_mounted:
+                screen.apply_snapshot(snapshot)
+
+    def open_view(self, name: str, **kwargs) -> bool:
+        """Push the view called ``name`` (``gpus``, ``drift``, ``cost``, ``releases``,
+        ``model``); False when unknown. A view replaces another view (esc = fleet)."""
+        from console.screens.registry import make_view  # noqa: PLC0415
+
+        screen = make_view(name, window=self.window, **kwargs)
+        if screen is None:
+            return False
+        top = self.screen  # type: ignore[attr-defined]
+        if name != "model" and top is not getattr(self, "fleet_screen", None) and isinstance(top, Screen):
+            from console.screens.base import ViewScreen  # noqa: PLC0415
+
+            if isinstance(top, ViewScreen):
+                self.switch_screen(screen)  # type: ignore[attr-defined]
+                return True
+        self.push_screen(screen)  # type: ignore[attr-defined]
+        return True
+
+    # -- workers -------------------------------------------------------------------------
+    def fetch(self, screen, tag: str, fn: Callable[[], object]) -> int:
+        """Run ``fn`` in a thread; post :class:`ViewData` to ``screen``. Returns the serial."""
+        self._serial += 1
+        serial = self._serial
+
+        def run() -> None:
+            t0 = time.perf_counter()
+            try:
+                result = fn()
+            except Exception as exc:  # noqa: BLE001 - shown in the view, never exits
+                from console.polling import describe  # noqa: PLC0415
+
+                screen.post_message(ViewData(tag, serial, None, describe(exc)))
+                return
+            pts = _count_points(result)
+            self.last_fetch_s[tag] = time.perf_counter() - t0
+            screen.post_message(ViewData(tag, serial, result, None, pts))
+
+        self.run_worker(run, thread=True, group=f"view-{tag}", name=f"view-{tag}",  # type: ignore[attr-defined]
+                        description=f"load {tag}", exit_on_error=False)
+        return serial
+
+    def load_chart(self, model: str, window: str) -> None:
+        """The fleet chart: live from the poller, replayed here with ``at=``."""
+        if self.replay_at is None:
+            super().load_chart(model, window)  # type: ignore[misc]
+            return
+        at = self.replay_at
+        metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
+        if metrics is None:
+            return
+
+        def run() -> None:
+            try:
+                series = metrics.chart(model, WINDOW_SECONDS[window], at)
+            except Exception:  # noqa: BLE001 - the fleet chart keeps its last data
+                return
+            self.post_message(ChartUpdated(model, window, tuple(series)))  # type: ignore[attr-defined]
+
+        self.run_worker(run, thread=True, group="replay-chart", exit_on_error=False)  # type: ignore[attr-defined]
+
+    # -- replay ------------------------------------------------------------------------------
+    def action_replay(self) -> None:
+        """Jump the console to a past instant (or back to live when replaying)."""
+        if self.replay_at is not None:
+            self.stop_replay()
+            return
+        from console.screens.replay import ReplayPrompt, suggestions  # noqa: PLC0415
+
+        snap = self.state.snapshot(self.clock())  # type: ignore[attr-defined]
+        incidents = self._incidents()
+        self.push_screen(ReplayPrompt(self.clock(), suggestions(snap.alerts, incidents,  # type: ignore[attr-defined]
+                                                                 self.clock())),  # type: ignore[attr-defined]
+                         callback=self._replay_chosen)
+
+    def _incidents(self) -> list:
+        audit = getattr(self.backends, "audit", None) if self.backends else None  # type: ignore[attr-defined]
+        try:
+            current = audit.current_incident() if audit is not None else None
+        except Exception:  # noqa: BLE001 - the audit store is optional here
+            return []
+        return [current] if current is not None else []
+
+    def _replay_chosen(self, at: datetime | None) -> None:
+        if at is not None:
+            self.start_replay(at)
+
+    def start_replay(self, at: datetime) -> None:
+        """Render every screen at ``at`` from metrics history; read-only until live again."""
+        self.replay_at = at
+        self._replay_snapshot = None
+        self._banner(at)
+        self.refresh_bindings()  # type: ignore[attr-defined]
+        metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
+        cluster = self.state.cluster  # type: ignore[attr-defined]
+        services = cluster.services if cluster else ()
+
+        def run() -> None:
+            try:
+                part = metrics.read(services, RATE_WINDOW_S, at) if metrics else None
+            except Exception as exc:  # noqa: BLE001
+                from console.polling import describe  # noqa: PLC0415
+
+                self.post_message(ReplayLoaded(at, None, describe(exc)))  # type: ignore[attr-defined]
+                return
+            self.post_message(ReplayLoaded(at, part))  # type: ignore[attr-defined]
+
+        self.run_worker(run, thread=True, group="replay", exclusive=True, exit_on_error=False)  # type: ignore[attr-defined]
+
+    def on_replay_loaded(self, message: ReplayLoaded) -> None:
+        if message.at != self.replay_at:
+            return
+        if message.error is not None:
+            self.notify(message.error, title="replay failed", severity="error", markup=False)  # type: ignore[attr-defined]
+        cluster = self.state.cluster  # type: ignore[attr-defined]
+        self._replay_snapshot = replay_snapshot(self.state.snapshot(self.clock()),  # type: ignore[attr-defined]
+                                                message.at, message.part,
+                                                cluster.gpus if cluster else ())
+        self.show_state()  # type: ignore[attr-defined]
+
+    def stop_replay(self) -> None:
+        """Back to live figures."""
+        self.replay_at = None
+        self._replay_snapshot = None
+        self._banner(None)
+        self.refresh_bindings()  # type: ignore[attr-defined]
+        self.show_state()  # type: ignore[attr-defined]
+
+    def _banner(self, at: datetime | None) -> None:
+        for screen in self.screen_stack:  # type: ignore[attr-defined]
+            for banner in screen.query(ReplayBanner):
+                banner.at = at
+
+    def replay_blocks(self, action: str) -> bool:
+        """True when ``action`` mutates and the console is replaying (dim it)."""
+        return self.replay_at is not None and is_mutating(action)
+
+    # -- accent ----------------------------------------------------------------------------
+    def _apply_accent(self, context: str) -> None:
+        if not context or context == self._accent_context:
+            return
+        self._accent_context = context
+        display = getattr(self.settings, "display", None)  # type: ignore[attr-defined]
+        actions = getattr(self.settings, "actions", None)  # type: ignore[attr-defined]
+        if display is None:
+            return
+        protected = bool(actions is not None and actions.is_protected(context))
+        colour = display.accent_for(context, protected)
+        if self._base_theme is None:
+            self._base_theme = self.theme  # type: ignore[attr-defined]
+        base = self.get_theme(self._base_theme)  # type: ignore[attr-defined]
+        if colour is None or base is None:
+            if self.theme != self._base_theme:  # type: ignore[attr-defined]
+                self.theme = self._base_theme  # type: ignore[attr-defined]
+            return
+        skin = replace(base, name=f"{base.name}-ctx-{abs(hash(context)) % 10**8}",
+                       accent=colour, primary=colour)
+        self.register_theme(skin)  # type: ignore[attr-defined]
+        self.theme = skin.name  # type: ignore[attr-defined]
+
+
+def _count_points(result: object) -> int:
+    if isinstance(result, tuple) and result and all(hasattr(s, "points") for s in result):
+        return points_in(result)
+    if isinstance(result, dict):
+        return sum(_count_points(v) for v in result.values())
+    return int(getattr(result, "points_fetched", 0) or 0)
+
+
+def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) -> FleetSnapshot:
+    """The live cluster state with metrics read at ``at`` and the alerts already firing
+    then (Kubernetes state is today's: history from the audit store is shown by views)."""
+    alerts: tuple[Alert, ...] = tuple(a for a in live.alerts
+                                      if a.starts_at is not None and a.starts_at <= at)
+    update = {"taken_at": at, "alerts": alerts}
+    if part is not None:
+        update.update(gpus=merge_gpus(tuple(cluster_gpus), part.gpus), health=part.health, revision_health=part.revision_health,
+                      drift=part.drift, cost=part.cost)
+    return live.model_copy(update=update)

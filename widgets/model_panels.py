@@ -1,0 +1,191 @@
+"""Panels of the model detail: figure tiles, canary vs stable legs, alerts, release rows.
+
+Pure helpers build rows/text from frozen models; widgets only display them. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import Static
+
+from backends.models import Alert, AuditEntry, HealthSample, ModelService, Revision
+from widgets.badges import Level, error_level, update_text
+from widgets.text import MISSING, fmt_num, safe
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One figure: label, value text, level (for its colour)."""
+
+    label: str
+    value: str
+    level: Level = Level.INFO
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return MISSING
+    return f"{v / 1000:.2f}s" if v >= 10000 else f"{v:.0f}ms"
+
+
+def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
+                 latency_ms: float | None = None) -> list[Tile]:
+    """Tiles for the model's instant health (and SLO figures when given: keys
+    ``budget_left``, ``burn_1h``, ``burn_6h``, ``level``)."""
+    h = h or HealthSample.model_construct(model="", at=datetime.min)
+    p95 = getattr(h, "p95_ms", None)
+    p95_level = Level.INFO if latency_ms is None or p95 is None else (
+        Level.BAD if p95 > latency_ms else Level.OK)
+    err = getattr(h, "error_ratio", None)
+    tiles = [
+        Tile("rps", fmt_num(getattr(h, "rps", None), "{:,.1f}")),
+        Tile("errors", fmt_num(None if err is None else err * 100, "{:.2f}", "%"), error_level(err)),
+        Tile("p50", _ms(getattr(h, "p50_ms", None))),
+        Tile("p95", _ms(p95), p95_level),
+        Tile("p99", _ms(getattr(h, "p99_ms", None))),
+    ]
+    if llm:
+        kv = getattr(h, "kv_cache_percent", None)
+        tiles += [
+            Tile("TTFT p95", _ms(getattr(h, "ttft_p95_ms", None))),
+            Tile("tokens/s", fmt_num(getattr(h, "tokens_per_s", None), "{:,.0f}")),
+            Tile("queue", fmt_num(getattr(h, "queue_depth", None), "{:.0f}")),
+            Tile("KV cache", fmt_num(kv, "{:.0f}", "%"),
+                 Level.UNKNOWN if kv is None else Level.BAD if kv >= 95 else
+                 Level.WARN if kv >= 85 else Level.OK),
+        ]
+    elif getattr(h, "queue_depth", None) is not None:
+        tiles.append(Tile("queue", fmt_num(h.queue_depth, "{:.0f}")))
+    if slo is not None:
+        left = slo.get("budget_left")
+        level = {"ok": Level.OK, "warn": Level.WARN, "bad": Level.BAD}.get(
+            slo.get("level", ""), Level.UNKNOWN)
+        tiles += [
+            Tile("budget left", fmt_num(None if left is None else left * 100, "{:.0f}", "%"),
+                 level),
+            Tile("burn 1h", fmt_num(slo.get("burn_1h"), "{:.1f}", "×"), level),
+            Tile("burn 6h", fmt_num(slo.get("burn_6h"), "{:.1f}", "×"), level),
+        ]
+    return tiles
+
+
+class Tiles(Static):
+    """A row of figure tiles that wraps onto more lines when narrow."""
+
+    DEFAULT_CSS = """
+    Tiles { height: auto; padding: 0 1; }
+    Tiles > .tiles--label { color: $text-muted; }
+    Tiles > .tiles--ok { color: $success; text-style: bold; }
+    Tiles > .tiles--warn { color: $warning; text-style: bold; }
+    Tiles > .tiles--bad { color: $error; text-style: bold; }
+    Tiles > .tiles--info { color: $text; text-style: bold; }
+    Tiles > .tiles--unknown { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"tiles--label"} | {f"tiles--{lv.value}" for lv in Level}
+
+    def show_tiles(self, tiles: Sequence[Tile]) -> None:
+        """Display ``tiles`` (only redrawn when the text changed)."""
+        label = self.get_component_rich_style("tiles--label", partial=True)
+        text = Text(overflow="ellipsis")
+        for i, t in enumerate(tiles):
+            if i:
+                text.append("   ")
+            text.append(f"{t.label} ", label)
+            text.append(t.value, self.get_component_rich_style(f"tiles--{t.level.value}",
+                                                               partial=True))
+        update_text(self, text)
+
+
+def leg_rows(service: ModelService | None, legs: Sequence[HealthSample]) -> list[tuple[str, ...]]:
+    """Canary vs stable: (role, revision, version, traffic, rps, errors, p95, TTFT) per leg."""
+    by_rev = {t.revision: t for t in (service.traffic if service else ())}
+    rows = []
+    for h in legs:
+        t = by_rev.get(h.revision or "")
+        rows.append((
+            t.role if t else MISSING, safe(h.revision, 28), safe(t.version if t else None, 14),
+            MISSING if t is None else f"{t.percent:.0f}%",
+            fmt_num(h.rps, "{:,.1f}"),
+            fmt_num(None if h.error_ratio is None else h.error_ratio * 100, "{:.2f}", "%"),
+            _ms(h.p95_ms), _ms(h.ttft_p95_ms)))
+    order = {"stable": 0, "previous": 1, "latest": 2, "canary": 3}
+    rows.sort(key=lambda r: order.get(r[0], 9))
+    return rows
+
+
+def alerts_text(alerts: Sequence[Alert], width: int = 200) -> Text:
+    """Firing alerts with severity, summary and runbook URL (all literal)."""
+    out = Text(overflow="ellipsis")
+    if not alerts:
+        out.append("no firing alert", "dim")
+        return out
+    for i, a in enumerate(alerts):
+        if i:
+            out.append("\n")
+        out.append(f"{safe(a.severity or 'alert', 10).upper():<9}", "bold")
+        out.append(safe(a.name, 40))
+        if a.starts_at is not None:
+            out.append(f"  since {a.starts_at:%H:%M}Z", "dim")
+        if a.summary:
+            out.append("\n  " + safe(a.summary, max(10, width - 4)))
+        if a.runbook_url:
+            out.append("\n  runbook: ", "dim")
+            out.append(safe(a.runbook_url, max(10, width - 12)), "underline")
+    return out
+
+
+@dataclass(frozen=True)
+class ReleaseRow:
+    """One line of a release history: a revision, or a pitboard action/approval/note."""
+
+    at: datetime | None
+    model: str
+    what: str
+    version: str
+    who: str
+    why: str
+    pitboard: bool = False
+    current: bool = False
+
+
+ACTION_KINDS = ("outcome", "approval", "note", "incident", "cancel")
+
+
+def revision_rows(model: str, revisions: Sequence[Revision]) -> list[ReleaseRow]:
+    return [ReleaseRow(at=r.created, model=model, what=f"{'▶' if r.current else ' '}rev {r.number}",
+                       version=safe(r.version, 16), who=safe(r.who, 20),
+                       why=safe(r.change_cause, 200), current=r.current) for r in revisions]
+
+
+def audit_rows(model: str | None, entries: Sequence[AuditEntry]) -> list[ReleaseRow]:
+    """pitboard's own actions (outcomes), approvals and notes, marked ◆."""
+    out = []
+    for e in entries:
+        if e.kind not in ACTION_KINDS:
+            continue
+        name = model or safe((e.target or "").rsplit("/", 1)[-1] or MISSING, 40)
+        what = f"◆ {safe(e.action or e.kind, 14)}"
+        if e.outcome:
+            what += f" {safe(e.outcome, 10)}"
+        out.append(ReleaseRow(at=e.at, model=name, what=what, version="", who=safe(e.actor, 20),
+                              why=safe(e.reason or e.detail.get("text") or "", 200),
+                              pitboard=True))
+    return out
+
+
+def merge_rows(*groups: Sequence[ReleaseRow]) -> list[ReleaseRow]:
+    """All rows newest first (rows without a time last)."""
+    rows = [r for g in groups for r in g]
+    rows.sort(key=lambda r: (r.at is not None, r.at or datetime.min), reverse=True)
+    return rows
+
+
+def release_cells(row: ReleaseRow, with_model: bool) -> tuple[str, ...]:
+    when = row.at.strftime("%m-%d %H:%M") if row.at else MISSING
+    cells = (when,) + ((safe(row.model, 30),) if with_model else ()) + (
+        row.what, row.version or "", row.who, row.why)
+    return cells
