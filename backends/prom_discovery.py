@@ -62,7 +62,7 @@ class PrometheusDiscovery(ClusterBackend):
                     continue
                 name = apply_model_regex(profile, raw)
                 ns = first_label(s.labels, profile.namespace_labels) or ""
-                kind = ServiceKind.INFERENCE_SERVICE if pname == "kserve" \
+                kind = ServiceKind.INFERENCE_SERVICE if profile.runtime == "kserve" \
                     else ServiceKind.DEPLOYMENT
                 svc = services.get((ns, name))
                 if svc is None:

@@ -28,9 +28,9 @@ from backends.prom_assemble import (
 from backends.prom_chart import chart_series
 from backends.prom_client import SOURCE, PromClient, QueryRejected, Sample, short
 from backends.prom_cost import (
+    Pricer,
     cost_burn,
     node_prices,
-    Pricer,
     seconds_since_midnight,
     seconds_since_month_start,
 )

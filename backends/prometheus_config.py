@@ -90,7 +90,9 @@ class PrometheusConfig(HttpSourceConfig):
     """`[prometheus]`: the server (Prometheus, Thanos, Mimir) and the metric profiles."""
 
     max_concurrency: int = Field(4, ge=1, le=32, description="queries in flight per refresh")
-    probe_interval_s: float = Field(300.0, ge=0, description="re-probe profiles this often (0 = every read)")
+    probe_interval_s: float = Field(
+        300.0, ge=0, description="re-probe profiles this often (0 = every read)"
+    )
     min_rate_window_s: int = Field(60, ge=1, description="smallest rate() window")
     profiles: dict[str, MetricProfile] = Field(
         default_factory=lambda: merge_profiles(None),

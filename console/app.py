@@ -15,9 +15,10 @@ from console.polling import PollingMixin
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.state import Backends, FleetState, system_clock
+from console.views import ViewsMixin
 
 
-class PitboardApp(ActionsMixin, PollingMixin, App):
+class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
     """Terminal operations console for production ML."""
 
     TITLE = "pitboard"
@@ -27,6 +28,8 @@ class PitboardApp(ActionsMixin, PollingMixin, App):
         Binding("question_mark", "help", "Help", id="help", tooltip="List the keys"),
         Binding("space", "toggle_pause", "Pause", id="pause",
                 tooltip="Pause / resume the refresh of every source"),
+        Binding("T", "replay", "Replay", id="replay",
+                tooltip="Replay a past instant from metrics history (again: back to live)"),
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
@@ -39,6 +42,7 @@ class PitboardApp(ActionsMixin, PollingMixin, App):
         self.read_only = settings.read_only
         self._init_polling()
         self._init_actions()
+        self._init_views()
         if settings.theme:
             self.theme = settings.theme
 
@@ -61,8 +65,10 @@ class PitboardApp(ActionsMixin, PollingMixin, App):
         self.actions_ready()
 
     def show_state(self) -> None:
-        """Hand the latest snapshot to the fleet screen."""
-        self.fleet_screen.apply_snapshot(self.state.snapshot(self.clock()))
+        """Hand the latest (or the replayed) snapshot to the fleet screen and the views."""
+        snapshot = self.view_snapshot()
+        self.fleet_screen.apply_snapshot(snapshot)
+        self.show_views(snapshot)
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:

@@ -32,9 +32,15 @@ class FleetCommands(Provider):
         out.extend(palette_entries(app))
         for label, _ in WINDOWS:
             if label != fleet.window:
-                out.append((f"Time window {label}", partial(setattr, fleet, "window", label), "t"))
-        for panel in ("models", "gpus", "cost", "history", "chart"):
+                setter = getattr(app, "set_window", None) or partial(setattr, fleet, "window")
+                out.append((f"Time window {label}", partial(setter, label), "t"))
+        for panel in ("models", "history", "chart"):
             out.append((f"Jump to {panel}", partial(fleet.jump_to, panel), f":{panel}"))
+        if hasattr(app, "open_view"):
+            for view in ("gpus", "drift", "cost", "releases"):
+                out.append((f"Open {view} view", partial(app.open_view, view), f":{view}"))
+            out.append(("Back to live" if getattr(app, "replay_at", None) else
+                        "Replay a past instant", app.action_replay, "T"))
         snap = fleet.snapshot
         if snap is not None:
             for svc in snap.services:

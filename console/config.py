@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from backends.actions_config import ActionsConfig, AuditConfig
 from backends.kubernetes_config import KubernetesConfig
 from backends.prometheus_config import PrometheusConfig
+from backends.slo_config import DisplayConfig, SloConfig
 
 try:  # added by the Alertmanager helper; a local stand-in until it lands
     from backends.prometheus_config import AlertmanagerConfig  # type: ignore[attr-defined]
@@ -96,6 +97,8 @@ class Settings(BaseSettings):
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     actions: ActionsConfig = Field(default_factory=ActionsConfig)
+    slo: SloConfig = Field(default_factory=SloConfig)
+    display: DisplayConfig = Field(default_factory=DisplayConfig)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings,

@@ -59,6 +59,11 @@ class ViewsMixin:
 
     replay_at: datetime | None = None
 
+    @property
+    def replay(self) -> bool:
+        """True while replaying (ActionsMixin then refuses every mutating action)."""
+        return self.replay_at is not None
+
     def _init_views(self) -> None:
         self.history = SessionHistory()
         self.view_points: Counter[str] = Counter()
@@ -183,11 +188,7 @@ class ViewsMixin:
                          callback=self._replay_chosen)
 
     def _incidents(self) -> list:
-        audit = getattr(self.backends, "audit", None) if self.backends else None  # type: ignore[attr-defined]
-        try:
-            current = audit.current_incident() if audit is not None else None
-        except Exception:  # noqa: BLE001 - the audit store is optional here
-            return []
+        current = getattr(self, "incident", None)  # the open incident (ActionsMixin)
         return [current] if current is not None else []
 
     def _replay_chosen(self, at: datetime | None) -> None:
@@ -199,7 +200,7 @@ class ViewsMixin:
         self.replay_at = at
         self._replay_snapshot = None
         self._banner(at)
-        self.refresh_bindings()  # type: ignore[attr-defined]
+        self._keys_changed()
         metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
         cluster = self.state.cluster  # type: ignore[attr-defined]
         services = cluster.services if cluster else ()
@@ -232,8 +233,16 @@ class ViewsMixin:
         self.replay_at = None
         self._replay_snapshot = None
         self._banner(None)
-        self.refresh_bindings()  # type: ignore[attr-defined]
+        self._keys_changed()
         self.show_state()  # type: ignore[attr-defined]
+
+    def _keys_changed(self) -> None:
+        """Re-evaluate every screen's dimmed keys (replay turns actions off and on)."""
+        sync = getattr(self, "_sync_keys", None)
+        if callable(sync):
+            sync()
+        for screen in self.screen_stack:  # type: ignore[attr-defined]
+            screen.refresh_bindings()
 
     def _banner(self, at: datetime | None) -> None:
         for screen in self.screen_stack:  # type: ignore[attr-defined]

@@ -128,20 +128,17 @@ class ReadOnlyBadge(Static):
 
 
 def source_label(status: SourceStatus, now: datetime) -> tuple[str, Level]:
-    """``prometheus 3s`` when fresh, ``prometheus stale 42s`` after a failure. Padded to a
-    constant width per source so a ticking age never forces a layout pass."""
+    """``prometheus  3s`` when fresh, ``prometheus stale 42s`` after a failure. The age is
+    padded to 3 cells so a ticking age does not force a layout pass."""
     age = status.age(now)
     name = safe(status.name, 16)
     if status.ok:
         if status.last_success is None:
-            label, level = f"{name} …", Level.UNKNOWN
-        else:
-            label, level = f"{name} {fmt_age(age)}", Level.OK
-    elif age is None:
-        label, level = f"{name} failed", Level.BAD
-    else:
-        label, level = f"{name} stale {fmt_age(age)}", Level.BAD
-    return label.ljust(len(name) + 10), level
+            return f"{name}   …", Level.UNKNOWN
+        return f"{name} {fmt_age(age):>3}", Level.OK
+    if age is None:
+        return f"{name} failed", Level.BAD
+    return f"{name} stale {fmt_age(age):>3}", Level.BAD
 
 
 class SourceBadge(Static, can_focus=True):

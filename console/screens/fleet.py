@@ -22,11 +22,13 @@ from widgets.fleet_header import FleetHeader
 from widgets.gpu_grid import GpuGrid
 from widgets.model_table import ModelTable, rows_from_snapshot
 from widgets.release_history import ReleaseHistory
+from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
 
 JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
          "history": "#history", "chart": "#chart", "releases": "#history"}
-LATER = {"drift", "ctx", "alerts"}
+LATER = {"ctx", "alerts"}
+VIEWS = {"gpus": "gpus", "gpu": "gpus", "drift": "drift", "cost": "cost", "releases": "releases"}
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
@@ -38,9 +40,12 @@ class FleetScreen(ActionKeysMixin, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the model table"),
-        Binding("colon", "jump", "Jump", id="jump", tooltip=":gpus :models :cost :history :chart"),
+        Binding("colon", "jump", "Jump", id="jump",
+                tooltip=":gpus :models :drift :cost :releases :audit :history :chart"),
         Binding("t", "cycle_window", "Window", id="window", tooltip="15m → 1h → 6h → 24h → 7d"),
-        Binding("enter", "detail", "Detail", id="detail", tooltip="Expand the selected model"),
+        Binding("enter", "open_model", "Detail", id="detail", tooltip="Open the model detail"),
+        Binding("x", "detail", "", id="expand", show=False,
+                tooltip="Expand the selected model's chart and history"),
         Binding("escape", "back", "Back", id="back", show=False, tooltip="Close / collapse"),
         Binding("tab", "app.focus_next", "Next panel", id="next_panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
@@ -62,6 +67,7 @@ class FleetScreen(ActionKeysMixin, Screen):
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
+        yield ReplayBanner(id="replay-banner")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 table = ModelTable(id="models")
@@ -109,16 +115,20 @@ class FleetScreen(ActionKeysMixin, Screen):
                 self.selected = table.selected_key
             self._show_history()
             self.sync_action_keys()
-        if snapshot.services and self._chart is None and not self._chart_pending:
-            self._chart_pending = True  # plotext loads after the first frame is out
-            self.set_timer(0.05, self._mount_chart)
         if self.selected is not None and self._chart_due(snapshot):
             self._request_chart()
         if not self._first_frame_done and snapshot.services:
             self._first_frame_done = True
-            path = os.environ.get(FIRST_FRAME_ENV)
-            if path:
-                self.call_after_refresh(_mark_first_frame, path)
+            # plotext is imported and drawn only once the first frame with data is out
+            self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        path = os.environ.get(FIRST_FRAME_ENV)
+        if path:
+            _mark_first_frame(path)
+        if self._chart is None and not self._chart_pending:
+            self._chart_pending = True
+            self.set_timer(0.02, self._mount_chart)
 
     def show_header(self) -> None:
         """Re-render the header (ages tick with the app's clock)."""
@@ -189,9 +199,9 @@ class FleetScreen(ActionKeysMixin, Screen):
     # -- intents up from widgets -------------------------------------------------------
     @on(ModelTable.ModelHighlighted)
     def _highlighted(self, event: ModelTable.ModelHighlighted) -> None:
-        if isinstance(event, ModelTable.ModelChosen):
-            self.action_detail()
         self.selected = event.key
+        if isinstance(event, ModelTable.ModelChosen):
+            self.action_open_model()
 
     def watch_selected(self, _old: str | None, new: str | None) -> None:
         if self.snapshot is None or new is None:
@@ -244,10 +254,19 @@ class FleetScreen(ActionKeysMixin, Screen):
             self.expanded = False
         elif self.query_one(ModelTable).filter_text:
             self.query_one("#filter", Input).value = ""
+        elif getattr(self.app, "replay_at", None) is not None:
+            self.app.stop_replay()
+
+    def action_open_model(self) -> None:
+        """Open the selected model's detail view."""
+        if self.selected is not None:
+            self.app.open_view("model", key=self.selected)
 
     def jump_to(self, target: str) -> bool:
         """Focus the panel named ``target`` (``gpus``, ``models``...); False if unknown."""
         target = target.strip().lstrip(":").lower()
+        if target in VIEWS:
+            return self.app.open_view(VIEWS[target])
         if target in JUMPS:
             widget = self.query(JUMPS[target]).first()
             widget.focus()

@@ -36,13 +36,11 @@ MODAL_CSS = """
     .dialog .section { color: $text-accent; text-style: bold; margin-top: 1; }
     .dialog .field { height: 1; margin-top: 1; }
     .dialog .field > Label { width: 12; color: $text-muted; }
-    .dialog .field > Input { width: 1fr; height: 1; border: none; padding: 0 1;
-        background: $boost; }
-    .dialog .field > Input:focus { background: $primary 30%; }
+    .dialog .field > Input { width: 1fr; }
     .dialog .hint { color: $text-muted; height: auto; margin-top: 1; }
     .dialog .hint.-problem { color: $warning; }
     .dialog .buttons { height: 1; margin-top: 1; align-horizontal: right; }
-    .dialog .buttons > Button { height: 1; min-width: 12; border: none; margin-left: 2; }
+    .dialog .buttons > Button { min-width: 10; margin-left: 2; }
 """
 
 
@@ -72,17 +70,19 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
 
     DEFAULT_CSS = MODAL_CSS + """
     GuardScreen { align: center middle; }
-    GuardScreen #guard-body { height: auto; max-height: 55vh; }
-    GuardScreen #changes { grid-size: 4; grid-columns: 14 1fr 3 1fr; height: auto;
+    GuardScreen #guard-body { height: auto; max-height: 100%; }
+    GuardScreen #guard-form { dock: bottom; height: auto; }
+    GuardScreen #changes { grid-size: 4; grid-columns: 10 1fr 2 1fr; height: auto;
         grid-rows: auto; }
-    GuardScreen #checks { grid-size: 3; grid-columns: 2 24 1fr; height: auto; grid-rows: auto; }
+    GuardScreen #checks { grid-size: 3; grid-columns: 2 22 1fr; height: auto; grid-rows: auto; }
     GuardScreen #changes > Static, GuardScreen #checks > Static { height: auto; }
     GuardScreen .-passed { color: $success; }
     GuardScreen .-failed { color: $error; text-style: bold; }
     GuardScreen .-unknown { color: $warning; }
     GuardScreen .muted { color: $text-muted; }
-    GuardScreen #override { height: 1; border: none; padding: 0; margin-top: 1;
-        background: transparent; }
+    GuardScreen #guard-actions { height: auto; margin-top: 1; }
+    GuardScreen #guard-actions > .hint { width: 1fr; margin-top: 0; }
+    GuardScreen #guard-actions > Button { min-width: 10; margin-left: 2; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="guard_cancel",
@@ -105,10 +105,11 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
         with Vertical(id="guard", classes="dialog -danger") as box:
             box.border_title = title_of(plan)
             box.border_subtitle = Content(" esc cancels ")
+            with Vertical(id="guard-form"):
+                yield from self._form()
             with VerticalScroll(id="guard-body"):
-                yield Static("Target", classes="section")
-                yield Static(_text(f"{plan.context} / {plan.namespace} / {plan.object_ref}"),
-                             id="target")
+                yield Static(Content.assemble(("Target  ", "bold $text-accent"), safe(
+                    f"{plan.context} / {plan.namespace} / {plan.object_ref}")), id="target")
                 yield Static("Change", classes="section")
                 if plan.noop:
                     yield Static(_text(f"nothing: {plan.noop_reason}"), classes="muted")
@@ -123,32 +124,36 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
                             yield Static(_text(change.after or MISSING))
                 yield Static(self._checks_title(), classes="section", id="checks-title")
                 with Grid(id="checks"):
-                    for check in plan.checks:
+                    order = {CheckStatus.FAILED: 0, CheckStatus.UNKNOWN: 1, CheckStatus.PASSED: 2}
+                    for check in sorted(plan.checks, key=lambda c: order[c.status]):
                         status = check.status.value
                         yield Static(ICONS[check.status], classes=f"-{status}")
-                        yield Static(_text(check.name, 24), classes=f"-{status}")
+                        yield Static(_text(check.name, 22), classes=f"-{status}")
                         reason = check.reason or status
                         if check.status == CheckStatus.FAILED and not check.blocking:
                             reason += " (not blocking)"
                         yield Static(_text(reason))
-            with Horizontal(classes="field"):
-                yield Label("Reason")
-                yield Input(placeholder="why? required, recorded in the audit log",
-                            id="reason", max_length=4000)
-            if self.confirm_name is not None:
-                with Horizontal(classes="field", id="confirm-row"):
-                    yield Label("Type name")
-                    yield Input(placeholder=f"type {safe(self.confirm_name, 60)} to confirm "
-                                            f"({safe(plan.context, 30)} is protected)",
-                                id="confirm-name")
-            if self.can_override:
-                names = ", ".join(c.name for c in self.failed)
-                yield Checkbox(_text(f"Override {names} (recorded as an override)", 90),
-                               id="override")
+
+    def _form(self) -> ComposeResult:
+        with Horizontal(classes="field"):
+            yield Label("Reason")
+            yield Input(placeholder="why? required, recorded in the audit log",
+                        id="reason", max_length=4000, compact=True)
+        if self.confirm_name is not None:
+            with Horizontal(classes="field", id="confirm-row"):
+                yield Label("Type name")
+                yield Input(placeholder=f"type {safe(self.confirm_name, 60)} to confirm "
+                                        f"({safe(self.plan.context, 30)} is protected)",
+                            id="confirm-name", compact=True)
+        if self.can_override:
+            count = len(self.failed)
+            yield Checkbox(f"Override {count} failed check{'s' if count > 1 else ''} "
+                           f"(recorded as an override)", id="override", compact=True)
+        with Horizontal(id="guard-actions"):
             yield Static("", id="hint", classes="hint")
-            with Horizontal(classes="buttons"):
-                yield Button("Confirm", id="confirm", variant="error", disabled=True)
-                yield Button("Cancel", id="cancel")
+            yield Button("Confirm", id="confirm", variant="error", disabled=True,
+                         compact=True)
+            yield Button("Cancel", id="cancel", compact=True)
 
     def _checks_title(self) -> Content:
         counts = {s: sum(1 for c in self.plan.checks if c.status == s) for s in CheckStatus}
@@ -175,7 +180,7 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
                 f"{c.name}: {c.reason}" for c in self.hard)
         if self.failed and not self.override:
             return ("Blocked by " + ", ".join(c.name for c in self.failed)
-                    + ". Tick override to proceed anyway (recorded, needs a reason).")
+                    + ": tick override to proceed anyway (recorded).")
         if not self.reason:
             return "Enter a reason: it is required and recorded in the audit log."
         if self.confirm_name is not None and self.typed != self.confirm_name:
@@ -268,7 +273,7 @@ class ProgressScreen(ModalScreen[None]):
                          id="p-message")
             yield Static("", id="p-result")
             with Horizontal(classes="buttons"):
-                yield Button("Close", id="close")
+                yield Button("Close", id="close", compact=True)
 
     def show_progress(self, progress: RolloutProgress) -> None:
         """Advance the bar: updated (else ready) replicas of the desired count."""
@@ -329,10 +334,11 @@ class ApproveScreen(ModalScreen[str | None]):
             with Horizontal(classes="field"):
                 yield Label("Reason")
                 yield Input(placeholder="why is this canary good to go? (required)",
-                            id="reason", max_length=4000)
+                            id="reason", max_length=4000, compact=True)
             with Horizontal(classes="buttons"):
-                yield Button("Approve", id="ok", variant="primary", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button("Approve", id="ok", variant="primary", disabled=True,
+                             compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one(Input)

@@ -59,8 +59,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical():
             yield Static(Text("pitboard keys"), id="help-title")
             yield DataTable(show_cursor=False, id="help-keys")
-            yield Static(Text("esc closes · rollback, promote and notes arrive with their "
-                              "issue"), id="help-foot")
+            yield Static(Text("esc closes"), id="help-foot")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -47,7 +47,6 @@ class IncidentOpenScreen(ModalScreen[tuple[str, str] | None]):
     DEFAULT_CSS = MODAL_CSS + """
     IncidentOpenScreen { align: center middle; }
     IncidentOpenScreen .field > Select { width: 1fr; }
-    IncidentOpenScreen #sev-row { height: 3; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="incident_cancel")]
 
@@ -59,14 +58,15 @@ class IncidentOpenScreen(ModalScreen[tuple[str, str] | None]):
             with Horizontal(classes="field"):
                 yield Label("Title")
                 yield Input(placeholder="what is going on? (required)", id="title",
-                            max_length=500)
+                            max_length=500, compact=True)
             with Horizontal(classes="field", id="sev-row"):
                 yield Label("Severity")
                 yield Select([(s, s) for s in SEVERITIES], value="SEV3", allow_blank=False,
-                             id="severity")
+                             id="severity", compact=True)
             with Horizontal(classes="buttons"):
-                yield Button("Open", id="ok", variant="error", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button("Open", id="ok", variant="error", disabled=True,
+                             compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#title", Input)
@@ -107,8 +107,9 @@ class IncidentCloseScreen(ModalScreen[bool]):
             box.border_title = Content(f" Close incident #{self.incident.id}? ")
             yield Static(_text(incident_line(self.incident), 300), classes="hint")
             with Horizontal(classes="buttons"):
-                yield Button(Content("Close it [y]"), id="ok", variant="warning")
-                yield Button(Content("Keep open [n]"), id="cancel")
+                yield Button(Content("Close it [y]"), id="ok", variant="warning",
+                             compact=True)
+                yield Button(Content("Keep open [n]"), id="cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -149,8 +150,9 @@ class NoteScreen(ModalScreen[str | None]):
             yield Static(_text(f"Carries: {self.preview}", 300), classes="hint")
             yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save", id="ok", variant="primary", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="ok", variant="primary", disabled=True,
+                             compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

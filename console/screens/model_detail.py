@@ -18,7 +18,7 @@ from backends.models import FleetSnapshot, ModelService
 from backends.slo import BURN_WINDOWS_S
 from backends.slo_config import SloConfig
 from console.screens.base import ViewScreen
-from console.series import LLM_FIELDS, from_history, llm_series, points_in, slo_status
+from console.series import LLM_FIELDS, from_history, llm_series, slo_status
 from widgets.model_panels import (
     Tiles, alerts_text, audit_rows, health_tiles, leg_rows, merge_rows, release_cells,
     revision_rows,
@@ -225,7 +225,7 @@ class ModelDetailScreen(ViewScreen):
         if svc is None:
             return
         if tag == "chart":
-            self.app.view_points["chart"] += points_in(result["series"]) + result["extra_points"]
+            self.app.view_points["slo"] += result["extra_points"]
             self.slo = result["slo"]
             self._draw_main(svc, result["series"], result["end"], result["window_s"])
             if self.snapshot is not None:

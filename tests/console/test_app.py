@@ -140,8 +140,8 @@ async def test_failing_metrics_marks_only_its_source_stale(settings, fakes):
         await pilot.pause()
         assert app.state.status["cluster"].ok
         assert "unreachable" in app.state.status["metrics"].error
-        assert "metrics stale 0s" in header_text(app)
-        assert "cluster 0s" in header_text(app)
+        assert "metrics stale  0s" in header_text(app)
+        assert "cluster  0s" in header_text(app)
         assert str(table.get_cell(cluster.svcs[0].key, "rps")) == rps_before
         assert app.fleet_screen.query_one(GpuGrid)._gpus is gpus_before
         assert app.is_running and app.return_code is None

@@ -72,13 +72,22 @@ class Injection:
     delay_s: float = 0.0
     body: dict[str, Any] | None = None
     hits: int = 0
+    query: dict[str, str | None] | None = None
 
     def matches(self, method: str, path: str, full: str) -> bool:
-        """Whether a request matches (the regex is searched in the path and in path?query)."""
+        """Whether a request matches (the regex is searched in the path and in path?query;
+        ``query``, when set, must match too: name -> value, or None for "absent")."""
         if self.times is not None and self.hits >= self.times:
             return False
         if self.method not in ("*", method.upper()):
             return False
+        if self.query is not None:
+            from urllib.parse import parse_qs
+
+            got = parse_qs(full.partition("?")[2], keep_blank_values=True)
+            for name, value in self.query.items():
+                if (name in got) if value is None else (value not in got.get(name, ())):
+                    return False
         return bool(re.search(self.path_regex, path) or re.search(self.path_regex, full))
 
     def message(self) -> str:
@@ -204,13 +213,15 @@ class ApiServer:
 
     # ------------------------------------------------------------ faults and log
     def inject(self, method: str, path_regex: str, status: int | None, times: int | None = 1,
-               delay_s: float = 0.0, body: dict[str, Any] | None = None) -> Injection:
+               delay_s: float = 0.0, body: dict[str, Any] | None = None,
+               query: dict[str, str | None] | None = None) -> Injection:
         """Answer the next ``times`` matching requests (None: all) with ``status`` after ``delay_s``.
 
         ``status`` None or 0 only delays. A 410 on a watch arrives as an ERROR event in a 200 stream,
-        like the real server. ``body`` replaces the default Status body.
+        like the real server. ``body`` replaces the default Status body. ``query`` also requires
+        query parameters: ``{"dryRun": "All"}`` only the dry run, ``{"dryRun": None}`` only the real call.
         """
-        rule = Injection(method.upper(), path_regex, status, times, delay_s, body)
+        rule = Injection(method.upper(), path_regex, status, times, delay_s, body, query=query)
         with self._lock:
             self.injections.append(rule)
         return rule

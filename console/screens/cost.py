@@ -1,0 +1,168 @@
+"""Cost view: $/h now by model, namespace and node; today and month-to-date; projection
+against the budget; idle GPU cost (allocated, low util) as its own line; unit cost per
+model ($ per 1k generated tokens for LLMs, $ per 1k requests for the others)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from backends.models import CostBurn, FleetSnapshot, GpuDevice, HealthSample
+from console.screens.base import ViewScreen
+from console.screens.model_detail import is_llm
+from widgets.bars import meter
+from widgets.cost_panel import budget_ratio
+from widgets.gpu_table import is_idle
+from widgets.text import MISSING, fmt_money, safe
+
+
+def unit_cost(hourly: float | None, health: HealthSample | None, llm: bool
+              ) -> tuple[float | None, str]:
+    """($ per 1k units, unit): generated tokens for LLMs, requests otherwise. None when
+    the cost or the throughput is unknown or zero."""
+    unit = "1k tok" if llm else "1k req"
+    if hourly is None or health is None:
+        return None, unit
+    rate = health.tokens_per_s if llm else health.rps
+    if rate is None or rate <= 0:
+        return None, unit
+    return hourly / (rate * 3.6), unit  # per hour: rate * 3600 / 1000 thousands
+
+
+def group_cost(gpus: Sequence[GpuDevice], key, idle_util: float
+               ) -> list[tuple[str, float | None, int, float | None]]:
+    """(group, $/h, GPUs, idle $/h) per group, most expensive first."""
+    acc: dict[str, list] = {}
+    for g in gpus:
+        name = key(g)
+        row = acc.setdefault(name, [None, 0, None])
+        if g.hourly_cost is not None:
+            row[0] = (row[0] or 0.0) + g.hourly_cost
+            if is_idle(g, idle_util):
+                row[2] = (row[2] or 0.0) + g.hourly_cost
+        row[1] += 1
+    out = [(k, v[0], v[1], v[2]) for k, v in acc.items()]
+    out.sort(key=lambda r: (-(r[1] or 0.0), r[0]))
+    return out
+
+
+def summary_text(cost: CostBurn, idle_count: int, width: int) -> Text:
+    """Headline figures; every missing one shows as the missing marker."""
+    out = Text(overflow="ellipsis")
+    for label, value in (("now", f"{fmt_money(cost.hourly)}/h"), ("today", fmt_money(cost.today)),
+                         ("month to date", fmt_money(cost.month_to_date, 0)),
+                         ("projection", fmt_money(cost.month_projection, 0)),
+                         ("budget", fmt_money(cost.monthly_budget, 0))):
+        out.append(f"{label} ", "dim")
+        out.append(f"{value}   ", "bold")
+    out.append("\n")
+    ratio = budget_ratio(cost)
+    if ratio is None:
+        out.append("projection vs budget " + MISSING, "dim")
+    else:
+        state = "OVER budget" if ratio > 1 else "near budget" if ratio >= 0.9 else "under budget"
+        out.append("projection vs budget ", "dim")
+        out.append(meter(min(ratio, 1.0) * 100, max(10, min(40, width - 40))))
+        out.append(f" {ratio * 100:.0f}% {state}", "bold")
+    out.append("\n")
+    out.append("idle GPUs (allocated, low util) ", "dim")
+    if cost.idle_hourly is None:
+        out.append(MISSING)
+    else:
+        out.append(f"{idle_count} GPUs · {fmt_money(cost.idle_hourly)}/h · "
+                   f"{fmt_money(cost.idle_hourly * 24)}/day", "bold")
+    out.append(f"   source: {safe(cost.source, 30)}", "dim")
+    return out
+
+
+class CostScreen(ViewScreen):
+    """Cost burn of the fleet, broken down three ways, with unit costs."""
+
+    DEFAULT_CSS = """
+    CostScreen #cost-body { height: 1fr; }
+    CostScreen #cost-summary { height: auto; padding: 0 1; }
+    CostScreen #cost-models { height: auto; max-height: 24; min-height: 6; }
+    CostScreen #cost-groups { height: 14; }
+    CostScreen #cost-groups > DataTable { width: 1fr; height: 1fr; }
+    CostScreen.-narrow #cost-groups { layout: vertical; height: auto; }
+    CostScreen.-narrow #cost-groups > DataTable { height: auto; max-height: 12; }
+    """
+    VIEW_TITLE = "cost"
+
+    def __init__(self, window: str = "1h", **kwargs) -> None:
+        super().__init__(window=window, **kwargs)
+        self._shown: dict[str, tuple] = {}
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="cost-body"):
+            box = Static(Text("waiting for data…"), id="cost-summary", classes="panel")
+            box.border_title = "Burn"
+            yield box
+            models = DataTable(id="cost-models", classes="panel", cursor_type="row")
+            models.border_title = "By model"
+            yield models
+            with Horizontal(id="cost-groups"):
+                ns = DataTable(id="cost-ns", classes="panel", cursor_type="row")
+                ns.border_title = "By namespace"
+                yield ns
+                nodes = DataTable(id="cost-nodes", classes="panel", cursor_type="row")
+                nodes.border_title = "By node"
+                yield nodes
+
+    def on_mount(self) -> None:
+        self.query_one("#cost-models", DataTable).add_columns(
+            "model", "$/h", "share", "GPUs", "unit cost", "$/day")
+        self.query_one("#cost-ns", DataTable).add_columns("namespace", "$/h", "GPUs", "idle $/h")
+        self.query_one("#cost-nodes", DataTable).add_columns("node", "$/h", "GPUs", "idle $/h")
+        super().on_mount()
+        self.query_one("#cost-models").focus()
+
+    def _idle_util(self) -> float:
+        prom = getattr(self.app.settings, "prometheus", None)
+        return getattr(prom, "idle_util_percent", 10.0)
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        cost, idle_util = snapshot.cost, self._idle_util()
+        idle = sum(1 for g in snapshot.gpus if is_idle(g, idle_util))
+        self.query_one("#cost-summary", Static).update(
+            summary_text(cost, idle, self.size.width or 80))
+        self.set_title(f"{fmt_money(cost.hourly)}/h", f"month → {fmt_money(cost.month_projection, 0)}"
+                       f" of {fmt_money(cost.monthly_budget, 0)}")
+        by_model = dict(cost.by_model) or {
+            k: v for k, v, _, _ in group_cost(snapshot.gpus, lambda g: g.model or "(free)",
+                                              idle_util) if v is not None}
+        gpu_count: dict[str, int] = {}
+        for g in snapshot.gpus:
+            if g.model:
+                gpu_count[g.model] = gpu_count.get(g.model, 0) + 1
+        services = {s.name: s for s in snapshot.services}
+        total = sum(by_model.values()) or None
+        rows = []
+        for name, hourly in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0])):
+            llm = is_llm(services.get(name), snapshot)
+            unit, label = unit_cost(hourly, snapshot.health.get(name), llm)
+            rows.append((safe(name, 40), fmt_money(hourly), MISSING if not total else
+                         f"{100 * hourly / total:.0f}%", str(gpu_count.get(name, 0)),
+                         MISSING if unit is None else f"{fmt_money(unit, 4)}/{label}",
+                         fmt_money(hourly * 24, 0)))
+        self._fill("cost-models", rows)
+        for table_id, key in (("cost-ns", lambda g: g.namespace or "(no namespace)"),
+                              ("cost-nodes", lambda g: g.node)):
+            self._fill(table_id, [(safe(k, 40), fmt_money(v), str(n), fmt_money(i))
+                                  for k, v, n, i in group_cost(snapshot.gpus, key, idle_util)])
+
+    def _fill(self, table_id: str, rows: list[tuple[str, ...]]) -> None:
+        key = tuple(rows)
+        if self._shown.get(table_id) == key:
+            return
+        self._shown[table_id] = key
+        table = self.query_one(f"#{table_id}", DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(*(Text(c, no_wrap=True, overflow="ellipsis",
+                                 justify="left" if i == 0 else "right") for i, c in enumerate(r)))
+        table.border_subtitle = f"{len(rows)} rows"

@@ -1,0 +1,104 @@
+"""Releases view: every model's revisions in time order (newest first) with who/what/why,
+merged with pitboard's own actions, approvals and notes from the audit store (◆)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from backends.models import FleetSnapshot
+from console.screens.base import ViewScreen
+from widgets.model_panels import audit_rows, merge_rows, release_cells, revision_rows
+
+MAX_ROWS = 2000
+
+
+class ReleasesScreen(ViewScreen):
+    """Fleet release history; ``enter`` opens the model of the selected row."""
+
+    DEFAULT_CSS = """
+    ReleasesScreen #rel-table { height: 1fr; }
+    """
+    BINDINGS = [Binding("enter", "open_model", "Model", id="rel_model",
+                        tooltip="Open the model of the selected release")]
+    VIEW_TITLE = "releases"
+
+    def __init__(self, window: str = "1h", **kwargs) -> None:
+        super().__init__(window=window, **kwargs)
+        self.audit: list = []
+        self._shown: tuple | None = None
+        self._models: list[str] = []
+        self.audit_state = "no audit store"
+
+    def compose_body(self) -> ComposeResult:
+        table = DataTable(id="rel-table", classes="panel", cursor_type="row")
+        table.border_title = "Revisions and pitboard actions · ◆ = pitboard"
+        yield table
+
+    def on_mount(self) -> None:
+        self.query_one("#rel-table", DataTable).add_columns(
+            "when (UTC)", "model", "what", "version", "who", "why")
+        super().on_mount()
+        self.query_one("#rel-table").focus()
+
+    def show(self, snapshot: FleetSnapshot) -> None:
+        names = {s.key: s.name for s in snapshot.services}
+        groups = [revision_rows(names.get(k, k.rsplit("/", 1)[-1]), revs)
+                  for k, revs in snapshot.revisions.items()]
+        rows = merge_rows(*groups, audit_rows(None, self.audit))
+        end = snapshot.taken_at
+        rows = [r for r in rows if r.at is None or r.at <= end][:MAX_ROWS]
+        start = end - timedelta(seconds=self.app.window_s())
+        recent = sum(1 for r in rows if r.at is not None and r.at >= start)
+        actions = sum(1 for r in rows if r.pitboard)
+        self.set_title(f"{len(rows)} entries", f"{recent} in the last {self.window}",
+                       f"{actions} pitboard actions", self.audit_state)
+        key = tuple(rows)
+        if key != self._shown:
+            self._shown = key
+            table = self.query_one("#rel-table", DataTable)
+            row = table.cursor_row
+            table.clear()
+            self._models = []
+            for r in rows:
+                style = "bold" if r.pitboard else "dim" if r.at is not None and r.at < start else ""
+                table.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
+                                for c in release_cells(r, with_model=True)))
+                self._models.append(r.model)
+            if rows:
+                table.move_cursor(row=min(row, len(rows) - 1), animate=False)
+        audit = getattr(self.app.backends, "audit", None) if self.app.backends else None
+        if audit is not None and self.due("audit", None):
+            self.request("audit", lambda: tuple(audit.entries(limit=1000)))
+
+    def receive(self, tag: str, result, error: str | None) -> None:
+        if tag != "audit":
+            return
+        if error is not None:
+            self.audit_state = "audit store unavailable"
+            self.notify_error("audit", error)
+            return
+        self.audit = list(result)
+        self.audit_state = f"{len(self.audit)} audit entries"
+        if self.snapshot is not None:
+            self.show(self.snapshot)
+
+    def action_open_model(self) -> None:
+        """Open the model detail of the selected row."""
+        table = self.query_one("#rel-table", DataTable)
+        if not 0 <= table.cursor_row < len(self._models) or self.snapshot is None:
+            return
+        name = self._models[table.cursor_row]
+        svc = next((s for s in self.snapshot.services if s.name == name), None)
+        if svc is not None:
+            self.app.open_view("model", key=svc.key)
+
+    @on(DataTable.RowSelected, "#rel-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_model()
