@@ -256,7 +256,13 @@ def execute(api: KubeApi, req: ActionRequest, actor: str) -> ActionResult:
             return ActionResult(status=ActionStatus.SKIPPED, message=spec.message,
                                 detail={"object": t.ref, "namespace": t.namespace})
         try:
-            send(api, t, spec, dry_run=True)
+            try:
+                send(api, t, spec, dry_run=True)
+            except ConflictError:
+                raise
+            except BackendError as exc:  # say so: the record must show nothing was changed
+                raise type(exc)(f"server-side dry run refused {t.ref}, nothing was changed: "
+                                f"{exc}", source=exc.source, status=exc.status) from None
             sent = send(api, t, spec, dry_run=False)
             break
         except ConflictError as exc:
@@ -337,15 +343,17 @@ def progress(api: KubeApi, service_key: str) -> RolloutProgress:
         d = slim_deployment(obj)
         done, msg = deployment_progress(d)
         phase = "complete" if done else ("degraded" if d.timed_out else "progressing")
-        return RolloutProgress(done=done, ready=d.ready, desired=d.replicas, updated=d.updated,
-                               message=msg, phase=phase)
+        # degraded is final (kubectl rollout status exits): done, so the runner stops waiting
+        return RolloutProgress(done=done or phase == "degraded", ready=d.ready,
+                               desired=d.replicas, updated=d.updated, message=msg, phase=phase)
     if t.kind == "Rollout":
         from backends.kube_slim import slim_rollout
 
         r = slim_rollout(obj)
         phase = {"Healthy": "complete", "Degraded": "degraded"}.get(r.phase or "", "progressing")
-        return RolloutProgress(done=r.phase == "Healthy", ready=r.ready, desired=r.replicas,
-                               updated=r.updated, message=r.message or r.phase or "",
+        return RolloutProgress(done=r.phase in ("Healthy", "Degraded"), ready=r.ready,
+                               desired=r.replicas, updated=r.updated,
+                               message=r.message or r.phase or "",
                                phase=phase if r.phase else "unknown")
     from backends.kube_slim import slim_isvc
 

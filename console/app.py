@@ -51,13 +51,15 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         return self.backends.clock() if self.backends is not None else system_clock()
 
     async def on_mount(self) -> None:
+        if self.backends is None:
+            # Build the backends in a thread while the screen composes; BackendsReady is
+            # handled after this handler returns, so the screen is mounted by then.
+            self.state.expect(("cluster",))
+            self.connect()
         self.fleet_screen = FleetScreen(window=self.settings.time_window)
         await self.push_screen(self.fleet_screen)
         if self.backends is not None:
             self.start_polling()
-        else:
-            self.state.expect(("cluster",))
-            self.connect()
 
     def start_polling(self) -> None:
         """Poll every source; then open the audit store and settle the actor (actions)."""

@@ -19,10 +19,9 @@ from datetime import datetime
 from textual.message import Message
 from textual.screen import Screen
 
-from backends.models import Alert, FleetSnapshot
+from backends.models import Alert, FleetSnapshot, Series
 from console.history import SessionHistory
 from console.messages import ChartUpdated
-from console.series import points_in
 from console.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
 from widgets.replay_banner import ReplayBanner
 
@@ -227,6 +226,17 @@ class ViewsMixin:
                                                 message.at, message.part,
                                                 cluster.gpus if cluster else ())
         self.show_state()  # type: ignore[attr-defined]
+        self._reload_fleet_chart()
+
+    def _reload_fleet_chart(self) -> None:
+        """The fleet chart follows replay on and off (its own refresh is time-based)."""
+        fleet = getattr(self, "fleet_screen", None)
+        snap = getattr(fleet, "snapshot", None)
+        if fleet is None or snap is None or fleet.selected is None:
+            return
+        svc = next((s for s in snap.services if s.key == fleet.selected), None)
+        if svc is not None:
+            self.load_chart(svc.name, fleet.window)
 
     def stop_replay(self) -> None:
         """Back to live figures."""
@@ -235,6 +245,7 @@ class ViewsMixin:
         self._banner(None)
         self._keys_changed()
         self.show_state()  # type: ignore[attr-defined]
+        self._reload_fleet_chart()
 
     def _keys_changed(self) -> None:
         """Re-evaluate every screen's dimmed keys (replay turns actions off and on)."""
@@ -278,11 +289,14 @@ class ViewsMixin:
 
 
 def _count_points(result: object) -> int:
-    if isinstance(result, tuple) and result and all(hasattr(s, "points") for s in result):
-        return points_in(result)
+    """Points of every ``Series`` inside ``result`` (tuples, lists, dicts)."""
+    if isinstance(result, Series):
+        return len(result.points)
+    if isinstance(result, (tuple, list)):
+        return sum(_count_points(x) for x in result if isinstance(x, (Series, tuple, list, dict)))
     if isinstance(result, dict):
         return sum(_count_points(v) for v in result.values())
-    return int(getattr(result, "points_fetched", 0) or 0)
+    return 0
 
 
 def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) -> FleetSnapshot:

@@ -104,5 +104,8 @@ class DriftPanel(Vertical):
         pts = clip(drift.points, start, end)
         self.border_title = panel_title(drift, clip(drift.points, None, end))
         self.set_class((drift_ratio(drift) or 0.0) > 1.0, "-over")
-        self.query_one(SeriesChart).show([Series(name=drift.feature, points=pts)], start=start,
+        charts = self.query(SeriesChart)
+        if not charts:  # not composed yet: on_mount shows the latest data
+            return
+        charts.first().show([Series(name=drift.feature, points=pts)], start=start,
                                          end=end, threshold=drift.threshold)

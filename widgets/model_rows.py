@@ -75,27 +75,50 @@ def ready_cell(service: ModelService) -> Cell:
     return text, Level.OK
 
 
-def rows_from_snapshot(snapshot: FleetSnapshot) -> list[ModelRow]:
-    """One :class:`ModelRow` per service of ``snapshot``."""
+def _static_cells(s: ModelService) -> tuple[Cell, Cell, Cell, Cell]:
+    """Cells that depend on the service only (name, version, traffic, ready)."""
+    return ((safe(s.name), Level.OK), (safe(s.version, 16), Level.OK),
+            (traffic_text(s), Level.INFO if s.canary else Level.OK), ready_cell(s))
+
+
+def rows_from_snapshot(snapshot: FleetSnapshot,
+                       cache: dict[str, tuple[ModelService, tuple]] | None = None
+                       ) -> list[ModelRow]:
+    """One :class:`ModelRow` per service of ``snapshot``. Pass the same ``cache`` dict on
+    every call to reuse the service-only cells while the cluster part is unchanged."""
     rows: list[ModelRow] = []
     worst = worst_drift_by_model(snapshot.drift)
     by_model = snapshot.cost.by_model
+    health = snapshot.health
     for s in snapshot.services:
-        h = snapshot.health.get(s.name)
+        key = s.key
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None and hit[0] is s:
+            static = hit[1]
+        else:
+            static = _static_cells(s)
+            if cache is not None:
+                cache[key] = (s, static)
+        h = health.get(s.name)
         d = worst.get(s.name)
         err = h.error_ratio if h else None
         drift_text = MISSING if d is None else f"{d.latest:.2f}/{d.threshold:g}"
+        name, version, traffic, ready = static
         cells: tuple[Cell, ...] = (
-            (safe(s.name), Level.OK),
+            name,
             model_status(s, h, d),
-            (safe(s.version, 16), Level.OK),
-            (traffic_text(s), Level.INFO if s.canary else Level.OK),
-            ready_cell(s),
+            version,
+            traffic,
+            ready,
             (fmt_num(h.rps if h else None, "{:,.1f}"), Level.OK),
             (fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)),
             (fmt_num(h.p95_ms if h else None, "{:,.0f}"), Level.OK),
             (drift_text, drift_level(d)),
             (fmt_money(by_model.get(s.name)), Level.OK),
         )
-        rows.append(ModelRow(key=s.key, name=s.name, cells=cells))
+        rows.append(ModelRow(key=key, name=s.name, cells=cells))
+    if cache is not None and len(cache) > 2 * len(rows) + 64:
+        live = {r.key for r in rows}
+        for k in [k for k in cache if k not in live]:
+            del cache[k]
     return rows

@@ -23,10 +23,10 @@ def replay_text(at: datetime | None, width: int = 200) -> Text:
 
 
 class ReplayBanner(Static):
-    """Docked on top of every screen; invisible while live. Set ``at``."""
+    """First line under the header of every screen; invisible while live. Set ``at``."""
 
     DEFAULT_CSS = """
-    ReplayBanner { dock: top; height: 1; display: none; background: $warning;
+    ReplayBanner { height: 1; display: none; background: $warning;
                    color: $text; text-style: bold; }
     ReplayBanner.-on { display: block; }
     """

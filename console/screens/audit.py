@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -124,10 +125,10 @@ class AuditScreen(Screen):
         for e in view.entries:
             outcome = outcome_of(e, view)
             table.add_row(
-                Content(str(e.seq)), Content(e.at.strftime("%m-%d %H:%M:%S")),
-                Content(safe(e.actor, 40)), Content(safe(e.kind)),
-                Content(safe(e.action or "")), Content(safe(short_target(e.target), 40)),
-                Content.styled(safe(outcome, 30), "$warning" if outcome == UNKNOWN else ""),
-                Content(safe(e.reason or "", 200)), key=str(e.seq))
+                Text(str(e.seq)), Text(e.at.strftime("%m-%d %H:%M:%S")),
+                Text(safe(e.actor, 40)), Text(safe(e.kind)), Text(safe(e.action or "")),
+                Text(safe(short_target(e.target), 40)),
+                Text(safe(outcome, 30), style="bold" if outcome == UNKNOWN else ""),
+                Text(safe(e.reason or "", 200)), key=str(e.seq))
         if not view.entries:
-            table.add_row("", "", "", "", "", "", "", Content("nothing recorded yet"))
+            table.add_row("", "", "", "", "", "", "", Text("nothing recorded yet"))

@@ -53,20 +53,23 @@ def group_cost(gpus: Sequence[GpuDevice], key, idle_util: float
 def summary_text(cost: CostBurn, idle_count: int, width: int) -> Text:
     """Headline figures; every missing one shows as the missing marker."""
     out = Text(overflow="ellipsis")
-    for label, value in (("now", f"{fmt_money(cost.hourly)}/h"), ("today", fmt_money(cost.today)),
-                         ("month to date", fmt_money(cost.month_to_date, 0)),
-                         ("projection", fmt_money(cost.month_projection, 0)),
-                         ("budget", fmt_money(cost.monthly_budget, 0))):
+
+    def pair(label: str, value: str) -> None:
         out.append(f"{label} ", "dim")
         out.append(f"{value}   ", "bold")
+
+    pair("now", f"{fmt_money(cost.hourly)}/h")
+    pair("today", fmt_money(cost.today))
+    pair("month to date", fmt_money(cost.month_to_date, 0))
     out.append("\n")
+    pair("projection", fmt_money(cost.month_projection, 0))
+    pair("budget", fmt_money(cost.monthly_budget, 0))
     ratio = budget_ratio(cost)
     if ratio is None:
-        out.append("projection vs budget " + MISSING, "dim")
+        out.append(MISSING, "dim")
     else:
         state = "OVER budget" if ratio > 1 else "near budget" if ratio >= 0.9 else "under budget"
-        out.append("projection vs budget ", "dim")
-        out.append(meter(min(ratio, 1.0) * 100, max(10, min(40, width - 40))))
+        out.append(meter(min(ratio, 1.0) * 100, max(6, min(30, width - 66))))
         out.append(f" {ratio * 100:.0f}% {state}", "bold")
     out.append("\n")
     out.append("idle GPUs (allocated, low util) ", "dim")
@@ -75,7 +78,7 @@ def summary_text(cost: CostBurn, idle_count: int, width: int) -> Text:
     else:
         out.append(f"{idle_count} GPUs · {fmt_money(cost.idle_hourly)}/h · "
                    f"{fmt_money(cost.idle_hourly * 24)}/day", "bold")
-    out.append(f"   source: {safe(cost.source, 30)}", "dim")
+    out.append(f"\nsource: {safe(cost.source, 40)}", "dim")
     return out
 
 

@@ -62,6 +62,7 @@ class FleetScreen(ActionKeysMixin, Screen):
         self.snapshot: FleetSnapshot | None = None
         self._chart = None
         self._chart_pending = False
+        self._row_cache: dict = {}
         self._chart_asked: tuple[str | None, str, object] | None = None
         self._first_frame_done = False
 
@@ -106,7 +107,7 @@ class FleetScreen(ActionKeysMixin, Screen):
         with self.app.batch_update():
             self.show_header()
             table = self.query_one(ModelTable)
-            table.show_rows(rows_from_snapshot(snapshot))
+            table.show_rows(rows_from_snapshot(snapshot, self._row_cache))
             self._title_models()
             self.query_one(GpuGrid).show_gpus(snapshot.gpus)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -210,7 +211,7 @@ class IncidentScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("Time (UTC)", key="at", width=20)
-        table.add_column("Kind", key="kind", width=7)
+        table.add_column("Kind", key="kind", width=8)
         table.add_column("Who", key="who", width=18)
         table.add_column("What", key="what")
         table.focus()
@@ -246,10 +247,11 @@ class IncidentScreen(Screen):
             f"{view.notes} notes · {view.actions} actions · {len(view.timeline)} timeline "
             f"rows · n adds a note, e exports (on the fleet screen)"))
         for i, row in enumerate(view.timeline):
-            table.add_row(Content(when(parse_utc(row["at"]))), _text(row["kind"]),
-                          _text(row["who"], 40), _text(row["what"], 300), key=str(i))
+            table.add_row(Text(when(parse_utc(row["at"]))), Text(safe(row["kind"])),
+                          Text(safe(row["who"], 40)), Text(safe(row["what"], 300)),
+                          key=str(i))
         if not view.timeline:
-            table.add_row("", "", "", Content("nothing recorded yet"))
+            table.add_row("", "", "", Text("nothing recorded yet"))
 
     def search_text(self) -> str:
         """Every timeline cell as plain text (for tests and the palette)."""

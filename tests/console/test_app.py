@@ -70,7 +70,7 @@ async def test_selecting_a_model_updates_chart_and_history(settings, fakes):
                        and screen._chart._data[0] == second.name)
         assert screen.selected == second.key
         assert history._shown == cluster.read().revisions[second.key]
-        await pilot.press("enter")
+        await pilot.press("x")
         assert screen.has_class("-expanded")
         await pilot.press("escape")
         assert not screen.has_class("-expanded")
@@ -202,13 +202,15 @@ async def test_help_and_jump(settings, fakes):
         await wait_loaded(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = screen_text(app)
-        for word in ("Filter", "Window", "Pause", "Quit", "Jump", "Detail", "ctrl+p"):
-            assert word in text
+        keys = {key: desc for key, desc, _ in app.screen._rows}
+        for key, desc in (("/", "Filter"), ("t", "Window"), ("space", "Pause"), ("q", "Quit"),
+                          (":", "Jump"), ("enter", "Detail"), ("ctrl+p", "Command palette")):
+            assert keys.get(key) == desc
+        assert "Filter the model table" in screen_text(app)
         await pilot.press("escape")
         assert app.screen is app.fleet_screen
-        await pilot.press("colon", *"gpus", "enter")
-        assert isinstance(app.focused, GpuGrid)
+        await pilot.press("colon", *"history", "enter")
+        assert isinstance(app.focused, ReleaseHistory)
         await pilot.press("colon", *"models", "enter")
         assert isinstance(app.focused, ModelTable)
 

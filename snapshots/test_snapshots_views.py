@@ -1,0 +1,81 @@
+"""SVG snapshots of the deep views at 80x24 and 160x48 (frozen clock, seed 7), and of a
+replayed instant. Update with ``pytest snapshots --snapshot-update`` and read the SVGs."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from backends.demo import FrozenClock
+from console.app import make_app
+from console.config import load_settings
+from console.wiring import build_demo
+
+FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+SIZES = [(80, 24), (160, 48)]
+SLO = {"default": {"availability": 0.995, "latency_ms": 250},
+       "models": {"llm-chat": {"latency_ms": 6000}, "code-assist": {"latency_ms": 8000}}}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    for var in ("PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE", "KUBECONFIG"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def demo_app():
+    settings = load_settings(refresh=3600, slo=SLO, demo={"enabled": True})
+    return make_app(settings, build_demo(settings, clock=FrozenClock(FROZEN)))
+
+
+async def settle(pilot, condition=lambda: True) -> None:
+    """Until ``condition()`` holds and no worker runs (with a deadline)."""
+    from textual.worker import WorkerState
+
+    deadline = time.monotonic() + 15
+    while not condition() or any(w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                                 for w in pilot.app.workers):
+        assert time.monotonic() < deadline, "view did not settle"
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def loaded(app) -> bool:
+    return app.state.metrics is not None and all(s.last_success for s in app.state.status.values())
+
+
+def opener(view: str, *keys: str, replay: bool = False):
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot, lambda: loaded(app))
+        if replay:
+            app.start_replay(FROZEN - timedelta(hours=1))
+            await settle(pilot, lambda: app._replay_snapshot is not None)
+        if view == "model":
+            app.open_view("model", key=app.fleet_screen.selected)
+        else:
+            app.open_view(view)
+        await settle(pilot, lambda: type(app.screen).__name__ != "FleetScreen")
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        await settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("view,keys", [("gpus", ("enter",)), ("model", ()), ("drift", ()),
+                                       ("cost", ()), ("releases", ())],
+                         ids=["gpus", "model", "drift", "cost", "releases"])
+def test_view(snap_compare, view, keys, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=opener(view, *keys))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_model_detail_replayed(snap_compare, size):
+    assert snap_compare(demo_app(), terminal_size=size,
+                        run_before=opener("model", replay=True))

@@ -1,0 +1,137 @@
+"""Pilot tests of notes, incidents, export, the audit view and crash recovery."""
+
+from __future__ import annotations
+
+from textual.notifications import Notify
+from textual.widgets import TextArea
+
+from backends.audit import SqliteAudit
+from backends.demo import FrozenClock
+from console.records import export_path, figures_preview, note_figures
+from console.screens.audit import AuditScreen
+from console.screens.incident import IncidentScreen, NoteScreen
+from tests.console.actions_support import (ALICE, FROZEN, LLM, action_app, fill, open_guard,
+                                           ready, screen_text, select, type_text, until_done)
+from tests.console.conftest import wait_for
+
+HOSTILE = "[bold red]x[/] \x1b[2J <b>html</b> `code` | pipe"
+
+
+async def test_incident_note_action_and_export(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app, _ = action_app(tmp_path / "audit.db")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        audit = app.backends.audit
+        await select(pilot, LLM)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "IncidentOpenScreen")
+        await type_text(pilot, "chat slow")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.incident is not None)
+        assert app.incident.title == "chat slow" and app.incident.severity == "SEV3"
+
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteScreen))
+        assert "llm-chat: rps" in screen_text(app)
+        app.screen.query_one(TextArea).text = f"p95 up since 13:40\n{HOSTILE}"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(audit.notes()) == 1)
+        note = audit.notes()[0]
+        assert note.text.endswith(HOSTILE) and note.incident_id == app.incident.id
+        assert note.author == ALICE and note.figures["service_key"] == LLM
+        assert note.figures["model"]["name"] == "llm-chat"
+        assert note.figures["fleet"]["models"] >= 8 and note.figures["taken_at"]
+
+        guard = await open_guard(pilot, "R")  # an action joins the incident's timeline
+        await fill(pilot, guard, "#reason", "roll back during the incident")
+        await pilot.press("enter")
+        await until_done(pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.fleet_screen)
+        kinds = [e.kind for e in audit.entries(incident_id=app.incident.id)]
+        assert kinds == ["incident", "note", "intent", "outcome", "settle"]
+
+        await pilot.press("e")
+        draft = tmp_path / f"pitboard-incident-{app.incident.id}.md"
+        await wait_for(pilot, draft.exists)
+        text = draft.read_text()
+        assert "# Postmortem draft: incident #1: chat slow" in text
+        assert "p95 up since 13:40" in text and "rollback" in text
+        assert "\x1b" not in text and "\\x1b[2J" in text  # inert
+
+        await pilot.press("colon", *"incident", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                       and app.screen.view is not None)
+        view = app.screen.view
+        assert view.incident.id == 1 and view.notes == 1 and view.actions == 1
+        assert "p95 up since" in app.screen.search_text()
+        assert "[bold red]x[/]" in screen_text(app)  # literal, not styled
+        await pilot.press("escape")
+
+        await pilot.press("i")  # close it
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "IncidentCloseScreen")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: app.incident is None)
+        assert audit.incident(1).closed_by == ALICE and audit.verify()[0]
+        await pilot.press("e")  # the latest (closed) incident, a new file: never overwrites
+        await wait_for(pilot, (tmp_path / "pitboard-incident-1-2.md").exists)
+
+
+async def test_pending_intent_shows_as_outcome_unknown(tmp_path):
+    db = tmp_path / "audit.db"
+    store = SqliteAudit(db, clock=FrozenClock(FROZEN))
+    store.append("intent", actor=ALICE, action="rollback", target=LLM, reason="crashed")
+    store.close()
+    notes: list[str] = []
+
+    def hook(message):
+        if isinstance(message, Notify):
+            notes.append(f"{message.notification.title}: {message.notification.message}")
+
+    app, _ = action_app(db)
+    async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: any(n.startswith("outcome unknown") for n in notes))
+        assert "#1 rollback llm-chat" in notes[-1] and "successfully rolled out" in notes[-1]
+        await pilot.press("colon", *"audit", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, AuditScreen)
+                       and app.screen.view is not None)
+        view = app.screen.view
+        assert len(view.pending) == 1 and view.verified[0]
+        text = screen_text(app)
+        assert "outcome unknown" in text and "chain ok" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.fleet_screen)
+
+
+async def test_audit_store_unavailable_disables_actions(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    app, _ = action_app(blocker / "audit.db")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await select(pilot, LLM)
+        assert app.runner is None and "audit store unavailable" in app.audit_error
+        assert not app.fleet_screen.active_bindings["R"].enabled
+        await pilot.press("R")
+        assert app.screen is app.fleet_screen
+
+
+def test_note_figures_keep_missing_values_missing():
+    from backends.models import FleetSnapshot, ModelService
+
+    svc = ModelService(name="m", namespace="ns", cluster="c")
+    snap = FleetSnapshot(taken_at=FROZEN, context="c", services=(svc,))
+    figures = note_figures(snap, svc.key)
+    assert figures["model"]["rps"] is None and figures["model"]["p95_ms"] is None
+    assert figures["fleet"]["gpu_util_avg_pct"] is None and figures["fleet"]["cost_hourly"] is None
+    assert "rps n/a" in figures_preview(figures)
+    assert note_figures(None, None) == {}
+
+
+def test_export_path_never_overwrites(tmp_path):
+    first = export_path(3, cwd=tmp_path)
+    assert first == tmp_path / "pitboard-incident-3.md"
+    first.write_text("edited by hand")
+    assert export_path(3, cwd=tmp_path) == tmp_path / "pitboard-incident-3-2.md"

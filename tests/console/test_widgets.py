@@ -1,0 +1,79 @@
+"""Widgets are usable alone, show None as a marker (never 0) and keep strings literal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from textual.app import App, ComposeResult
+
+from backends.models import (
+    CostBurn, FleetSnapshot, GpuDevice, HealthSample, ModelService, SourceStatus,
+)
+from widgets.badges import Level, model_status, source_label
+from widgets.cost_panel import CostPanel
+from widgets.gpu_grid import GpuGrid, load_level, temp_level, UTIL_THRESHOLDS
+from widgets.model_rows import rows_from_snapshot
+from widgets.text import MISSING, fmt_age, fmt_money, safe
+
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+
+
+def test_safe_escapes_controls_and_truncates():
+    assert safe("[bold red]x[/]") == "[bold red]x[/]"
+    assert safe("a\x1b[2Jb\n") == "a\\x1b[2Jb\\x0a"
+    assert safe("🔥 ok") == "🔥 ok"
+    assert safe("x" * 300, 10) == "x" * 9 + "…"
+    assert safe(None) == MISSING and fmt_money(None) == MISSING and fmt_age(None) == MISSING
+    assert fmt_money(0.0) == "$0.00"  # a real zero stays a zero
+
+
+def test_thresholds_like_nvitop():
+    assert load_level(5, UTIL_THRESHOLDS) is Level.OK
+    assert load_level(50, UTIL_THRESHOLDS) is Level.WARN
+    assert load_level(90, UTIL_THRESHOLDS) is Level.BAD
+    assert load_level(None, UTIL_THRESHOLDS) is Level.UNKNOWN
+    assert temp_level(79.9) is Level.WARN and temp_level(80) is Level.BAD
+
+
+def test_missing_figures_render_as_marker_not_zero():
+    svc = ModelService(name="m", namespace="ns", cluster="c")
+    snap = FleetSnapshot(taken_at=NOW, context="c", services=(svc,),
+                         health={"m": HealthSample(model="m", at=NOW)})
+    (row,) = rows_from_snapshot(snap)
+    texts = [t for t, _ in row.cells]
+    assert texts[0] == "m" and "0" not in texts[3:]
+    assert texts.count(MISSING) >= 6
+    assert model_status(svc, None, None) == ("?", Level.UNKNOWN)
+
+
+def test_source_label_fresh_and_stale():
+    ok = SourceStatus(name="metrics", ok=True, last_success=NOW)
+    stale = SourceStatus(name="metrics", ok=False, last_success=NOW, error="boom")
+    later = NOW.replace(second=42)
+    assert source_label(ok, later) == ("metrics 42s", Level.OK)
+    assert source_label(stale, later) == ("metrics stale 42s", Level.BAD)
+    assert source_label(SourceStatus(name="x", ok=False, error="e"), NOW)[0] == "x failed"
+
+
+class Alone(App):
+    def compose(self) -> ComposeResult:
+        yield GpuGrid()
+        yield CostPanel()
+
+
+async def test_gpu_grid_and_cost_panel_alone():
+    app = Alone()
+    async with app.run_test(size=(70, 20)) as pilot:
+        cost = app.query_one(CostPanel)
+        assert "waiting" in str(cost.render())
+        grid = app.query_one(GpuGrid)
+        grid.show_gpus((GpuDevice(node="[b]node[/b]\x1b[2J", index=0, util_percent=None,
+                                  temperature_c=85.0, last_xid=79),))
+        cost.cost = CostBurn(hourly=None, monthly_budget=100.0, month_projection=120.0)
+        await pilot.pause()
+        assert grid.hot_count == 1 and grid.xid_count == 1
+        lines = [grid.render_line(y).text for y in range(2)]
+        assert lines[0].startswith("[b]node[/b]\\x1b[2J")
+        assert " n/a" in lines[1] and "85C" in lines[1] and "XID 79" in lines[1]
+        text = str(cost.render())
+        assert "120% over" in text and MISSING in text
