@@ -376,6 +376,8 @@ class ActionsMixin:
                         markup=False)
         else:
             self.notify(safe(message.text, 400), markup=False)
+        if isinstance(self.screen, (IncidentScreen, AuditScreen)):
+            self.screen.action_reload()
         self._sync_keys()
 
     # -- export and views ------------------------------------------------------------

@@ -115,9 +115,9 @@ class AuditScreen(Screen):
         head.set_class(ok, "-ok")
         head.set_class(not ok, "-broken")
         shown = f"newest {len(view.entries)} of {view.total}" if view.total > len(
-            view.entries) else f"{view.total} entries"
-        head.update(Content(f"Audit log · {safe(view.path, 60)} · {shown} · "
-                            f"{'chain ok' if ok else 'CHAIN BROKEN'}: {safe(message, 200)}"))
+            view.entries) else f"{view.total} entr{'y' if view.total == 1 else 'ies'}"
+        verdict = safe(message, 200) if ok else f"CHAIN BROKEN: {safe(message, 200)}"
+        head.update(Content(f"Audit log · {safe(view.path, 60)} · {shown} · {verdict}"))
         pending = self.query_one("#audit-pending", Static)
         pending.set_class(bool(view.pending), "-on")
         pending.update(Content("\n".join(f"⚠ {safe(pending_line(p), 400)}"

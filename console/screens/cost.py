@@ -82,6 +82,10 @@ def summary_text(cost: CostBurn, idle_count: int, width: int) -> Text:
     return out
 
 
+def _cell(text: str, column: int) -> Text:
+    return Text(text, no_wrap=True, overflow="ellipsis", justify="left" if column == 0 else "right")
+
+
 class CostScreen(ViewScreen):
     """Cost burn of the fleet, broken down three ways, with unit costs."""
 
@@ -99,6 +103,8 @@ class CostScreen(ViewScreen):
     def __init__(self, window: str = "1h", **kwargs) -> None:
         super().__init__(window=window, **kwargs)
         self._shown: dict[str, tuple] = {}
+        self._keys: dict[str, list[str]] = {}
+        self._cells: dict[str, list[tuple[str, ...]]] = {}
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="cost-body"):
@@ -164,8 +170,18 @@ class CostScreen(ViewScreen):
             return
         self._shown[table_id] = key
         table = self.query_one(f"#{table_id}", DataTable)
-        table.clear()
-        for r in rows:
-            table.add_row(*(Text(c, no_wrap=True, overflow="ellipsis",
-                                 justify="left" if i == 0 else "right") for i, c in enumerate(r)))
+        old = self._keys.get(table_id)
+        keys = [r[0] for r in rows]
+        if old == keys:  # same rows in the same order: only changed cells are redrawn
+            prev = self._cells.get(table_id, [])
+            for y, (r, p) in enumerate(zip(rows, prev)):
+                for x, (c, pc) in enumerate(zip(r, p)):
+                    if c != pc:
+                        table.update_cell_at((y, x), _cell(c, x))
+        else:
+            table.clear()
+            for r in rows:
+                table.add_row(*(_cell(c, i) for i, c in enumerate(r)))
+            self._keys[table_id] = keys
+        self._cells[table_id] = rows
         table.border_subtitle = f"{len(rows)} rows"

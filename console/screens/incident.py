@@ -33,6 +33,10 @@ def when(at: datetime | None) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%SZ") if at else "n/a"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def incident_line(incident: Incident) -> str:
     """``#3 SEV2 llm-chat slow · open since 2026-11-21 14:00:05Z by alice@laptop``."""
     state = (f"open since {when(incident.opened_at)} by {incident.opened_by}"
@@ -188,7 +192,11 @@ class IncidentScreen(Screen):
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="incident_back"),
                 Binding("r", "reload", "Reload", id="incident_reload",
-                        tooltip="Read the timeline again")]
+                        tooltip="Read the timeline again"),
+                Binding("n", "note", "Note", id="incident_note",
+                        tooltip="Add a note (with the fleet's figures now)"),
+                Binding("e", "export", "Export", id="incident_export",
+                        tooltip="Write the postmortem draft (Markdown)")]
 
     class Loaded(Message, bubble=False):
         """The view data, read in a thread worker."""
@@ -210,9 +218,9 @@ class IncidentScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Time (UTC)", key="at", width=20)
+        table.add_column("UTC", key="at", width=14)
         table.add_column("Kind", key="kind", width=8)
-        table.add_column("Who", key="who", width=18)
+        table.add_column("Who", key="who", width=16)
         table.add_column("What", key="what")
         table.focus()
         self.action_reload()
@@ -244,14 +252,30 @@ class IncidentScreen(Screen):
         head.set_class(inc.is_open, "-open")
         head.update(_text(f"Incident {incident_line(inc)}", 400))
         self.query_one("#inc-sub", Static).update(Content(
-            f"{view.notes} notes · {view.actions} actions · {len(view.timeline)} timeline "
-            f"rows · n adds a note, e exports (on the fleet screen)"))
+            f"{_count(view.notes, 'note')} · {_count(view.actions, 'action')} · "
+            f"{_count(len(view.timeline), 'timeline row')} · n adds a note · e exports"))
         for i, row in enumerate(view.timeline):
-            table.add_row(Text(when(parse_utc(row["at"]))), Text(safe(row["kind"])),
+            table.add_row(Text(f"{parse_utc(row['at']):%m-%d %H:%M:%S}"),
+                          Text(safe(row["kind"])),
                           Text(safe(row["who"], 40)), Text(safe(row["what"], 300)),
                           key=str(i))
         if not view.timeline:
             table.add_row("", "", "", Text("nothing recorded yet"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("note", "export"):
+            probe = getattr(self.app, "action_unavailable", None)
+            return None if probe is None or probe(action, None) else True
+        return True
+
+    def action_note(self) -> None:
+        """Add a note (the app writes it, then this view reloads)."""
+        fleet = getattr(self.app, "fleet_screen", None)
+        self.app.begin_note(fleet._selected_model() if fleet is not None else None)
+
+    def action_export(self) -> None:
+        """Write the postmortem draft of the open (else latest) incident."""
+        self.app.begin_export()
 
     def search_text(self) -> str:
         """Every timeline cell as plain text (for tests and the palette)."""

@@ -230,3 +230,16 @@ async def test_palette_offers_models(settings, fakes):
         hits[0].command()
         await pilot.pause()
         assert app.fleet_screen.selected == cluster.svcs[2].key
+
+
+async def test_read_only_badge(fakes):
+    from console.config import load_settings
+    from widgets.badges import ReadOnlyBadge
+
+    *_, backends = fakes
+    app = make_app(load_settings(refresh=3600, read_only=True), backends)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_loaded(pilot)
+        badge = app.fleet_screen.query_one(ReadOnlyBadge)
+        assert badge.has_class("-on") and badge.styles.display == "block"
+        assert str(badge.render()) == "RO" and badge.region.width > 0
