@@ -1,12 +1,10 @@
 """Guarded actions, approvals, incidents, notes and export, as seen from the console.
 
-Two mixins:
-
 - :class:`ActionsMixin` (on the App) owns the audit store, the :class:`ActionRunner` and
   the actor. Flow of ``R``/``P``: build an ActionRequest for the selected model -> prepare
   in a thread worker -> push the guard modal -> (cancel: records nothing, sends nothing)
   -> run in a thread worker while the progress view shows the rollout -> result.
-- :class:`ActionKeysMixin` (on the fleet screen) holds the key actions and
+- :class:`console.action_keys.ActionKeysMixin` (on the fleet screen) holds the keys and
   ``check_action``: unavailable keys are dimmed, with the reason as their footer tooltip.
 
 Read-only (``--read-only``, a read-only backend, or the context in
@@ -17,10 +15,10 @@ A frozen clock (tests, snapshots) makes the runner's waits advance that clock.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from textual import work
-from textual.binding import Binding
 from textual.message import Message
 
 from backends import identity
@@ -37,21 +35,11 @@ from console.screens.incident import (IncidentCloseScreen, IncidentOpenScreen, I
                                       NoteScreen)
 from widgets.text import safe
 
-KEY_ACTIONS = ("rollback", "promote", "approve", "note", "incident", "export")
-MUTATING = ("rollback", "promote", "approve", "note", "incident")
-ACTION_BINDINGS = [
-    Binding("R", "rollback", "Rollback", id="rollback",
-            tooltip="Roll the selected model back (guarded, audited)"),
-    Binding("P", "promote", "Promote", id="promote",
-            tooltip="Promote the selected model's canary (gated, audited)"),
-    Binding("A", "approve", "Approve", id="approve",
-            tooltip="Approve promoting the selected canary (someone else promotes)"),
-    Binding("n", "note", "Note", id="note",
-            tooltip="Add a timestamped note carrying the figures on screen"),
-    Binding("i", "incident", "Incident", id="incident", tooltip="Open / close an incident"),
-    Binding("e", "export", "Export", id="export",
-            tooltip="Write the incident's postmortem draft (Markdown)"),
-]
+from console.action_keys import (ACTION_BINDINGS, KEY_ACTIONS, MUTATING,  # noqa: F401
+                                 ActionKeysMixin, palette_entries)
+
+ALERT_LEAD_S = 3600
+"""Alerts that started up to an hour before an incident join its export and view."""
 
 
 # -- messages (thread workers -> app) ---------------------------------------------------
@@ -381,13 +369,21 @@ class ActionsMixin:
         self._sync_keys()
 
     # -- export and views ------------------------------------------------------------
+    def _incident_alerts(self) -> tuple:
+        """Alerts firing now that started at most ALERT_LEAD_S before the open incident
+        (older ones would stretch its impact window); none once it is closed."""
+        snap, incident = self._snapshot(), self.incident
+        if snap is None or incident is None:
+            return ()
+        since = incident.opened_at - timedelta(seconds=ALERT_LEAD_S)
+        return tuple(a for a in snap.alerts if a.starts_at is not None and a.starts_at >= since)
+
     def begin_export(self) -> None:
         """``e``: the open (else latest) incident's postmortem draft, as Markdown."""
         if self._refuse("export", None):
             return
         incident_id = self.incident.id if self.incident else self.latest_incident
-        snap = self._snapshot()
-        alerts = snap.alerts if snap is not None and self.incident is not None else ()
+        alerts = self._incident_alerts()
         self._export(incident_id, alerts, self.clock())
 
     @work(thread=True, exit_on_error=False, group="export")
@@ -410,93 +406,6 @@ class ActionsMixin:
     def show_incident(self, incident_id: int | None = None) -> None:
         """``:incident``: the open (else latest) incident's timeline."""
         audit = self.backends.audit if self.backends is not None else None
-        snap = self._snapshot()
-        alerts = snap.alerts if snap is not None and self.incident is not None else ()
+        alerts = self._incident_alerts()
         self.push_screen(IncidentScreen(partial(records.load_incident_view, audit,
                                                 incident_id, alerts=alerts, now=self.clock())))
-
-
-class ActionKeysMixin:
-    """For the fleet screen: the action keys, dimmed with their reason when unavailable.
-    Needs ``selected`` and ``snapshot`` on the host Screen."""
-
-    _keys_state: tuple | None = None
-
-    def _selected_model(self) -> ModelService | None:
-        snap, key = getattr(self, "snapshot", None), getattr(self, "selected", None)
-        if snap is None or key is None:
-            return None
-        return next((s for s in snap.services if s.key == key), None)
-
-    def _unavailable(self, action: str) -> str | None:
-        probe = getattr(self.app, "action_unavailable", None)
-        return probe(action, self._selected_model()) if probe else "not wired"
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in KEY_ACTIONS:
-            return None if self._unavailable(action) else True
-        return super().check_action(action, parameters)  # type: ignore[misc]
-
-    @property
-    def active_bindings(self):
-        """The screen's bindings; a dimmed action key's tooltip says why it is dimmed."""
-        bindings = super().active_bindings  # type: ignore[misc]
-        for key, active in list(bindings.items()):
-            if not active.enabled and active.binding.action in KEY_ACTIONS:
-                why = self._unavailable(active.binding.action) or "unavailable"
-                bindings[key] = active._replace(
-                    tooltip=f"{active.binding.description}: unavailable, {why}")
-        return bindings
-
-    def sync_action_keys(self) -> None:
-        """Refresh the footer when the availability of an action key changed."""
-        state = tuple(self._unavailable(a) for a in KEY_ACTIONS)
-        if state != self._keys_state:
-            self._keys_state = state
-            self.refresh_bindings()  # type: ignore[attr-defined]
-
-    def action_rollback(self) -> None:
-        """Roll back the selected model (guarded)."""
-        self.app.begin_action(ActionKind.ROLLBACK, self._selected_model())
-
-    def action_promote(self) -> None:
-        """Promote the selected model's canary (gated)."""
-        self.app.begin_action(ActionKind.PROMOTE, self._selected_model())
-
-    def action_approve(self) -> None:
-        """Approve promoting the selected canary."""
-        self.app.begin_approve(self._selected_model())
-
-    def action_note(self) -> None:
-        """Add a note with the figures on screen."""
-        self.app.begin_note(self._selected_model())
-
-    def action_incident(self) -> None:
-        """Open or close an incident."""
-        self.app.begin_incident()
-
-    def action_export(self) -> None:
-        """Export the incident's postmortem draft."""
-        self.app.begin_export()
-
-
-def palette_entries(app) -> list[tuple[str, object, str]]:
-    """Command palette entries for the actions available now: (label, callback, help)."""
-    fleet = getattr(app, "fleet_screen", None)
-    probe = getattr(app, "action_unavailable", None)
-    if fleet is None or probe is None:
-        return []
-    svc = fleet._selected_model()
-    name = safe(svc.name, 40) if svc else ""
-    out: list[tuple[str, object, str]] = [("Audit log", app.show_audit, ":audit"),
-                                          ("Incident timeline", app.show_incident, ":incident")]
-    for action, label, key in (("rollback", f"Rollback {name}", "R"),
-                               ("promote", f"Promote {name}", "P"),
-                               ("approve", f"Approve promotion of {name}", "A"),
-                               ("note", "Add a note", "n"),
-                               ("incident", "Close the incident" if app.incident
-                                else "Open an incident", "i"),
-                               ("export", "Export the postmortem draft", "e")):
-        if probe(action, svc) is None:
-            out.append((label, getattr(fleet, f"action_{action}"), key))
-    return out

@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="demo random seed")
     p.add_argument("--context", action="append", metavar="CTX",
                    help="kubeconfig context (repeatable)")
+    p.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file (default: $KUBECONFIG)")
     p.add_argument("--namespace", action="append", metavar="NS", help="namespace (repeatable)")
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL")
     p.add_argument("--alertmanager", metavar="URL", help="Alertmanager base URL")
@@ -58,6 +59,8 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
             del o["demo"]["enabled"]
     if args.context:
         o.setdefault("kubernetes", {})["contexts"] = args.context
+    if args.kubeconfig:
+        o.setdefault("kubernetes", {})["kubeconfig"] = args.kubeconfig
     if args.namespace:
         o.setdefault("kubernetes", {})["namespaces"] = args.namespace
     if args.prometheus:
@@ -91,7 +94,8 @@ def run_once(settings: Settings, fmt: str) -> int:
         finally:
             backends.close()
     except BackendError as exc:
-        print(f"pitboard: nothing can be read from {exc.source}: {exc}", file=sys.stderr)
+        print(f"pitboard: nothing can be read from {exc.source}: {exc}\n"
+              "(pitboard --demo runs the console on an embedded simulated fleet)", file=sys.stderr)
         return 2
     sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap))
     return 0
@@ -113,8 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_once(settings, args.format)
     from console.app import make_app  # noqa: PLC0415
 
-    make_app(settings).run()
-    return 0
+    app = make_app(settings)
+    app.run()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":  # pragma: no cover

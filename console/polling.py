@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual import work
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from backends.errors import BackendError
+from backends.errors import BackendError, ConfigError
 from backends.models import ModelService
 from console.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Backends
@@ -148,6 +149,12 @@ class PollingMixin:
         group = worker.group
         if event.state == WorkerState.ERROR:
             reason = describe(worker.error)
+            if group == "connect" and isinstance(worker.error, ConfigError):
+                # Bad kubeconfig/context: retrying cannot help and nothing can be shown.
+                self.exit(return_code=2, message=Text(  # type: ignore[attr-defined]
+                    f"pitboard: nothing can be shown: {reason}\n"
+                    "(pitboard --demo runs the console on an embedded simulated fleet)"))
+                return
             if group in SOURCES or group == "connect":
                 source = "cluster" if group == "connect" else group
                 was_ok = self.state.status.get(source) is None or self.state.status[source].ok  # type: ignore[attr-defined]

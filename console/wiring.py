@@ -31,38 +31,41 @@ def build_demo(settings: Settings, clock: object | None = None,
 def build_backends(settings: Settings) -> Backends:
     """Backends for ``settings``: the demo, or Kubernetes + Prometheus + Alertmanager.
 
+    With Prometheus and no usable kubeconfig (a common case for on-call), the model
+    services are discovered from the serving metrics instead (read-only).
     Raises ConfigError when nothing at all is configured, BackendError when a backend
     cannot be constructed."""
     if settings.demo.enabled:
         return build_demo(settings)
-    cluster = metrics = alerts = None
-    problems: list[str] = []
-    try:
-        from backends.kubernetes import KubernetesCluster  # noqa: PLC0415
+    from backends.kubernetes import make_cluster_backend  # noqa: PLC0415 - lazy by design
 
-        cluster = KubernetesCluster(settings.kubernetes, read_only=settings.read_only)
-    except ImportError:
-        problems.append("kubernetes backend not available in this build")
-    except BackendError:
-        raise
+    metrics = alerts = None
     if settings.prometheus.url:
-        try:
-            from backends.prometheus import PrometheusMetrics  # noqa: PLC0415
+        from backends.prometheus import PrometheusMetrics  # noqa: PLC0415
 
-            metrics = PrometheusMetrics(settings.prometheus)
-        except ImportError:
-            problems.append("prometheus backend not available in this build")
+        metrics = PrometheusMetrics(settings.prometheus)
     alert_cfg = getattr(settings, "alertmanager", None)
     if alert_cfg is not None and getattr(alert_cfg, "url", None):
-        try:
-            from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415
+        from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415
 
-            alerts = AlertmanagerAlerts(alert_cfg)
-        except ImportError:
-            problems.append("alertmanager backend not available in this build")
-    if cluster is None:
-        raise ConfigError("; ".join(problems) or "no cluster configured (try --demo)",
-                          source="cluster")
+        alerts = AlertmanagerAlerts(alert_cfg)
+    k8s = settings.kubernetes
+    try:
+        cluster = make_cluster_backend(
+            k8s, k8s.contexts, k8s.namespaces or None, read_only=settings.read_only,
+            read_only_contexts=settings.actions.read_only_contexts,
+        )
+    except ConfigError as exc:
+        # No kubeconfig at all and no context asked for: Prometheus alone still shows
+        # the fleet. An explicit --context that fails is an error, not a fallback.
+        if metrics is None or k8s.contexts:
+            raise
+        from backends.prometheus import PrometheusDiscovery  # noqa: PLC0415
+
+        cluster = PrometheusDiscovery(settings.prometheus, metrics)
+        return Backends(cluster=cluster, metrics=metrics, alerts=alerts,
+                        extra={"cluster_note": f"no cluster access ({exc}); "
+                                               "models discovered from metrics"})
     return Backends(cluster=cluster, metrics=metrics, alerts=alerts)
 
 

@@ -72,7 +72,7 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
     GuardScreen { align: center middle; }
     GuardScreen #guard-body { height: auto; max-height: 100%; }
     GuardScreen #guard-form { dock: bottom; height: auto; }
-    GuardScreen #changes { grid-size: 4; grid-columns: 10 1fr 2 1fr; height: auto;
+    GuardScreen #changes { grid-size: 4; grid-columns: 10 1fr 2 1fr; grid-gutter: 0 1; height: auto;
         grid-rows: auto; }
     GuardScreen #checks { grid-size: 3; grid-columns: 2 22 1fr; height: auto; grid-rows: auto; }
     GuardScreen #changes > Static, GuardScreen #checks > Static { height: auto; }
@@ -276,10 +276,10 @@ class ProgressScreen(ModalScreen[None]):
                 yield Button("Close", id="close", compact=True)
 
     def show_progress(self, progress: RolloutProgress) -> None:
-        """Advance the bar: updated (else ready) replicas of the desired count."""
+        """Advance the bar: ready (else updated) replicas of the desired count."""
         bar = self.query_one(ProgressBar)
         if progress.desired:
-            done = progress.updated if progress.updated is not None else progress.ready
+            done = progress.ready if progress.ready is not None else progress.updated
             bar.update(total=progress.desired, progress=min(done or 0, progress.desired))
         if progress.done and progress.phase == "complete":
             bar.update(total=bar.total or 1, progress=bar.total or 1)

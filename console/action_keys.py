@@ -1,0 +1,113 @@
+"""The action keys of the fleet screen (R P A n i e), dimmed with their reason when
+unavailable (``check_action`` + the footer tooltip), and their command palette entries.
+The work itself is done by the App's :class:`console.actions.ActionsMixin`."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from backends.actions import ActionKind
+from backends.models import ModelService
+from widgets.text import safe
+
+KEY_ACTIONS = ("rollback", "promote", "approve", "note", "incident", "export")
+MUTATING = ("rollback", "promote", "approve", "note", "incident")
+ACTION_BINDINGS = [
+    Binding("R", "rollback", "Rollback", id="rollback",
+            tooltip="Roll the selected model back (guarded, audited)"),
+    Binding("P", "promote", "Promote", id="promote",
+            tooltip="Promote the selected model's canary (gated, audited)"),
+    Binding("A", "approve", "Approve", id="approve",
+            tooltip="Approve promoting the selected canary (someone else promotes)"),
+    Binding("n", "note", "Note", id="note",
+            tooltip="Add a timestamped note carrying the figures on screen"),
+    Binding("i", "incident", "Incident", id="incident", tooltip="Open / close an incident"),
+    Binding("e", "export", "Export", id="export",
+            tooltip="Write the incident's postmortem draft (Markdown)"),
+]
+
+
+class ActionKeysMixin:
+    """For the fleet screen: the action keys, dimmed with their reason when unavailable.
+    Needs ``selected`` and ``snapshot`` on the host Screen."""
+
+    _keys_state: tuple | None = None
+
+    def _selected_model(self) -> ModelService | None:
+        snap, key = getattr(self, "snapshot", None), getattr(self, "selected", None)
+        if snap is None or key is None:
+            return None
+        return next((s for s in snap.services if s.key == key), None)
+
+    def _unavailable(self, action: str) -> str | None:
+        probe = getattr(self.app, "action_unavailable", None)
+        return probe(action, self._selected_model()) if probe else "not wired"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in KEY_ACTIONS:
+            return None if self._unavailable(action) else True
+        return super().check_action(action, parameters)  # type: ignore[misc]
+
+    @property
+    def active_bindings(self):
+        """The screen's bindings; a dimmed action key's tooltip says why it is dimmed."""
+        bindings = super().active_bindings  # type: ignore[misc]
+        for key, active in list(bindings.items()):
+            if not active.enabled and active.binding.action in KEY_ACTIONS:
+                why = self._unavailable(active.binding.action) or "unavailable"
+                bindings[key] = active._replace(
+                    tooltip=f"{active.binding.description}: unavailable, {why}")
+        return bindings
+
+    def sync_action_keys(self) -> None:
+        """Refresh the footer when the availability of an action key changed."""
+        state = tuple(self._unavailable(a) for a in KEY_ACTIONS)
+        if state != self._keys_state:
+            self._keys_state = state
+            self.refresh_bindings()  # type: ignore[attr-defined]
+
+    def action_rollback(self) -> None:
+        """Roll back the selected model (guarded)."""
+        self.app.begin_action(ActionKind.ROLLBACK, self._selected_model())
+
+    def action_promote(self) -> None:
+        """Promote the selected model's canary (gated)."""
+        self.app.begin_action(ActionKind.PROMOTE, self._selected_model())
+
+    def action_approve(self) -> None:
+        """Approve promoting the selected canary."""
+        self.app.begin_approve(self._selected_model())
+
+    def action_note(self) -> None:
+        """Add a note with the figures on screen."""
+        self.app.begin_note(self._selected_model())
+
+    def action_incident(self) -> None:
+        """Open or close an incident."""
+        self.app.begin_incident()
+
+    def action_export(self) -> None:
+        """Export the incident's postmortem draft."""
+        self.app.begin_export()
+
+
+def palette_entries(app) -> list[tuple[str, object, str]]:
+    """Command palette entries for the actions available now: (label, callback, help)."""
+    fleet = getattr(app, "fleet_screen", None)
+    probe = getattr(app, "action_unavailable", None)
+    if fleet is None or probe is None:
+        return []
+    svc = fleet._selected_model()
+    name = safe(svc.name, 40) if svc else ""
+    out: list[tuple[str, object, str]] = [("Audit log", app.show_audit, ":audit"),
+                                          ("Incident timeline", app.show_incident, ":incident")]
+    for action, label, key in (("rollback", f"Rollback {name}", "R"),
+                               ("promote", f"Promote {name}", "P"),
+                               ("approve", f"Approve promotion of {name}", "A"),
+                               ("note", "Add a note", "n"),
+                               ("incident", "Close the incident" if app.incident
+                                else "Open an incident", "i"),
+                               ("export", "Export the postmortem draft", "e")):
+        if probe(action, svc) is None:
+            out.append((label, getattr(fleet, f"action_{action}"), key))
+    return out
