@@ -29,7 +29,7 @@ from backends.export import export_incident
 from backends.guard import ActionRunner, PendingIntent
 from backends.models import Incident, ModelService
 from console import records
-from console.screens.audit import AuditScreen, pending_line
+from console.screens.audit import AuditScreen, pending_line, short_target
 from console.screens.guard import ApproveScreen, GuardDecision, GuardScreen, ProgressScreen
 from console.screens.incident import (IncidentCloseScreen, IncidentOpenScreen, IncidentScreen,
                                       NoteScreen)
@@ -300,7 +300,7 @@ class ActionsMixin:
     def _approve_closed(self, key: str, canary: str | None, reason: str | None) -> None:
         if reason:
             self._write(partial(self.runner.approve, key, self.actor, reason, canary=canary),
-                        f"Approval recorded for {key.rsplit('/', 1)[-1]}")
+                        f"Approval recorded for {short_target(key)}")
 
     # -- notes and incidents -----------------------------------------------------------
     def begin_note(self, service: ModelService | None) -> None:

@@ -107,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is not None:
+        if args.command in ("export", "audit") and not getattr(args, "audit_db", None):
+            try:  # the same store as the app: the config's [audit] path, else XDG
+                args.audit_db = load_settings(args.config).audit.path
+            except ConfigProblem as exc:
+                print(f"pitboard: bad configuration\n{exc}", file=sys.stderr)
+                return 2
         return int(func(args) or 0)
     try:
         settings = settings_from_args(args)

@@ -23,8 +23,9 @@ UNKNOWN = "outcome unknown"
 
 
 def short_target(target: str | None) -> str:
-    """``demo/ml-serving/Deployment/llm-chat`` -> ``llm-chat``."""
-    return (target or "").rsplit("/", 1)[-1]
+    """``demo/ml-serving/Deployment/llm-chat`` -> ``llm-chat`` (a name may hold ``/``)."""
+    parts = (target or "").split("/", 3)
+    return parts[3] if len(parts) == 4 else (target or "")
 
 
 def pending_line(p: PendingIntent) -> str:

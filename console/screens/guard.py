@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from backends.actions import (ActionKind, ActionPlan, ActionResult, ActionStatus, CheckStatus,
                               RolloutProgress)
+from console.screens.audit import short_target
 from widgets.text import MISSING, safe
 
 VERBS = {ActionKind.ROLLBACK: "Roll back", ActionKind.PROMOTE: "Promote",
@@ -61,7 +62,7 @@ class GuardDecision:
 def title_of(plan: ActionPlan) -> Content:
     """``Roll back llm-chat`` (the object's name from the plan, shown literally)."""
     verb = VERBS.get(plan.request.kind, plan.request.kind.value)
-    name = plan.request.service_key.rsplit("/", 1)[-1]
+    name = short_target(plan.request.service_key)
     return Content(f" {verb} {safe(name, 50)} ")
 
 
@@ -72,8 +73,8 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
     GuardScreen { align: center middle; }
     GuardScreen #guard-body { height: auto; max-height: 100%; }
     GuardScreen #guard-form { dock: bottom; height: auto; }
-    GuardScreen #changes { grid-size: 4; grid-columns: 10 1fr 2 1fr; grid-gutter: 0 1; height: auto;
-        grid-rows: auto; }
+    GuardScreen #changes { grid-size: 4; grid-columns: 10 1fr 2 1fr; grid-gutter: 0 1;
+        height: auto; grid-rows: auto; }
     GuardScreen #checks { grid-size: 3; grid-columns: 2 22 1fr; height: auto; grid-rows: auto; }
     GuardScreen #changes > Static, GuardScreen #checks > Static { height: auto; }
     GuardScreen .-passed { color: $success; }

@@ -167,8 +167,28 @@ async def test_unavailable_keys_are_dimmed_with_the_reason(tmp_path):
         assert bindings["R"].enabled and bindings["n"].enabled and bindings["i"].enabled
         assert not bindings["P"].enabled and "has no canary" in bindings["P"].tooltip
         assert not bindings["e"].enabled and "no incident" in bindings["e"].tooltip
+        from console.actions import palette_entries
+
+        labels = [label for label, *_ in palette_entries(app)]
+        assert {"Rollback llm-chat", "Add a note", "Open an incident", "Audit log"} <= set(labels)
+        assert not any(label.startswith("Promote") for label in labels)
         await pilot.press("P")
         assert app.screen is app.fleet_screen and not app.action_busy
         await select(pilot, RERANKER)
         bindings = app.fleet_screen.active_bindings
         assert bindings["P"].enabled and bindings["A"].enabled
+
+
+async def test_hostile_names_stay_literal_in_the_guard(tmp_path):
+    app, _ = action_app(tmp_path / "audit.db", hostile=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        key = next(s.key for s in app.state.cluster.services if s.name == "[bold red]x[/]")
+        await select(pilot, key)
+        guard = await open_guard(pilot, "R")
+        text = screen_text(app)
+        assert "Roll back [bold red]x[/]" in text and "v0.2.0[/]" in text
+        await fill(pilot, guard, "#reason", "[red]why[/] \x1b[2J")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.action_busy)
+        assert kinds(app) == []

@@ -128,3 +128,18 @@ def test_export_path_never_overwrites(tmp_path):
     assert first == tmp_path / "pitboard-incident-3.md"
     first.write_text("edited by hand")
     assert export_path(3, cwd=tmp_path) == tmp_path / "pitboard-incident-3-2.md"
+
+
+def test_cli_audit_commands_use_the_configured_store(tmp_path, capsys):
+    from console.cli import main
+
+    db = tmp_path / "elsewhere.db"
+    store = SqliteAudit(db, clock=FrozenClock(FROZEN))
+    store.open_incident("disk full", "SEV2", ALICE)
+    store.close()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[audit]\npath = "{db}"\n')
+    assert main(["--config", str(config), "audit", "verify"]) == 0
+    assert str(db) in capsys.readouterr().out
+    assert main(["--config", str(config), "export", "--incident", "1"]) == 0
+    assert "# Postmortem draft: incident #1: disk full" in capsys.readouterr().out
