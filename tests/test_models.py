@@ -1,0 +1,101 @@
+"""Domain models: frozen, explicit None for missing values, no fake zeros."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from backends.models import (
+    CostBurn,
+    DriftSeries,
+    FleetSnapshot,
+    GpuDevice,
+    HealthSample,
+    ModelService,
+    Point,
+    ServiceKind,
+    SourceStatus,
+    TrafficTarget,
+    finite_or_none,
+)
+
+T0 = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (None, None), (0, 0.0), (1.5, 1.5), ("2.5", 2.5), (float("nan"), None),
+    (float("inf"), None), (float("-inf"), None), ("NaN", None), ("+Inf", None), ("abc", None),
+])
+def test_finite_or_none(raw, expected):
+    assert finite_or_none(raw) == expected
+
+
+def test_models_are_frozen_and_reject_unknown_fields():
+    gpu = GpuDevice(node="n1", index=0, util_percent=50)
+    with pytest.raises(ValidationError):
+        gpu.util_percent = 10  # type: ignore[misc]
+    with pytest.raises(ValidationError):
+        GpuDevice(node="n1", index=0, utilisation=3)  # type: ignore[call-arg]
+
+
+def test_prometheus_garbage_becomes_none_not_zero():
+    h = HealthSample(model="m", at=T0, rps=float("nan"), error_ratio=float("inf"), p95_ms=0.0)
+    assert h.rps is None and h.error_ratio is None
+    assert h.p95_ms == 0.0  # a real zero stays a zero
+    assert Point(at=T0, value=float("nan")).value is None
+
+
+def test_gpu_memory_percent_needs_both_figures():
+    assert GpuDevice(node="n", index=0, memory_used_mib=40, memory_total_mib=80).memory_percent == 50
+    assert GpuDevice(node="n", index=0, memory_used_mib=40).memory_percent is None
+    assert GpuDevice(node="n", index=0, memory_used_mib=40, memory_total_mib=0).memory_percent is None
+    assert not GpuDevice(node="n", index=0).allocated
+    assert GpuDevice(node="n", index=0, pod="p").allocated
+
+
+def test_service_key_and_canary():
+    svc = ModelService(name="rec/[x]", namespace="ml", cluster="prod", kind=ServiceKind.INFERENCE_SERVICE,
+                       traffic=(TrafficTarget(revision="a", percent=90),
+                                TrafficTarget(revision="b", percent=10, role="canary")))
+    assert svc.key == "prod/ml/InferenceService/rec/[x]"
+    assert svc.key.split("/", 3)[3] == "rec/[x]"
+    assert svc.canary is not None and svc.canary.revision == "b"
+    assert ModelService(name="m", namespace="ml", cluster="c").canary is None
+
+
+def test_drift_latest_skips_gaps_and_breach_needs_data():
+    pts = (Point(at=T0, value=0.1), Point(at=T0 + timedelta(minutes=1), value=0.3),
+           Point(at=T0 + timedelta(minutes=2), value=None))
+    d = DriftSeries(model="m", feature="f", threshold=0.2, points=pts)
+    assert d.latest == 0.3 and d.breached
+    empty = DriftSeries(model="m", feature="f", threshold=0.2)
+    assert empty.latest is None and not empty.breached
+
+
+def test_worst_drift_is_relative_to_threshold():
+    snap = FleetSnapshot(taken_at=T0, context="c", drift=(
+        DriftSeries(model="m", feature="a", threshold=1.0, points=(Point(at=T0, value=0.9),)),
+        DriftSeries(model="m", feature="b", threshold=0.1, points=(Point(at=T0, value=0.2),)),
+        DriftSeries(model="other", feature="z", threshold=0.1, points=(Point(at=T0, value=5),)),
+    ))
+    assert snap.worst_drift("m").feature == "b"
+    assert snap.worst_drift("absent") is None
+
+
+def test_cost_over_budget_is_unknown_without_figures():
+    assert CostBurn().over_budget is None
+    assert CostBurn(month_projection=10, monthly_budget=5).over_budget is True
+    assert CostBurn(month_projection=4, monthly_budget=5).over_budget is False
+
+
+def test_source_age_and_snapshot_json_round_trip():
+    st = SourceStatus(name="metrics", last_success=T0)
+    assert st.age(T0 + timedelta(seconds=42)) == 42
+    assert SourceStatus(name="x").age(T0) is None
+    snap = FleetSnapshot(taken_at=T0, context="c", sources={"metrics": st},
+                         gpus=(GpuDevice(node="n", index=0, util_percent=None),))
+    again = FleetSnapshot.model_validate_json(snap.model_dump_json())
+    assert again == snap
+    assert again.gpus[0].util_percent is None
