@@ -22,6 +22,7 @@ from textual.screen import Screen
 from backends.models import Alert, FleetSnapshot, Series
 from console.history import SessionHistory
 from console.messages import ChartUpdated
+from console.replay_state import cluster_at
 from console.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
 from widgets.replay_banner import ReplayBanner
 
@@ -266,6 +267,8 @@ class ViewsMixin:
 
     # -- accent ----------------------------------------------------------------------------
     def _apply_accent(self, context: str) -> None:
+        if not getattr(self, "started", True):
+            return  # after the first frame (``after_first_frame`` applies it)
         if not context or context == self._accent_context:
             return
         self._accent_context = context
@@ -300,11 +303,12 @@ def _count_points(result: object) -> int:
 
 
 def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) -> FleetSnapshot:
-    """The live cluster state with metrics read at ``at`` and the alerts already firing
-    then (Kubernetes state is today's: history from the audit store is shown by views)."""
+    """The cluster as its release history says it stood at ``at`` (console.replay_state),
+    with metrics read at ``at`` and the alerts already firing then."""
     alerts: tuple[Alert, ...] = tuple(a for a in live.alerts
                                       if a.starts_at is not None and a.starts_at <= at)
-    update = {"taken_at": at, "alerts": alerts}
+    services, revisions = cluster_at(live.services, live.revisions, at)
+    update = {"taken_at": at, "alerts": alerts, "services": services, "revisions": revisions}
     if part is not None:
         update.update(gpus=merge_gpus(tuple(cluster_gpus), part.gpus), health=part.health, revision_health=part.revision_health,
                       drift=part.drift, cost=part.cost)

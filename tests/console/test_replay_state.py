@@ -1,0 +1,49 @@
+"""Cluster state at a replayed instant, from the release history."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from backends.models import ModelService, Revision, TrafficTarget
+from console.replay_state import cluster_at
+
+NOW = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
+
+
+def svc(name: str, version: str) -> ModelService:
+    return ModelService(name=name, namespace="ml", cluster="c", version=version,
+                        image=f"img:{version}",
+                        traffic=(TrafficTarget(revision="x", percent=100, version=version),))
+
+
+def rev(n: int, version: str, days_ago: float, current: bool = False) -> Revision:
+    return Revision(number=n, version=version, image=f"img:{version}",
+                    created=NOW - timedelta(days=days_ago), current=current)
+
+
+def test_revision_live_then_is_the_newest_that_existed():
+    s = svc("llm", "v3")
+    revisions = {s.key: (rev(3, "v3", 1, current=True), rev(2, "v2", 5), rev(1, "v1", 9))}
+    services, hist = cluster_at((s,), revisions, NOW - timedelta(days=3))
+    (then,) = services
+    assert (then.version, then.image) == ("v2", "img:v2")
+    assert then.traffic[0].percent == 100 and then.traffic[0].version == "v2"
+    assert [r.number for r in hist[s.key]] == [2, 1]
+    assert [r.current for r in hist[s.key]] == [True, False]
+
+
+def test_unchanged_when_the_live_revision_already_existed():
+    s = svc("llm", "v3")
+    revisions = {s.key: (rev(3, "v3", 1, current=True), rev(2, "v2", 5))}
+    services, hist = cluster_at((s,), revisions, NOW)
+    assert services == (s,)
+    assert [r.number for r in hist[s.key]] == [3, 2]
+
+
+def test_service_not_deployed_yet_is_left_out_and_no_history_is_kept_as_is():
+    new = svc("new", "v1")
+    bare = svc("bare", "v9")
+    revisions = {new.key: (rev(1, "v1", 1, current=True),)}
+    services, hist = cluster_at((new, bare), revisions, NOW - timedelta(days=2))
+    assert services == (bare,)
+    assert new.key not in hist
