@@ -63,6 +63,9 @@ class ClusterBackend(ABC):
     context: str = ""
     namespace: str | None = None
     read_only: bool = False
+    #: Who the cluster knows us as (kubeconfig user / SelfSubjectReview), None if unknown.
+    #: Cheap to read (no request); the console adds it to the audit actor.
+    identity: str | None = None
 
     @abstractmethod
     def read(self) -> ClusterPart:
@@ -81,6 +84,17 @@ class ClusterBackend(ABC):
     @abstractmethod
     def progress(self, service_key: str) -> RolloutProgress:
         """How far the rollout of ``service_key`` has got (for the progress bar)."""
+
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        """Mirror an approval (already in the audit log) on the object itself, so teammates
+        see it next to it (Kubernetes: the ``pitboard.io/approvals`` annotation, a JSON
+        list). Returns where it was written, e.g. ``deployment/llm-chat``.
+
+        Optional: this default raises ``NotImplementedError`` (not supported by this
+        backend). Implementations refuse in read-only (ActionRefused, nothing sent), run a
+        server-side dry run first, and raise BackendError when it cannot be written."""
+        raise NotImplementedError(f"{type(self).__name__} does not annotate objects")
 
     def close(self) -> None:  # pragma: no cover - default no-op
         """Stop watches/threads."""

@@ -105,7 +105,9 @@ class Catalog:
 
 
 # name, kind, runtime, gpu, gpus/replica, replicas, rps, err, p50, util, mem, peak, team,
-# versions (oldest first), extra
+# versions (oldest first), extra. Error ratios sit well inside the default 99.9 %
+# availability objective (0.02-0.08 %: burn rates below 1) except the recommender, whose
+# stable leg burns its budget ~4x and whose canary (x8.5) fails the promote gate.
 _CAUSES = (
     "retrain on October traffic", "bump base image to CUDA 12.8", "raise max batch size",
     "fix tokenizer padding side", "FP8 quantisation", "revert: OOM under peak load",
@@ -118,21 +120,21 @@ _WHO = ("ci-bot@ml-platform", "argocd", "a.kovacs", "j.mensah", "s.ito", "r.okaf
 def _catalog() -> list[dict]:
     return [
         dict(name="llm-chat", kind=D, runtime="vllm", gpu="h100", gpr=4, replicas=2,
-             rps=38.0, err=0.0025, p50=1800.0, t95=2.1, t99=1.45, util=94.0, mem=0.92,
+             rps=38.0, err=0.0006, p50=1800.0, t95=2.1, t99=1.45, util=94.0, mem=0.92,
              peak=15.0, team="assistant", llm=True, ttft=420.0, out=210.0,
              versions=["v1.1.0", "v1.2.0", "v1.3.1", "v1.4.0", "v1.4.2"], first=8,
              causes=["Llama 3.1 8B -> 70B", "enable prefix caching", "vLLM 0.10 upgrade",
                      "gpu_memory_utilization 0.92", "vLLM 0.11.2, chunked prefill"]),
         dict(name="code-assist", kind=RO, runtime="vllm", gpu="h100", gpr=4, replicas=1,
-             rps=12.0, err=0.003, p50=2400.0, t95=2.3, t99=1.5, util=88.0, mem=0.9,
+             rps=12.0, err=0.0007, p50=2400.0, t95=2.3, t99=1.5, util=88.0, mem=0.9,
              peak=14.0, team="devtools", llm=True, ttft=380.0, out=320.0,
              versions=["v0.8.0", "v0.9.0", "v0.9.3"], first=3),
         dict(name="text-embedder", kind=D, runtime="http", gpu="l4", gpr=1, replicas=2,
-             rps=850.0, err=0.0008, p50=9.0, t95=2.4, t99=1.6, util=71.0, mem=0.38,
+             rps=850.0, err=0.0003, p50=9.0, t95=2.4, t99=1.6, util=71.0, mem=0.38,
              peak=13.0, team="search", versions=["v2.0.0", "v2.1.0", "v2.1.1", "v2.2.0"],
              first=11),
         dict(name="fraud-scorer", kind=D, runtime="triton", gpu="a100", gpr=1, replicas=2,
-             rps=1200.0, err=0.0004, p50=4.2, t95=2.6, t99=1.8, util=63.0, mem=0.21,
+             rps=1200.0, err=0.0002, p50=4.2, t95=2.6, t99=1.8, util=63.0, mem=0.21,
              peak=16.0, team="risk",
              versions=["v3.2.0", "v3.3.0", "v3.4.0", "v3.4.1", "v3.5.0", "v3.6.0"], first=21,
              drift=[("amount", 0.06), ("merchant_category", None), ("device_age_days", 0.04),
@@ -145,25 +147,25 @@ def _catalog() -> list[dict]:
                      "new ranking head (canary)"],
              drift=[("user_embedding_norm", 0.05), ("item_popularity", 0.08)]),
         dict(name="reranker", kind=RO, runtime="http", gpu="l4", gpr=1, replicas=1,
-             rps=300.0, err=0.0012, p50=22.0, t95=2.0, t99=1.5, util=66.0, mem=0.55,
+             rps=300.0, err=0.0005, p50=22.0, t95=2.0, t99=1.5, util=66.0, mem=0.55,
              peak=13.0, team="search", versions=["v1.0.0", "v1.1.0", "v1.2.0", "v1.3.0"],
              first=4, canary=20.0, canary_err=0.95, canary_lat=0.92,
              causes=["cross-encoder baseline", "distilled MiniLM", "ONNX export",
                      "int8 cross-encoder (canary)"]),
         dict(name="vision-detector", kind=D, runtime="triton", gpu="h100", gpr=1, replicas=1,
-             rps=90.0, err=0.0015, p50=28.0, t95=2.2, t99=1.6, util=55.0, mem=0.33,
+             rps=90.0, err=0.0004, p50=28.0, t95=2.2, t99=1.6, util=55.0, mem=0.33,
              peak=12.0, team="trust-safety", versions=["v5.0.0", "v5.1.0", "v5.1.2"], first=6,
              paused=True),
         dict(name="speech-asr", kind=D, runtime="triton", gpu="h100", gpr=1, replicas=2,
-             rps=25.0, err=0.002, p50=380.0, t95=1.9, t99=1.4, util=61.0, mem=0.41,
+             rps=25.0, err=0.0006, p50=380.0, t95=1.9, t99=1.4, util=61.0, mem=0.41,
              peak=15.5, team="voice",
              versions=["v0.9.0", "v1.0.0", "v1.0.1", "v1.1.0", "v1.2.0"], first=2),
         dict(name="legacy-sentiment", kind=D, runtime="http", gpu="a100", gpr=1, replicas=2,
-             rps=0.3, err=0.001, p50=45.0, t95=1.8, t99=1.4, util=3.0, mem=0.12,
+             rps=0.3, err=0.0004, p50=45.0, t95=1.8, t99=1.4, util=3.0, mem=0.12,
              peak=15.0, team="support", versions=["v0.3.0", "v0.4.0", "v0.4.1"], first=5,
              idle=True),
         dict(name="doc-ocr", kind=D, runtime="http", gpu=None, gpr=0, replicas=3,
-             rps=15.0, err=0.003, p50=450.0, t95=2.0, t99=1.5, util=0.0, mem=0.0,
+             rps=15.0, err=0.0007, p50=450.0, t95=2.0, t99=1.5, util=0.0, mem=0.0,
              peak=11.0, team="documents", versions=["v1.0.0", "v1.1.0", "v1.1.3"], first=9),
     ]
 
@@ -259,7 +261,7 @@ def _hostile(seed: int) -> list[dict]:
     for i, name in enumerate(_HOSTILE):
         out.append(dict(
             name=name, kind=D, runtime="http", gpu=None, gpr=0, replicas=1, rps=3.0 + i,
-            err=0.002, p50=30.0, t95=2.0, t99=1.5, util=0.0, mem=0.0, peak=15.0,
+            err=0.0005, p50=30.0, t95=2.0, t99=1.5, util=0.0, mem=0.0, peak=15.0,
             team="[red]qa[/]", versions=["v0.1.0", "v0.2.0[/]", "v0.3.0"], first=1,
             causes=["[link=https://evil.example]click[/link]", "clear \x1b[2J screen",
                     "\U0001f680 ship it"],

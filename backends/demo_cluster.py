@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from backends.approvals import APPROVALS, approval_record, parse_approvals, with_approval
+
 from backends.actions import (
     ActionPlan,
     ActionRequest,
@@ -60,7 +62,7 @@ class DemoCluster(ClusterBackend):
     def _service(self, st: SvcState, now: float) -> tuple[ModelService, tuple[Revision, ...]]:
         ready = st.ready(now)
         rolling = st.rollout_fraction(now) is not None
-        stamp = (st.gen, ready, rolling)
+        stamp = (st.gen, ready, rolling, tuple(st.annotations.items()))
         hit = self._svc_cache.get(st.spec.name)
         if hit is not None and hit[0] == stamp:
             return hit[1], hit[2]
@@ -75,6 +77,7 @@ class DemoCluster(ClusterBackend):
             rollout_in_progress=rolling, paused=st.paused,
             labels={"pitboard.io/model": spec.name, "app.kubernetes.io/name": spec.name,
                     "app.kubernetes.io/version": cur.version, "team": spec.team},
+            annotations=dict(st.annotations),
         )
         pct = {lg.rev.number: lg.percent for lg in legs}
         revs = tuple(
@@ -165,6 +168,23 @@ class DemoCluster(ClusterBackend):
             message = d.apply(now)
             detail = {"revision": st.current, "traffic": split_text(st, st.legs())}
             return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail)
+
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        """Append the approval to the simulated object's ``pitboard.io/approvals``
+        annotation (shown by ``read()`` in ``ModelService.annotations``)."""
+        if self.read_only:
+            raise ActionRefused("context 'demo' is read-only: the approval annotation was "
+                                "not written", source=SOURCE)
+        with self.state.lock:
+            st = self._lookup(service_key)
+            if st is None:
+                raise NotFoundError(f"{service_key} not found", source=SOURCE, status=404)
+            ref = f"{st.kind.value.lower()}/{st.spec.name}"
+            current = parse_approvals(st.annotations.get(APPROVALS), ref, source=SOURCE)
+            st.annotations[APPROVALS] = with_approval(
+                current, approval_record(approver, reason, at, canary))
+        return ref
 
     def progress(self, service_key: str) -> RolloutProgress:
         """Rollout progress at the clock's now; ``done`` once every replica is updated."""

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from backends.base import MetricsBackend, MetricsPart
 from backends.demo_catalog import NAMESPACE, DriftSpec
 from backends.demo_actions import leg_name
+from backends.demo_slo import DemoSlo
 from backends.demo_sim import (
     BUCKET_S,
     IDLE_UTIL_PERCENT,
@@ -109,11 +110,12 @@ _INV16 = 1.0 / 65536.0
 _new_point = fast_constructor(Point)
 
 
-def _sample(name: str, rev: str | None, at: datetime, v: Values) -> HealthSample:
+def _sample(name: str, rev: str | None, at: datetime, v: Values,
+            slo: tuple[float | None, float | None] = (None, None)) -> HealthSample:
     return _new_sample(
         model=name, namespace=NAMESPACE, revision=rev, at=at, rps=v[0], error_ratio=v[1],
         p50_ms=v[2], p95_ms=v[3], p99_ms=v[4], ttft_p95_ms=v[5], tokens_per_s=v[6],
-        queue_depth=v[7], kv_cache_percent=v[8])
+        queue_depth=v[7], kv_cache_percent=v[8], error_ratio_1h=slo[0], error_ratio_6h=slo[1])
 
 
 class DemoMetrics(MetricsBackend):
@@ -125,6 +127,7 @@ class DemoMetrics(MetricsBackend):
         self._cache: OrderedDict[tuple, MetricsPart] = OrderedDict()
         self._drift_cache: tuple[int, tuple[DriftSeries, ...]] | None = None
         self._month_cache: dict[float, float] = {}
+        self._slo = DemoSlo()
 
     # ------------------------------------------------------------------ read
     def read(self, services: Sequence[ModelService] = (), window_s: int = 300,
@@ -157,7 +160,7 @@ class DemoMetrics(MetricsBackend):
         for st in self.state.services:
             name = st.spec.name
             whole, legs = model_values(st, ts)
-            health[name] = _sample(name, None, at, whole)
+            health[name] = _sample(name, None, at, whole, self._slo.ratios(st, ts))
             rev_health[name] = tuple(_sample(name, leg_name(st, lg.rev.number), at, v)
                                      for lg, v in legs)
         gpus = self._gpus(ts)

@@ -48,6 +48,7 @@ class SvcState:
     rollout: tuple[float, float] | None = None  # (start ts, duration s)
     timeline: list[tuple[float, tuple[Leg, ...]]] = field(default_factory=list)
     gen: int = 0
+    annotations: dict[str, str] = field(default_factory=dict)  # pitboard.io/* on the object
 
     @property
     def kind(self) -> ServiceKind:

@@ -21,7 +21,10 @@ written, so nothing was attempted and nothing changed; the audit log stays a rec
 what was *done*. ``cancel`` exists so the UI has one call to make, and it is guaranteed
 not to touch the cluster or the audit store.
 
-Approvals: ``approve`` records an ``approval`` entry. A promote counts approvals for the
+Approvals: ``approve`` records an ``approval`` entry, then mirrors it on the object (the
+``pitboard.io/approvals`` annotation, ``ClusterBackend.annotate_approval``). The audit
+entry is what counts: a failed (or unsupported) annotation is reported in the
+:class:`ApprovalResult` and the approval stays. A promote counts approvals for the
 same service made since its last successful promote (and for the same canary revision,
 when both are known) by identities other than the promoter (:func:`same_identity`).
 """
@@ -33,6 +36,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from pydantic import Field
+
 from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                               ActionStatus, Check, CheckStatus, RolloutProgress)
 from backends.actions_config import ActionsConfig
@@ -40,11 +45,20 @@ from backends.base import AuditBackend, ClusterBackend
 from backends.errors import ActionRefused, BackendError
 from backends.gates import APPROVALS, approval_check, evaluate_promote_gates, find_service
 from backends.identity import same_identity
-from backends.models import AuditEntry, FleetSnapshot, Frozen, utcnow
+from backends.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
 log = logging.getLogger(__name__)
 SOURCE = "actions"
 ProgressCallback = Callable[[RolloutProgress], None]
+
+
+class ApprovalResult(Frozen):
+    """What ``approve`` did: the audit entry (always), and whether the object carries it."""
+
+    entry: AuditEntry
+    annotated: bool = False
+    message: str = Field("", description="where the annotation went, or why it did not")
+    supported: bool = Field(True, description="False: the backend cannot annotate objects")
 
 
 class PendingIntent(Frozen):
@@ -56,7 +70,11 @@ class PendingIntent(Frozen):
 
 
 def split_key(service_key: str) -> tuple[str, str, str, str]:
-    """``cluster/namespace/kind/name`` -> its four parts (ActionRefused if malformed)."""
+    """``cluster/namespace/kind/name`` -> its four parts (ActionRefused if malformed).
+    Context and model names may hold "/" (see ``ModelService.parse_key``)."""
+    parsed = ModelService.parse_key(service_key)
+    if parsed is not None:
+        return parsed
     parts = service_key.split("/", 3)
     if len(parts) != 4 or not all(parts):
         raise ActionRefused(f"not a service key: {service_key!r}", source=SOURCE)
@@ -313,7 +331,8 @@ class ActionRunner:
     def acknowledge(self, intent: AuditEntry, actor: str, observed: str) -> AuditEntry:
         """Close a crashed intent: record an ``unknown`` outcome with what the operator
         saw (``observed``), so it stops showing as pending."""
-        why = self.read_only_reason((intent.target or "").split("/", 1)[0] or None)
+        parsed = ModelService.parse_key(intent.target or "")
+        why = self.read_only_reason(parsed[0] if parsed else None)
         if why:
             raise ActionRefused(f"refused: {why}", source=SOURCE)
         return self.audit.append("outcome", actor=actor, action=intent.action,
@@ -328,10 +347,11 @@ class ActionRunner:
                   plan.request.service_key, actor)
 
     def approve(self, service_key: str, actor: str, reason: str, *,
-                promoter: str | None = None, canary: str | None = None) -> AuditEntry:
+                promoter: str | None = None, canary: str | None = None) -> ApprovalResult:
         """Record an approval of promoting ``service_key`` (optionally of one ``canary``
-        revision). Refused when read-only, without a reason, or when ``actor`` is the
-        ``promoter`` (same identity)."""
+        revision), then annotate the object with it. Refused (nothing written or sent) when
+        read-only, without a reason, or when ``actor`` is the ``promoter`` (same identity).
+        Raises BackendError when the audit entry cannot be written (nothing sent)."""
         context = split_key(service_key)[0]
         why = self.read_only_reason(context)
         if why:
@@ -342,6 +362,29 @@ class ActionRunner:
         if promoter and same_identity(actor, promoter):
             raise ActionRefused(f"{actor} cannot approve their own promotion: the approval "
                                 f"must come from someone else", source=SOURCE)
-        return self.audit.append("approval", actor=actor, action="approve",
-                                 target=service_key, reason=reason,
-                                 detail={"canary": canary, "promoter": promoter})
+        entry = self.audit.append("approval", actor=actor, action="approve",
+                                  target=service_key, reason=reason,
+                                  detail={"canary": canary, "promoter": promoter})
+        return self._annotate(entry, canary)
+
+    def _annotate(self, entry: AuditEntry, canary: str | None) -> ApprovalResult:
+        """Mirror ``entry`` on the object; never raises (the audit approval stands)."""
+        key = entry.target or ""
+        try:
+            where = self.cluster.annotate_approval(key, entry.actor, entry.reason or "",
+                                                   entry.at, canary=canary)
+        except NotImplementedError:
+            return ApprovalResult(entry=entry, supported=False,
+                                  message="recorded in the audit log (this backend does not "
+                                          "annotate objects)")
+        except BackendError as exc:
+            log.warning("approval #%s not annotated: %s", entry.seq, exc)
+            return ApprovalResult(entry=entry, message=f"recorded in the audit log, but the "
+                                                       f"annotation failed: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the approval is recorded: say, don't raise
+            log.exception("approval annotation failed unexpectedly")
+            return ApprovalResult(entry=entry, message=f"recorded in the audit log, but the "
+                                                       f"annotation failed: unexpected "
+                                                       f"{type(exc).__name__}: {exc}")
+        return ApprovalResult(entry=entry, annotated=True,
+                              message=f"recorded in the audit log and on {where or key}")

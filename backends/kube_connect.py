@@ -103,8 +103,17 @@ def resolve_kubeconfig(explicit: str | None = None) -> str | None:
 
 def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None, dict[str, str | None]]:
     """(context names, current context, default namespace per context)."""
+    names, current, ns, _users = context_details(kubeconfig)
+    return names, current, ns
+
+
+def context_details(kubeconfig: str | None) -> tuple[list[str], str | None,
+                                                     dict[str, str | None],
+                                                     dict[str, str | None]]:
+    """(context names, current context, default namespace and kubeconfig user entry name
+    per context). Raises ConfigError."""
     if kubeconfig is None:
-        return [IN_CLUSTER], IN_CLUSTER, {IN_CLUSTER: None}
+        return [IN_CLUSTER], IN_CLUSTER, {IN_CLUSTER: None}, {IN_CLUSTER: None}
     from kubernetes.config import ConfigException, list_kube_config_contexts
 
     try:
@@ -119,7 +128,13 @@ def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None, dict[s
     names = [c.get("name") for c in contexts or [] if c.get("name")]
     ns = {c["name"]: (c.get("context") or {}).get("namespace") for c in contexts or []
           if c.get("name")}
-    return names, (active or {}).get("name"), ns
+    users = {c["name"]: _text_or_none((c.get("context") or {}).get("user"))
+             for c in contexts or [] if c.get("name")}
+    return names, (active or {}).get("name"), ns, users
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _contexts_without_current(kubeconfig: str) -> tuple[list[dict], dict | None]:
@@ -142,13 +157,15 @@ class Connection:
     server: str
     default_namespace: str | None
     api_client: Any = field(repr=False)
+    #: The kubeconfig ``users[].name`` of the context (None in-cluster / not set).
+    user: str | None = None
 
 
 def connect(kubeconfig: str | None, context: str | None, *, pool_size: int = 32) -> Connection:
     """Build an ``ApiClient`` for ``context`` (default: the current one). Local only:
     raises ConfigError for a missing file or an unknown context (listing the known ones)."""
     path = resolve_kubeconfig(kubeconfig)
-    names, current, namespaces = list_contexts(path)
+    names, current, namespaces, users = context_details(path)
     if path is None:
         if context not in (None, IN_CLUSTER):
             raise ConfigError(f"unknown context {context!r}: running in-cluster with no "
@@ -176,7 +193,8 @@ def connect(kubeconfig: str | None, context: str | None, *, pool_size: int = 32)
                           source=SOURCE) from None
     cfg.connection_pool_maxsize = pool_size
     api = client.ApiClient(configuration=cfg)
-    return Connection(context, path, cfg.host, namespaces.get(context), api)
+    return Connection(context, path, cfg.host, namespaces.get(context), api,
+                      user=users.get(context))
 
 
 # -- HTTP -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from types import MappingProxyType
 
 from backends.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
@@ -78,6 +79,25 @@ class KubernetesCluster(ClusterBackend):
         self._started = False
         self._part_key: tuple | None = None
         self._part: ClusterPart | None = None
+        self._reviewed: str | None = None
+        self._review_asked = False
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def identity(self) -> str | None:
+        """Who the cluster knows us as: the SelfSubjectReview answer once ``whoami`` asked,
+        else the kubeconfig user entry name of the context. No request."""
+        return self._reviewed or self._conn.user
+
+    def whoami(self) -> str | None:
+        """``identity``, asking the API server once (SelfSubjectReview) unless read-only
+        (no POST at all then). Blocks: call it from a thread."""
+        if not self._review_asked and not self.read_only:
+            self._review_asked = True
+            from backends.kube_annotate import self_subject_review
+
+            self._reviewed = self_subject_review(self.api)
+        return self.identity
 
     # -- start-up ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -206,6 +226,21 @@ class KubernetesCluster(ClusterBackend):
 
         return progress(self.api, service_key)
 
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        """Append the approval to the object's ``pitboard.io/approvals`` annotation (dry run
+        first; refused, nothing sent, in read-only). Returns the object ref."""
+        if self.read_only:
+            raise ActionRefused(f"context {self.context!r} is read-only: the approval "
+                                "annotation was not sent", source=SOURCE)
+        from backends.approvals import approval_record
+        from backends.kube_annotate import annotate_approval
+        from backends.kube_execute import Target
+
+        t = Target.parse(service_key)
+        annotate_approval(self.api, t.path, t.ref, approval_record(approver, reason, at, canary))
+        return t.ref
+
     def close(self) -> None:
         caches = [c for cl in self.caches.values() for c in cl]
         for c in caches:
@@ -280,6 +315,23 @@ class KubernetesFleet(ClusterBackend):
 
     def progress(self, service_key: str) -> RolloutProgress:
         return self.cluster_for(service_key).progress(service_key)
+
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        return self.cluster_for(service_key).annotate_approval(
+            service_key, approver, reason, at, canary=canary)
+
+    @property
+    def identity(self) -> str | None:
+        """The clusters' identities, distinct, comma-separated (None when none is known)."""
+        names = dict.fromkeys(i for c in self.clusters.values() if (i := c.identity))
+        return ",".join(names) or None
+
+    def whoami(self) -> str | None:
+        """Ask every cluster (in parallel) who we are; then ``identity``."""
+        for fut in [self._pool.submit(c.whoami) for c in self.clusters.values()]:
+            fut.result()
+        return self.identity
 
     def close(self) -> None:
         for c in self.clusters.values():

@@ -68,11 +68,36 @@ class ModelService(Frozen):
     rollout_in_progress: bool = False
     paused: bool = False
     labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="pitboard's own annotations on the object (e.g. pitboard.io/approvals)")
 
     @property
     def key(self) -> str:
         """Stable identity across refreshes: cluster/namespace/kind/name."""
         return f"{self.cluster}/{self.namespace}/{self.kind.value}/{self.name}"
+
+    @staticmethod
+    def parse_key(key: str) -> tuple[str, str, str, str] | None:
+        """``cluster/namespace/kind/name`` -> its four parts; None when malformed.
+
+        Both ends may hold "/": context names do (EKS ARNs ``...:cluster/prod``) and model
+        names may (hostile names); a namespace never does and the kind is one of
+        ServiceKind. The split is at the first ``/<namespace>/<Kind>/`` after a non-empty
+        cluster. Prefer carrying the key with the service over parsing it."""
+        best: tuple[str, str, str, str] | None = None
+        best_at = len(key or "")
+        for kind in ServiceKind:
+            marker = f"/{kind.value}/"
+            at = (key or "").find(marker)
+            while 0 <= at < best_at:
+                cluster, sep, namespace = key[:at].rpartition("/")
+                name = key[at + len(marker):]
+                if sep and cluster and namespace and name:
+                    best, best_at = (cluster, namespace, kind.value, name), at
+                    break
+                at = key.find(marker, at + 1)
+        return best
 
     @property
     def canary(self) -> TrafficTarget | None:
@@ -147,6 +172,14 @@ class HealthSample(Frozen):
         "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",
         "queue_depth", "kv_cache_percent", mode="before",
     )(finite_or_none)
+
+    error_ratio_1h: float | None = Field(
+        None, description="request-weighted error ratio (0..1) over the last hour (SLO burn)")
+    error_ratio_6h: float | None = Field(
+        None, description="request-weighted error ratio (0..1) over the last 6 hours")
+
+    _norm_slo = field_validator("error_ratio_1h", "error_ratio_6h", mode="before")(
+        finite_or_none)
 
 
 class Point(Frozen):

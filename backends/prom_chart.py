@@ -1,4 +1,10 @@
-"""Range queries for one model's chart: rps, error %, p50/p95/p99 ms."""
+"""Range queries for what is on screen: one model's chart (rps, error %, p50/p95/p99 ms),
+its LLM extras (TTFT p95, tokens/s, queue, KV cache) and one GPU's telemetry.
+
+Each query carries the profile's ``$match`` (one model, or one GPU by its UUID), the step
+comes from the window (:func:`chart_step`), and answers are filtered again client-side, so
+a user template without ``$match`` still gives the right (if costlier) series.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,18 @@ from typing import TYPE_CHECKING
 
 from backends.models import Point, Series
 from backends.prom_assemble import apply_model_regex
-from backends.prom_math import bucket_quantile, chart_step, duration, matcher, parse_le
+from backends.prom_math import (
+    NODE_LABELS,
+    UUID_LABELS,
+    bucket_quantile,
+    chart_step,
+    duration,
+    first_label,
+    matcher,
+    mean,
+    parse_le,
+    total,
+)
 from backends.prom_profiles import render
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -16,6 +33,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CHART_KEYS = ("requests", "errors", "latency")
 SERIES_NAMES = ("rps", "error %", "p50 ms", "p95 ms", "p99 ms")
+EXTRA_NAMES = ("TTFT p95 ms", "tokens/s", "queue", "KV cache %")
+"""Names of :func:`extra_series` (the console's ``LLM_FIELDS``)."""
+GPU_NAMES = ("util %", "mem %", "temp C", "power W")
+"""Names of :func:`gpu_series` (the console's ``GPU_FIELDS``)."""
+GPU_KEYS = ("util", "mem_used", "mem_free", "mem_total", "power", "temp")
 
 
 def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
@@ -108,3 +130,151 @@ def _sum_by_ts(samples) -> dict[float, float]:
             if v is not None:
                 out[ts] += v
     return dict(out)
+
+
+# -- LLM extras of one model ---------------------------------------------------------------
+def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
+                 model: str, window_s: int, end: datetime) -> tuple[Series, ...]:
+    """TTFT p95 ms, tokens/s, queue and KV cache % of one model over the window; the first
+    target (profile) with data wins per figure, as for the instant figures."""
+    cfg = backend.config
+    step = chart_step(window_s)
+    start = end - timedelta(seconds=window_s)
+    rate_window = duration(max(2 * step, cfg.min_rate_window_s))
+    keys = ("ttft", "tokens", "queue", "kv_cache")
+    plan: list[tuple[str, str, str]] = []
+    for i, (pname, raw, _ns) in enumerate(targets):
+        profile = cfg.profiles.get(pname)
+        if profile is None or profile.kind != "serving" or not profile.model_label:
+            continue
+        for key in keys:
+            template = profile.queries.get(key)
+            if template:
+                plan.append((f"{i}", key, render(template, profile, window=rate_window,
+                                                 match=matcher(profile.model_label, raw))))
+    results = backend.range_all(plan, start, end, step) if plan else {}
+    ttft: dict[float, dict[float, float]] = {}
+    ttft_ms = 1000.0
+    found: dict[str, dict[float, float]] = {}
+    for i, (pname, raw, _ns) in enumerate(targets):
+        profile = cfg.profiles.get(pname)
+        if profile is None:
+            continue
+        mine = [(key, s) for key in keys for s in results.get((f"{i}", key), ())
+                if _is_model(profile, s.labels, raw, model)]
+        if not ttft:
+            b: dict[float, dict[float, float]] = defaultdict(lambda: defaultdict(float))
+            for key, s in mine:
+                le = parse_le(s.labels.get("le")) if key == "ttft" else None
+                if le is not None:
+                    for ts, v in s.points:
+                        if v is not None:
+                            b[ts][le] += v
+            if b:
+                ttft, ttft_ms = b, profile.latency_to_ms
+        for key, combine in (("tokens", total), ("queue", total), ("kv_cache", mean)):
+            if key in found:
+                continue
+            per_ts: dict[float, list[float | None]] = defaultdict(list)
+            for k, s in mine:
+                if k == key:
+                    for ts, v in s.points:
+                        per_ts[ts].append(v)
+            if per_ts:
+                found[key] = {ts: combine(vs) for ts, vs in per_ts.items()}
+    stamps = sorted(set(ttft).union(*(d.keys() for d in found.values())))
+
+    def p95(ts: float) -> float | None:
+        v = bucket_quantile(cfg.quantiles[1], ttft[ts].items()) if ts in ttft else None
+        return None if v is None else v * ttft_ms
+
+    getters = (p95, found.get("tokens", {}).get, found.get("queue", {}).get,
+               found.get("kv_cache", {}).get)
+    return tuple(Series(name=name, points=_points(stamps, get))
+                 for name, get in zip(EXTRA_NAMES, getters, strict=True))
+
+
+def _is_model(profile, labels: dict[str, str], raw: str, model: str) -> bool:
+    value = labels.get(profile.model_label or "")
+    return value == raw or apply_model_regex(profile, value or "") == model
+
+
+def _points(stamps, get) -> tuple[Point, ...]:
+    return tuple(Point(at=datetime.fromtimestamp(ts, timezone.utc), value=get(ts))
+                 for ts in stamps)
+
+
+# -- one GPU ---------------------------------------------------------------------------------
+GpuIdent = tuple[str, str, str]  # (profile, identity label, value)
+
+
+def gpu_identities(samples, profile_name: str) -> dict[tuple[str, int], GpuIdent]:
+    """(node, index) -> how to select that GPU in ``profile_name``'s queries: its UUID label
+    when it has one, else its ``gpu`` label (narrowed to the node client-side)."""
+    out: dict[tuple[str, int], GpuIdent] = {}
+    for s in samples:
+        lab = s.labels
+        node = first_label(lab, NODE_LABELS) or ""
+        try:
+            index = int(lab["gpu"]) if lab.get("gpu") is not None else -1
+        except ValueError:
+            index = -1
+        uuid_label = next((n for n in UUID_LABELS if lab.get(n)), None)
+        ident = (profile_name, uuid_label, lab[uuid_label]) if uuid_label else \
+            (profile_name, "gpu", lab.get("gpu", ""))
+        out.setdefault((node, index), ident)
+    return out
+
+
+def gpu_series(backend: PrometheusMetrics, targets: list[tuple[str, str | None, str | None]],
+               node: str, index: int, window_s: int, end: datetime) -> tuple[Series, ...]:
+    """util %, mem %, temp C and power W of one GPU over the window (gauges, no rate)."""
+    cfg = backend.config
+    step = chart_step(window_s)
+    start = end - timedelta(seconds=window_s)
+    plan: list[tuple[str, str, str]] = []
+    for i, (pname, label, value) in enumerate(targets):
+        profile = cfg.profiles.get(pname)
+        if profile is None or profile.kind != "gpu":
+            continue
+        match = matcher(label, value) if label and value is not None else ""
+        for key in GPU_KEYS:
+            template = profile.queries.get(key)
+            if template:
+                plan.append((f"{i}", key, render(template, profile, match=match)))
+    results = backend.range_all(plan, start, end, step) if plan else {}
+
+    def mine(i: int, key: str, label: str | None, value: str | None):
+        for s in results.get((f"{i}", key), ()):
+            lab = s.labels
+            if label and label != "gpu":
+                ok = lab.get(label) == value
+            else:
+                ok = lab.get("gpu") == str(index) and first_label(lab, NODE_LABELS) == node
+            if ok:
+                return dict(s.points)  # first series wins (several pods may share a GPU)
+        return None
+
+    got: dict[str, dict[float, float | None]] = {}
+    for i, (_pname, label, value) in enumerate(targets):
+        for key in GPU_KEYS:
+            if key not in got:
+                pts = mine(i, key, label, value)
+                if pts:
+                    got[key] = pts
+        if got:
+            break
+    stamps = sorted(set().union(*(d.keys() for d in got.values()))) if got else []
+
+    def mem_pct(ts: float) -> float | None:
+        used = got.get("mem_used", {}).get(ts)
+        tot = got.get("mem_total", {}).get(ts)
+        free = got.get("mem_free", {}).get(ts)
+        if tot is None and used is not None and free is not None:
+            tot = used + free
+        return None if used is None or not tot else 100.0 * used / tot
+
+    getters = (got.get("util", {}).get, mem_pct, got.get("temp", {}).get,
+               got.get("power", {}).get)
+    return tuple(Series(name=name, points=_points(stamps, get))
+                 for name, get in zip(GPU_NAMES, getters, strict=True))

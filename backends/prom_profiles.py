@@ -12,8 +12,9 @@ Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
 
 ``$window``  rate window, e.g. ``300s``
 ``$by``      serving grouping labels: model label, namespace labels, revision label
-``$match``   label matchers selecting one model (charts) or nothing (fleet reads); place it
-             inside ``{...}`` (``foo{$match}`` and ``foo{a="b",$match}`` are both valid)
+``$match``   label matchers selecting one model or one GPU (charts) or nothing (fleet
+             reads); place it inside ``{...}`` (``foo{$match}`` and ``foo{a="b",$match}``
+             are both valid)
 ``$step``    sub-query step (drift history), e.g. ``30s``
 ``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
 
@@ -90,12 +91,13 @@ def default_profiles() -> dict[str, MetricProfile]:
             "model_label": "pitboard_io_model",
             "ignore_pods": r"^(nvidia-)?dcgm-exporter",
             "queries": {
-                "util": "DCGM_FI_DEV_GPU_UTIL or (DCGM_FI_PROF_GR_ENGINE_ACTIVE * 100)",
-                "mem_used": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_USED)",
-                "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE)",
-                "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE)",
-                "temp": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_GPU_TEMP)",
-                "xid": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS)",
+                "util": "DCGM_FI_DEV_GPU_UTIL{$match}"
+                        " or (DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match} * 100)",
+                "mem_used": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_USED{$match})",
+                "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE{$match})",
+                "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE{$match})",
+                "temp": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_GPU_TEMP{$match})",
+                "xid": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS{$match})",
             },
         },
         "triton_gpu": {
@@ -103,10 +105,12 @@ def default_profiles() -> dict[str, MetricProfile]:
             "fallback_for": "dcgm",
             "probe": ["nv_gpu_utilization"],
             "queries": {
-                "util": "max by (gpu_uuid, instance) (nv_gpu_utilization) * 100",
-                "mem_used": "max by (gpu_uuid, instance) (nv_gpu_memory_used_bytes) / 1048576",
-                "mem_total": "max by (gpu_uuid, instance) (nv_gpu_memory_total_bytes) / 1048576",
-                "power": "max by (gpu_uuid, instance) (nv_gpu_power_usage)",
+                "util": "max by (gpu_uuid, instance) (nv_gpu_utilization{$match}) * 100",
+                "mem_used": "max by (gpu_uuid, instance) (nv_gpu_memory_used_bytes{$match})"
+                            " / 1048576",
+                "mem_total": "max by (gpu_uuid, instance) (nv_gpu_memory_total_bytes{$match})"
+                             " / 1048576",
+                "power": "max by (gpu_uuid, instance) (nv_gpu_power_usage{$match})",
             },
         },
         "vllm": {

@@ -25,7 +25,7 @@ from backends.prom_assemble import (
     build_health,
     pod_model_map,
 )
-from backends.prom_chart import chart_series
+from backends.prom_chart import chart_series, extra_series, gpu_identities, gpu_series
 from backends.prom_client import SOURCE, PromClient, QueryRejected, Sample, short
 from backends.prom_cost import (
     Pricer,
@@ -37,6 +37,7 @@ from backends.prom_cost import (
 from backends.prom_discovery import PrometheusDiscovery
 from backends.prom_math import duration
 from backends.prom_profiles import render
+from backends.prom_slo import SLO_KEY, apply_slo, slo_query, slo_ratios
 from backends.prometheus_config import PrometheusConfig
 
 __all__ = ["PrometheusMetrics", "PrometheusDiscovery", "render"]
@@ -56,6 +57,8 @@ class PrometheusMetrics(MetricsBackend):
         self._lock = threading.Lock()
         #: model name -> [(profile, raw label value, namespace)] from the last read.
         self._index: dict[str, list[tuple[str, str, str | None]]] = {}
+        #: (node, GPU index) -> (profile, identity label, value) from the last read.
+        self._gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         #: Queries the server rejected in the last read (bad template): shown as a reason.
         self.warnings: tuple[str, ...] = ()
 
@@ -167,6 +170,9 @@ class PrometheusMetrics(MetricsBackend):
             for key, template in profile.queries.items():
                 if key != "discover":
                     plan.append((name, key, render(template, profile, **values)))
+            slo = slo_query(profile)
+            if slo is not None:
+                plan.append((name, SLO_KEY, slo))
         results = self._run_all(plan, lambda q: self.client.query(q, now))
 
         def answers(name: str) -> dict[str, list[Sample]]:
@@ -177,6 +183,7 @@ class PrometheusMetrics(MetricsBackend):
         index: dict[str, list[tuple[str, str, str | None]]] = {}
         serving = [(n, cfg.profiles[n], answers(n)) for n, k in kinds.items() if k == "serving"]
         health, rev_health = build_health(serving, joiner, cfg.quantiles, now, index)
+        apply_slo(health, [slo_ratios(a.get(SLO_KEY, ()), p, joiner) for _, p, a in serving])
         pod_models: dict = {}
         for n in (n for n, k in kinds.items() if k == "pods"):
             pod_models.update(pod_model_map(answers(n), cfg.profiles[n], joiner))
@@ -189,8 +196,11 @@ class PrometheusMetrics(MetricsBackend):
             month = month if month is not None else _scalar(a.get("month"))
         pricer = Pricer(by_node, cfg.gpu_prices, cfg.default_gpu_price)
         gpus = []
+        gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         for n in (n for n, k in kinds.items() if k == "gpu"):
             gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
+            for key, ident in gpu_identities(answers(n).get("util", ()), n).items():
+                gpu_index.setdefault(key, ident)
         sources = pricer.sources
         cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
                          budget=cfg.monthly_budget, today=today, month=month)
@@ -199,6 +209,7 @@ class PrometheusMetrics(MetricsBackend):
             drift += build_drift(answers(n).get("drift", ()), cfg.profiles[n], joiner,
                                  cfg.drift_thresholds, cfg.drift_threshold)
         self._index = index
+        self._gpu_index = gpu_index
         return MetricsPart(
             gpus=tuple(gpus), health=health, revision_health=rev_health, drift=tuple(drift),
             cost=cost, queries=self.client.queries - before, profiles=self.active_profiles,
@@ -215,6 +226,33 @@ class PrometheusMetrics(MetricsBackend):
             if self.config.profiles[n].kind == "serving"
         ]
         return chart_series(self, targets, model, int(window_s), end)
+
+    def model_extra_chart(self, model: str, window_s: int, at: datetime | None = None
+                          ) -> tuple[Series, ...]:
+        """TTFT p95 ms, tokens/s, queue and KV cache % of one model (range queries)."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self._ensure_probed(at)
+        return extra_series(self, self._targets(model), model, int(window_s), end)
+
+    def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None
+                  ) -> tuple[Series, ...]:
+        """util %, mem %, temp C and power W of one GPU (range queries selecting it by
+        its UUID as seen in the last read; by node and index before any read)."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self._ensure_probed(at)
+        ident = self._gpu_index.get((node, index))
+        targets = [ident] if ident else [
+            (n, None, None) for n in self.active_profiles
+            if self.config.profiles[n].kind == "gpu"]
+        return gpu_series(self, targets, node, index, int(window_s), end)
+
+    def _targets(self, model: str) -> list[tuple[str, str, str | None]]:
+        return self._index.get(model) or [
+            (n, model, None) for n in self.active_profiles
+            if self.config.profiles[n].kind == "serving"
+        ]
 
     def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
                   step: int) -> dict[tuple[str, str], list]:

@@ -17,10 +17,10 @@ Inputs are chart series as returned by ``MetricsBackend.chart``: ``rps``, ``erro
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from backends.models import Frozen, Series
+from backends.models import Frozen, HealthSample, Series
 from backends.slo_config import Objective, SloConfig
 
 BURN_WINDOWS_S = (3600, 6 * 3600)
@@ -151,3 +151,30 @@ def evaluate(model: str, config: SloConfig, at: datetime, recent: Sequence[Serie
         latency_good=good, latency_budget_left=latency_budget_left(good, obj.latency_target),
         level=level_of(b1, b6, left, config.fast_burn, config.slow_burn),
     )
+
+
+FleetBurn = Callable[[str, HealthSample | None], tuple[float | None, str]]
+"""``(model name, health) -> (1h burn rate, level: ok | warn | bad | unknown)``."""
+
+
+def fleet_burn(config: SloConfig) -> FleetBurn:
+    """A rule for the fleet table: ``(model, health) -> (1h burn rate, level)`` from the
+    health sample's ``error_ratio_1h``/``_6h`` (filled by the backends with a constant
+    number of queries), the model's objective and the config's burn thresholds. The error
+    budget over the period is not known here (the model detail shows it), so the level
+    comes from the burn rates alone (see :func:`level_of`)."""
+    objectives: dict[str, float | None] = {}
+
+    def rule(model: str, health: HealthSample | None) -> tuple[float | None, str]:
+        if health is None:
+            return None, "unknown"
+        if model not in objectives:
+            if len(objectives) > 10_000:
+                objectives.clear()
+            objectives[model] = config.objective_for(model).availability
+        avail = objectives[model]
+        b1 = burn_rate(health.error_ratio_1h, avail)
+        b6 = burn_rate(health.error_ratio_6h, avail)
+        return b1, level_of(b1, b6, None, config.fast_burn, config.slow_burn)
+
+    return rule

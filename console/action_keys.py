@@ -4,11 +4,14 @@ The work itself is done by the App's :class:`console.actions.ActionsMixin`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
 
-from backends.actions import ActionKind
-from backends.models import ModelService
 from widgets.text import safe
+
+if TYPE_CHECKING:
+    from backends.models import ModelService
 
 KEY_ACTIONS = ("rollback", "promote", "approve", "note", "incident", "export")
 MUTATING = ("rollback", "promote", "approve", "note", "incident")
@@ -68,10 +71,14 @@ class ActionKeysMixin:
 
     def action_rollback(self) -> None:
         """Roll back the selected model (guarded)."""
+        from backends.actions import ActionKind  # noqa: PLC0415 - not needed for frame 1
+
         self.app.begin_action(ActionKind.ROLLBACK, self._selected_model())
 
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
+        from backends.actions import ActionKind  # noqa: PLC0415
+
         self.app.begin_action(ActionKind.PROMOTE, self._selected_model())
 
     def action_approve(self) -> None:

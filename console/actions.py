@@ -17,26 +17,26 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
 
-from backends import identity
-from backends.actions import ActionKind, ActionPlan, ActionRequest, ActionResult, ActionStatus
-from backends.actions import RolloutProgress
 from backends.errors import ActionRefused, BackendError
-from backends.export import export_incident
-from backends.guard import ActionRunner, PendingIntent
-from backends.models import Incident, ModelService
-from console import records
-from console.screens.audit import AuditScreen, pending_line, short_target
-from console.screens.guard import ApproveScreen, GuardDecision, GuardScreen, ProgressScreen
-from console.screens.incident import (IncidentCloseScreen, IncidentOpenScreen, IncidentScreen,
-                                      NoteScreen)
 from widgets.text import safe
 
 from console.action_keys import (ACTION_BINDINGS, KEY_ACTIONS, MUTATING,  # noqa: F401
                                  ActionKeysMixin, palette_entries)
+
+# The guard, audit and incident screens, the runner, records and export are imported where
+# they are first used (a key press, or the audit store opening after the first frame): the
+# console's first frame does not wait for them.
+if TYPE_CHECKING:
+    from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
+                                  RolloutProgress)
+    from backends.guard import ActionRunner, PendingIntent
+    from backends.models import Incident, ModelService
+    from console.screens.guard import GuardDecision, ProgressScreen
 
 ALERT_LEAD_S = 3600
 """Alerts that started up to an hour before an incident join its export and view."""
@@ -76,19 +76,21 @@ class AuditOpened(Message, bubble=False):
 
     def __init__(self, audit: object | None, runner: ActionRunner | None, error: str = "",
                  pending: tuple[PendingIntent, ...] = (), incident: Incident | None = None,
-                 latest: int | None = None) -> None:
+                 latest: int | None = None, actor: str = "") -> None:
         super().__init__()
         self.audit, self.runner, self.error = audit, runner, error
         self.pending, self.incident, self.latest = pending, incident, latest
+        self.actor = actor
 
 
 class AuditWritten(Message, bubble=False):
     """An approval, note, incident change or export finished (``error`` if it failed)."""
 
     def __init__(self, text: str, error: str = "", incident: Incident | None = None,
-                 latest: int | None = None, refresh_incident: bool = False) -> None:
+                 latest: int | None = None, refresh_incident: bool = False,
+                 warning: bool = False) -> None:
         super().__init__()
-        self.text, self.error = text, error
+        self.text, self.error, self.warning = text, error, warning
         self.incident, self.latest, self.refresh_incident = incident, latest, refresh_incident
 
 
@@ -165,7 +167,13 @@ class ActionsMixin:
 
     # -- start: audit store, actor, pending intents -----------------------------------
     def actions_ready(self) -> None:
-        """Backends exist: settle the actor and read-only state, open the audit store."""
+        """Backends exist: settle the actor and read-only state, open the audit store.
+
+        The actor is ``user@host`` plus the cluster identity known without a request; the
+        audit worker then asks the cluster who we are (SelfSubjectReview) before any
+        action is possible (they wait for the runner)."""
+        from backends import identity  # noqa: PLC0415 - after the first frame
+
         b = self.backends
         self.actor = str(b.extra.get("actor") or "") or identity.actor(
             getattr(b.cluster, "identity", None))
@@ -174,6 +182,8 @@ class ActionsMixin:
         self._open_audit()
 
     def _make_runner(self, audit) -> ActionRunner:
+        from backends.guard import ActionRunner  # noqa: PLC0415 - see the imports
+
         clock = self.backends.clock
         kwargs = {}
         if callable(getattr(clock, "advance", None)):  # simulated time: waits advance it
@@ -183,8 +193,12 @@ class ActionsMixin:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-open")
     def _open_audit(self) -> None:
+        from backends import identity  # noqa: PLC0415 - see the imports
+        from console import records  # noqa: PLC0415
         from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
 
+        actor = str(self.backends.extra.get("actor") or "") or identity.actor(
+            records.cluster_identity(self.backends.cluster))
         try:
             audit = self.backends.audit or open_audit(
                 self.settings, self.backends.clock, create=self.read_only_reason() is None)
@@ -202,11 +216,15 @@ class ActionsMixin:
         except Exception as exc:  # noqa: BLE001
             self.post_message(AuditOpened(audit, None, f"audit store unreadable: {_why(exc)}"))
             return
-        self.post_message(AuditOpened(audit, runner, "", pending, incident, latest))
+        self.post_message(AuditOpened(audit, runner, "", pending, incident, latest, actor))
 
     def on_audit_opened(self, message: AuditOpened) -> None:
+        if message.pending:
+            from console.screens.audit import pending_line  # noqa: PLC0415
         if message.audit is not None:
             self.backends.audit = message.audit
+        if message.actor:
+            self.actor = message.actor
         self.runner, self.audit_error = message.runner, message.error
         self.incident, self.latest_incident = message.incident, message.latest
         if message.error:
@@ -220,6 +238,8 @@ class ActionsMixin:
     # -- guarded actions --------------------------------------------------------------
     def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
         """``R``/``P``: prepare (thread) then show the guard."""
+        from backends.actions import ActionKind, ActionRequest  # noqa: PLC0415
+
         if self._refuse("rollback" if kind == ActionKind.ROLLBACK else "promote", service):
             return
         assert service is not None
@@ -237,6 +257,8 @@ class ActionsMixin:
             self.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
 
     def on_plan_ready(self, message: PlanReady) -> None:
+        from console.screens.guard import GuardScreen  # noqa: PLC0415
+
         self.push_screen(GuardScreen(message.plan, message.confirm_name),
                          callback=partial(self._guard_closed, message.plan))
 
@@ -248,6 +270,8 @@ class ActionsMixin:
             self.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
+        from console.screens.guard import ProgressScreen  # noqa: PLC0415
+
         self._progress = ProgressScreen(plan)
         self.push_screen(self._progress, callback=self._progress_closed)
         self._run(plan, decision, self.actor)
@@ -269,6 +293,8 @@ class ActionsMixin:
             self._progress.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
+        from backends.actions import ActionStatus  # noqa: PLC0415
+
         self.action_busy = False
         result, plan = message.result, message.plan
         what = plan.request.kind.value if plan else "action"
@@ -293,11 +319,15 @@ class ActionsMixin:
         """``A``: record an approval of promoting the selected canary."""
         if self._refuse("approve", service):
             return
+        from console.screens.guard import ApproveScreen  # noqa: PLC0415
+
         canary = service.canary.revision if service.canary else None
         self.push_screen(ApproveScreen(service.name, canary, self.actor),
                          callback=partial(self._approve_closed, service.key, canary))
 
     def _approve_closed(self, key: str, canary: str | None, reason: str | None) -> None:
+        from console.screens.audit import short_target  # noqa: PLC0415
+
         if reason:
             self._write(partial(self.runner.approve, key, self.actor, reason, canary=canary),
                         f"Approval recorded for {short_target(key)}")
@@ -307,6 +337,9 @@ class ActionsMixin:
         """``n``: a note with the figures on screen now."""
         if self._refuse("note", service):
             return
+        from console import records  # noqa: PLC0415
+        from console.screens.incident import NoteScreen  # noqa: PLC0415
+
         figures = records.note_figures(self._snapshot(), service.key if service else None)
         self.push_screen(NoteScreen(records.figures_preview(figures), self.incident),
                          callback=partial(self._note_closed, figures))
@@ -320,6 +353,8 @@ class ActionsMixin:
         """``i``: open an incident, or close the open one."""
         if self._refuse("incident", None):
             return
+        from console.screens.incident import IncidentCloseScreen, IncidentOpenScreen  # noqa: PLC0415
+
         if self.incident is not None:
             self.push_screen(IncidentCloseScreen(self.incident),
                              callback=partial(self._close_chosen, self.incident.id))
@@ -341,12 +376,19 @@ class ActionsMixin:
     @work(thread=True, exit_on_error=False, group="audit-write")
     def _write(self, call, text: str, refresh_incident: bool = False) -> None:
         """One audit write off the event loop (refused again when read-only)."""
+        from backends.guard import ApprovalResult  # noqa: PLC0415
+        from console import records  # noqa: PLC0415
+
         try:
             if self.read_only_reason():
                 raise ActionRefused(f"refused: {self.read_only_reason()}", source="console")
             done = call()
+            warning = False
             if hasattr(done, "id") and hasattr(done, "title"):
                 text = f"{text}: #{done.id} {done.title}"
+            elif isinstance(done, ApprovalResult):  # the annotation may have failed
+                text = f"{text}: {done.message}"
+                warning = not done.annotated and done.supported
             incident = latest = None
             if refresh_incident:
                 incident, latest = records.latest_incident(self.backends.audit)
@@ -354,7 +396,7 @@ class ActionsMixin:
             self.post_message(AuditWritten(text, _why(exc)))
             return
         self.post_message(AuditWritten(text, incident=incident, latest=latest,
-                                       refresh_incident=refresh_incident))
+                                       refresh_incident=refresh_incident, warning=warning))
 
     def on_audit_written(self, message: AuditWritten) -> None:
         if message.refresh_incident and not message.error:
@@ -362,8 +404,14 @@ class ActionsMixin:
         if message.error:
             self.notify(safe(message.error, 400), title="not recorded", severity="error",
                         markup=False)
+        elif message.warning:
+            self.notify(safe(message.text, 400), title="recorded, with a problem",
+                        severity="warning", timeout=15, markup=False)
         else:
             self.notify(safe(message.text, 400), markup=False)
+        from console.screens.audit import AuditScreen  # noqa: PLC0415
+        from console.screens.incident import IncidentScreen  # noqa: PLC0415
+
         if isinstance(self.screen, (IncidentScreen, AuditScreen)):
             self.screen.action_reload()
         self._sync_keys()
@@ -388,6 +436,9 @@ class ActionsMixin:
 
     @work(thread=True, exit_on_error=False, group="export")
     def _export(self, incident_id: int, alerts, now) -> None:
+        from backends.export import export_incident  # noqa: PLC0415
+        from console import records  # noqa: PLC0415
+
         try:
             text = export_incident(self.backends.audit, incident_id, "md", alerts=alerts,
                                    now=now)
@@ -400,11 +451,17 @@ class ActionsMixin:
 
     def show_audit(self) -> None:
         """``:audit``: the audit log view."""
+        from console import records  # noqa: PLC0415
+        from console.screens.audit import AuditScreen  # noqa: PLC0415
+
         audit = self.backends.audit if self.backends is not None else None
         self.push_screen(AuditScreen(partial(records.load_audit_view, audit, self.runner)))
 
     def show_incident(self, incident_id: int | None = None) -> None:
         """``:incident``: the open (else latest) incident's timeline."""
+        from console import records  # noqa: PLC0415
+        from console.screens.incident import IncidentScreen  # noqa: PLC0415
+
         audit = self.backends.audit if self.backends is not None else None
         alerts = self._incident_alerts()
         self.push_screen(IncidentScreen(partial(records.load_incident_view, audit,

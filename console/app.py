@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.binding import Binding
@@ -10,12 +11,13 @@ from textual.reactive import reactive
 
 from console.actions import ActionsMixin
 from console.commands import FleetCommands
-from console.config import Settings
 from console.polling import PollingMixin
 from console.screens.fleet import FleetScreen
-from console.screens.help import HelpScreen
 from console.state import Backends, FleetState, system_clock
 from console.views import ViewsMixin
+
+if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.config_core)
+    from console.config import Settings
 
 
 class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
@@ -40,6 +42,7 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         self.backends = backends
         self.state = FleetState()
         self.read_only = settings.read_only
+        self.started = False  # the after-first-frame work ran (see after_first_frame)
         self._init_polling()
         self._init_actions()
         self._init_views()
@@ -61,16 +64,21 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         if self.backends is not None:
             self.start_polling()
 
-    def start_polling(self) -> None:
-        """Poll every source; then open the audit store and settle the actor (actions)."""
-        super().start_polling()
-        self.actions_ready()
-
     def show_state(self) -> None:
         """Hand the latest (or the replayed) snapshot to the fleet screen and the views."""
         snapshot = self.view_snapshot()
         self.fleet_screen.apply_snapshot(snapshot)
         self.show_views(snapshot)
+        if not self.started and self.backends is not None and self.state.answered():
+            self.started = True
+            self.call_after_refresh(self.after_first_frame)
+
+    def after_first_frame(self) -> None:
+        """Every source answered once and that frame is out: now the work the first frame
+        does not need -- settle the actor and read-only state, open the audit store
+        (sqlite-utils), apply the context's accent colour."""
+        self.actions_ready()
+        self._apply_accent(self.state.context)
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:
@@ -84,10 +92,12 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
 
     def action_help(self) -> None:
         """Open the help screen listing the current screen's and the app's keys."""
+        from console.screens.help import HelpScreen  # noqa: PLC0415 - on first use
+
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen([*type(self.screen).BINDINGS, *type(self).BINDINGS]))
+        self.push_screen(HelpScreen(self.screen))  # its live keys, the app's included
 
     def on_unmount(self) -> None:
         if self.backends is not None:

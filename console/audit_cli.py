@@ -8,23 +8,49 @@ Every command takes ``--audit-db PATH`` (default ``$XDG_DATA_HOME/pitboard/audit
 The CLI owner may pre-fill it from the config with ``parser.set_defaults(audit_db=...)``.
 Output is inert: control characters in stored text are shown as ``\\xNN``.
 ``audit log --json`` prints one JSON object per line (NDJSON).
+A reader that goes away early (``pitboard audit log | head -1``) ends the command quietly
+with exit status 141 (128 + SIGPIPE, what the shell reports for ``seq 1 1000000 | head -1``),
+without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from backends.audit import SqliteAudit, default_audit_path
 from backends.errors import BackendError
-from backends.export import export_incident
 from backends.identity import printable
+
+# backends.audit (sqlite-utils) and backends.export are imported by the commands that use
+# them: ``pitboard`` builds this parser on every start, and the console must not pay for them.
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+EXIT_BROKEN_PIPE = 141
+"""The reader of stdout went away (128 + SIGPIPE): stop quietly."""
+
+
+def to_stdout(write: Callable[[], None]) -> int:
+    """Run ``write`` (which prints to stdout) and flush; 0, or EXIT_BROKEN_PIPE when the
+    reader closed the pipe early. Later writes (the interpreter's final flush) then go to
+    /dev/null, so nothing prints a traceback either (Python's documented SIGPIPE recipe)."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+            pass
+        return EXIT_BROKEN_PIPE
+    return 0
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -42,6 +68,8 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(args: argparse.Namespace) -> SqliteAudit:
+    from backends.audit import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
+
     path = getattr(args, "audit_db", None) or default_audit_path()
     return SqliteAudit(path, create=False)
 
@@ -56,14 +84,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         audit = _open(args)
         try:
+            from backends.export import export_incident  # noqa: PLC0415 - see above
+
             text = export_incident(audit, args.incident, args.format)
         finally:
             audit.close()
     except BackendError as exc:
         return _fail(str(exc))
     if args.output in (None, "-"):
-        sys.stdout.write(text)
-        return 0
+        return to_stdout(lambda: sys.stdout.write(text))
     try:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -85,8 +114,15 @@ def cmd_log(args: argparse.Namespace) -> int:
             audit.close()
     except BackendError as exc:
         return _fail(str(exc))
+    code = to_stdout(lambda: _print_entries(entries, pending, args.json))
+    if not entries and not args.json:
+        print("no audit entries match", file=sys.stderr)
+    return code
+
+
+def _print_entries(entries: list, pending: set[int], as_json: bool) -> None:
     for e in entries:
-        if args.json:
+        if as_json:
             row = e.model_dump(mode="json")
             row["outcome_unknown"] = e.seq in pending
             print(json.dumps(row, sort_keys=True, ensure_ascii=True))
@@ -100,9 +136,6 @@ def cmd_log(args: argparse.Namespace) -> int:
         if e.reason:
             parts.append("— " + printable(e.reason, max_len=120))
         print("  ".join(parts))
-    if not entries and not args.json:
-        print("no audit entries match", file=sys.stderr)
-    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -116,8 +149,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except BackendError as exc:
         return _fail(str(exc))
     if ok:
-        print(f"{printable(message)} ({printable(str(audit.path))})")
-        return 0
+        return to_stdout(lambda: print(f"{printable(message)} ({printable(str(audit.path))})"))
     return _fail(f"audit log BROKEN: {message}")
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from console.config import ConfigProblem, Settings, load_settings
+from console.config_core import ConfigProblem, QuickSettings, quick_settings
+
+if TYPE_CHECKING:  # the full settings (pydantic-settings) load only when needed
+    from console.config import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     bench = sub.add_parser("bench", help="startup and refresh benchmark (prints JSON)")
     bench.set_defaults(func=_bench)
-    try:
-        from console.audit_cli import add_subcommands  # noqa: PLC0415 - lands separately
-    except ImportError:
-        pass
-    else:
-        add_subcommands(sub)
+    from console.audit_cli import add_subcommands  # noqa: PLC0415 - light: no sqlite-utils
+
+    add_subcommands(sub)
     return p
 
 
@@ -78,10 +79,19 @@ def overrides_from_args(args: argparse.Namespace) -> dict:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from the file, the environment and the flags. Raises ConfigProblem."""
+    from console.config import load_settings  # noqa: PLC0415 - pydantic-settings on demand
+
     return load_settings(args.config, **overrides_from_args(args))
 
 
-def run_once(settings: Settings, fmt: str) -> int:
+def startup_settings(args: argparse.Namespace) -> Settings | QuickSettings:
+    """The settings the console starts with: :class:`QuickSettings` when only flags
+    configure it (the same values, without pydantic-settings), else the full ones."""
+    quick = quick_settings(args.config, **overrides_from_args(args))
+    return quick if quick is not None else settings_from_args(args)
+
+
+def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
     """Print one snapshot; 0 on success, 2 when nothing can be read."""
     from backends.errors import BackendError  # noqa: PLC0415
     from console.report import render_json, render_text, take_snapshot  # noqa: PLC0415
@@ -97,7 +107,7 @@ def run_once(settings: Settings, fmt: str) -> int:
         print(f"pitboard: nothing can be read from {exc.source}: {exc}\n"
               "(pitboard --demo runs the console on an embedded simulated fleet)", file=sys.stderr)
         return 2
-    sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap))
+    sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap, settings.slo))
     return 0
 
 
@@ -108,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is not None:
         if args.command in ("export", "audit") and not getattr(args, "audit_db", None):
+            from console.config import load_settings  # noqa: PLC0415
+
             try:  # the same store as the app: the config's [audit] path, else XDG
                 args.audit_db = load_settings(args.config).audit.path
             except ConfigProblem as exc:
@@ -115,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
         return int(func(args) or 0)
     try:
-        settings = settings_from_args(args)
+        settings = startup_settings(args)
     except ConfigProblem as exc:
         print(f"pitboard: bad configuration\n{exc}", file=sys.stderr)
         return 2

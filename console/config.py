@@ -17,45 +17,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from backends.actions_config import ActionsConfig, AuditConfig
 from backends.kubernetes_config import KubernetesConfig
-from backends.prometheus_config import PrometheusConfig
+from backends.prometheus_config import AlertmanagerConfig, PrometheusConfig
 from backends.slo_config import DisplayConfig, SloConfig
-
-try:  # added by the Alertmanager helper; a local stand-in until it lands
-    from backends.prometheus_config import AlertmanagerConfig  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - depends on another helper's progress
-    class AlertmanagerConfig(BaseModel):  # type: ignore[no-redef]
-        """Alertmanager API (``/api/v2/alerts``)."""
-
-        model_config = ConfigDict(extra="forbid")
-        url: str | None = Field(None, description="Alertmanager base URL")
-        timeout_s: float = Field(5.0, gt=0, description="per-request timeout")
-
-
-class ConfigProblem(Exception):
-    """The configuration cannot be used; ``str()`` is the message for the user."""
-
-
-class DemoConfig(BaseModel):
-    """Embedded simulated fleet (``--demo``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool = Field(False, description="use the demo fleet instead of real backends")
-    seed: int = Field(7, description="random seed of the simulation")
-    n_gpus: int | None = Field(None, ge=1, le=20000, description="fleet size override")
-    n_models: int | None = Field(None, ge=1, le=5000, description="model count override")
-    hostile: bool = Field(False, description="add models with hostile names (markup, ANSI...)")
-
-
-def default_config_path() -> Path:
-    """``$XDG_CONFIG_HOME/pitboard/config.toml`` (``~/.config`` when unset)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "pitboard" / "config.toml"
-
+from console.config_core import (  # noqa: F401 - re-exported: the light half
+    ConfigProblem, CoreSettings, DemoConfig, config_path, default_config_path,
+)
 
 _toml_path: ContextVar[Path | None] = ContextVar("pitboard_toml_path", default=None)
 
@@ -79,19 +50,14 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise ConfigProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-class Settings(BaseSettings):
-    """Everything pitboard can be configured with."""
+class Settings(BaseSettings, CoreSettings):
+    """Everything pitboard can be configured with (top-level fields: :class:`CoreSettings`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="PITBOARD_", env_nested_delimiter="__", extra="forbid",
         validate_default=True,
     )
 
-    refresh: float = Field(5.0, ge=0.05, le=3600, description="seconds between polls")
-    read_only: bool = Field(False, description="remove every mutating action (RO badge)")
-    time_window: str = Field("1h", pattern=r"^(15m|1h|6h|24h|7d)$", description="chart range")
-    theme: str | None = Field(None, description="Textual theme name")
-    demo: DemoConfig = Field(default_factory=DemoConfig)
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)
     prometheus: PrometheusConfig = Field(default_factory=PrometheusConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
@@ -119,16 +85,6 @@ def describe_errors(exc: ValidationError, origin: str) -> str:
         where = f"environment {env}" if loc and env in os.environ else origin
         lines.append(f"{where}: {path}: {err.get('msg', 'invalid')}{shown}")
     return "\n".join(lines)
-
-
-def config_path(explicit: str | os.PathLike | None = None) -> tuple[Path, bool]:
-    """The config file to read and whether it was asked for explicitly (must exist)."""
-    if explicit:
-        return Path(explicit).expanduser(), True
-    env = os.environ.get("PITBOARD_CONFIG")
-    if env:
-        return Path(env).expanduser(), True
-    return default_config_path(), False
 
 
 def load_settings(path: str | os.PathLike | None = None, **overrides: Any) -> Settings:

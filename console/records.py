@@ -27,6 +27,22 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
+def cluster_identity(cluster: object) -> str | None:
+    """Who ``cluster`` knows us as: its ``whoami()`` (may ask the API server: call from a
+    thread) when it has one, else its ``identity`` attribute; None when unknown. A failing
+    ``whoami`` falls back to ``identity``: the actor is never blocked by it."""
+    whoami = getattr(cluster, "whoami", None)
+    if callable(whoami):
+        try:
+            found = whoami()
+            if isinstance(found, str) and found.strip():
+                return found
+        except Exception:  # noqa: BLE001 - best effort: the local identity still stands
+            pass
+    found = getattr(cluster, "identity", None)
+    return found if isinstance(found, str) and found.strip() else None
+
+
 def traffic_text(snapshot: FleetSnapshot, key: str) -> str | None:
     """``stable 3 90% / canary 4 10%`` for one service (None when it has no split)."""
     svc = find_service(snapshot, key)

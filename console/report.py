@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from backends.errors import BackendError
 from backends.models import FleetSnapshot
+from backends.slo import fleet_burn
+from backends.slo_config import SloConfig
 from console.state import RATE_WINDOW_S, Backends, FleetState
 from widgets.cost_panel import budget_ratio
 from widgets.gpu_grid import TEMP_HOT_C
@@ -43,8 +45,9 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
 
 
-def render_text(snap: FleetSnapshot) -> str:
-    """A readable plain-text report (no colours, control characters escaped)."""
+def render_text(snap: FleetSnapshot, slo: SloConfig | None = None) -> str:
+    """A readable plain-text report (no colours, control characters escaped); ``slo``
+    gives the objectives of the burn-rate column (default: the built-in ones)."""
     out = [f"pitboard  {safe(snap.context)} / {safe(snap.namespace or 'all namespaces')}  "
            f"at {snap.taken_at.isoformat(timespec='seconds')}"]
     for name, st in snap.sources.items():
@@ -52,7 +55,7 @@ def render_text(snap: FleetSnapshot) -> str:
         out.append(f"  source {name}: {state}")
     out.append("")
     rows = [[c[0] if i else safe(r.name, 48) for i, c in enumerate(r.cells)]
-            for r in rows_from_snapshot(snap)]
+            for r in rows_from_snapshot(snap, slo=fleet_burn(slo or SloConfig()))]
     out += _table([c[1] for c in COLUMNS], rows)
     out.append("")
     nodes: dict[str, list] = {}

@@ -91,6 +91,11 @@ def merge_gpus(cluster: tuple[GpuDevice, ...], metrics: tuple[GpuDevice, ...]) -
     return tuple(out)
 
 
+def answered(status: SourceStatus) -> bool:
+    """The source reported at least once (data or an error)."""
+    return status.last_success is not None or status.error is not None
+
+
 class FleetState:
     """Last good part per source and each source's freshness."""
 
@@ -133,6 +138,10 @@ class FleetState:
     @property
     def has_data(self) -> bool:
         return self.cluster is not None
+
+    def answered(self) -> bool:
+        """Every expected source reported at least once (data or an error)."""
+        return bool(self.status) and all(answered(s) for s in self.status.values())
 
     def _merged_gpus(self) -> tuple[GpuDevice, ...]:
         c = self.cluster.gpus if self.cluster else ()

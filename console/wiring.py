@@ -5,10 +5,13 @@ first frame (or once, synchronously, for ``--once``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from backends.errors import BackendError, ConfigError
-from console.config import Settings
 from console.state import Backends, as_clock
+
+if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
+    from console.config import Settings
 
 
 def build_demo(settings: Settings, clock: object | None = None,

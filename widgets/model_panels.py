@@ -150,15 +150,24 @@ class ReleaseRow:
     why: str
     pitboard: bool = False
     current: bool = False
+    key: str | None = None  # the ModelService.key it is about (never parsed back to a name)
 
 
 ACTION_KINDS = ("outcome", "approval", "note", "incident", "cancel")
 
 
-def revision_rows(model: str, revisions: Sequence[Revision]) -> list[ReleaseRow]:
+def revision_rows(model: str, revisions: Sequence[Revision],
+                  key: str | None = None) -> list[ReleaseRow]:
     return [ReleaseRow(at=r.created, model=model, what=f"{'▶' if r.current else ' '}rev {r.number}",
                        version=safe(r.version, 16), who=safe(r.who, 20),
-                       why=safe(r.change_cause, 200), current=r.current) for r in revisions]
+                       why=safe(r.change_cause, 200), current=r.current, key=key)
+            for r in revisions]
+
+
+def key_name(key: str | None) -> str:
+    """The model name inside a ModelService.key (names and contexts may hold "/")."""
+    parts = ModelService.parse_key(key or "")
+    return parts[3] if parts else (key or "")
 
 
 def audit_rows(model: str | None, entries: Sequence[AuditEntry]) -> list[ReleaseRow]:
@@ -167,13 +176,13 @@ def audit_rows(model: str | None, entries: Sequence[AuditEntry]) -> list[Release
     for e in entries:
         if e.kind not in ACTION_KINDS:
             continue
-        name = model or safe((e.target or "").rsplit("/", 1)[-1] or MISSING, 40)
+        name = model or safe(key_name(e.target) or MISSING, 40)
         what = f"◆ {safe(e.action or e.kind, 14)}"
         if e.outcome:
             what += f" {safe(e.outcome, 10)}"
         out.append(ReleaseRow(at=e.at, model=name, what=what, version="", who=safe(e.actor, 20),
                               why=safe(e.reason or e.detail.get("text") or "", 200),
-                              pitboard=True))
+                              pitboard=True, key=e.target))
     return out
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from backends.models import DriftSeries, FleetSnapshot, ModelService
+from backends.models import DriftSeries, FleetSnapshot, HealthSample, ModelService
 from widgets.badges import Level, drift_level, error_level, model_status
 from widgets.text import MISSING, fmt_money, fmt_num, safe
 
@@ -20,10 +20,39 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("ready", "Ready", 5),
     ("rps", "RPS", 8),
     ("err", "Err %", 6),
+    ("burn", "Burn", 6),
     ("p95", "p95 ms", 7),
     ("drift", "Drift", 9),
     ("cost", "$/h", 8),
 )
+
+
+SloRule = Callable[[str, HealthSample | None], tuple[float | None, str]]
+"""``(model, health) -> (1h error-budget burn rate, level name)``; the console builds it
+from its SLO config (``backends.slo.fleet_burn``), so this module needs no SLO math."""
+
+
+def fmt_burn(burn: float | None) -> str:
+    """A burn rate in at most 6 cells: ``0.53x``, ``14.4x``, ``120x``; missing -> ``—``."""
+    if burn is None:
+        return MISSING
+    if burn < 9.995:
+        return f"{burn:.2f}x"
+    if burn < 99.95:
+        return f"{burn:.1f}x"
+    return f"{burn:.0f}x" if burn < 99_999.5 else ">1e5x"
+
+
+def burn_cell(rule: SloRule | None, model: str, health: HealthSample | None) -> Cell:
+    """The SLO cell: 1h burn rate coloured by the rule's level (fast/slow burn)."""
+    if rule is None:
+        return MISSING, Level.UNKNOWN
+    burn, level = rule(model, health)
+    try:
+        lv = Level(level)
+    except ValueError:
+        lv = Level.UNKNOWN
+    return fmt_burn(burn), Level.UNKNOWN if burn is None else lv
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +111,11 @@ def _static_cells(s: ModelService) -> tuple[Cell, Cell, Cell, Cell]:
 
 
 def rows_from_snapshot(snapshot: FleetSnapshot,
-                       cache: dict[str, tuple[ModelService, tuple]] | None = None
-                       ) -> list[ModelRow]:
+                       cache: dict[str, tuple[ModelService, tuple]] | None = None,
+                       slo: SloRule | None = None) -> list[ModelRow]:
     """One :class:`ModelRow` per service of ``snapshot``. Pass the same ``cache`` dict on
-    every call to reuse the service-only cells while the cluster part is unchanged."""
+    every call to reuse the service-only cells while the cluster part is unchanged.
+    ``slo`` fills the burn-rate column (without it the column shows the missing marker)."""
     rows: list[ModelRow] = []
     worst = worst_drift_by_model(snapshot.drift)
     by_model = snapshot.cost.by_model
@@ -112,6 +142,7 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
             ready,
             (fmt_num(h.rps if h else None, "{:,.1f}"), Level.OK),
             (fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)),
+            burn_cell(slo, s.name, h),
             (fmt_num(h.p95_ms if h else None, "{:,.0f}"), Level.OK),
             (drift_text, drift_level(d)),
             (fmt_money(by_model.get(s.name)), Level.OK),

@@ -11,8 +11,6 @@ re-renders every visible cell on any update.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
@@ -31,6 +29,29 @@ __all__ = ["COLUMNS", "Cell", "ModelRow", "ModelTable", "rows_from_snapshot"]
 
 SEP = 1
 NAME_MIN, NAME_MAX = 16, 40
+#: Columns left out first when the table is narrower than all of them (80x24 keeps name,
+#: status, traffic, RPS, errors, burn rate, p95 and drift).
+DROP_ORDER = ("version", "cost", "ready", "drift", "traffic", "p95", "rps")
+RIGHT = frozenset({"rps", "err", "burn", "p95", "cost"})
+
+
+def layout(width: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(indices of the columns shown, their widths) for a table ``width`` cells wide:
+    columns in :data:`DROP_ORDER` go until the rest fits with a name of ``NAME_MIN``;
+    the name column takes what is left, up to ``NAME_MAX``."""
+    keys = [k for k, _, _ in COLUMNS]
+    shown = list(range(len(COLUMNS)))
+
+    def fixed() -> int:
+        return sum(COLUMNS[i][2] for i in shown[1:]) + SEP * len(shown)
+
+    for key in DROP_ORDER:
+        if fixed() + NAME_MIN <= width:
+            break
+        if key in keys:
+            shown.remove(keys.index(key))
+    name = max(NAME_MIN, min(NAME_MAX, width - fixed()))
+    return tuple(shown), tuple(name if i == 0 else COLUMNS[i][2] for i in shown)
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
@@ -96,6 +117,7 @@ class ModelTable(ScrollView, can_focus=True):
         self._index: dict[str, int] = {}
         self._cache: dict[tuple, Strip] = {}
         self._widths: tuple[int, ...] = tuple(w for _, _, w in COLUMNS)
+        self._shown_cols: tuple[int, ...] = tuple(range(len(COLUMNS)))
         self._styles: dict[str, Style] = {}
         self._last_key: str | None = None
 
@@ -195,11 +217,13 @@ class ModelTable(ScrollView, can_focus=True):
             self.move_cursor(row=row)
 
     # -- rendering ------------------------------------------------------------------------
+    @property
+    def visible_columns(self) -> tuple[str, ...]:
+        """Keys of the columns drawn at the current width."""
+        return tuple(COLUMNS[i][0] for i in self._shown_cols)
+
     def on_resize(self) -> None:
-        width = self.scrollable_content_region.width
-        fixed = sum(w for _, _, w in COLUMNS[1:]) + SEP * len(COLUMNS)
-        name = max(NAME_MIN, min(NAME_MAX, width - fixed))
-        self._widths = (name, *(w for _, _, w in COLUMNS[1:]))
+        self._shown_cols, self._widths = layout(self.scrollable_content_region.width)
         self._cache.clear()
         self._styles.clear()
         self._apply_filter()
@@ -218,8 +242,9 @@ class ModelTable(ScrollView, can_focus=True):
 
     def _line(self, cells, base: Style) -> list[Segment]:
         segs = []
-        for i, ((text, level), width) in enumerate(zip(cells, self._widths)):
-            right = COLUMNS[i][0] in ("rps", "err", "p95", "cost")
+        for i, width in zip(self._shown_cols, self._widths):
+            text, level = cells[i]
+            right = COLUMNS[i][0] in RIGHT
             style = base + self._style(level.value) if level is not Level.OK else base
             segs.append(Segment(" " + fit(text, width, right), style))
         return segs
@@ -228,7 +253,7 @@ class ModelTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         sx = int(self.scroll_x)
         if y == 0:
-            key = ("header", self._widths)
+            key = ("header", self._widths, self._shown_cols)
             strip = self._cache.get(key)
             if strip is None:
                 head = tuple((label, Level.OK) for _, label, _ in COLUMNS)
@@ -241,7 +266,7 @@ class ModelTable(ScrollView, can_focus=True):
             return Strip.blank(width, self._style("base"))
         row = self._shown[index]
         cursor = index == self.cursor_row
-        key = (row.key, row.cells, cursor, self.has_focus, self._widths)
+        key = (row.key, row.cells, cursor, self.has_focus, self._widths, self._shown_cols)
         strip = self._cache.get(key)
         if strip is None:
             base = self._style("base") + self._style("cursor") if cursor else self._style("base")

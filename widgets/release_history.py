@@ -35,7 +35,7 @@ class ReleaseHistory(DataTable):
 
     def on_mount(self) -> None:
         for label in ("Rev", "Version", "Created", "Traffic", "Who", "Change cause"):
-            self.add_column(label, key=label.lower())
+            self.add_column(Text(label), key=label.lower())  # a str would be parsed as markup
 
     def show_history(self, revisions: Sequence[Revision] | None) -> None:
         """Show ``revisions`` (newest first); None = nothing selected / not read yet."""

@@ -17,15 +17,16 @@ from textual.widgets import DataTable, Footer, Static
 from backends.guard import PendingIntent
 from backends.models import AuditEntry
 from console.records import AuditView
+from widgets.model_panels import key_name
 from widgets.text import safe
 
 UNKNOWN = "outcome unknown"
 
 
 def short_target(target: str | None) -> str:
-    """``demo/ml-serving/Deployment/llm-chat`` -> ``llm-chat`` (a name may hold ``/``)."""
-    parts = (target or "").split("/", 3)
-    return parts[3] if len(parts) == 4 else (target or "")
+    """``demo/ml-serving/Deployment/llm-chat`` -> ``llm-chat`` (names and contexts may
+    hold ``/``)."""
+    return key_name(target)
 
 
 def pending_line(p: PendingIntent) -> str:

@@ -16,12 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from backends.models import FleetSnapshot
+from console.screens.breakpoints import preset_breakpoints
 from console.state import next_window
 from console.views import ViewData
 from widgets.fleet_header import FleetHeader
+from widgets.footer import KeyFooter
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
 
@@ -65,6 +67,7 @@ class ViewScreen(Screen):
 
     def __init__(self, window: str = "1h", **kwargs) -> None:
         super().__init__(**kwargs)
+        preset_breakpoints(self)
         self.set_reactive(ViewScreen.window, window)
         self.snapshot: FleetSnapshot | None = None
         self._serials: dict[str, int] = {}
@@ -77,7 +80,7 @@ class ViewScreen(Screen):
         yield from self.compose_body()
         yield Input(placeholder=":gpus :models :drift :cost :releases", id="jump",
                     classes="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
         yield from ()

@@ -12,13 +12,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from backends.models import FleetSnapshot, Series
-from console.actions import ACTION_BINDINGS, ActionKeysMixin
-from console.state import next_window
+from backends.slo import fleet_burn
+from backends.slo_config import SloConfig
+from console.action_keys import ACTION_BINDINGS, ActionKeysMixin
+from console.footer_fit import FooterFitMixin
+from console.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
+from widgets.footer import KeyFooter
 from widgets.gpu_grid import GpuGrid
 from widgets.model_table import ModelTable, rows_from_snapshot
 from widgets.release_history import ReleaseHistory
@@ -33,7 +37,7 @@ FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
 
-class FleetScreen(ActionKeysMixin, Screen):
+class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     """Attributes down (``apply_snapshot``), intents up (model table messages)."""
 
     CSS_PATH = "fleet.tcss"
@@ -51,6 +55,10 @@ class FleetScreen(ActionKeysMixin, Screen):
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
         *ACTION_BINDINGS,
     ]
+    # what the footer keeps when the terminal is narrow (80x24: / : R P n q ?); every key
+    # is in the help
+    FOOTER_PRIORITY = ("slash", "colon", "R", "P", "n", "q", "question_mark", "A", "i", "e",
+                       "t", "space", "T")
 
     window: reactive[str] = reactive("1h")
     selected: reactive[str | None] = reactive(None)
@@ -91,7 +99,7 @@ class FleetScreen(ActionKeysMixin, Screen):
                 yield gpus
         yield Input(placeholder="filter models…", id="filter", classes="prompt")
         yield Input(placeholder=":gpus :models :cost :history :chart", id="jump", classes="prompt")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for prompt in self.query(Input):
@@ -107,7 +115,7 @@ class FleetScreen(ActionKeysMixin, Screen):
         with self.app.batch_update():
             self.show_header()
             table = self.query_one(ModelTable)
-            table.show_rows(rows_from_snapshot(snapshot, self._row_cache))
+            table.show_rows(rows_from_snapshot(snapshot, self._row_cache, self._slo_rule()))
             self._title_models()
             self.query_one(GpuGrid).show_gpus(snapshot.gpus)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
@@ -118,10 +126,20 @@ class FleetScreen(ActionKeysMixin, Screen):
             self.sync_action_keys()
         if self.selected is not None and self._chart_due(snapshot):
             self._request_chart()
-        if not self._first_frame_done and snapshot.services:
+        if (not self._first_frame_done and snapshot.services
+                and all(answered(s) for s in snapshot.sources.values())):
             self._first_frame_done = True
-            # plotext is imported and drawn only once the first frame with data is out
+            # the first complete frame: models and every source's data (or its error);
+            # plotext is imported and drawn only once it is out
             self.call_after_refresh(self._after_first_frame)
+
+    def _slo_rule(self):
+        """The burn-rate column's rule from the ``[slo]`` settings (built once)."""
+        rule = getattr(self, "_slo_rule_fn", None)
+        if rule is None:
+            cfg = getattr(getattr(self.app, "settings", None), "slo", None) or SloConfig()
+            rule = self._slo_rule_fn = fleet_burn(cfg)
+        return rule
 
     def _after_first_frame(self) -> None:
         path = os.environ.get(FIRST_FRAME_ENV)

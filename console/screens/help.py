@@ -1,4 +1,6 @@
-"""Help screen: the keys active on the screen it was opened from (from BINDINGS)."""
+"""Help screen: every key active on the screen it was opened from, from the live bindings
+(the screen's own and inherited ``BINDINGS``, the focused panel's, the app's; keymaps
+applied), with its description; a dimmed key says why it is unavailable."""
 
 from __future__ import annotations
 
@@ -8,10 +10,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
-EXTRA = (("ctrl+p", "Command palette", "Search models, windows, panels and actions"),)
+PALETTE = ("Command palette", "Search models, windows, panels and actions")
+EXTRA = (("ctrl+p", *PALETTE),)
 
 
 KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "escape": "esc"}
@@ -34,6 +37,33 @@ def key_rows(bindings: Iterable[Binding | tuple]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def help_rows(screen: Screen) -> tuple[list[tuple[str, str, str]], list[bool]]:
+    """``(rows, enabled)``: (key, description, detail) for every key active on ``screen``
+    now -- its own bindings first (inherited ones included), then the focused panel's,
+    then the app's, footer keys first in each -- and whether each is usable (a dimmed
+    key's detail says why)."""
+    groups: dict[str, list[tuple[bool, tuple[str, str, str], bool]]] = {
+        "screen": [], "panel": [], "app": []}
+    live = getattr(screen, "unfitted_bindings", None)  # a narrow footer hides some keys
+    for key, active in (live if live is not None else screen.active_bindings).items():
+        binding = active.binding
+        if binding.system:
+            continue
+        node = active.node
+        where = "screen" if node is screen else "app" if node is screen.app else "panel"
+        detail = active.tooltip or binding.tooltip or ""
+        does = binding.description or binding.action.rsplit(".", 1)[-1].replace(
+            "_", " ").capitalize()
+        if binding.action == "command_palette":
+            does, detail = PALETTE
+        if does == detail:
+            detail = ""
+        shown = binding.key_display or KEY_NAMES.get(key, key)
+        groups[where].append((not binding.show, (shown, does, detail), active.enabled))
+    rows = [r for g in ("screen", "panel", "app") for r in sorted(groups[g], key=lambda r: r[0])]
+    return [row for _, row, _ in rows], [enabled for *_, enabled in rows]
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the keys; ``esc``, ``?`` or ``q`` closes it."""
 
@@ -51,9 +81,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("q", "dismiss", "Close", show=False),
     ]
 
-    def __init__(self, bindings: Iterable[Binding | tuple]) -> None:
+    def __init__(self, source: Screen | Iterable[Binding | tuple]) -> None:
+        """``source``: the screen whose keys to list (preferred), or bindings."""
         super().__init__()
-        self._rows = key_rows(bindings)
+        if isinstance(source, Screen):
+            self._rows, self._enabled = help_rows(source)
+        else:
+            self._rows = key_rows(source)
+            self._enabled = [True] * len(self._rows)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -64,8 +99,10 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Key", "Does", "Detail")
-        for key, desc, tip in self._rows:
-            table.add_row(Text(key, style="bold"), Text(desc), Text(tip))
+        for (key, desc, tip), enabled in zip(self._rows, self._enabled):
+            dim = "" if enabled else "dim"
+            table.add_row(Text(key, style="dim" if dim else "bold"), Text(desc, style=dim),
+                          Text(tip, style=dim))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 
 from backends.models import FleetSnapshot
 from console.screens.base import ViewScreen
-from widgets.model_panels import audit_rows, merge_rows, release_cells, revision_rows
+from widgets.model_panels import audit_rows, key_name, merge_rows, release_cells, revision_rows
 
 MAX_ROWS = 2000
 
@@ -32,7 +32,7 @@ class ReleasesScreen(ViewScreen):
         super().__init__(window=window, **kwargs)
         self.audit: list = []
         self._shown: tuple | None = None
-        self._models: list[str] = []
+        self._models: list[str | None] = []  # ModelService.key per row
         self.audit_state = "no audit store"
 
     def compose_body(self) -> ComposeResult:
@@ -48,7 +48,7 @@ class ReleasesScreen(ViewScreen):
 
     def show(self, snapshot: FleetSnapshot) -> None:
         names = {s.key: s.name for s in snapshot.services}
-        groups = [revision_rows(names.get(k, k.rsplit("/", 1)[-1]), revs)
+        groups = [revision_rows(names[k] if k in names else key_name(k), revs, key=k)
                   for k, revs in snapshot.revisions.items()]
         rows = merge_rows(*groups, audit_rows(None, self.audit))
         end = snapshot.taken_at
@@ -69,7 +69,7 @@ class ReleasesScreen(ViewScreen):
                 style = "bold" if r.pitboard else "dim" if r.at is not None and r.at < start else ""
                 table.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
                                 for c in release_cells(r, with_model=True)))
-                self._models.append(r.model)
+                self._models.append(r.key)
             if rows:
                 table.move_cursor(row=min(row, len(rows) - 1), animate=False)
         audit = getattr(self.app.backends, "audit", None) if self.app.backends else None
@@ -93,8 +93,8 @@ class ReleasesScreen(ViewScreen):
         table = self.query_one("#rel-table", DataTable)
         if not 0 <= table.cursor_row < len(self._models) or self.snapshot is None:
             return
-        name = self._models[table.cursor_row]
-        svc = next((s for s in self.snapshot.services if s.name == name), None)
+        key = self._models[table.cursor_row]
+        svc = next((s for s in self.snapshot.services if s.key == key), None)
         if svc is not None:
             self.app.open_view("model", key=svc.key)
 

@@ -116,3 +116,30 @@ def test_runs_as_a_subprocess(store):
                            "--audit-db", str(default_audit_path())], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def _many_entries(path: Path, n: int, reason_len: int) -> None:
+    audit = SqliteAudit(path)
+    try:
+        for i in range(n):
+            audit.append("note", actor=ALICE, target=LLM, reason=f"{i} " + "r" * reason_len)
+    finally:
+        audit.close()
+
+
+@pytest.mark.parametrize("argv,read_first", [
+    (["audit", "log", "--json"], True),  # `pitboard audit log --json | head -1`
+    (["audit", "log"], False),  # the reader is gone before the first line
+])
+def test_log_into_a_pipe_closed_early_exits_quietly(tmp_path, argv, read_first):
+    db = tmp_path / "audit.db"
+    _many_entries(db, 150, 3000)  # far more than a pipe buffer holds
+    proc = subprocess.Popen([sys.executable, "-m", "console", *argv, "--audit-db", str(db)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if read_first:
+        first = proc.stdout.readline()
+        assert json.loads(first)["seq"] == 1
+    proc.stdout.close()  # like `head -1` exiting
+    _, err = proc.communicate(timeout=60)
+    assert err.decode() == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert proc.returncode == 141

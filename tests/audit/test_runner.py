@@ -141,8 +141,10 @@ def test_approval_by_the_same_identity_is_refused_by_another_accepted(fleet, aud
     assert approvals.status == CheckStatus.FAILED and "your own" in approvals.reason
     with pytest.raises(ActionRefused, match="approvals"):
         runner.run(plan, "promote", ALICE, override=True)
-    entry = runner.approve(RERANKER, BOB, "canary looks good", promoter=ALICE, canary=canary)
-    assert entry.kind == "approval" and entry.actor == BOB
+    approved = runner.approve(RERANKER, BOB, "canary looks good", promoter=ALICE,
+                              canary=canary)
+    assert approved.entry.kind == "approval" and approved.entry.actor == BOB
+    assert approved.annotated, approved.message
     plan = runner.prepare(_promote(), snapshot_of(fleet))
     assert not plan.blocked, plan.checks
     result = runner.run(plan, "approved by bob", ALICE)

@@ -224,6 +224,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(400, "the body of the request was in an unknown format")
             self.send_json(201, self.api.policy.review(user, body))
             return
+        if res.plural == "selfsubjectreviews":  # who am I: any authenticated user may ask
+            self.send_json(201, {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
+                                 "metadata": {"creationTimestamp": None},
+                                 "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}})
+            return
         if not self.api.policy.allowed(user, verb, res.group, res.plural, target.sub, target.namespace, target.name):
             from .apiserver_errors import forbidden
 

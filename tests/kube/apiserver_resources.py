@@ -68,11 +68,14 @@ RESOURCES: tuple[Resource, ...] = (
              )),
     Resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "selfsubjectaccessreview",
              "SelfSubjectAccessReview", False, verbs=("create",)),
+    Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
+             "SelfSubjectReview", False, verbs=("create",)),
 )
 
 # Group -> preferred version, in the order the real server lists groups.
 GROUPS: dict[str, str] = {
     "apps": "v1",
+    "authentication.k8s.io": "v1",
     "authorization.k8s.io": "v1",
     "serving.kserve.io": "v1beta1",
     "argoproj.io": "v1alpha1",

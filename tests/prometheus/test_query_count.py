@@ -48,7 +48,14 @@ def test_queries_per_refresh_constant(fleets):
     assert sizes[2000][1] > 100 * sizes[10][1] / 10  # many more models ...
     assert sizes[10][2] == sizes[2000][2]            # ... same profiles ...
     assert counts[10] == counts[2000]                # ... same number of queries
-    assert counts[10] <= 25
+    # one per template of each active profile + one SLO (1h/6h error ratio) query per
+    # serving profile, whatever the fleet size
+    profiles = PrometheusConfig(url="http://127.0.0.1:1").profiles
+    active = [profiles[n] for n in sizes[10][2]]
+    expected = sum(len([k for k in p.queries if k != "discover"]) for p in active)
+    expected += sum(1 for p in active if p.kind == "serving")
+    assert counts[10] == expected
+    assert counts[10] <= 30
 
 
 def test_gpus_join_models_at_scale(fleets):

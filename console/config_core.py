@@ -1,0 +1,118 @@
+"""The light half of the settings: what the console needs before its first frame.
+
+:mod:`console.config` (pydantic-settings, every backend's config section) costs a few
+hundred milliseconds to import. When nothing but command-line flags configures pitboard --
+no config file, no ``PITBOARD_*`` variable, only the flags below -- :func:`quick_settings`
+returns a :class:`QuickSettings` with exactly the values :func:`console.config.load_settings`
+would give, validated by the same pydantic fields, and each backend section is built (with
+its defaults) the first time it is read. Anything else takes the full path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigProblem(Exception):
+    """The configuration cannot be used; ``str()`` is the message for the user."""
+
+
+class DemoConfig(BaseModel):
+    """Embedded simulated fleet (``--demo``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(False, description="use the demo fleet instead of real backends")
+    seed: int = Field(7, description="random seed of the simulation")
+    n_gpus: int | None = Field(None, ge=1, le=20000, description="fleet size override")
+    n_models: int | None = Field(None, ge=1, le=5000, description="model count override")
+    hostile: bool = Field(False, description="add models with hostile names (markup, ANSI...)")
+
+
+class CoreSettings(BaseModel):
+    """Top-level settings (``console.config.Settings`` inherits these fields)."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    refresh: float = Field(5.0, ge=0.05, le=3600, description="seconds between polls")
+    read_only: bool = Field(False, description="remove every mutating action (RO badge)")
+    time_window: str = Field("1h", pattern=r"^(15m|1h|6h|24h|7d)$", description="chart range")
+    theme: str | None = Field(None, description="Textual theme name")
+    demo: DemoConfig = Field(default_factory=DemoConfig)
+
+
+#: Backend sections of ``Settings``: name -> (module, class). Built with their defaults.
+SECTIONS: dict[str, tuple[str, str]] = {
+    "kubernetes": ("backends.kubernetes_config", "KubernetesConfig"),
+    "prometheus": ("backends.prometheus_config", "PrometheusConfig"),
+    "alertmanager": ("backends.prometheus_config", "AlertmanagerConfig"),
+    "audit": ("backends.actions_config", "AuditConfig"),
+    "actions": ("backends.actions_config", "ActionsConfig"),
+    "slo": ("backends.slo_config", "SloConfig"),
+    "display": ("backends.slo_config", "DisplayConfig"),
+}
+#: Environment variables named PITBOARD_* that are not settings.
+NOT_SETTINGS = frozenset({"PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE"})
+
+
+def default_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/pitboard/config.toml`` (``~/.config`` when unset)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "pitboard" / "config.toml"
+
+
+def config_path(explicit: str | os.PathLike | None = None) -> tuple[Path, bool]:
+    """The config file to read and whether it was asked for explicitly (must exist)."""
+    if explicit:
+        return Path(explicit).expanduser(), True
+    env = os.environ.get("PITBOARD_CONFIG")
+    if env:
+        return Path(env).expanduser(), True
+    return default_config_path(), False
+
+
+class QuickSettings:
+    """Defaults plus command-line flags, read like ``Settings`` (attributes only)."""
+
+    quick = True
+
+    def __init__(self, core: CoreSettings) -> None:
+        self._core = core
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in CoreSettings.model_fields:
+            return getattr(self._core, name)
+        spec = SECTIONS.get(name)
+        if spec is None:
+            raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+        section = getattr(importlib.import_module(spec[0]), spec[1])()
+        setattr(self, name, section)  # built once; next reads skip __getattr__
+        return section
+
+    def __repr__(self) -> str:
+        return f"QuickSettings({self._core!r})"
+
+
+def quick_settings(path: str | os.PathLike | None = None,
+                   **overrides: Any) -> QuickSettings | None:
+    """:class:`QuickSettings` when only defaults and ``overrides`` of the top-level fields
+    apply (no config file, no ``PITBOARD_*`` variable) and they are valid; else None (the
+    caller then runs ``load_settings``, which also words any error)."""
+    file, explicit = config_path(path)
+    if explicit or file.exists():
+        return None
+    if any(k.upper().startswith("PITBOARD_") and k.upper() not in NOT_SETTINGS
+           for k in os.environ):
+        return None
+    if not set(overrides) <= set(CoreSettings.model_fields):
+        return None
+    try:
+        return QuickSettings(CoreSettings(**overrides))
+    except ValidationError:
+        return None
