@@ -16,6 +16,7 @@ from datetime import datetime
 from pydantic import Field
 
 from backends.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
+from backends.errors import NotSupported
 from backends.models import (
     Alert,
     AuditEntry,
@@ -91,10 +92,10 @@ class ClusterBackend(ABC):
         see it next to it (Kubernetes: the ``pitboard.io/approvals`` annotation, a JSON
         list). Returns where it was written, e.g. ``deployment/llm-chat``.
 
-        Optional: this default raises ``NotImplementedError`` (not supported by this
-        backend). Implementations refuse in read-only (ActionRefused, nothing sent), run a
+        Optional: this default raises ``backends.errors.NotSupported``. Implementations refuse in read-only (ActionRefused, nothing sent), run a
         server-side dry run first, and raise BackendError when it cannot be written."""
-        raise NotImplementedError(f"{type(self).__name__} does not annotate objects")
+        raise NotSupported(f"{type(self).__name__} does not annotate objects",
+                           source="cluster")
 
     def close(self) -> None:  # pragma: no cover - default no-op
         """Stop watches/threads."""

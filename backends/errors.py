@@ -30,3 +30,7 @@ class ConflictError(BackendError):
 
 class ActionRefused(BackendError):
     """The action must not run (paused deployment, nothing to roll back to, ...)."""
+
+
+class NotSupported(BackendError):
+    """An optional capability this backend does not have (e.g. annotating objects)."""

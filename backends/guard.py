@@ -42,7 +42,7 @@ from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResul
                               ActionStatus, Check, CheckStatus, RolloutProgress)
 from backends.actions_config import ActionsConfig
 from backends.base import AuditBackend, ClusterBackend
-from backends.errors import ActionRefused, BackendError
+from backends.errors import ActionRefused, BackendError, NotSupported
 from backends.gates import APPROVALS, approval_check, evaluate_promote_gates, find_service
 from backends.identity import same_identity
 from backends.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
@@ -373,7 +373,7 @@ class ActionRunner:
         try:
             where = self.cluster.annotate_approval(key, entry.actor, entry.reason or "",
                                                    entry.at, canary=canary)
-        except NotImplementedError:
+        except NotSupported:
             return ApprovalResult(entry=entry, supported=False,
                                   message="recorded in the audit log (this backend does not "
                                           "annotate objects)")
