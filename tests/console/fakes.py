@@ -50,13 +50,13 @@ class FakeCluster(ClusterBackend):
                            revisions=revs)
 
     def plan(self, request):  # pragma: no cover
-        raise NotImplementedError
+        raise AssertionError("the console tests never act through this fake")
 
     def execute(self, request):  # pragma: no cover
-        raise NotImplementedError
+        raise AssertionError("the console tests never act through this fake")
 
     def progress(self, service_key):  # pragma: no cover
-        raise NotImplementedError
+        raise AssertionError("the console tests never act through this fake")
 
 
 class FakeMetrics(MetricsBackend):
