@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,9 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
     """Terminal operations console for production ML."""
 
     TITLE = "pitboard"
+    # The fleet screen's layout, read with the app's own styles at start: the same file as
+    # FleetScreen.CSS_PATH, which, read when the screen is pushed, would re-parse them all.
+    CSS_PATH = "screens/fleet.tcss"
     COMMANDS = App.COMMANDS | {FleetCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave pitboard"),
@@ -79,6 +83,10 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         (sqlite-utils), apply the context's accent colour."""
         self.actions_ready()
         self._apply_accent(self.state.context)
+        # Start-up objects (modules, styles, widgets, the first snapshot) live as long as
+        # the app: keep them out of the collector's full passes, which otherwise stall a
+        # refresh now and then (~150 ms at 2,000 GPUs) scanning them again.
+        gc.freeze()
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:

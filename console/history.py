@@ -23,16 +23,17 @@ class SessionHistory:
         self.models: dict[str, deque[Row]] = {}
         self._last: datetime | None = None
 
-    def record(self, snapshot: FleetSnapshot) -> None:
-        """Append the snapshot's figures once per distinct instant."""
+    def record(self, snapshot: FleetSnapshot, gpus: bool = True, models: bool = True) -> None:
+        """Append the snapshot's figures once per distinct instant (``gpus`` / ``models``
+        False: not needed, the backend answers range queries for them)."""
         at = snapshot.taken_at
         if self._last is not None and at <= self._last:
             return
         self._last = at
-        for g in snapshot.gpus:
+        for g in snapshot.gpus if gpus else ():
             row = (at, (g.util_percent, g.memory_percent, g.temperature_c, g.power_watts))
             self.gpus.setdefault(f"{g.node}/{g.index}", deque(maxlen=self.maxlen)).append(row)
-        for name, h in snapshot.health.items():
+        for name, h in snapshot.health.items() if models else ():
             if h.ttft_p95_ms is None and h.tokens_per_s is None and h.kv_cache_percent is None:
                 continue
             row = (at, (h.ttft_p95_ms, h.tokens_per_s, h.queue_depth, h.kv_cache_percent))

@@ -111,7 +111,21 @@ class PollingMixin:
     def _poll_metrics(self, services: Sequence[ModelService]) -> None:
         at = self.backends.clock()
         part = self.backends.metrics.read(services, RATE_WINDOW_S, at)
-        self.post_message(SourceUpdated("metrics", part, at))  # type: ignore[attr-defined]
+        self.post_message(self.metrics_update(part, at))  # type: ignore[attr-defined]
+
+    def metrics_update(self, part, at) -> SourceUpdated:
+        """The message for a fresh metrics part, with its display data made here, in the
+        poller's thread (see console.prepare); the UI thread only shows them."""
+        prep = getattr(self, "_fleet_prep", None)
+        try:
+            if prep is None:
+                from console.prepare import FleetPrep  # noqa: PLC0415
+
+                prep = self._fleet_prep = FleetPrep(self.settings.slo)  # type: ignore[attr-defined]
+            prepared = prep(self.state.cluster, part)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
+            prepared = None  # them itself (and reports any error there)
+        return SourceUpdated("metrics", part, at, prepared)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alerts", name="alerts",
           description="read alerts")
@@ -136,6 +150,10 @@ class PollingMixin:
 
     def on_source_updated(self, message: SourceUpdated) -> None:
         self.state.succeeded(message.source, message.part, message.at)  # type: ignore[attr-defined]
+        prepared = message.prepared
+        if prepared is not None:
+            self.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)  # type: ignore[attr-defined]
+            self.fleet_screen.prepared = prepared  # type: ignore[attr-defined]
         if message.source == "cluster" and "metrics" in self._pending and not self.paused:  # type: ignore[attr-defined]
             self.poll("metrics")
         self.show_state()  # type: ignore[attr-defined]

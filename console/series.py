@@ -42,6 +42,12 @@ def _sampled(metrics: MetricsBackend) -> bool:
     return isinstance(metrics, DemoMetrics)
 
 
+def has_range(metrics: MetricsBackend | None, method: str) -> bool:
+    """Whether range series of that kind come from ``metrics`` (its ``method``, or the
+    demo's sampled instants) rather than from the console's session history."""
+    return metrics is not None and (callable(getattr(metrics, method, None)) or _sampled(metrics))
+
+
 def _instants(window_s: int, end: datetime, n: int = SAMPLES) -> list[datetime]:
     step = window_s / (n - 1)
     return [end - timedelta(seconds=step * (n - 1 - i)) for i in range(n)]

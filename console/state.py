@@ -143,6 +143,13 @@ class FleetState:
         """Every expected source reported at least once (data or an error)."""
         return bool(self.status) and all(answered(s) for s in self.status.values())
 
+    def adopt_gpus(self, cluster: tuple[GpuDevice, ...], metrics: tuple[GpuDevice, ...],
+                   merged: tuple[GpuDevice, ...]) -> None:
+        """Take ``merged`` (made off the UI thread) as the merge of these very parts' GPUs."""
+        if (self.cluster is not None and self.metrics is not None
+                and cluster is self.cluster.gpus and metrics is self.metrics.gpus):
+            self._gpus_key, self._gpus = (id(cluster), id(metrics)), merged
+
     def _merged_gpus(self) -> tuple[GpuDevice, ...]:
         c = self.cluster.gpus if self.cluster else ()
         m = self.metrics.gpus if self.metrics else ()

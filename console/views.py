@@ -107,11 +107,26 @@ class ViewsMixin:
     def show_views(self, snapshot: FleetSnapshot) -> None:
         """Hand ``snapshot`` to the open views; record session history while live."""
         if self.replay_at is None:
-            self.history.record(snapshot)
+            gpus, models = self._history_needed()
+            if gpus or models:
+                self.history.record(snapshot, gpus=gpus, models=models)
         self._apply_accent(snapshot.context)
         for screen in self._view_screens():
             if screen.is_mounted:
                 screen.apply_snapshot(snapshot)
+
+    def _history_needed(self) -> tuple[bool, bool]:
+        """(GPU, model) session history is only read when the metrics backend can give
+        neither range charts nor cheap past instants: at 2,000 GPUs recording it costs
+        milliseconds per refresh and tens of MB over a session."""
+        metrics = self.backends.metrics if self.backends is not None else None  # type: ignore[attr-defined]
+        cached = getattr(self, "_history_for", None)
+        if cached is None or cached[0] is not metrics:
+            from console.series import has_range  # noqa: PLC0415
+
+            cached = self._history_for = (metrics, (not has_range(metrics, "gpu_chart"),
+                                                    not has_range(metrics, "model_extra_chart")))
+        return cached[1]
 
     def open_view(self, name: str, **kwargs) -> bool:
         """Push the view called ``name`` (``gpus``, ``drift``, ``cost``, ``releases``,

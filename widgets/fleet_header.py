@@ -29,6 +29,11 @@ class FleetHeader(Horizontal):
     FleetHeader > #hdr-sources { width: auto; height: 1; }
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._parts: tuple | None = None
+        self._badges: dict[str, SourceBadge] = {}
+
     def compose(self) -> ComposeResult:
         yield Static(Text("pitboard"), id="hdr-title")
         yield Static(Text("…"), id="hdr-where")
@@ -49,16 +54,22 @@ class FleetHeader(Horizontal):
         now: datetime,
     ) -> None:
         """Render the header as of ``now``."""
+        parts = self._parts
+        if parts is None:  # looked up once: this runs on every refresh and every second
+            parts = self._parts = (
+                self.query_one("#hdr-where", Static), self.query_one("#hdr-window", Static),
+                self.query_one("#hdr-paused", Static), self.query_one(ReadOnlyBadge),
+                self.query_one("#hdr-sources", Horizontal))
+        where_box, window_box, paused_box, ro_badge, box = parts
         where = Text(no_wrap=True, overflow="ellipsis")
         where.append(safe(context or "…", 40))
         where.append(" / ", "dim")
         where.append(safe(namespace or "all namespaces", 40))
-        update_text(self.query_one("#hdr-where", Static), where)
-        update_text(self.query_one("#hdr-window", Static), Text(f"⏱ {window}"))
-        self.query_one("#hdr-paused", Static).set_class(paused, "-on")
-        self.query_one(ReadOnlyBadge).read_only = read_only
-        box = self.query_one("#hdr-sources", Horizontal)
-        existing = {b.source: b for b in box.query(SourceBadge)}
+        update_text(where_box, where)
+        update_text(window_box, Text(f"⏱ {window}"))
+        paused_box.set_class(paused, "-on")
+        ro_badge.read_only = read_only
+        existing = self._badges
         for name, status in sources.items():
             badge = existing.get(name)
             if badge is None:

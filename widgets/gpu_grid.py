@@ -8,7 +8,9 @@ lines are rendered: 2,000 GPUs cost nothing until scrolled into view. Data in vi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -18,6 +20,8 @@ from textual.strip import Strip
 from backends.models import GpuDevice
 from widgets.badges import Level
 from widgets.text import safe
+from widgets.repaint import refresh_runs
+from widgets.titles import set_border_subtitle
 
 # nvitop's thresholds: (light, heavy) boundaries in percent.
 UTIL_THRESHOLDS = (10.0, 75.0)
@@ -63,6 +67,45 @@ def _pct(value: float | None) -> str:
     return " n/a" if value is None else f"{value:>3.0f}%"
 
 
+@dataclass(frozen=True)
+class GpuPlan:
+    """What :class:`GpuGrid` shows for one tuple of GPUs: node and GPU lines, counts."""
+
+    gpus: Sequence[GpuDevice]
+    lines: list[GpuDevice | tuple[str, list[GpuDevice]]]
+    hot: int
+    xid: int
+    subtitle: str
+
+
+def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
+    """Group ``gpus`` by node (in order) and count hot / XID GPUs (pure; any thread)."""
+    nodes: dict[str, list[GpuDevice]] = {}
+    hot = xid = 0
+    util_sum, util_n = 0.0, 0
+    for g in gpus:
+        devices = nodes.get(g.node)
+        if devices is None:
+            devices = nodes[g.node] = []
+        devices.append(g)
+        temp, util = g.temperature_c, g.util_percent
+        if temp is not None and temp >= TEMP_HOT_C:
+            hot += 1
+        if g.last_xid is not None:
+            xid += 1
+        if util is not None:
+            util_sum += util
+            util_n += 1
+    lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
+    for node, devices in nodes.items():
+        lines.append((node, devices))
+        lines.extend(devices)
+    avg = f"avg util {util_sum / util_n:.0f}%" if util_n else "util n/a"
+    extra = (f" · {hot} hot" if hot else "") + (f" · {xid} XID" if xid else "")
+    return GpuPlan(gpus, lines, hot, xid,
+                   f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}")
+
+
 class GpuGrid(ScrollView, can_focus=True):
     """Per-node GPU lines with util/memory bars, temperature, power, XID and owner."""
 
@@ -83,37 +126,40 @@ class GpuGrid(ScrollView, can_focus=True):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
-        self._cache: dict[tuple[int, int], Strip] = {}
+        self._cache: dict[tuple, Strip] = {}
+        self._shown: dict[int, tuple] = {}
         self._gpus: Sequence[GpuDevice] | None = None
+        self._frame = (0, 0, 0)
         self.hot_count = 0
         self.xid_count = 0
         self._styles: dict[str, Style] = {}
 
-    def show_gpus(self, gpus: Sequence[GpuDevice]) -> None:
-        """Display ``gpus`` (grouped by node, in order). Same object again = no work."""
+    def show_gpus(self, gpus: Sequence[GpuDevice], plan: GpuPlan | None = None) -> None:
+        """Display ``gpus`` (grouped by node, in order). Same object again = no work; only
+        the visible lines whose figures changed are redrawn. ``plan``: the grouping, made
+        ahead (off the UI thread) by :func:`plan_gpus` for these very ``gpus``."""
         if gpus is self._gpus:
             return
+        if plan is None or plan.gpus is not gpus:
+            plan = plan_gpus(gpus)
         self._gpus = gpus
-        nodes: dict[str, list[GpuDevice]] = {}
-        for g in gpus:
-            nodes.setdefault(g.node, []).append(g)
-        lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
-        hot = xid = 0
-        for node, devices in nodes.items():
-            lines.append((node, devices))
-            for g in devices:
-                lines.append(g)
-                hot += g.temperature_c is not None and g.temperature_c >= TEMP_HOT_C
-                xid += g.last_xid is not None
-        self._lines = lines
-        self.hot_count, self.xid_count = hot, xid
-        self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(lines))
-        utils = [g.util_percent for g in gpus if g.util_percent is not None]
-        avg = f"avg util {sum(utils) / len(utils):.0f}%" if utils else "util n/a"
-        extra = (f" · {hot} hot" if hot else "") + (f" · {xid} XID" if xid else "")
-        self.border_subtitle = f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}"
-        self.refresh()
+        relayout = len(plan.lines) != len(self._lines)
+        self._lines = plan.lines
+        self.hot_count, self.xid_count = plan.hot, plan.xid
+        if relayout:
+            self.virtual_size = Size(self.size.width, len(plan.lines))
+        set_border_subtitle(self, plan.subtitle)
+        if relayout:
+            self.refresh()
+        else:
+            self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        """Repaint the visible lines whose content changed (not the border or scrollbar)."""
+        top, height = int(self.scroll_offset.y), self.scrollable_content_region.height
+        changed = [y for y in range(top, min(top + height, len(self._lines)))
+                   if self._shown.get(y) != _line_key(self._lines[y])]
+        refresh_runs(self, changed)
 
     def on_resize(self) -> None:
         self._cache.clear()
@@ -131,19 +177,34 @@ class GpuGrid(ScrollView, can_focus=True):
                                           self.get_component_rich_style(f"gpu-grid--{name}"))
         return style
 
+    def render_lines(self, crop):
+        # geometry once per frame rather than once per line
+        offset = self.scroll_offset
+        self._frame = (offset.x, offset.y, self.scrollable_content_region.width)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        index = y + self.scroll_offset.y
-        width = self.scrollable_content_region.width
+        sx, sy, width = self._frame
+        index = y + sy
         if index >= len(self._lines):
+            self._shown.pop(index, None)
             return Strip.blank(width, self._style("base"))
-        key = (index, width)
+        item = self._lines[index]
+        line_key = _line_key(item)
+        self._shown[index] = line_key
+        key = (line_key, width)
         strip = self._cache.get(key)
         if strip is None:
-            item = self._lines[index]
-            segs = self._node_line(*item, width) if isinstance(item, tuple) else self._gpu_line(item, width)
-            strip = Strip(segs).crop_extend(0, width, self._style("base"))
+            if isinstance(item, tuple):
+                strip = Strip(self._node_line(*item, width)).crop_extend(0, width, self._style("base"))
+            else:
+                segs = self._gpu_line(item, width)
+                strip = (Strip(segs, width) if sum(len(x.text) for x in segs) == width else
+                         Strip(segs).crop_extend(0, width, self._style("base")))
+            if len(self._cache) > 4 * self.size.height + 64:  # old figures never come back
+                self._cache.clear()
             self._cache[key] = strip
-        return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
+        return strip.crop(sx, sx + width) if sx else strip
 
     def _node_line(self, node: str, devices: list[GpuDevice], width: int) -> list[Segment]:
         names = {d.model_name for d in devices if d.model_name}
@@ -178,6 +239,21 @@ class GpuGrid(ScrollView, can_focus=True):
             used += len(xid)
         room = width - used - 1
         if room >= 4:
-            owner = safe(g.model or ("idle" if g.pod is None else g.pod), room)
-            segs.append(Segment(" " + owner, dim))
+            owner = " " + safe(g.model or ("idle" if g.pod is None else g.pod), room)
+            segs.append(Segment(owner, dim))
+            used += cell_len(owner)
+        if used < width:  # pad here: the strip is then exactly ``width`` cells
+            segs.append(Segment(" " * (width - used), self._style("base")))
         return segs
+
+
+def _line_key(item: GpuDevice | tuple[str, list[GpuDevice]]) -> tuple:
+    """Everything one line shows (lines with equal keys render the same)."""
+    if isinstance(item, tuple):
+        node, devices = item
+        return (node, len(devices), sum(d.allocated for d in devices),
+                frozenset(d.model_name for d in devices if d.model_name))
+    g = item
+    return (g.index, g.util_percent, g.memory_percent, g.temperature_c, g.power_watts,
+            g.last_xid, g.model, g.pod)
+

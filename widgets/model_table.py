@@ -23,6 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.badges import Level
+from widgets.repaint import refresh_runs
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
 __all__ = ["COLUMNS", "Cell", "ModelRow", "ModelTable", "rows_from_snapshot"]
@@ -120,6 +121,8 @@ class ModelTable(ScrollView, can_focus=True):
         self._shown_cols: tuple[int, ...] = tuple(range(len(COLUMNS)))
         self._styles: dict[str, Style] = {}
         self._last_key: str | None = None
+        self._drawn: dict[int, tuple] = {}  # row index -> what its line showed last
+        self._frame = (0, 0, 0, False)
 
     # -- data -----------------------------------------------------------------------------
     @property
@@ -160,7 +163,7 @@ class ModelTable(ScrollView, can_focus=True):
     def _apply_filter(self) -> None:
         keep = self.selected_key
         needle = self.filter_text
-        self._shown = [r for r in self._rows if r.matches(needle)]
+        self._shown = [r for r in self._rows if r.matches(needle)] if needle else list(self._rows)
         self._index = {r.key: i for i, r in enumerate(self._shown)}
         if len(self._cache) > 4 * len(self._shown) + 64:
             self._cache.clear()
@@ -170,7 +173,15 @@ class ModelTable(ScrollView, can_focus=True):
         else:
             self.cursor_row = min(self.cursor_row, max(0, len(self._shown) - 1))
             self._announce()
-        self.refresh()
+        self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        """Repaint the visible rows whose line would change (not the header or border)."""
+        top, height = int(self.scroll_y), self.scrollable_content_region.height - 1
+        drawn, cursor, shown = self._drawn, self.cursor_row, self._shown
+        changed = [i for i in range(top, top + max(0, height))
+                   if drawn.get(i) != (_row_key(shown[i], i == cursor) if i < len(shown) else None)]
+        refresh_runs(self, changed, offset=1)  # line 0 is the header
 
     def watch_filter_text(self) -> None:
         self._apply_filter()
@@ -227,6 +238,7 @@ class ModelTable(ScrollView, can_focus=True):
         self._cache.clear()
         self._styles.clear()
         self._apply_filter()
+        self.refresh()  # the columns may have changed: every line
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -241,17 +253,26 @@ class ModelTable(ScrollView, can_focus=True):
         return style
 
     def _line(self, cells, base: Style) -> list[Segment]:
-        segs = []
+        segs: list[Segment] = []
         for i, width in zip(self._shown_cols, self._widths):
             text, level = cells[i]
             right = COLUMNS[i][0] in RIGHT
             style = base + self._style(level.value) if level is not Level.OK else base
-            segs.append(Segment(" " + fit(text, width, right), style))
+            text = " " + fit(text, width, right)
+            if segs and segs[-1].style is style:  # one segment per run of a style: fewer
+                segs[-1] = Segment(segs[-1].text + text, style)  # to filter and cut
+            else:
+                segs.append(Segment(text, style))
         return segs
 
+    def render_lines(self, crop):
+        # geometry once per frame rather than once per line
+        self._frame = (int(self.scroll_x), int(self.scroll_y),
+                       self.scrollable_content_region.width, self.has_focus)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        sx = int(self.scroll_x)
+        sx, sy, width, focus = self._frame
         if y == 0:
             key = ("header", self._widths, self._shown_cols)
             strip = self._cache.get(key)
@@ -261,17 +282,27 @@ class ModelTable(ScrollView, can_focus=True):
                 strip = Strip(self._line(head, style)).extend_cell_length(self.virtual_size.width, style)
                 self._cache[key] = strip
             return strip.crop_extend(sx, sx + width, self._style("header"))
-        index = y - 1 + int(self.scroll_y)
+        index = y - 1 + sy
         if index >= len(self._shown):
+            self._drawn[index] = None
             return Strip.blank(width, self._style("base"))
         row = self._shown[index]
         cursor = index == self.cursor_row
-        key = (row.key, row.cells, cursor, self.has_focus, self._widths, self._shown_cols)
+        self._drawn[index] = _row_key(row, cursor)
+        key = (row.key, row.cells, cursor, focus, self._widths, self._shown_cols, width)
         strip = self._cache.get(key)
         if strip is None:
             base = self._style("base") + self._style("cursor") if cursor else self._style("base")
-            strip = Strip(self._line(row.cells, base)).extend_cell_length(self.virtual_size.width, base)
-            self._cache[key] = strip
+            segs = self._line(row.cells, base)
+            # fit() makes every cell exactly its width: the length is known, and the line
+            # is padded to the view once here rather than on every paint
+            length = sum(self._widths) + SEP * len(self._widths)
+            if width > length:
+                segs.append(Segment(" " * (width - length), self._style("base")))
+                length = width
+            strip = self._cache[key] = Strip(segs, length)
+        if sx == 0 and strip.cell_length == width:
+            return strip
         return strip.crop_extend(sx, sx + width, self._style("base"))
 
     def on_focus(self) -> None:
@@ -279,3 +310,8 @@ class ModelTable(ScrollView, can_focus=True):
 
     def on_blur(self) -> None:
         self.refresh()
+
+
+def _row_key(row: ModelRow, cursor: bool) -> tuple:
+    """What a row's line shows (equal keys draw the same line)."""
+    return (row.key, row.cells, cursor)

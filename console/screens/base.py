@@ -22,6 +22,7 @@ from backends.models import FleetSnapshot
 from console.screens.breakpoints import preset_breakpoints
 from console.state import next_window
 from console.views import ViewData
+from widgets.badges import update_text
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
 from widgets.replay_banner import ReplayBanner
@@ -114,7 +115,7 @@ class ViewScreen(Screen):
         for part in parts:
             text.append(" · ")
             text.append(part)
-        self.query_one("#view-title", Static).update(text)
+        update_text(self.query_one("#view-title", Static), text)  # one line: no re-layout
 
     def request(self, tag: str, fn: Callable[[], object]) -> None:
         """Fetch ``fn()`` in a thread; its answer goes to :meth:`receive`."""

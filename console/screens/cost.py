@@ -14,10 +14,12 @@ from textual.widgets import DataTable, Static
 from backends.models import CostBurn, FleetSnapshot, GpuDevice, HealthSample
 from console.screens.base import ViewScreen
 from console.screens.model_detail import is_llm
+from widgets.badges import update_text
 from widgets.bars import meter
 from widgets.cost_panel import budget_ratio
 from widgets.gpu_table import is_idle
 from widgets.text import MISSING, fmt_money, safe
+from widgets.titles import set_border_subtitle
 
 
 def unit_cost(hourly: float | None, health: HealthSample | None, llm: bool
@@ -137,8 +139,8 @@ class CostScreen(ViewScreen):
     def show(self, snapshot: FleetSnapshot) -> None:
         cost, idle_util = snapshot.cost, self._idle_util()
         idle = sum(1 for g in snapshot.gpus if is_idle(g, idle_util))
-        self.query_one("#cost-summary", Static).update(
-            summary_text(cost, idle, self.size.width or 80))
+        update_text(self.query_one("#cost-summary", Static),
+                    summary_text(cost, idle, self.size.width or 80))
         self.set_title(f"{fmt_money(cost.hourly)}/h", f"month → {fmt_money(cost.month_projection, 0)}"
                        f" of {fmt_money(cost.monthly_budget, 0)}")
         by_model = dict(cost.by_model) or {
@@ -184,4 +186,4 @@ class CostScreen(ViewScreen):
                 table.add_row(*(_cell(c, i) for i, c in enumerate(r)))
             self._keys[table_id] = keys
         self._cells[table_id] = rows
-        table.border_subtitle = f"{len(rows)} rows"
+        set_border_subtitle(table, f"{len(rows)} rows")

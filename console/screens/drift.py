@@ -15,6 +15,7 @@ from backends.models import FleetSnapshot
 from console.screens.base import ViewScreen
 from widgets.drift_chart import DriftPanel, crossed_at, drift_ratio, model_summary, worst_first
 from widgets.text import MISSING, safe
+from widgets.titles import set_border_subtitle, set_border_title
 
 MAX_PANELS = 24
 """Feature charts mounted at once (the worst ones)."""
@@ -84,7 +85,7 @@ class DriftScreen(ViewScreen):
                     table.move_cursor(row=table.get_row_index(self.model), animate=False)
                 except Exception:  # noqa: BLE001 - the model left the fleet
                     self.model = rows[0][0] if rows else None
-        table.border_subtitle = f"{drifting} drifting"
+        set_border_subtitle(table, f"{drifting} drifting")
         self._show_features(snapshot)
 
     def _show_features(self, snapshot: FleetSnapshot) -> None:
@@ -96,7 +97,7 @@ class DriftScreen(ViewScreen):
         if key == self._panels_key:
             return
         self._panels_key = key
-        box.border_title = Text(f"{safe(self.model or MISSING, 40)} · features, worst first")
+        set_border_title(box, Text(f"{safe(self.model or MISSING, 40)} · features, worst first"))
         panels = list(box.query(DriftPanel))
         if [p.drift.feature for p in panels] == [d.feature for d in feats]:
             for panel, d in zip(panels, feats):

@@ -71,6 +71,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         self._chart = None
         self._chart_pending = False
         self._row_cache: dict = {}
+        self.prepared = None  # console.prepare.Prepared of the latest metrics part
         self._chart_asked: tuple[str | None, str, object] | None = None
         self._first_frame_done = False
 
@@ -115,9 +116,14 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         with self.app.batch_update():
             self.show_header()
             table = self.query_one(ModelTable)
-            table.show_rows(rows_from_snapshot(snapshot, self._row_cache, self._slo_rule()))
+            prepared = self.prepared  # made by the metrics poller for its part, if any
+            rows = prepared.rows_for(snapshot) if prepared is not None else None
+            if rows is None:
+                rows = rows_from_snapshot(snapshot, self._row_cache, self._slo_rule())
+            table.show_rows(rows)
             self._title_models()
-            self.query_one(GpuGrid).show_gpus(snapshot.gpus)
+            self.query_one(GpuGrid).show_gpus(
+                snapshot.gpus, prepared.plan_for(snapshot.gpus) if prepared is not None else None)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
                 self.query_one(CostPanel).cost = snapshot.cost
             if self.selected is None and table.selected_key is not None:
@@ -312,8 +318,10 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     @on(Input.Submitted, "#jump")
     def _jump_done(self, event: Input.Submitted) -> None:
         event.input.remove_class("-on")
-        if not self.jump_to(event.value):
-            self.query_one(ModelTable).focus()
+        # the prompt is closing: focus the table (a panel jump then moves focus on), so a
+        # view or modal opened by the jump does not come back to a hidden prompt
+        self.query_one(ModelTable).focus()
+        self.jump_to(event.value)
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:

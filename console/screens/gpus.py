@@ -23,6 +23,7 @@ from widgets.bars import power_limits
 from widgets.gpu_table import SORTS, GpuTable, filter_gpus, gpu_key, is_idle, sort_gpus
 from widgets.series_chart import SeriesChart
 from widgets.text import fmt_money, safe
+from widgets.titles import set_border_subtitle, set_border_title
 
 
 def idle_summary(gpus, idle_util: float) -> tuple[int, float | None]:
@@ -97,9 +98,9 @@ class GpuScreen(ViewScreen):
             table.show_gpus(gpus, power_limits(snapshot.gpus))
         nodes = len({g.node for g in snapshot.gpus})
         count, cost = idle_summary(snapshot.gpus, idle_util)
-        table.border_title = Text(f"GPUs {len(table.gpus)}/{len(snapshot.gpus)}")
-        table.border_subtitle = Text(f"sort: {self.sort}" + (
-            f" · /{safe(self.filter_text, 20)}" if self.filter_text else ""))
+        set_border_title(table, Text(f"GPUs {len(table.gpus)}/{len(snapshot.gpus)}"))
+        set_border_subtitle(table, Text(f"sort: {self.sort}" + (
+            f" · /{safe(self.filter_text, 20)}" if self.filter_text else "")))
         idle = (f"{count} idle-allocated {fmt_money(cost)}/h" if count
                 else "no idle-allocated GPU")
         self.set_title(f"{len(snapshot.gpus)} GPUs on {nodes} nodes", idle, f"window {self.window}")
@@ -141,8 +142,8 @@ class GpuScreen(ViewScreen):
         self.query_one("#gpu-load", SeriesChart).show(load, start=start, end=end)
         self.query_one("#gpu-power", SeriesChart).show(power, start=start, end=end)
         owner = gpu.model or gpu.pod or "free"
-        self.query_one("#gpu-load-box").border_title = Text(
-            f"{safe(gpu.node, 30)} GPU {gpu.index} · {safe(owner, 30)} · {self.window}")
+        set_border_title(self.query_one("#gpu-load-box"), Text(
+            f"{safe(gpu.node, 30)} GPU {gpu.index} · {safe(owner, 30)} · {self.window}"))
 
     def on_window(self) -> None:
         self._maybe_chart(force=True)

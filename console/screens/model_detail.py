@@ -23,8 +23,11 @@ from widgets.model_panels import (
     Tiles, alerts_text, audit_rows, health_tiles, leg_rows, merge_rows, release_cells,
     revision_rows,
 )
+from widgets.badges import update_text
 from widgets.series_chart import Marker, SeriesChart
+from widgets.table_sync import sync_rows
 from widgets.text import MISSING, fmt_num, safe
+from widgets.titles import set_border_subtitle
 
 CHARTS = (("md-lat", "latency ms"), ("md-rps", "requests/s"), ("md-err", "errors %"))
 LLM_CHARTS = (("md-ttft", "TTFT p95 ms"), ("md-tok", "tokens/s"), ("md-kv", "KV cache % · queue"))
@@ -136,8 +139,8 @@ class ModelDetailScreen(ViewScreen):
         self._show_gpus(svc, snapshot)
         alerts = [a for a in snapshot.alerts if a.model == svc.name]
         box = self.query_one("#md-alerts", Static)
-        box.update(alerts_text(alerts, max(20, self.size.width - 4)))
-        box.border_subtitle = f"{len(alerts)} firing"
+        update_text(box, alerts_text(alerts, max(20, self.size.width - 4)))
+        set_border_subtitle(box, f"{len(alerts)} firing")
         self._show_releases(svc, snapshot)
         self._fetch(svc, llm)
 
@@ -148,28 +151,19 @@ class ModelDetailScreen(ViewScreen):
                 "burn_6h": self.slo.burn_6h, "level": self.slo.level}
 
     def _show_legs(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
-        rows = tuple(leg_rows(svc, snapshot.revision_health.get(svc.name, ())))
-        if rows != self._legs_shown:
-            self._legs_shown = rows
-            table = self.query_one("#md-legs", DataTable)
-            table.clear()
-            for r in rows:
-                table.add_row(*(Text(c, no_wrap=True, overflow="ellipsis") for c in r))
+        rows = leg_rows(svc, snapshot.revision_health.get(svc.name, ()))
+        table = self.query_one("#md-legs", DataTable)
+        self._legs_shown = sync_rows(table, rows, self._legs_shown, _cell)
         canary = svc.canary
-        self.query_one("#md-legs").border_subtitle = (
-            f"canary {canary.percent:.0f}%" if canary else "no canary")
+        set_border_subtitle(table, f"canary {canary.percent:.0f}%" if canary else "no canary")
 
     def _show_gpus(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
         gpus = [g for g in snapshot.gpus if g.model == svc.name]
-        rows = tuple((safe(g.node, 24), str(g.index), fmt_num(g.util_percent, "{:.0f}", "%"),
-                      fmt_num(g.memory_percent, "{:.0f}", "%"), safe(g.pod, 40)) for g in gpus)
-        if rows != self._gpus_shown:
-            self._gpus_shown = rows
-            table = self.query_one("#md-gpus", DataTable)
-            table.clear()
-            for r in rows:
-                table.add_row(*(Text(c, no_wrap=True, overflow="ellipsis") for c in r))
-        self.query_one("#md-gpus").border_subtitle = f"{len(gpus)} GPUs"
+        rows = [(safe(g.node, 24), str(g.index), fmt_num(g.util_percent, "{:.0f}", "%"),
+                 fmt_num(g.memory_percent, "{:.0f}", "%"), safe(g.pod, 40)) for g in gpus]
+        table = self.query_one("#md-gpus", DataTable)
+        self._gpus_shown = sync_rows(table, rows, self._gpus_shown, _cell)
+        set_border_subtitle(table, f"{len(gpus)} GPUs")
 
     def _show_releases(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
         rows = merge_rows(revision_rows(svc.name, snapshot.revisions.get(svc.key, ())),
@@ -273,3 +267,8 @@ class ModelDetailScreen(ViewScreen):
         self.forget()
         if self.snapshot is not None:
             self.show(self.snapshot)
+
+
+def _cell(text: str) -> Text:
+    """A table cell: literal text on one line, cut with an ellipsis."""
+    return Text(text, no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,63 @@
+"""Display data made in the metrics poller's thread, so the UI thread only shows it.
+
+At 2,000 GPUs / 300 models a metrics refresh needs the GPUs merged with the cluster's
+allocation, 300 formatted table rows and the GPU panel's node grouping: ~10 ms of pure
+Python that used to run on the event loop. The poller computes them right after its read
+(:class:`FleetPrep`) and posts them with the part; the UI thread uses them only when they
+were made from exactly the objects it is about to show (identity checks), and computes
+them itself otherwise (another cluster part arrived meanwhile, replay, tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backends.base import ClusterPart, MetricsPart
+from backends.models import FleetSnapshot, GpuDevice
+from console.state import merge_gpus
+from widgets.gpu_grid import GpuPlan, plan_gpus
+from widgets.model_rows import ModelRow, rows_from_snapshot
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :class:`FleetPrep` made, and from which objects."""
+
+    cluster: ClusterPart
+    part: MetricsPart
+    gpus: tuple[GpuDevice, ...]
+    rows: list[ModelRow]
+    plan: GpuPlan
+
+    def rows_for(self, snapshot: FleetSnapshot) -> list[ModelRow] | None:
+        """The rows, if ``snapshot`` shows exactly the services and figures they are of."""
+        part = self.part
+        if (snapshot.services is self.cluster.services and snapshot.health is part.health
+                and snapshot.drift is part.drift and snapshot.cost is part.cost):
+            return self.rows
+        return None
+
+    def plan_for(self, gpus: object) -> GpuPlan | None:
+        """The GPU panel's plan, if ``gpus`` is the tuple it was made for."""
+        return self.plan if gpus is self.gpus else None
+
+
+class FleetPrep:
+    """Used by one thread at a time (the metrics polls never overlap): its caches are its
+    own, never shared with the UI thread's."""
+
+    def __init__(self, slo_config: Any) -> None:
+        from backends.slo import fleet_burn  # noqa: PLC0415 - as the fleet screen does
+
+        self._rule = fleet_burn(slo_config)
+        self._row_cache: dict = {}
+
+    def __call__(self, cluster: ClusterPart | None, part: MetricsPart) -> Prepared | None:
+        if cluster is None:
+            return None
+        gpus = merge_gpus(cluster.gpus, part.gpus)
+        snapshot = FleetSnapshot.model_construct(
+            services=cluster.services, health=part.health, drift=part.drift, cost=part.cost)
+        rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
+        return Prepared(cluster, part, gpus, rows, plan_gpus(gpus))
