@@ -181,7 +181,7 @@ class PollingMixin:
                     self.notify(safe(reason, 300), title=f"{source} failed", severity="error",  # type: ignore[attr-defined]
                                 markup=False)
                 self.show_state()  # type: ignore[attr-defined]
-            elif group == "chart":
+            elif group in ("chart", "chart-draw"):
                 self.notify(safe(reason, 300), title="chart failed", severity="warning",  # type: ignore[attr-defined]
                             markup=False)
         if event.state in DONE:

@@ -1,12 +1,25 @@
-"""Latency / error chart of one model (textual-plotext; each widget owns its figure)."""
+"""Latency / error chart of one model (plotext, drawn off the UI thread).
+
+Building a plotext figure costs tens of milliseconds, so :class:`LatencyChart` does not
+build it in ``render()``: :func:`build_chart` draws a fresh plotext figure (its own
+``textual_plotext.plot.Plot`` object per call, never plotext's shared module-level
+figure) into a Rich :class:`~rich.text.Text` in a thread worker, and the widget (a
+``Static``) only shows the result. A new figure is drawn when the series, the widget's
+content size or the app theme change; a result for an outdated request is dropped.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual_plotext import PlotextPlot
+from rich.text import Text
+from textual.color import Color
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
 
 from backends.models import Series
+from widgets.text import safe
 
 LATENCY_NAMES = ("p50", "p95", "p99")
 
@@ -31,32 +44,44 @@ def _kind(name: str) -> str:
     return "other"
 
 
-class LatencyChart(PlotextPlot, can_focus=True):
-    """p50/p95/p99 latency (left axis, ms) and error % (right axis) over a window."""
+RGB = tuple[int, int, int]
 
-    DEFAULT_CSS = """
-    LatencyChart { height: 1fr; min-height: 5; }
-    """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._data: tuple[str, str, tuple[Series, ...]] | None = None
+def chart_colors(variables: dict[str, str]) -> tuple[RGB, RGB]:
+    """(surface, foreground) of the app theme's variables, as RGB."""
+    return (Color.parse(variables.get("surface", "black")).rgb,
+            Color.parse(variables.get("foreground", "white")).rgb)
 
-    def show_series(self, model: str, window: str, series: Sequence[Series]) -> None:
-        """Plot ``series`` for ``model`` over ``window``; unchanged data = no redraw."""
-        data = (model, window, tuple(series))
-        if data == self._data:
-            return
-        self._data = data
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title("")
-        ends = [s.points[-1].at for s in series if s.points]
-        if not ends:
-            plt.title("no data")
-            self.refresh()
-            return
+
+def plotext_theme(app_theme: str, surface: RGB, foreground: RGB) -> str:
+    """Register (once) and name the plotext theme matching the Textual theme
+    ``app_theme`` (surface background, foreground text), as textual-plotext's "auto";
+    the name holds the colours, so a theme redefined under the same name gets its own."""
+    from plotext._dict import themes  # noqa: PLC0415 - plotext after the first frame
+    from textual_plotext.plot import _rgbify_theme, _sequence  # noqa: PLC0415
+
+    name = "textual-auto-{}-{:02x}{:02x}{:02x}-{:02x}{:02x}{:02x}".format(
+        app_theme, *surface, *foreground)
+    if name not in themes:  # the same value whichever thread registers it first
+        themes[name] = _rgbify_theme(surface, surface, foreground, "default", _sequence)
+    return name
+
+
+def build_chart(window: str, series: Sequence[Series], width: int, height: int,
+                theme: tuple[str, RGB, RGB]) -> Content:
+    """The chart of ``series`` over ``window`` as ``width`` x ``height`` cells of
+    (Textual) Content, ready to show: nothing is left to convert on the UI thread.
+
+    ``theme``: (Textual theme name, surface, foreground). Thread-safe: each call draws
+    on its own plotext figure. Series names are shown literally (control characters
+    escaped)."""
+    from textual_plotext.plot import Plot  # noqa: PLC0415 - plotext after the first frame
+
+    plt = Plot()
+    ends = [s.points[-1].at for s in series if s.points]
+    if not ends:
+        plt.title("no data")
+    else:
         end = max(ends)
         for s in series:
             kind = _kind(s.name)
@@ -65,7 +90,69 @@ class LatencyChart(PlotextPlot, can_focus=True):
             xs, ys = xy(s, end)
             if not xs:
                 continue
-            plt.plot(xs, ys, label=s.name, marker="braille",
+            plt.plot(xs, ys, label=safe(s.name, 40), marker="braille",
                      yside="right" if kind == "error" else "left")
-        plt.xlabel(f"min ({window})")
-        self.refresh()
+        plt.xlabel(f"min ({safe(window, 10)})")
+    plt.plotsize(width, height)
+    plt._set_size(width, height)  # as textual-plotext's render(): resizing needs both
+    plt.theme(plotext_theme(*theme))
+    text = Text.from_ansi(plt.build().rstrip("\n"), no_wrap=True, overflow="crop", end="")
+    return Content.from_rich_text(text)
+
+
+class LatencyChart(Static, can_focus=True):
+    """p50/p95/p99 latency (left axis, ms) and error % (right axis) over a window."""
+
+    DEFAULT_CSS = """
+    LatencyChart { width: 1fr; height: 1fr; min-height: 5; }
+    """
+
+    class Drawn(Message, bubble=False):
+        """A figure finished drawing in the worker thread (for request ``key``)."""
+
+        def __init__(self, key: tuple, content: Content) -> None:
+            super().__init__()
+            self.key, self.content = key, content
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._data: tuple[str, str, tuple[Series, ...]] | None = None
+        self._asked: tuple | None = None  # the latest figure requested
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
+
+    def show_series(self, model: str, window: str, series: Sequence[Series]) -> None:
+        """Plot ``series`` for ``model`` over ``window``; unchanged data = no redraw."""
+        data = (model, window, tuple(series))
+        if data == self._data:
+            return
+        self._data = data
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        """Ask the worker thread for a figure of the current data, size and theme."""
+        size = self.content_size
+        if self._data is None or size.width <= 0 or size.height <= 0 or not self.is_mounted:
+            return
+        theme = (self.app.theme, *chart_colors(self.app.theme_variables))
+        key = (self._data, size.width, size.height, theme)
+        if key == self._asked:
+            return
+        self._asked = key
+        _model, window, series = self._data
+
+        def draw() -> None:
+            self.post_message(self.Drawn(key, build_chart(window, series, size.width,
+                                                          size.height, theme)))
+
+        self.run_worker(draw, thread=True, exclusive=True, group="chart-draw",
+                        name="chart-draw", description="draw the latency chart",
+                        exit_on_error=False)
+
+    def on_latency_chart_drawn(self, message: LatencyChart.Drawn) -> None:
+        if message.key == self._asked:
+            self.update(message.content, layout=False)  # the size is fixed by CSS

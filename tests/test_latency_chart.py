@@ -1,0 +1,83 @@
+"""The fleet latency chart: plotext figures drawn in threads, shown by a Static."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+from textual.app import App, ComposeResult
+
+from backends.models import Point, Series
+from widgets.chart import LatencyChart, build_chart
+
+T0 = datetime(2026, 11, 21, 13, 0, tzinfo=timezone.utc)
+THEME = ("textual-dark", (30, 30, 30), (220, 220, 220))
+
+
+def series(name: str, scale: float, n: int = 60) -> Series:
+    return Series(name=name, points=tuple(
+        Point(at=T0 + timedelta(minutes=i), value=scale * (1 + (i % 7))) for i in range(n)))
+
+
+def lines_of(content) -> list[str]:
+    return content.plain.split("\n")
+
+
+def test_build_chart_fills_the_size_asked():
+    lines = lines_of(build_chart("1h", [series("p95", 10), series("errors %", 0.1)],
+                                 70, 14, THEME))
+    assert len(lines) == 14
+    assert all(len(line) == 70 for line in lines)
+    assert "min (1h)" in "\n".join(lines)
+
+
+def test_no_data_says_so():
+    assert "no data" in build_chart("1h", [], 40, 8, THEME).plain
+
+
+def test_hostile_series_name_stays_literal():
+    text = build_chart("1h", [series("p95 \x1b[2J[bold red]x[/]", 10)], 80, 12, THEME).plain
+    assert "\x1b" not in text
+    assert "[bold red]x[/]" in text
+
+
+def test_concurrent_builds_do_not_share_a_figure():
+    jobs = [("1h", [series(f"p{50 + k}", 10 * (k + 1))], 60 + k, 10 + k, THEME)
+            for k in range(6)]
+    alone = [build_chart(*job).plain for job in jobs]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = [f.plain for f in pool.map(lambda job: build_chart(*job), jobs * 3)]
+    assert together == alone * 3
+
+
+class ChartApp(App):
+    CSS = "LatencyChart { height: 10; }"
+
+    def compose(self) -> ComposeResult:
+        yield LatencyChart(id="chart")
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met before the deadline"
+        await pilot.pause(0.02)
+
+
+async def test_widget_draws_off_thread_and_redraws_on_resize():
+    app = ChartApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        chart = app.query_one(LatencyChart)
+        chart.show_series("llm", "1h", [series("p95", 10), series("p99", 20)])
+
+        def width() -> int:
+            plain = str(chart.render())
+            return len(plain.split("\n")[0]) if plain else 0
+
+        await wait_for(pilot, lambda: width() == 60)
+        assert "min (1h)" in str(chart.render())
+        await pilot.resize_terminal(90, 20)
+        await wait_for(pilot, lambda: width() == 90)
+        chart.show_series("llm", "6h", [series("p95", 10)])
+        await wait_for(pilot, lambda: "min (6h)" in str(chart.render()))
