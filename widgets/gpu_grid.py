@@ -20,7 +20,7 @@ from textual.strip import Strip
 from backends.models import GpuDevice
 from widgets.badges import Level
 from widgets.text import safe
-from widgets.repaint import refresh_runs
+from widgets.repaint import ComponentStyles, refresh_runs
 from widgets.titles import set_border_subtitle
 
 # nvitop's thresholds: (light, heavy) boundaries in percent.
@@ -106,8 +106,10 @@ def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
                    f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}")
 
 
-class GpuGrid(ScrollView, can_focus=True):
+class GpuGrid(ComponentStyles, ScrollView, can_focus=True):
     """Per-node GPU lines with util/memory bars, temperature, power, XID and owner."""
+
+    COMPONENT_PREFIX = "gpu-grid"
 
     DEFAULT_CSS = """
     GpuGrid { height: 1fr; }
@@ -164,18 +166,6 @@ class GpuGrid(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self._lines))
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._cache.clear()
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = (self.rich_style if name == "base" else
-                                          self.get_component_rich_style(f"gpu-grid--{name}"))
-        return style
 
     def render_lines(self, crop):
         # geometry once per frame rather than once per line

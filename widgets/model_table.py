@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.badges import Level
-from widgets.repaint import refresh_runs
+from widgets.repaint import ComponentStyles, refresh_runs
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
 __all__ = ["COLUMNS", "Cell", "ModelRow", "ModelTable", "rows_from_snapshot"]
@@ -65,8 +65,10 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
-class ModelTable(ScrollView, can_focus=True):
+class ModelTable(ComponentStyles, ScrollView, can_focus=True):
     """Models with a fixed header line, a row cursor, filtering and per-row caching."""
+
+    COMPONENT_PREFIX = "model-table"
 
     DEFAULT_CSS = """
     ModelTable { height: 1fr; }
@@ -239,18 +241,6 @@ class ModelTable(ScrollView, can_focus=True):
         self._styles.clear()
         self._apply_filter()
         self.refresh()  # the columns may have changed: every line
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles.clear()
-        self._cache.clear()
-
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self._styles[name] = (self.rich_style if name == "base" else
-                                          self.get_component_rich_style(f"model-table--{name}"))
-        return style
 
     def _line(self, cells, base: Style) -> list[Segment]:
         segs: list[Segment] = []
