@@ -68,7 +68,8 @@ def drift_level(drift: DriftSeries | None) -> Level:
 def model_status(
     service: ModelService, health: HealthSample | None, drift: DriftSeries | None
 ) -> tuple[str, Level]:
-    """One badge for a model: DOWN, ERRORS, DEGRADED, DRIFT, CANARY, OK or ? (unknown)."""
+    """One badge for a model: DOWN, ERRORS, DEGRADED, DRIFT, CANARY, PAUSED, ROLLING, OK or
+    ? (unknown: no health figures)."""
     ready, desired = service.replicas_ready, service.replicas_desired
     if ready is not None and desired and ready == 0:
         return "DOWN", Level.BAD
@@ -81,8 +82,12 @@ def model_status(
         return "DRIFT", Level.WARN
     if err is Level.WARN:
         return "ERRORS", Level.WARN
-    if service.canary is not None or service.rollout_in_progress:
+    if service.canary is not None:
         return "CANARY", Level.INFO
+    if service.paused:
+        return "PAUSED", Level.WARN
+    if service.rollout_in_progress:
+        return "ROLLING", Level.INFO
     if ready is None or health is None:
         return "?", Level.UNKNOWN
     return "OK", Level.OK

@@ -33,15 +33,21 @@ class CostPanel(Static, can_focus=True):
                          "cost-panel--under"}
 
     cost: reactive[CostBurn | None] = reactive(None, always_update=False)
+    empty_text: reactive[str] = reactive("waiting for data…", always_update=False)
+    """What shows while ``cost`` is None (e.g. that no metrics source is configured)."""
 
     def watch_cost(self, cost: CostBurn | None) -> None:
         update_text(self, self.render_cost(cost))
+
+    def watch_empty_text(self, _text: str) -> None:
+        if self.cost is None:
+            update_text(self, self.render_cost(None))
 
     def render_cost(self, cost: CostBurn | None) -> Text:
         """The panel's text for ``cost`` (pure; styles from the theme)."""
         label = self.get_component_rich_style("cost-panel--label", partial=True)
         if cost is None:
-            return Text("waiting for data…", style=label)
+            return Text(self.empty_text, style=label)
         out = Text(no_wrap=True, overflow="ellipsis")
         rows = (("$/h now", fmt_money(cost.hourly)), ("today", fmt_money(cost.today)),
                 ("month→", fmt_money(cost.month_projection, 0)),

@@ -126,6 +126,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
                 snapshot.gpus, prepared.plan_for(snapshot.gpus) if prepared is not None else None)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
                 self.query_one(CostPanel).cost = snapshot.cost
+            elif "metrics" not in getattr(self.app.backends, "sources", ("metrics",)):
+                self.query_one(CostPanel).empty_text = "no metrics source (--prometheus URL)"
             if self.selected is None and table.selected_key is not None:
                 self.selected = table.selected_key
             self._show_history()

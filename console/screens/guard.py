@@ -73,7 +73,7 @@ class GuardScreen(ModalScreen[GuardDecision | None]):
     GuardScreen { align: center middle; }
     GuardScreen #guard-body { height: auto; max-height: 100%; }
     GuardScreen #guard-form { dock: bottom; height: auto; }
-    GuardScreen #changes { grid-size: 4; grid-columns: 10 1fr 2 1fr; grid-gutter: 0 1;
+    GuardScreen #changes { grid-size: 4; grid-columns: 13 1fr 2 1fr; grid-gutter: 0 1;
         height: auto; grid-rows: auto; }
     GuardScreen #checks { grid-size: 3; grid-columns: 2 22 1fr; height: auto; grid-rows: auto; }
     GuardScreen #changes > Static, GuardScreen #checks > Static { height: auto; }

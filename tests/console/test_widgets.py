@@ -77,3 +77,35 @@ async def test_gpu_grid_and_cost_panel_alone():
         assert " n/a" in lines[1] and "85C" in lines[1] and "XID 79" in lines[1]
         text = str(cost.render())
         assert "120% over" in text and MISSING in text
+
+
+def test_status_badge_order_canary_paused_rolling():
+    from backends.models import TrafficTarget
+
+    base = ModelService(name="m", namespace="ns", cluster="c", replicas_ready=1,
+                        replicas_desired=1)
+    canary = base.model_copy(update={"paused": True, "traffic": (
+        TrafficTarget(revision="a", percent=90), TrafficTarget(revision="b", percent=10,
+                                                               role="canary"))})
+    assert model_status(canary, None, None)[0] == "CANARY"  # Argo paused at a canary step
+    assert model_status(base.model_copy(update={"paused": True}), None, None) == (
+        "PAUSED", Level.WARN)
+    assert model_status(base.model_copy(update={"rollout_in_progress": True}), None, None) == (
+        "ROLLING", Level.INFO)
+    assert model_status(base, None, None) == ("?", Level.UNKNOWN)
+
+
+async def test_cost_panel_says_why_it_is_empty():
+    from widgets.cost_panel import CostPanel
+
+    class One(App):
+        def compose(self) -> ComposeResult:
+            yield CostPanel()
+
+    app = One()
+    async with app.run_test() as pilot:
+        panel = app.query_one(CostPanel)
+        assert "waiting for data" in str(panel.render_cost(None))
+        panel.empty_text = "no metrics source (--prometheus URL)"
+        await pilot.pause()
+        assert "no metrics source" in str(panel.render_cost(None))
