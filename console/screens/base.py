@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from backends.models import FleetSnapshot
+from console.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints
 from console.state import next_window
 from console.views import ViewData
@@ -33,8 +34,12 @@ RANGE_MAX_AGE_S = 30.0
 """Range data on screen is re-fetched when older than this (by the app's clock)."""
 
 
-class ViewScreen(Screen):
+class ViewScreen(FooterFitMixin, Screen):
     """Common frame of the deep views. Subclasses implement ``compose_body`` and ``show``."""
+
+    # Keys kept in the footer when it is narrow, most important first (all are in ``?``).
+    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "t", "slash", "s",
+                       "T", "space")
 
     DEFAULT_CSS = """
     ViewScreen { layout: vertical; }
