@@ -91,6 +91,9 @@ class DriftSpec:
     threshold: float
     climbs: bool
     key: int
+    phase_h: float = 0.0
+    """Climbing features ramp once a day; this shifts the ramp (hours), so that between
+    them a demo opened at any hour shows a feature past its threshold."""
 
 
 @dataclass(slots=True)
@@ -137,7 +140,7 @@ def _catalog() -> list[dict]:
              rps=1200.0, err=0.0002, p50=4.2, t95=2.6, t99=1.8, util=63.0, mem=0.21,
              peak=16.0, team="risk",
              versions=["v3.2.0", "v3.3.0", "v3.4.0", "v3.4.1", "v3.5.0", "v3.6.0"], first=21,
-             drift=[("amount", 0.06), ("merchant_category", None), ("device_age_days", 0.04),
+             drift=[("amount", 0.06), ("merchant_category", None), ("device_age_days", None, 11.5),
                     ("txn_hour", 0.03)]),
         dict(name="recommender", kind=ISVC, runtime="kserve", gpu="a100", gpr=1, replicas=2,
              rps=420.0, err=0.004, p50=35.0, t95=2.2, t99=1.6, util=58.0, mem=0.44,
@@ -368,10 +371,10 @@ def build_catalog(seed: int, anchor_ts: float, n_gpus: int | None = None,
     gpus = _place(seed, services, nodes, limit=1.0 if n_gpus is None else 0.9)
     drift = []
     for d in dicts:
-        for feature, base in d.get("drift") or ():
+        for feature, base, *phase in d.get("drift") or ():
             drift.append(DriftSpec(
                 d["name"], feature, base if base is not None else 0.03, 0.2, base is None,
-                entity_key(seed, "drift", d["name"], feature)))
+                entity_key(seed, "drift", d["name"], feature), phase[0] if phase else 0.0))
     hourly = sum(g.gtype.price_per_hour for g in gpus)
     budget = max(1000.0, round(hourly * 24 * 30 * 0.97 / 1000.0) * 1000.0)
     cat = Catalog(seed=seed, anchor_ts=anchor, services=services, gpus=gpus, drift=drift,

@@ -206,11 +206,12 @@ class DemoMetrics(MetricsBackend):
 
     # ------------------------------------------------------------------ drift
     def drift_value(self, d: DriftSpec, ts: float) -> float:
-        """PSI of one feature at ``ts``; the climbing feature rises over the UTC day."""
+        """PSI of one feature at ``ts``; a climbing feature rises over the UTC day
+        (shifted by its ``phase_h``) and falls back once a day, as after a retrain."""
         bits = noise(d.key, int(ts // DRIFT_STEP_S))
         if d.climbs:
-            frac = (ts - day_start(ts)) / 86400.0
-            return round(d.base + 0.33 * frac + 0.01 * (lane(bits, 0) - 0.5), 4)
+            frac = ((ts - day_start(ts)) / 86400.0 + d.phase_h / 24.0) % 1.0
+            return round(d.base + 0.36 * frac + 0.01 * (lane(bits, 0) - 0.5), 4)
         return round(d.base * (0.85 + 0.3 * lane(bits, 0)), 4)
 
     def _drift(self, ts: float) -> tuple[DriftSeries, ...]:

@@ -188,3 +188,12 @@ def test_read_filters_health_by_services(fleet):
     part = fleet.metrics.read(services, 300)
     assert set(part.health) == {"llm-chat"} and set(part.revision_health) == {"llm-chat"}
     assert len(part.gpus) == 28  # GPUs and cost cover the whole fleet
+
+
+def test_a_feature_is_past_its_threshold_at_any_hour(fleet):
+    """Opened at any hour, the demo shows a drifting model (two ramps, shifted 11.5 h)."""
+    for quarter in range(0, 24 * 4):
+        at = DAY + timedelta(minutes=15 * quarter)
+        part = fleet.metrics.read((), 300, at=at)
+        breached = {d.feature for d in part.drift if d.model == "fraud-scorer" and d.breached}
+        assert breached, f"no feature past its threshold at {at:%H:%M}"
