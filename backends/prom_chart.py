@@ -40,25 +40,33 @@ GPU_NAMES = ("util %", "mem %", "temp C", "power W")
 GPU_KEYS = ("util", "mem_used", "mem_free", "mem_total", "power", "temp")
 
 
-def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
-                 model: str, window_s: int, end: datetime) -> tuple[Series, ...]:
-    """Query each (profile, raw label value) target; the first with data wins per figure."""
+def _serving_range(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
+                   keys: tuple[str, ...], window_s: int, end: datetime) -> dict:
+    """Range results of the serving queries ``keys`` for each (profile, raw label value)
+    target, keyed by (target index, key); the step and rate window follow ``window_s``."""
     cfg = backend.config
     step = chart_step(window_s)
-    start = end - timedelta(seconds=window_s)
     rate_window = duration(max(2 * step, cfg.min_rate_window_s))
     plan: list[tuple[str, str, str]] = []
     for i, (pname, raw, _ns) in enumerate(targets):
         profile = cfg.profiles.get(pname)
         if profile is None or profile.kind != "serving" or not profile.model_label:
             continue
-        for key in CHART_KEYS:
+        for key in keys:
             template = profile.queries.get(key)
             if template:
-                q = render(template, profile, window=rate_window,
-                           match=matcher(profile.model_label, raw))
-                plan.append((f"{i}", key, q))
-    results = backend.range_all(plan, start, end, step) if plan else {}
+                plan.append((f"{i}", key, render(template, profile, window=rate_window,
+                                                 match=matcher(profile.model_label, raw))))
+    if not plan:
+        return {}
+    return backend.range_all(plan, end - timedelta(seconds=window_s), end, step)
+
+
+def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
+                 model: str, window_s: int, end: datetime) -> tuple[Series, ...]:
+    """Query each (profile, raw label value) target; the first with data wins per figure."""
+    cfg = backend.config
+    results = _serving_range(backend, targets, CHART_KEYS, window_s, end)
 
     stamps: set[float] = set()
     rps: dict[float, float] = {}
@@ -138,21 +146,8 @@ def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str |
     """TTFT p95 ms, tokens/s, queue and KV cache % of one model over the window; the first
     target (profile) with data wins per figure, as for the instant figures."""
     cfg = backend.config
-    step = chart_step(window_s)
-    start = end - timedelta(seconds=window_s)
-    rate_window = duration(max(2 * step, cfg.min_rate_window_s))
     keys = ("ttft", "tokens", "queue", "kv_cache")
-    plan: list[tuple[str, str, str]] = []
-    for i, (pname, raw, _ns) in enumerate(targets):
-        profile = cfg.profiles.get(pname)
-        if profile is None or profile.kind != "serving" or not profile.model_label:
-            continue
-        for key in keys:
-            template = profile.queries.get(key)
-            if template:
-                plan.append((f"{i}", key, render(template, profile, window=rate_window,
-                                                 match=matcher(profile.model_label, raw))))
-    results = backend.range_all(plan, start, end, step) if plan else {}
+    results = _serving_range(backend, targets, keys, window_s, end)
     ttft: dict[float, dict[float, float]] = {}
     ttft_ms = 1000.0
     found: dict[str, dict[float, float]] = {}

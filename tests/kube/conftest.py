@@ -41,3 +41,20 @@ def apiserver_factory(tmp_path: Path) -> Iterator[Callable[..., ApiServer]]:
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def rigs(apiserver: ApiServer, tmp_path: Path):
+    """``rigs(**kw)`` -> a guarded-action Rig (runner + audit + cluster) on the ml-fleet
+    server (tests/kube/helpers_guard.py); all closed after the test."""
+    from .helpers_guard import make_rig
+
+    made = []
+
+    def make(**kw):
+        made.append(make_rig(apiserver, tmp_path, **kw))
+        return made[-1]
+
+    yield make
+    for rig in made:
+        rig.close()

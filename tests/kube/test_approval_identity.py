@@ -14,24 +14,12 @@ from backends.errors import ActionRefused
 from backends.kubernetes import KubernetesFleet
 
 from .helpers import NS, cluster, config, merge_patch, mutations
-from .helpers_guard import ANA, BOB, DEP, ISVC, ROLLOUT, MERGE_PATCH, key, make_rig, patches
+from .helpers_guard import ANA, BOB, DEP, ISVC, ROLLOUT, MERGE_PATCH, key, patches
 
 pytestmark = pytest.mark.integration
 AT = datetime(2026, 11, 21, 14, 5, 9, tzinfo=timezone.utc)
 REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
-
-@pytest.fixture
-def rigs(apiserver, tmp_path):
-    made = []
-
-    def make(**kw):
-        made.append(make_rig(apiserver, tmp_path, **kw))
-        return made[-1]
-
-    yield make
-    for rig in made:
-        rig.close()
 
 
 def approvals_on(apiserver, group_version: str, plural: str, name: str) -> list[dict]:

@@ -34,7 +34,6 @@ from .helpers_guard import (
     index_of,
     key,
     last_action,
-    make_rig,
     owned_replicasets,
     patches,
     rs_with_revision,
@@ -47,19 +46,6 @@ pytestmark = pytest.mark.integration
 KUBECTL_PAUSED = ("you cannot rollback a paused deployment; resume it first with "
                   "'kubectl rollout resume")
 
-
-@pytest.fixture
-def rigs(apiserver, tmp_path):
-    """``rigs(**kw)`` -> a Rig on the ml-fleet server; all closed after the test."""
-    made = []
-
-    def make(**kw):
-        made.append(make_rig(apiserver, tmp_path, **kw))
-        return made[-1]
-
-    yield make
-    for rig in made:
-        rig.close()
 
 
 # -- (1) rollback -----------------------------------------------------------------------------
