@@ -12,11 +12,13 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from backends.guard import PendingIntent
 from backends.models import AuditEntry
+from console.footer_fit import FooterFitMixin
 from console.records import AuditView
+from widgets.footer import KeyFooter
 from widgets.model_panels import key_name
 from widgets.text import safe
 
@@ -44,7 +46,7 @@ def outcome_of(entry: AuditEntry, view: AuditView) -> str:
     return entry.outcome or ""
 
 
-class AuditScreen(Screen):
+class AuditScreen(FooterFitMixin, Screen):
     """Newest entries first; pending intents are listed on top as "outcome unknown"."""
 
     DEFAULT_CSS = """
@@ -59,6 +61,9 @@ class AuditScreen(Screen):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="audit_back"),
                 Binding("r", "reload", "Reload", id="audit_reload",
                         tooltip="Read the log again and re-verify the chain")]
+    # Kept in a narrow footer, most important first (every key is in ``?``): back and help
+    # always, then re-reading / re-verifying the log; pause and replay are fleet concerns.
+    FOOTER_PRIORITY = ("escape", "question_mark", "r", "q", "space", "T")
 
     class Loaded(Message, bubble=False):
         """The view data, read in a thread worker."""
@@ -76,7 +81,7 @@ class AuditScreen(Screen):
         yield Static("Audit log · loading…", id="audit-head")
         yield Static("", id="audit-pending")
         yield DataTable(id="audit-entries", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -17,12 +17,14 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from backends.audit_chain import parse_utc
 from backends.models import Incident
+from console.footer_fit import FooterFitMixin
 from console.records import IncidentView
 from console.screens.guard import MODAL_CSS, _text
+from widgets.footer import KeyFooter
 from widgets.text import safe
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -181,7 +183,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class IncidentScreen(Screen):
+class IncidentScreen(FooterFitMixin, Screen):
     """One incident and its timeline (notes, actions, alerts; UTC)."""
 
     DEFAULT_CSS = """
@@ -197,6 +199,9 @@ class IncidentScreen(Screen):
                         tooltip="Add a note (with the fleet's figures now)"),
                 Binding("e", "export", "Export", id="incident_export",
                         tooltip="Write the postmortem draft (Markdown)")]
+    # Kept in a narrow footer, most important first (every key is in ``?``): back and help
+    # always, then what an incident needs -- a note, the postmortem export -- then the rest.
+    FOOTER_PRIORITY = ("escape", "question_mark", "n", "e", "q", "r", "space", "T")
 
     class Loaded(Message, bubble=False):
         """The view data, read in a thread worker."""
@@ -214,7 +219,7 @@ class IncidentScreen(Screen):
         yield Static("Incident · loading…", id="inc-head")
         yield Static("", id="inc-sub")
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
