@@ -1,4 +1,4 @@
-"""The fleet latency chart: plotext figures drawn in threads, shown by a Static."""
+"""The fleet latency chart: plotext figures drawn in threads, shown through the line API."""
 
 from __future__ import annotations
 
@@ -72,12 +72,15 @@ async def test_widget_draws_off_thread_and_redraws_on_resize():
         chart.show_series("llm", "1h", [series("p95", 10), series("p99", 20)])
 
         def width() -> int:
-            plain = str(chart.render())
+            plain = chart.plain
             return len(plain.split("\n")[0]) if plain else 0
 
         await wait_for(pilot, lambda: width() == 60)
-        assert "min (1h)" in str(chart.render())
+        assert "min (1h)" in chart.plain
+        shown = [chart.render_line(y).text for y in range(chart.content_size.height)]
+        assert all(len(line) == 60 for line in shown)  # every line exactly the width
+        assert shown == chart.plain.split("\n")  # what is on screen is the figure
         await pilot.resize_terminal(90, 20)
         await wait_for(pilot, lambda: width() == 90)
         chart.show_series("llm", "6h", [series("p95", 10)])
-        await wait_for(pilot, lambda: "min (6h)" in str(chart.render()))
+        await wait_for(pilot, lambda: "min (6h)" in chart.plain)

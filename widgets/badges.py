@@ -164,11 +164,14 @@ class SourceBadge(Static, can_focus=True):
     def show(self, status: SourceStatus, now: datetime) -> None:
         """Render ``status`` as of ``now`` (the app's clock: frozen in tests)."""
         label, level = source_label(status, now)
-        for lv in Level:
-            self.set_class(lv is level, f"-{lv.value}")
+        if level is not getattr(self, "_level", None):  # every refresh: skip what did not change
+            self._level = level
+            for lv in Level:
+                self.set_class(lv is level, f"-{lv.value}")
         update_text(self, Text(label))
-        self.error = status.error
-        self.tooltip = Text(safe(status.error, 300)) if status.error else None
+        if status.error != self.error or self.tooltip is None and status.error:
+            self.error = status.error
+            self.tooltip = Text(safe(status.error, 300)) if status.error else None
 
     def on_focus(self) -> None:
         if self.error:

@@ -3,23 +3,28 @@
 Building a plotext figure costs tens of milliseconds, so :class:`LatencyChart` does not
 build it in ``render()``: :func:`build_chart` draws a fresh plotext figure (its own
 ``textual_plotext.plot.Plot`` object per call, never plotext's shared module-level
-figure) into a Rich :class:`~rich.text.Text` in a thread worker, and the widget (a
-``Static``) only shows the result. A new figure is drawn when the series, the widget's
-content size or the app theme change; a result for an outdated request is dropped.
+figure) and cuts it into ready :class:`~textual.strip.Strip` lines in a thread worker;
+the widget (line API) only hands those lines out, so a redraw costs the UI thread next to
+nothing. A new figure is drawn when the series, the widget's content size or the app
+theme change; a result for an outdated request is dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import NamedTuple
+
+from rich.segment import Segment
 from rich.text import Text
 from textual.color import Color
-from textual.content import Content
 from textual.message import Message
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from backends.models import Series
 from widgets.text import safe
+from widgets.text_lines import text_strips
 
 LATENCY_NAMES = ("p50", "p95", "p99")
 
@@ -67,10 +72,24 @@ def plotext_theme(app_theme: str, surface: RGB, foreground: RGB) -> str:
     return name
 
 
+class Figure(NamedTuple):
+    """A drawn chart: its text (``plain``) and its lines, exactly ``width`` cells each."""
+
+    plain: str
+    strips: tuple[Strip, ...]
+
+
+def _strips(text: Text, width: int, height: int) -> tuple[Strip, ...]:
+    """``text`` cut into ``height`` lines of exactly ``width`` cells (thread-safe)."""
+    out = text_strips(text, width)[:height]
+    out += [Strip([Segment(" " * width)], width)] * (height - len(out))
+    return tuple(out)
+
+
 def build_chart(window: str, series: Sequence[Series], width: int, height: int,
-                theme: tuple[str, RGB, RGB]) -> Content:
-    """The chart of ``series`` over ``window`` as ``width`` x ``height`` cells of
-    (Textual) Content, ready to show: nothing is left to convert on the UI thread.
+                theme: tuple[str, RGB, RGB]) -> Figure:
+    """The chart of ``series`` over ``window`` as ``width`` x ``height`` cells, cut into
+    lines ready to show: nothing is left to convert on the UI thread.
 
     ``theme``: (Textual theme name, surface, foreground). Thread-safe: each call draws
     on its own plotext figure. Series names are shown literally (control characters
@@ -97,10 +116,10 @@ def build_chart(window: str, series: Sequence[Series], width: int, height: int,
     plt._set_size(width, height)  # as textual-plotext's render(): resizing needs both
     plt.theme(plotext_theme(*theme))
     text = Text.from_ansi(plt.build().rstrip("\n"), no_wrap=True, overflow="crop", end="")
-    return Content.from_rich_text(text)
+    return Figure(text.plain, _strips(text, width, height))
 
 
-class LatencyChart(Static, can_focus=True):
+class LatencyChart(Widget, can_focus=True):
     """p50/p95/p99 latency (left axis, ms) and error % (right axis) over a window."""
 
     DEFAULT_CSS = """
@@ -110,14 +129,28 @@ class LatencyChart(Static, can_focus=True):
     class Drawn(Message, bubble=False):
         """A figure finished drawing in the worker thread (for request ``key``)."""
 
-        def __init__(self, key: tuple, content: Content) -> None:
+        def __init__(self, key: tuple, figure: Figure) -> None:
             super().__init__()
-            self.key, self.content = key, content
+            self.key, self.figure = key, figure
 
     def __init__(self, **kwargs) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self._data: tuple[str, str, tuple[Series, ...]] | None = None
         self._asked: tuple | None = None  # the latest figure requested
+        self._figure: Figure | None = None  # the latest figure shown
+
+    @property
+    def plain(self) -> str:
+        """The text of the figure on screen ("" before the first one)."""
+        return self._figure.plain if self._figure is not None else ""
+
+    def render_line(self, y: int) -> Strip:
+        figure = self._figure
+        width = self.content_size.width
+        if figure is None or y >= len(figure.strips):
+            return Strip.blank(width)
+        strip = figure.strips[y]
+        return strip if strip.cell_length == width else strip.crop_extend(0, width, None)
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
@@ -155,4 +188,5 @@ class LatencyChart(Static, can_focus=True):
 
     def on_latency_chart_drawn(self, message: LatencyChart.Drawn) -> None:
         if message.key == self._asked:
-            self.update(message.content, layout=False)  # the size is fixed by CSS
+            self._figure = message.figure
+            self.refresh()  # the size is fixed by CSS: no layout

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from backends.models import CostBurn
-from widgets.badges import update_text
 from widgets.gpu_grid import bar
+from widgets.text_lines import TextLines
 from widgets.text import MISSING, fmt_money, safe
 
 
@@ -19,7 +18,7 @@ def budget_ratio(cost: CostBurn) -> float | None:
     return cost.month_projection / cost.monthly_budget
 
 
-class CostPanel(Static, can_focus=True):
+class CostPanel(TextLines, can_focus=True):
     """Shows a :class:`CostBurn`; set ``cost`` (None = not read yet)."""
 
     DEFAULT_CSS = """
@@ -36,16 +35,29 @@ class CostPanel(Static, can_focus=True):
     empty_text: reactive[str] = reactive("waiting for data…", always_update=False)
     """What shows while ``cost`` is None (e.g. that no metrics source is configured)."""
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._component_styles = {}  # the theme or the CSS changed
+
+    def _part(self, name: str):
+        """A component class's style, looked up once per theme."""
+        styles = self.__dict__.setdefault("_component_styles", {})
+        style = styles.get(name)
+        if style is None:
+            style = styles[name] = self.get_component_rich_style(f"cost-panel--{name}",
+                                                                 partial=True)
+        return style
+
     def watch_cost(self, cost: CostBurn | None) -> None:
-        update_text(self, self.render_cost(cost))
+        self.show_text(self.render_cost(cost))
 
     def watch_empty_text(self, _text: str) -> None:
         if self.cost is None:
-            update_text(self, self.render_cost(None))
+            self.show_text(self.render_cost(None))
 
     def render_cost(self, cost: CostBurn | None) -> Text:
         """The panel's text for ``cost`` (pure; styles from the theme)."""
-        label = self.get_component_rich_style("cost-panel--label", partial=True)
+        label = self._part("label")
         if cost is None:
             return Text(self.empty_text, style=label)
         out = Text(no_wrap=True, overflow="ellipsis")
@@ -60,7 +72,7 @@ class CostPanel(Static, can_focus=True):
             out.append(f"{'burn':<8}{MISSING:>11}\n", label)
         else:
             state = "over" if ratio > 1 else "near" if ratio >= 0.9 else "under"
-            style = self.get_component_rich_style(f"cost-panel--{state}", partial=True)
+            style = self._part(state)
             out.append(bar(min(ratio, 1.0) * 100, 10), style)
             out.append(f" {ratio * 100:>4.0f}% {state}\n", style)
         if cost.idle_hourly is not None:

@@ -1,0 +1,90 @@
+"""A Static for small Rich Text that changes on every refresh (the cost panel).
+
+Textual's Static turns its text into Content and re-wraps it on every update, a few
+milliseconds each time; :class:`TextLines` cuts the Text into lines and each line into a
+:class:`~textual.strip.Strip` once per (text, width), with Rich alone, and hands them out
+through the line API. No wrapping: a line wider than the widget ends in an ellipsis."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+from textual.widget import Widget
+
+
+_local = threading.local()
+
+
+def _console() -> Console:
+    """A Rich console per thread, only for turning Text into segments (no output, no
+    wrapping: its width does not matter); made once, as making one costs milliseconds."""
+    console = getattr(_local, "console", None)
+    if console is None:
+        console = _local.console = Console(
+            width=1000, color_system="truecolor", force_terminal=True, legacy_windows=False,
+            highlight=False, emoji=False, markup=False, file=io.StringIO())
+    return console
+
+
+def text_strips(text: Text, width: int, base: Style | None = None) -> list[Strip]:
+    """``text``'s lines as strips of exactly ``width`` cells, over the ``base`` style
+    (the widget's own colours, as a Static paints them)."""
+    console = _console()
+    strips = []
+    for line in text.split("\n", allow_blank=True):
+        if line.cell_len > width:
+            line = line.copy()
+            line.truncate(width, overflow="ellipsis")
+        strip = Strip(list(line.render(console, end=""))).crop_extend(0, width, None)
+        strips.append(strip.apply_style(base) if base is not None else strip)
+    return strips
+
+
+class TextLines(Widget):
+    """Shows one Rich :class:`~rich.text.Text` (set with :meth:`show_text`); the
+    widget re-lays out only when the number of lines or the widest line changed."""
+
+    DEFAULT_CSS = """
+    TextLines { height: auto; }
+    """
+
+    def __init__(self, text: Text | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._text = text if text is not None else Text("")
+        self._key: tuple | None = None
+        self._strips: list[Strip] | None = None
+        self._strips_width = -1
+
+    def render(self) -> Text:
+        """The text shown (what layout measures; painting goes through render_line)."""
+        return self._text
+
+    def show_text(self, text: Text) -> None:
+        """Show ``text``; the same text again costs nothing."""
+        key = (text.plain, tuple(text.spans), text.style)
+        old = self._key
+        if key == old:
+            return
+        same_shape = old is not None and _shape(old[0]) == _shape(key[0])
+        self._key, self._text, self._strips = key, text, None
+        self.refresh(layout=not same_shape)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None  # the theme or the CSS changed: new colours
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        if self._strips is None or self._strips_width != width:
+            self._strips = text_strips(self._text, width, self.rich_style)
+            self._strips_width = width
+        return self._strips[y] if y < len(self._strips) else Strip.blank(width)
+
+
+def _shape(plain: str) -> tuple[int, ...]:
+    return tuple(len(line) for line in plain.split("\n"))
