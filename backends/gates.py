@@ -9,7 +9,10 @@ Checks produced for ``promote`` (names are stable; the guard modal lists them):
   (overridable);
 - ``canary age`` -- the canary revision is at least ``min_canary_age_s`` old (overridable);
 - ``approvals`` -- ``approvals_required`` approvals by identities other than the promoter
-  (not overridable: separation of duties is not a gate the promoter may waive).
+  (not overridable: separation of duties is not a gate the promoter may waive). They come
+  from the local audit store and, when the caller passes them (:func:`annotation_approvals`),
+  from the object's ``pitboard.io/approvals`` annotation: approvals made on another
+  machine, for this exact canary revision. Each identity counts once, whichever the source.
 
 Health older than ``window_s`` counts as missing. Missing data fails the gate
 (overridable) when ``block_on_missing_data``, else it is ``unknown`` (non-blocking).
@@ -23,6 +26,8 @@ from datetime import datetime, timedelta
 
 from backends.actions import Check, CheckStatus
 from backends.actions_config import PromoteGates
+from backends.approvals import APPROVALS as APPROVALS_ANNOTATION
+from backends.approvals import AnnotatedApproval, AnnotationApprovals, object_target, read_approvals
 from backends.identity import same_identity
 from backends.models import AuditEntry, FleetSnapshot, HealthSample, ModelService, Revision
 
@@ -157,32 +162,65 @@ def _age_check(snapshot: FleetSnapshot, service: ModelService, now: datetime,
     return _passed(AGE, seen)
 
 
-def approval_check(approvals: Sequence[AuditEntry], required: int, promoter: str) -> Check:
-    """Approvals counted once per identity, never the promoter's own."""
+def annotation_approvals(snapshot: FleetSnapshot, service_key: str,
+                         now: datetime | None = None) -> AnnotationApprovals:
+    """Approvals in the ``pitboard.io/approvals`` annotation of ``service_key`` (as the
+    snapshot shows the object) that may count for promoting its current canary at ``now``
+    (default ``snapshot.taken_at``), and why the others are ignored. Never raises."""
+    service = find_service(snapshot, service_key)
+    if service is None:
+        return AnnotationApprovals()
+    canary = service.canary.revision if service.canary is not None else None
+    return read_approvals(service.annotations.get(APPROVALS_ANNOTATION),
+                          target=object_target(service.namespace, service.kind.value,
+                                               service.name),
+                          canary=canary, now=now or snapshot.taken_at)
+
+
+def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required: int,
+                   promoter: str, *, annotated: AnnotationApprovals | None = None) -> Check:
+    """Approvals counted once per identity, never the promoter's own. ``approvals`` are the
+    audit store's; ``annotated`` adds those read from the object's annotation (another
+    machine's), and its ignored records are named in the reason."""
     if required <= 0:
         return Check(name=APPROVALS, status=CheckStatus.PASSED, reason="none required",
                      blocking=False)
     approvers: list[str] = []
+    from_annotation: set[str] = set()
     own = False
-    for entry in approvals:
+    merged = list(approvals) + list(annotated.approvals if annotated is not None else ())
+    for entry in merged:
         if promoter and same_identity(entry.actor, promoter):
             own = True
         elif not any(same_identity(entry.actor, a) for a in approvers):
             approvers.append(entry.actor)
+            if isinstance(entry, AnnotatedApproval):
+                from_annotation.add(entry.actor)
+    ignored = annotated.ignored_summary() if annotated is not None else ""
+    tail = f"; ignored in {APPROVALS_ANNOTATION}: {ignored}" if ignored else ""
+    names = ", ".join(f"{a} (from {APPROVALS_ANNOTATION})" if a in from_annotation else a
+                      for a in approvers)
     if len(approvers) >= required:
         return Check(name=APPROVALS, status=CheckStatus.PASSED,
-                     reason=f"approved by {', '.join(approvers)}")
+                     reason=f"approved by {names}{tail}")
     got = f"{len(approvers)} of {required} approvals by someone other than the promoter"
+    if approvers:
+        got += f" ({names})"
     if own:
         got += " (your own approval does not count)"
-    return _failed(APPROVALS, got, overridable=False)
+    others = annotated.other_revisions if annotated is not None else 0
+    if others:
+        got += f"; {others} in {APPROVALS_ANNOTATION} approve other revisions"
+    return _failed(APPROVALS, got + tail, overridable=False)
 
 
 def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: PromoteGates,
                            approvals: Sequence[AuditEntry] = (), promoter: str = "",
-                           now: datetime | None = None) -> tuple[Check, ...]:
+                           now: datetime | None = None, *,
+                           annotated: AnnotationApprovals | None = None) -> tuple[Check, ...]:
     """All promote checks for ``service_key``; ``now`` defaults to ``snapshot.taken_at``.
-    ``approvals`` are the approval entries still valid for this canary."""
+    ``approvals`` are the approval entries still valid for this canary; ``annotated`` the
+    approvals read from the object's annotation (:func:`annotation_approvals`)."""
     now = now or snapshot.taken_at
     service = find_service(snapshot, service_key)
     if service is None:
@@ -195,5 +233,6 @@ def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: Pro
     can, stab = _legs(snapshot, service, now, gates.window_s)
     checks += [_error_check(can, stab, gates), _latency_check(can, stab, gates),
                _age_check(snapshot, service, now, gates),
-               approval_check(approvals, gates.approvals_required, promoter)]
+               approval_check(approvals, gates.approvals_required, promoter,
+                              annotated=annotated)]
     return tuple(checks)

@@ -26,7 +26,10 @@ Approvals: ``approve`` records an ``approval`` entry, then mirrors it on the obj
 entry is what counts: a failed (or unsupported) annotation is reported in the
 :class:`ApprovalResult` and the approval stays. A promote counts approvals for the
 same service made since its last successful promote (and for the same canary revision,
-when both are known) by identities other than the promoter (:func:`same_identity`).
+when both are known) by identities other than the promoter (:func:`same_identity`), and
+the approvals in the object's ``pitboard.io/approvals`` annotation for exactly that
+canary (made on another machine, with another audit store: ``gates.annotation_approvals``,
+read by ``prepare`` from the snapshot; the run re-checks with them and a fresh audit read).
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResul
 from backends.actions_config import ActionsConfig
 from backends.base import AuditBackend, ClusterBackend
 from backends.errors import ActionRefused, BackendError, NotSupported
-from backends.gates import APPROVALS, approval_check, evaluate_promote_gates, find_service
+from backends.approvals import AnnotationApprovals
+from backends.gates import (APPROVALS, annotation_approvals, approval_check,
+                            evaluate_promote_gates, find_service)
 from backends.identity import same_identity
 from backends.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
@@ -102,6 +107,8 @@ class ActionRunner:
         self.sleep = sleep
         self.monotonic = monotonic
         self._canary: dict[str, str | None] = {}  # service_key -> canary seen by prepare
+        # service_key -> approvals in the object's annotation, as prepare read them
+        self._annotated: dict[str, AnnotationApprovals] = {}
 
     # -- policy -----------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -173,8 +180,10 @@ class ActionRunner:
         except BackendError as exc:
             approvals = []
             log.warning("approvals unreadable: %s", exc)
+        annotated = annotation_approvals(snapshot, request.service_key, now=self.clock())
+        self._annotated[request.service_key] = annotated
         extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
-                                       request.actor, now=self.clock())
+                                       request.actor, now=self.clock(), annotated=annotated)
         names = {c.name for c in plan.checks}
         return plan.model_copy(update={
             "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
@@ -186,7 +195,7 @@ class ActionRunner:
             required = self.config.gates_for(plan.context).approvals_required
             key = plan.request.service_key
             fresh = approval_check(self.valid_approvals(key, self._canary.get(key)),
-                                   required, actor)
+                                   required, actor, annotated=self._annotated.get(key))
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
 

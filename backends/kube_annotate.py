@@ -6,7 +6,8 @@
 - :func:`annotate_approval`: append one approval to the ``pitboard.io/approvals``
   annotation (a JSON list, newest last, bounded) with a merge patch that carries the
   object's ``resourceVersion`` (a concurrent approval is never overwritten: 409, re-read,
-  retry once), after a server-side dry run. Teammates see it in ``kubectl describe``.
+  retry once), after a server-side dry run. Teammates see it in ``kubectl describe``,
+  and their pitboard counts it at the promote gate (``backends.approvals.read_approvals``).
 """
 
 from __future__ import annotations

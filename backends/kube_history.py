@@ -119,7 +119,7 @@ def build_part(inp: Inputs) -> ClusterPart:
             image=d.images[0] if d.images else None, replicas_desired=d.replicas,
             replicas_ready=d.ready, runtime=detect_runtime(d.images),
             rollout_in_progress=not deployment_progress(d)[0], paused=d.paused,
-            labels=dict(d.meta.labels))
+            labels=dict(d.meta.labels), annotations=dict(d.own))
         services.append(svc)
         if d.meta.uid:
             owners.by_uid[d.meta.uid] = svc.key
@@ -139,7 +139,8 @@ def build_part(inp: Inputs) -> ClusterPart:
             runtime=detect_runtime(r.images),
             rollout_in_progress=r.phase in ("Progressing", "Paused") or (
                 r.current_pod_hash is not None and r.current_pod_hash != r.stable_rs),
-            paused=r.paused or r.pause_conditions > 0, labels=dict(r.meta.labels))
+            paused=r.paused or r.pause_conditions > 0, labels=dict(r.meta.labels),
+            annotations=dict(r.own))
         services.append(svc)
         if r.meta.uid:
             owners.by_uid[r.meta.uid] = svc.key
@@ -164,7 +165,7 @@ def build_part(inp: Inputs) -> ClusterPart:
             runtime=detect_runtime(images, f"{i.runtime or ''} {i.model_format or ''}") or "kserve",
             rollout_in_progress=(i.canary_percent is not None and i.canary_percent not in (0, 100))
             or (i.latest_created is not None and i.latest_created != i.latest_ready),
-            labels=dict(i.meta.labels))
+            labels=dict(i.meta.labels), annotations=dict(i.own))
         services.append(svc)
         owners.isvc[(i.meta.namespace, i.meta.name)] = svc.key
         revisions[svc.key] = hist
@@ -247,9 +248,13 @@ def rollout_history(r: RolloutRec, owned: list[ReplicaSetRec]) -> tuple[Revision
 
 
 def _rollout_weights(r: RolloutRec) -> tuple[float | None, float | None]:
-    """(stable %, canary %) of an Argo canary, None when unknown."""
+    """(stable %, canary %) of an Argo canary, None when unknown. Blue-green: the active
+    service sends everything to the stable side until promotion; the new ReplicaSet is the
+    preview, shown as the canary leg at 0 %."""
     if r.current_pod_hash is None or r.current_pod_hash == r.stable_rs:
         return 100.0, None
+    if r.strategy == "blueGreen":
+        return 100.0, 0.0
     w = r.canary_weight
     if w is None and r.strategy == "canary" and r.step_weights:
         idx = r.current_step_index if r.current_step_index is not None else 0

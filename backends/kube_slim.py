@@ -9,7 +9,7 @@ Actions never use these: they read the full object fresh from the API.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -21,6 +21,9 @@ REVISION = "deployment.kubernetes.io/revision"
 ARGO_REVISION = "rollout.argoproj.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 LAST_ACTION = "pitboard.io/last-action"
+APPROVALS = "pitboard.io/approvals"  # = backends.approvals.APPROVALS (kept import-light)
+#: pitboard's own annotations, carried to ``ModelService.annotations``.
+OWN_ANNOTATIONS = (APPROVALS, LAST_ACTION)
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -30,6 +33,16 @@ def frozen_map(d: Any) -> Mapping[str, str]:
     if not d or not isinstance(d, dict):
         return _EMPTY
     return MappingProxyType({str(k): str(v) for k, v in d.items()})
+
+
+def own_annotations(meta: Any) -> Mapping[str, str]:
+    """pitboard's own annotations (:data:`OWN_ANNOTATIONS`) of an object's metadata, as a
+    read-only mapping (text values only; anything else is not ours and is left out)."""
+    ann = (meta.get("annotations") if isinstance(meta, dict) else None) or {}
+    if not isinstance(ann, dict):
+        return _EMPTY
+    own = {k: ann[k] for k in OWN_ANNOTATIONS if isinstance(ann.get(k), str)}
+    return MappingProxyType(own) if own else _EMPTY
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -132,6 +145,7 @@ class DeploymentRec:
     images: tuple[str, ...]
     timed_out: bool
     version: str | None = None
+    own: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
 def slim_deployment(obj: dict) -> DeploymentRec:
@@ -152,7 +166,7 @@ def slim_deployment(obj: dict) -> DeploymentRec:
         parse_int(m.get("generation")), parse_int(st.get("observedGeneration")),
         parse_int(spec.get("replicas", 1)), count("readyReplicas"), count("updatedReplicas"),
         count("availableReplicas"), count("replicas"), bool(spec.get("paused")),
-        images(spec.get("template")), timed_out, _version(obj),
+        images(spec.get("template")), timed_out, _version(obj), own_annotations(m),
     )
 
 
@@ -269,6 +283,7 @@ class InferenceServiceRec:
     latest_created: str | None
     traffic: tuple[Leg, ...]
     ready: bool | None
+    own: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
 def slim_isvc(obj: dict) -> InferenceServiceRec:
@@ -292,6 +307,7 @@ def slim_isvc(obj: dict) -> InferenceServiceRec:
         comp.get("latestRolledoutRevision"), comp.get("previousRolledoutRevision"),
         comp.get("latestReadyRevision"), comp.get("latestCreatedRevision"), legs,
         (conds[0].get("status") == "True") if conds else None,
+        own_annotations(obj.get("metadata")),
     )
 
 
@@ -315,6 +331,7 @@ class RolloutRec:
     available: int | None
     images: tuple[str, ...]
     version: str | None = None
+    own: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
 def slim_rollout(obj: dict) -> RolloutRec:
@@ -333,5 +350,5 @@ def slim_rollout(obj: dict) -> RolloutRec:
         parse_int(st.get("readyReplicas", 0)) if st else None,
         parse_int(st.get("updatedReplicas", 0)) if st else None,
         parse_int(st.get("availableReplicas", 0)) if st else None,
-        images(spec.get("template")), _version(obj),
+        images(spec.get("template")), _version(obj), own_annotations(obj.get("metadata")),
     )

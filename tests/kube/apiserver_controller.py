@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .apiserver_controller_bluegreen import blue_green, pause_before_promotion, preview_replicas
 from .apiserver_controller_pods import PodKeeper
 from .apiserver_resources import find
 from .apiserver_store import Store
@@ -200,6 +201,10 @@ class Controller:
                 self._schedule(flavor, uid)
         elif new is not None:
             new = self._annotate_rs(flavor, owner, new, max_old + 1, desired)
+        bg = flavor is ROLLOUT and blue_green(owner) is not None
+        if bg and new is not None and pause_before_promotion(
+                self.store, ROLLOUTS, owner, new["metadata"]["labels"].get(flavor.hash_label, "")):
+            paused = True
         in_progress = self._deadlines.get(uid, 0.0) > time.monotonic()
         if not in_progress:
             self._deadlines.pop(uid, None)
@@ -207,14 +212,17 @@ class Controller:
             stable = (owner.get("status") or {}).get("stableRS")
             canary = flavor is ROLLOUT and paused and bool(olds) and \
                 new["metadata"]["labels"].get(flavor.hash_label) != stable
-            replicas = self._canary_replicas(owner, desired) if canary else desired
+            if bg:
+                replicas = preview_replicas(owner, desired) if canary else desired
+            else:
+                replicas = self._canary_replicas(owner, desired) if canary else desired
             new["spec"]["replicas"] = replicas
             new = self.save(RS, new)
             new = self.pods.sync_replicaset(new, ready=not in_progress)
             if not in_progress:
                 for old in olds:
-                    keep = desired - replicas if canary and old["metadata"]["labels"].get(flavor.hash_label) == stable \
-                        else 0
+                    keep = (desired if bg else desired - replicas) \
+                        if canary and old["metadata"]["labels"].get(flavor.hash_label) == stable else 0
                     if old["spec"].get("replicas", 0) != keep:
                         old["spec"]["replicas"] = keep
                         self.pods.sync_replicaset(self.save(RS, old), ready=True)

@@ -86,6 +86,9 @@ def rollout_status(ro: dict[str, Any], new: dict[str, Any] | None, rss: list[dic
         else:
             status["phase"] = "Paused"
             status["message"] = "CanaryPauseStep"
+        from .apiserver_controller_bluegreen import status_fields
+
+        status_fields(ro, status, pod_hash, paused)
     status["selector"] = ",".join(f"{k}={v}" for k, v in
                                   sorted(((ro["spec"].get("selector") or {}).get("matchLabels") or {}).items()))
     return status
