@@ -57,15 +57,21 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         """Now, from the backends' clock (frozen in tests and snapshots)."""
         return self.backends.clock() if self.backends is not None else system_clock()
 
-    async def on_mount(self) -> None:
+    def get_default_screen(self) -> FleetScreen:
+        """The fleet screen is the app's first screen (no blank screen composed first)."""
+        self.fleet_screen = FleetScreen(window=self.settings.time_window)
+        return self.fleet_screen
+
+    def on_mount(self) -> None:
         if self.backends is None:
-            # Build the backends in a thread while the screen composes; BackendsReady is
-            # handled after this handler returns, so the screen is mounted by then.
+            # Build the backends in a thread while the screen composes; polling starts
+            # once both are there (on_backends_ready / fleet_mounted)
             self.state.expect(("cluster",))
             self.connect()
-        self.fleet_screen = FleetScreen(window=self.settings.time_window)
-        await self.push_screen(self.fleet_screen)
-        if self.backends is not None:
+
+    def fleet_mounted(self) -> None:
+        """The fleet screen is composed: poll, if the backends are there."""
+        if self.backends is not None and not self.polling_started:
             self.start_polling()
 
     def show_state(self) -> None:

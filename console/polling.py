@@ -44,6 +44,7 @@ class PollingMixin:
         self._poll_timers: dict[str, Timer] = {}
         self._pending: set[str] = set()
         self.poll_counts: Counter[str] = Counter()
+        self.polling_started = False
 
     # -- scheduling ---------------------------------------------------------------
     @property
@@ -54,6 +55,7 @@ class PollingMixin:
     def start_polling(self) -> None:
         """Register the sources and poll each once now."""
         assert self.backends is not None
+        self.polling_started = True
         self.state.expect(self.backends.sources)  # type: ignore[attr-defined]
         for source in self.backends.sources:
             self.poll(source)
@@ -146,7 +148,8 @@ class PollingMixin:
     # -- results -----------------------------------------------------------------------
     def on_backends_ready(self, message: BackendsReady) -> None:
         self.backends = message.backends
-        self.start_polling()
+        if self.fleet_screen.is_mounted:  # type: ignore[attr-defined]
+            self.start_polling()  # else when it is (the app's fleet_mounted)
 
     def on_source_updated(self, message: SourceUpdated) -> None:
         self.state.succeeded(message.source, message.part, message.at)  # type: ignore[attr-defined]

@@ -236,6 +236,15 @@ class ModelTable(ComponentStyles, ScrollView, can_focus=True):
         return tuple(COLUMNS[i][0] for i in self._shown_cols)
 
     def on_resize(self) -> None:
+        self._fit_columns()
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # the scrollbar appearing (more rows than lines) narrows the content: the
+        # columns are fitted again, as on a resize, so a frame never depends on timing
+        self.call_later(self._fit_columns)
+
+    def _fit_columns(self) -> None:
+        """Columns for the current content width; every line repainted."""
         self._shown_cols, self._widths = layout(self.scrollable_content_region.width)
         self._cache.clear()
         self._styles.clear()

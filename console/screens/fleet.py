@@ -108,6 +108,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         self.show_header()
         self.query_one(ModelTable).focus()
         self.set_interval(1.0, self.show_header, name="header-ages")
+        ready = getattr(self.app, "fleet_mounted", None)
+        if ready is not None:
+            ready()
 
     # -- data in ------------------------------------------------------------------
     def apply_snapshot(self, snapshot: FleetSnapshot) -> None:
