@@ -16,7 +16,10 @@
   ``display_data_ms_in_worker``, reported, not counted as UI-thread time). Rounds are 15 s
   of app time apart (the demo's scrape step, so every round brings new figures); the
   selected model's chart is re-fetched every 30 s and its redraw (plotext, ~25-60 ms) then
-  lands in that round: ``..._metrics_only`` / ``..._with_chart_redraw`` split the rounds.
+  lands in that round: ``..._metrics_only`` / ``..._with_chart_redraw`` split the rounds,
+  and ``..._per_refresh_at_default_cadence`` weighs them as the console runs by default
+  (a refresh every 5 s, a chart redraw every 30 s: one refresh in six). The target is
+  judged on both the metrics-only median and that figure.
 - ``rss_mb``: resident memory of pitboard at its first frame, and of this process after
   the 2,000-GPU run.
 Targets: first frame <= 1.25x bare; <= 25 ms per refresh; RSS <= 150 MB.
@@ -214,12 +217,21 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
     q = lambda xs, p: round(sorted(xs)[min(len(xs) - 1, int(p * len(xs)))], 2) if xs else None  # noqa: E731
     plain = [ms for ms, chart in zip(cpu_ms, redrawn) if not chart]
     charted = [ms for ms, chart in zip(cpu_ms, redrawn) if chart]
+    # at the default cadence (a refresh every 5 s, the chart re-fetched every 30 s) one
+    # refresh in six also redraws the chart
+    from console.config_core import CoreSettings  # noqa: PLC0415
+    from console.screens.fleet import CHART_MAX_AGE_S  # noqa: PLC0415
+
+    per = CHART_MAX_AGE_S / CoreSettings.model_fields["refresh"].default
+    cadence = (round(((per - 1) * statistics.median(plain) + statistics.median(charted)) / per, 2)
+               if plain and charted else None)
     return {"gpus": gpus, "models": models, "rounds": rounds,
             "apply_ms_median": q(apply_ms, 0.5), "apply_ms_p95": q(apply_ms, 0.95),
             "main_thread_cpu_ms_median": q(cpu_ms, 0.5), "main_thread_cpu_ms_p95": q(cpu_ms, 0.95),
             "main_thread_cpu_ms_median_metrics_only": q(plain, 0.5),
             "main_thread_cpu_ms_median_with_chart_redraw": q(charted, 0.5),
             "rounds_with_chart_redraw": len(charted),
+            "main_thread_cpu_ms_per_refresh_at_default_cadence": cadence,
             "apply_plus_repaint_ms_median": q(total_ms, 0.5),
             "apply_plus_repaint_ms_p95": q(total_ms, 0.95),
             "display_data_ms_in_worker_median": q(prep_ms, 0.5),
@@ -259,8 +271,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "first_frame": ff.get("ratio") is not None and ff["ratio"] <= 1.25 if ff else None,
         # a metrics refresh; the chart redraw (every 30 s, per selected model) is reported
         # beside it, not hidden: see main_thread_cpu_ms_median_with_chart_redraw
-        "refresh": (out["refresh"]["main_thread_cpu_ms_median_metrics_only"] or 1e9) <= 25
-        if "refresh" in out else None,
+        "refresh": max(out["refresh"]["main_thread_cpu_ms_median_metrics_only"] or 1e9,
+                       out["refresh"]["main_thread_cpu_ms_per_refresh_at_default_cadence"]
+                       or 1e9) <= 25 if "refresh" in out else None,
         "rss": (ff.get("rss_mb_first_frame") or 0) <= 150 and out["rss_mb_bench_process_max"] <= 150,
     }
     print(json.dumps(out, indent=2))

@@ -29,11 +29,13 @@ class SourceUpdated(Message, bubble=False):
 class ChartUpdated(Message, bubble=False):
     """Range series for one model's chart."""
 
-    def __init__(self, model: str, window: str, series: tuple[Series, ...]) -> None:
+    def __init__(self, model: str, window: str, series: tuple[Series, ...],
+                 drawn: tuple | None = None) -> None:
         super().__init__()
         self.model = model
         self.window = window
         self.series = series
+        self.drawn = drawn  # (key, figure) drawn in the same worker, if it was asked to
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ChartUpdated)

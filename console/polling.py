@@ -34,6 +34,17 @@ def describe(error: BaseException | None) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def draw_safely(draw, series):
+    """``draw(series)``, or None when there is no drawer or it failed (the chart then
+    draws the series in a worker of its own, which reports the error)."""
+    if draw is None:
+        return None
+    try:
+        return draw(series)
+    except Exception:  # noqa: BLE001 - an optimisation, never a reason to lose the series
+        return None
+
+
 class PollingMixin:
     """Needs on the host App: ``backends``, ``state``, ``settings``, ``paused``,
     ``fleet_screen`` and ``clock()``."""
@@ -137,13 +148,15 @@ class PollingMixin:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart", name="chart",
           description="read chart series")
-    def load_chart(self, model: str, window: str) -> None:
-        """Range series of ``model`` over ``window`` for the chart on screen."""
+    def load_chart(self, model: str, window: str, draw=None) -> None:
+        """Range series of ``model`` over ``window`` for the chart on screen; ``draw``
+        (from ``LatencyChart.drawer``) draws them here too, so the figure needs no
+        second worker and no second frame."""
         if self.backends is None or self.backends.metrics is None:
             return
         at = self.backends.clock()
-        series = self.backends.metrics.chart(model, WINDOW_SECONDS[window], at)
-        self.post_message(ChartUpdated(model, window, tuple(series)))  # type: ignore[attr-defined]
+        series = tuple(self.backends.metrics.chart(model, WINDOW_SECONDS[window], at))
+        self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series)))  # type: ignore[attr-defined]
 
     # -- results -----------------------------------------------------------------------
     def on_backends_ready(self, message: BackendsReady) -> None:
@@ -162,7 +175,8 @@ class PollingMixin:
         self.show_state()  # type: ignore[attr-defined]
 
     def on_chart_updated(self, message: ChartUpdated) -> None:
-        self.fleet_screen.show_chart(message.model, message.window, message.series)  # type: ignore[attr-defined]
+        self.fleet_screen.show_chart(message.model, message.window, message.series,  # type: ignore[attr-defined]
+                                     message.drawn)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler: mark the source stale, notify, never exit."""

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from backends.models import Alert, FleetSnapshot, Series
 from console.history import SessionHistory
 from console.messages import ChartUpdated
+from console.polling import draw_safely
 from console.replay_state import cluster_at
 from console.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
 from widgets.replay_banner import ReplayBanner
@@ -169,10 +170,10 @@ class ViewsMixin:
                         description=f"load {tag}", exit_on_error=False)
         return serial
 
-    def load_chart(self, model: str, window: str) -> None:
+    def load_chart(self, model: str, window: str, draw=None) -> None:
         """The fleet chart: live from the poller, replayed here with ``at=``."""
         if self.replay_at is None:
-            super().load_chart(model, window)  # type: ignore[misc]
+            super().load_chart(model, window, draw)  # type: ignore[misc]
             return
         at = self.replay_at
         metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
@@ -184,7 +185,8 @@ class ViewsMixin:
                 series = metrics.chart(model, WINDOW_SECONDS[window], at)
             except Exception:  # noqa: BLE001 - the fleet chart keeps its last data
                 return
-            self.post_message(ChartUpdated(model, window, tuple(series)))  # type: ignore[attr-defined]
+            series = tuple(series)
+            self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series)))  # type: ignore[attr-defined]
 
         self.run_worker(run, thread=True, group="replay-chart", exit_on_error=False)  # type: ignore[attr-defined]
 

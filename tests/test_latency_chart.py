@@ -84,3 +84,22 @@ async def test_widget_draws_off_thread_and_redraws_on_resize():
         await wait_for(pilot, lambda: width() == 90)
         chart.show_series("llm", "6h", [series("p95", 10)])
         await wait_for(pilot, lambda: "min (6h)" in chart.plain)
+
+
+async def test_a_figure_drawn_by_the_loading_worker_is_shown_without_a_second_worker():
+    app = ChartApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        chart = app.query_one(LatencyChart)
+        await pilot.pause()
+        data = [series("p95", 10), series("p99", 20)]
+        drawn = chart.drawer("llm", "1h")(data)  # what load_chart's thread does
+        chart.show_series("llm", "1h", data, drawn)
+        assert chart.plain == drawn[1].plain and "min (1h)" in chart.plain  # at once
+        assert not [w for w in app.workers if w.group == "chart-draw"]
+        # drawn for another size (the terminal was resized meanwhile): drawn again
+        stale = chart.drawer("llm", "6h")(data)
+        await pilot.resize_terminal(90, 20)
+        await pilot.pause()
+        chart.show_series("llm", "6h", data, stale)
+        await wait_for(pilot, lambda: "min (6h)" in chart.plain
+                       and len(chart.plain.split("\n")[0]) == 90)

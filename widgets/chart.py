@@ -155,12 +155,40 @@ class LatencyChart(Widget, can_focus=True):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
 
-    def show_series(self, model: str, window: str, series: Sequence[Series]) -> None:
-        """Plot ``series`` for ``model`` over ``window``; unchanged data = no redraw."""
+    def _theme(self) -> tuple[str, RGB, RGB]:
+        return (self.app.theme, *chart_colors(self.app.theme_variables))
+
+    def drawer(self, model: str, window: str):
+        """For the worker that fetches the series: a function drawing them at the current
+        size and theme, returning (key, figure) for :meth:`show_series` (None: not laid
+        out yet). Saves a worker and a frame per redraw."""
+        size = self.content_size
+        if size.width <= 0 or size.height <= 0 or not self.is_mounted:
+            return None
+        width, height, theme = size.width, size.height, self._theme()
+
+        def draw(series: Sequence[Series]) -> tuple[tuple, Figure]:
+            key = ((model, window, tuple(series)), width, height, theme)
+            return key, build_chart(window, series, width, height, theme)
+
+        return draw
+
+    def show_series(self, model: str, window: str, series: Sequence[Series],
+                    drawn: tuple[tuple, Figure] | None = None) -> None:
+        """Plot ``series`` for ``model`` over ``window``; unchanged data = no redraw.
+        ``drawn``: the figure already drawn by :meth:`drawer`'s function, used when it
+        still fits the size and theme (else it is drawn again in a worker)."""
         data = (model, window, tuple(series))
         if data == self._data:
             return
         self._data = data
+        if drawn is not None:
+            key, figure = drawn
+            size = self.content_size
+            if key == (data, size.width, size.height, self._theme()):
+                self._asked, self._figure = key, figure
+                self.refresh()
+                return
         self._draw()
 
     def on_resize(self) -> None:
@@ -171,7 +199,7 @@ class LatencyChart(Widget, can_focus=True):
         size = self.content_size
         if self._data is None or size.width <= 0 or size.height <= 0 or not self.is_mounted:
             return
-        theme = (self.app.theme, *chart_colors(self.app.theme_variables))
+        theme = self._theme()
         key = (self._data, size.width, size.height, theme)
         if key == self._asked:
             return

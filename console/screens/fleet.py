@@ -171,12 +171,14 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
             sources=app.state.status, now=app.clock(),
         )
 
-    def show_chart(self, model: str, window: str, series: tuple[Series, ...]) -> None:
-        """Plot the series of ``model`` if it is still the selected one."""
+    def show_chart(self, model: str, window: str, series: tuple[Series, ...],
+                   drawn: tuple | None = None) -> None:
+        """Plot the series of ``model`` if it is still the selected one (``drawn``: the
+        figure the loading worker drew, see LatencyChart.drawer)."""
         svc = self._selected_service()
         if self._chart is None or svc is None or svc.name != model or window != self.window:
             return
-        self._chart.show_series(model, window, series)
+        self._chart.show_series(model, window, series, drawn)
 
     # -- helpers ------------------------------------------------------------------
     def _mount_chart(self) -> None:
@@ -205,7 +207,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         svc = self._selected_service()
         if svc is not None and self._chart is not None:
             self._chart_asked = (self.selected, self.window, self.app.clock())
-            self.app.load_chart(svc.name, self.window)
+            self.app.load_chart(svc.name, self.window, self._chart.drawer(svc.name, self.window))
 
     def _show_history(self) -> None:
         svc = self._selected_service()
