@@ -103,3 +103,23 @@ async def test_a_figure_drawn_by_the_loading_worker_is_shown_without_a_second_wo
         chart.show_series("llm", "6h", data, stale)
         await wait_for(pilot, lambda: "min (6h)" in chart.plain
                        and len(chart.plain.split("\n")[0]) == 90)
+
+
+def test_legend_is_a_line_of_its_own_in_the_series_colours():
+    palette = ((1, 2, 3), (4, 5, 6), (7, 8, 9), (200, 10, 10))
+    theme = (*THEME, palette)
+    figure = build_chart("1h", [series("p95 ms", 10), series("error %", 0.1),
+                                series("[bold red]x[/] p50", 5)], 70, 14, theme)
+    first, *plot = figure.plain.split("\n")
+    # literal names, left-axis series first (in their order), then the right-axis one
+    assert first.split() == ["━", "p95", "ms", "━", "[bold", "red]x[/]", "p50",
+                             "━", "error", "%", "(right)"]
+    assert len(plot) == 13 and "min (1h)" in plot[-1]
+    assert not any("⢕⢕" in line for line in plot)  # plotext's own legend is not drawn
+    marks = [seg for seg in figure.strips[0] if seg.text.strip() == "━"]
+    assert [seg.style.color.triplet for seg in marks] == [(4, 5, 6), (1, 2, 3), (200, 10, 10)]
+
+
+def test_a_small_chart_keeps_its_lines_for_the_plot():
+    figure = build_chart("1h", [series("p95 ms", 10)], 40, 7, THEME)
+    assert len(figure.plain.split("\n")) == 7 and "━ p95" not in figure.plain

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from rich.segment import Segment
+from rich.color import Color as RichColor
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.color import Color
 from textual.message import Message
@@ -50,12 +52,39 @@ def _kind(name: str) -> str:
 
 
 RGB = tuple[int, int, int]
+#: Series colours from the app theme, by what the series name contains.
+SERIES_COLORS = (("p50", "primary"), ("p95", "secondary"), ("p99", "warning"),
+                 ("err", "error"))
+LEGEND_MIN_HEIGHT = 10
+DEFAULT_PALETTE = ((0, 120, 215), (0, 160, 160), (255, 166, 43), (186, 60, 91))
 
 
-def chart_colors(variables: dict[str, str]) -> tuple[RGB, RGB]:
-    """(surface, foreground) of the app theme's variables, as RGB."""
+def chart_colors(variables: dict[str, str]) -> tuple[RGB, RGB, tuple[RGB, ...]]:
+    """(surface, foreground, series palette) of the app theme's variables, as RGB."""
+    palette = tuple(Color.parse(variables[var]).rgb if var in variables else default
+                    for (_, var), default in zip(SERIES_COLORS, DEFAULT_PALETTE))
     return (Color.parse(variables.get("surface", "black")).rgb,
-            Color.parse(variables.get("foreground", "white")).rgb)
+            Color.parse(variables.get("foreground", "white")).rgb, palette)
+
+
+def series_color(name: str, palette: tuple[RGB, ...]) -> RGB | None:
+    """The palette colour for a series named ``name`` (None: plotext picks one)."""
+    low = name.lower()
+    return next((rgb for (key, _), rgb in zip(SERIES_COLORS, palette) if key in low), None)
+
+
+def legend_line(entries: Sequence[tuple[str, RGB | None, bool]], width: int,
+                surface: RGB, foreground: RGB) -> Text:
+    """One line naming each plotted series in its colour, left-axis series first, then the
+    right-axis ones (marked so), exactly ``width`` cells (names shown literally)."""
+    base = RichStyle(color=RichColor.from_rgb(*foreground), bgcolor=RichColor.from_rgb(*surface))
+    line = Text(style=base, no_wrap=True, overflow="crop", end="")
+    for name, rgb, right in sorted(entries, key=lambda e: e[2]):  # stable: left, then right
+        mark = base + RichStyle(color=RichColor.from_rgb(*rgb)) if rgb else base
+        line.append(" ━", mark)
+        line.append(" " + safe(name, 40) + (" (right)" if right else "") + " ")
+    line.truncate(width, overflow="ellipsis", pad=True)
+    return line
 
 
 def plotext_theme(app_theme: str, surface: RGB, foreground: RGB) -> str:
@@ -87,7 +116,7 @@ def _strips(text: Text, width: int, height: int) -> tuple[Strip, ...]:
 
 
 def build_chart(window: str, series: Sequence[Series], width: int, height: int,
-                theme: tuple[str, RGB, RGB]) -> Figure:
+                theme: tuple) -> Figure:
     """The chart of ``series`` over ``window`` as ``width`` x ``height`` cells, cut into
     lines ready to show: nothing is left to convert on the UI thread.
 
@@ -96,8 +125,11 @@ def build_chart(window: str, series: Sequence[Series], width: int, height: int,
     escaped)."""
     from textual_plotext.plot import Plot  # noqa: PLC0415 - plotext after the first frame
 
+    app_theme, surface, foreground = theme[:3]
+    palette = theme[3] if len(theme) > 3 else DEFAULT_PALETTE
     plt = Plot()
     ends = [s.points[-1].at for s in series if s.points]
+    legend: list[tuple[str, RGB | None, bool]] = []
     if not ends:
         plt.title("no data")
     else:
@@ -109,13 +141,20 @@ def build_chart(window: str, series: Sequence[Series], width: int, height: int,
             xs, ys = xy(s, end)
             if not xs:
                 continue
-            plt.plot(xs, ys, label=safe(s.name, 40), marker="braille",
-                     yside="right" if kind == "error" else "left")
+            rgb = series_color(s.name, palette)
+            right = kind == "error"
+            # no plotext legend (it overlays the data with odd glyphs): a line of our own
+            plt.plot(xs, ys, marker="braille", color=rgb, yside="right" if right else "left")
+            legend.append((s.name, rgb, right))
         plt.xlabel(f"min ({safe(window, 10)})")
-    plt.plotsize(width, height)
-    plt._set_size(width, height)  # as textual-plotext's render(): resizing needs both
-    plt.theme(plotext_theme(*theme))
+    # the legend takes a line only where the plot keeps enough of them (not at 80x24)
+    top = 1 if legend and height >= LEGEND_MIN_HEIGHT else 0
+    plt.plotsize(width, height - top)
+    plt._set_size(width, height - top)  # as textual-plotext's render(): resizing needs both
+    plt.theme(plotext_theme(app_theme, surface, foreground))
     text = Text.from_ansi(plt.build().rstrip("\n"), no_wrap=True, overflow="crop", end="")
+    if top:
+        text = Text("\n", end="").join([legend_line(legend, width, surface, foreground), text])
     return Figure(text.plain, _strips(text, width, height))
 
 
@@ -155,7 +194,7 @@ class LatencyChart(Widget, can_focus=True):
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._draw())
 
-    def _theme(self) -> tuple[str, RGB, RGB]:
+    def _theme(self) -> tuple:
         return (self.app.theme, *chart_colors(self.app.theme_variables))
 
     def drawer(self, model: str, window: str):
