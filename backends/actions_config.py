@@ -18,6 +18,7 @@ Example TOML::
     [actions.contexts.prod-eu]         # per-context overrides (only the fields given)
     approvals_required = 1
     progress_timeout_s = 900
+    trust_annotation_approvals = false # only this machine's audit store's approvals count
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ class AuditConfig(BaseModel):
 
 
 class PromoteGates(BaseModel):
-    """Promote gates and action timings for one context. ``None`` disables a gate."""
+    """Promote gates and action timings for one context. ``None`` disables a gate.
+
+    ``trust_annotation_approvals``: whether approvals read from the object's
+    ``pitboard.io/approvals`` annotation (made on another machine) count towards
+    ``approvals_required``. Anyone allowed to patch the object can write a record there
+    under any name; set it to false on a context whose patch rights are wider than its
+    approvers, and only the local audit store's approvals count (the approvals check
+    says annotation approvals are not trusted on this context)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +76,9 @@ class PromoteGates(BaseModel):
         600, gt=0, le=86_400, description="how long to watch a rollout settle after the call",
     )
     progress_poll_s: float = Field(2.0, gt=0, le=60, description="progress poll interval")
+    trust_annotation_approvals: bool = Field(
+        True, description="approvals in the object's pitboard.io/approvals annotation count",
+    )
 
 
 class GateOverrides(BaseModel):
@@ -84,6 +95,7 @@ class GateOverrides(BaseModel):
     block_on_missing_data: bool | None = None
     progress_timeout_s: float | None = Field(None, gt=0, le=86_400)
     progress_poll_s: float | None = Field(None, gt=0, le=60)
+    trust_annotation_approvals: bool | None = None
     protected: bool | None = Field(None, description="same as listing it in protected_contexts")
     read_only: bool | None = Field(None, description="same as listing it in read_only_contexts")
 

@@ -9,7 +9,10 @@ The audit store is the record; the annotation is the mirror other machines read:
 :func:`read_approvals` turns it back into approvals that may count for one promote (an
 engineer's pitboard sees the release manager's approval made on another machine, with
 another audit store). Anyone allowed to patch the object can write the annotation, so it
-is exactly as trustworthy as the cluster's RBAC on that object.
+is exactly as trustworthy as the cluster's RBAC on that object; a context may refuse to
+trust it (``trust_annotation_approvals = false``, backends/actions_config.py). Records
+pitboard writes name their ``target``, so a manifest copied to another object does not
+carry its approvals over; records without one (older pitboards) still count.
 """
 
 from __future__ import annotations
@@ -99,6 +102,20 @@ class AnnotationApprovals(Frozen):
         shown = list(self.ignored[:_SHOWN_IGNORED])
         more = len(self.ignored) - len(shown)
         return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+    def at(self, now: datetime) -> AnnotationApprovals:
+        """These approvals as they stand at ``now`` (the run, after the preview): an
+        approval whose ``expires`` has passed since it was read no longer counts and is
+        named first in ``ignored``, with when it expired."""
+        expired = [a for a in self.approvals if a.expires is not None and a.expires <= now]
+        if not expired:
+            return self
+        gone = tuple(f"the approval by {_short(a.actor, 80)} expired at "
+                     f"{a.expires.strftime('%Y-%m-%dT%H:%M:%SZ')}, after the preview"
+                     for a in expired if a.expires is not None)
+        return self.model_copy(update={
+            "approvals": tuple(a for a in self.approvals if a not in expired),
+            "ignored": gone + self.ignored})
 
 
 def object_target(namespace: str, kind: str, name: str) -> str:

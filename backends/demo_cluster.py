@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from backends.approvals import APPROVALS, approval_record, parse_approvals, with_approval
+from backends.approvals import (APPROVALS, approval_record, object_target, parse_approvals,
+                                with_approval)
 
 from backends.actions import (
     ActionPlan,
@@ -183,7 +184,8 @@ class DemoCluster(ClusterBackend):
             ref = f"{st.kind.value.lower()}/{st.spec.name}"
             current = parse_approvals(st.annotations.get(APPROVALS), ref, source=SOURCE)
             st.annotations[APPROVALS] = with_approval(
-                current, approval_record(approver, reason, at, canary))
+                current, approval_record(approver, reason, at, canary, target=object_target(
+                    NAMESPACE, st.kind.value, st.spec.name)))
         return ref
 
     def progress(self, service_key: str) -> RolloutProgress:

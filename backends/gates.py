@@ -13,6 +13,9 @@ Checks produced for ``promote`` (names are stable; the guard modal lists them):
   from the local audit store and, when the caller passes them (:func:`annotation_approvals`),
   from the object's ``pitboard.io/approvals`` annotation: approvals made on another
   machine, for this exact canary revision. Each identity counts once, whichever the source.
+  A context with ``trust_annotation_approvals = false`` counts the audit store's only (the
+  reason says so). The run re-checks it (:func:`recheck_approvals`): annotation approvals
+  that expired between the preview and the confirm no longer count.
 
 Health older than ``window_s`` counts as missing. Missing data fails the gate
 (overridable) when ``block_on_missing_data``, else it is ``unknown`` (non-blocking).
@@ -21,10 +24,10 @@ Health older than ``window_s`` counts as missing. Missing data fails the gate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from backends.actions import Check, CheckStatus
+from backends.actions import ActionKind, ActionStatus, Check, CheckStatus
 from backends.actions_config import PromoteGates
 from backends.approvals import APPROVALS as APPROVALS_ANNOTATION
 from backends.approvals import AnnotatedApproval, AnnotationApprovals, object_target, read_approvals
@@ -177,14 +180,30 @@ def annotation_approvals(snapshot: FleetSnapshot, service_key: str,
                           canary=canary, now=now or snapshot.taken_at)
 
 
+UNTRUSTED = f"annotation approvals ({APPROVALS_ANNOTATION}) are not trusted on this context"
+
+
+def _untrusted(annotated: AnnotationApprovals | None) -> str:
+    """The reason's tail when the context does not trust the annotation."""
+    n = len(annotated.approvals) if annotated is not None else 0
+    return f"; {UNTRUSTED}" + (f" ({n} there not counted)" if n else "")
+
+
 def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required: int,
-                   promoter: str, *, annotated: AnnotationApprovals | None = None) -> Check:
+                   promoter: str, *, annotated: AnnotationApprovals | None = None,
+                   trusted: bool = True) -> Check:
     """Approvals counted once per identity, never the promoter's own. ``approvals`` are the
     audit store's; ``annotated`` adds those read from the object's annotation (another
-    machine's), and its ignored records are named in the reason."""
+    machine's), and its ignored records are named in the reason. ``trusted=False`` (the
+    context's ``trust_annotation_approvals``): ``annotated`` does not count, and the reason
+    says annotation approvals are not trusted on this context."""
     if required <= 0:
         return Check(name=APPROVALS, status=CheckStatus.PASSED, reason="none required",
                      blocking=False)
+    if not trusted:
+        local = approval_check(
+            [a for a in approvals if not isinstance(a, AnnotatedApproval)], required, promoter)
+        return local.model_copy(update={"reason": local.reason + _untrusted(annotated)})
     approvers: list[str] = []
     from_annotation: set[str] = set()
     own = False
@@ -214,6 +233,25 @@ def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required
     return _failed(APPROVALS, got + tail, overridable=False)
 
 
+def approvals_since_promote(entries: Iterable[AuditEntry], canary: str | None = None
+                            ) -> list[AuditEntry]:
+    """The ``approval`` entries among one service's audit ``entries`` (oldest first) made
+    since its last successful promote, for ``canary`` when both it and the entry name one."""
+    promote_intents: set[int] = set()
+    valid: list[AuditEntry] = []
+    for entry in entries:
+        if entry.kind == "intent" and entry.action == ActionKind.PROMOTE.value:
+            promote_intents.add(entry.seq)
+        elif (entry.kind == "outcome" and entry.intent_seq in promote_intents
+              and entry.outcome == ActionStatus.SUCCEEDED.value):
+            valid = []
+        elif entry.kind == "approval":
+            approved = entry.detail.get("canary")
+            if canary is None or approved is None or approved == canary:
+                valid.append(entry)
+    return valid
+
+
 def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: PromoteGates,
                            approvals: Sequence[AuditEntry] = (), promoter: str = "",
                            now: datetime | None = None, *,
@@ -234,5 +272,16 @@ def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: Pro
     checks += [_error_check(can, stab, gates), _latency_check(can, stab, gates),
                _age_check(snapshot, service, now, gates),
                approval_check(approvals, gates.approvals_required, promoter,
-                              annotated=annotated)]
+                              annotated=annotated, trusted=gates.trust_annotation_approvals)]
     return tuple(checks)
+
+
+def recheck_approvals(approvals: Sequence[AuditEntry], gates: PromoteGates, promoter: str,
+                      annotated: AnnotationApprovals | None, now: datetime) -> Check:
+    """The approvals check again when the promote runs: ``approvals`` freshly read from the
+    audit store, ``annotated`` as the preview read it, re-checked against the clock
+    (``now``): an annotation approval that expired since the preview no longer counts, and
+    the reason names it."""
+    return approval_check(approvals, gates.approvals_required, promoter,
+                          annotated=annotated.at(now) if annotated is not None else None,
+                          trusted=gates.trust_annotation_approvals)

@@ -29,7 +29,10 @@ same service made since its last successful promote (and for the same canary rev
 when both are known) by identities other than the promoter (:func:`same_identity`), and
 the approvals in the object's ``pitboard.io/approvals`` annotation for exactly that
 canary (made on another machine, with another audit store: ``gates.annotation_approvals``,
-read by ``prepare`` from the snapshot; the run re-checks with them and a fresh audit read).
+read by ``prepare`` from the snapshot; not counted on a context that does not trust them).
+The run re-checks approvals (``gates.recheck_approvals``): a fresh audit read, and the
+annotation's approvals against the clock at run time (one that expired since the preview
+no longer counts, and the refusal says so).
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ from backends.actions_config import ActionsConfig
 from backends.base import AuditBackend, ClusterBackend
 from backends.errors import ActionRefused, BackendError, NotSupported
 from backends.approvals import AnnotationApprovals
-from backends.gates import (APPROVALS, annotation_approvals, approval_check,
-                            evaluate_promote_gates, find_service)
+from backends.gates import (APPROVALS, annotation_approvals, approvals_since_promote,
+                            evaluate_promote_gates, find_service, recheck_approvals)
 from backends.identity import same_identity
 from backends.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
@@ -130,19 +133,7 @@ class ActionRunner:
 
     def valid_approvals(self, service_key: str, canary: str | None = None) -> list[AuditEntry]:
         """Approvals of ``service_key`` since its last successful promote (same canary)."""
-        promote_intents: set[int] = set()
-        valid: list[AuditEntry] = []
-        for entry in self.audit.entries(target=service_key):
-            if entry.kind == "intent" and entry.action == ActionKind.PROMOTE.value:
-                promote_intents.add(entry.seq)
-            elif (entry.kind == "outcome" and entry.intent_seq in promote_intents
-                  and entry.outcome == ActionStatus.SUCCEEDED.value):
-                valid = []
-            elif entry.kind == "approval":
-                approved = entry.detail.get("canary")
-                if canary is None or approved is None or approved == canary:
-                    valid.append(entry)
-        return valid
+        return approvals_since_promote(self.audit.entries(target=service_key), canary)
 
     # -- prepare ----------------------------------------------------------------------
     def _bare_plan(self, request: ActionRequest, check: Check) -> ActionPlan:
@@ -192,10 +183,10 @@ class ActionRunner:
     def _blocking(self, plan: ActionPlan, actor: str) -> list[Check]:
         checks = list(plan.checks)
         if plan.request.kind == ActionKind.PROMOTE and any(c.name == APPROVALS for c in checks):
-            required = self.config.gates_for(plan.context).approvals_required
             key = plan.request.service_key
-            fresh = approval_check(self.valid_approvals(key, self._canary.get(key)),
-                                   required, actor, annotated=self._annotated.get(key))
+            fresh = recheck_approvals(self.valid_approvals(key, self._canary.get(key)),
+                                      self.config.gates_for(plan.context), actor,
+                                      self._annotated.get(key), self.clock())
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
 

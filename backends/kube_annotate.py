@@ -3,11 +3,13 @@
 - :func:`self_subject_review`: ``POST /apis/authentication.k8s.io/v1/selfsubjectreviews``
   (Kubernetes >= 1.28; v1beta1 on 1.27), the user name the API server sees. ``None`` when
   the server does not serve it or refuses; the caller falls back to the kubeconfig user.
-- :func:`annotate_approval`: append one approval to the ``pitboard.io/approvals``
-  annotation (a JSON list, newest last, bounded) with a merge patch that carries the
-  object's ``resourceVersion`` (a concurrent approval is never overwritten: 409, re-read,
-  retry once), after a server-side dry run. Teammates see it in ``kubectl describe``,
-  and their pitboard counts it at the promote gate (``backends.approvals.read_approvals``).
+- :func:`annotate_approval`: append one approval (a record naming its ``target``,
+  ``namespace/Kind/name``, so a manifest copied elsewhere does not carry it over) to the
+  ``pitboard.io/approvals`` annotation (a JSON list, newest last, bounded) with a merge
+  patch that carries the object's ``resourceVersion`` (a concurrent approval is never
+  overwritten: 409, re-read, retry once), after a server-side dry run. Teammates see it
+  in ``kubectl describe``, and their pitboard counts it at the promote gate
+  (``backends.approvals.read_approvals``).
 """
 
 from __future__ import annotations
@@ -43,9 +45,10 @@ def self_subject_review(api: KubeApi) -> str | None:
 
 
 def annotate_approval(api: KubeApi, path: str, ref: str, record: dict) -> str:
-    """Append ``record`` to the approvals annotation of the object at ``path`` (dry run
-    first). Returns the annotation value written. Raises BackendError (ForbiddenError, ConflictError
-    after one retry, NotFoundError ...)."""
+    """Append ``record`` (``backends.approvals.approval_record``, with its ``target``) to
+    the approvals annotation of the object at ``path`` (dry run first). Returns the
+    annotation value written. Raises BackendError (ForbiddenError, ConflictError after one
+    retry, NotFoundError ...)."""
     for attempt in (1, 2):
         obj = api.request("GET", path) or {}
         meta = obj.get("metadata") or {}

@@ -229,16 +229,20 @@ class KubernetesCluster(ClusterBackend):
     def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
                           *, canary: str | None = None) -> str:
         """Append the approval to the object's ``pitboard.io/approvals`` annotation (dry run
-        first; refused, nothing sent, in read-only). Returns the object ref."""
+        first; refused, nothing sent, in read-only), naming its ``target``
+        (``namespace/Kind/name``: a copied manifest does not carry it to another object).
+        Returns the object ref."""
         if self.read_only:
             raise ActionRefused(f"context {self.context!r} is read-only: the approval "
                                 "annotation was not sent", source=SOURCE)
-        from backends.approvals import approval_record
+        from backends.approvals import approval_record, object_target
         from backends.kube_annotate import annotate_approval
         from backends.kube_execute import Target
 
         t = Target.parse(service_key)
-        annotate_approval(self.api, t.path, t.ref, approval_record(approver, reason, at, canary))
+        record = approval_record(approver, reason, at, canary,
+                                 target=object_target(t.namespace, t.kind, t.name))
+        annotate_approval(self.api, t.path, t.ref, record)
         return t.ref
 
     def close(self) -> None:

@@ -33,8 +33,9 @@ def test_demo_approval_is_recorded_and_shown_on_the_object(fleet, audit, clock):
     shown = json.loads(_annotations(fleet, RERANKER)[APPROVALS])
     assert shown == [
         {"who": BOB, "when": "2026-11-21T14:00:00Z", "reason": "canary flat for 2h",
-         "canary": "5"},
-        {"who": "carol@desk", "when": "2026-11-21T14:01:00Z", "reason": HOSTILE},
+         "canary": "5", "target": "ml-serving/Rollout/reranker"},
+        {"who": "carol@desk", "when": "2026-11-21T14:01:00Z", "reason": HOSTILE,
+         "target": "ml-serving/Rollout/reranker"},
     ]
     assert [e.kind for e in audit.entries()] == ["approval", "approval"]
     assert audit.verify()[0]

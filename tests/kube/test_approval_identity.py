@@ -48,7 +48,8 @@ def test_approve_writes_the_audit_entry_then_the_annotation_after_a_dry_run(
     assert sent[1].body["metadata"]["resourceVersion"]
     [record] = approvals_on(apiserver, gv, plural, name)
     assert record == {"who": BOB, "when": result.entry.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                      "reason": "canary [b]fine[/b] \x1b[2J", "canary": "3"}
+                      "reason": "canary [b]fine[/b] \x1b[2J", "canary": "3",
+                      "target": f"{NS}/{kind}/{name}"}
 
 
 def test_a_second_approval_is_appended_and_a_teammates_is_kept_through_a_409(
