@@ -5,7 +5,8 @@
   metrics, alerts) answered -- next to the first frame of a bare Textual app (Header +
   Footer), same terminal size, measured alternately, median of N runs each, both from
   compiled bytecode (see :func:`compare_first_frame`). The apps write a marker file after
-  that frame was drawn (``PITBOARD_FIRST_FRAME_FILE``).
+  that frame was drawn (``PITBOARD_FIRST_FRAME_FILE``). Beside them, the same fleet screen
+  with no data source at all (``console._bench_empty``): what the screen costs by itself.
 - ``refresh``: main-thread milliseconds per metrics refresh at 2,000 GPUs / 300 models:
   the app's own handler of the poller's message (state, snapshot, fleet screen, views and
   session history) and the repaint that follows. ``main_thread_cpu_ms`` = CPU time of the
@@ -125,19 +126,24 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
     py = sys.executable
     bare_cmd = [py, "-m", "console._bench_bare"]
     app_cmd = [py, "-m", "console", "--demo"]
+    empty_cmd = [py, "-m", "console._bench_empty"]
     with tempfile.TemporaryDirectory() as cache_dir:
         pycache = cache_dir if bytecode_cache and os.environ.get("PYTHONDONTWRITEBYTECODE") else None
         first_frame(bare_cmd, pycache=pycache)  # warm the file-system (and bytecode) caches
         first_frame(app_cmd, pycache=pycache)
-        bare, app, rss = [], [], []
+        first_frame(empty_cmd, pycache=pycache)
+        bare, app, rss, empty = [], [], [], []
         for _ in range(runs):
             bare.append(first_frame(bare_cmd, pycache=pycache)[0])
+            empty.append(first_frame(empty_cmd, pycache=pycache)[0])
             t, r = first_frame(app_cmd, pycache=pycache)
             app.append(t)
             if r is not None:
                 rss.append(r)
-    b, a = statistics.median(bare), statistics.median(app)
+    b, a, e = statistics.median(bare), statistics.median(app), statistics.median(empty)
     return {"bare_s": round(b, 4), "pitboard_s": round(a, 4), "ratio": round(a / b, 3),
+            # the fleet screen with no data source at all (console._bench_empty)
+            "pitboard_no_data_s": round(e, 4), "ratio_no_data": round(e / b, 3),
             "runs": runs, "bare_all": [round(x, 4) for x in bare],
             "pitboard_all": [round(x, 4) for x in app],
             "bytecode": "temporary cache (PYTHONDONTWRITEBYTECODE was set)" if pycache

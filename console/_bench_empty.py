@@ -1,0 +1,34 @@
+"""For the benchmark: pitboard's own app and fleet screen with no data source at all
+(backends are never built), marking its first frame like the other two apps
+(``PITBOARD_FIRST_FRAME_FILE``). Between the bare app and ``pitboard --demo`` it shows
+what the screen itself costs -- the imports it needs (Textual widgets, pydantic models)
+and composing, styling and drawing its panels -- apart from reading any data."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from console import app as app_module
+from console.screens import fleet
+
+
+def main() -> int:
+    """Run ``pitboard --demo`` with the backends never built."""
+    app_module.PitboardApp.connect = lambda self: None  # type: ignore[method-assign]
+    mounted = fleet.FleetScreen.on_mount
+
+    def on_mount(screen: fleet.FleetScreen) -> None:
+        mounted(screen)
+        path = os.environ.get(fleet.FIRST_FRAME_ENV)
+        if path:
+            screen.call_after_refresh(fleet._mark_first_frame, path)
+
+    fleet.FleetScreen.on_mount = on_mount  # type: ignore[method-assign]
+    from console.cli import main as cli_main  # noqa: PLC0415
+
+    return cli_main(["--demo"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
