@@ -15,6 +15,7 @@ from backends.demo import FrozenClock
 from console.app import make_app
 from console.config import load_settings
 from console.wiring import build_demo
+from snapshots.settle import tables_settled
 
 FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 SIZES = [(80, 24), (160, 48)]
@@ -43,7 +44,7 @@ async def loaded(pilot) -> None:
         assert time.monotonic() < deadline, "demo data did not arrive"
         await pilot.pause(0.02)
     await workers_idle(pilot)
-    await pilot.pause()
+    await tables_settled(pilot)
 
 
 async def workers_idle(pilot, timeout: float = 10.0) -> None:

@@ -22,6 +22,7 @@ from backends.models import FleetSnapshot
 from console.app import make_app
 from console.config import load_settings
 from console.wiring import build_demo
+from snapshots.settle import tables_settled
 
 FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 SIZES = [(80, 24), (160, 48)]
@@ -95,7 +96,7 @@ async def idle(pilot, timeout: float = 10.0) -> None:
     while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
         assert time.monotonic() < deadline, "workers still running after the deadline"
         await pilot.pause(0.01)
-    await pilot.pause()
+    await tables_settled(pilot)
 
 
 async def until(pilot, condition, timeout: float = 10.0) -> None:

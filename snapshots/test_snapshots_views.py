@@ -12,6 +12,7 @@ from backends.demo import FrozenClock
 from console.app import make_app
 from console.config import load_settings
 from console.wiring import build_demo
+from snapshots.settle import tables_settled
 
 FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 SIZES = [(80, 24), (160, 48)]
@@ -41,7 +42,7 @@ async def settle(pilot, condition=lambda: True) -> None:
                                  for w in pilot.app.workers):
         assert time.monotonic() < deadline, "view did not settle"
         await pilot.pause(0.02)
-    await pilot.pause()
+    await tables_settled(pilot)
 
 
 def loaded(app) -> bool:
