@@ -20,10 +20,11 @@ GPU_HOT_C = 85.0
 KV_CACHE_HIGH = 90.0
 
 
-def _alert(name: str, severity: str, starts: datetime, summary: str, **labels: str) -> Alert:
+def _alert(name: str, severity: str, starts: datetime, summary: str, state: str = "firing",
+           **labels: str) -> Alert:
     model = labels.get("model")
     gpu = labels.get("UUID")
-    return Alert(name=name, severity=severity, state="firing", starts_at=starts,
+    return Alert(name=name, severity=severity, state=state, starts_at=starts,
                  summary=summary, runbook_url=f"{RUNBOOKS}/{name.lower()}", model=model,
                  gpu_uuid=gpu, labels={"alertname": name, "severity": severity,
                                        "namespace": NAMESPACE, **labels})
@@ -103,6 +104,31 @@ class DemoAlerts(AlertsBackend):
                                   f"{model} holds {len(costs)} GPU(s) under "
                                   f"{IDLE_UTIL_PERCENT:.0f}% util for 6h "
                                   f"(${sum(costs):.2f}/h)", model=model))
+        out.extend(self._housekeeping(part, anchor))
         rank = {"critical": 0, "warning": 1, "info": 2}
         out.sort(key=lambda a: (rank.get(a.severity or "", 3), a.name, a.model or ""))
         return tuple(out)
+
+    def _housekeeping(self, part, anchor: datetime) -> list[Alert]:
+        """Alerts an on-call engineer also sees that no model figure drives: a paused
+        rollout whose alert its team silenced (Alertmanager's ``suppressed``), and ECC
+        errors on a GPU that no workload holds (joined to a GPU, not to a model)."""
+        out: list[Alert] = []
+        for st in self.state.services:
+            if st.paused:
+                name = st.spec.name
+                out.append(_alert("KubeDeploymentRolloutStuck", "warning",
+                                  anchor - timedelta(hours=3, minutes=12),
+                                  f"{NAMESPACE}/{name} rollout is paused and not progressing "
+                                  "(silenced by its team during the release freeze)",
+                                  state="suppressed", model=name, deployment=name))
+                break
+        free = next((g for g in part.gpus if g.model is None and g.pod is None), None)
+        if free is not None:
+            out.append(_alert("GpuEccSingleBitErrors", "warning",
+                              anchor - timedelta(hours=2, minutes=10),
+                              f"{free.node} GPU {free.index}: volatile single-bit ECC errors "
+                              "above 100 in 1h; no workload on it, reset before scheduling",
+                              UUID=free.uuid or "", gpu=str(free.index), Hostname=free.node,
+                              modelName=free.model_name or ""))
+        return out

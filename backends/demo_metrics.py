@@ -201,7 +201,7 @@ class DemoMetrics(MetricsBackend):
                 "util_percent": util, "memory_used_mib": mem, "memory_total_mib": gt.memory_mib,
                 "power_watts": round(power, 1), "temperature_c": float(round(temp)),
                 "last_xid": 79 if g.hot else None, "pod": pod, "namespace": namespace,
-                "model": model, "hourly_cost": gt.price_per_hour}))
+                "model": model, "hourly_cost": gt.price_per_hour, "cluster": None}))
         return tuple(out)
 
     # ------------------------------------------------------------------ drift

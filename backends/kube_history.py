@@ -342,5 +342,5 @@ def allocate_gpus(inp: Inputs, owners: _Owners, names: dict[str, str]) -> tuple[
                 node=node, index=idx, model_name=rec.product if rec else None,
                 memory_total_mib=rec.memory_mib if rec else None,
                 pod=pod.name if pod else None, namespace=pod.namespace if pod else None,
-                model=names.get(key) if key else None))
+                model=names.get(key) if key else None, cluster=inp.context))
     return tuple(devices)

@@ -134,6 +134,9 @@ class GpuDevice(Frozen):
     namespace: str | None = None
     model: str | None = Field(None, description="ModelService.name holding this GPU")
     hourly_cost: float | None = None
+    cluster: str | None = Field(
+        None, description="kubeconfig context of its node (as ModelService.cluster); "
+                          "None = not told (one context, or a source without it)")
 
     _norm = field_validator(
         "util_percent", "memory_used_mib", "memory_total_mib", "power_watts", "temperature_c",

@@ -119,7 +119,9 @@ class ActionsMixin(RecordsMixin):
     def action_unavailable(self, action: str, service: ModelService | None) -> str | None:
         """Why the key ``action`` cannot be used now (None: it can)."""
         if action in MUTATING:
-            why = self.read_only_reason()
+            from console.context_filter import context_blocks  # noqa: PLC0415
+
+            why = self.read_only_reason() or context_blocks(self, action, service)
             if why:
                 return why
         if self.backends is None:

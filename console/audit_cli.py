@@ -22,9 +22,13 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from backends.errors import BackendError
 from backends.identity import printable
+
+if TYPE_CHECKING:  # sqlite-utils only when a subcommand runs
+    from backends.audit import SqliteAudit
 
 # backends.audit (sqlite-utils) and backends.export are imported by the commands that use
 # them: ``pitboard`` builds this parser on every start, and the console must not pay for them.

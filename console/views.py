@@ -73,6 +73,9 @@ class ViewsMixin:
         self._replay_snapshot: FleetSnapshot | None = None
         self._accent_context: str | None = None
         self._base_theme: str | None = None
+        from console.context_filter import ContextFilter  # noqa: PLC0415
+
+        self.context_filter = ContextFilter()  # :ctx narrowing (context None = all)
 
     # -- window ----------------------------------------------------------------------
     @property
@@ -97,8 +100,10 @@ class ViewsMixin:
     def view_snapshot(self) -> FleetSnapshot:
         """The snapshot every screen shows (the replayed one while replaying)."""
         if self.replay_at is not None and self._replay_snapshot is not None:
-            return self._replay_snapshot
-        return self.state.snapshot(self.clock())  # type: ignore[attr-defined]
+            snap = self._replay_snapshot
+        else:
+            snap = self.state.snapshot(self.clock())  # type: ignore[attr-defined]
+        return self.context_filter.apply(snap, self)
 
     def _view_screens(self) -> list:
         from console.screens.base import ViewScreen  # noqa: PLC0415 - avoid an import cycle

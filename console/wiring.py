@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from backends.errors import BackendError, ConfigError
+from backends.errors import ConfigError
 from console.state import Backends, as_clock
 
 if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read

@@ -21,14 +21,6 @@ FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 SIZES = [(80, 24), (160, 48)]
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    for var in ("PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE", "KUBECONFIG"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def demo_app(hostile: bool = False):
     settings = load_settings(refresh=3600, demo={"enabled": True, "hostile": hostile})
     return make_app(settings, build_demo(settings, clock=FrozenClock(FROZEN)))

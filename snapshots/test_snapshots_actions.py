@@ -35,11 +35,7 @@ ids = pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    for var in ("PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE", "KUBECONFIG"):
-        monkeypatch.delenv(var, raising=False)
+def _in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the audit store is "audit.db": the same path everywhere
 
 

@@ -20,14 +20,6 @@ SLO = {"default": {"availability": 0.995, "latency_ms": 250},
        "models": {"llm-chat": {"latency_ms": 6000}, "code-assist": {"latency_ms": 8000}}}
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    for var in ("PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE", "KUBECONFIG"):
-        monkeypatch.delenv(var, raising=False)
-
-
 def demo_app():
     settings = load_settings(refresh=3600, slo=SLO, demo={"enabled": True})
     return make_app(settings, build_demo(settings, clock=FrozenClock(FROZEN)))
@@ -70,8 +62,8 @@ def opener(view: str, *keys: str, replay: bool = False):
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("view,keys", [("gpus", ("enter",)), ("model", ()), ("drift", ()),
-                                       ("cost", ()), ("releases", ())],
-                         ids=["gpus", "model", "drift", "cost", "releases"])
+                                       ("cost", ()), ("releases", ()), ("alerts", ("down",))],
+                         ids=["gpus", "model", "drift", "cost", "releases", "alerts"])
 def test_view(snap_compare, view, keys, size):
     assert snap_compare(demo_app(), terminal_size=size, run_before=opener(view, *keys))
 

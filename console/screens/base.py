@@ -21,6 +21,7 @@ from textual.widgets import Input, Static
 from backends.models import FleetSnapshot
 from console.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints
+from console.screens.registry import VIEW_ALIASES
 from console.state import next_window
 from console.views import ViewData
 from widgets.badges import update_text
@@ -29,7 +30,7 @@ from widgets.footer import KeyFooter
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
 
-VIEW_NAMES = ("gpus", "drift", "cost", "releases")
+
 RANGE_MAX_AGE_S = 30.0
 """Range data on screen is re-fetched when older than this (by the app's clock)."""
 
@@ -84,7 +85,7 @@ class ViewScreen(FooterFitMixin, Screen):
         yield ReplayBanner(id="replay-banner")
         yield Static(Text(self.VIEW_TITLE), id="view-title")
         yield from self.compose_body()
-        yield Input(placeholder=":gpus :models :drift :cost :releases", id="jump",
+        yield Input(placeholder=":gpus :drift :cost :releases :alerts :ctx :models", id="jump",
                     classes="prompt")
         yield KeyFooter()
 
@@ -194,8 +195,8 @@ class ViewScreen(FooterFitMixin, Screen):
     def jump_to(self, target: str) -> None:
         """Open the view named ``target``; other names go to the fleet screen's panels."""
         name = target.strip().lstrip(":").lower()
-        if name in VIEW_NAMES:
-            self.app.open_view(name)
+        if name in VIEW_ALIASES:
+            self.app.open_view(VIEW_ALIASES[name])
             return
         app = self.app
         while app.screen is not app.fleet_screen and len(app.screen_stack) > 1:

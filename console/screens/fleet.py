@@ -19,6 +19,7 @@ from backends.slo import fleet_burn
 from backends.slo_config import SloConfig
 from console.action_keys import ACTION_BINDINGS, ActionKeysMixin
 from console.footer_fit import FooterFitMixin
+from console.screens.registry import VIEW_ALIASES
 from console.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
@@ -31,8 +32,7 @@ from widgets.text import safe
 
 JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
          "history": "#history", "chart": "#chart", "releases": "#history"}
-LATER = {"ctx", "alerts"}
-VIEWS = {"gpus": "gpus", "gpu": "gpus", "drift": "drift", "cost": "cost", "releases": "releases"}
+VIEWS = VIEW_ALIASES
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
@@ -45,7 +45,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the model table"),
         Binding("colon", "jump", "Jump", id="jump",
-                tooltip=":gpus :models :drift :cost :releases :audit :history :chart"),
+                tooltip=":gpus :drift :cost :releases :alerts :ctx :audit :models :chart"),
         Binding("t", "cycle_window", "Window", id="window", tooltip="15m → 1h → 6h → 24h → 7d"),
         Binding("enter", "open_model", "Detail", id="detail", tooltip="Open the model detail"),
         Binding("x", "detail", "", id="expand", show=False,
@@ -99,7 +99,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
                 gpus.border_title = "GPUs"
                 yield gpus
         yield Input(placeholder="filter models…", id="filter", classes="prompt")
-        yield Input(placeholder=":gpus :models :cost :history :chart", id="jump", classes="prompt")
+        yield Input(placeholder=":gpus :drift :cost :releases :alerts :ctx :audit", id="jump", classes="prompt")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -288,6 +288,10 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
             self.query_one("#filter", Input).value = ""
         elif getattr(self.app, "replay_at", None) is not None:
             self.app.stop_replay()
+        elif getattr(getattr(self.app, "context_filter", None), "context", None) is not None:
+            from console.context_filter import use_context  # noqa: PLC0415
+
+            use_context(self.app, None)  # narrowed by :ctx -> every context again
 
     def action_open_model(self) -> None:
         """Open the selected model's detail view."""
@@ -305,9 +309,6 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
             return True
         if target in ("audit", "incident"):
             getattr(self.app, f"show_{target}")()
-            return True
-        if target in LATER:
-            self.notify(f":{target} is not available yet", severity="warning", markup=False)
             return True
         self.notify(f"unknown panel :{safe(target, 30)}", severity="warning", markup=False)
         return False

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
+#: What ``:`` accepts for each deep view (typed on the fleet screen or in a view).
+VIEW_ALIASES = {"gpus": "gpus", "gpu": "gpus", "drift": "drift", "cost": "cost",
+                "releases": "releases", "alerts": "alerts", "ctx": "ctx", "context": "ctx",
+                "contexts": "ctx"}
+
 
 def make_view(name: str, window: str = "1h", **kwargs) -> Screen | None:
-    """A new screen for view ``name`` (gpus, drift, cost, releases, model); None if unknown."""
+    """A new screen for view ``name`` (gpus, drift, cost, releases, alerts, ctx, model);
+    None if unknown."""
     if name == "gpus":
         from console.screens.gpus import GpuScreen  # noqa: PLC0415
 
@@ -23,6 +29,14 @@ def make_view(name: str, window: str = "1h", **kwargs) -> Screen | None:
         from console.screens.releases import ReleasesScreen  # noqa: PLC0415
 
         return ReleasesScreen(window=window, **kwargs)
+    if name == "alerts":
+        from console.screens.alerts import AlertsScreen  # noqa: PLC0415
+
+        return AlertsScreen(window=window, **kwargs)
+    if name == "ctx":
+        from console.screens.contexts import ContextsScreen  # noqa: PLC0415
+
+        return ContextsScreen(window=window, **kwargs)
     if name == "model":
         from console.screens.model_detail import ModelDetailScreen  # noqa: PLC0415
 
