@@ -12,11 +12,10 @@ from backends.errors import BackendError
 from backends.models import Alert
 from console.app import make_app
 from console.config import load_settings
-from console.screens.alerts import (
-    NO_SOURCE, AlertsScreen, AlertTable, severity_rank, sort_alerts, state_rank,
-)
+from console.screens.alerts import AlertsScreen
 from console.screens.model_detail import ModelDetailScreen
 from tests.console.conftest import FROZEN, demo_backends, wait_for, wait_loaded, workers_idle
+from widgets.alert_rows import NO_SOURCE, AlertTable, severity_rank, sort_alerts, state_rank
 
 DEMO_ORDER = ["GpuXidError", "CanaryErrorRateHigh", "GpuTemperatureHigh",
               "GpuEccSingleBitErrors", "FeatureDriftHigh", "GpuAllocatedIdle",
