@@ -257,8 +257,9 @@ class KubernetesCluster(ClusterBackend):
 class KubernetesFleet(ClusterBackend):
     """Several contexts at once; one row per service, each tagged with its cluster.
 
-    A cluster that fails is reported in ``errors`` while the others keep showing;
-    ``read()`` raises only when every cluster failed."""
+    A cluster that fails is reported in ``errors`` while the others keep showing, and its
+    last good part keeps showing too (the error names it stale, as a failed source's panel
+    keeps its data); ``read()`` raises only when every cluster failed."""
 
     def __init__(self, config: KubernetesConfig | None = None,
                  contexts: Sequence[str] | None = None,
@@ -279,21 +280,29 @@ class KubernetesFleet(ClusterBackend):
         self.namespace = first.namespace
         self.read_only = all(c.read_only for c in self.clusters.values())
         self.errors: dict[str, str] = {}
+        self._last: dict[str, ClusterPart] = {}  # context -> its last good part
         self._pool = ThreadPoolExecutor(max_workers=min(8, len(self.clusters)),
                                         thread_name_prefix="kube-fleet")
 
     def read(self) -> ClusterPart:
         futures = {ctx: self._pool.submit(c.read) for ctx, c in self.clusters.items()}
         parts, errors, first_exc = [], {}, None
+        fresh = 0
         for ctx, fut in futures.items():
             try:
-                parts.append(fut.result())
+                part = fut.result()
             except BackendError as exc:
                 errors[ctx] = str(exc)
                 first_exc = first_exc or exc
+                if ctx in self._last:
+                    parts.append(self._last[ctx])  # its last good data, named in errors
+                continue
+            self._last[ctx] = part
+            parts.append(part)
+            fresh += 1
         self.errors = errors
-        if not parts and first_exc is not None:
-            raise first_exc
+        if not fresh and first_exc is not None:
+            raise first_exc  # nothing answered: the app marks the whole source stale
         revisions: dict = {}
         for p in parts:
             revisions.update(p.revisions)

@@ -65,6 +65,15 @@ class Handler(BaseHTTPRequestHandler):
         return self.server.api  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        if self.api.stopping.is_set():
+            # a stopped server: a keep-alive connection opened before is cut, as a dead
+            # API server's would be (its handler thread would otherwise go on serving)
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self._handle()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET

@@ -9,7 +9,7 @@ import yaml
 from backends.actions import ActionKind, ActionRequest, ActionStatus
 from backends.kubernetes import KubernetesFleet, make_cluster_backend
 
-from .helpers import NS, config, mutations
+from .helpers import NS, config, eventually, mutations
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +53,17 @@ def test_fleet_tags_rows_and_routes_actions(apiserver_factory, tmp_path):
         assert plan.blocked and plan.context == "prod-us"  # per-context read-only
         assert not mutations(us, start_us)
         us.stop()  # one region goes away: the other keeps showing, the error is named
+        # the running console notices too (its watches fail): prod-us is named failing and
+        # keeps showing its last good models beside prod-eu's live ones
+        def us_failing() -> bool:
+            fleet.read()
+            return "prod-us" in fleet.errors
+
+        eventually(us_failing)
+        assert "failing (showing cached data)" in fleet.errors["prod-us"]
+        kept = fleet.read()
+        assert {s.cluster for s in kept.services} == {"prod-eu", "prod-us"}
+        assert by_cluster["prod-us"] == {s.name for s in kept.services if s.cluster == "prod-us"}
         fresh = make_cluster_backend(config(eu, kubeconfig=kc, request_timeout_s=2),
                                      ["prod-eu", "prod-us"], [NS])
         try:
