@@ -14,12 +14,13 @@ class SourceUpdated(Message, bubble=False):
     """A source produced a fresh part (ClusterPart, MetricsPart or alerts tuple)."""
 
     def __init__(self, source: str, part: object, at: datetime,
-                 prepared: object | None = None) -> None:
+                 prepared: object | None = None, problem: str | None = None) -> None:
         super().__init__()
         self.source = source
         self.part = part
         self.at = at
         self.prepared = prepared  # display data made in the poller (console.prepare)
+        self.problem = problem  # part of the source failed (e.g. one context of several)
 
     def can_replace(self, message: Message) -> bool:
         """A newer update of the same source supersedes a queued one."""

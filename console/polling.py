@@ -34,6 +34,17 @@ def describe(error: BaseException | None) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def partial_failure(backend) -> str | None:
+    """What failed of a source that still answered: the contexts of a several-context
+    cluster backend whose reads fail (their last good data stays on screen)."""
+    errors = getattr(backend, "errors", None) or {}
+    if not errors:
+        return None
+    total = len(getattr(backend, "clusters", None) or ()) or len(errors)
+    failing = "; ".join(f"{ctx}: {err}" for ctx, err in errors.items())
+    return f"{len(errors)} of {total} contexts failing, last good data shown: {failing}"
+
+
 def draw_safely(draw, series):
     """``draw(series)``, or None when there is no drawer or it failed (the chart then
     draws the series in a worker of its own, which reports the error)."""
@@ -116,8 +127,10 @@ class PollingMixin:
     @work(thread=True, exclusive=True, exit_on_error=False, group="cluster", name="cluster",
           description="read model services")
     def _poll_cluster(self) -> None:
-        part = self.backends.cluster.read()
-        self.post_message(SourceUpdated("cluster", part, self.backends.clock()))  # type: ignore[attr-defined]
+        backend = self.backends.cluster
+        part = backend.read()
+        self.post_message(SourceUpdated("cluster", part, self.backends.clock(),  # type: ignore[attr-defined]
+                                        problem=partial_failure(backend)))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="metrics", name="metrics",
           description="read metrics")
@@ -165,7 +178,7 @@ class PollingMixin:
             self.start_polling()  # else when it is (the app's fleet_mounted)
 
     def on_source_updated(self, message: SourceUpdated) -> None:
-        self.state.succeeded(message.source, message.part, message.at)  # type: ignore[attr-defined]
+        self.state.succeeded(message.source, message.part, message.at, message.problem)  # type: ignore[attr-defined]
         prepared = message.prepared
         if prepared is not None:
             self.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)  # type: ignore[attr-defined]

@@ -51,7 +51,8 @@ def render_text(snap: FleetSnapshot, slo: SloConfig | None = None) -> str:
     out = [f"pitboard  {safe(snap.context)} / {safe(snap.namespace or 'all namespaces')}  "
            f"at {snap.taken_at.isoformat(timespec='seconds')}"]
     for name, st in snap.sources.items():
-        state = "ok" if st.ok else f"FAILED: {safe(st.error, 200)}"
+        state = (f"FAILED: {safe(st.error, 200)}" if not st.ok else
+                 f"partial: {safe(st.error, 200)}" if st.error else "ok")
         out.append(f"  source {name}: {state}")
     out.append("")
     rows = [[c[0] if i else safe(r.name, 48) for i, c in enumerate(r.cells)]

@@ -114,8 +114,10 @@ class FleetState:
         for name in sources:
             self.status.setdefault(name, SourceStatus(name=name))
 
-    def succeeded(self, source: str, part: object, at: datetime) -> None:
-        """Store ``part`` as the last good data of ``source``."""
+    def succeeded(self, source: str, part: object, at: datetime,
+                  problem: str | None = None) -> None:
+        """Store ``part`` as the last good data of ``source``; ``problem``: what of it
+        failed while the rest answered (shown as a partial source, with the reason)."""
         if source == "cluster":
             assert isinstance(part, ClusterPart)
             self.cluster = part
@@ -125,7 +127,7 @@ class FleetState:
             self.metrics = part  # type: ignore[assignment]
         elif source == "alerts":
             self.alerts = tuple(part)  # type: ignore[arg-type]
-        self.status[source] = SourceStatus(name=source, ok=True, last_success=at)
+        self.status[source] = SourceStatus(name=source, ok=True, last_success=at, error=problem)
 
     def failed(self, source: str, error: BaseException | str, at: datetime) -> None:
         """Mark ``source`` stale; its last good data is kept."""

@@ -133,13 +133,16 @@ class ReadOnlyBadge(Static):
 
 
 def source_label(status: SourceStatus, now: datetime) -> tuple[str, Level]:
-    """``prometheus  3s`` when fresh, ``prometheus stale 42s`` after a failure. The age is
+    """``prometheus  3s`` when fresh, ``cluster  3s partial`` when part of it failed
+    (the reason in the tooltip), ``prometheus stale 42s`` after a failure. The age is
     padded to 3 cells so a ticking age does not force a layout pass."""
     age = status.age(now)
     name = safe(status.name, 16)
     if status.ok:
         if status.last_success is None:
             return f"{name}   …", Level.UNKNOWN
+        if status.error:  # answered, but part of it failed (one context of several)
+            return f"{name} {fmt_age(age):>3} partial", Level.WARN
         return f"{name} {fmt_age(age):>3}", Level.OK
     if age is None:
         return f"{name} failed", Level.BAD
@@ -152,6 +155,7 @@ class SourceBadge(Static, can_focus=True):
     DEFAULT_CSS = """
     SourceBadge { width: auto; padding: 0 1; color: $text-muted; }
     SourceBadge.-ok { color: $success; }
+    SourceBadge.-warn { color: $warning; }
     SourceBadge.-bad { background: $error-muted; color: $text; }
     SourceBadge:focus { text-style: reverse; }
     """
