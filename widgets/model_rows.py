@@ -64,12 +64,13 @@ class ModelRow:
     cells: tuple[Cell, ...]
 
     def matches(self, needle: str) -> bool:
-        """Case-insensitive substring match on name, status and version."""
+        """Case-insensitive substring match on the name as shown (with its context when
+        there are several), status and version."""
         if not needle:
             return True
         needle = needle.lower()
         return needle in self.name.lower() or any(
-            needle in self.cells[i][0].lower() for i in (1, 2)
+            needle in self.cells[i][0].lower() for i in (0, 1, 2)
         )
 
 
@@ -104,31 +105,36 @@ def ready_cell(service: ModelService) -> Cell:
     return text, Level.OK
 
 
-def _static_cells(s: ModelService) -> tuple[Cell, Cell, Cell, Cell]:
-    """Cells that depend on the service only (name, version, traffic, ready)."""
-    return ((safe(s.name), Level.OK), (safe(s.version, 16), Level.OK),
+def _static_cells(s: ModelService, with_context: bool) -> tuple[Cell, Cell, Cell, Cell]:
+    """Cells that depend on the service only (name, version, traffic, ready); the name
+    as ``context/name`` when the table holds several contexts (the same model name may
+    run in each)."""
+    name = f"{safe(s.cluster, 24)}/{safe(s.name)}" if with_context else safe(s.name)
+    return ((name, Level.OK), (safe(s.version, 16), Level.OK),
             (traffic_text(s), Level.INFO if s.canary else Level.OK), ready_cell(s))
 
 
 def rows_from_snapshot(snapshot: FleetSnapshot,
-                       cache: dict[str, tuple[ModelService, tuple]] | None = None,
+                       cache: dict[str, tuple[ModelService, bool, tuple]] | None = None,
                        slo: SloRule | None = None) -> list[ModelRow]:
     """One :class:`ModelRow` per service of ``snapshot``. Pass the same ``cache`` dict on
     every call to reuse the service-only cells while the cluster part is unchanged.
     ``slo`` fills the burn-rate column (without it the column shows the missing marker)."""
     rows: list[ModelRow] = []
+    services = snapshot.services
+    with_context = bool(services) and any(s.cluster != services[0].cluster for s in services)
     worst = worst_drift_by_model(snapshot.drift)
     by_model = snapshot.cost.by_model
     health = snapshot.health
     for s in snapshot.services:
         key = s.key
         hit = cache.get(key) if cache is not None else None
-        if hit is not None and hit[0] is s:
-            static = hit[1]
+        if hit is not None and hit[0] is s and hit[1] is with_context:
+            static = hit[2]
         else:
-            static = _static_cells(s)
+            static = _static_cells(s, with_context)
             if cache is not None:
-                cache[key] = (s, static)
+                cache[key] = (s, with_context, static)
         h = health.get(s.name)
         d = worst.get(s.name)
         err = h.error_ratio if h else None

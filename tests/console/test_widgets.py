@@ -109,3 +109,24 @@ async def test_cost_panel_says_why_it_is_empty():
         panel.empty_text = "no metrics source (--prometheus URL)"
         await pilot.pause()
         assert "no metrics source" in str(panel.render_cost(None))
+
+
+def test_model_names_carry_their_context_when_the_table_holds_several():
+    from backends.models import FleetSnapshot
+    from widgets.model_rows import rows_from_snapshot
+
+    def svc(ctx):
+        return ModelService(name="embedder", namespace="ml", cluster=ctx, replicas_ready=1,
+                            replicas_desired=1)
+
+    eu = svc("prod-eu")
+    one = FleetSnapshot(taken_at=NOW, context="prod-eu", services=(eu,))
+    assert [r.cells[0][0] for r in rows_from_snapshot(one)] == ["embedder"]
+    cache: dict = {}
+    two = FleetSnapshot(taken_at=NOW, context="prod-eu,prod-us",
+                        services=(eu, svc("[b]us[/b]")))
+    rows = rows_from_snapshot(two, cache)
+    assert [r.cells[0][0] for r in rows] == ["prod-eu/embedder", "[b]us[/b]/embedder"]
+    assert [r.matches("prod-eu") for r in rows] == [True, False]  # / filters by context
+    # the same service object, cached with its context: one context again, plain name
+    assert [r.cells[0][0] for r in rows_from_snapshot(one, cache)] == ["embedder"]
