@@ -139,3 +139,9 @@ class ActionsConfig(BaseModel):
         if over is not None and over.read_only:
             return True
         return context in self.read_only_contexts
+
+    def read_only_names(self) -> list[str]:
+        """Every context configured read-only, by either spelling (for the backends)."""
+        extra = [name for name, over in self.contexts.items()
+                 if over.read_only and name not in self.read_only_contexts]
+        return [*self.read_only_contexts, *extra]

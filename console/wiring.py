@@ -56,7 +56,7 @@ def build_backends(settings: Settings) -> Backends:
     try:
         cluster = make_cluster_backend(
             k8s, k8s.contexts, k8s.namespaces or None, read_only=settings.read_only,
-            read_only_contexts=settings.actions.read_only_contexts,
+            read_only_contexts=settings.actions.read_only_names(),
         )
     except ConfigError as exc:
         # No kubeconfig at all and no context asked for: Prometheus alone still shows

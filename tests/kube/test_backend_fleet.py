@@ -74,3 +74,28 @@ def test_fleet_tags_rows_and_routes_actions(apiserver_factory, tmp_path):
             fresh.close()
     finally:
         fleet.close()
+
+
+def test_a_context_read_only_by_either_spelling_is_read_only_in_the_backend(
+        apiserver_factory, tmp_path):
+    """``[actions] read_only_contexts`` and ``[actions.contexts.<name>] read_only`` both make
+    the backend itself refuse (not only the guard and the dimmed keys)."""
+    from console.config import load_settings
+    from console.wiring import build_backends
+
+    eu, us = apiserver_factory(), apiserver_factory()
+    kc = merged_kubeconfig(tmp_path, {"prod-eu": eu, "prod-us": us})
+    settings = load_settings(
+        kubernetes={"kubeconfig": kc, "contexts": ["prod-eu", "prod-us"], "namespaces": [NS]},
+        actions={"read_only_contexts": ["prod-eu"], "contexts": {"prod-us": {"read_only": True}}})
+    backends = build_backends(settings)
+    try:
+        fleet = backends.cluster
+        assert isinstance(fleet, KubernetesFleet)
+        assert fleet.clusters["prod-eu"].read_only and fleet.clusters["prod-us"].read_only
+        start = len(us.requests)
+        plan = fleet.plan(ActionRequest(kind=ActionKind.ROLLBACK,
+                                        service_key=f"prod-us/{NS}/Deployment/llama-chat"))
+        assert plan.blocked and not mutations(us, start)
+    finally:
+        backends.close()
