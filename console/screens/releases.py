@@ -18,6 +18,14 @@ from widgets.model_panels import audit_rows, key_name, merge_rows, release_cells
 MAX_ROWS = 2000
 
 
+class ReleaseTable(DataTable):
+    """The releases table: its ``enter`` shows in the footer (a DataTable's own is hidden,
+    and, focused, it hides the screen's)."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Model",
+                        tooltip="Open the model of the selected release")]
+
+
 class ReleasesScreen(ViewScreen):
     """Fleet release history; ``enter`` opens the model of the selected row."""
 
@@ -36,7 +44,7 @@ class ReleasesScreen(ViewScreen):
         self.audit_state = "no audit store"
 
     def compose_body(self) -> ComposeResult:
-        table = DataTable(id="rel-table", classes="panel", cursor_type="row")
+        table = ReleaseTable(id="rel-table", classes="panel", cursor_type="row")
         table.border_title = "Revisions and pitboard actions · ◆ = pitboard"
         yield table
 
