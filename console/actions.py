@@ -30,6 +30,7 @@ from console.action_keys import (ACTION_BINDINGS, KEY_ACTIONS, MUTATING,  # noqa
 from console.actions_records import (ALERT_LEAD_S, AuditWritten,  # noqa: F401 - re-exported
                                      RecordsMixin)
 from console.actions_records import why_failed as _why
+from console.context_filter import read_only_reason as context_read_only
 
 __all__ = ["ACTION_BINDINGS", "ALERT_LEAD_S", "KEY_ACTIONS", "MUTATING", "ActionFinished",
            "ActionKeysMixin", "ActionProgressed", "ActionsMixin", "AuditOpened",
@@ -101,8 +102,9 @@ class ActionsMixin(RecordsMixin):
         self._progress: ProgressScreen | None = None
 
     # -- policy ---------------------------------------------------------------------
-    def read_only_reason(self) -> str | None:
-        """Why nothing may be changed (None: changes are allowed)."""
+    def read_only_reason(self, context: str | None = None) -> str | None:
+        """Why nothing may be changed in ``context`` (default: the console's; with several
+        contexts, one may be read-only while the others are not). None: changes are allowed."""
         if self.settings.read_only:
             return "read-only mode (--read-only)"
         if getattr(self, "replay", False):
@@ -110,18 +112,20 @@ class ActionsMixin(RecordsMixin):
         cluster = self.backends.cluster if self.backends is not None else None
         if cluster is None:
             return None
-        if getattr(cluster, "read_only", False):
-            return f"the {cluster.context} backend is read-only"
-        if self.settings.actions.is_read_only(cluster.context):
-            return f"context {cluster.context} is read-only (config)"
+        context = context or cluster.context
+        why = context_read_only(self.settings, cluster, context)
+        if why == "backend":
+            return f"context {safe(context, 40)} is read-only (backend)"
+        if why == "config":
+            return f"context {safe(context, 40)} is read-only (config)"
         return None
 
     def action_unavailable(self, action: str, service: ModelService | None) -> str | None:
         """Why the key ``action`` cannot be used now (None: it can)."""
         if action in MUTATING:
-            from console.context_filter import context_blocks  # noqa: PLC0415
-
-            why = self.read_only_reason() or context_blocks(self, action, service)
+            # R/P/A change one context's objects: that context's policy decides
+            per_context = service is not None and action in ("rollback", "promote", "approve")
+            why = self.read_only_reason(service.cluster if per_context else None)
             if why:
                 return why
         if self.backends is None:

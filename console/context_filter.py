@@ -385,22 +385,3 @@ def use_context(app: Any, context: str | None) -> bool:
         flt.context = context
         app.show_state()
     return True
-
-
-CONTEXT_ACTIONS = ("rollback", "promote", "approve")
-"""The action keys that change one context's objects."""
-
-
-def context_blocks(app: Any, action: str, service: ModelService | None) -> str | None:
-    """Why ``action`` may not touch ``service``'s context (None: it may): the context is
-    read-only (``--read-only``, ``[actions]`` config, or its fleet member was built
-    read-only). Lets the fleet dim R/P/A on a read-only context's models in a fleet whose
-    other contexts are writable."""
-    if action not in CONTEXT_ACTIONS or service is None:
-        return None
-    why = read_only_reason(getattr(app, "settings", None), backend_of(app), service.cluster)
-    if why is None:
-        return None
-    from widgets.text import safe  # noqa: PLC0415 - display only
-
-    return f"context {safe(service.cluster, 40)} is read-only ({why})"
