@@ -32,7 +32,6 @@ from widgets.text import safe
 
 JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
          "history": "#history", "chart": "#chart", "releases": "#history"}
-VIEWS = VIEW_ALIASES
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
@@ -301,8 +300,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     def jump_to(self, target: str) -> bool:
         """Focus the panel named ``target`` (``gpus``, ``models``...); False if unknown."""
         target = target.strip().lstrip(":").lower()
-        if target in VIEWS:
-            return self.app.open_view(VIEWS[target])
+        if target in VIEW_ALIASES:
+            return self.app.open_view(VIEW_ALIASES[target])
         if target in JUMPS:
             widget = self.query(JUMPS[target]).first()
             widget.focus()
