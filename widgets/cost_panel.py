@@ -31,8 +31,10 @@ class CostPanel(TextLines, can_focus=True):
     COMPONENT_CLASSES = {"cost-panel--label", "cost-panel--over", "cost-panel--near",
                          "cost-panel--under"}
 
-    cost: reactive[CostBurn | None] = reactive(None, always_update=False)
-    empty_text: reactive[str] = reactive("waiting for data…", always_update=False)
+    # repaint=False: show_text repaints what changed (a whole repaint would redraw the
+    # border and its title on every refresh)
+    cost: reactive[CostBurn | None] = reactive(None, always_update=False, repaint=False)
+    empty_text: reactive[str] = reactive("waiting for data…", always_update=False, repaint=False)
     """What shows while ``cost`` is None (e.g. that no metrics source is configured)."""
 
     def notify_style_update(self) -> None:

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from backends.models import GpuDevice
 from widgets.badges import Level
 from widgets.text import safe
-from widgets.repaint import ComponentStyles, refresh_runs
+from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
 from widgets.titles import set_border_subtitle
 
 # nvitop's thresholds: (light, heavy) boundaries in percent.
@@ -106,7 +106,7 @@ def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
                    f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}")
 
 
-class GpuGrid(ComponentStyles, ScrollView, can_focus=True):
+class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
     """Per-node GPU lines with util/memory bars, temperature, power, XID and owner."""
 
     COMPONENT_PREFIX = "gpu-grid"
@@ -131,7 +131,7 @@ class GpuGrid(ComponentStyles, ScrollView, can_focus=True):
         self._cache: dict[tuple, Strip] = {}
         self._shown: dict[int, tuple] = {}
         self._gpus: Sequence[GpuDevice] | None = None
-        self._frame = (0, 0, 0)
+        self._frame = (0, 0, 0, 0)
         self.hot_count = 0
         self.xid_count = 0
         self._styles: dict[str, Style] = {}
@@ -169,12 +169,12 @@ class GpuGrid(ComponentStyles, ScrollView, can_focus=True):
 
     def render_lines(self, crop):
         # geometry once per frame rather than once per line
-        offset = self.scroll_offset
-        self._frame = (offset.x, offset.y, self.scrollable_content_region.width)
+        offset, region = self.scroll_offset, self.scrollable_content_region
+        self._frame = (offset.x, offset.y, region.width, region.height)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        sx, sy, width = self._frame
+        sx, sy, width, _height = self._frame
         index = y + sy
         if index >= len(self._lines):
             self._shown.pop(index, None)
@@ -191,7 +191,7 @@ class GpuGrid(ComponentStyles, ScrollView, can_focus=True):
                 segs = self._gpu_line(item, width)
                 strip = (Strip(segs, width) if sum(len(x.text) for x in segs) == width else
                          Strip(segs).crop_extend(0, width, self._style("base")))
-            if len(self._cache) > 4 * self.size.height + 64:  # old figures never come back
+            if len(self._cache) > 4 * self._frame[3] + 64:  # old figures never come back
                 self._cache.clear()
             self._cache[key] = strip
         return strip.crop(sx, sx + width) if sx else strip

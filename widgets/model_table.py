@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.badges import Level
-from widgets.repaint import ComponentStyles, refresh_runs
+from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
 __all__ = ["COLUMNS", "Cell", "ModelRow", "ModelTable", "rows_from_snapshot"]
@@ -65,7 +65,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
-class ModelTable(ComponentStyles, ScrollView, can_focus=True):
+class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
     """Models with a fixed header line, a row cursor, filtering and per-row caching."""
 
     COMPONENT_PREFIX = "model-table"

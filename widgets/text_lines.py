@@ -13,8 +13,11 @@ import threading
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
+
+from widgets.repaint import PrestyledLines
 
 
 _local = threading.local()
@@ -45,7 +48,7 @@ def text_strips(text: Text, width: int, base: Style | None = None) -> list[Strip
     return strips
 
 
-class TextLines(Widget):
+class TextLines(PrestyledLines, Widget):
     """Shows one Rich :class:`~rich.text.Text` (set with :meth:`show_text`); the
     widget re-lays out only when the number of lines or the widest line changed."""
 
@@ -59,20 +62,31 @@ class TextLines(Widget):
         self._key: tuple | None = None
         self._strips: list[Strip] | None = None
         self._strips_width = -1
+        self._line_keys: list[tuple] | None = None
 
     def render(self) -> Text:
         """The text shown (what layout measures; painting goes through render_line)."""
         return self._text
 
     def show_text(self, text: Text) -> None:
-        """Show ``text``; the same text again costs nothing."""
+        """Show ``text``; the same text again costs nothing, and a text of the same
+        shape (line count and lengths) repaints only the lines that changed."""
         key = (text.plain, tuple(text.spans), text.style)
         old = self._key
         if key == old:
             return
+        old_lines = self._line_keys
         same_shape = old is not None and _shape(old[0]) == _shape(key[0])
         self._key, self._text, self._strips = key, text, None
-        self.refresh(layout=not same_shape)
+        self._line_keys = _line_keys(text)
+        if not same_shape or old_lines is None or key[2] != old[2]:
+            self.refresh(layout=not same_shape)
+            return
+        width = self.content_size.width
+        changed = [Region(0, y, width, 1)
+                   for y, (was, now) in enumerate(zip(old_lines, self._line_keys)) if was != now]
+        if changed:  # (none: the same lines, cut differently into spans)
+            self.refresh(*changed)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -84,6 +98,12 @@ class TextLines(Widget):
             self._strips = text_strips(self._text, width, self.rich_style)
             self._strips_width = width
         return self._strips[y] if y < len(self._strips) else Strip.blank(width)
+
+
+def _line_keys(text: Text) -> list[tuple]:
+    """What each line of ``text`` shows (its characters and styled spans)."""
+    return [(line.plain, tuple(line.spans), line.style)
+            for line in text.split("\n", allow_blank=True)]
 
 
 def _shape(plain: str) -> tuple[int, ...]:
