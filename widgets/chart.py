@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from backends.models import Series
+from widgets.repaint import PrestyledLines
 from widgets.text import safe
 from widgets.text_lines import text_strips
 
@@ -158,7 +159,7 @@ def build_chart(window: str, series: Sequence[Series], width: int, height: int,
     return Figure(text.plain, _strips(text, width, height))
 
 
-class LatencyChart(Widget, can_focus=True):
+class LatencyChart(PrestyledLines, Widget, can_focus=True):
     """p50/p95/p99 latency (left axis, ms) and error % (right axis) over a window."""
 
     DEFAULT_CSS = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
 from textual.geometry import Region, Size
@@ -65,6 +66,7 @@ class PrestyledLines:
         super().notify_style_update()  # type: ignore[misc]
         self.__dict__["_line_frame"] = None
         self.__dict__["_final"] = {}
+        self.__dict__["_neutral"] = {}
 
     def render_lines(self, crop: Region) -> list[Strip]:
         frame = self._frame_for_lines()
@@ -95,14 +97,35 @@ class PrestyledLines:
                 fitted = (content if content.cell_length == content_width
                           else content.adjust_cell_length(content_width, inner))
                 segments = list(fitted)
-                for line_filter in filters:
-                    segments = line_filter.apply(segments, background)
+                if not self._filters_neutral(segments, filters, background):
+                    for line_filter in filters:
+                        segments = line_filter.apply(segments, background)
                 final = Strip([*prefix, *segments, *suffix], width)
                 final_cache[id(content)] = (content, final)
             strips.append(final if whole else final.crop(x1, x2))
         if b < y2:
             strips.extend(super().render_lines(Region(crop.x, b, crop.width, y2 - b)))  # type: ignore[misc]
         return strips
+
+    def _filters_neutral(self, segments: list[Segment], filters: tuple,
+                         background: Color) -> bool:
+        """Whether the line filters leave every segment of a line as it is (they map
+        each segment's style on its own: a style they leave alone once, they always
+        do, for this background); most lines then skip them."""
+        known: dict[Style | None, bool] = self.__dict__.setdefault("_neutral", {})
+        if len(known) > 1024:
+            known.clear()
+        for segment in segments:
+            style = segment.style
+            neutral = known.get(style)
+            if neutral is None:
+                probe = [Segment(" ", style)]
+                neutral = known[style] = all(
+                    line_filter.apply(probe, background)[0].style == style
+                    for line_filter in filters)
+            if not neutral:
+                return False
+        return True
 
     def _frame_for_lines(self) -> tuple | None:
         """(first and last+1 content rows, width, the filtered strips left and right of
@@ -118,6 +141,7 @@ class PrestyledLines:
         frame = self._make_frame(size, background, filters)
         self.__dict__["_line_frame"] = (key, frame)
         self.__dict__["_final"] = {}
+        self.__dict__["_neutral"] = {}
         return frame
 
     def _make_frame(self, size: Size, background: Color, filters: tuple) -> tuple | None:

@@ -8,6 +8,8 @@ line-API widgets. These helpers remember what was set and skip identical assignm
 from __future__ import annotations
 
 from rich.text import Text
+from textual.content import Content
+from textual.geometry import Region
 from textual.widget import Widget
 
 
@@ -26,11 +28,28 @@ def set_border_title(widget: Widget, title: str | Text | None) -> None:
 
 
 def set_border_subtitle(widget: Widget, subtitle: str | Text | None) -> None:
-    """``widget.border_subtitle = subtitle`` unless it already shows exactly that."""
+    """``widget.border_subtitle = subtitle`` unless it already shows exactly that. A
+    subtitle replacing another on a mounted widget repaints only the bottom border row
+    (the descriptor repaints the whole widget: for the GPU panel, whose subtitle carries
+    the average utilisation, that was every line, border and scrollbar each refresh)."""
     key = _key(subtitle)
-    if getattr(widget, "_pb_border_subtitle", _MISSING) != key:
-        widget._pb_border_subtitle = key  # type: ignore[attr-defined]
+    old = getattr(widget, "_pb_border_subtitle", _MISSING)
+    if old == key:
+        return
+    widget._pb_border_subtitle = key  # type: ignore[attr-defined]
+    if (old is _MISSING or old is None or subtitle is None or not widget.is_mounted
+            or not hasattr(widget, "_border_subtitle")):
         widget.border_subtitle = subtitle
+        return
+    # stored as Textual's descriptor stores it (textual.widget._BorderTitle.__set__)
+    content = Content.from_rich_text(subtitle) if isinstance(subtitle, Text) else subtitle
+    widget._border_subtitle = widget.render_str(content).expand_tabs(4).split()[0]
+    styles = widget.styles
+    if not styles.border_bottom[0]:
+        return  # no bottom border: the subtitle is not drawn
+    width, height = widget.outer_size
+    # refresh regions are relative to the content area: the bottom border row is below it
+    widget.refresh(Region(-styles.gutter.left, height - 1 - styles.gutter.top, width, 1))
 
 
 _MISSING = object()

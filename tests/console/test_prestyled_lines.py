@@ -18,6 +18,7 @@ from widgets.gpu_grid import GpuGrid
 from widgets.model_rows import rows_from_snapshot
 from widgets.model_table import ModelTable
 from widgets.text_lines import TextLines
+from widgets.titles import set_border_subtitle
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 
@@ -43,6 +44,11 @@ class Panels(App):
         yield ModelTable()
         yield CostPanel()
         yield TextLines(Text("tinted\nlines"), id="tinted")
+        # ANSI colours and dim: the app's line filter changes these segments
+        ansi = Text("ansi red ")
+        ansi.append("dim", "dim green")
+        ansi.append("\nplain line")
+        yield TextLines(ansi, id="ansi")
 
 
 def textual_lines(widget: Widget, crop: Region) -> list:
@@ -78,7 +84,8 @@ async def test_fast_lines_equal_textuals_own_painting() -> None:
             ModelService(name=f"model-{i}", namespace="ns", cluster="c") for i in range(5)))
         table.show_rows(rows_from_snapshot(snap))
         await pilot.pause()
-        for widget in (grid, table, cost):
+        ansi = app.query_one("#ansi", TextLines)
+        for widget in (grid, table, cost, ansi):
             assert widget._frame_for_lines() is not None  # the fast path is the one tested
             same_paint(widget)
         # new figures: the changed lines come from the fast path, still Textual's paint
@@ -137,3 +144,33 @@ async def test_text_lines_repaint_only_changed_lines() -> None:
         cost.cost = None  # another shape: the whole panel, laid out again
         await pilot.pause()
         assert calls and calls[0][0] == () and calls[0][1].get("layout")
+
+
+async def test_a_new_subtitle_repaints_only_the_bottom_border() -> None:
+    app = Panels()
+    async with app.run_test(size=(90, 40)) as pilot:
+        grid = app.query_one(GpuGrid)
+        grid.show_gpus(gpus(10.0))
+        await pilot.pause()
+        width, height = grid.outer_size
+        bottom = Region(0, height - 1, width, 1)
+        calls: list[tuple] = []
+        original = grid.refresh
+
+        def spy(*regions, **kwargs):
+            calls.append(regions)
+            return original(*regions, **kwargs)
+
+        grid.refresh = spy  # type: ignore[method-assign]
+        set_border_subtitle(grid, Text("[b]12 GPUs[/b] · avg util 55%"))  # Text: literal
+        await pilot.pause()
+        # one row: the bottom border (relative to the content: border and padding 0 1 before it)
+        assert calls == [(Region(-2, height - 2, width, 1),)]
+        quiet = grid.render_lines(bottom)[0]
+        assert "[b]12 GPUs[/b] · avg util 55%" in quiet.text
+        same_paint(grid)
+        # the same paint as Textual's own descriptor gives
+        grid.refresh = original  # type: ignore[method-assign]
+        grid.border_subtitle = Text("[b]12 GPUs[/b] · avg util 55%")
+        await pilot.pause()
+        assert list(grid.render_lines(bottom)[0]) == list(quiet)
