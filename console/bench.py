@@ -6,7 +6,9 @@
   Footer), same terminal size, measured alternately, median of N runs each, both from
   compiled bytecode (see :func:`compare_first_frame`). The apps write a marker file after
   that frame was drawn (``PITBOARD_FIRST_FRAME_FILE``). Beside them, the same fleet screen
-  with no data source at all (``console._bench_empty``): what the screen costs by itself.
+  with no data source at all (``console._bench_empty``): what the screen costs by itself,
+  and the bare app importing pitboard's pydantic domain models and nothing else
+  (``console._bench_bare_models``): the floor of any first frame with data.
 - ``refresh``: main-thread milliseconds per metrics refresh at 2,000 GPUs / 300 models:
   the app's own handler of the poller's message (state, snapshot, fleet screen, views and
   session history) and the repaint that follows. ``main_thread_cpu_ms`` = CPU time of the
@@ -127,21 +129,28 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
     bare_cmd = [py, "-m", "console._bench_bare"]
     app_cmd = [py, "-m", "console", "--demo"]
     empty_cmd = [py, "-m", "console._bench_empty"]
+    models_cmd = [py, "-m", "console._bench_bare_models"]
     with tempfile.TemporaryDirectory() as cache_dir:
         pycache = cache_dir if bytecode_cache and os.environ.get("PYTHONDONTWRITEBYTECODE") else None
         first_frame(bare_cmd, pycache=pycache)  # warm the file-system (and bytecode) caches
         first_frame(app_cmd, pycache=pycache)
         first_frame(empty_cmd, pycache=pycache)
-        bare, app, rss, empty = [], [], [], []
+        first_frame(models_cmd, pycache=pycache)
+        bare, app, rss, empty, models = [], [], [], [], []
         for _ in range(runs):
             bare.append(first_frame(bare_cmd, pycache=pycache)[0])
+            models.append(first_frame(models_cmd, pycache=pycache)[0])
             empty.append(first_frame(empty_cmd, pycache=pycache)[0])
             t, r = first_frame(app_cmd, pycache=pycache)
             app.append(t)
             if r is not None:
                 rss.append(r)
     b, a, e = statistics.median(bare), statistics.median(app), statistics.median(empty)
+    m = statistics.median(models)
     return {"bare_s": round(b, 4), "pitboard_s": round(a, 4), "ratio": round(a / b, 3),
+            # the bare app importing the pydantic domain models, nothing more: the floor
+            # of any first frame with data (console._bench_bare_models)
+            "bare_with_domain_models_s": round(m, 4), "ratio_bare_with_domain_models": round(m / b, 3),
             # the fleet screen with no data source at all (console._bench_empty)
             "pitboard_no_data_s": round(e, 4), "ratio_no_data": round(e / b, 3),
             "runs": runs, "bare_all": [round(x, 4) for x in bare],
