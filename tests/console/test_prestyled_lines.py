@@ -92,6 +92,12 @@ async def test_fast_lines_equal_textuals_own_painting() -> None:
         grid.show_gpus(gpus(55.0))
         await pilot.pause()
         same_paint(grid)
+        # scrolled: other lines in the same rows
+        top_row = grid.render_lines(Region(0, 1, grid.outer_size.width, 1))[0].text
+        grid.scroll_to(y=5, animate=False)
+        await pilot.pause()
+        assert grid.render_lines(Region(0, 1, grid.outer_size.width, 1))[0].text != top_row
+        same_paint(grid)
         # focus changes the border colour: the frame follows
         table.focus()
         await pilot.pause()
