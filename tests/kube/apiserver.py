@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -100,6 +101,13 @@ class _HTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     api: ApiServer
     port_user: str | None
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that went away, or a request cut by ``stop()``: expected, and not
+        printed (socketserver would print the traceback into the test output)."""
+        if isinstance(sys.exc_info()[1], OSError) or self.api.stopping.is_set():
+            return
+        super().handle_error(request, client_address)
 
 
 class ApiServer:
