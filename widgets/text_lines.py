@@ -75,16 +75,16 @@ class TextLines(PrestyledLines, Widget):
         old = self._key
         if key == old:
             return
-        old_lines = self._line_keys
-        same_shape = old is not None and _shape(old[0]) == _shape(key[0])
-        self._key, self._text, self._strips = key, text, None
-        self._line_keys = _line_keys(text)
-        if not same_shape or old_lines is None or key[2] != old[2]:
+        old_lines, lines = self._line_keys, _line_keys(text)
+        same_shape = old_lines is not None and [len(line[0]) for line in old_lines] == [
+            len(line[0]) for line in lines]
+        self._key, self._text, self._strips, self._line_keys = key, text, None, lines
+        if not same_shape or key[2] != old[2]:
             self.refresh(layout=not same_shape)
             return
         width = self.content_size.width
         changed = [Region(0, y, width, 1)
-                   for y, (was, now) in enumerate(zip(old_lines, self._line_keys)) if was != now]
+                   for y, (was, now) in enumerate(zip(old_lines, lines)) if was != now]
         if changed:  # (none: the same lines, cut differently into spans)
             self.refresh(*changed)
 
@@ -105,6 +105,3 @@ def _line_keys(text: Text) -> list[tuple]:
     return [(line.plain, tuple(line.spans), line.style)
             for line in text.split("\n", allow_blank=True)]
 
-
-def _shape(plain: str) -> tuple[int, ...]:
-    return tuple(len(line) for line in plain.split("\n"))

@@ -68,11 +68,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.api.stopping.is_set():
             # a stopped server: a keep-alive connection opened before is cut, as a dead
             # API server's would be (its handler thread would otherwise go on serving)
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.drop_connection()
             return
         self._handle()
 
@@ -106,14 +102,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
+    def drop_connection(self) -> None:
+        """Cut the connection (no response, no chunk terminator), as a dying server does."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def end_stream(self, abrupt: bool) -> None:
         """Finish a chunked response, or drop the connection mid-stream."""
         if abrupt:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.drop_connection()
             return
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
