@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -167,6 +168,11 @@ class CostScreen(ViewScreen):
                                   for k, v, n, i in group_cost(snapshot.gpus, key, idle_util)])
 
     def _fill(self, table_id: str, rows: list[tuple[str, ...]]) -> None:
+        """Show ``rows`` (first cell: the row's name, its key); the cursor stays on its
+        row. The same rows again cost nothing; the same names -- in any order: the
+        tables are sorted by $/h, which reorders them on most refreshes -- update only the
+        changed cells and re-sort, as long as every value fits its column; else the
+        table is rebuilt (clearing it would also send the cursor back to the top)."""
         key = tuple(rows)
         if self._shown.get(table_id) == key:
             return
@@ -174,16 +180,29 @@ class CostScreen(ViewScreen):
         table = self.query_one(f"#{table_id}", DataTable)
         old = self._keys.get(table_id)
         keys = [r[0] for r in rows]
-        if old == keys:  # same rows in the same order: only changed cells are redrawn
-            prev = self._cells.get(table_id, [])
-            for y, (r, p) in enumerate(zip(rows, prev)):
-                for x, (c, pc) in enumerate(zip(r, p)):
+        unique = len(set(keys)) == len(keys)  # names cut to 40 cells may collide
+        selected = None  # the name under the cursor (rows are keyed by name when unique)
+        if table.is_valid_row_index(table.cursor_row):
+            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        columns = table.ordered_columns
+        same_names = old is not None and unique and sorted(old) == sorted(keys)
+        if same_names and all(cell_len(c) <= columns[x].content_width
+                              for r in rows for x, c in enumerate(r)):
+            prev = dict(zip(old, self._cells.get(table_id, [])))
+            for r in rows:
+                for x, (c, pc) in enumerate(zip(r, prev.get(r[0], ()))):
                     if c != pc:
-                        table.update_cell_at((y, x), _cell(c, x))
+                        table.update_cell(r[0], columns[x].key, _cell(c, x))
+            if old != keys:
+                order = {k: i for i, k in enumerate(keys)}
+                table.sort(key=lambda values: order[values[0].plain])
         else:
             table.clear()
             for r in rows:
-                table.add_row(*(_cell(c, i) for i, c in enumerate(r)))
-            self._keys[table_id] = keys
+                table.add_row(*(_cell(c, i) for i, c in enumerate(r)),
+                              key=r[0] if unique else None)
+        if selected is not None and selected in keys:
+            table.move_cursor(row=table.get_row_index(selected), scroll=False)
+        self._keys[table_id] = keys
         self._cells[table_id] = rows
         set_border_subtitle(table, f"{len(rows)} rows")
