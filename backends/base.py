@@ -97,6 +97,16 @@ class ClusterBackend(ABC):
         raise NotSupported(f"{type(self).__name__} does not annotate objects",
                            source="cluster")
 
+    def approvals_annotation(self, service_key: str) -> str | None:
+        """The object's ``pitboard.io/approvals`` annotation as it is now -- read afresh,
+        not from a cache -- or None when it has none. The guard reads it again when a
+        promote runs, so a record removed since the preview no longer counts.
+
+        Optional: this default raises ``backends.errors.NotSupported`` (the guard then
+        uses what its preview read). BackendError when the object cannot be read."""
+        raise NotSupported(f"{type(self).__name__} does not read annotations",
+                           source="cluster")
+
     def close(self) -> None:  # pragma: no cover - default no-op
         """Stop watches/threads."""
 

@@ -188,6 +188,14 @@ class DemoCluster(ClusterBackend):
                     NAMESPACE, st.kind.value, st.spec.name)))
         return ref
 
+    def approvals_annotation(self, service_key: str) -> str | None:
+        """The simulated object's ``pitboard.io/approvals`` annotation now."""
+        with self.state.lock:
+            st = self._lookup(service_key)
+            if st is None:
+                raise NotFoundError(f"{service_key} not found", source=SOURCE, status=404)
+            return st.annotations.get(APPROVALS)
+
     def progress(self, service_key: str) -> RolloutProgress:
         """Rollout progress at the clock's now; ``done`` once every replica is updated."""
         now = self.clock().timestamp()

@@ -14,8 +14,9 @@ Checks produced for ``promote`` (names are stable; the guard modal lists them):
   from the object's ``pitboard.io/approvals`` annotation: approvals made on another
   machine, for this exact canary revision. Each identity counts once, whichever the source.
   A context with ``trust_annotation_approvals = false`` counts the audit store's only (the
-  reason says so). The run re-checks it (:func:`recheck_approvals`): annotation approvals
-  that expired between the preview and the confirm no longer count.
+  reason says so). The run re-checks it (:func:`recheck_approvals`) on the annotation read
+  again from the object: records removed, or expired, between the preview and the confirm
+  no longer count.
 
 Health older than ``window_s`` counts as missing. Missing data fails the gate
 (overridable) when ``block_on_missing_data``, else it is ``unknown`` (non-blocking).
@@ -173,11 +174,18 @@ def annotation_approvals(snapshot: FleetSnapshot, service_key: str,
     service = find_service(snapshot, service_key)
     if service is None:
         return AnnotationApprovals()
+    return service_approvals(service, service.annotations.get(APPROVALS_ANNOTATION),
+                             now or snapshot.taken_at)
+
+
+def service_approvals(service: ModelService, raw: str | None,
+                      now: datetime) -> AnnotationApprovals:
+    """The approvals in ``raw`` (an approvals annotation value) that may count for
+    promoting ``service``'s current canary at ``now``. Never raises."""
     canary = service.canary.revision if service.canary is not None else None
-    return read_approvals(service.annotations.get(APPROVALS_ANNOTATION),
-                          target=object_target(service.namespace, service.kind.value,
-                                               service.name),
-                          canary=canary, now=now or snapshot.taken_at)
+    return read_approvals(raw, target=object_target(service.namespace, service.kind.value,
+                                                    service.name),
+                          canary=canary, now=now)
 
 
 UNTRUSTED = f"annotation approvals ({APPROVALS_ANNOTATION}) are not trusted on this context"
@@ -279,9 +287,10 @@ def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: Pro
 def recheck_approvals(approvals: Sequence[AuditEntry], gates: PromoteGates, promoter: str,
                       annotated: AnnotationApprovals | None, now: datetime) -> Check:
     """The approvals check again when the promote runs: ``approvals`` freshly read from the
-    audit store, ``annotated`` as the preview read it, re-checked against the clock
-    (``now``): an annotation approval that expired since the preview no longer counts, and
-    the reason names it."""
+    audit store, ``annotated`` as read again from the object (or as the preview read it,
+    when the backend cannot read annotations), re-checked against the clock (``now``): an
+    annotation approval that expired since the preview no longer counts, and the reason
+    names it."""
     return approval_check(approvals, gates.approvals_required, promoter,
                           annotated=annotated.at(now) if annotated is not None else None,
                           trusted=gates.trust_annotation_approvals)

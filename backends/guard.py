@@ -31,8 +31,9 @@ the approvals in the object's ``pitboard.io/approvals`` annotation for exactly t
 canary (made on another machine, with another audit store: ``gates.annotation_approvals``,
 read by ``prepare`` from the snapshot; not counted on a context that does not trust them).
 The run re-checks approvals (``gates.recheck_approvals``): a fresh audit read, and the
-annotation's approvals against the clock at run time (one that expired since the preview
-no longer counts, and the refusal says so).
+annotation read again from the object (``ClusterBackend.approvals_annotation``; a record
+removed since the preview no longer counts, nor one that expired since; an object that
+cannot be read counts none of them), the refusal saying why.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResul
 from backends.actions_config import ActionsConfig
 from backends.base import AuditBackend, ClusterBackend
 from backends.errors import ActionRefused, BackendError, NotSupported
+from backends.approvals import APPROVALS as APPROVALS_ANNOTATION
 from backends.approvals import AnnotationApprovals
 from backends.gates import (APPROVALS, annotation_approvals, approvals_since_promote,
-                            evaluate_promote_gates, find_service, recheck_approvals)
+                            evaluate_promote_gates, find_service, recheck_approvals,
+                            service_approvals)
 from backends.identity import same_identity
 from backends.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
@@ -110,8 +113,10 @@ class ActionRunner:
         self.sleep = sleep
         self.monotonic = monotonic
         self._canary: dict[str, str | None] = {}  # service_key -> canary seen by prepare
-        # service_key -> approvals in the object's annotation, as prepare read them
+        # service_key -> approvals in the object's annotation, as prepare read them, and
+        # the service as prepare saw it (whose canary the annotation is read again for)
         self._annotated: dict[str, AnnotationApprovals] = {}
+        self._services: dict[str, tuple[ModelService, datetime]] = {}  # and prepare's now
 
     # -- policy -----------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -171,10 +176,13 @@ class ActionRunner:
         except BackendError as exc:
             approvals = []
             log.warning("approvals unreadable: %s", exc)
-        annotated = annotation_approvals(snapshot, request.service_key, now=self.clock())
+        now = self.clock()
+        annotated = annotation_approvals(snapshot, request.service_key, now=now)
         self._annotated[request.service_key] = annotated
+        if service is not None:
+            self._services[request.service_key] = (service, now)
         extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
-                                       request.actor, now=self.clock(), annotated=annotated)
+                                       request.actor, now=now, annotated=annotated)
         names = {c.name for c in plan.checks}
         return plan.model_copy(update={
             "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
@@ -184,11 +192,35 @@ class ActionRunner:
         checks = list(plan.checks)
         if plan.request.kind == ActionKind.PROMOTE and any(c.name == APPROVALS for c in checks):
             key = plan.request.service_key
+            gates = self.config.gates_for(plan.context)
+            annotated = self._annotated.get(key)
+            if gates.trust_annotation_approvals:
+                annotated = self._annotation_now(key, annotated)
             fresh = recheck_approvals(self.valid_approvals(key, self._canary.get(key)),
-                                      self.config.gates_for(plan.context), actor,
-                                      self._annotated.get(key), self.clock())
+                                      gates, actor, annotated, self.clock())
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
+
+    def _annotation_now(self, key: str, preview: AnnotationApprovals | None
+                        ) -> AnnotationApprovals | None:
+        """The annotation's approvals as the object holds them now (a record removed
+        since the preview no longer counts); the preview's when the backend cannot read
+        annotations; none, with the reason, when the object cannot be read (fail closed:
+        only the audit store's approvals count then)."""
+        seen = self._services.get(key)
+        if seen is None:
+            return preview
+        service, previewed_at = seen
+        try:
+            raw = self.cluster.approvals_annotation(key)
+        except NotSupported:
+            return preview
+        except BackendError as exc:
+            return AnnotationApprovals(ignored=(
+                f"the {APPROVALS_ANNOTATION} annotation could not be read again before "
+                f"the promote: {exc}",))
+        # judged as at the preview; recheck_approvals then names what expired since
+        return service_approvals(service, raw, previewed_at)
 
     def run(self, plan: ActionPlan, reason: str, actor: str, confirm_text: str | None = None,
             override: bool = False, on_progress: ProgressCallback | None = None

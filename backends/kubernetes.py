@@ -245,6 +245,16 @@ class KubernetesCluster(ClusterBackend):
         annotate_approval(self.api, t.path, t.ref, record)
         return t.ref
 
+    def approvals_annotation(self, service_key: str) -> str | None:
+        """The object's ``pitboard.io/approvals`` annotation, from a GET of the object
+        now (not the watch cache, which may lag behind a deletion)."""
+        from backends.approvals import APPROVALS
+        from backends.kube_execute import Target
+
+        obj = self.api.request("GET", Target.parse(service_key).path) or {}
+        value = ((obj.get("metadata") or {}).get("annotations") or {}).get(APPROVALS)
+        return value if isinstance(value, str) else None
+
     def close(self) -> None:
         caches = [c for cl in self.caches.values() for c in cl]
         for c in caches:
@@ -333,6 +343,9 @@ class KubernetesFleet(ClusterBackend):
                           *, canary: str | None = None) -> str:
         return self.cluster_for(service_key).annotate_approval(
             service_key, approver, reason, at, canary=canary)
+
+    def approvals_annotation(self, service_key: str) -> str | None:
+        return self.cluster_for(service_key).approvals_annotation(service_key)
 
     @property
     def identity(self) -> str | None:

@@ -253,3 +253,14 @@ def test_kserve_promote_after_pin_and_previous_is_remembered(fleet, clock):
     svc = service(fleet, "recommender")
     assert {t.revision: t.percent for t in svc.traffic} == {
         before.traffic[0].revision: 100.0, before.canary.revision: 0.0}
+
+
+def test_approvals_annotation_is_read_from_the_object_now(fleet):
+    k = key_of(fleet, "recommender")
+    assert fleet.cluster.approvals_annotation(k) is None
+    fleet.cluster.annotate_approval(k, "bob@desk", "numbers fine", T0, canary="2")
+    raw = fleet.cluster.approvals_annotation(k)
+    assert raw is not None and '"who": "bob@desk"' in raw
+    assert service(fleet, "recommender").annotations["pitboard.io/approvals"] == raw
+    with pytest.raises(NotFoundError):
+        fleet.cluster.approvals_annotation("demo/ml-serving/Deployment/nope")

@@ -79,3 +79,35 @@ def test_own_approval_other_revision_or_malformed_annotation_blocks_the_run(apis
     with pytest.raises(ActionRefused, match="not a JSON list"):
         on_call.run(plan, reason="try")
     assert on_call.audit.entries() == []
+
+
+def test_an_approval_removed_after_the_preview_no_longer_counts(apiserver, rigs):
+    """The run reads the annotation again from the object: the release manager (or anyone
+    fixing a mistake) who deletes the record between the preview and the confirm stops
+    the promote; nothing is sent."""
+    manager = rigs()
+    on_call = rigs(config=fast_actions(approvals_required=1))
+    assert manager.runner.approve(MISTRAL, BOB, "numbers fine", promoter=ANA,
+                                  canary="3").annotated
+    _sees(on_call, _annotation(manager))
+    plan = on_call.plan(ActionKind.PROMOTE, MISTRAL, snapshot(on_call, HEALTHY))
+    assert checks(plan)[APPROVALS_CHECK].status == CheckStatus.PASSED
+    merge_patch(apiserver, ROLLOUT + "mistral-chat",
+                {"metadata": {"annotations": {APPROVALS: None}}})  # withdrawn
+    start = on_call.mark()
+    with pytest.raises(ActionRefused, match="approvals: 0 of 1 approvals"):
+        on_call.run(plan, reason="canary healthy, approved by bob")
+    assert not patches(on_call.since(start), ROLLOUT + "mistral-chat")  # nothing sent
+
+
+def test_an_annotation_that_cannot_be_read_again_counts_no_approval(apiserver, rigs):
+    manager = rigs()
+    on_call = rigs(config=fast_actions(approvals_required=1))
+    assert manager.runner.approve(MISTRAL, BOB, "numbers fine", promoter=ANA,
+                                  canary="3").annotated
+    _sees(on_call, _annotation(manager))
+    plan = on_call.plan(ActionKind.PROMOTE, MISTRAL, snapshot(on_call, HEALTHY))
+    assert checks(plan)[APPROVALS_CHECK].status == CheckStatus.PASSED
+    apiserver.inject("GET", r"/rollouts/mistral-chat$", 500)
+    with pytest.raises(ActionRefused, match="could not be read again before the promote"):
+        on_call.run(plan, reason="canary healthy, approved by bob")
