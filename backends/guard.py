@@ -92,6 +92,11 @@ def split_key(service_key: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], parts[3]
 
 
+def _canary(service: ModelService | None) -> str | None:
+    """The canary revision ``service`` shows (None: none, or no service)."""
+    return service.canary.revision if service is not None and service.canary else None
+
+
 def _check_dict(check: Check) -> dict:
     return {"name": check.name, "status": check.status.value, "reason": check.reason,
             "blocking": check.blocking, "overridable": check.overridable}
@@ -112,11 +117,10 @@ class ActionRunner:
         self.read_only = read_only
         self.sleep = sleep
         self.monotonic = monotonic
-        self._canary: dict[str, str | None] = {}  # service_key -> canary seen by prepare
-        # service_key -> approvals in the object's annotation, as prepare read them, and
-        # the service as prepare saw it (whose canary the annotation is read again for)
+        # service_key -> the service as prepare saw it (None: not in the snapshot) and
+        # prepare's now; the approvals in the object's annotation, as prepare read them
+        self._seen: dict[str, tuple[ModelService | None, datetime]] = {}
         self._annotated: dict[str, AnnotationApprovals] = {}
-        self._services: dict[str, tuple[ModelService, datetime]] = {}  # and prepare's now
 
     # -- policy -----------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -168,19 +172,16 @@ class ActionRunner:
                 name="promote gates", status=CheckStatus.FAILED, overridable=False,
                 reason="no fleet snapshot yet: cannot evaluate the promote gates"),)})
         gates = self.config.gates_for(plan.context)
-        service = find_service(snapshot, request.service_key)
-        canary = service.canary.revision if service and service.canary else None
-        self._canary[request.service_key] = canary
+        service, now = find_service(snapshot, request.service_key), self.clock()
+        self._seen[request.service_key] = (service, now)
+        canary = _canary(service)
         try:
             approvals = self.valid_approvals(request.service_key, canary)
         except BackendError as exc:
             approvals = []
             log.warning("approvals unreadable: %s", exc)
-        now = self.clock()
         annotated = annotation_approvals(snapshot, request.service_key, now=now)
         self._annotated[request.service_key] = annotated
-        if service is not None:
-            self._services[request.service_key] = (service, now)
         extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
                                        request.actor, now=now, annotated=annotated)
         names = {c.name for c in plan.checks}
@@ -196,7 +197,8 @@ class ActionRunner:
             annotated = self._annotated.get(key)
             if gates.trust_annotation_approvals:
                 annotated = self._annotation_now(key, annotated)
-            fresh = recheck_approvals(self.valid_approvals(key, self._canary.get(key)),
+            service = self._seen.get(key, (None, None))[0]
+            fresh = recheck_approvals(self.valid_approvals(key, _canary(service)),
                                       gates, actor, annotated, self.clock())
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
@@ -207,10 +209,9 @@ class ActionRunner:
         since the preview no longer counts); the preview's when the backend cannot read
         annotations; none, with the reason, when the object cannot be read (fail closed:
         only the audit store's approvals count then)."""
-        seen = self._services.get(key)
-        if seen is None:
+        service, previewed_at = self._seen.get(key, (None, None))
+        if service is None or previewed_at is None:
             return preview
-        service, previewed_at = seen
         try:
             raw = self.cluster.approvals_annotation(key)
         except NotSupported:
