@@ -6,10 +6,15 @@ a dozen keys that is tens of milliseconds each time, several times during start-
 bindings update first compares what would be shown: nothing changed -> nothing is done;
 only keys dimmed or re-enabled (or their tooltips) -> those keys are updated in place;
 otherwise -> the usual recompose.
+
+Each key also mounts in its final style: Textual's ``FooterKey.compact`` defaults to True
+and the footer then binds it to its own (False), so every key was restyled twice as it
+mounted (``-compact`` added, then removed; ~1 ms each, two dozen times per footer).
 """
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -24,6 +29,17 @@ class KeyFooter(Footer):
         super().__init__(*args, **kwargs)
         self._layout: Layout | None = None
         self._states: States | None = None
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # the value it will have: the footer's when bound to it (all keys but the
+                # palette's), else its default
+                bound = "compact" in (widget._reactive_connect or {})
+                compact = self.compact if bound else FooterKey.compact._default
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
+            yield widget
 
     def _shown(self) -> tuple[Layout, States | None]:
         """What :meth:`Footer.compose` would show -- the first binding of each action, then

@@ -14,13 +14,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import ScreenResume
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from backends.models import FleetSnapshot
 from console.footer_fit import FooterFitMixin
-from console.screens.breakpoints import preset_breakpoints
+from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens.registry import VIEW_ALIASES
 from console.state import next_window
 from console.views import ViewData
@@ -95,6 +96,9 @@ class ViewScreen(FooterFitMixin, Screen):
     def on_mount(self) -> None:
         self.query_one("#jump", Input).cursor_blink = False
         self.apply_snapshot(self.app.view_snapshot())
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        skip_first_restyle(self, event)
 
     # -- data in ----------------------------------------------------------------------------
     def apply_snapshot(self, snapshot: FleetSnapshot) -> None:

@@ -8,6 +8,7 @@ import time
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.events import ScreenResume
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -19,6 +20,7 @@ from backends.slo import fleet_burn
 from backends.slo_config import SloConfig
 from console.action_keys import ACTION_BINDINGS, ActionKeysMixin
 from console.footer_fit import FooterFitMixin
+from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens.registry import VIEW_ALIASES
 from console.state import answered, next_window
 from widgets.cost_panel import CostPanel
@@ -75,6 +77,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         self._first_frame_done = False
 
     def compose(self) -> ComposeResult:
+        preset_breakpoints(self)  # the app's default screen: made before the app has a size
         yield FleetHeader(id="header")
         yield ReplayBanner(id="replay-banner")
         with Horizontal(id="body"):
@@ -330,7 +333,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         self.query_one(ModelTable).focus()
         self.jump_to(event.value)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        skip_first_restyle(self, event)
         if self.is_mounted:
             self.app.resume_pending()
 

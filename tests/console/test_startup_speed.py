@@ -104,3 +104,78 @@ async def test_footer_dims_keys_in_place(settings):
         app.action_busy = False
         app.fleet_screen.sync_action_keys()
         await wait_for(pilot, lambda: not keys["R"].has_class("-disabled"))
+
+
+def _count_restyles(monkeypatch) -> list:
+    """Every whole-node restyle (Textual's ``update_node_styles``), as (node, time)."""
+    from textual.dom import DOMNode
+
+    calls: list = []
+    original = DOMNode.update_node_styles
+
+    def counted(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DOMNode, "update_node_styles", counted)
+    return calls
+
+
+async def test_footer_keys_mount_in_their_final_style(monkeypatch):
+    """No footer key is restyled as it mounts (FooterKey.compact defaults to True and the
+    footer's binding then sets it False, each flip a restyle); the palette key, not bound,
+    stays compact. Both styles as Textual's own Footer gives them."""
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    class Keys(App):
+        BINDINGS = [Binding("a", "bell", "Alpha"), Binding("b", "toggle_dark", "Beta")]
+
+        def __init__(self, footer):
+            super().__init__()
+            self.footer = footer
+
+        def compose(self):
+            yield self.footer
+
+    looks = {}
+    for footer in (Footer(), KeyFooter()):
+        calls = _count_restyles(monkeypatch)
+        async with Keys(footer).run_test(size=(80, 5)) as pilot:
+            await wait_for(pilot, lambda: len(footer.query(FooterKey)) >= 3)
+            await pilot.pause()
+            keys = list(footer.query(FooterKey))
+            looks[type(footer)] = [(k.key, k.compact, sorted(k.classes)) for k in keys]
+            restyled = [k.key for k in calls if isinstance(k, FooterKey)]
+        monkeypatch.undo()
+    assert looks[KeyFooter] == looks[Footer]
+    assert looks[KeyFooter] == [("a", False, []), ("b", False, []),
+                                ("ctrl+p", True, ["-command-palette", "-compact"])]
+    assert restyled == []
+
+
+async def test_a_screen_is_restyled_when_it_resumes_but_not_when_it_opens(settings, monkeypatch):
+    """Opening the fleet screen (or a view) styles its widgets once: no whole-screen restyle
+    for its breakpoint class or its first resume. A later resume restyles it as before."""
+    from textual import events
+
+    from console.screens.gpus import GpuScreen
+
+    calls = _count_restyles(monkeypatch)
+    app = make_app(settings, demo_backends())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        fleet = app.fleet_screen
+        assert fleet.has_class("-narrow")
+        assert fleet not in calls
+        app.push_screen(GpuScreen())
+        await pilot.pause()
+        view = app.screen
+        assert isinstance(view, GpuScreen) and view.has_class("-narrow") and view not in calls
+        app.pop_screen()
+        await pilot.pause()
+        assert fleet not in calls  # back from a screen: Textual 8.2 does not restyle
+        fleet.post_message(events.ScreenResume())  # as a mode or screen switch back does
+        await wait_for(pilot, lambda: fleet in calls)  # later resumes restyle, as before
