@@ -81,26 +81,33 @@ def find_service(snapshot: FleetSnapshot, service_key: str) -> ModelService | No
 
 
 def _legs(snapshot: FleetSnapshot, service: ModelService, now: datetime, window_s: int
-          ) -> tuple[HealthSample | None, HealthSample | None]:
-    """(canary, stable) health samples no older than the window."""
+          ) -> tuple[HealthSample | None, HealthSample | None, str | None]:
+    """(canary, stable) health samples no older than the window, and why there are none
+    when the service's figures cannot be told apart from a same-named service's."""
     canary = service.canary
     if canary is None:
-        return None, None
+        return None, None, None
+    twin = snapshot.metrics_twin(service)
+    if twin is not None:
+        return None, None, (f"metrics of {service.name} cannot be told apart from "
+                            f"{twin.key}'s (same model name and namespace)")
     stable_rev = next((t.revision for t in sorted(service.traffic, key=lambda t: -t.percent)
                        if t.role != "canary" and t.revision != canary.revision), None)
-    fresh = [s for s in snapshot.revision_health.get(service.name, ())
+    fresh = [s for s in snapshot.revision_health_of(service)
              if s.at >= now - timedelta(seconds=window_s)]
     can = next((s for s in fresh if s.revision == canary.revision), None)
     stab = next((s for s in fresh if stable_rev is not None and s.revision == stable_rev), None)
-    return can, stab
+    return can, stab, None
 
 
 def _error_check(can: HealthSample | None, stab: HealthSample | None,
-                 gates: PromoteGates) -> Check:
+                 gates: PromoteGates, unknown: str | None = None) -> Check:
     win = _window(gates.window_s)
     if gates.max_error_ratio_delta is None and gates.max_error_ratio_vs_stable is None:
         return Check(name=ERRORS, status=CheckStatus.PASSED, reason="gate disabled",
                      blocking=False)
+    if unknown is not None:
+        return _missing(ERRORS, unknown, gates)
     if can is None or can.error_ratio is None:
         return _missing(ERRORS, f"no canary error data in the last {win}", gates)
     if stab is None or stab.error_ratio is None:
@@ -117,12 +124,14 @@ def _error_check(can: HealthSample | None, stab: HealthSample | None,
 
 
 def _latency_check(can: HealthSample | None, stab: HealthSample | None,
-                   gates: PromoteGates) -> Check:
+                   gates: PromoteGates, unknown: str | None = None) -> Check:
     win = _window(gates.window_s)
     limit = gates.max_p95_ratio_vs_stable
     if limit is None:
         return Check(name=LATENCY, status=CheckStatus.PASSED, reason="gate disabled",
                      blocking=False)
+    if unknown is not None:
+        return _missing(LATENCY, unknown, gates)
     if can is None or can.p95_ms is None:
         return _missing(LATENCY, f"no canary p95 in the last {win}", gates)
     if stab is None or not stab.p95_ms:
@@ -276,8 +285,8 @@ def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: Pro
         return (_failed(CANARY, f"{service.name} has no canary to promote", False),)
     checks = [Check(name=CANARY, status=CheckStatus.PASSED,
                     reason=f"canary {canary.revision} at {canary.percent:g}% traffic")]
-    can, stab = _legs(snapshot, service, now, gates.window_s)
-    checks += [_error_check(can, stab, gates), _latency_check(can, stab, gates),
+    can, stab, unknown = _legs(snapshot, service, now, gates.window_s)
+    checks += [_error_check(can, stab, gates, unknown), _latency_check(can, stab, gates, unknown),
                _age_check(snapshot, service, now, gates),
                approval_check(approvals, gates.approvals_required, promoter,
                               annotated=annotated, trusted=gates.trust_annotation_approvals)]

@@ -328,6 +328,41 @@ class FleetSnapshot(Frozen):
     alerts: tuple[Alert, ...] = ()
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
 
+    def metrics_twin(self, service: ModelService) -> ModelService | None:
+        """Another service with ``service``'s model name in the same namespace (another
+        context's, or one whose namespace is unknown). Metrics are joined by model name
+        and, where the series carry one, namespace: the two services' figures cannot be
+        told apart. None when there is no such service."""
+        for other in self.services:
+            if other.name == service.name and other.key != service.key and (
+                    other.namespace == service.namespace or other.namespace is None
+                    or service.namespace is None):
+                return other
+        return None
+
+    def health_of(self, service: ModelService) -> HealthSample | None:
+        """``service``'s whole-model health: its model name's when no other service has
+        that name; else only a sample from its namespace, and none when a
+        :meth:`metrics_twin` makes it ambiguous (never another service's figures)."""
+        sample = self.health.get(service.name)
+        if sample is None or not any(o.name == service.name and o.key != service.key
+                                     for o in self.services):
+            return sample
+        if self.metrics_twin(service) is not None or sample.namespace != service.namespace:
+            return None
+        return sample
+
+    def revision_health_of(self, service: ModelService) -> tuple[HealthSample, ...]:
+        """``service``'s per-revision samples: its model name's when no other service has
+        that name; else only those from its namespace, and none when a
+        :meth:`metrics_twin` makes even those ambiguous (never another service's figures)."""
+        samples = self.revision_health.get(service.name, ())
+        if not any(o.name == service.name and o.key != service.key for o in self.services):
+            return samples
+        if self.metrics_twin(service) is not None:
+            return ()
+        return tuple(h for h in samples if h.namespace == service.namespace)
+
     def worst_drift(self, model: str) -> DriftSeries | None:
         """The model's feature with the highest latest value relative to its threshold."""
         best: DriftSeries | None = None

@@ -247,7 +247,9 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
 
     ``index`` is filled with name -> [(profile, raw label value, namespace)] for charts."""
     health: dict[str, HealthSample] = {}
-    revisions: dict[str, dict[str, HealthSample]] = defaultdict(dict)
+    # name -> (revision, namespace) -> sample: a revision name may recur in another
+    # namespace (KServe names revisions after the service); each stays its own sample
+    revisions: dict[str, dict[tuple[str, str], HealthSample]] = defaultdict(dict)
     for pname, profile, answers in per_profile:
         accs = serving_accumulate(answers, profile)
         models: dict[tuple[str, str | None], _Acc] = defaultdict(_Acc)
@@ -257,7 +259,7 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             models[(name, key.namespace)].merge(acc)
             raws[(name, key.namespace)] = key.raw
             if key.revision:
-                revisions[name].setdefault(key.revision, _sample(
+                revisions[name].setdefault((key.revision, key.namespace or ""), _sample(
                     acc, profile, quantiles, model=name, namespace=key.namespace,
                     revision=key.revision, at=at))
         for (name, ns), acc in models.items():
@@ -266,8 +268,12 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
                 index[name].append(entry)
             new = _sample(acc, profile, quantiles, model=name, namespace=ns, revision=None,
                           at=at)
-            health[name] = merge_health(health.get(name), new)
-    rev_out = {name: tuple(revs[r] for r in sorted(revs)) for name, revs in revisions.items()}
+            old = health.get(name)
+            if old is None or old.namespace is None or ns is None or old.namespace == ns:
+                health[name] = merge_health(old, new)
+            # else: the same name in another namespace (another service): its figures are
+            # not mixed into these (FleetSnapshot.health_of tells whose they are)
+    rev_out = {name: tuple(revs[k] for k in sorted(revs)) for name, revs in revisions.items()}
     return health, rev_out
 
 

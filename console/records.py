@@ -61,7 +61,7 @@ def note_figures(snapshot: FleetSnapshot | None, service_key: str | None) -> dic
                            "context": snapshot.context, "namespace": snapshot.namespace}
     svc = find_service(snapshot, service_key) if service_key else None
     if svc is not None:
-        health = snapshot.health.get(svc.name)
+        health = snapshot.health_of(svc)
         drift = snapshot.worst_drift(svc.name)
         out["service_key"] = svc.key
         out["model"] = {

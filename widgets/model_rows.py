@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -126,6 +127,7 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
     worst = worst_drift_by_model(snapshot.drift)
     by_model = snapshot.cost.by_model
     health = snapshot.health
+    named = Counter(s.name for s in services)
     for s in snapshot.services:
         key = s.key
         hit = cache.get(key) if cache is not None else None
@@ -135,7 +137,8 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
             static = _static_cells(s, with_context)
             if cache is not None:
                 cache[key] = (s, with_context, static)
-        h = health.get(s.name)
+        # a name several services share: only figures that are this service's
+        h = snapshot.health_of(s) if named[s.name] > 1 else health.get(s.name)
         d = worst.get(s.name)
         err = h.error_ratio if h else None
         drift_text = MISSING if d is None else f"{d.latest:.2f}/{d.threshold:g}"

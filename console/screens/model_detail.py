@@ -39,7 +39,7 @@ def is_llm(service: ModelService | None, snapshot: FleetSnapshot | None) -> bool
         return False
     if (service.runtime or "").lower() in ("vllm", "tgi", "llm"):
         return True
-    h = snapshot.health.get(service.name) if snapshot else None
+    h = snapshot.health_of(service) if snapshot else None
     return h is not None and h.tokens_per_s is not None
 
 
@@ -130,11 +130,14 @@ class ModelDetailScreen(ViewScreen):
             slo.append(f"SLO {obj.availability * 100:g}%")
         if obj.latency_ms is not None:
             slo.append(f"{obj.latency_quantile} ≤ {obj.latency_ms:g}ms")
+        twin = snapshot.metrics_twin(svc)
+        shared = () if twin is None else (
+            f"no figures: metrics not told apart from {safe(twin.key, 60)}",)
         self.set_title(safe(svc.name, 50), safe(svc.namespace, 30), svc.kind.value,
                        safe(svc.version, 20), f"ready {ready}", " ".join(slo) or "no SLO",
-                       f"window {self.window}")
+                       f"window {self.window}", *shared)
         self.query_one(Tiles).show_tiles(health_tiles(
-            snapshot.health.get(svc.name), llm, self._slo_dict(), obj.latency_ms))
+            snapshot.health_of(svc), llm, self._slo_dict(), obj.latency_ms))
         self._show_legs(svc, snapshot)
         self._show_gpus(svc, snapshot)
         alerts = [a for a in snapshot.alerts if a.model == svc.name]
@@ -151,7 +154,7 @@ class ModelDetailScreen(ViewScreen):
                 "burn_6h": self.slo.burn_6h, "level": self.slo.level}
 
     def _show_legs(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
-        rows = leg_rows(svc, snapshot.revision_health.get(svc.name, ()))
+        rows = leg_rows(svc, snapshot.revision_health_of(svc))
         table = self.query_one("#md-legs", DataTable)
         self._legs_shown = sync_rows(table, rows, self._legs_shown, _cell)
         canary = svc.canary
@@ -224,7 +227,7 @@ class ModelDetailScreen(ViewScreen):
             self._draw_main(svc, result["series"], result["end"], result["window_s"])
             if self.snapshot is not None:
                 self.query_one(Tiles).show_tiles(health_tiles(
-                    self.snapshot.health.get(svc.name), is_llm(svc, self.snapshot),
+                    self.snapshot.health_of(svc), is_llm(svc, self.snapshot),
                     self._slo_dict(), self.slo.objective.latency_ms))
         elif tag == "llm":
             end, window_s, series = result

@@ -140,3 +140,43 @@ def test_identity_strings():
     assert same_identity("alice@a", "ALICE@b")
     assert not same_identity("ops@a k8s:alice", "ops@a k8s:bob")
     assert same_identity("ops@a k8s:alice", "ops@b")  # one side unknown: OS user decides
+
+
+def _twins(cluster_b: str, namespace_b: str) -> FleetSnapshot:
+    """Two services named ``m`` with a canary each: prod/ml (healthy canary) and
+    ``cluster_b``/``namespace_b`` (canary at 9% errors), each with its own samples."""
+    services, health, revisions = [], [], {}
+    for cluster, ns, canary_err in (("prod", "ml", 0.01), (cluster_b, namespace_b, 0.09)):
+        svc = ModelService(name="m", namespace=ns, cluster=cluster, kind=ServiceKind.ROLLOUT,
+                           traffic=(TrafficTarget(revision="6", percent=80, role="stable"),
+                                    TrafficTarget(revision="7", percent=20, role="canary")))
+        services.append(svc)
+        health += [HealthSample(model="m", namespace=ns, revision="6", at=T0, error_ratio=0.01,
+                                p95_ms=100.0),
+                   HealthSample(model="m", namespace=ns, revision="7", at=T0,
+                                error_ratio=canary_err, p95_ms=100.0)]
+        revisions[svc.key] = (Revision(number=7, created=T0 - timedelta(hours=1)),
+                              Revision(number=6, created=T0 - timedelta(days=9)))
+    return FleetSnapshot(taken_at=T0, context="prod", services=tuple(services),
+                         revisions=revisions, revision_health={"m": tuple(health)})
+
+
+def test_a_same_named_model_in_another_namespace_is_judged_on_its_own_figures():
+    snap = _twins("prod", "other")
+    ours = _by_name(evaluate_promote_gates(snap, KEY, PromoteGates()))
+    theirs = _by_name(evaluate_promote_gates(snap, "prod/other/Rollout/m", PromoteGates()))
+    assert ours[ERRORS].status == CheckStatus.PASSED, ours[ERRORS].reason
+    assert theirs[ERRORS].status == CheckStatus.FAILED
+    assert "canary 9.00% vs stable 1.00%" in theirs[ERRORS].reason
+
+
+def test_a_same_named_model_in_another_context_and_same_namespace_is_not_judged():
+    """Metrics carry model and namespace, not the context: whose figures they are is
+    unknown, so the gates have no data (blocking, overridable) and say why."""
+    snap = _twins("prod-us", "ml")
+    checks = _by_name(evaluate_promote_gates(snap, KEY, PromoteGates()))
+    for name in (ERRORS, LATENCY):
+        assert checks[name].status == CheckStatus.FAILED and checks[name].overridable
+        assert "cannot be told apart from prod-us/ml/Rollout/m" in checks[name].reason
+    assert snap.health_of(snap.services[0]) is None
+    assert snap.revision_health_of(snap.services[0]) == ()

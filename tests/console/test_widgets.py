@@ -130,3 +130,19 @@ def test_model_names_carry_their_context_when_the_table_holds_several():
     assert [r.matches("prod-eu") for r in rows] == [True, False]  # / filters by context
     # the same service object, cached with its context: one context again, plain name
     assert [r.cells[0][0] for r in rows_from_snapshot(one, cache)] == ["embedder"]
+
+
+def test_rows_show_only_a_services_own_figures_when_its_name_is_shared():
+    """Metrics are joined by model name (and namespace): a row never shows figures of
+    another service with the same name. Same name and namespace in two contexts: neither
+    row can be given figures; another namespace: only the row whose namespace they carry."""
+    at = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
+    sample = HealthSample(model="m", namespace="ml", at=at, rps=12.5, error_ratio=0.01)
+    for other_ns, expected in (("ml", [MISSING, MISSING, "7.0"]), ("dev", ["12.5", MISSING, "7.0"])):
+        services = (ModelService(name="m", namespace="ml", cluster="eu"),
+                    ModelService(name="m", namespace=other_ns, cluster="us"),
+                    ModelService(name="solo", namespace="ml", cluster="eu"))
+        snap = FleetSnapshot(taken_at=at, context="eu,us", services=services,
+                             health={"m": sample, "solo": sample.model_copy(
+                                 update={"model": "solo", "rps": 7.0})})
+        assert [r.cells[5][0] for r in rows_from_snapshot(snap)] == expected, other_ns

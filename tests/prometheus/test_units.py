@@ -114,3 +114,36 @@ def test_answers_parse_and_map():
     assert map_exception(requests.exceptions.ConnectionError()).status == -1
     assert "timeout" in str(map_exception(requests.exceptions.ReadTimeout()))
     assert "unexpected shape" in str(map_exception(KeyError("data")))
+
+
+def test_a_model_name_in_two_namespaces_keeps_each_namespaces_figures():
+    """KServe names revisions after the service: ``fraud`` in namespaces a and b both have
+    revision fraud-00001. Each namespace keeps its own per-revision sample, the whole-model
+    sample is one namespace's (not filled from the other's), and each service gets only
+    its own figures."""
+    from datetime import datetime, timezone
+
+    from backends.models import FleetSnapshot, ModelService
+    from backends.prom_assemble import ModelJoiner, build_health
+    from backends.prom_client import Sample
+
+    at = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
+    profile = default_profiles()["kserve"]
+
+    def series(ns: str, code: str, value: float) -> Sample:
+        return Sample({"service_name": "fraud", "namespace_name": ns, "response_code_class": code,
+                       "revision_name": "fraud-00001"}, ((at.timestamp(), value),))
+
+    answers = {"requests": [series("a", "2xx", 10.0), series("b", "2xx", 40.0)],
+               "errors": [series("b", "5xx", 4.0)]}
+    services = [ModelService(name="fraud", namespace=ns, cluster="c") for ns in ("a", "b")]
+    health, revisions = build_health([("kserve", profile, answers)], ModelJoiner(services),
+                                     (0.5, 0.95, 0.99), at, {})
+    assert [(h.namespace, h.rps, h.error_ratio) for h in revisions["fraud"]] == [
+        ("a", 10.0, 0.0), ("b", 40.0, 0.1)]
+    assert (health["fraud"].namespace, health["fraud"].rps) == ("a", 10.0)
+    snap = FleetSnapshot(taken_at=at, context="c", services=tuple(services),
+                         health=health, revision_health=revisions)
+    a, b = services
+    assert snap.health_of(a).rps == 10.0 and snap.health_of(b) is None  # b's is not a's
+    assert [h.rps for h in snap.revision_health_of(b)] == [40.0]
