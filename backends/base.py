@@ -51,6 +51,10 @@ class MetricsPart(Frozen):
     gpus: tuple[GpuDevice, ...] = ()
     health: dict[str, HealthSample] = Field(default_factory=dict)
     revision_health: dict[str, tuple[HealthSample, ...]] = Field(default_factory=dict)
+    service_health: dict[str, HealthSample] = Field(
+        default_factory=dict, description="see FleetSnapshot.service_health")
+    service_revision_health: dict[str, tuple[HealthSample, ...]] = Field(
+        default_factory=dict, description="see FleetSnapshot.service_revision_health")
     drift: tuple[DriftSeries, ...] = ()
     cost: CostBurn = CostBurn()
     queries: int = Field(0, description="queries sent to produce this part")

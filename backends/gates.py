@@ -87,14 +87,15 @@ def _legs(snapshot: FleetSnapshot, service: ModelService, now: datetime, window_
     canary = service.canary
     if canary is None:
         return None, None, None
-    twin = snapshot.metrics_twin(service)
+    own = snapshot.revision_health_of(service)
+    twin = None if own else snapshot.metrics_twin(service)
     if twin is not None:
         return None, None, (f"metrics of {service.name} cannot be told apart from "
-                            f"{twin.key}'s (same model name and namespace)")
+                            f"{twin.key}'s (same model name and namespace; a cluster label "
+                            f"on the series tells contexts apart: [prometheus] cluster_label)")
     stable_rev = next((t.revision for t in sorted(service.traffic, key=lambda t: -t.percent)
                        if t.role != "canary" and t.revision != canary.revision), None)
-    fresh = [s for s in snapshot.revision_health_of(service)
-             if s.at >= now - timedelta(seconds=window_s)]
+    fresh = [s for s in own if s.at >= now - timedelta(seconds=window_s)]
     can = next((s for s in fresh if s.revision == canary.revision), None)
     stab = next((s for s in fresh if stable_rev is not None and s.revision == stable_rev), None)
     return can, stab, None

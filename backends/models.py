@@ -323,6 +323,15 @@ class FleetSnapshot(Frozen):
     revision_health: dict[str, tuple[HealthSample, ...]] = Field(
         default_factory=dict, description="ModelService.name -> per-revision/leg health"
     )
+    service_health: dict[str, HealthSample] = Field(
+        default_factory=dict,
+        description="ModelService.key -> whole-model health, from a metrics backend that "
+                    "tells services apart (by the series' namespace and cluster label); when "
+                    "given, a service has only these figures (see health_of)",
+    )
+    service_revision_health: dict[str, tuple[HealthSample, ...]] = Field(
+        default_factory=dict, description="ModelService.key -> per-revision health, likewise"
+    )
     drift: tuple[DriftSeries, ...] = ()
     cost: CostBurn = CostBurn()
     alerts: tuple[Alert, ...] = ()
@@ -330,9 +339,8 @@ class FleetSnapshot(Frozen):
 
     def metrics_twin(self, service: ModelService) -> ModelService | None:
         """Another service with ``service``'s model name in the same namespace (another
-        context's, or one whose namespace is unknown). Metrics are joined by model name
-        and, where the series carry one, namespace: the two services' figures cannot be
-        told apart. None when there is no such service."""
+        context's, or one whose namespace is unknown): unless the series carry a cluster
+        label, the two services' figures cannot be told apart. None when there is none."""
         for other in self.services:
             if other.name == service.name and other.key != service.key and (
                     other.namespace == service.namespace or other.namespace is None
@@ -341,9 +349,12 @@ class FleetSnapshot(Frozen):
         return None
 
     def health_of(self, service: ModelService) -> HealthSample | None:
-        """``service``'s whole-model health: its model name's when no other service has
-        that name; else only a sample from its namespace, and none when a
-        :meth:`metrics_twin` makes it ambiguous (never another service's figures)."""
+        """``service``'s whole-model health, never another service's figures: from
+        ``service_health`` when the metrics backend told services apart; else its model
+        name's, when no other service has that name or, if one has, when the sample comes
+        from ``service``'s namespace and no :meth:`metrics_twin` shares it."""
+        if self.service_health:
+            return self.service_health.get(service.key)
         sample = self.health.get(service.name)
         if sample is None or not any(o.name == service.name and o.key != service.key
                                      for o in self.services):
@@ -353,9 +364,9 @@ class FleetSnapshot(Frozen):
         return sample
 
     def revision_health_of(self, service: ModelService) -> tuple[HealthSample, ...]:
-        """``service``'s per-revision samples: its model name's when no other service has
-        that name; else only those from its namespace, and none when a
-        :meth:`metrics_twin` makes even those ambiguous (never another service's figures)."""
+        """``service``'s per-revision samples, on the same terms as :meth:`health_of`."""
+        if self.service_revision_health or self.service_health:
+            return self.service_revision_health.get(service.key, ())
         samples = self.revision_health.get(service.name, ())
         if not any(o.name == service.name and o.key != service.key for o in self.services):
             return samples

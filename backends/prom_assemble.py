@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from backends.models import DriftSeries, GpuDevice, HealthSample, ModelService, Point
 from backends.prom_client import Sample
@@ -32,7 +33,10 @@ class ModelJoiner:
     _LABEL_KEYS = ("pitboard.io/model", "app.kubernetes.io/name", "model",
                    "serving.kserve.io/inferenceservice")
 
-    def __init__(self, services: Sequence[ModelService]):
+    def __init__(self, services: Sequence[ModelService],
+                 cluster_of: Callable[[str], str] | None = None):
+        """``cluster_of``: a context's value of the cluster label, when series carry one."""
+        self.cluster_of = cluster_of
         self.names: dict[str, list[ModelService]] = defaultdict(list)
         self.aliases: dict[str, str] = {}
         for svc in services:
@@ -54,6 +58,20 @@ class ModelJoiner:
             return tail
         self.extra.add(value)
         return value
+
+    def owner(self, name: str, namespace: str | None, cluster: str | None
+              ) -> ModelService | None:
+        """The one service that series of ``name`` from ``namespace`` and ``cluster`` (the
+        cluster label's value) are of; None when none or several could be. The cluster
+        label, when configured and present, must match the service's context; the
+        namespace narrows only a name several services share (a lone service keeps the
+        figures of its name, as it always did: some exporters label their own namespace)."""
+        found = self.names.get(name, [])
+        if self.cluster_of is not None and cluster is not None:
+            found = [s for s in found if self.cluster_of(s.cluster) == cluster]
+        if len(found) > 1 and namespace is not None:
+            found = [s for s in found if s.namespace is None or s.namespace == namespace]
+        return found[0] if len(found) == 1 else None
 
     def from_pod(self, pod: str, namespace: str | None = None) -> str | None:
         """Longest known model name that prefixes ``pod`` (``<name>-<hash>-<id>``)."""
@@ -192,10 +210,12 @@ class ServingKey:
     raw: str              # the label value as exported
     namespace: str | None
     revision: str | None
+    cluster: str | None = None  # the cluster label's value, when one is configured
 
 
-def serving_accumulate(answers: Answers, profile: MetricProfile) -> dict[ServingKey, _Acc]:
-    """Group a serving profile's answers by model/namespace/revision."""
+def serving_accumulate(answers: Answers, profile: MetricProfile,
+                       cluster_label: str | None = None) -> dict[ServingKey, _Acc]:
+    """Group a serving profile's answers by model/namespace/revision (and cluster)."""
     accs: dict[ServingKey, _Acc] = defaultdict(_Acc)
     for qkey in ("requests", "errors", "tokens", "queue", "kv_cache", "latency", "ttft"):
         for s in answers.get(qkey, ()):
@@ -206,6 +226,7 @@ def serving_accumulate(answers: Answers, profile: MetricProfile) -> dict[Serving
                 apply_model_regex(profile, raw), raw,
                 first_label(s.labels, profile.namespace_labels),
                 s.labels.get(profile.revision_label) if profile.revision_label else None,
+                s.labels.get(cluster_label) if cluster_label else None,
             )
             acc = accs[key]
             if qkey in ("latency", "ttft"):
@@ -239,42 +260,66 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
     )
 
 
+class ServingHealth(NamedTuple):
+    """What :func:`build_health` gives: figures by model name (the first namespace's or
+    cluster's when the series come from several) and by service (``ModelService.key``:
+    the figures of each service the series' namespace and cluster pin down)."""
+
+    health: dict[str, HealthSample]
+    revisions: dict[str, tuple[HealthSample, ...]]
+    by_service: dict[str, HealthSample]
+    revisions_by_service: dict[str, tuple[HealthSample, ...]]
+
+
 def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
                  joiner: ModelJoiner, quantiles: Sequence[float], at: datetime,
-                 index: dict[str, list[tuple[str, str, str | None]]]
-                 ) -> tuple[dict[str, HealthSample], dict[str, tuple[HealthSample, ...]]]:
+                 index: dict[str, list[tuple[str, str, str | None]]],
+                 cluster_label: str | None = None) -> ServingHealth:
     """Whole-model and per-revision health, merged across profiles (first value wins).
 
     ``index`` is filled with name -> [(profile, raw label value, namespace)] for charts."""
     health: dict[str, HealthSample] = {}
-    # name -> (revision, namespace) -> sample: a revision name may recur in another
-    # namespace (KServe names revisions after the service); each stays its own sample
-    revisions: dict[str, dict[tuple[str, str], HealthSample]] = defaultdict(dict)
+    scope_of: dict[str, tuple[str | None, str | None]] = {}  # name -> (ns, cluster) shown
+    by_service: dict[str, HealthSample] = {}
+    # -> (revision, namespace, cluster) -> sample: a revision name may recur in another
+    # namespace or cluster (KServe names revisions after the service); each stays its own
+    revisions: dict[str, dict[tuple[str, str, str], HealthSample]] = defaultdict(dict)
+    service_revs: dict[str, dict[str, HealthSample]] = defaultdict(dict)
     for pname, profile, answers in per_profile:
-        accs = serving_accumulate(answers, profile)
-        models: dict[tuple[str, str | None], _Acc] = defaultdict(_Acc)
-        raws: dict[tuple[str, str | None], str] = {}
+        accs = serving_accumulate(answers, profile, cluster_label)
+        models: dict[tuple[str, str | None, str | None], _Acc] = defaultdict(_Acc)
+        raws: dict[tuple[str, str | None, str | None], str] = {}
         for key, acc in accs.items():
             name = joiner.resolve(key.model, key.namespace)
-            models[(name, key.namespace)].merge(acc)
-            raws[(name, key.namespace)] = key.raw
+            scope = (name, key.namespace, key.cluster)
+            models[scope].merge(acc)
+            raws[scope] = key.raw
             if key.revision:
-                revisions[name].setdefault((key.revision, key.namespace or ""), _sample(
-                    acc, profile, quantiles, model=name, namespace=key.namespace,
-                    revision=key.revision, at=at))
-        for (name, ns), acc in models.items():
-            entry = (pname, raws[(name, ns)], ns)
+                sample = _sample(acc, profile, quantiles, model=name, namespace=key.namespace,
+                                 revision=key.revision, at=at)
+                rev = (key.revision, key.namespace or "", key.cluster or "")
+                sample = revisions[name].setdefault(rev, sample)
+                owner = joiner.owner(name, key.namespace, key.cluster)
+                if owner is not None:
+                    service_revs[owner.key].setdefault(key.revision, sample)
+        for (name, ns, cluster), acc in models.items():
+            entry = (pname, raws[(name, ns, cluster)], ns)
             if entry not in index.setdefault(name, []):
                 index[name].append(entry)
             new = _sample(acc, profile, quantiles, model=name, namespace=ns, revision=None,
                           at=at)
-            old = health.get(name)
-            if old is None or old.namespace is None or ns is None or old.namespace == ns:
-                health[name] = merge_health(old, new)
-            # else: the same name in another namespace (another service): its figures are
-            # not mixed into these (FleetSnapshot.health_of tells whose they are)
+            shown = scope_of.setdefault(name, (ns, cluster))
+            if all(a is None or b is None or a == b for a, b in zip(shown, (ns, cluster))):
+                health[name] = merge_health(health.get(name), new)
+            # else another namespace's or cluster's: not mixed into these (by_service
+            # tells whose figures are whose)
+            owner = joiner.owner(name, ns, cluster)
+            if owner is not None:
+                by_service[owner.key] = merge_health(by_service.get(owner.key), new)
     rev_out = {name: tuple(revs[k] for k in sorted(revs)) for name, revs in revisions.items()}
-    return health, rev_out
+    rev_by_service = {key: tuple(revs[r] for r in sorted(revs))
+                      for key, revs in service_revs.items()}
+    return ServingHealth(health, rev_out, by_service, rev_by_service)
 
 
 def merge_health(old: HealthSample | None, new: HealthSample) -> HealthSample:

@@ -50,9 +50,11 @@ class PrometheusDiscovery(ClusterBackend):
         for name in m.active_profiles:
             profile = self.config.profiles[name]
             if profile.kind == "serving" and profile.queries.get("discover"):
-                plan.append((name, "discover", render(profile.queries["discover"], profile)))
+                plan.append((name, "discover", render(profile.queries["discover"], profile,
+                                                      cluster_label=self.config.cluster_label)))
         results = m._run_all(plan, m.client.query)  # noqa: SLF001
-        services: dict[tuple[str, str], ModelService] = {}
+        label = self.config.cluster_label
+        services: dict[tuple[str, str, str], ModelService] = {}
         revisions: dict[str, set[str]] = {}
         for (pname, _k), samples in results.items():
             profile = self.config.profiles[pname]
@@ -64,16 +66,18 @@ class PrometheusDiscovery(ClusterBackend):
                 ns = first_label(s.labels, profile.namespace_labels) or ""
                 kind = ServiceKind.INFERENCE_SERVICE if profile.runtime == "kserve" \
                     else ServiceKind.DEPLOYMENT
-                svc = services.get((ns, name))
+                # with a cluster label, each cluster's models are its own rows
+                cluster = (s.labels.get(label) if label else None) or self.context
+                svc = services.get((cluster, ns, name))
                 if svc is None:
-                    svc = ModelService(name=name, namespace=ns, cluster=self.context,
+                    svc = ModelService(name=name, namespace=ns, cluster=cluster,
                                        kind=kind, runtime=profile.runtime or pname)
-                    services[(ns, name)] = svc
+                    services[(cluster, ns, name)] = svc
                 rev = s.labels.get(profile.revision_label) if profile.revision_label else None
                 if rev:
                     revisions.setdefault(svc.key, set()).add(rev)
         hist = {key: _revisions(revs) for key, revs in revisions.items()}
-        ordered = tuple(sorted(services.values(), key=lambda s: (s.namespace, s.name)))
+        ordered = tuple(sorted(services.values(), key=lambda s: (s.cluster, s.namespace, s.name)))
         return ClusterPart(context=self.context, services=ordered, revisions=hist)
 
     def plan(self, request: ActionRequest) -> ActionPlan:

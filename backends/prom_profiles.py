@@ -11,7 +11,8 @@ OpenCost and a drift gauge. A user overrides any query in the config::
 Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
 
 ``$window``  rate window, e.g. ``300s``
-``$by``      serving grouping labels: model label, namespace labels, revision label
+``$by``      serving grouping labels: model label, namespace labels, revision label (and
+             ``[prometheus] cluster_label`` when set)
 ``$match``   label matchers selecting one model or one GPU (charts) or nothing (fleet
              reads); place it inside ``{...}`` (``foo{$match}`` and ``foo{a="b",$match}``
              are both valid)
@@ -235,11 +236,15 @@ def merge_profiles(user: dict | None) -> dict[str, MetricProfile]:
     return {name: MetricProfile.model_validate(body) for name, body in merged.items()}
 
 
-def render(template: str, profile: MetricProfile, **values: str) -> str:
-    """Fill a template's ``$window``/``$by``/``$match``/... placeholders."""
+def render(template: str, profile: MetricProfile, *, cluster_label: str | None = None,
+           **values: str) -> str:
+    """Fill a template's ``$window``/``$by``/``$match``/... placeholders; a serving
+    profile's ``$by`` also groups by ``cluster_label`` when given."""
     by = [profile.model_label] if profile.model_label else []
     by += list(profile.namespace_labels) if profile.kind == "serving" else []
     if profile.revision_label:
         by.append(profile.revision_label)
+    if cluster_label and profile.kind == "serving":
+        by.append(cluster_label)
     mapping = {"by": ", ".join(dict.fromkeys(by)), "match": "", **values}
     return Template(template).safe_substitute(mapping)

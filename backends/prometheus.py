@@ -169,7 +169,8 @@ class PrometheusMetrics(MetricsBackend):
             profile = cfg.profiles[name]
             for key, template in profile.queries.items():
                 if key != "discover":
-                    plan.append((name, key, render(template, profile, **values)))
+                    plan.append((name, key, render(template, profile,
+                                                   cluster_label=cfg.cluster_label, **values)))
             slo = slo_query(profile)
             if slo is not None:
                 plan.append((name, SLO_KEY, slo))
@@ -178,12 +179,18 @@ class PrometheusMetrics(MetricsBackend):
         def answers(name: str) -> dict[str, list[Sample]]:
             return {k: v for (p, k), v in results.items() if p == name}
 
-        joiner = ModelJoiner(services)
+        joiner = ModelJoiner(services, cfg.cluster_of if cfg.cluster_label else None)
         kinds = {n: cfg.profiles[n].kind for n in self.active_profiles}
         index: dict[str, list[tuple[str, str, str | None]]] = {}
         serving = [(n, cfg.profiles[n], answers(n)) for n, k in kinds.items() if k == "serving"]
-        health, rev_health = build_health(serving, joiner, cfg.quantiles, now, index)
-        apply_slo(health, [slo_ratios(a.get(SLO_KEY, ()), p, joiner) for _, p, a in serving])
+        served = build_health(serving, joiner, cfg.quantiles, now, index, cfg.cluster_label)
+        health = served.health
+        ratios = [slo_ratios(a.get(SLO_KEY, ()), p, joiner) for _, p, a in serving]
+        apply_slo(health, ratios)
+        # the by-name SLO ratios also belong to a service no other service shares a name with
+        sole = {svc.key: svc.name for svc in services if len(joiner.names[svc.name]) == 1}
+        apply_slo(served.by_service, [{k: r[n] for k, n in sole.items() if n in r}
+                                      for r in ratios])
         pod_models: dict = {}
         for n in (n for n, k in kinds.items() if k == "pods"):
             pod_models.update(pod_model_map(answers(n), cfg.profiles[n], joiner))
@@ -211,7 +218,9 @@ class PrometheusMetrics(MetricsBackend):
         self._index = index
         self._gpu_index = gpu_index
         return MetricsPart(
-            gpus=tuple(gpus), health=health, revision_health=rev_health, drift=tuple(drift),
+            gpus=tuple(gpus), health=health, revision_health=served.revisions,
+            service_health=served.by_service,
+            service_revision_health=served.revisions_by_service, drift=tuple(drift),
             cost=cost, queries=self.client.queries - before, profiles=self.active_profiles,
         )
 

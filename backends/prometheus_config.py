@@ -6,6 +6,7 @@ password is read from a file or an environment variable named here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -113,6 +114,15 @@ class PrometheusConfig(HttpSourceConfig):
         description="threshold per drift method",
     )
     context_name: str = Field("prometheus", description="cluster name in Prometheus-only mode")
+    cluster_label: str | None = Field(
+        None, description="label naming the cluster on every series (one Prometheus, Thanos or "
+                          "Mimir behind several contexts, e.g. 'cluster'): same-named models "
+                          "in several contexts then get each their own figures")
+    cluster_values: dict[str, str] = Field(
+        default_factory=dict,
+        description="kubeconfig context -> its value of cluster_label (default: the context's "
+                    "name)",
+    )
 
     @field_validator("profiles", mode="before")
     @classmethod
@@ -122,6 +132,17 @@ class PrometheusConfig(HttpSourceConfig):
         if not isinstance(value, dict):
             raise ValueError("profiles must be a table of profile tables")
         return merge_profiles(value)
+
+    @field_validator("cluster_label")
+    @classmethod
+    def _label_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", value):
+            raise ValueError(f"{value!r} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
+        return value
+
+    def cluster_of(self, context: str) -> str:
+        """The value of ``cluster_label`` on the series of kubeconfig context ``context``."""
+        return self.cluster_values.get(context, context)
 
     @field_validator("gpu_prices")
     @classmethod

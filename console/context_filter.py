@@ -222,7 +222,8 @@ class ContextFilter:
     def _narrowed(self, snap: FleetSnapshot, backend: Any, ctx: str,
                   cluster_gpus: tuple[GpuDevice, ...]) -> dict | None:
         key = (ctx, snap.services, snap.gpus, snap.revisions, snap.health,
-               snap.revision_health, snap.drift, snap.cost, snap.alerts, cluster_gpus)
+               snap.revision_health, snap.service_health, snap.service_revision_health,
+               snap.drift, snap.cost, snap.alerts, cluster_gpus)
         old = self._parts_key
         if old is not None and all(a is b for a, b in zip(old[1:], key[1:])) and old[0] == ctx:
             return self._parts
@@ -295,6 +296,9 @@ def narrow_parts(snap: FleetSnapshot, ctx: str, owners: tuple[str | None, ...]) 
         "gpus": gpus,
         "health": {k: v for k, v in snap.health.items() if k in names},
         "revision_health": {k: v for k, v in snap.revision_health.items() if k in names},
+        "service_health": {k: v for k, v in snap.service_health.items() if k in keys},
+        "service_revision_health": {k: v for k, v in snap.service_revision_health.items()
+                                    if k in keys},
         "drift": tuple(d for d in snap.drift if d.model in names),
         "alerts": tuple(a for a in snap.alerts if alert_in(a, ctx, names)),
         "cost": cost_share(snap.cost, gpus, names),

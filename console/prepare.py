@@ -34,6 +34,7 @@ class Prepared:
         """The rows, if ``snapshot`` shows exactly the services and figures they are of."""
         part = self.part
         if (snapshot.services is self.cluster.services and snapshot.health is part.health
+                and snapshot.service_health is part.service_health
                 and snapshot.drift is part.drift and snapshot.cost is part.cost):
             return self.rows
         return None
@@ -58,6 +59,7 @@ class FleetPrep:
             return None
         gpus = merge_gpus(cluster.gpus, part.gpus)
         snapshot = FleetSnapshot.model_construct(
-            services=cluster.services, health=part.health, drift=part.drift, cost=part.cost)
+            services=cluster.services, health=part.health, service_health=part.service_health,
+            drift=part.drift, cost=part.cost)
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
         return Prepared(cluster, part, gpus, rows, plan_gpus(gpus))

@@ -172,6 +172,8 @@ class FleetState:
             gpus=self._merged_gpus(),
             health=m.health if m else {},
             revision_health=m.revision_health if m else {},
+            service_health=m.service_health if m else {},
+            service_revision_health=m.service_revision_health if m else {},
             drift=m.drift if m else (),
             cost=m.cost if m else MetricsPart().cost,
             alerts=self.alerts or (),

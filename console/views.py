@@ -333,5 +333,7 @@ def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) ->
     update = {"taken_at": at, "alerts": alerts, "services": services, "revisions": revisions}
     if part is not None:
         update.update(gpus=merge_gpus(tuple(cluster_gpus), part.gpus), health=part.health, revision_health=part.revision_health,
+                      service_health=part.service_health,
+                      service_revision_health=part.service_revision_health,
                       drift=part.drift, cost=part.cost)
     return live.model_copy(update=update)

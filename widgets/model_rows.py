@@ -126,7 +126,7 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
     with_context = bool(services) and any(s.cluster != services[0].cluster for s in services)
     worst = worst_drift_by_model(snapshot.drift)
     by_model = snapshot.cost.by_model
-    health = snapshot.health
+    health, by_service = snapshot.health, snapshot.service_health
     named = Counter(s.name for s in services)
     for s in snapshot.services:
         key = s.key
@@ -137,8 +137,9 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
             static = _static_cells(s, with_context)
             if cache is not None:
                 cache[key] = (s, with_context, static)
-        # a name several services share: only figures that are this service's
-        h = snapshot.health_of(s) if named[s.name] > 1 else health.get(s.name)
+        # only figures that are this service's (a name several services share)
+        h = by_service.get(key) if by_service else (
+            snapshot.health_of(s) if named[s.name] > 1 else health.get(s.name))
         d = worst.get(s.name)
         err = h.error_ratio if h else None
         drift_text = MISSING if d is None else f"{d.latest:.2f}/{d.threshold:g}"

@@ -130,7 +130,7 @@ class ModelDetailScreen(ViewScreen):
             slo.append(f"SLO {obj.availability * 100:g}%")
         if obj.latency_ms is not None:
             slo.append(f"{obj.latency_quantile} ≤ {obj.latency_ms:g}ms")
-        twin = snapshot.metrics_twin(svc)
+        twin = snapshot.metrics_twin(svc) if snapshot.health_of(svc) is None else None
         shared = () if twin is None else (
             f"no figures: metrics not told apart from {safe(twin.key, 60)}",)
         self.set_title(safe(svc.name, 50), safe(svc.namespace, 30), svc.kind.value,

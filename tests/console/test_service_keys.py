@@ -90,3 +90,29 @@ async def test_releases_view_opens_the_model_whose_name_holds_a_slash():
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
         assert app.screen.key == slashed.key
+
+
+async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
+    """llm-chat in namespace ml of contexts eu and us, metrics joined by name only: the
+    figures cannot be either's; the detail view says so instead of showing them."""
+
+    class Twins(FakeCluster):
+        def __init__(self):
+            super().__init__(names=("llm-chat", "embedder"))
+            twin = self.svcs[0].model_copy(update={"cluster": "us"})
+            self.svcs = (self.svcs[0].model_copy(update={"cluster": "eu"}), twin, self.svcs[1])
+
+    cluster = Twins()
+    backends = Backends(cluster=cluster, metrics=FakeMetrics(), clock=frozen_clock)
+    app = make_app(load_settings(refresh=3600), backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        for svc, shown in ((cluster.svcs[0], "no figures: metrics not told apart from us/ml/"),
+                           (cluster.svcs[2], None)):
+            app.open_view("model", key=svc.key)
+            await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
+            await pilot.pause()
+            title = str(app.screen.query_one("#view-title").render())
+            assert (shown in title) if shown else ("no figures" not in title), title
+            app.pop_screen()
+            await wait_for(pilot, lambda: app.screen is app.fleet_screen)

@@ -116,11 +116,12 @@ def test_answers_parse_and_map():
     assert "unexpected shape" in str(map_exception(KeyError("data")))
 
 
-def test_a_model_name_in_two_namespaces_keeps_each_namespaces_figures():
-    """KServe names revisions after the service: ``fraud`` in namespaces a and b both have
-    revision fraud-00001. Each namespace keeps its own per-revision sample, the whole-model
-    sample is one namespace's (not filled from the other's), and each service gets only
-    its own figures."""
+def _fraud_health(ns_cluster: list[tuple[str, str, float, float]], cluster_label=None,
+                  cluster_values=None, label_of=lambda context: context):
+    """build_health over KServe-like series of model ``fraud`` (revision fraud-00001),
+    one per (namespace, context, requests/s, errors/s), labelled ``cluster=label_of(context)``,
+    for the services named ``fraud`` in those namespaces and contexts; and a snapshot
+    holding what it gave."""
     from datetime import datetime, timezone
 
     from backends.models import FleetSnapshot, ModelService
@@ -129,21 +130,63 @@ def test_a_model_name_in_two_namespaces_keeps_each_namespaces_figures():
 
     at = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
     profile = default_profiles()["kserve"]
+    answers: dict[str, list[Sample]] = {"requests": [], "errors": []}
+    for ns, context, rps, errs in ns_cluster:
+        labels = {"service_name": "fraud", "namespace_name": ns, "revision_name": "fraud-00001",
+                  "cluster": label_of(context)}
+        answers["requests"].append(Sample(labels, ((at.timestamp(), rps),)))
+        answers["errors"].append(Sample(labels, ((at.timestamp(), errs),)))
+    services = tuple(ModelService(name="fraud", namespace=ns, cluster=ctx)
+                     for ns, ctx, _, _ in ns_cluster)
+    cfg = PrometheusConfig(cluster_label=cluster_label, cluster_values=cluster_values or {})
+    served = build_health([("kserve", profile, answers)],
+                          ModelJoiner(services, cfg.cluster_of if cluster_label else None),
+                          (0.5, 0.95, 0.99), at, {}, cluster_label)
+    snap = FleetSnapshot(taken_at=at, context="c", services=services, health=served.health,
+                         revision_health=served.revisions, service_health=served.by_service,
+                         service_revision_health=served.revisions_by_service)
+    return served, snap
 
-    def series(ns: str, code: str, value: float) -> Sample:
-        return Sample({"service_name": "fraud", "namespace_name": ns, "response_code_class": code,
-                       "revision_name": "fraud-00001"}, ((at.timestamp(), value),))
 
-    answers = {"requests": [series("a", "2xx", 10.0), series("b", "2xx", 40.0)],
-               "errors": [series("b", "5xx", 4.0)]}
-    services = [ModelService(name="fraud", namespace=ns, cluster="c") for ns in ("a", "b")]
-    health, revisions = build_health([("kserve", profile, answers)], ModelJoiner(services),
-                                     (0.5, 0.95, 0.99), at, {})
-    assert [(h.namespace, h.rps, h.error_ratio) for h in revisions["fraud"]] == [
+def test_a_model_name_in_two_namespaces_keeps_each_namespaces_figures():
+    """KServe names revisions after the service: ``fraud`` in namespaces a and b both have
+    revision fraud-00001. Each service gets its own namespace's figures, whole-model and
+    per revision; the by-name sample is one namespace's, not filled from the other's."""
+    served, snap = _fraud_health([("a", "eu", 10.0, 0.0), ("b", "eu", 40.0, 4.0)])
+    a, b = snap.services
+    assert [(h.namespace, h.rps, h.error_ratio) for h in served.revisions["fraud"]] == [
         ("a", 10.0, 0.0), ("b", 40.0, 0.1)]
-    assert (health["fraud"].namespace, health["fraud"].rps) == ("a", 10.0)
-    snap = FleetSnapshot(taken_at=at, context="c", services=tuple(services),
-                         health=health, revision_health=revisions)
-    a, b = services
-    assert snap.health_of(a).rps == 10.0 and snap.health_of(b) is None  # b's is not a's
-    assert [h.rps for h in snap.revision_health_of(b)] == [40.0]
+    assert (served.health["fraud"].namespace, served.health["fraud"].rps) == ("a", 10.0)
+    assert (snap.health_of(a).rps, snap.health_of(b).rps) == (10.0, 40.0)
+    assert [(h.rps, h.error_ratio) for h in snap.revision_health_of(b)] == [(40.0, 0.1)]
+
+
+def test_same_named_models_in_two_contexts_are_told_apart_by_the_cluster_label():
+    """Same name and namespace in contexts eu and us: without a cluster label the series
+    (summed over both) are neither's; with ``cluster_label`` each context gets its own,
+    ``cluster_values`` mapping a context to the label's value."""
+    rows = [("ml", "eu", 10.0, 0.0), ("ml", "us", 40.0, 4.0)]
+    _, snap = _fraud_health(rows)
+    assert [snap.health_of(s) for s in snap.services] == [None, None]
+    _, snap = _fraud_health(rows, cluster_label="cluster")
+    assert [snap.health_of(s).rps for s in snap.services] == [10.0, 40.0]
+    assert [[h.error_ratio for h in snap.revision_health_of(s)] for s in snap.services] == [
+        [0.0], [0.1]]
+    # the contexts are called prod-eu / prod-us; the series say eu / us
+    renamed = [("ml", "prod-eu", 10.0, 0.0), ("ml", "prod-us", 40.0, 4.0)]
+    short = lambda context: context.removeprefix("prod-")  # noqa: E731
+    _, snap = _fraud_health(renamed, cluster_label="cluster", label_of=short)
+    assert [snap.health_of(s) for s in snap.services] == [None, None]
+    _, snap = _fraud_health(renamed, cluster_label="cluster", label_of=short,
+                            cluster_values={"prod-eu": "eu", "prod-us": "us"})
+    assert [snap.health_of(s).rps for s in snap.services] == [10.0, 40.0]
+
+
+def test_cluster_label_groups_serving_queries_and_must_be_a_label_name():
+    kserve = default_profiles()["kserve"]
+    assert "revision_name, cluster)" in render(kserve.queries["requests"], kserve,
+                                               cluster_label="cluster", window="1m")
+    dcgm = default_profiles()["dcgm"]
+    assert "cluster" not in render(dcgm.queries["util"], dcgm, cluster_label="cluster")
+    with pytest.raises(ValidationError, match="not a Prometheus label name"):
+        PrometheusConfig(cluster_label="cluster-name")
