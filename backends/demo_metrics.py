@@ -43,8 +43,11 @@ from backends.models import (
 SOURCE = "demo"
 DRIFT_STEP_S = 1800
 _K = 0x9E3779B97F4A7C15
-# rps, error_ratio, p50, p95, p99, ttft_p95, tokens_per_s, queue_depth, kv_cache_percent
+# rps, error_ratio, p50, p95, p99, ttft_p95, tokens_per_s, queue_depth, kv_cache_percent,
+# itl_p95, prompt_tokens_per_s
 Values = tuple
+ITL_MS = 30.0  # inter-token latency p95 of an unloaded LLM leg
+PROMPT_PER_OUTPUT = 4.0  # prompt tokens per generated token (chat and code prompts)
 
 
 def leg_values(st: SvcState, leg: Leg, ts: float, load: float, total_rps: float) -> Values:
@@ -53,23 +56,26 @@ def leg_values(st: SvcState, leg: Leg, ts: float, load: float, total_rps: float)
     rps = total_rps * leg.percent / 100.0
     llm = spec.llm
     if rps <= 0.0:
-        return (0.0, None, None, None, None, None, 0.0 if llm else None, None, None)
+        return (0.0, None, None, None, None, None, 0.0 if llm else None, None, None, None,
+                0.0 if llm else None)
     bits = noise(spec.key ^ ((rev.number * _K) & 0xFFFFFFFFFFFFFFFF), bucket_of(ts))
     u0, u1, u2, u3 = lane(bits, 0), lane(bits, 1), lane(bits, 2), lane(bits, 3)
     err = min(1.0, spec.base_err * rev.err_mult * (0.75 + 0.5 * u1) * (0.8 + 0.4 * load))
     p50 = spec.p50_ms * rev.lat_mult * (0.85 + 0.3 * load) * (0.95 + 0.1 * u2)
     p95 = p50 * spec.tail95 * (0.95 + 0.1 * u3)
     p99 = p95 * spec.tail99 * (0.97 + 0.06 * u0)
-    ttft = tokens = queue = kv = None
+    ttft = tokens = queue = kv = itl = prompt = None
     if llm:
         ttft = (spec.ttft_ms or 400.0) * rev.lat_mult * (0.7 + 0.6 * load * load) * (
             0.95 + 0.1 * u1)
         tokens = rps * (spec.out_tokens or 200.0)
         queue = float(max(0, round((load - 0.75) * 60.0 * (0.8 + 0.4 * u2))))
         kv = min(99.0, 30.0 + 62.0 * load * (0.95 + 0.1 * u3))
+        itl = ITL_MS * rev.lat_mult * (0.8 + 0.5 * load) * (0.95 + 0.1 * u0)  # batch pressure
+        prompt = tokens * PROMPT_PER_OUTPUT
     elif spec.runtime == "triton":
         queue = float(round(load * 3.0 * u2))
-    return (rps, err, p50, p95, p99, ttft, tokens, queue, kv)
+    return (rps, err, p50, p95, p99, ttft, tokens, queue, kv, itl, prompt)
 
 
 def _wavg(pairs: list[tuple[float, float | None]]) -> float | None:
@@ -99,7 +105,8 @@ def model_values(st: SvcState, ts: float) -> tuple[Values, list[tuple[Leg, Value
         xs = [v[i] for v in vals if v[i] is not None]
         return sum(xs) if xs else None
 
-    whole = (rps, col(1), col(2), col(3), col(4), col(5), total_of(6), total_of(7), col(8))
+    whole = (rps, col(1), col(2), col(3), col(4), col(5), total_of(6), total_of(7), col(8),
+             col(9), total_of(10))
     return whole, legs
 
 
@@ -115,7 +122,8 @@ def _sample(name: str, rev: str | None, at: datetime, v: Values,
     return _new_sample(
         model=name, namespace=NAMESPACE, revision=rev, at=at, rps=v[0], error_ratio=v[1],
         p50_ms=v[2], p95_ms=v[3], p99_ms=v[4], ttft_p95_ms=v[5], tokens_per_s=v[6],
-        queue_depth=v[7], kv_cache_percent=v[8], error_ratio_1h=slo[0], error_ratio_6h=slo[1])
+        queue_depth=v[7], kv_cache_percent=v[8], itl_p95_ms=v[9], prompt_tokens_per_s=v[10],
+        error_ratio_1h=slo[0], error_ratio_6h=slo[1])
 
 
 class DemoMetrics(MetricsBackend):

@@ -167,13 +167,15 @@ class HealthSample(Frozen):
     p95_ms: float | None = None
     p99_ms: float | None = None
     ttft_p95_ms: float | None = None
-    tokens_per_s: float | None = None
+    tokens_per_s: float | None = Field(None, description="generated (output) tokens per second")
     queue_depth: float | None = None
     kv_cache_percent: float | None = None
+    itl_p95_ms: float | None = Field(None, description="inter-token latency p95 (LLMs)")
+    prompt_tokens_per_s: float | None = Field(None, description="prompt (input) tokens/s")
 
     _norm = field_validator(
         "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",
-        "queue_depth", "kv_cache_percent", mode="before",
+        "queue_depth", "kv_cache_percent", "itl_p95_ms", "prompt_tokens_per_s", mode="before",
     )(finite_or_none)
 
     error_ratio_1h: float | None = Field(

@@ -192,16 +192,24 @@ class _Acc:
     tokens: list[float | None] = field(default_factory=list)
     queue: list[float | None] = field(default_factory=list)
     kv: list[float | None] = field(default_factory=list)
+    prompt: list[float | None] = field(default_factory=list)
     latency: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     ttft: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    itl: dict[float, float] = field(default_factory=lambda: defaultdict(float))
 
     def merge(self, other: _Acc) -> None:
-        for name in ("requests", "errors", "tokens", "queue", "kv"):
+        for name in _ACC_LISTS.values():
             getattr(self, name).extend(getattr(other, name))
-        for name in ("latency", "ttft"):
+        for name in _ACC_BUCKETS:
             mine = getattr(self, name)
             for le, v in getattr(other, name).items():
                 mine[le] += v
+
+
+# query key -> _Acc field: summed series, and bucket rates (quantiles)
+_ACC_LISTS = {"requests": "requests", "errors": "errors", "tokens": "tokens", "queue": "queue",
+              "kv_cache": "kv", "prompt_tokens": "prompt"}
+_ACC_BUCKETS = ("latency", "ttft", "itl")
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,7 @@ def serving_accumulate(answers: Answers, profile: MetricProfile,
                        cluster_label: str | None = None) -> dict[ServingKey, _Acc]:
     """Group a serving profile's answers by model/namespace/revision (and cluster)."""
     accs: dict[ServingKey, _Acc] = defaultdict(_Acc)
-    for qkey in ("requests", "errors", "tokens", "queue", "kv_cache", "latency", "ttft"):
+    for qkey in (*_ACC_LISTS, *_ACC_BUCKETS):
         for s in answers.get(qkey, ()):
             raw = s.labels.get(profile.model_label or "")
             if not raw:
@@ -229,12 +237,12 @@ def serving_accumulate(answers: Answers, profile: MetricProfile,
                 s.labels.get(cluster_label) if cluster_label else None,
             )
             acc = accs[key]
-            if qkey in ("latency", "ttft"):
+            if qkey in _ACC_BUCKETS:
                 le = parse_le(s.labels.get("le"))
                 if le is not None and s.value is not None:
                     getattr(acc, qkey)[le] += s.value
             else:
-                getattr(acc, "kv" if qkey == "kv_cache" else qkey).append(s.value)
+                getattr(acc, _ACC_LISTS[qkey]).append(s.value)
     return accs
 
 
@@ -252,11 +260,14 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
         if acc.latency else [None, None, None]
     ms = [None if v is None else v * profile.latency_to_ms for v in lat]
     ttft = bucket_quantile(quantiles[1], acc.ttft.items()) if acc.ttft else None
+    itl = bucket_quantile(quantiles[1], acc.itl.items()) if acc.itl else None
     return HealthSample(
         model=model, namespace=namespace, revision=revision, at=at, rps=rps,
         error_ratio=ratio, p50_ms=ms[0], p95_ms=ms[1], p99_ms=ms[2],
         ttft_p95_ms=None if ttft is None else ttft * profile.latency_to_ms,
         tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue), kv_cache_percent=mean(acc.kv),
+        itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
+        prompt_tokens_per_s=total(acc.prompt),
     )
 
 

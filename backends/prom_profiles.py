@@ -25,10 +25,11 @@ Query keys by profile kind:
   ``temp`` (C), ``xid``. One series per GPU; identity from ``UUID``/``gpu_uuid``, ``gpu``
   and the node labels (``Hostname`` or ``hostname``), pod from ``exported_pod``, ``pod``
   or the old ``pod_name`` (same for namespace/container).
-- ``serving``: ``requests`` (req/s), ``errors`` (failed req/s), ``latency`` and ``ttft``
-  (bucket *rates* grouped by ``le`` and ``$by``; quantiles are computed from them for the
-  model and for each revision), ``tokens`` (tokens/s), ``queue`` (waiting requests),
-  ``kv_cache`` (percent), ``discover`` (one series per model, for Prometheus-only mode).
+- ``serving``: ``requests`` (req/s), ``errors`` (failed req/s), ``latency``, ``ttft`` and
+  ``itl`` (inter-token latency) (bucket *rates* grouped by ``le`` and ``$by``; quantiles are
+  computed from them for the model and for each revision), ``tokens`` (generated tokens/s),
+  ``prompt_tokens`` (prompt tokens/s), ``queue`` (waiting requests), ``kv_cache`` (percent),
+  ``discover`` (one series per model, for Prometheus-only mode).
 - ``pods``: ``pod_model``: one series per pod carrying the model in ``model_label``.
 - ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``today``/``month`` ($ so far).
 - ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
@@ -127,6 +128,12 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "ttft": "sum by (le, $by) (rate(vllm:time_to_first_token_seconds_bucket"
                         "{$match}[$window]))",
                 "tokens": "sum by ($by) (rate(vllm:generation_tokens_total{$match}[$window]))",
+                "prompt_tokens": "sum by ($by) (rate(vllm:prompt_tokens_total"
+                                 "{$match}[$window]))",
+                # inter-token latency; vLLM called it time per output token before
+                "itl": "sum by (le, $by) (rate(vllm:inter_token_latency_seconds_bucket"
+                       "{$match}[$window])) or sum by (le, $by) (rate("
+                       "vllm:time_per_output_token_seconds_bucket{$match}[$window]))",
                 "queue": "sum by ($by) (vllm:num_requests_waiting{$match})",
                 "kv_cache": "(avg by ($by) (vllm:kv_cache_usage_perc{$match})"
                             " or avg by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",

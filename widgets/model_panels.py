@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
@@ -52,7 +53,9 @@ def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
         kv = getattr(h, "kv_cache_percent", None)
         tiles += [
             Tile("TTFT p95", _ms(getattr(h, "ttft_p95_ms", None))),
+            Tile("ITL p95", _ms(getattr(h, "itl_p95_ms", None))),
             Tile("tokens/s", fmt_num(getattr(h, "tokens_per_s", None), "{:,.0f}")),
+            Tile("prompt tok/s", fmt_num(getattr(h, "prompt_tokens_per_s", None), "{:,.0f}")),
             Tile("queue", fmt_num(getattr(h, "queue_depth", None), "{:.0f}")),
             Tile("KV cache", fmt_num(kv, "{:.0f}", "%"),
                  Level.UNKNOWN if kv is None else Level.BAD if kv >= 95 else
@@ -74,7 +77,8 @@ def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
 
 
 class Tiles(Static):
-    """A row of figure tiles that wraps onto more lines when narrow."""
+    """A row of figure tiles that wraps onto more lines when narrow; a tile (label and
+    value) is never split across two lines."""
 
     DEFAULT_CSS = """
     Tiles { height: auto; padding: 0 1; }
@@ -86,17 +90,38 @@ class Tiles(Static):
     Tiles > .tiles--unknown { color: $text-muted; }
     """
     COMPONENT_CLASSES = {"tiles--label"} | {f"tiles--{lv.value}" for lv in Level}
+    GAP = "   "
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._tiles: tuple[Tile, ...] = ()
 
     def show_tiles(self, tiles: Sequence[Tile]) -> None:
         """Display ``tiles`` (only redrawn when the text changed)."""
+        self._tiles = tuple(tiles)
+        self._lay_out()
+
+    def on_resize(self) -> None:
+        if self._tiles:
+            self._lay_out()
+
+    def _lay_out(self) -> None:
+        width = self.content_size.width  # 0 before the first layout: one line until then
         label = self.get_component_rich_style("tiles--label", partial=True)
-        text = Text(overflow="ellipsis")
-        for i, t in enumerate(tiles):
-            if i:
-                text.append("   ")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        used = 0
+        for t in self._tiles:
+            size = cell_len(t.label) + 1 + cell_len(t.value)
+            if used and width and used + len(self.GAP) + size > width:
+                text.append("\n")
+                used = 0
+            elif used:
+                text.append(self.GAP)
+                used += len(self.GAP)
             text.append(f"{t.label} ", label)
             text.append(t.value, self.get_component_rich_style(f"tiles--{t.level.value}",
                                                                partial=True))
+            used += size
         update_text(self, text)
 
 

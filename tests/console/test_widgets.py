@@ -146,3 +146,34 @@ def test_rows_show_only_a_services_own_figures_when_its_name_is_shared():
                              health={"m": sample, "solo": sample.model_copy(
                                  update={"model": "solo", "rps": 7.0})})
         assert [r.cells[5][0] for r in rows_from_snapshot(snap)] == expected, other_ns
+
+
+async def test_tiles_wrap_between_tiles_never_inside_one():
+    from widgets.model_panels import Tiles, health_tiles
+
+    at = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
+    tiles = health_tiles(HealthSample(model="m", at=at, rps=13.8, error_ratio=0.0006,
+                                      p50_ms=1613, p95_ms=3432, p99_ms=4842, ttft_p95_ms=326,
+                                      itl_p95_ms=27, tokens_per_s=2893,
+                                      prompt_tokens_per_s=11571, queue_depth=0,
+                                      kv_cache_percent=53), llm=True)
+
+    class One(App):
+        def compose(self) -> ComposeResult:
+            yield Tiles(id="tiles")
+
+    def lines(widget) -> list[str]:
+        return [widget.render_line(y).text.strip() for y in range(widget.size.height)]
+
+    async with One().run_test(size=(50, 12)) as pilot:
+        widget = pilot.app.query_one(Tiles)
+        widget.show_tiles(tiles)
+        await pilot.pause()
+        narrow = lines(widget)
+        assert len(narrow) >= 4 and all(len(line) <= 48 for line in narrow)
+        for t in tiles:  # each tile whole on one line, in order
+            assert sum(f"{t.label} {t.value}" in line for line in narrow) == 1, t
+        assert "ITL p95 27ms" in " ".join(narrow) and "prompt tok/s 11,571" in " ".join(narrow)
+        await pilot.resize_terminal(160, 12)
+        await pilot.pause()
+        assert len(lines(widget)) < len(narrow)  # laid out again for the new width

@@ -71,6 +71,9 @@ def main_fleet(times: list[int], seed: int = 7) -> Fleet:
         f.histogram("vllm:time_to_first_token_seconds", lab, VLLM_BOUNDS, rng,
                     [9, 12, 6, 2, 1, 0.5, 0.2, 0.1, 0.05], 20)
         f.counter("vllm:generation_tokens_total", lab, rng, 800, 1200)
+        f.counter("vllm:prompt_tokens_total", lab, rng, 3000, 5000)
+        f.histogram("vllm:inter_token_latency_seconds", lab, VLLM_BOUNDS, rng,
+                    [20, 9, 3, 1, 0.5, 0.2, 0.1, 0.05, 0.01], 900)
         f.gauge("vllm:num_requests_waiting", lab, rng, 0, 12)
         f.gauge("vllm:num_requests_running", lab, rng, 1, 30)
         f.gauge("vllm:kv_cache_usage_perc", lab, rng, 0.2, 0.9)
@@ -78,6 +81,8 @@ def main_fleet(times: list[int], seed: int = 7) -> Fleet:
     lab = {"model_name": "llm-old", "namespace": "serving", "pod": "llm-old-7777-aaaaa"}
     f.histogram("vllm:e2e_request_latency_seconds", lab, VLLM_BOUNDS, rng, W_LAT[::-1], 3)
     f.counter("vllm:generation_tokens_total", lab, rng, 100, 200)
+    f.histogram("vllm:time_per_output_token_seconds", lab, VLLM_BOUNDS, rng,
+                [5, 9, 6, 2, 1, 0.5, 0.2, 0.1, 0.05], 150)  # inter-token latency, old name
     f.gauge("vllm:num_requests_waiting", lab, rng, 0, 3)
     f.gauge("vllm:gpu_cache_usage_perc", lab, rng, 0.1, 0.3)
     # Triton, two model versions

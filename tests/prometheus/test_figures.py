@@ -99,9 +99,16 @@ def test_vllm_health_equals_samples(part, main_prom):
     kv = [f.value_at(s, t) for s in f.find("vllm:kv_cache_usage_perc", model_name="llm-chat")]
     assert h.kv_cache_percent == rel(100 * sum(kv) / len(kv))
     assert h.error_ratio is None  # vLLM exports no failure counter: unknown, not 0
+    itl = bucket_rates(f, "vllm:inter_token_latency_seconds", t, model_name="llm-chat")
+    assert h.itl_p95_ms == rel(quantile_from_rates(0.95, itl) * 1000)
+    assert h.prompt_tokens_per_s == rel(rate_sum(f, "vllm:prompt_tokens_total", t,
+                                                 model_name="llm-chat"))
     old = part.health["llm-old"]  # older metric names
     kv_old = f.find("vllm:gpu_cache_usage_perc", model_name="llm-old")[0]
     assert old.kv_cache_percent == rel(100 * f.value_at(kv_old, t))
+    tpot = bucket_rates(f, "vllm:time_per_output_token_seconds", t, model_name="llm-old")
+    assert old.itl_p95_ms == rel(quantile_from_rates(0.95, tpot) * 1000)
+    assert old.prompt_tokens_per_s is None  # not exported: unknown, not 0
 
 
 def test_error_ratio_and_p95_per_revision(part, main_prom):
