@@ -44,7 +44,7 @@ SOURCE = "demo"
 DRIFT_STEP_S = 1800
 _K = 0x9E3779B97F4A7C15
 # rps, error_ratio, p50, p95, p99, ttft_p95, tokens_per_s, queue_depth, kv_cache_percent,
-# itl_p95, prompt_tokens_per_s
+# itl_p95, prompt_tokens_per_s, avg_latency_ms, queue_ms
 Values = tuple
 ITL_MS = 30.0  # inter-token latency p95 of an unloaded LLM leg
 PROMPT_PER_OUTPUT = 4.0  # prompt tokens per generated token (chat and code prompts)
@@ -57,14 +57,14 @@ def leg_values(st: SvcState, leg: Leg, ts: float, load: float, total_rps: float)
     llm = spec.llm
     if rps <= 0.0:
         return (0.0, None, None, None, None, None, 0.0 if llm else None, None, None, None,
-                0.0 if llm else None)
+                0.0 if llm else None, None, None)
     bits = noise(spec.key ^ ((rev.number * _K) & 0xFFFFFFFFFFFFFFFF), bucket_of(ts))
     u0, u1, u2, u3 = lane(bits, 0), lane(bits, 1), lane(bits, 2), lane(bits, 3)
     err = min(1.0, spec.base_err * rev.err_mult * (0.75 + 0.5 * u1) * (0.8 + 0.4 * load))
     p50 = spec.p50_ms * rev.lat_mult * (0.85 + 0.3 * load) * (0.95 + 0.1 * u2)
     p95 = p50 * spec.tail95 * (0.95 + 0.1 * u3)
     p99 = p95 * spec.tail99 * (0.97 + 0.06 * u0)
-    ttft = tokens = queue = kv = itl = prompt = None
+    ttft = tokens = queue = kv = itl = prompt = avg = queued = None
     if llm:
         ttft = (spec.ttft_ms or 400.0) * rev.lat_mult * (0.7 + 0.6 * load * load) * (
             0.95 + 0.1 * u1)
@@ -75,7 +75,9 @@ def leg_values(st: SvcState, leg: Leg, ts: float, load: float, total_rps: float)
         prompt = tokens * PROMPT_PER_OUTPUT
     elif spec.runtime == "triton":
         queue = float(round(load * 3.0 * u2))
-    return (rps, err, p50, p95, p99, ttft, tokens, queue, kv, itl, prompt)
+        queued = p50 * 0.15 * load * load * (0.8 + 0.4 * u0)  # batching waits grow with load
+        avg = p50 * 1.2 + queued  # a mean sits above the median of a right-skewed latency
+    return (rps, err, p50, p95, p99, ttft, tokens, queue, kv, itl, prompt, avg, queued)
 
 
 def _wavg(pairs: list[tuple[float, float | None]]) -> float | None:
@@ -106,7 +108,7 @@ def model_values(st: SvcState, ts: float) -> tuple[Values, list[tuple[Leg, Value
         return sum(xs) if xs else None
 
     whole = (rps, col(1), col(2), col(3), col(4), col(5), total_of(6), total_of(7), col(8),
-             col(9), total_of(10))
+             col(9), total_of(10), col(11), col(12))
     return whole, legs
 
 
@@ -123,7 +125,7 @@ def _sample(name: str, rev: str | None, at: datetime, v: Values,
         model=name, namespace=NAMESPACE, revision=rev, at=at, rps=v[0], error_ratio=v[1],
         p50_ms=v[2], p95_ms=v[3], p99_ms=v[4], ttft_p95_ms=v[5], tokens_per_s=v[6],
         queue_depth=v[7], kv_cache_percent=v[8], itl_p95_ms=v[9], prompt_tokens_per_s=v[10],
-        error_ratio_1h=slo[0], error_ratio_6h=slo[1])
+        avg_latency_ms=v[11], queue_ms=v[12], error_ratio_1h=slo[0], error_ratio_6h=slo[1])
 
 
 class DemoMetrics(MetricsBackend):

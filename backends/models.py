@@ -172,10 +172,14 @@ class HealthSample(Frozen):
     kv_cache_percent: float | None = None
     itl_p95_ms: float | None = Field(None, description="inter-token latency p95 (LLMs)")
     prompt_tokens_per_s: float | None = Field(None, description="prompt (input) tokens/s")
+    avg_latency_ms: float | None = Field(
+        None, description="mean request latency, from a cumulative duration counter (Triton)")
+    queue_ms: float | None = Field(None, description="mean time a request waits queued (Triton)")
 
     _norm = field_validator(
         "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",
-        "queue_depth", "kv_cache_percent", "itl_p95_ms", "prompt_tokens_per_s", mode="before",
+        "queue_depth", "kv_cache_percent", "itl_p95_ms", "prompt_tokens_per_s",
+        "avg_latency_ms", "queue_ms", mode="before",
     )(finite_or_none)
 
     error_ratio_1h: float | None = Field(

@@ -193,6 +193,8 @@ class _Acc:
     queue: list[float | None] = field(default_factory=list)
     kv: list[float | None] = field(default_factory=list)
     prompt: list[float | None] = field(default_factory=list)
+    duration: list[float | None] = field(default_factory=list)
+    queue_time: list[float | None] = field(default_factory=list)
     latency: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     ttft: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     itl: dict[float, float] = field(default_factory=lambda: defaultdict(float))
@@ -208,7 +210,8 @@ class _Acc:
 
 # query key -> _Acc field: summed series, and bucket rates (quantiles)
 _ACC_LISTS = {"requests": "requests", "errors": "errors", "tokens": "tokens", "queue": "queue",
-              "kv_cache": "kv", "prompt_tokens": "prompt"}
+              "kv_cache": "kv", "prompt_tokens": "prompt", "duration": "duration",
+              "queue_time": "queue_time"}
 _ACC_BUCKETS = ("latency", "ttft", "itl")
 
 
@@ -261,13 +264,21 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
     ms = [None if v is None else v * profile.latency_to_ms for v in lat]
     ttft = bucket_quantile(quantiles[1], acc.ttft.items()) if acc.ttft else None
     itl = bucket_quantile(quantiles[1], acc.itl.items()) if acc.itl else None
+
+    def per_request_ms(summed: list[float | None]) -> float | None:
+        spent = total(summed)
+        if spent is None or rps is None or rps <= 0:
+            return None
+        return spent / rps * profile.duration_to_ms
+
     return HealthSample(
         model=model, namespace=namespace, revision=revision, at=at, rps=rps,
         error_ratio=ratio, p50_ms=ms[0], p95_ms=ms[1], p99_ms=ms[2],
         ttft_p95_ms=None if ttft is None else ttft * profile.latency_to_ms,
         tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue), kv_cache_percent=mean(acc.kv),
         itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
-        prompt_tokens_per_s=total(acc.prompt),
+        prompt_tokens_per_s=total(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
+        queue_ms=per_request_ms(acc.queue_time),
     )
 
 

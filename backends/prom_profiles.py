@@ -29,7 +29,9 @@ Query keys by profile kind:
   ``itl`` (inter-token latency) (bucket *rates* grouped by ``le`` and ``$by``; quantiles are
   computed from them for the model and for each revision), ``tokens`` (generated tokens/s),
   ``prompt_tokens`` (prompt tokens/s), ``queue`` (waiting requests), ``kv_cache`` (percent),
-  ``discover`` (one series per model, for Prometheus-only mode).
+  ``duration`` / ``queue_time`` (rates of cumulative request / queue time, in
+  ``duration_to_ms`` units: mean ms per request), ``discover`` (one series per model, for
+  Prometheus-only mode).
 - ``pods``: ``pod_model``: one series per pod carrying the model in ``model_label``.
 - ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``today``/``month`` ($ so far).
 - ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
@@ -70,6 +72,8 @@ class MetricProfile(BaseModel):
         None, description="regex with a 'model' group applied to the model label value"
     )
     latency_to_ms: float = Field(1000.0, description="factor from bucket 'le' units to ms")
+    duration_to_ms: float = Field(
+        0.001, description="factor from the duration/queue_time counters' units to ms (us)")
     ignore_pods: str | None = Field(
         None, description="regex of pod names that are the exporter itself, not a workload"
     )
@@ -153,6 +157,11 @@ def default_profiles() -> dict[str, MetricProfile]:
                             "{$match}[$window]))",
                 "errors": "sum by ($by) (rate(nv_inference_request_failure{$match}[$window]))",
                 "queue": "sum by ($by) (nv_inference_pending_request_count{$match})",
+                # cumulative microseconds: per request = their rate / the request rate
+                "duration": "sum by ($by) (rate(nv_inference_request_duration_us"
+                            "{$match}[$window]))",
+                "queue_time": "sum by ($by) (rate(nv_inference_queue_duration_us"
+                              "{$match}[$window]))",
                 "discover": "group by ($by) (nv_inference_request_success)",
             },
         },

@@ -49,6 +49,10 @@ def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
         Tile("p95", _ms(p95), p95_level),
         Tile("p99", _ms(getattr(h, "p99_ms", None))),
     ]
+    for name, label in (("avg_latency_ms", "avg"), ("queue_ms", "queue time")):
+        value = getattr(h, name, None)
+        if value is not None:  # from duration counters (Triton): often under 10 ms
+            tiles.append(Tile(label, f"{value:.1f}ms" if value < 10 else _ms(value)))
     if llm:
         kv = getattr(h, "kv_cache_percent", None)
         tiles += [

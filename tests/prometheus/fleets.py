@@ -92,6 +92,7 @@ def main_fleet(times: list[int], seed: int = 7) -> Fleet:
         f.counter("nv_inference_request_failure", lab, rng, *fail)
         f.counter("nv_inference_count", lab, rng, 40, 60)
         f.counter("nv_inference_request_duration_us", lab, rng, 4e5, 6e5)
+        f.counter("nv_inference_queue_duration_us", lab, rng, 2e4, 6e4)
         f.gauge("nv_inference_pending_request_count", lab, rng, 0, 5)
     # KServe / Knative queue-proxy, two revisions
     for rev, fail in (("fraud-predictor-00001", 0.5), ("fraud-predictor-00002", 2.5)):

@@ -132,6 +132,17 @@ def test_error_ratio_and_p95_per_revision(part, main_prom):
         bad = rate_sum(f, "nv_inference_request_failure", t, version=version)
         assert tri[version].rps == rel(ok + bad)
         assert tri[version].error_ratio == rel(bad / (ok + bad))
+        # mean ms per request from the cumulative microsecond counters
+        spent = rate_sum(f, "nv_inference_request_duration_us", t, version=version)
+        queued = rate_sum(f, "nv_inference_queue_duration_us", t, version=version)
+        assert tri[version].avg_latency_ms == rel(spent / (ok + bad) / 1000)
+        assert tri[version].queue_ms == rel(queued / (ok + bad) / 1000)
+    whole = part.health["resnet"]
+    requests = rate_sum(f, "nv_inference_request_success", t) + rate_sum(
+        f, "nv_inference_request_failure", t)
+    assert whole.avg_latency_ms == rel(
+        rate_sum(f, "nv_inference_request_duration_us", t) / requests / 1000)
+    assert part.health["llm-chat"].avg_latency_ms is None  # no duration counter: unknown
 
 
 def test_cost_per_hour(part, main_prom):
