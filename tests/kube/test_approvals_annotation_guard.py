@@ -31,17 +31,23 @@ def _annotation(rig) -> str:
     return service(rig.cluster.read(), "Rollout", "mistral-chat").annotations[APPROVALS]
 
 
-def test_on_call_promotes_with_the_release_managers_approval_from_another_machine(
-        apiserver, rigs):
+def _approved_by_bob(rigs):
+    """(release manager's rig, on-call rig, a promote plan whose approvals check passed on
+    Bob's annotation)."""
     manager = rigs()
     on_call = rigs(config=fast_actions(approvals_required=1))
     assert manager.runner.approve(MISTRAL, BOB, "numbers fine", promoter=ANA,
                                   canary="3").annotated
     _sees(on_call, _annotation(manager))
     plan = on_call.plan(ActionKind.PROMOTE, MISTRAL, snapshot(on_call, HEALTHY))
-    check = checks(plan)[APPROVALS_CHECK]
-    assert check.status == CheckStatus.PASSED
-    assert check.reason == f"approved by {BOB} (from {APPROVALS})"
+    assert checks(plan)[APPROVALS_CHECK].status == CheckStatus.PASSED
+    return manager, on_call, plan
+
+
+def test_on_call_promotes_with_the_release_managers_approval_from_another_machine(
+        apiserver, rigs):
+    manager, on_call, plan = _approved_by_bob(rigs)
+    assert checks(plan)[APPROVALS_CHECK].reason == f"approved by {BOB} (from {APPROVALS})"
     start = on_call.mark()
     result = on_call.run(plan, reason="canary healthy, approved by bob")
     assert result.status == ActionStatus.SUCCEEDED, result.message
@@ -81,23 +87,11 @@ def test_own_approval_other_revision_or_malformed_annotation_blocks_the_run(apis
     assert on_call.audit.entries() == []
 
 
-def _approved_by_bob(rigs):
-    """(on-call rig, a promote plan whose approvals check passed on Bob's annotation)."""
-    manager = rigs()
-    on_call = rigs(config=fast_actions(approvals_required=1))
-    assert manager.runner.approve(MISTRAL, BOB, "numbers fine", promoter=ANA,
-                                  canary="3").annotated
-    _sees(on_call, _annotation(manager))
-    plan = on_call.plan(ActionKind.PROMOTE, MISTRAL, snapshot(on_call, HEALTHY))
-    assert checks(plan)[APPROVALS_CHECK].status == CheckStatus.PASSED
-    return on_call, plan
-
-
 def test_an_approval_removed_after_the_preview_no_longer_counts(apiserver, rigs):
     """The run reads the annotation again from the object: the release manager (or anyone
     fixing a mistake) who deletes the record between the preview and the confirm stops
     the promote; nothing is sent."""
-    on_call, plan = _approved_by_bob(rigs)
+    _, on_call, plan = _approved_by_bob(rigs)
     merge_patch(apiserver, ROLLOUT + "mistral-chat",
                 {"metadata": {"annotations": {APPROVALS: None}}})  # withdrawn
     start = on_call.mark()
@@ -107,7 +101,7 @@ def test_an_approval_removed_after_the_preview_no_longer_counts(apiserver, rigs)
 
 
 def test_an_annotation_that_cannot_be_read_again_counts_no_approval(apiserver, rigs):
-    on_call, plan = _approved_by_bob(rigs)
+    _, on_call, plan = _approved_by_bob(rigs)
     apiserver.inject("GET", r"/rollouts/mistral-chat$", 500)
     with pytest.raises(ActionRefused, match="could not be read again before the promote"):
         on_call.run(plan, reason="canary healthy, approved by bob")
