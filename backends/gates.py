@@ -287,7 +287,8 @@ def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: Pro
     checks = [Check(name=CANARY, status=CheckStatus.PASSED,
                     reason=f"canary {canary.revision} at {canary.percent:g}% traffic")]
     can, stab, unknown = _legs(snapshot, service, now, gates.window_s)
-    checks += [_error_check(can, stab, gates, unknown), _latency_check(can, stab, gates, unknown),
+    checks += [_error_check(can, stab, gates, unknown),
+               _latency_check(can, stab, gates, unknown),
                _age_check(snapshot, service, now, gates),
                approval_check(approvals, gates.approvals_required, promoter,
                               annotated=annotated, trusted=gates.trust_annotation_approvals)]

@@ -8,9 +8,9 @@ import time
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.events import ScreenResume
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import ScreenResume
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, Static

@@ -130,14 +130,15 @@ class ModelDetailScreen(ViewScreen):
             slo.append(f"SLO {obj.availability * 100:g}%")
         if obj.latency_ms is not None:
             slo.append(f"{obj.latency_quantile} ≤ {obj.latency_ms:g}ms")
-        twin = snapshot.metrics_twin(svc) if snapshot.health_of(svc) is None else None
+        health = snapshot.health_of(svc)
+        twin = snapshot.metrics_twin(svc) if health is None else None
         shared = () if twin is None else (
             f"no figures: metrics not told apart from {safe(twin.key, 60)}",)
         self.set_title(safe(svc.name, 50), safe(svc.namespace, 30), svc.kind.value,
                        safe(svc.version, 20), f"ready {ready}", " ".join(slo) or "no SLO",
                        f"window {self.window}", *shared)
         self.query_one(Tiles).show_tiles(health_tiles(
-            snapshot.health_of(svc), llm, self._slo_dict(), obj.latency_ms))
+            health, llm, self._slo_dict(), obj.latency_ms))
         self._show_legs(svc, snapshot)
         self._show_gpus(svc, snapshot)
         alerts = [a for a in snapshot.alerts if a.model == svc.name]

@@ -138,7 +138,8 @@ def test_rows_show_only_a_services_own_figures_when_its_name_is_shared():
     row can be given figures; another namespace: only the row whose namespace they carry."""
     at = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
     sample = HealthSample(model="m", namespace="ml", at=at, rps=12.5, error_ratio=0.01)
-    for other_ns, expected in (("ml", [MISSING, MISSING, "7.0"]), ("dev", ["12.5", MISSING, "7.0"])):
+    for other_ns, expected in (("ml", [MISSING, MISSING, "7.0"]),
+                               ("dev", ["12.5", MISSING, "7.0"])):
         services = (ModelService(name="m", namespace="ml", cluster="eu"),
                     ModelService(name="m", namespace=other_ns, cluster="us"),
                     ModelService(name="solo", namespace="ml", cluster="eu"))
