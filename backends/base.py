@@ -127,9 +127,12 @@ class MetricsBackend(ABC):
 
     @abstractmethod
     def chart(
-        self, model: str, window_s: int, at: datetime | None = None
+        self, model: str, window_s: int, at: datetime | None = None, *,
+        service: ModelService | None = None,
     ) -> tuple[Series, ...]:
-        """Range series for one model's chart: rps, error %, p50/p95/p99 ms."""
+        """Range series for one model's chart: rps, error %, p50/p95/p99 ms. ``service``:
+        the service the chart is of, when known: a backend that tells the services of one
+        model name apart (namespace, cluster) gives only that service's series."""
 
     def close(self) -> None:  # pragma: no cover
         pass

@@ -279,10 +279,11 @@ class DemoMetrics(MetricsBackend):
         return self._month_cache[key]
 
     # ------------------------------------------------------------------ chart
-    def chart(self, model: str, window_s: int, at: datetime | None = None
-              ) -> tuple[Series, ...]:
+    def chart(self, model: str, window_s: int, at: datetime | None = None, *,
+              service: ModelService | None = None) -> tuple[Series, ...]:
         """rps, error %, p50/p95/p99 ms over ``window_s`` ending at ``at`` (91 points);
-        the last point equals :meth:`read` at the same instant."""
+        the last point equals :meth:`read` at the same instant. (Demo model names are
+        unique: ``service`` changes nothing.)"""
         if window_s <= 0:
             raise ValueError(f"window_s must be > 0, got {window_s}")
         end = bucket_of((at or self.clock()).timestamp()) * BUCKET_S

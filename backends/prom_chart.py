@@ -9,6 +9,7 @@ a user template without ``$match`` still gives the right (if costlier) series.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,25 @@ from backends.prom_profiles import render
 if TYPE_CHECKING:  # pragma: no cover
     from backends.prometheus import PrometheusMetrics
 
+@dataclass(frozen=True)
+class Scope:
+    """Which series of a model name are one service's: those of its ``namespace`` (set
+    only when several services share the name), of its cluster (``match``: a label
+    matcher, when ``[prometheus] cluster_label`` is set); ``unknown``: theirs cannot be
+    told apart from a same-named service's (no series are its own)."""
+
+    namespace: str | None = None
+    match: str = ""
+    unknown: bool = False
+
+    def admits(self, profile, labels: dict[str, str]) -> bool:
+        return self.namespace is None or first_label(
+            labels, profile.namespace_labels) == self.namespace
+
+
+WHOLE = Scope()
+"""Every series of the model name (no service given)."""
+
 CHART_KEYS = ("requests", "errors", "latency")
 SERIES_NAMES = ("rps", "error %", "p50 ms", "p95 ms", "p99 ms")
 EXTRA_NAMES = ("TTFT p95 ms", "tokens/s", "queue", "KV cache %")
@@ -41,9 +61,12 @@ GPU_KEYS = ("util", "mem_used", "mem_free", "mem_total", "power", "temp")
 
 
 def _serving_range(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
-                   keys: tuple[str, ...], window_s: int, end: datetime) -> dict:
+                   keys: tuple[str, ...], window_s: int, end: datetime,
+                   scope: Scope = WHOLE) -> dict:
     """Range results of the serving queries ``keys`` for each (profile, raw label value)
     target, keyed by (target index, key); the step and rate window follow ``window_s``."""
+    if scope.unknown:
+        return {}
     cfg = backend.config
     step = chart_step(window_s)
     rate_window = duration(max(2 * step, cfg.min_rate_window_s))
@@ -55,35 +78,36 @@ def _serving_range(backend: PrometheusMetrics, targets: list[tuple[str, str, str
         for key in keys:
             template = profile.queries.get(key)
             if template:
+                match = ",".join(filter(None, (matcher(profile.model_label, raw),
+                                               scope.match)))
                 plan.append((f"{i}", key, render(template, profile, window=rate_window,
-                                                 match=matcher(profile.model_label, raw))))
+                                                 match=match)))
     if not plan:
         return {}
     return backend.range_all(plan, end - timedelta(seconds=window_s), end, step)
 
 
 def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
-                 model: str, window_s: int, end: datetime) -> tuple[Series, ...]:
+                 model: str, window_s: int, end: datetime,
+                 scope: Scope = WHOLE) -> tuple[Series, ...]:
     """Query each (profile, raw label value) target; the first with data wins per figure."""
     cfg = backend.config
-    results = _serving_range(backend, targets, CHART_KEYS, window_s, end)
+    results = _serving_range(backend, targets, CHART_KEYS, window_s, end, scope)
 
     stamps: set[float] = set()
     rps: dict[float, float] = {}
     errs: dict[float, float] = {}
     buckets: dict[float, dict[float, float]] = {}
     latency_to_ms = 1000.0
-    for i, (pname, raw, ns) in enumerate(targets):
+    for i, (pname, raw, _ns) in enumerate(targets):
         profile = cfg.profiles.get(pname)
         if profile is None:
             continue
 
-        def mine(key: str, _i=i, _p=profile, _raw=raw, _ns=ns):
+        def mine(key: str, _i=i, _p=profile, _raw=raw):
             for s in results.get((f"{_i}", key), ()):
-                value = s.labels.get(_p.model_label or "")
-                if value != _raw and apply_model_regex(_p, value or "") != model:
-                    continue
-                yield s
+                if _is_model(_p, s.labels, _raw, model) and scope.admits(_p, s.labels):
+                    yield s
 
         r = _sum_by_ts(mine("requests"))
         if r and not rps:
@@ -142,12 +166,13 @@ def _sum_by_ts(samples) -> dict[float, float]:
 
 # -- LLM extras of one model ---------------------------------------------------------------
 def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
-                 model: str, window_s: int, end: datetime) -> tuple[Series, ...]:
+                 model: str, window_s: int, end: datetime,
+                 scope: Scope = WHOLE) -> tuple[Series, ...]:
     """TTFT p95 ms, tokens/s, queue and KV cache % of one model over the window; the first
     target (profile) with data wins per figure, as for the instant figures."""
     cfg = backend.config
     keys = ("ttft", "tokens", "queue", "kv_cache")
-    results = _serving_range(backend, targets, keys, window_s, end)
+    results = _serving_range(backend, targets, keys, window_s, end, scope)
     ttft: dict[float, dict[float, float]] = {}
     ttft_ms = 1000.0
     found: dict[str, dict[float, float]] = {}
@@ -156,7 +181,7 @@ def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str |
         if profile is None:
             continue
         mine = [(key, s) for key in keys for s in results.get((f"{i}", key), ())
-                if _is_model(profile, s.labels, raw, model)]
+                if _is_model(profile, s.labels, raw, model) and scope.admits(profile, s.labels)]
         if not ttft:
             b: dict[float, dict[float, float]] = defaultdict(lambda: defaultdict(float))
             for key, s in mine:

@@ -25,7 +25,14 @@ from backends.prom_assemble import (
     build_health,
     pod_model_map,
 )
-from backends.prom_chart import chart_series, extra_series, gpu_identities, gpu_series
+from backends.prom_chart import (
+    WHOLE,
+    Scope,
+    chart_series,
+    extra_series,
+    gpu_identities,
+    gpu_series,
+)
 from backends.prom_client import SOURCE, PromClient, QueryRejected, Sample, short
 from backends.prom_cost import (
     Pricer,
@@ -35,7 +42,7 @@ from backends.prom_cost import (
     seconds_since_month_start,
 )
 from backends.prom_discovery import PrometheusDiscovery
-from backends.prom_math import duration
+from backends.prom_math import duration, matcher
 from backends.prom_profiles import render
 from backends.prom_slo import SLO_KEY, apply_slo, slo_query, slo_ratios
 from backends.prometheus_config import PrometheusConfig
@@ -57,6 +64,7 @@ class PrometheusMetrics(MetricsBackend):
         self._lock = threading.Lock()
         #: model name -> [(profile, raw label value, namespace)] from the last read.
         self._index: dict[str, list[tuple[str, str, str | None]]] = {}
+        self._named: dict[str, list[ModelService]] = {}  # model name -> services (last read)
         #: (node, GPU index) -> (profile, identity label, value) from the last read.
         self._gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         #: Queries the server rejected in the last read (bad template): shown as a reason.
@@ -216,6 +224,7 @@ class PrometheusMetrics(MetricsBackend):
             drift += build_drift(answers(n).get("drift", ()), cfg.profiles[n], joiner,
                                  cfg.drift_thresholds, cfg.drift_threshold)
         self._index = index
+        self._named = dict(joiner.names)
         self._gpu_index = gpu_index
         return MetricsPart(
             gpus=tuple(gpus), health=health, revision_health=served.revisions,
@@ -225,24 +234,26 @@ class PrometheusMetrics(MetricsBackend):
         )
 
     # -- charts -----------------------------------------------------------------------------
-    def chart(self, model: str, window_s: int, at: datetime | None = None) -> tuple[Series, ...]:
-        """rps, error %, p50/p95/p99 ms for one model over ``window_s`` (range queries)."""
+    def chart(self, model: str, window_s: int, at: datetime | None = None, *,
+              service: ModelService | None = None) -> tuple[Series, ...]:
+        """rps, error %, p50/p95/p99 ms for one model over ``window_s`` (range queries);
+        only ``service``'s series when given (see :meth:`_scope`)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
         self._ensure_probed(at)
-        targets = self._index.get(model) or [
-            (n, model, None) for n in self.active_profiles
-            if self.config.profiles[n].kind == "serving"
-        ]
-        return chart_series(self, targets, model, int(window_s), end)
+        scope = self._scope(model, service)
+        return chart_series(self, self._targets(model, scope), model, int(window_s), end,
+                            scope)
 
-    def model_extra_chart(self, model: str, window_s: int, at: datetime | None = None
-                          ) -> tuple[Series, ...]:
+    def model_extra_chart(self, model: str, window_s: int, at: datetime | None = None, *,
+                          service: ModelService | None = None) -> tuple[Series, ...]:
         """TTFT p95 ms, tokens/s, queue and KV cache % of one model (range queries)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
         self._ensure_probed(at)
-        return extra_series(self, self._targets(model), model, int(window_s), end)
+        scope = self._scope(model, service)
+        return extra_series(self, self._targets(model, scope), model, int(window_s), end,
+                            scope)
 
     def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None
                   ) -> tuple[Series, ...]:
@@ -257,11 +268,36 @@ class PrometheusMetrics(MetricsBackend):
             if self.config.profiles[n].kind == "gpu"]
         return gpu_series(self, targets, node, index, int(window_s), end)
 
-    def _targets(self, model: str) -> list[tuple[str, str, str | None]]:
-        return self._index.get(model) or [
+    def _scope(self, model: str, service: ModelService | None) -> Scope:
+        """The series of ``model`` that are ``service``'s, as the last read told services
+        apart: its cluster's when ``cluster_label`` is set; its namespace's when other
+        services share the name; none when one shares name and namespace and no cluster
+        label can tell them apart."""
+        if service is None:
+            return WHOLE
+        cfg = self.config
+        match = matcher(cfg.cluster_label, cfg.cluster_of(service.cluster)) \
+            if cfg.cluster_label else ""
+        others = [s for s in self._named.get(model, ()) if s.key != service.key]
+        if not others:
+            return Scope(match=match)
+        if not match and any(s.namespace == service.namespace for s in others):
+            return Scope(unknown=True)
+        return Scope(namespace=service.namespace, match=match)
+
+    def _targets(self, model: str, scope: Scope = WHOLE) -> list[tuple[str, str, str | None]]:
+        """(profile, raw label value, namespace) to query for ``model``: one per profile
+        and label value (their answers hold every namespace's series)."""
+        found = self._index.get(model) or [
             (n, model, None) for n in self.active_profiles
             if self.config.profiles[n].kind == "serving"
         ]
+        if scope.namespace is not None:
+            found = [t for t in found if t[2] in (scope.namespace, None)]
+        targets: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+        for target in found:
+            targets.setdefault((target[0], target[1]), target)
+        return list(targets.values())
 
     def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
                   step: int) -> dict[tuple[str, str], list]:

@@ -161,14 +161,16 @@ class PollingMixin:
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="chart", name="chart",
           description="read chart series")
-    def load_chart(self, model: str, window: str, draw=None) -> None:
-        """Range series of ``model`` over ``window`` for the chart on screen; ``draw``
-        (from ``LatencyChart.drawer``) draws them here too, so the figure needs no
-        second worker and no second frame."""
+    def load_chart(self, model: str, window: str, draw=None,
+                   service: ModelService | None = None) -> None:
+        """Range series of ``model`` (``service``'s, when given) over ``window`` for the
+        chart on screen; ``draw`` (from ``LatencyChart.drawer``) draws them here too, so
+        the figure needs no second worker and no second frame."""
         if self.backends is None or self.backends.metrics is None:
             return
         at = self.backends.clock()
-        series = tuple(self.backends.metrics.chart(model, WINDOW_SECONDS[window], at))
+        series = tuple(self.backends.metrics.chart(model, WINDOW_SECONDS[window], at,
+                                                   service=service))
         self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series)))  # type: ignore[attr-defined]
 
     # -- results -----------------------------------------------------------------------

@@ -76,8 +76,8 @@ def llm_series(metrics: MetricsBackend, model: str, window_s: int, end: datetime
                services: Sequence = ()) -> tuple[Series, ...] | None:
     """TTFT, tokens/s, queue depth and KV cache of one model; None = not available."""
     fn = getattr(metrics, "model_extra_chart", None)
-    if callable(fn):
-        return tuple(fn(model, window_s, end))
+    if callable(fn):  # the service's own series when the backend tells services apart
+        return tuple(fn(model, window_s, end, service=next(iter(services), None)))
     if not _sampled(metrics):
         return None
     rows = _demo_model_rows(metrics, model, _instants(window_s, end))
@@ -106,14 +106,15 @@ def _demo_model_rows(metrics, model: str, instants: Sequence[datetime]
 
 
 def slo_status(metrics: MetricsBackend, model: str, config: SloConfig, end: datetime,
-               recent: Sequence[Series] | None = None) -> tuple[SloStatus, int]:
-    """SLO figures of ``model`` at ``end`` and the number of points fetched for them.
-    ``recent`` = a chart already covering >= 6h (saves one range query)."""
+               recent: Sequence[Series] | None = None, service=None) -> tuple[SloStatus, int]:
+    """SLO figures of ``model`` (``service``'s series, when given) at ``end`` and the number
+    of points fetched for them. ``recent`` = a chart already covering >= 6h (saves one
+    range query)."""
     fetched = 0
     if recent is None:
-        recent = metrics.chart(model, BURN_WINDOWS_S[1], end)
+        recent = metrics.chart(model, BURN_WINDOWS_S[1], end, service=service)
         fetched += points_in(recent)
-    period = metrics.chart(model, config.period_days * 86400, end)
+    period = metrics.chart(model, config.period_days * 86400, end, service=service)
     fetched += points_in(period)
     return evaluate(model, config, end, recent, period), fetched
 

@@ -175,10 +175,10 @@ class ViewsMixin:
                         description=f"load {tag}", exit_on_error=False)
         return serial
 
-    def load_chart(self, model: str, window: str, draw=None) -> None:
+    def load_chart(self, model: str, window: str, draw=None, service=None) -> None:
         """The fleet chart: live from the poller, replayed here with ``at=``."""
         if self.replay_at is None:
-            super().load_chart(model, window, draw)  # type: ignore[misc]
+            super().load_chart(model, window, draw, service)  # type: ignore[misc]
             return
         at = self.replay_at
         metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
@@ -187,7 +187,7 @@ class ViewsMixin:
 
         def run() -> None:
             try:
-                series = metrics.chart(model, WINDOW_SECONDS[window], at)
+                series = metrics.chart(model, WINDOW_SECONDS[window], at, service=service)
             except Exception:  # noqa: BLE001 - the fleet chart keeps its last data
                 return
             series = tuple(series)
@@ -259,7 +259,7 @@ class ViewsMixin:
             return
         svc = next((s for s in snap.services if s.key == fleet.selected), None)
         if svc is not None:
-            self.load_chart(svc.name, fleet.window)
+            self.load_chart(svc.name, fleet.window, service=svc)
 
     def stop_replay(self) -> None:
         """Back to live figures."""

@@ -209,7 +209,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         svc = self._selected_service()
         if svc is not None and self._chart is not None:
             self._chart_asked = (self.selected, self.window, self.app.clock())
-            self.app.load_chart(svc.name, self.window, self._chart.drawer(svc.name, self.window))
+            self.app.load_chart(svc.name, self.window, self._chart.drawer(svc.name, self.window),
+                                service=svc)
 
     def _show_history(self) -> None:
         svc = self._selected_service()

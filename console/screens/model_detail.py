@@ -200,9 +200,9 @@ class ModelDetailScreen(ViewScreen):
         cfg, name = self.slo_config(), svc.name
         if metrics is not None and self.due("chart", key):
             def chart():
-                series = metrics.chart(name, window_s, end)
+                series = metrics.chart(name, window_s, end, service=svc)
                 recent = series if window_s >= BURN_WINDOWS_S[1] else None
-                status, extra = slo_status(metrics, name, cfg, end, recent)
+                status, extra = slo_status(metrics, name, cfg, end, recent, service=svc)
                 return {"series": series, "slo": status, "end": end, "window_s": window_s,
                         "extra_points": extra}
             self.request("chart", chart)

@@ -62,7 +62,7 @@ class FakeCluster(ClusterBackend):
 class FakeMetrics(MetricsBackend):
     def __init__(self) -> None:
         self.reads = 0
-        self.chart_calls: list[tuple[str, int]] = []
+        self.chart_calls: list[tuple[str, int, str | None]] = []  # model, window, service key
         self.fail = False
         self.rps = 100.0
         self.lock = threading.Lock()
@@ -86,9 +86,9 @@ class FakeMetrics(MetricsBackend):
                            cost=CostBurn(hourly=123.4, today=1500.0, month_projection=90000.0,
                                          monthly_budget=80000.0, source="fake"))
 
-    def chart(self, model, window_s, at=None):
+    def chart(self, model, window_s, at=None, *, service=None):
         with self.lock:
-            self.chart_calls.append((model, window_s))
+            self.chart_calls.append((model, window_s, service.key if service else None))
         pts = tuple(Point(at=T0 - timedelta(seconds=window_s * (10 - k) / 10), value=100.0 + k)
                     for k in range(11))
         return (Series(name="p95 ms", points=pts), Series(name="error %", points=pts[:3]))

@@ -64,6 +64,7 @@ async def test_selecting_a_model_updates_chart_and_history(settings, fakes):
         first = cluster.svcs[0]
         assert screen.selected == first.key
         assert metrics.chart_calls[-1][0] == first.name
+        assert metrics.chart_calls[-1][2] == first.key  # the service's own series
         await pilot.press("down")
         second = cluster.svcs[1]
         await wait_for(pilot, lambda: screen._chart._data is not None

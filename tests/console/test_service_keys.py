@@ -103,7 +103,8 @@ async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
             self.svcs = (self.svcs[0].model_copy(update={"cluster": "eu"}), twin, self.svcs[1])
 
     cluster = Twins()
-    backends = Backends(cluster=cluster, metrics=FakeMetrics(), clock=frozen_clock)
+    metrics = FakeMetrics()
+    backends = Backends(cluster=cluster, metrics=metrics, clock=frozen_clock)
     app = make_app(load_settings(refresh=3600), backends)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_loaded(pilot)
@@ -114,5 +115,7 @@ async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
             await pilot.pause()
             title = str(app.screen.query_one("#view-title").render())
             assert (shown in title) if shown else ("no figures" not in title), title
+            # its charts ask for this service's series (not the model name's)
+            await wait_for(pilot, lambda: any(c[2] == svc.key for c in metrics.chart_calls))
             app.pop_screen()
             await wait_for(pilot, lambda: app.screen is app.fleet_screen)

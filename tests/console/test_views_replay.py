@@ -29,7 +29,7 @@ class Spy(MetricsBackend):
         self.reads.append(at)
         return self.inner.read(services, window_s, at)
 
-    def chart(self, model, window_s, at=None):
+    def chart(self, model, window_s, at=None, *, service=None):
         self.charts.append((model, window_s, at))
         return self.inner.chart(model, window_s, at)
 

@@ -121,3 +121,35 @@ def test_prometheus_only_mode_finds_each_clusters_models_with_the_cluster_label(
                            ("prometheus", "risk-dev"): round(30.5 / 200 * 100, 3)}
     assert found["cluster"] == {("eu", "risk"): 0.5, ("us", "risk"): round(9.5 / 200 * 100, 3),
                                 ("eu", "risk-dev"): round(30.5 / 200 * 100, 3)}
+
+
+def _chart_error_pct(backend: PrometheusMetrics, at: datetime,
+                     service: ModelService | None) -> float | None:
+    """The last error % of model fraud's chart (``service``'s series, or all of them)."""
+    series = {s.name: s for s in backend.chart("fraud", 1800, at, service=service)}
+    points = [p.value for p in series["error %"].points if p.value is not None]
+    return round(points[-1], 3) if points else None
+
+
+@pytest.mark.parametrize("label", [None, "cluster"])
+def test_a_services_chart_holds_its_own_series(prom, label):
+    """The chart of one service: its namespace's series when the name is shared, its
+    cluster's with the cluster label, none when neither tells it apart (as its figures)."""
+    url, at = prom
+    eu, us, dev = _services()
+    cfg = PrometheusConfig(url=url, cluster_label=label,
+                           cluster_values={"prod-eu": "eu", "prod-us": "us"})
+    backend = PrometheusMetrics(cfg)
+    try:
+        backend.read((eu, us, dev), W, at)
+        charted = {s.key: _chart_error_pct(backend, at, s) for s in (eu, us, dev)}
+        everything = _chart_error_pct(backend, at, None)
+    finally:
+        backend.close()
+    # all series: (0.5 + 0.5) + (0.5 + 9) + (0.5 + 30) errors/s over 600 requests/s
+    assert everything == round(41.0 / 600 * 100, 3)
+    if label is None:  # eu and us share name and namespace: no series are theirs
+        assert charted == {eu.key: None, us.key: None, dev.key: round(30.5 / 200 * 100, 3)}
+    else:
+        assert charted == {eu.key: 0.5, us.key: round(9.5 / 200 * 100, 3),
+                           dev.key: round(30.5 / 200 * 100, 3)}
