@@ -31,12 +31,13 @@ class ChartUpdated(Message, bubble=False):
     """Range series for one model's chart."""
 
     def __init__(self, model: str, window: str, series: tuple[Series, ...],
-                 drawn: tuple | None = None) -> None:
+                 drawn: tuple | None = None, key: str | None = None) -> None:
         super().__init__()
         self.model = model
         self.window = window
         self.series = series
         self.drawn = drawn  # (key, figure) drawn in the same worker, if it was asked to
+        self.key = key  # the service's key when the series are one service's
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ChartUpdated)

@@ -171,7 +171,8 @@ class PollingMixin:
         at = self.backends.clock()
         series = tuple(self.backends.metrics.chart(model, WINDOW_SECONDS[window], at,
                                                    service=service))
-        self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series)))  # type: ignore[attr-defined]
+        self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series),  # type: ignore[attr-defined]
+                                       service.key if service else None))
 
     # -- results -----------------------------------------------------------------------
     def on_backends_ready(self, message: BackendsReady) -> None:
@@ -191,7 +192,7 @@ class PollingMixin:
 
     def on_chart_updated(self, message: ChartUpdated) -> None:
         self.fleet_screen.show_chart(message.model, message.window, message.series,  # type: ignore[attr-defined]
-                                     message.drawn)
+                                     message.drawn, message.key)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one error handler: mark the source stale, notify, never exit."""

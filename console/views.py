@@ -191,7 +191,8 @@ class ViewsMixin:
             except Exception:  # noqa: BLE001 - the fleet chart keeps its last data
                 return
             series = tuple(series)
-            self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series)))  # type: ignore[attr-defined]
+            self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series),  # type: ignore[attr-defined]
+                                           service.key if service else None))
 
         self.run_worker(run, thread=True, group="replay-chart", exit_on_error=False)  # type: ignore[attr-defined]
 

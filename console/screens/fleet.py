@@ -174,11 +174,13 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         )
 
     def show_chart(self, model: str, window: str, series: tuple[Series, ...],
-                   drawn: tuple | None = None) -> None:
-        """Plot the series of ``model`` if it is still the selected one (``drawn``: the
-        figure the loading worker drew, see LatencyChart.drawer)."""
+                   drawn: tuple | None = None, key: str | None = None) -> None:
+        """Plot the series of ``model`` (of service ``key``, when given) if it is still the
+        selected one (``drawn``: the figure the loading worker drew, see
+        LatencyChart.drawer)."""
         svc = self._selected_service()
-        if self._chart is None or svc is None or svc.name != model or window != self.window:
+        if (self._chart is None or svc is None or svc.name != model or window != self.window
+                or key not in (None, svc.key)):
             return
         self._chart.show_series(model, window, series, drawn)
 

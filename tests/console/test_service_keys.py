@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from backends.guard import split_key
-from backends.models import AuditEntry, ModelService, ServiceKind
+from backends.models import AuditEntry, ModelService, Point, Series, ServiceKind
 from console.app import make_app
 from console.config import load_settings
 from console.screens.audit import short_target
@@ -92,16 +92,18 @@ async def test_releases_view_opens_the_model_whose_name_holds_a_slash():
         assert app.screen.key == slashed.key
 
 
+class Twins(FakeCluster):
+    """llm-chat in namespace ml of contexts eu and us, and embedder."""
+
+    def __init__(self):
+        super().__init__(names=("llm-chat", "embedder"))
+        twin = self.svcs[0].model_copy(update={"cluster": "us"})
+        self.svcs = (self.svcs[0].model_copy(update={"cluster": "eu"}), twin, self.svcs[1])
+
+
 async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
-    """llm-chat in namespace ml of contexts eu and us, metrics joined by name only: the
-    figures cannot be either's; the detail view says so instead of showing them."""
-
-    class Twins(FakeCluster):
-        def __init__(self):
-            super().__init__(names=("llm-chat", "embedder"))
-            twin = self.svcs[0].model_copy(update={"cluster": "us"})
-            self.svcs = (self.svcs[0].model_copy(update={"cluster": "eu"}), twin, self.svcs[1])
-
+    """Metrics joined by name only: llm-chat's figures cannot be either context's; the
+    detail view says so instead of showing them."""
     cluster = Twins()
     metrics = FakeMetrics()
     backends = Backends(cluster=cluster, metrics=metrics, clock=frozen_clock)
@@ -119,3 +121,28 @@ async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
             await wait_for(pilot, lambda: any(c[2] == svc.key for c in metrics.chart_calls))
             app.pop_screen()
             await wait_for(pilot, lambda: app.screen is app.fleet_screen)
+
+
+async def test_the_fleet_chart_shows_only_the_selected_services_series():
+    """A chart answer for the other llm-chat (another context) is not drawn for this one."""
+    from console.messages import ChartUpdated
+
+    cluster = Twins()
+    metrics = FakeMetrics()
+    app = make_app(load_settings(refresh=3600),
+                   Backends(cluster=cluster, metrics=metrics, clock=frozen_clock))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        screen = app.fleet_screen
+        eu, us = cluster.svcs[0], cluster.svcs[1]
+        await wait_for(pilot, lambda: screen._chart is not None
+                       and screen._chart._data is not None)
+        assert screen.selected == eu.key and metrics.chart_calls[-1][2] == eu.key
+        shown = screen._chart._data
+        other = (Series(name="p95 ms", points=(Point(at=T0, value=1.0),)),)
+        app.post_message(ChartUpdated(eu.name, screen.window, other, None, us.key))
+        await pilot.pause()
+        await workers_idle(pilot)
+        assert screen._chart._data is shown  # the other service's series: not drawn
+        app.post_message(ChartUpdated(eu.name, screen.window, other, None, eu.key))
+        await wait_for(pilot, lambda: screen._chart._data is not shown)
