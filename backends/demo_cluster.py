@@ -19,11 +19,17 @@ from backends.actions import (
 )
 from backends.base import ClusterBackend, ClusterPart
 from backends.demo_catalog import CONTEXT, NAMESPACE
-from backends.demo_sim import fast_constructor, to_dt
+from backends.demo_sim import to_dt
 from backends.demo_actions import decide, leg_name, split_text
 from backends.demo_state import DemoState, SvcState
 from backends.errors import ActionRefused, NotFoundError
-from backends.models import GpuDevice, ModelService, Revision, TrafficTarget
+from backends.models import (
+    GpuDevice,
+    ModelService,
+    Revision,
+    TrafficTarget,
+    fast_constructor,
+)
 
 SOURCE = "demo"
 _new_gpu = fast_constructor(GpuDevice)

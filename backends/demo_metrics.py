@@ -20,8 +20,6 @@ from backends.demo_sim import (
     bucket_of,
     day_start,
     diurnal,
-    fast_constructor,
-    fast_wrapper,
     lane,
     mix64,
     noise,
@@ -38,6 +36,8 @@ from backends.models import (
     ModelService,
     Point,
     Series,
+    fast_constructor,
+    fast_wrapper,
 )
 
 SOURCE = "demo"

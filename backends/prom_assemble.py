@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from backends.models import DriftSeries, GpuDevice, HealthSample, ModelService, Point
+from backends.models import (
+    DriftSeries,
+    GpuDevice,
+    HealthSample,
+    ModelService,
+    Point,
+    fast_constructor,
+)
 from backends.prom_client import Sample
 from backends.prom_math import (
     NAMESPACE_LABELS,
@@ -354,10 +361,14 @@ def merge_health(old: HealthSample | None, new: HealthSample) -> HealthSample:
 
 
 # -- drift --------------------------------------------------------------------------------
+_new_point = fast_constructor(Point)
+
+
 def build_drift(samples: Sequence[Sample], profile: MetricProfile, joiner: ModelJoiner,
                 thresholds: Mapping[str, float], default_threshold: float) -> list[DriftSeries]:
     """DriftSeries per model/feature/method; a matrix answer gives history points."""
     out: list[DriftSeries] = []
+    utc = timezone.utc
     for s in samples:
         model = s.labels.get(profile.model_label or "model")
         feature = s.labels.get(profile.feature_label)
@@ -365,8 +376,8 @@ def build_drift(samples: Sequence[Sample], profile: MetricProfile, joiner: Model
             continue
         method = s.labels.get(profile.method_label) or "psi"
         # values are already finite-or-None (parse_result): skip re-validation
-        points = tuple(Point.model_construct(at=datetime.fromtimestamp(ts, timezone.utc),
-                                             value=v) for ts, v in s.points)
+        points = tuple(_new_point(at=datetime.fromtimestamp(ts, utc), value=v)
+                       for ts, v in s.points)
         out.append(DriftSeries(
             model=joiner.resolve(model, first_label(s.labels, NAMESPACE_LABELS)),
             feature=feature, method=method,

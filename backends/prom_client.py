@@ -239,7 +239,8 @@ def parse_result(result) -> list[Sample]:
         labels = item.get("metric") or {}
         if not isinstance(labels, dict):
             raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
-        labels = {str(k): str(v) for k, v in labels.items()}
+        if any(type(v) is not str for v in labels.values()):  # JSON keys are str already
+            labels = {k: str(v) for k, v in labels.items()}
         try:
             if "value" in item:
                 ts, raw = item["value"]

@@ -165,6 +165,8 @@ def test_drift_latest_and_threshold(part, main_prom):
         assert d.latest == f.value_at(s, t)
         assert d.method == s.labels["method"]
         assert len(d.points) > 1  # history from the sub-query
+        # points are made without validation: they equal validated ones
+        assert type(d).model_validate(d.model_dump()) == d
     assert drift[("fraud", "amount")].threshold == 0.1  # ks
     assert drift[("fraud", "amount")].breached
     assert not drift[("llm-chat", "prompt_length")].breached

@@ -101,6 +101,8 @@ def test_answers_parse_and_map():
     assert parse_result([1.5, "NaN"])[0].value is None                      # scalar
     s = parse_result([{"metric": {"a": "b"}, "values": [[1, "1"], [2, "+Inf"]]}])[0]
     assert s.points == ((1.0, 1.0), (2.0, None))
+    odd = parse_result([{"metric": {"gpu": 3, "ok": "x", "n": None}, "value": [1, "2"]}])[0]
+    assert odd.labels == {"gpu": "3", "ok": "x", "n": "None"}  # a non-string label: as text
     with pytest.raises(BackendError, match="unexpected shape"):
         parse_result({"oops": 1})
     with pytest.raises(BackendError, match="malformed"):
