@@ -64,7 +64,7 @@ class PrometheusMetrics(MetricsBackend):
         self._lock = threading.Lock()
         #: model name -> [(profile, raw label value, namespace)] from the last read.
         self._index: dict[str, list[tuple[str, str, str | None]]] = {}
-        self._named: dict[str, list[ModelService]] = {}  # model name -> services (last read)
+        self._joiner: ModelJoiner | None = None  # the last read's services, by model name
         #: (node, GPU index) -> (profile, identity label, value) from the last read.
         self._gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         #: Queries the server rejected in the last read (bad template): shown as a reason.
@@ -224,7 +224,7 @@ class PrometheusMetrics(MetricsBackend):
             drift += build_drift(answers(n).get("drift", ()), cfg.profiles[n], joiner,
                                  cfg.drift_thresholds, cfg.drift_threshold)
         self._index = index
-        self._named = dict(joiner.names)
+        self._joiner = joiner
         self._gpu_index = gpu_index
         return MetricsPart(
             gpus=tuple(gpus), health=health, revision_health=served.revisions,
@@ -269,21 +269,22 @@ class PrometheusMetrics(MetricsBackend):
         return gpu_series(self, targets, node, index, int(window_s), end)
 
     def _scope(self, model: str, service: ModelService | None) -> Scope:
-        """The series of ``model`` that are ``service``'s, as the last read told services
-        apart: its cluster's when ``cluster_label`` is set; its namespace's when other
-        services share the name; none when one shares name and namespace and no cluster
-        label can tell them apart."""
+        """The series of ``model`` that are ``service``'s, told apart as the last read told
+        its figures apart (``ModelJoiner.owner``): its cluster's when ``cluster_label`` is
+        set, its namespace's when other services share the name, none when neither
+        pins it down."""
         if service is None:
             return WHOLE
         cfg = self.config
-        match = matcher(cfg.cluster_label, cfg.cluster_of(service.cluster)) \
-            if cfg.cluster_label else ""
-        others = [s for s in self._named.get(model, ()) if s.key != service.key]
-        if not others:
+        cluster = cfg.cluster_of(service.cluster) if cfg.cluster_label else None
+        match = matcher(cfg.cluster_label, cluster) if cluster is not None else ""
+        named = self._joiner.names.get(model, ()) if self._joiner is not None else ()
+        if not named:  # not read yet, or not a known service's name
             return Scope(match=match)
-        if not match and any(s.namespace == service.namespace for s in others):
+        owner = self._joiner.owner(model, service.namespace, cluster)
+        if owner is None or owner.key != service.key:
             return Scope(unknown=True)
-        return Scope(namespace=service.namespace, match=match)
+        return Scope(namespace=service.namespace if len(named) > 1 else None, match=match)
 
     def _targets(self, model: str, scope: Scope = WHOLE) -> list[tuple[str, str, str | None]]:
         """(profile, raw label value, namespace) to query for ``model``: one per profile
