@@ -15,11 +15,11 @@ from datetime import datetime, timezone
 
 import httpx
 
-from backends.base import AlertsBackend
-from backends.errors import BackendError, ConfigError, ForbiddenError
-from backends.models import Alert
-from backends.prom_client import read_secret, short
-from backends.prometheus_config import AlertmanagerConfig
+from backends.domain.sources import AlertsBackend
+from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.domain.models import Alert
+from backends.prometheus.client import read_secret, short
+from backends.prometheus.config import AlertmanagerConfig
 
 SOURCE = "alertmanager"
 _RETRY = {429, 500, 502, 503, 504}

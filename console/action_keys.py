@@ -11,7 +11,7 @@ from textual.binding import Binding
 from widgets.text import safe
 
 if TYPE_CHECKING:
-    from backends.models import ModelService
+    from backends.domain.models import ModelService
 
 KEY_ACTIONS = ("rollback", "promote", "approve", "note", "incident", "export")
 MUTATING = ("rollback", "promote", "approve", "note", "incident")
@@ -71,13 +71,13 @@ class ActionKeysMixin:
 
     def action_rollback(self) -> None:
         """Roll back the selected model (guarded)."""
-        from backends.actions import ActionKind  # noqa: PLC0415 - not needed for frame 1
+        from backends.domain.actions import ActionKind  # noqa: PLC0415 - not needed for frame 1
 
         self.app.begin_action(ActionKind.ROLLBACK, self._selected_model())
 
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
-        from backends.actions import ActionKind  # noqa: PLC0415
+        from backends.domain.actions import ActionKind  # noqa: PLC0415
 
         self.app.begin_action(ActionKind.PROMOTE, self._selected_model())
 

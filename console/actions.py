@@ -40,10 +40,10 @@ __all__ = ["ACTION_BINDINGS", "ALERT_LEAD_S", "KEY_ACTIONS", "MUTATING", "Action
 # they are first used (a key press, or the audit store opening after the first frame): the
 # console's first frame does not wait for them.
 if TYPE_CHECKING:
-    from backends.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
+    from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                                   RolloutProgress)
-    from backends.guard import ActionRunner, PendingIntent
-    from backends.models import Incident, ModelService
+    from backends.actions.guard import ActionRunner, PendingIntent
+    from backends.domain.models import Incident, ModelService
     from console.screens.guard import GuardDecision, ProgressScreen
 
 
@@ -165,7 +165,7 @@ class ActionsMixin(RecordsMixin):
         The actor is ``user@host`` plus the cluster identity known without a request; the
         audit worker then asks the cluster who we are (SelfSubjectReview) before any
         action is possible (they wait for the runner)."""
-        from backends import identity  # noqa: PLC0415 - after the first frame
+        from backends.actions import identity  # noqa: PLC0415 - after the first frame
 
         b = self.backends
         self.actor = str(b.extra.get("actor") or "") or identity.actor(
@@ -175,7 +175,7 @@ class ActionsMixin(RecordsMixin):
         self._open_audit()
 
     def _make_runner(self, audit) -> ActionRunner:
-        from backends.guard import ActionRunner  # noqa: PLC0415 - see the imports
+        from backends.actions.guard import ActionRunner  # noqa: PLC0415 - see the imports
 
         clock = self.backends.clock
         kwargs = {}
@@ -186,7 +186,7 @@ class ActionsMixin(RecordsMixin):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-open")
     def _open_audit(self) -> None:
-        from backends import identity  # noqa: PLC0415 - see the imports
+        from backends.actions import identity  # noqa: PLC0415 - see the imports
         from console import records  # noqa: PLC0415
         from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
 
@@ -231,7 +231,7 @@ class ActionsMixin(RecordsMixin):
     # -- guarded actions --------------------------------------------------------------
     def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
         """``R``/``P``: prepare (thread) then show the guard."""
-        from backends.actions import ActionKind, ActionRequest  # noqa: PLC0415
+        from backends.domain.actions import ActionKind, ActionRequest  # noqa: PLC0415
 
         if self._refuse("rollback" if kind == ActionKind.ROLLBACK else "promote", service):
             return
@@ -286,7 +286,7 @@ class ActionsMixin(RecordsMixin):
             self._progress.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
-        from backends.actions import ActionStatus  # noqa: PLC0415
+        from backends.domain.actions import ActionStatus  # noqa: PLC0415
 
         self.action_busy = False
         result, plan = message.result, message.plan

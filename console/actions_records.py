@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from backends.errors import ActionRefused, BackendError
+from backends.domain.errors import ActionRefused, BackendError
 from widgets.text import safe
 
 if TYPE_CHECKING:
-    from backends.models import Incident, ModelService
+    from backends.domain.models import Incident, ModelService
 
 ALERT_LEAD_S = 3600
 """Alerts that started up to an hour before an incident join its export and view."""
@@ -110,7 +110,7 @@ class RecordsMixin:
     @work(thread=True, exit_on_error=False, group="audit-write")
     def _write(self, call, text: str, refresh_incident: bool = False) -> None:
         """One audit write off the event loop (refused again when read-only)."""
-        from backends.guard import ApprovalResult  # noqa: PLC0415
+        from backends.actions.guard import ApprovalResult  # noqa: PLC0415
         from console import records  # noqa: PLC0415
 
         try:
@@ -170,7 +170,7 @@ class RecordsMixin:
 
     @work(thread=True, exit_on_error=False, group="export")
     def _export(self, incident_id: int, alerts, now) -> None:
-        from backends.export import export_incident  # noqa: PLC0415
+        from backends.audit.export import export_incident  # noqa: PLC0415
         from console import records  # noqa: PLC0415
 
         try:

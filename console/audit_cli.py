@@ -24,13 +24,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from backends.errors import BackendError
-from backends.identity import printable
+from backends.domain.errors import BackendError
+from backends.actions.identity import printable
 
 if TYPE_CHECKING:  # sqlite-utils only when a subcommand runs
-    from backends.audit import SqliteAudit
+    from backends.audit.store import SqliteAudit
 
-# backends.audit (sqlite-utils) and backends.export are imported by the commands that use
+# backends.audit.store (sqlite-utils) and backends.audit.export are imported by the commands that use
 # them: ``pitboard`` builds this parser on every start, and the console must not pay for them.
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -72,7 +72,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(args: argparse.Namespace) -> SqliteAudit:
-    from backends.audit import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
 
     path = getattr(args, "audit_db", None) or default_audit_path()
     return SqliteAudit(path, create=False)
@@ -88,7 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         audit = _open(args)
         try:
-            from backends.export import export_incident  # noqa: PLC0415 - see above
+            from backends.audit.export import export_incident  # noqa: PLC0415 - see above
 
             text = export_incident(audit, args.incident, args.format)
         finally:

@@ -172,7 +172,7 @@ async def workers_idle(pilot, timeout: float = 10.0) -> None:
 
 
 async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
-    from backends.demo import FrozenClock  # noqa: PLC0415
+    from backends.demo.fleet import FrozenClock  # noqa: PLC0415
     from console.app import make_app  # noqa: PLC0415
     from console.config import load_settings  # noqa: PLC0415
     from console.state import RATE_WINDOW_S  # noqa: PLC0415

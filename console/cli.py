@@ -93,7 +93,7 @@ def startup_settings(args: argparse.Namespace) -> Settings | QuickSettings:
 
 def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
     """Print one snapshot; 0 on success, 2 when nothing can be read."""
-    from backends.errors import BackendError  # noqa: PLC0415
+    from backends.domain.errors import BackendError  # noqa: PLC0415
     from console.report import render_json, render_text, take_snapshot  # noqa: PLC0415
     from console.wiring import build_backends  # noqa: PLC0415
 

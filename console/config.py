@@ -20,10 +20,10 @@ from typing import Any
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from backends.actions_config import ActionsConfig, AuditConfig
-from backends.kubernetes_config import KubernetesConfig
-from backends.prometheus_config import AlertmanagerConfig, PrometheusConfig
-from backends.slo_config import DisplayConfig, SloConfig
+from backends.actions.config import ActionsConfig, AuditConfig
+from backends.kube.config import KubernetesConfig
+from backends.prometheus.config import AlertmanagerConfig, PrometheusConfig
+from backends.domain.slo_config import DisplayConfig, SloConfig
 from console.config_core import (  # noqa: F401 - re-exported: the light half
     ConfigProblem, CoreSettings, DemoConfig, config_path, default_config_path,
 )

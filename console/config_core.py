@@ -47,13 +47,13 @@ class CoreSettings(BaseModel):
 
 #: Backend sections of ``Settings``: name -> (module, class). Built with their defaults.
 SECTIONS: dict[str, tuple[str, str]] = {
-    "kubernetes": ("backends.kubernetes_config", "KubernetesConfig"),
-    "prometheus": ("backends.prometheus_config", "PrometheusConfig"),
-    "alertmanager": ("backends.prometheus_config", "AlertmanagerConfig"),
-    "audit": ("backends.actions_config", "AuditConfig"),
-    "actions": ("backends.actions_config", "ActionsConfig"),
-    "slo": ("backends.slo_config", "SloConfig"),
-    "display": ("backends.slo_config", "DisplayConfig"),
+    "kubernetes": ("backends.kube.config", "KubernetesConfig"),
+    "prometheus": ("backends.prometheus.config", "PrometheusConfig"),
+    "alertmanager": ("backends.prometheus.config", "AlertmanagerConfig"),
+    "audit": ("backends.actions.config", "AuditConfig"),
+    "actions": ("backends.actions.config", "ActionsConfig"),
+    "slo": ("backends.domain.slo_config", "SloConfig"),
+    "display": ("backends.domain.slo_config", "DisplayConfig"),
 }
 #: Environment variables named PITBOARD_* that are not settings.
 NOT_SETTINGS = frozenset({"PITBOARD_CONFIG", "PITBOARD_FIRST_FRAME_FILE"})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backends.models import Alert, CostBurn, FleetSnapshot, GpuDevice, ModelService
+from backends.domain.models import Alert, CostBurn, FleetSnapshot, GpuDevice, ModelService
 
 ALERT_CONTEXT_LABELS = ("context", "kube_context", "cluster")
 """Alert labels that name the cluster an alert is about (the first one present wins)."""
@@ -54,7 +54,7 @@ def _server(member: Any) -> str | None:
     if server is None:
         conn = getattr(getattr(member, "api", None), "conn", None)
         server = getattr(conn, "server", None)
-    if server is None and type(member).__module__.startswith("backends.demo"):
+    if server is None and type(member).__module__.startswith("backends.demo."):
         return "embedded demo fleet"
     return str(server) if server else None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 
 MAX_SAMPLES = 240
 Row = tuple[datetime, tuple[float | None, ...]]

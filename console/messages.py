@@ -6,7 +6,7 @@ from datetime import datetime
 
 from textual.message import Message
 
-from backends.models import Series
+from backends.domain.models import Series
 from console.state import Backends
 
 

@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from backends.errors import BackendError, ConfigError
-from backends.models import ModelService
+from backends.domain.errors import BackendError, ConfigError
+from backends.domain.models import ModelService
 from console.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Backends
 from widgets.text import safe

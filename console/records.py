@@ -12,12 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from backends.audit_chain import iso_utc
-from backends.errors import BackendError
-from backends.export import build_report
-from backends.gates import find_service
-from backends.guard import ActionRunner, PendingIntent
-from backends.models import Alert, AuditEntry, FleetSnapshot, Incident
+from backends.audit.chain import iso_utc
+from backends.domain.errors import BackendError
+from backends.audit.export import build_report
+from backends.actions.gates import find_service
+from backends.actions.guard import ActionRunner, PendingIntent
+from backends.domain.models import Alert, AuditEntry, FleetSnapshot, Incident
 
 ENTRY_LIMIT = 500
 """The audit view shows the newest entries only (the CLI reads them all)."""

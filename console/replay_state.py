@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from backends.models import ModelService, Revision, TrafficTarget
+from backends.domain.models import ModelService, Revision, TrafficTarget
 
 
 def cluster_at(services: tuple[ModelService, ...], revisions: dict[str, tuple[Revision, ...]],

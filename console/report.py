@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from backends.errors import BackendError
-from backends.models import FleetSnapshot
-from backends.slo import fleet_burn
-from backends.slo_config import SloConfig
+from backends.domain.errors import BackendError
+from backends.domain.models import FleetSnapshot
+from backends.domain.slo import fleet_burn
+from backends.domain.slo_config import SloConfig
 from console.state import RATE_WINDOW_S, Backends, FleetState
 from widgets.cost_panel import budget_ratio
 from widgets.gpu_grid import TEMP_HOT_C

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from backends.base import MetricsBackend
-from backends.models import GpuDevice, Point, Series
-from backends.slo import BURN_WINDOWS_S, SloStatus, evaluate
-from backends.slo_config import SloConfig
+from backends.domain.sources import MetricsBackend
+from backends.domain.models import GpuDevice, Point, Series
+from backends.domain.slo import BURN_WINDOWS_S, SloStatus, evaluate
+from backends.domain.slo_config import SloConfig
 
 SAMPLES = 24
 """Points per sampled series (demo fallback)."""
@@ -36,7 +36,7 @@ def points_in(series: Sequence[Series]) -> int:
 def _sampled(metrics: MetricsBackend) -> bool:
     """True for backends whose instant read at a past time is cheap (the demo)."""
     try:
-        from backends.demo_metrics import DemoMetrics  # noqa: PLC0415
+        from backends.demo.metrics import DemoMetrics  # noqa: PLC0415
     except ImportError:  # pragma: no cover
         return False
     return isinstance(metrics, DemoMetrics)
@@ -94,8 +94,8 @@ def _demo_model_rows(metrics, model: str, instants: Sequence[datetime]
                      ) -> list[tuple[datetime, tuple | None]]:
     """One model's values at each instant, as the demo's ``read`` would report them (same
     15 s bucket, same figures) without computing the whole fleet once per instant."""
-    from backends.demo_metrics import model_values  # noqa: PLC0415 - demo only
-    from backends.demo_sim import BUCKET_S, bucket_of  # noqa: PLC0415
+    from backends.demo.metrics import model_values  # noqa: PLC0415 - demo only
+    from backends.demo.sim import BUCKET_S, bucket_of  # noqa: PLC0415
 
     with metrics.state.lock:
         st = metrics.state.get(model)

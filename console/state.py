@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from backends.base import AlertsBackend, AuditBackend, ClusterBackend, ClusterPart, MetricsBackend, MetricsPart
-from backends.models import Alert, FleetSnapshot, GpuDevice, SourceStatus
+from backends.domain.sources import AlertsBackend, AuditBackend, ClusterBackend, ClusterPart, MetricsBackend, MetricsPart
+from backends.domain.models import Alert, FleetSnapshot, GpuDevice, SourceStatus
 
 Clock = Callable[[], datetime]
 

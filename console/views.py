@@ -19,7 +19,7 @@ from datetime import datetime
 from textual.message import Message
 from textual.screen import Screen
 
-from backends.models import Alert, FleetSnapshot, Series
+from backends.domain.models import Alert, FleetSnapshot, Series
 from console.history import SessionHistory
 from console.messages import ChartUpdated
 from console.polling import draw_safely

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from backends.errors import ConfigError
+from backends.domain.errors import ConfigError
 from console.state import Backends, as_clock
 
 if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
 def build_demo(settings: Settings, clock: object | None = None,
                start: datetime | None = None) -> Backends:
     """The embedded simulated fleet. ``clock`` (e.g. a FrozenClock) makes it deterministic."""
-    from backends.demo import make_demo  # noqa: PLC0415 - lazy by design
+    from backends.demo.fleet import make_demo  # noqa: PLC0415 - lazy by design
 
     kwargs: dict = {"seed": settings.demo.seed, "n_gpus": settings.demo.n_gpus,
                     "n_models": settings.demo.n_models,
@@ -40,11 +40,11 @@ def build_backends(settings: Settings) -> Backends:
     cannot be constructed."""
     if settings.demo.enabled:
         return build_demo(settings)
-    from backends.kubernetes import make_cluster_backend  # noqa: PLC0415 - lazy by design
+    from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - lazy by design
 
     metrics = alerts = None
     if settings.prometheus.url:
-        from backends.prometheus import PrometheusMetrics  # noqa: PLC0415
+        from backends.prometheus.backend import PrometheusMetrics  # noqa: PLC0415
 
         metrics = PrometheusMetrics(settings.prometheus)
     alert_cfg = getattr(settings, "alertmanager", None)
@@ -63,7 +63,7 @@ def build_backends(settings: Settings) -> Backends:
         # the fleet. An explicit --context that fails is an error, not a fallback.
         if metrics is None or k8s.contexts:
             raise
-        from backends.prometheus import PrometheusDiscovery  # noqa: PLC0415
+        from backends.prometheus.backend import PrometheusDiscovery  # noqa: PLC0415
 
         cluster = PrometheusDiscovery(settings.prometheus, metrics)
         return Backends(cluster=cluster, metrics=metrics, alerts=alerts,
@@ -76,8 +76,8 @@ def open_audit(settings: Settings, clock: object | None = None, *, create: bool 
     """The audit store named by ``settings.audit`` (default: the XDG data dir), on the
     backends' clock. ``create=False`` (read-only) returns None when it does not exist yet.
     Raises BackendError when it cannot be opened."""
-    from backends.audit import SqliteAudit, default_audit_path  # noqa: PLC0415 - lazy
-    from backends.errors import NotFoundError  # noqa: PLC0415
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - lazy
+    from backends.domain.errors import NotFoundError  # noqa: PLC0415
 
     path = settings.audit.path or default_audit_path()
     kwargs: dict = {"busy_timeout_ms": settings.audit.busy_timeout_ms, "create": create}

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest
-from backends.audit import SqliteAudit
-from backends.demo import FrozenClock, make_demo
-from backends.guard import ActionRunner
-from backends.models import FleetSnapshot
+from backends.domain.actions import ActionKind, ActionRequest
+from backends.audit.store import SqliteAudit
+from backends.demo.fleet import FrozenClock, make_demo
+from backends.actions.guard import ActionRunner
+from backends.domain.models import FleetSnapshot
 from console.app import make_app
 from console.config import load_settings
 from console.wiring import build_demo

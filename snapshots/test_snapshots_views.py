@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.demo import FrozenClock
+from backends.demo.fleet import FrozenClock
 from console.app import make_app
 from console.config import load_settings
 from console.wiring import build_demo

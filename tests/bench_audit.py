@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from backends.audit import SqliteAudit
-from backends.export import export_incident
+from backends.audit.store import SqliteAudit
+from backends.audit.export import export_incident
 
 ACTOR = "bench@host k8s:bench"
 

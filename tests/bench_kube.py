@@ -129,8 +129,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--churn", type=float, default=20.0, help="pod updates per second")
     args = ap.parse_args(argv)
 
-    from backends.kubernetes import KubernetesCluster
-    from backends.kubernetes_config import KubernetesConfig
+    from backends.kube.backend import KubernetesCluster
+    from backends.kube.config import KubernetesConfig
     from tests.kube.apiserver import ApiServer
     from tests.kube.apiserver_resources import by_group_version
 

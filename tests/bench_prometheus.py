@@ -20,8 +20,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from backends.prometheus import PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import PromServer, backfill
 from tests.prometheus.fleets import scaled_fleet
 

@@ -17,7 +17,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from backends.demo import FrozenClock
+from backends.demo.fleet import FrozenClock
 from console.app import make_app
 from console.config import load_settings
 from console.wiring import build_demo

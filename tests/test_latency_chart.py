@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from textual.app import App, ComposeResult
 
-from backends.models import Point, Series
+from backends.domain.models import Point, Series
 from widgets.chart import LatencyChart, build_chart
 
 T0 = datetime(2026, 11, 21, 13, 0, tzinfo=timezone.utc)

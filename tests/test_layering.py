@@ -42,7 +42,7 @@ def test_widgets_never_import_a_backend_client():
     for f, mods in imported_modules("widgets").items():
         bad = mods & (BACKEND_CLIENTS | {"console"})
         bad |= {m for m in mods if m.startswith("backends.") and m not in
-                {"backends.models", "backends.actions"}}
+                {"backends.domain.models", "backends.domain.actions"}}
         if bad:
             offenders[f] = bad
     assert offenders == {}

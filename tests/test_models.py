@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from backends.models import (
+from backends.domain.models import (
     CostBurn,
     DriftSeries,
     FleetSnapshot,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.models import DriftSeries, GpuDevice, Point, Series
+from backends.domain.models import DriftSeries, GpuDevice, Point, Series
 from widgets.bars import meter, power_limits, power_percent
 from widgets.drift_chart import crossed_at, model_summary, worst_first
 from widgets.gpu_table import filter_gpus, is_idle, sort_gpus

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from backends.models import Alert, ModelService
+from backends.domain.models import Alert, ModelService
 from widgets.text import MISSING, fmt_age, safe
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "warn": 1, "info": 2}

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from backends.models import DriftSeries, HealthSample, ModelService, SourceStatus
+from backends.domain.models import DriftSeries, HealthSample, ModelService, SourceStatus
 from widgets.text import fmt_age, safe
 
 

@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from backends.models import Series
+from backends.domain.models import Series
 from widgets.repaint import PrestyledLines
 from widgets.text import safe
 from widgets.text_lines import text_strips

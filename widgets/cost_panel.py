@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.reactive import reactive
 
-from backends.models import CostBurn
+from backends.domain.models import CostBurn
 from widgets.gpu_grid import bar
 from widgets.text_lines import TextLines
 from widgets.text import MISSING, fmt_money, safe

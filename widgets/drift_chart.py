@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from backends.models import DriftSeries, Point, Series
+from backends.domain.models import DriftSeries, Point, Series
 from widgets.series_chart import SeriesChart, finite
 from widgets.text import fmt_num, safe
 

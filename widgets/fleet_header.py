@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from backends.models import SourceStatus
+from backends.domain.models import SourceStatus
 from widgets.badges import ReadOnlyBadge, SourceBadge, update_text
 from widgets.text import safe
 

@@ -17,7 +17,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from backends.models import GpuDevice
+from backends.domain.models import GpuDevice
 from widgets.badges import Level
 from widgets.text import safe
 from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs

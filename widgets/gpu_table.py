@@ -17,7 +17,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from backends.models import GpuDevice
+from backends.domain.models import GpuDevice
 from widgets.bars import level_for, meter, power_limits, power_percent, temp_percent
 from widgets.series_chart import finite
 from widgets.text import fmt_money, safe

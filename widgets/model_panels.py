@@ -13,7 +13,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import Static
 
-from backends.models import Alert, AuditEntry, HealthSample, ModelService, Revision
+from backends.domain.models import Alert, AuditEntry, HealthSample, ModelService, Revision
 from widgets.badges import Level, error_level, update_text
 from widgets.text import MISSING, fmt_num, safe
 

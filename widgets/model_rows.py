@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from backends.models import DriftSeries, FleetSnapshot, HealthSample, ModelService
+from backends.domain.models import DriftSeries, FleetSnapshot, HealthSample, ModelService
 from widgets.badges import Level, drift_level, error_level, model_status
 from widgets.text import MISSING, fmt_money, fmt_num, safe
 
@@ -30,7 +30,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 
 SloRule = Callable[[str, HealthSample | None], tuple[float | None, str]]
 """``(model, health) -> (1h error-budget burn rate, level name)``; the console builds it
-from its SLO config (``backends.slo.fleet_burn``), so this module needs no SLO math."""
+from its SLO config (``backends.domain.slo.fleet_burn``), so this module needs no SLO math."""
 
 
 def fmt_burn(burn: float | None) -> str:

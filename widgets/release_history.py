@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import DataTable
 
-from backends.models import Revision
+from backends.domain.models import Revision
 from widgets.text import MISSING, fmt_num, safe
 
 

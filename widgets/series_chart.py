@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from rich.text import Text
 from textual.widget import Widget
 
-from backends.models import Series
+from backends.domain.models import Series
 
 Segments = list[tuple[str, str]]
 """One rendered line: (text, role) pairs; roles: s0..s5, axis, threshold, marker, empty."""

@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
-from backends.models import Alert, FleetSnapshot
+from backends.domain.models import Alert, FleetSnapshot
 from console.screens.base import ViewScreen
 from console.state import answered
 from widgets.alert_rows import (LIVE_ONLY, NO_SOURCE, WIDE, AlertRow, AlertTable, columns_for,
@@ -41,7 +41,7 @@ def source_state(app, snapshot: FleetSnapshot | None) -> str:
     source = backends.alerts
     if source is None:
         return NO_SOURCE
-    demo = sys.modules.get("backends.demo_alerts")
+    demo = sys.modules.get("backends.demo.alerts")
     if demo is not None and isinstance(source, demo.DemoAlerts):
         label = "demo alerts"
     else:

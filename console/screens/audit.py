@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from backends.guard import PendingIntent
-from backends.models import AuditEntry
+from backends.actions.guard import PendingIntent
+from backends.domain.models import AuditEntry
 from console.footer_fit import FooterFitMixin
 from console.records import AuditView
 from widgets.footer import KeyFooter

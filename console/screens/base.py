@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 from console.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens.registry import VIEW_ALIASES

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 from console.context_filter import (ContextFilter, ContextInfo, context_rows, current_context,
                                     filter_of, use_context)
 from console.screens.base import ViewScreen

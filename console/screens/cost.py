@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from backends.models import CostBurn, FleetSnapshot, GpuDevice, HealthSample
+from backends.domain.models import CostBurn, FleetSnapshot, GpuDevice, HealthSample
 from console.screens.base import ViewScreen
 from console.screens.model_detail import is_llm
 from widgets.badges import update_text

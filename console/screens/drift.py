@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 from console.screens.base import ViewScreen
 from widgets.drift_chart import DriftPanel, crossed_at, drift_ratio, model_summary, worst_first
 from widgets.text import MISSING, safe

@@ -15,9 +15,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from backends.models import FleetSnapshot, Series
-from backends.slo import fleet_burn
-from backends.slo_config import SloConfig
+from backends.domain.models import FleetSnapshot, Series
+from backends.domain.slo import fleet_burn
+from backends.domain.slo_config import SloConfig
 from console.action_keys import ACTION_BINDINGS, ActionKeysMixin
 from console.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
-from backends.models import FleetSnapshot, GpuDevice
+from backends.domain.models import FleetSnapshot, GpuDevice
 from console.screens.base import ViewScreen
 from console.series import GPU_FIELDS, from_history, gpu_series
 from widgets.bars import power_limits

@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
-from backends.actions import (ActionKind, ActionPlan, ActionResult, ActionStatus, CheckStatus,
+from backends.domain.actions import (ActionKind, ActionPlan, ActionResult, ActionStatus, CheckStatus,
                               RolloutProgress)
 from console.screens.audit import short_target
 from widgets.text import MISSING, safe

@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
-from backends.audit_chain import parse_utc
-from backends.models import Incident
+from backends.audit.chain import parse_utc
+from backends.domain.models import Incident
 from console.footer_fit import FooterFitMixin
 from console.records import IncidentView
 from console.screens.guard import MODAL_CSS, _text

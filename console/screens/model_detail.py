@@ -14,9 +14,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from backends.models import FleetSnapshot, ModelService
-from backends.slo import BURN_WINDOWS_S
-from backends.slo_config import SloConfig
+from backends.domain.models import FleetSnapshot, ModelService
+from backends.domain.slo import BURN_WINDOWS_S
+from backends.domain.slo_config import SloConfig
 from console.screens.base import ViewScreen
 from console.series import LLM_FIELDS, from_history, llm_series, slo_status
 from widgets.model_panels import (

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 from console.screens.base import ViewScreen
 from widgets.model_panels import audit_rows, key_name, merge_rows, release_cells, revision_rows
 

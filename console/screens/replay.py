@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from backends.models import Alert
+from backends.domain.models import Alert
 from widgets.text import safe
 
 _REL = re.compile(r"^-?\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)(?:\s*ago)?$")

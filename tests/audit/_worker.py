@@ -11,9 +11,9 @@ import sys
 import threading
 import time
 
-from backends.actions import ActionKind, ActionRequest
-from backends.audit import SqliteAudit
-from backends.guard import ActionRunner
+from backends.domain.actions import ActionKind, ActionRequest
+from backends.audit.store import SqliteAudit
+from backends.actions.guard import ActionRunner
 from tests.audit.conftest import ALICE, FAKE_KEY, FakeCluster
 
 

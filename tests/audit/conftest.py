@@ -8,13 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.actions import (ActionPlan, ActionRequest, ActionResult, ActionStatus, Change,
+from backends.domain.actions import (ActionPlan, ActionRequest, ActionResult, ActionStatus, Change,
                               Check, CheckStatus, RolloutProgress)
-from backends.actions_config import ActionsConfig
-from backends.audit import SqliteAudit
-from backends.base import ClusterBackend, ClusterPart
-from backends.guard import ActionRunner
-from backends.models import FleetSnapshot
+from backends.actions.config import ActionsConfig
+from backends.audit.store import SqliteAudit
+from backends.domain.sources import ClusterBackend, ClusterPart
+from backends.actions.guard import ActionRunner
+from backends.domain.models import FleetSnapshot
 
 T0 = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 ALICE = "alice@laptop k8s:alice@example.com"
@@ -113,7 +113,7 @@ def clock_runner(cluster: ClusterBackend, audit: SqliteAudit, clock,
 
 
 class StepClock:
-    """A frozen clock moved by hand (same API as ``backends.demo.FrozenClock``)."""
+    """A frozen clock moved by hand (same API as ``backends.demo.fleet.FrozenClock``)."""
 
     def __init__(self, at: datetime) -> None:
         self.at = at
@@ -131,7 +131,7 @@ def clock(request):
     """The demo's FrozenClock for tests using the demo fleet; a StepClock for the rest, so
     the store tests do not depend on the demo."""
     if "fleet" in request.fixturenames:
-        from backends.demo import FrozenClock
+        from backends.demo.fleet import FrozenClock
 
         return FrozenClock(T0)
     return StepClock(T0)
@@ -146,7 +146,7 @@ def audit(tmp_path, clock) -> Iterator[SqliteAudit]:
 
 @pytest.fixture
 def fleet(clock):
-    from backends.demo import make_demo
+    from backends.demo.fleet import make_demo
 
     return make_demo(seed=7, clock=clock)
 

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from backends.approvals import APPROVALS
-from backends.errors import ActionRefused, ForbiddenError
-from backends.guard import ApprovalResult
+from backends.actions.approvals import APPROVALS
+from backends.domain.errors import ActionRefused, ForbiddenError
+from backends.actions.guard import ApprovalResult
 from tests.audit.conftest import (ALICE, BOB, FAKE_KEY, RERANKER, T0, FakeCluster,
                                   clock_runner)
 
@@ -42,7 +42,7 @@ def test_demo_approval_is_recorded_and_shown_on_the_object(fleet, audit, clock):
 
 
 def test_demo_read_only_backend_refuses_the_annotation(clock):
-    from backends.demo import make_demo
+    from backends.demo.fleet import make_demo
 
     fleet = make_demo(seed=7, clock=clock, read_only=True)
     with pytest.raises(ActionRefused, match="read-only"):

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from backends.actions import ActionKind, ActionRequest, CheckStatus
-from backends.actions_config import ActionsConfig, GateOverrides, PromoteGates
-from backends.approvals import APPROVALS, AnnotatedApproval, AnnotationApprovals
-from backends.audit import SqliteAudit
-from backends.gates import APPROVALS as APPROVALS_CHECK
-from backends.gates import UNTRUSTED, annotation_approvals, approval_check, recheck_approvals
+from backends.domain.actions import ActionKind, ActionRequest, CheckStatus
+from backends.actions.config import ActionsConfig, GateOverrides, PromoteGates
+from backends.actions.approvals import APPROVALS, AnnotatedApproval, AnnotationApprovals
+from backends.audit.store import SqliteAudit
+from backends.actions.gates import APPROVALS as APPROVALS_CHECK
+from backends.actions.gates import UNTRUSTED, annotation_approvals, approval_check, recheck_approvals
 from tests.audit.conftest import ALICE, BOB, RERANKER, T0, clock_runner, snapshot_of
 
 HOSTILE = "[bold red]x[/] \x1b[2J 🚀 " + "y" * 300

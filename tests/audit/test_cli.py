@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backends.audit import SqliteAudit, default_audit_path
+from backends.audit.store import SqliteAudit, default_audit_path
 from console.audit_cli import add_subcommands, main, parse_since
 from tests.audit.conftest import ALICE, LLM
 

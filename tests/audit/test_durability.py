@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from backends.audit import SqliteAudit
+from backends.audit.store import SqliteAudit
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from backends.actions import ActionKind, ActionRequest
-from backends.errors import ForbiddenError, NotFoundError
-from backends.export import build_report, export_incident, md_cell, render_markdown
-from backends.export_text import fence, sparkline
-from backends.models import Alert
+from backends.domain.actions import ActionKind, ActionRequest
+from backends.domain.errors import ForbiddenError, NotFoundError
+from backends.audit.export import build_report, export_incident, md_cell, render_markdown
+from backends.audit.export_text import fence, sparkline
+from backends.domain.models import Alert
 from tests.audit.conftest import ALICE, BOB, FAKE_KEY, T0, FakeCluster, clock_runner
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from backends.actions import CheckStatus
-from backends.actions_config import ActionsConfig, GateOverrides, PromoteGates
-from backends.gates import (AGE, APPROVALS, CANARY, ERRORS, LATENCY, evaluate_promote_gates,
+from backends.domain.actions import CheckStatus
+from backends.actions.config import ActionsConfig, GateOverrides, PromoteGates
+from backends.actions.gates import (AGE, APPROVALS, CANARY, ERRORS, LATENCY, evaluate_promote_gates,
                             match_revision)
-from backends.identity import actor, parse_actor, same_identity
-from backends.models import (AuditEntry, FleetSnapshot, HealthSample, ModelService, Revision,
+from backends.actions.identity import actor, parse_actor, same_identity
+from backends.domain.models import (AuditEntry, FleetSnapshot, HealthSample, ModelService, Revision,
                              ServiceKind, TrafficTarget)
 from tests.audit.conftest import T0
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest, ActionStatus, CheckStatus, RolloutProgress
-from backends.actions_config import ActionsConfig, PromoteGates
-from backends.demo import make_demo
-from backends.errors import ActionRefused, BackendError, ConflictError, ForbiddenError
-from backends.gates import APPROVALS, ERRORS
-from backends.guard import ActionRunner
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus, CheckStatus, RolloutProgress
+from backends.actions.config import ActionsConfig, PromoteGates
+from backends.demo.fleet import make_demo
+from backends.domain.errors import ActionRefused, BackendError, ConflictError, ForbiddenError
+from backends.actions.gates import APPROVALS, ERRORS
+from backends.actions.guard import ActionRunner
 from tests.audit.conftest import (ALICE, BOB, FAKE_KEY, LLM, RECOMMENDER, RERANKER,
                                   FakeCluster, SpyCluster, clock_runner, snapshot_of)
 

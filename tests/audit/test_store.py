@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from backends.audit import SqliteAudit, default_audit_path
-from backends.audit_chain import GENESIS
-from backends.errors import ActionRefused, BackendError, NotFoundError
+from backends.audit.store import SqliteAudit, default_audit_path
+from backends.audit.chain import GENESIS
+from backends.domain.errors import ActionRefused, BackendError, NotFoundError
 from tests.audit.conftest import ALICE, BOB, LLM
 from tests.conftest import require_binary
 
@@ -186,7 +186,7 @@ def _tamper(path, *statements) -> None:
     for sql in statements:
         conn.execute(sql)
     # put the triggers back so only the chain can tell
-    from backends.audit_schema import TRIGGERS
+    from backends.audit.schema import TRIGGERS
     for name, body in TRIGGERS.items():
         conn.execute(f"CREATE TRIGGER {name} {body}")
     conn.commit()
@@ -215,7 +215,7 @@ def test_tampering_with_python_sqlite_is_caught(audit, statements, expected):
 def test_rewritten_chain_after_an_edit_is_caught_by_prev_hash(audit):
     _fill(audit)
     # a smarter attacker recomputes the edited row's hash, but not the rest of the chain
-    from backends.audit_chain import ENTRY_FIELDS, entry_hash
+    from backends.audit.chain import ENTRY_FIELDS, entry_hash
     conn = sqlite3.connect(audit.path)
     values = conn.execute(f"SELECT {', '.join(ENTRY_FIELDS)} FROM entries WHERE seq = 2")
     row = dict(zip(ENTRY_FIELDS, values.fetchone()))

@@ -7,8 +7,8 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
-from backends.demo import FrozenClock
-from backends.models import ModelService
+from backends.demo.fleet import FrozenClock
+from backends.domain.models import ModelService
 from console.app import make_app
 from console.config import load_settings
 from console.screens.guard import GuardScreen, ProgressScreen

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends.demo import FrozenClock
+from backends.demo.fleet import FrozenClock
 from console.config import load_settings
 from console.state import Backends
 from console.wiring import build_demo

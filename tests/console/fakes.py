@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-from backends.base import ClusterBackend, ClusterPart, MetricsBackend, MetricsPart
-from backends.errors import BackendError
-from backends.models import (
+from backends.domain.sources import ClusterBackend, ClusterPart, MetricsBackend, MetricsPart
+from backends.domain.errors import BackendError
+from backends.domain.models import (
     CostBurn, DriftSeries, GpuDevice, HealthSample, ModelService, Point, Revision, Series,
     TrafficTarget,
 )

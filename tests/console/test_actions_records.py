@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.notifications import Notify
 from textual.widgets import TextArea
 
-from backends.audit import SqliteAudit
-from backends.demo import FrozenClock
+from backends.audit.store import SqliteAudit
+from backends.demo.fleet import FrozenClock
 from console.records import export_path, figures_preview, note_figures
 from console.screens.audit import AuditScreen
 from console.screens.incident import IncidentScreen, NoteScreen
@@ -112,7 +112,7 @@ async def test_audit_store_unavailable_disables_actions(tmp_path):
 
 
 def test_note_figures_keep_missing_values_missing():
-    from backends.models import FleetSnapshot, ModelService
+    from backends.domain.models import FleetSnapshot, ModelService
 
     svc = ModelService(name="m", namespace="ns", cluster="c")
     snap = FleetSnapshot(taken_at=FROZEN, context="c", services=(svc,))

@@ -7,9 +7,9 @@ import html
 import re
 from datetime import timedelta
 
-from backends.base import AlertsBackend
-from backends.errors import BackendError
-from backends.models import Alert
+from backends.domain.sources import AlertsBackend
+from backends.domain.errors import BackendError
+from backends.domain.models import Alert
 from console.app import make_app
 from console.config import load_settings
 from console.screens.alerts import AlertsScreen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backends.prometheus_config import AlertmanagerConfig
+from backends.prometheus.config import AlertmanagerConfig
 from console.config import ConfigProblem, Settings, load_settings
 
 

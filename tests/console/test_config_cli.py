@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from backends.errors import ConfigError
-from backends.models import FleetSnapshot
+from backends.domain.errors import ConfigError
+from backends.domain.models import FleetSnapshot
 from console import cli
 from console.config import ConfigProblem, default_config_path, load_settings
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 
-from backends.base import ClusterBackend, ClusterPart
-from backends.models import (Alert, CostBurn, FleetSnapshot, GpuDevice, HealthSample,
+from backends.domain.sources import ClusterBackend, ClusterPart
+from backends.domain.models import (Alert, CostBurn, FleetSnapshot, GpuDevice, HealthSample,
                              ModelService, Revision, SourceStatus)
 from console.app import make_app
 from console.config import load_settings
@@ -221,7 +221,7 @@ async def test_ctx_on_the_demo_lists_its_one_context():
 
 
 async def test_ctx_read_only_shows_no_mutating_key():
-    from backends.demo import FrozenClock
+    from backends.demo.fleet import FrozenClock
     from console.wiring import build_demo
     from tests.console.conftest import FROZEN
 

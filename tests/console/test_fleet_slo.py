@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backends.models import FleetSnapshot, HealthSample, ModelService
-from backends.slo import fleet_burn
-from backends.slo_config import SloConfig
+from backends.domain.models import FleetSnapshot, HealthSample, ModelService
+from backends.domain.slo import fleet_burn
+from backends.domain.slo_config import SloConfig
 from console.app import make_app
 from console.config import load_settings
 from console.report import render_text

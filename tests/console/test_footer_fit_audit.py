@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets._footer import FooterKey
 
-from backends.audit import SqliteAudit
-from backends.demo import FrozenClock
+from backends.audit.store import SqliteAudit
+from backends.demo.fleet import FrozenClock
 from console.screens.audit import AuditScreen
 from console.screens.help import help_rows
 from console.screens.incident import IncidentScreen

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from backends import identity
-from backends.approvals import APPROVALS
+from backends.actions import identity
+from backends.actions.approvals import APPROVALS
 from console.app import make_app
 from console.config import load_settings
 from console.state import Backends

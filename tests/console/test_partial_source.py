@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from backends.models import SourceStatus
+from backends.domain.models import SourceStatus
 from console.app import make_app
 from console.polling import partial_failure
 from tests.console.conftest import FROZEN, wait_for

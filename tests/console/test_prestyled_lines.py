@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widget import Widget
 
-from backends.models import CostBurn, GpuDevice
+from backends.domain.models import CostBurn, GpuDevice
 from widgets.cost_panel import CostPanel
 from widgets.gpu_grid import GpuGrid
 from widgets.model_rows import rows_from_snapshot
@@ -78,7 +78,7 @@ async def test_fast_lines_equal_textuals_own_painting() -> None:
                              monthly_budget=1000.0, source="demo")
         cost.border_title = "cost"
         await pilot.pause()
-        from backends.models import FleetSnapshot, ModelService  # noqa: PLC0415
+        from backends.domain.models import FleetSnapshot, ModelService  # noqa: PLC0415
 
         snap = FleetSnapshot(taken_at=NOW, context="c", services=tuple(
             ModelService(name=f"model-{i}", namespace="ns", cluster="c") for i in range(5)))

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from backends.guard import split_key
-from backends.models import AuditEntry, ModelService, Point, Series, ServiceKind
+from backends.actions.guard import split_key
+from backends.domain.models import AuditEntry, ModelService, Point, Series, ServiceKind
 from console.app import make_app
 from console.config import load_settings
 from console.screens.audit import short_target

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from backends.slo import fleet_burn
-from backends.slo_config import SloConfig
+from backends.domain.slo import fleet_burn
+from backends.domain.slo_config import SloConfig
 from console.app import make_app
 from console.config import load_settings
 from console.config_core import SECTIONS, CoreSettings, QuickSettings, quick_settings
@@ -51,8 +51,8 @@ def test_heavy_modules_are_not_imported_before_the_first_frame():
     code = ("import sys, console.cli, console.app\n"
             "print(' '.join(sorted(m for m in ('pydantic_settings', 'sqlite_utils', "
             "'console.config', 'console.screens.guard', 'console.screens.incident', "
-            "'console.screens.audit', 'console.screens.help', 'backends.guard', "
-            "'backends.export', 'console.records', 'kubernetes') if m in sys.modules)))")
+            "'console.screens.audit', 'console.screens.help', 'backends.actions.guard', "
+            "'backends.audit.export', 'console.records', 'kubernetes') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert out.stdout.strip() == ""

@@ -6,8 +6,8 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
-from backends.base import MetricsBackend
-from backends.models import AuditEntry
+from backends.domain.sources import MetricsBackend
+from backends.domain.models import AuditEntry
 from console.app import make_app
 from console.config import load_settings
 from console.screens.gpus import GpuScreen

@@ -134,7 +134,7 @@ async def test_cost_view_breakdowns_and_unit_costs():
 
 
 def test_unit_cost_by_hand():
-    from backends.models import HealthSample
+    from backends.domain.models import HealthSample
     from tests.console.conftest import FROZEN
 
     h = HealthSample(model="m", at=FROZEN, rps=10.0, tokens_per_s=1000.0)

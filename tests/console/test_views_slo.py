@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.models import Point, Series
-from backends.slo import (
+from backends.domain.models import Point, Series
+from backends.domain.slo import (
     budget_left, budget_minutes, burn_rate, evaluate, latency_good_fraction, level_of,
     weighted_error_ratio,
 )
-from backends.slo_config import DisplayConfig, SloConfig
+from backends.domain.slo_config import DisplayConfig, SloConfig
 
 END = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from textual.app import App, ComposeResult
 
-from backends.models import (
+from backends.domain.models import (
     CostBurn, FleetSnapshot, GpuDevice, HealthSample, ModelService, SourceStatus,
 )
 from widgets.badges import Level, model_status, source_label
@@ -80,7 +80,7 @@ async def test_gpu_grid_and_cost_panel_alone():
 
 
 def test_status_badge_order_canary_paused_rolling():
-    from backends.models import TrafficTarget
+    from backends.domain.models import TrafficTarget
 
     base = ModelService(name="m", namespace="ns", cluster="c", replicas_ready=1,
                         replicas_desired=1)
@@ -112,7 +112,7 @@ async def test_cost_panel_says_why_it_is_empty():
 
 
 def test_model_names_carry_their_context_when_the_table_holds_several():
-    from backends.models import FleetSnapshot
+    from backends.domain.models import FleetSnapshot
     from widgets.model_rows import rows_from_snapshot
 
     def svc(ctx):

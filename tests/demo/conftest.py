@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends.demo import DemoFleet, FrozenClock, make_demo
+from backends.demo.fleet import DemoFleet, FrozenClock, make_demo
 
 T0 = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 

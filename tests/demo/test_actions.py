@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest, ActionStatus, CheckStatus
-from backends.demo import ROLLOUT_S, FrozenClock, make_demo
-from backends.errors import ActionRefused, NotFoundError
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus, CheckStatus
+from backends.demo.fleet import ROLLOUT_S, FrozenClock, make_demo
+from backends.domain.errors import ActionRefused, NotFoundError
 from tests.demo.conftest import T0, history, key_of, service
 
 

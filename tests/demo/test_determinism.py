@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backends.demo import FrozenClock, make_demo
-from backends.models import GpuDevice, HealthSample
+from backends.demo.fleet import FrozenClock, make_demo
+from backends.domain.models import GpuDevice, HealthSample
 from tests.demo.conftest import T0
 
 
@@ -77,7 +77,7 @@ def test_default_clock_is_real_utc_now():
 _DIGEST = """
 import hashlib
 from datetime import datetime, timezone
-from backends.demo import FrozenClock, make_demo
+from backends.demo.fleet import FrozenClock, make_demo
 f = make_demo(seed=7, clock=FrozenClock(datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)),
               hostile=True)
 c = f.cluster.read()

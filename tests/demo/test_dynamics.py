@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.demo import GPU_TYPES
-from backends.errors import NotFoundError
+from backends.demo.fleet import GPU_TYPES
+from backends.domain.errors import NotFoundError
 from tests.demo.conftest import T0
 
 DAY = datetime(2026, 11, 21, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest, ActionStatus
-from backends.demo import FrozenClock, make_demo
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
+from backends.demo.fleet import FrozenClock, make_demo
 from tests.demo.conftest import T0
 
 HOSTILE = ("[bold red]x[/]", "\x1b[2J", "\U0001f525")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest
-from backends.demo_metrics import model_values
-from backends.demo_slo import GRID_S
-from backends.slo import burn_rate, evaluate, fleet_burn, level_of
-from backends.slo_config import SloConfig
+from backends.domain.actions import ActionKind, ActionRequest
+from backends.demo.metrics import model_values
+from backends.demo.slo import GRID_S
+from backends.domain.slo import burn_rate, evaluate, fleet_burn, level_of
+from backends.domain.slo_config import SloConfig
 from tests.demo.conftest import T0, key_of
 
 STANDARD = ("llm-chat", "code-assist", "text-embedder", "fraud-scorer", "recommender",
@@ -43,7 +43,7 @@ def test_ratios_equal_hand_computed(fleet, clock, offset):
 
 def test_equal_to_the_model_detail_figures(fleet):
     """At an instant on the grid (14:00), the table's figures are exactly those the model
-    detail computes from the 6h chart (backends.slo.evaluate)."""
+    detail computes from the 6h chart (backends.domain.slo.evaluate)."""
     assert T0.timestamp() % GRID_S == 0
     cfg = SloConfig()
     health = fleet.metrics.read((), 300).health

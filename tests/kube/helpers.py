@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from backends.kubernetes import KubernetesCluster
-from backends.kubernetes_config import KubernetesConfig
+from backends.kube.backend import KubernetesCluster
+from backends.kube.config import KubernetesConfig
 
 NS = "ml-serving"
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from backends.actions import ActionKind, ActionPlan, ActionRequest, RolloutProgress
-from backends.actions_config import ActionsConfig, GateOverrides
-from backends.audit import SqliteAudit
-from backends.guard import ActionRunner
-from backends.kubernetes import KubernetesCluster
-from backends.models import FleetSnapshot, HealthSample, utcnow
+from backends.domain.actions import ActionKind, ActionPlan, ActionRequest, RolloutProgress
+from backends.actions.config import ActionsConfig, GateOverrides
+from backends.audit.store import SqliteAudit
+from backends.actions.guard import ActionRunner
+from backends.kube.backend import KubernetesCluster
+from backends.domain.models import FleetSnapshot, HealthSample, utcnow
 
 from .helpers import NS, cluster
 

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from backends.approvals import APPROVALS, MAX_APPROVALS
-from backends.errors import ActionRefused
-from backends.kubernetes import KubernetesFleet
+from backends.actions.approvals import APPROVALS, MAX_APPROVALS
+from backends.domain.errors import ActionRefused
+from backends.kube.backend import KubernetesFleet
 
 from .helpers import NS, cluster, config, merge_patch, mutations
 from .helpers_guard import ANA, BOB, DEP, ISVC, ROLLOUT, MERGE_PATCH, key, patches
@@ -169,7 +169,7 @@ def test_fleet_identity_joins_the_distinct_identities(apiserver):
 async def test_console_actor_carries_the_cluster_identity(apiserver):
     import time
 
-    from backends import identity
+    from backends.actions import identity
     from console.app import make_app
     from console.cli import build_parser, settings_from_args
 

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.actions import CheckStatus
-from backends.approvals import (APPROVALS, AnnotatedApproval, approval_record, object_target,
+from backends.domain.actions import CheckStatus
+from backends.actions.approvals import (APPROVALS, AnnotatedApproval, approval_record, object_target,
                                 read_approvals)
-from backends.gates import APPROVALS as APPROVALS_CHECK
-from backends.gates import annotation_approvals, approval_check, evaluate_promote_gates
+from backends.actions.gates import APPROVALS as APPROVALS_CHECK
+from backends.actions.gates import annotation_approvals, approval_check, evaluate_promote_gates
 
 from .helpers import NS, eventually, merge_patch, service
 from .helpers_guard import ANA, BOB, ROLLOUT, fast_actions, key, snapshot

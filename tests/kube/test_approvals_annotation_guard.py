@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from backends.actions import ActionKind, ActionStatus, CheckStatus
-from backends.approvals import APPROVALS
-from backends.errors import ActionRefused
-from backends.gates import APPROVALS as APPROVALS_CHECK
+from backends.domain.actions import ActionKind, ActionStatus, CheckStatus
+from backends.actions.approvals import APPROVALS
+from backends.domain.errors import ActionRefused
+from backends.actions.gates import APPROVALS as APPROVALS_CHECK
 
 from .helpers import eventually, merge_patch, service
 from .helpers_guard import (ANA, BOB, ROLLOUT, assert_chain, checks, fast_actions, key,

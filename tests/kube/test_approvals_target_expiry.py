@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 
-from backends.actions import ActionKind, ActionStatus, CheckStatus
-from backends.approvals import APPROVALS, object_target
-from backends.demo import FrozenClock
-from backends.errors import ActionRefused
-from backends.gates import APPROVALS as APPROVALS_CHECK
-from backends.gates import UNTRUSTED, annotation_approvals
-from backends.models import utcnow
+from backends.domain.actions import ActionKind, ActionStatus, CheckStatus
+from backends.actions.approvals import APPROVALS, object_target
+from backends.demo.fleet import FrozenClock
+from backends.domain.errors import ActionRefused
+from backends.actions.gates import APPROVALS as APPROVALS_CHECK
+from backends.actions.gates import UNTRUSTED, annotation_approvals
+from backends.domain.models import utcnow
 
 from .helpers import NS, eventually, merge_patch, service
 from .helpers_guard import (ANA, BOB, ROLLOUT, assert_chain, checks, fast_actions, key,

@@ -16,8 +16,8 @@ import urllib.request
 
 import pytest
 
-from backends.actions import ActionKind, ActionStatus, CheckStatus
-from backends.errors import ActionRefused
+from backends.domain.actions import ActionKind, ActionStatus, CheckStatus
+from backends.domain.errors import ActionRefused
 
 from .helpers import NS, eventually, merge_patch, service
 from .helpers_guard import (ROLLOUT, assert_chain, checks, fast_actions, key, last_action,

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from backends.errors import ActionRefused
-from backends.kube_actions import (
+from backends.domain.errors import ActionRefused
+from backends.kube.semantics import (
     JSON_PATCH,
     MERGE_PATCH,
     argo_abort,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest
-from backends.errors import ActionRefused, ForbiddenError, NotFoundError
-from backends.models import ServiceKind
+from backends.domain.actions import ActionKind, ActionRequest
+from backends.domain.errors import ActionRefused, ForbiddenError, NotFoundError
+from backends.domain.models import ServiceKind
 
 from .helpers import NS, cluster, eventually, label_deployment, lists, mutations, service
 
@@ -136,7 +136,7 @@ def test_401_with_a_bad_token(apiserver, tmp_path):
         u["user"]["token"] = "wrong"
     kc = tmp_path / "bad-kubeconfig"
     kc.write_text(yaml.safe_dump(doc))
-    from backends.kubernetes import KubernetesCluster
+    from backends.kube.backend import KubernetesCluster
 
     from .helpers import config
 
@@ -180,7 +180,7 @@ def test_importing_the_backend_does_not_import_the_kubernetes_client():
     import subprocess
     import sys
 
-    code = ("import sys, backends.kubernetes, backends.kube_cache, backends.kube_execute; "
+    code = ("import sys, backends.kube.backend, backends.kube.cache, backends.kube.execute; "
             "print('kubernetes' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.stdout.strip() == "False", out.stderr

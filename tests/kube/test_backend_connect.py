@@ -7,10 +7,10 @@ import socket
 import pytest
 import yaml
 
-from backends.errors import BackendError, ConfigError
-from backends.kube_connect import UnreachableError, request_info, resolve_kubeconfig
-from backends.kubernetes import KubernetesCluster, make_cluster_backend
-from backends.kubernetes_config import KubernetesConfig
+from backends.domain.errors import BackendError, ConfigError
+from backends.kube.connect import UnreachableError, request_info, resolve_kubeconfig
+from backends.kube.backend import KubernetesCluster, make_cluster_backend
+from backends.kube.config import KubernetesConfig
 
 
 def free_port() -> int:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from backends.actions import ActionKind, ActionRequest, ActionStatus
-from backends.kubernetes import KubernetesFleet, make_cluster_backend
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
+from backends.kube.backend import KubernetesFleet, make_cluster_backend
 
 from .helpers import NS, config, eventually, mutations
 

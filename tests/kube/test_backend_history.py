@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from backends.kube_history import Inputs, build_part, image_tag
-from backends.kube_slim import (
+from backends.kube.history import Inputs, build_part, image_tag
+from backends.kube.slim import (
     slim_deployment,
     slim_isvc,
     slim_node,
@@ -11,7 +11,7 @@ from backends.kube_slim import (
     slim_replicaset,
     slim_rollout,
 )
-from backends.models import ServiceKind
+from backends.domain.models import ServiceKind
 
 
 def meta(name, uid=None, owner=None, labels=None, ann=None, ns="ml"):

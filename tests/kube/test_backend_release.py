@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest, ActionStatus, CheckStatus
-from backends.errors import ActionRefused, ConflictError, ForbiddenError
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus, CheckStatus
+from backends.domain.errors import ActionRefused, ConflictError, ForbiddenError
 
 from .helpers import NS, cluster, eventually, mutations
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 from console.cli import main, settings_from_args, build_parser
 from console.app import make_app
 

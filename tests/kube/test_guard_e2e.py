@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from backends.actions import ActionKind, ActionStatus, CheckStatus
-from backends.errors import ActionRefused
-from backends.gates import APPROVALS
+from backends.domain.actions import ActionKind, ActionStatus, CheckStatus
+from backends.domain.errors import ActionRefused
+from backends.actions.gates import APPROVALS
 
 from .helpers import NS, eventually, merge_patch, mutations
 from .helpers_guard import (

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest, ActionStatus
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
 from tests.conftest import require_binary
 
 from .helpers import NS, cluster, eventually

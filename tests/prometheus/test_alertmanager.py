@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from backends.alertmanager import AlertmanagerAlerts, parse_time
-from backends.errors import BackendError, ForbiddenError
-from backends.prometheus_config import AlertmanagerConfig
+from backends.domain.errors import BackendError, ForbiddenError
+from backends.prometheus.config import AlertmanagerConfig
 from tests.prometheus.generators import EVIL
 
 ALERTS = [

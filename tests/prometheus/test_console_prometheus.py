@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from backends.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot
 from console.cli import main
 
 pytestmark = pytest.mark.integration

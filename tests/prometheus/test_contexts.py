@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends.actions import CheckStatus
-from backends.actions_config import PromoteGates
-from backends.gates import ERRORS, evaluate_promote_gates
-from backends.models import FleetSnapshot, ModelService, ServiceKind, TrafficTarget
-from backends.prometheus import PrometheusDiscovery, PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.domain.actions import CheckStatus
+from backends.actions.config import PromoteGates
+from backends.actions.gates import ERRORS, evaluate_promote_gates
+from backends.domain.models import FleetSnapshot, ModelService, ServiceKind, TrafficTarget
+from backends.prometheus.backend import PrometheusDiscovery, PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import start_server
 from tests.prometheus.generators import Fleet, time_grid
 

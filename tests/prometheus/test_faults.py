@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from backends.errors import BackendError, ForbiddenError
-from backends.prometheus import PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.domain.errors import BackendError, ForbiddenError
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import LIVE_GPU_UTIL, start_server
 from tests.prometheus.proxy import FaultProxy
 

@@ -6,9 +6,9 @@ from collections import defaultdict
 
 import pytest
 
-from backends.models import ModelService
-from backends.prometheus import PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.domain.models import ModelService
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.fleets import OPENCOST_PRICES, TABLE_PRICES
 from tests.prometheus.generators import EVIL, quantile_from_rates
 

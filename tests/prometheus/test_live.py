@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from backends.actions import ActionKind, ActionRequest
-from backends.errors import ActionRefused, BackendError
-from backends.prometheus import PrometheusDiscovery, PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.domain.actions import ActionKind, ActionRequest
+from backends.domain.errors import ActionRefused, BackendError
+from backends.prometheus.backend import PrometheusDiscovery, PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import LIVE_GPU_UTIL
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends.prometheus import PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import start_server
 from tests.prometheus.fleets import scaled_fleet
 from tests.prometheus.generators import time_grid

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.prometheus import PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from console.series import gpu_series, llm_series
 from tests.prometheus.generators import EVIL, quantile_from_rates
 
@@ -60,9 +60,9 @@ def test_slo_error_ratios_equal_samples(slo_part, main_prom):
 
 def test_fleet_burn_column_from_prometheus(slo_part, main_prom):
     """The fleet table's burn cell for Prometheus figures, against the samples."""
-    from backends.models import FleetSnapshot, ModelService
-    from backends.slo import fleet_burn
-    from backends.slo_config import SloConfig
+    from backends.domain.models import FleetSnapshot, ModelService
+    from backends.domain.slo import fleet_burn
+    from backends.domain.slo_config import SloConfig
     from widgets.model_rows import COLUMNS, rows_from_snapshot
 
     f, t = main_prom.fleet, main_prom.t_end + LATE

@@ -11,13 +11,13 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from pydantic import ValidationError
 
 from backends.alertmanager import AlertmanagerAlerts
-from backends.errors import BackendError, ConfigError, ForbiddenError
-from backends.prom_client import QueryRejected, map_exception, parse_result
-from backends.prom_cost import table_price
-from backends.prom_math import bucket_quantile, chart_step, matcher
-from backends.prom_profiles import default_profiles, render
-from backends.prometheus import PrometheusMetrics
-from backends.prometheus_config import AlertmanagerConfig, PrometheusConfig
+from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.prometheus.client import QueryRejected, map_exception, parse_result
+from backends.prometheus.cost import table_price
+from backends.prometheus.calc import bucket_quantile, chart_step, matcher
+from backends.prometheus.profiles import default_profiles, render
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import AlertmanagerConfig, PrometheusConfig
 from tests.prometheus.generators import EVIL, quantile_from_rates
 
 
@@ -126,9 +126,9 @@ def _fraud_health(ns_cluster: list[tuple[str, str, float, float]], cluster_label
     holding what it gave."""
     from datetime import datetime, timezone
 
-    from backends.models import FleetSnapshot, ModelService
-    from backends.prom_assemble import ModelJoiner, build_health
-    from backends.prom_client import Sample
+    from backends.domain.models import FleetSnapshot, ModelService
+    from backends.prometheus.assemble import ModelJoiner, build_health
+    from backends.prometheus.client import Sample
 
     at = datetime(2026, 11, 21, 14, tzinfo=timezone.utc)
     profile = default_profiles()["kserve"]

@@ -1,0 +1,1 @@
+"""The guarded action path: declarations, guard pipeline, gates, approvals and identity."""

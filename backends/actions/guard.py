@@ -1,0 +1,423 @@
+"""The one action path, without UI: prepare -> (guard modal) -> run | cancel; approve.
+
+``run`` does, in this order, and nothing else:
+
+1. refuse (raise :class:`ActionRefused`, write nothing, send nothing) when read-only
+   (``--read-only``, the backend's ``read_only`` or the context's), when the reason is
+   empty, when a protected context's object name was not typed, or when a blocking check
+   failed -- unless ``override`` is set and every failed check is overridable;
+2. append the **intent** (durable: committed and fsynced) and, if checks were overridden,
+   an **override** entry naming them;
+3. ``cluster.execute`` (implementations do their own server-side dry run first);
+4. append the **outcome**: ``succeeded``, ``skipped``, ``failed`` (with the server's
+   message), ``timed_out`` (the call timed out) or ``unknown`` (an unexpected error: the
+   call may or may not have landed);
+5. after a success, poll ``cluster.progress`` until done or ``progress_timeout_s``,
+   calling ``on_progress`` each time, and append a **settle** entry
+   (``complete`` / ``degraded`` / ``timed_out``).
+
+Cancel: **records nothing.** A cancel happens in the guard modal, before the intent is
+written, so nothing was attempted and nothing changed; the audit log stays a record of
+what was *done*. ``cancel`` exists so the UI has one call to make, and it is guaranteed
+not to touch the cluster or the audit store.
+
+Approvals: ``approve`` records an ``approval`` entry, then mirrors it on the object (the
+``pitboard.io/approvals`` annotation, ``ClusterBackend.annotate_approval``). The audit
+entry is what counts: a failed (or unsupported) annotation is reported in the
+:class:`ApprovalResult` and the approval stays. A promote counts approvals for the
+same service made since its last successful promote (and for the same canary revision,
+when both are known) by identities other than the promoter (:func:`same_identity`), and
+the approvals in the object's ``pitboard.io/approvals`` annotation for exactly that
+canary (made on another machine, with another audit store: ``gates.annotation_approvals``,
+read by ``prepare`` from the snapshot; not counted on a context that does not trust them).
+The run re-checks approvals (``gates.recheck_approvals``): a fresh audit read, and the
+annotation read again from the object (``ClusterBackend.approvals_annotation``; a record
+removed since the preview no longer counts, nor one that expired since; an object that
+cannot be read counts none of them), the refusal saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import Field
+
+from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
+                              ActionStatus, Check, CheckStatus, RolloutProgress)
+from backends.actions.config import ActionsConfig
+from backends.domain.sources import AuditBackend, ClusterBackend
+from backends.domain.errors import ActionRefused, BackendError, NotSupported
+from backends.actions.approvals import APPROVALS as APPROVALS_ANNOTATION
+from backends.actions.approvals import AnnotationApprovals
+from backends.actions.gates import (APPROVALS, annotation_approvals, approvals_since_promote,
+                            evaluate_promote_gates, find_service, recheck_approvals,
+                            service_approvals)
+from backends.actions.identity import same_identity
+from backends.domain.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
+
+log = logging.getLogger(__name__)
+SOURCE = "actions"
+ProgressCallback = Callable[[RolloutProgress], None]
+
+
+class ApprovalResult(Frozen):
+    """What ``approve`` did: the audit entry (always), and whether the object carries it."""
+
+    entry: AuditEntry
+    annotated: bool = False
+    message: str = Field("", description="where the annotation went, or why it did not")
+    supported: bool = Field(True, description="False: the backend cannot annotate objects")
+
+
+class PendingIntent(Frozen):
+    """An intent whose outcome is unknown, with the object's state now."""
+
+    intent: AuditEntry
+    progress: RolloutProgress | None = None
+    error: str = ""
+
+
+def split_key(service_key: str) -> tuple[str, str, str, str]:
+    """``cluster/namespace/kind/name`` -> its four parts (ActionRefused if malformed).
+    Context and model names may hold "/" (see ``ModelService.parse_key``)."""
+    parsed = ModelService.parse_key(service_key)
+    if parsed is not None:
+        return parsed
+    parts = service_key.split("/", 3)
+    if len(parts) != 4 or not all(parts):
+        raise ActionRefused(f"not a service key: {service_key!r}", source=SOURCE)
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _canary(service: ModelService | None) -> str | None:
+    """The canary revision ``service`` shows (None: none, or no service)."""
+    return service.canary.revision if service is not None and service.canary else None
+
+
+def _check_dict(check: Check) -> dict:
+    return {"name": check.name, "status": check.status.value, "reason": check.reason,
+            "blocking": check.blocking, "overridable": check.overridable}
+
+
+class ActionRunner:
+    """Orchestrates guarded actions on ``cluster`` with ``audit`` as the record."""
+
+    def __init__(self, cluster: ClusterBackend, audit: AuditBackend,
+                 clock: Callable[[], datetime] = utcnow, *,
+                 config: ActionsConfig | None = None, read_only: bool = False,
+                 sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.cluster = cluster
+        self.audit = audit
+        self.clock = clock
+        self.config = config or ActionsConfig()
+        self.read_only = read_only
+        self.sleep = sleep
+        self.monotonic = monotonic
+        # service_key -> the service as prepare saw it (None: not in the snapshot) and
+        # prepare's now; the approvals in the object's annotation, as prepare read them
+        self._seen: dict[str, tuple[ModelService | None, datetime]] = {}
+        self._annotated: dict[str, AnnotationApprovals] = {}
+
+    # -- policy -----------------------------------------------------------------------
+    def read_only_reason(self, context: str | None = None) -> str | None:
+        """Why actions are unavailable in ``context`` (None: they are available)."""
+        context = context or self.cluster.context
+        if self.read_only:
+            return "read-only mode (--read-only)"
+        if getattr(self.cluster, "read_only", False):
+            return f"the {context} backend is read-only"
+        if self.config.is_read_only(context):
+            return f"context {context} is read-only (config)"
+        return None
+
+    def confirm_name(self, plan: ActionPlan) -> str | None:
+        """The object name to type before ``run`` on a protected context (else None)."""
+        if not self.config.is_protected(plan.context):
+            return None
+        return split_key(plan.request.service_key)[3]
+
+    def valid_approvals(self, service_key: str, canary: str | None = None) -> list[AuditEntry]:
+        """Approvals of ``service_key`` since its last successful promote (same canary)."""
+        return approvals_since_promote(self.audit.entries(target=service_key), canary)
+
+    # -- prepare ----------------------------------------------------------------------
+    def _bare_plan(self, request: ActionRequest, check: Check) -> ActionPlan:
+        context, namespace, kind, name = split_key(request.service_key)
+        return ActionPlan(request=request, context=context, namespace=namespace,
+                          object_ref=f"{kind.lower()}/{name}", checks=(check,))
+
+    def prepare(self, request: ActionRequest, snapshot: FleetSnapshot | None
+                ) -> ActionPlan:
+        """The plan for the guard modal: the cluster's plan and preflight checks, plus the
+        promote gates and approvals. Read-only: no request is sent; one failed check."""
+        context = split_key(request.service_key)[0]
+        why = self.read_only_reason(context)
+        if why:
+            return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
+                                                  reason=why, overridable=False))
+        try:
+            plan = self.cluster.plan(request)
+        except BackendError as exc:
+            return self._bare_plan(request, Check(
+                name="preflight", status=CheckStatus.FAILED,
+                reason=f"{exc.source}: {exc}", overridable=False))
+        if request.kind != ActionKind.PROMOTE:
+            return plan
+        if snapshot is None:
+            return plan.model_copy(update={"checks": plan.checks + (Check(
+                name="promote gates", status=CheckStatus.FAILED, overridable=False,
+                reason="no fleet snapshot yet: cannot evaluate the promote gates"),)})
+        gates = self.config.gates_for(plan.context)
+        service, now = find_service(snapshot, request.service_key), self.clock()
+        self._seen[request.service_key] = (service, now)
+        canary = _canary(service)
+        try:
+            approvals = self.valid_approvals(request.service_key, canary)
+        except BackendError as exc:
+            approvals = []
+            log.warning("approvals unreadable: %s", exc)
+        annotated = annotation_approvals(snapshot, request.service_key, now=now)
+        self._annotated[request.service_key] = annotated
+        extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
+                                       request.actor, now=now, annotated=annotated)
+        names = {c.name for c in plan.checks}
+        return plan.model_copy(update={
+            "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
+
+    # -- run --------------------------------------------------------------------------
+    def _blocking(self, plan: ActionPlan, actor: str) -> list[Check]:
+        checks = list(plan.checks)
+        if plan.request.kind == ActionKind.PROMOTE and any(c.name == APPROVALS for c in checks):
+            key = plan.request.service_key
+            gates = self.config.gates_for(plan.context)
+            annotated = self._annotated.get(key)
+            if gates.trust_annotation_approvals:
+                annotated = self._annotation_now(key, annotated)
+            service = self._seen.get(key, (None, None))[0]
+            fresh = recheck_approvals(self.valid_approvals(key, _canary(service)),
+                                      gates, actor, annotated, self.clock())
+            checks = [fresh if c.name == APPROVALS else c for c in checks]
+        return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
+
+    def _annotation_now(self, key: str, preview: AnnotationApprovals | None
+                        ) -> AnnotationApprovals | None:
+        """The annotation's approvals as the object holds them now (a record removed
+        since the preview no longer counts); the preview's when the backend cannot read
+        annotations; none, with the reason, when the object cannot be read (fail closed:
+        only the audit store's approvals count then)."""
+        service, previewed_at = self._seen.get(key, (None, None))
+        if service is None or previewed_at is None:
+            return preview
+        try:
+            raw = self.cluster.approvals_annotation(key)
+        except NotSupported:
+            return preview
+        except BackendError as exc:
+            return AnnotationApprovals(ignored=(
+                f"the {APPROVALS_ANNOTATION} annotation could not be read again before "
+                f"the promote: {exc}",))
+        # judged as at the preview; recheck_approvals then names what expired since
+        return service_approvals(service, raw, previewed_at)
+
+    def run(self, plan: ActionPlan, reason: str, actor: str, confirm_text: str | None = None,
+            override: bool = False, on_progress: ProgressCallback | None = None
+            ) -> ActionResult:
+        """Carry out ``plan`` (see the module docstring). Raises ActionRefused before
+        anything is written; BackendError if the intent cannot be written (nothing sent).
+        After the intent, always returns an ActionResult."""
+        why = self.read_only_reason(plan.context)
+        if why:
+            raise ActionRefused(f"refused: {why}", source=SOURCE)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ActionRefused("a reason is required", source=SOURCE)
+        if not (actor or "").strip():
+            raise ActionRefused("no actor identity", source=SOURCE)
+        name = self.confirm_name(plan)
+        if name is not None and (confirm_text or "").strip() != name:
+            raise ActionRefused(f"{plan.context} is a protected context: type {name!r} "
+                                f"to confirm", source=SOURCE)
+        failed = self._blocking(plan, actor)
+        if failed and not override:
+            raise ActionRefused("blocked by " + "; ".join(f"{c.name}: {c.reason}"
+                                                          for c in failed), source=SOURCE)
+        hard = [c for c in failed if not c.overridable]
+        if hard:
+            raise ActionRefused("cannot be overridden: " + "; ".join(
+                f"{c.name}: {c.reason}" for c in hard), source=SOURCE)
+        if plan.noop:
+            return ActionResult(status=ActionStatus.SKIPPED,
+                                message=plan.noop_reason or "nothing to change")
+        request = plan.request.model_copy(
+            update={"reason": reason, "actor": actor, "override": bool(failed)})
+        intent = self._write_intent(plan, request, failed)
+        result = self._call(request)
+        error = self._record(intent, "outcome", result.status.value, result.message,
+                             {"message": result.message, **result.detail})
+        if error:  # the action happened; the UI must say the record is incomplete
+            result = result.model_copy(update={"detail": {**result.detail,
+                                                          "audit_error": error}})
+        if result.status != ActionStatus.SUCCEEDED:
+            return result
+        return self._watch(plan, intent, result, on_progress)
+
+    def _write_intent(self, plan: ActionPlan, request: ActionRequest,
+                      overridden: list[Check]) -> AuditEntry:
+        kind = request.kind.value
+        intent = self.audit.append(
+            "intent", actor=request.actor, action=kind, target=request.service_key,
+            reason=request.reason,
+            detail={"context": plan.context, "namespace": plan.namespace,
+                    "object_ref": plan.object_ref, "to_revision": request.to_revision,
+                    "changes": [c.model_dump() for c in plan.changes],
+                    "checks": [_check_dict(c) for c in plan.checks],
+                    "override": bool(overridden)})
+        if overridden:
+            self.audit.append("override", actor=request.actor, action=kind,
+                              target=request.service_key, reason=request.reason,
+                              intent_seq=intent.seq,
+                              detail={"checks": [_check_dict(c) for c in overridden]})
+        return intent
+
+    def _call(self, request: ActionRequest) -> ActionResult:
+        try:
+            return self.cluster.execute(request)
+        except TimeoutError as exc:
+            return ActionResult(status=ActionStatus.TIMED_OUT,
+                                message=f"the call timed out: {exc}")
+        except BackendError as exc:
+            code = f" ({exc.status})" if exc.status else ""
+            return ActionResult(status=ActionStatus.FAILED,
+                                message=f"{exc.source}{code}: {exc}",
+                                detail={"error": type(exc).__name__, "status": exc.status})
+        except Exception as exc:  # noqa: BLE001 - the call may have landed: say so
+            log.exception("action call failed unexpectedly")
+            return ActionResult(status=ActionStatus.UNKNOWN,
+                                message=f"unexpected {type(exc).__name__}: {exc}")
+
+    def _record(self, intent: AuditEntry, kind: str, outcome: str, message: str,
+                detail: dict) -> str:
+        """Append an outcome/settle entry; returns "" or why it could not be written."""
+        try:
+            self.audit.append(kind, actor=intent.actor, action=intent.action,
+                              target=intent.target, outcome=outcome, intent_seq=intent.seq,
+                              reason=message[:4000] or None, detail=detail)
+        except BackendError as exc:  # the intent stays pending: shown as "outcome unknown"
+            log.error("could not record %s of intent #%s: %s", kind, intent.seq, exc)
+            return f"could not record the {kind}: {exc}"
+        return ""
+
+    def _watch(self, plan: ActionPlan, intent: AuditEntry, result: ActionResult,
+               on_progress: ProgressCallback | None) -> ActionResult:
+        gates = self.config.gates_for(plan.context)
+        deadline = self.monotonic() + gates.progress_timeout_s
+        progress: RolloutProgress | None = None
+        error = ""
+        while True:
+            try:
+                progress = self.cluster.progress(plan.request.service_key)
+                error = ""
+            except BackendError as exc:
+                error = f"{exc.source}: {exc}"
+            if progress is not None and on_progress is not None:
+                try:
+                    on_progress(progress)
+                except Exception:  # noqa: BLE001 - a UI callback must not break the record
+                    log.exception("on_progress callback failed")
+            if progress is not None and progress.done:
+                break
+            remaining = deadline - self.monotonic()
+            if remaining <= 0:
+                break
+            self.sleep(min(gates.progress_poll_s, remaining))
+        detail = progress.model_dump() if progress else {}
+        if progress is not None and progress.done and progress.phase != "degraded":
+            self._record(intent, "settle", "complete", progress.message, detail)
+            return result.model_copy(update={"detail": {**result.detail, "progress": detail}})
+        if progress is not None and progress.done:
+            msg = f"rollout degraded: {progress.message}".strip()
+            self._record(intent, "settle", "degraded", msg, detail)
+            return ActionResult(status=ActionStatus.FAILED, message=msg, detail=detail)
+        msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
+               + (f" ({error})" if error else ""))
+        self._record(intent, "settle", "timed_out", msg, detail)
+        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail)
+
+    # -- crash recovery ---------------------------------------------------------------
+    def unknown_outcomes(self) -> list[PendingIntent]:
+        """Intents without an outcome (a crash mid-action), each with the object's current
+        rollout state (or why it could not be read): shown as "outcome unknown"."""
+        out = []
+        for intent in self.audit.pending_intents():
+            progress, error = None, ""
+            try:
+                progress = self.cluster.progress(intent.target or "")
+            except BackendError as exc:
+                error = f"{exc.source}: {exc}"
+            out.append(PendingIntent(intent=intent, progress=progress, error=error))
+        return out
+
+    def acknowledge(self, intent: AuditEntry, actor: str, observed: str) -> AuditEntry:
+        """Close a crashed intent: record an ``unknown`` outcome with what the operator
+        saw (``observed``), so it stops showing as pending."""
+        parsed = ModelService.parse_key(intent.target or "")
+        why = self.read_only_reason(parsed[0] if parsed else None)
+        if why:
+            raise ActionRefused(f"refused: {why}", source=SOURCE)
+        return self.audit.append("outcome", actor=actor, action=intent.action,
+                                 target=intent.target, intent_seq=intent.seq,
+                                 outcome=ActionStatus.UNKNOWN.value,
+                                 reason=f"acknowledged after a crash: {observed}".strip())
+
+    # -- cancel and approve -------------------------------------------------------------
+    def cancel(self, plan: ActionPlan, actor: str) -> None:
+        """Record nothing and send nothing (see the module docstring for why)."""
+        log.debug("cancelled %s of %s by %s", plan.request.kind.value,
+                  plan.request.service_key, actor)
+
+    def approve(self, service_key: str, actor: str, reason: str, *,
+                promoter: str | None = None, canary: str | None = None) -> ApprovalResult:
+        """Record an approval of promoting ``service_key`` (optionally of one ``canary``
+        revision), then annotate the object with it. Refused (nothing written or sent) when
+        read-only, without a reason, or when ``actor`` is the ``promoter`` (same identity).
+        Raises BackendError when the audit entry cannot be written (nothing sent)."""
+        context = split_key(service_key)[0]
+        why = self.read_only_reason(context)
+        if why:
+            raise ActionRefused(f"refused: {why}", source=SOURCE)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ActionRefused("an approval needs a reason", source=SOURCE)
+        if promoter and same_identity(actor, promoter):
+            raise ActionRefused(f"{actor} cannot approve their own promotion: the approval "
+                                f"must come from someone else", source=SOURCE)
+        entry = self.audit.append("approval", actor=actor, action="approve",
+                                  target=service_key, reason=reason,
+                                  detail={"canary": canary, "promoter": promoter})
+        return self._annotate(entry, canary)
+
+    def _annotate(self, entry: AuditEntry, canary: str | None) -> ApprovalResult:
+        """Mirror ``entry`` on the object; never raises (the audit approval stands)."""
+        key = entry.target or ""
+        try:
+            where = self.cluster.annotate_approval(key, entry.actor, entry.reason or "",
+                                                   entry.at, canary=canary)
+        except NotSupported:
+            return ApprovalResult(entry=entry, supported=False,
+                                  message="recorded in the audit log (this backend does not "
+                                          "annotate objects)")
+        except BackendError as exc:
+            log.warning("approval #%s not annotated: %s", entry.seq, exc)
+            return ApprovalResult(entry=entry, message=f"recorded in the audit log, but the "
+                                                       f"annotation failed: {exc}")
+        except Exception as exc:  # noqa: BLE001 - the approval is recorded: say, don't raise
+            log.exception("approval annotation failed unexpectedly")
+            return ApprovalResult(entry=entry, message=f"recorded in the audit log, but the "
+                                                       f"annotation failed: unexpected "
+                                                       f"{type(exc).__name__}: {exc}")
+        return ApprovalResult(entry=entry, annotated=True,
+                              message=f"recorded in the audit log and on {where or key}")

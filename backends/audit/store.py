@@ -1,0 +1,397 @@
+"""Append-only, hash-chained audit store on SQLite (through sqlite-utils).
+
+Layout: one SQLite file (default ``$XDG_DATA_HOME/pitboard/audit.db``; parent created
+0700, file 0600; SQLite gives its ``-wal``/``-shm`` files the same mode), WAL journal,
+``synchronous=FULL`` (a committed append survives a power cut), a busy timeout so
+several consoles can write at once. Tables:
+
+- ``entries``: the chain. Triggers refuse UPDATE and DELETE. Each row holds the SHA-256
+  of its canonical JSON (see :mod:`backends.audit.chain`) and the previous row's hash.
+  An append runs ``BEGIN IMMEDIATE`` -> read the last hash -> insert -> ``COMMIT``, so
+  concurrent writers (threads or processes) serialise and never fork the chain.
+- ``incidents`` and ``notes``: readable records; each open/close/note also appends an
+  entry carrying the record's SHA-256, so ``verify`` catches edits there too.
+
+Secrets never enter it: ``detail`` keys that look like credentials are redacted, and
+bearer/basic credentials or JWTs inside free text are replaced (``[redacted]``).
+
+Limits (documented, not hidden): the chain proves the *order and content* of what is
+there; cutting entries off the *end* is only detectable against a head hash recorded
+elsewhere, which is why ``verify`` reports the head hash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from backends.audit.chain import (GENESIS, canonical, entry_hash, iso_utc, jsonable,
+                                  parse_utc, scrub_text, sha256_hex)
+from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema, incident_record
+from backends.domain.sources import AuditBackend
+from backends.domain.errors import ActionRefused, BackendError, ConfigError, NotFoundError
+from backends.domain.models import AuditEntry, Incident, Note, utcnow
+
+SOURCE = "audit"
+MAX_TEXT = 100_000
+MAX_DETAIL = 1_000_000
+_AUTO: Any = object()
+_COLUMNS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome", "detail",
+            "intent_seq", "incident_id", "prev_hash", "hash")
+
+
+def default_audit_path() -> Path:
+    """``$XDG_DATA_HOME/pitboard/audit.db`` (``~/.local/share`` when unset)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"),
+                                                           ".local", "share")
+    return Path(base) / "pitboard" / "audit.db"
+
+
+def _prepare_file(path: Path, create: bool) -> None:
+    if not path.exists():
+        if not create:
+            raise NotFoundError(f"no audit store at {path}", source=SOURCE)
+        if not path.parent.exists():
+            os.makedirs(path.parent, mode=0o700, exist_ok=True)
+            os.chmod(path.parent, 0o700)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+    try:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:  # not ours: leave it, SQLite will say if it cannot write
+        pass
+
+
+def _row_to_entry(row: dict[str, Any]) -> AuditEntry:
+    data = dict(row)
+    data["at"] = parse_utc(data["at"])
+    data["detail"] = json.loads(data["detail"] or "{}")
+    return AuditEntry(**data)
+
+
+def _note_record(row: dict[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "incident_id": row["incident_id"], "at": row["at"],
+            "author": row["author"], "text": row["text"],
+            "figures": json.loads(row["figures"] or "{}")}
+
+
+def _journal_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> str:
+    """Switch to WAL. Two processes creating the store at once can get SQLITE_BUSY here
+    without SQLite calling its busy handler (the switch wants an exclusive lock), so the
+    switch is retried until the busy timeout."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
+class SqliteAudit(AuditBackend):
+    """The audit store. Thread-safe (one lock around its connection); process-safe (SQLite
+    locks). Every public method raises :class:`BackendError` (``source="audit"``)."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *,
+                 clock: Callable[[], datetime] = utcnow, busy_timeout_ms: int = 10_000,
+                 create: bool = True, durable: bool = True) -> None:
+        self.path = Path(os.path.expanduser(path)) if path else default_audit_path()
+        self.clock = clock
+        self._lock = threading.RLock()
+        _prepare_file(self.path, create)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
+                                   isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            mode = _journal_wal(conn, busy_timeout_ms)
+            if str(mode).lower() != "wal":
+                raise ConfigError(f"{self.path}: cannot use WAL journal (got {mode})",
+                                  source=SOURCE)
+            conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self.db = sqlite_utils.Database(conn)
+            with self._write() as cur:
+                version = cur.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise ConfigError(f"{self.path}: audit schema v{version} is newer than "
+                                      f"this pitboard (v{SCHEMA_VERSION})", source=SOURCE)
+                if version < SCHEMA_VERSION:
+                    create_schema(self.db)
+                    cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot open audit store {self.path}: {exc}",
+                               source=SOURCE) from exc
+
+    # -- plumbing ---------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Cursor]:
+        """One ``BEGIN IMMEDIATE`` transaction: committed (and fsynced) on exit."""
+        with self._lock:
+            conn = self.db.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise BackendError(f"audit store is busy or unwritable: {exc}",
+                                   source=SOURCE) from exc
+            try:
+                yield conn.cursor()
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            try:
+                return list(self.db.query(sql, params))
+            except sqlite3.Error as exc:
+                raise BackendError(f"audit store read failed: {exc}", source=SOURCE) from exc
+
+    @staticmethod
+    def _text(name: str, value: Any, limit: int = 4000) -> str | None:
+        if value is None:
+            return None
+        text = scrub_text(str(value))
+        if len(text) > limit:
+            raise BackendError(f"{name} is too long ({len(text)} > {limit} characters)",
+                               source=SOURCE)
+        return text
+
+    def _insert_entry(self, cur: sqlite3.Cursor, kind: str, actor: str,
+                      fields: dict[str, Any]) -> AuditEntry:
+        unknown = set(fields) - {"action", "target", "reason", "outcome", "detail",
+                                 "intent_seq", "incident_id"}
+        if unknown:
+            raise TypeError(f"unknown audit fields: {sorted(unknown)}")
+        if not kind or len(kind) > 32 or not kind.replace("_", "").isalnum():
+            raise BackendError(f"bad audit entry kind {kind!r}", source=SOURCE)
+        if not actor or not str(actor).strip():
+            raise BackendError("an audit entry needs an actor", source=SOURCE)
+        incident_id = fields.get("incident_id", _AUTO)
+        if incident_id is _AUTO:
+            row = cur.execute("SELECT id FROM incidents WHERE closed_at IS NULL "
+                              "ORDER BY id DESC LIMIT 1").fetchone()
+            incident_id = row[0] if row else None
+        detail = jsonable(fields.get("detail") or {})
+        if not isinstance(detail, dict):
+            raise BackendError("audit detail must be a mapping", source=SOURCE)
+        detail_json = canonical(detail)
+        if len(detail_json) > MAX_DETAIL:
+            raise BackendError("audit detail is too large", source=SOURCE)
+        last = cur.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        record: dict[str, Any] = {
+            "seq": last[0] + 1 if last else 1,
+            "at": iso_utc(self.clock()),
+            "actor": self._text("actor", actor, 400),
+            "kind": kind,
+            "action": self._text("action", fields.get("action"), 64),
+            "target": self._text("target", fields.get("target"), 1000),
+            "reason": self._text("reason", fields.get("reason")),
+            "outcome": self._text("outcome", fields.get("outcome")),
+            "detail": detail,
+            "intent_seq": fields.get("intent_seq"),
+            "incident_id": incident_id,
+            "prev_hash": last[1] if last else GENESIS,
+        }
+        record["hash"] = entry_hash(record)
+        row = dict(record, detail=detail_json)
+        cur.execute(f"INSERT INTO entries ({', '.join(_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                    [row[c] for c in _COLUMNS])
+        return _row_to_entry(row)
+
+    # -- entries ----------------------------------------------------------------------
+    def append(self, kind: str, *, actor: str, **fields: Any) -> AuditEntry:
+        """Durably append one entry; returns it once committed. Fields: action, target,
+        reason, outcome, detail (dict; secrets redacted), intent_seq, incident_id (default:
+        the open incident, if any; pass ``None`` explicitly for none)."""
+        try:
+            with self._write() as cur:
+                return self._insert_entry(cur, kind, actor, fields)
+        except sqlite3.Error as exc:
+            raise BackendError(f"audit append failed: {exc}", source=SOURCE) from exc
+
+    def entries(self, *, since: datetime | None = None, target: str | None = None,
+                limit: int | None = None, model: str | None = None,
+                kind: str | None = None, incident_id: int | None = None) -> list[AuditEntry]:
+        """Entries oldest first. ``limit`` keeps the *newest* N. ``model`` matches a target
+        equal to it or ending in ``/<model>`` (a ``ModelService.key``)."""
+        where, params = [], []
+        if since is not None:
+            where.append("at >= ?")
+            params.append(iso_utc(since))
+        if target is not None:
+            where.append("target = ?")
+            params.append(target)
+        if model is not None:
+            escaped = model.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("(target = ? OR target LIKE ? ESCAPE '\\')")
+            params += [model, "%/" + escaped]
+        if kind is not None:
+            where.append("kind = ?")
+            params.append(kind)
+        if incident_id is not None:
+            where.append("incident_id = ?")
+            params.append(incident_id)
+        sql = "SELECT * FROM entries" + (" WHERE " + " AND ".join(where) if where else "")
+        if limit is not None:
+            sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT {max(0, int(limit))})"
+        return [_row_to_entry(r) for r in self._query(sql + " ORDER BY seq", params)]
+
+    def entry(self, seq: int) -> AuditEntry | None:
+        rows = self._query("SELECT * FROM entries WHERE seq = ?", [seq])
+        return _row_to_entry(rows[0]) if rows else None
+
+    def pending_intents(self) -> list[AuditEntry]:
+        """Intents with no ``outcome`` (nor ``cancel``) entry: a crash between the intent and
+        the outcome. Shown as "outcome unknown"."""
+        rows = self._query(
+            "SELECT * FROM entries i WHERE i.kind = 'intent' AND NOT EXISTS ("
+            "SELECT 1 FROM entries o WHERE o.intent_seq = i.seq "
+            "AND o.kind IN ('outcome', 'cancel')) ORDER BY i.seq")
+        return [_row_to_entry(r) for r in rows]
+
+    def verify(self) -> tuple[bool, str]:
+        """Recompute the chain; ``(False, message)`` names the first broken entry (edited,
+        deleted -> gap, reordered/inserted -> prev mismatch), then edited or deleted
+        incidents/notes, then dropped append-only triggers."""
+        from backends.audit.verify import verify_store  # local: keeps this module small
+
+        with self._lock:
+            try:
+                return verify_store(self.db.conn)
+            except sqlite3.Error as exc:
+                return False, f"cannot read the audit store: {exc}"
+
+    # -- incidents and notes -----------------------------------------------------------
+    def open_incident(self, title: str, severity: str, actor: str) -> Incident:
+        title = (title or "").strip()
+        if not title:
+            raise BackendError("an incident needs a title", source=SOURCE)
+        title = self._text("title", title, 500) or ""
+        severity = self._text("severity", (severity or "SEV3").strip() or "SEV3", 32) or ""
+        at = iso_utc(self.clock())
+        try:
+            with self._write() as cur:
+                cur.execute("INSERT INTO incidents (title, severity, opened_at, opened_by) "
+                            "VALUES (?, ?, ?, ?)", [title, severity, at, actor])
+                row = {"id": cur.lastrowid, "title": title, "severity": severity,
+                       "opened_at": at, "opened_by": actor, "closed_at": None,
+                       "closed_by": None}
+                self._insert_entry(cur, "incident", actor, {
+                    "action": "open", "reason": title, "incident_id": row["id"],
+                    "detail": {"incident_id": row["id"], "severity": severity,
+                               "record_sha256": sha256_hex(canonical(incident_record(row)))}})
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot open incident: {exc}", source=SOURCE) from exc
+        return self._incident(row)
+
+    def close_incident(self, incident_id: int, actor: str) -> Incident:
+        at = iso_utc(self.clock())
+        try:
+            with self._write() as cur:
+                found = cur.execute("SELECT closed_at FROM incidents WHERE id = ?",
+                                    [incident_id]).fetchone()
+                if found is None:
+                    raise NotFoundError(f"no incident {incident_id}", source=SOURCE)
+                if found[0] is not None:
+                    raise ActionRefused(f"incident {incident_id} is already closed",
+                                        source=SOURCE)
+                cur.execute("UPDATE incidents SET closed_at = ?, closed_by = ? WHERE id = ?",
+                            [at, actor, incident_id])
+                cols = [d[0] for d in cur.execute("SELECT * FROM incidents WHERE id = ?",
+                                                  [incident_id]).description]
+                row = dict(zip(cols, cur.fetchone()))
+                self._insert_entry(cur, "incident", actor, {
+                    "action": "close", "reason": row["title"], "incident_id": incident_id,
+                    "detail": {"incident_id": incident_id,
+                               "record_sha256": sha256_hex(canonical(incident_record(row)))}})
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot close incident: {exc}", source=SOURCE) from exc
+        return self._incident(row)
+
+    @staticmethod
+    def _incident(row: dict[str, Any]) -> Incident:
+        return Incident(id=row["id"], title=row["title"], severity=row["severity"],
+                        opened_at=parse_utc(row["opened_at"]), opened_by=row["opened_by"],
+                        closed_at=parse_utc(row["closed_at"]) if row["closed_at"] else None,
+                        closed_by=row["closed_by"])
+
+    def current_incident(self) -> Incident | None:
+        """The most recently opened incident that is still open."""
+        rows = self._query("SELECT * FROM incidents WHERE closed_at IS NULL "
+                           "ORDER BY id DESC LIMIT 1")
+        return self._incident(rows[0]) if rows else None
+
+    def incident(self, incident_id: int) -> Incident:
+        rows = self._query("SELECT * FROM incidents WHERE id = ?", [incident_id])
+        if not rows:
+            raise NotFoundError(f"no incident {incident_id}", source=SOURCE)
+        return self._incident(rows[0])
+
+    def incidents(self) -> list[Incident]:
+        return [self._incident(r) for r in self._query("SELECT * FROM incidents ORDER BY id")]
+
+    def add_note(self, text: str, actor: str, figures: dict | None = None,
+                 incident_id: int | None = None) -> Note:
+        """A note (author, UTC time, text, figures on screen). ``incident_id`` None = the
+        open incident, if any. Text is stored verbatim (exports escape it)."""
+        if not isinstance(text, str) or not text.strip():
+            raise BackendError("a note needs some text", source=SOURCE)
+        if len(text) > MAX_TEXT:
+            raise BackendError(f"note is too long ({len(text)} > {MAX_TEXT} characters)",
+                               source=SOURCE)
+        figures_clean = jsonable(figures or {})
+        at = iso_utc(self.clock())
+        try:
+            with self._write() as cur:
+                if incident_id is None:
+                    found = cur.execute("SELECT id FROM incidents WHERE closed_at IS NULL "
+                                        "ORDER BY id DESC LIMIT 1").fetchone()
+                    incident_id = found[0] if found else None
+                text = scrub_text(text)
+                cur.execute("INSERT INTO notes (incident_id, at, author, text, figures) "
+                            "VALUES (?, ?, ?, ?, ?)",
+                            [incident_id, at, actor, text, canonical(figures_clean)])
+                row = {"id": cur.lastrowid, "incident_id": incident_id, "at": at,
+                       "author": actor, "text": text, "figures": canonical(figures_clean)}
+                self._insert_entry(cur, "note", actor, {
+                    "action": "add", "incident_id": incident_id,
+                    "target": figures_clean.get("service_key") or None,
+                    "detail": {"note_id": row["id"],
+                               "record_sha256": sha256_hex(canonical(_note_record(row)))}})
+        except sqlite3.Error as exc:
+            raise BackendError(f"cannot add note: {exc}", source=SOURCE) from exc
+        return Note(id=row["id"], incident_id=incident_id, at=parse_utc(at), author=actor,
+                    text=text, figures=figures_clean)
+
+    def notes(self, incident_id: int | None = None) -> list[Note]:
+        """Notes oldest first (of one incident, or all)."""
+        sql, params = "SELECT * FROM notes", []
+        if incident_id is not None:
+            sql, params = sql + " WHERE incident_id = ?", [incident_id]
+        return [Note(**dict(_note_record(r), at=parse_utc(r["at"])))
+                for r in self._query(sql + " ORDER BY id", params)]
+
+    def head(self) -> AuditEntry | None:
+        rows = self._query("SELECT * FROM entries ORDER BY seq DESC LIMIT 1")
+        return _row_to_entry(rows[0]) if rows else None
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+
+__all__ = ["SqliteAudit", "default_audit_path", "TRIGGERS"]

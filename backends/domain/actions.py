@@ -1,0 +1,90 @@
+"""Models of the guarded action path (plan -> checks -> dry run -> call -> outcome)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Literal
+
+from pydantic import Field
+
+from backends.domain.models import Frozen
+
+
+class ActionKind(str, Enum):
+    ROLLBACK = "rollback"
+    PROMOTE = "promote"
+    ABORT = "abort"
+    PROMOTE_FULL = "promote_full"  # Argo: kubectl argo rollouts promote --full
+    RETRY = "retry"  # Argo: kubectl argo rollouts retry (after an abort)
+
+
+class CheckStatus(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class Check(Frozen):
+    """One preflight check shown in the guard modal."""
+
+    name: str
+    status: CheckStatus
+    reason: str = ""
+    blocking: bool = True
+    overridable: bool = False
+
+
+class ActionRequest(Frozen):
+    kind: ActionKind
+    service_key: str = Field(description="ModelService.key")
+    to_revision: int | None = Field(None, description="rollback target; None = previous")
+    reason: str = ""
+    actor: str = ""
+    override: bool = False
+
+
+class Change(Frozen):
+    """One before -> after line of the diff (revision, image, traffic ...)."""
+
+    field: str
+    before: str | None
+    after: str | None
+
+
+class ActionPlan(Frozen):
+    request: ActionRequest
+    context: str
+    namespace: str
+    object_ref: str = Field(description="e.g. deployment/llm-chat")
+    changes: tuple[Change, ...] = ()
+    checks: tuple[Check, ...] = ()
+    noop: bool = Field(False, description="nothing would change (e.g. template already matches)")
+    noop_reason: str = ""
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.status == CheckStatus.FAILED and c.blocking for c in self.checks)
+
+
+class ActionStatus(str, Enum):
+    SUCCEEDED = "succeeded"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    UNKNOWN = "unknown"
+    DRY_RUN_OK = "dry_run_ok"
+
+
+class ActionResult(Frozen):
+    status: ActionStatus
+    message: str = ""
+    detail: dict = Field(default_factory=dict)
+
+
+class RolloutProgress(Frozen):
+    done: bool
+    ready: int | None = None
+    desired: int | None = None
+    updated: int | None = None
+    message: str = ""
+    phase: Literal["progressing", "complete", "degraded", "unknown"] = "unknown"

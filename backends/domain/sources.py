@@ -1,0 +1,178 @@
+"""Backend contracts. Small abstract classes; implementations live beside this file.
+
+Rules shared by every implementation:
+- Methods block (they run in Textual thread workers) and return frozen models.
+- A failure raises ``backends.domain.errors.BackendError`` (or a subclass) with ``source`` set;
+  never a bare library exception, never a fake zero.
+- No Textual import anywhere in ``backends/``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import Field
+
+from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
+from backends.domain.errors import NotSupported
+from backends.domain.models import (
+    Alert,
+    AuditEntry,
+    CostBurn,
+    DriftSeries,
+    Frozen,
+    GpuDevice,
+    HealthSample,
+    Incident,
+    ModelService,
+    Note,
+    Revision,
+    Series,
+)
+
+
+class ClusterPart(Frozen):
+    """What a cluster backend contributes to one refresh."""
+
+    context: str
+    namespace: str | None = None
+    services: tuple[ModelService, ...] = ()
+    revisions: dict[str, tuple[Revision, ...]] = Field(default_factory=dict)
+    # GPU allocation known from the cluster (pods' nvidia.com/gpu on nodes); metrics
+    # backends enrich these with utilisation. May be empty.
+    gpus: tuple[GpuDevice, ...] = ()
+
+
+class MetricsPart(Frozen):
+    """What a metrics backend contributes to one refresh."""
+
+    gpus: tuple[GpuDevice, ...] = ()
+    health: dict[str, HealthSample] = Field(default_factory=dict)
+    revision_health: dict[str, tuple[HealthSample, ...]] = Field(default_factory=dict)
+    service_health: dict[str, HealthSample] = Field(
+        default_factory=dict, description="see FleetSnapshot.service_health")
+    service_revision_health: dict[str, tuple[HealthSample, ...]] = Field(
+        default_factory=dict, description="see FleetSnapshot.service_revision_health")
+    drift: tuple[DriftSeries, ...] = ()
+    cost: CostBurn = CostBurn()
+    queries: int = Field(0, description="queries sent to produce this part")
+    profiles: tuple[str, ...] = Field((), description="active metric profiles")
+
+
+class ClusterBackend(ABC):
+    """Model services, their history, and the release actions on them."""
+
+    #: Shown in the header; the kubeconfig context or "demo".
+    context: str = ""
+    namespace: str | None = None
+    read_only: bool = False
+    #: Who the cluster knows us as (kubeconfig user / SelfSubjectReview), None if unknown.
+    #: Cheap to read (no request); the console adds it to the audit actor.
+    identity: str | None = None
+
+    @abstractmethod
+    def read(self) -> ClusterPart:
+        """Current services and histories (from caches; cheap). Raises BackendError."""
+
+    @abstractmethod
+    def plan(self, request: ActionRequest) -> ActionPlan:
+        """Describe what ``request`` would change and run the preflight checks that need the
+        cluster (RBAC, target exists, rollout in flight, server-side dry run). No mutation."""
+
+    @abstractmethod
+    def execute(self, request: ActionRequest) -> ActionResult:
+        """Perform the action for real. Raises ActionRefused, ForbiddenError, ConflictError,
+        BackendError. Must never be called when ``read_only``."""
+
+    @abstractmethod
+    def progress(self, service_key: str) -> RolloutProgress:
+        """How far the rollout of ``service_key`` has got (for the progress bar)."""
+
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        """Mirror an approval (already in the audit log) on the object itself, so teammates
+        see it next to it (Kubernetes: the ``pitboard.io/approvals`` annotation, a JSON
+        list). Returns where it was written, e.g. ``deployment/llm-chat``.
+
+        Optional: this default raises ``backends.domain.errors.NotSupported``. Implementations refuse in read-only (ActionRefused, nothing sent), run a
+        server-side dry run first, and raise BackendError when it cannot be written."""
+        raise NotSupported(f"{type(self).__name__} does not annotate objects",
+                           source="cluster")
+
+    def approvals_annotation(self, service_key: str) -> str | None:
+        """The object's ``pitboard.io/approvals`` annotation as it is now -- read afresh,
+        not from a cache -- or None when it has none. The guard reads it again when a
+        promote runs, so a record removed since the preview no longer counts.
+
+        Optional: this default raises ``backends.domain.errors.NotSupported`` (the guard then
+        uses what its preview read). BackendError when the object cannot be read."""
+        raise NotSupported(f"{type(self).__name__} does not read annotations",
+                           source="cluster")
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        """Stop watches/threads."""
+
+
+class MetricsBackend(ABC):
+    """GPU, serving health, drift and cost figures (Prometheus, or the demo)."""
+
+    @abstractmethod
+    def read(
+        self, services: Sequence[ModelService], window_s: int, at: datetime | None = None
+    ) -> MetricsPart:
+        """Instant figures at ``at`` (None = now), rates over ``window_s``.
+        A constant number of queries whatever the fleet size. Raises BackendError."""
+
+    @abstractmethod
+    def chart(
+        self, model: str, window_s: int, at: datetime | None = None, *,
+        service: ModelService | None = None,
+    ) -> tuple[Series, ...]:
+        """Range series for one model's chart: rps, error %, p50/p95/p99 ms. ``service``:
+        the service the chart is of, when known: a backend that tells the services of one
+        model name apart (namespace, cluster) gives only that service's series."""
+
+    def close(self) -> None:  # pragma: no cover
+        pass
+
+
+class AlertsBackend(ABC):
+    @abstractmethod
+    def alerts(self) -> tuple[Alert, ...]:
+        """Active alerts, joined to models/GPUs by labels. Raises BackendError."""
+
+
+class AuditBackend(ABC):
+    """Append-only, hash-chained audit log with incidents and notes."""
+
+    @abstractmethod
+    def append(self, kind: str, *, actor: str, **fields) -> AuditEntry:
+        """Durably append one entry (committed before return)."""
+
+    @abstractmethod
+    def entries(self, *, since: datetime | None = None, target: str | None = None,
+                limit: int | None = None) -> list[AuditEntry]:
+        """Entries oldest first."""
+
+    @abstractmethod
+    def verify(self) -> tuple[bool, str]:
+        """(ok, message); message names the first broken entry."""
+
+    @abstractmethod
+    def pending_intents(self) -> list[AuditEntry]:
+        """Intents with no outcome (a crash mid-action): shown as "outcome unknown"."""
+
+    @abstractmethod
+    def open_incident(self, title: str, severity: str, actor: str) -> Incident: ...
+
+    @abstractmethod
+    def close_incident(self, incident_id: int, actor: str) -> Incident: ...
+
+    @abstractmethod
+    def current_incident(self) -> Incident | None: ...
+
+    @abstractmethod
+    def add_note(self, text: str, actor: str, figures: dict | None = None,
+                 incident_id: int | None = None) -> Note: ...

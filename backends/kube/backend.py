@@ -1,0 +1,384 @@
+"""The Kubernetes cluster backend: live model services from list-then-watch caches, their
+release history, GPUs held, and the guarded release actions.
+
+``KubernetesCluster`` follows one kubeconfig context; ``KubernetesFleet`` several at once
+(each row tagged with its cluster). ``make_cluster_backend`` picks one or the other.
+Importing this module does not import the ``kubernetes`` client (it is slow); the client
+is loaded when a backend is built.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from types import MappingProxyType
+
+from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
+from backends.domain.sources import ClusterBackend, ClusterPart
+from backends.domain.errors import ActionRefused, BackendError, ForbiddenError, NotFoundError
+from backends.kube.config import KubernetesConfig
+
+__all__ = ["KubernetesCluster", "KubernetesFleet", "make_cluster_backend"]
+
+SOURCE = "kubernetes"
+OPTIONAL_GROUPS = {"inferenceservices": "serving.kserve.io/v1beta1",
+                   "rollouts": "argoproj.io/v1alpha1"}
+
+
+def _kind_specs(config: KubernetesConfig, groups: set[str]):
+    from backends.kube import slim as s
+    from backends.kube.cache import KindSpec
+
+    specs = [
+        KindSpec("deployments", "apps/v1", "deployments", s.slim_deployment,
+                 label_selector=config.model_label),
+        KindSpec("replicasets", "apps/v1", "replicasets", s.slim_replicaset),
+        KindSpec("pods", "v1", "pods", s.slim_pod, optional=True),
+        KindSpec("nodes", "v1", "nodes", s.slim_node, namespaced=False, optional=True),
+        KindSpec("events", "v1", "events", s.slim_event, optional=True),
+    ]
+    if OPTIONAL_GROUPS["inferenceservices"] in groups:
+        specs.append(KindSpec("inferenceservices", OPTIONAL_GROUPS["inferenceservices"],
+                              "inferenceservices", s.slim_isvc))
+    if OPTIONAL_GROUPS["rollouts"] in groups:
+        specs.append(KindSpec("rollouts", OPTIONAL_GROUPS["rollouts"], "rollouts",
+                              s.slim_rollout))
+    return specs
+
+
+class KubernetesCluster(ClusterBackend):
+    """One kubeconfig context. Construction is local (kubeconfig and context are checked,
+    raising ConfigError); the first ``read()`` reaches the API (discovery, namespaces,
+    caches) and waits for the initial LISTs."""
+
+    def __init__(self, config: KubernetesConfig | None = None, context: str | None = None,
+                 namespaces: Sequence[str] | str | None = None, *, read_only: bool = False,
+                 actor: str | None = None, kubeconfig: str | None = None):
+        from backends.kube.connect import KubeApi, connect
+        from backends.kube.execute import default_actor
+
+        self.config = config or KubernetesConfig()
+        if context is None and self.config.contexts:
+            context = self.config.contexts[0]
+        self._conn = connect(kubeconfig or self.config.kubeconfig, context)
+        self.context = self._conn.context
+        if isinstance(namespaces, str):
+            namespaces = [namespaces]
+        ns = list(namespaces) if namespaces is not None else list(self.config.namespaces)
+        self.namespaces: list[str] = list(dict.fromkeys(n for n in ns if n))
+        self.namespace = ",".join(self.namespaces) or None
+        self.read_only = read_only
+        self.actor = actor or default_actor()
+        self.api = KubeApi(self._conn, timeout_s=self.config.request_timeout_s,
+                           read_only=read_only)
+        self.caches: dict[str, list] = {}
+        self.api_groups: set[str] = set()
+        self._lock = threading.Lock()
+        self._started = False
+        self._part_key: tuple | None = None
+        self._part: ClusterPart | None = None
+        self._reviewed: str | None = None
+        self._review_asked = False
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def identity(self) -> str | None:
+        """Who the cluster knows us as: the SelfSubjectReview answer once ``whoami`` asked,
+        else the kubeconfig user entry name of the context. No request."""
+        return self._reviewed or self._conn.user
+
+    def whoami(self) -> str | None:
+        """``identity``, asking the API server once (SelfSubjectReview) unless read-only
+        (no POST at all then). Blocks: call it from a thread."""
+        if not self._review_asked and not self.read_only:
+            self._review_asked = True
+            from backends.kube.annotate import self_subject_review
+
+            self._reviewed = self_subject_review(self.api)
+        return self.identity
+
+    # -- start-up ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Discovery, namespace check, caches. Idempotent; raises BackendError."""
+        with self._lock:
+            if self._started:
+                return
+            doc = self.api.request("GET", "/apis")
+            self.api_groups = {v.get("groupVersion") for g in (doc or {}).get("groups") or []
+                               for v in g.get("versions") or [] if isinstance(v, dict)}
+            for ns in self.namespaces:
+                try:
+                    self.api.request("GET", f"/api/v1/namespaces/{ns}")
+                except NotFoundError:
+                    raise NotFoundError(f"namespace {ns!r} does not exist in context "
+                                        f"{self.context!r}", source=SOURCE, status=404) from None
+                except ForbiddenError:
+                    pass  # may not read namespaces; the caches will tell
+            from backends.kube.cache import WatchCache
+
+            c = self.config
+            for spec in _kind_specs(c, self.api_groups):
+                where = [None] if not spec.namespaced or not self.namespaces else self.namespaces
+                self.caches[spec.name] = [
+                    WatchCache(self.api, spec, ns, watch_timeout_s=c.watch_timeout_s,
+                               backoff_initial_s=c.backoff_initial_s,
+                               backoff_max_s=c.backoff_max_s, page_size=c.page_size,
+                               max_items=c.max_events if spec.name == "events" else None)
+                    for ns in where]
+            for caches in self.caches.values():
+                for cache in caches:
+                    cache.start()
+            self._started = True
+
+    def wait_synced(self, timeout: float | None = None) -> None:
+        """Block until the required caches listed once; raise the error of one that failed."""
+        import time
+
+        self.start()
+        deadline = time.monotonic() + (timeout or self.config.sync_timeout_s)
+        for name, caches in self.caches.items():
+            for cache in caches:
+                ok = cache.wait_synced(max(0.0, deadline - time.monotonic()))
+                if not ok and not cache.spec.optional:
+                    if cache.error is not None:
+                        raise cache.error
+                    raise BackendError(f"{name} of context {self.context!r} not listed within "
+                                       f"{timeout or self.config.sync_timeout_s:.0f}s",
+                                       source=SOURCE)
+        # optional kinds get a short extra grace only if still syncing without an error
+        for caches in self.caches.values():
+            for cache in caches:
+                if cache.spec.optional and cache.error is None:
+                    cache.wait_synced(max(0.0, min(1.0, deadline - time.monotonic())))
+
+    # -- reading ----------------------------------------------------------------------------
+    def snapshot(self, kind: str) -> Mapping | None:
+        """Merged read-only view of one kind over the namespaces, None if not known."""
+        caches = self.caches.get(kind)
+        if not caches or not all(c.synced.is_set() for c in caches):
+            return None
+        if len(caches) == 1:
+            return caches[0].snapshot()
+        merged: dict = {}
+        for c in caches:
+            merged.update(c.snapshot())
+        return MappingProxyType(merged)
+
+    def read(self) -> ClusterPart:
+        """Services, histories and GPUs from the caches (cheap once synced)."""
+        from backends.kube.history import Inputs, build_part
+
+        self.wait_synced()
+        for name, caches in self.caches.items():
+            for cache in caches:
+                if cache.error is not None and not cache.spec.optional:
+                    raise BackendError(f"{name} watch of context {self.context!r} is failing "
+                                       f"(showing cached data): {cache.error}", source=SOURCE,
+                                       status=cache.error.status)
+        key = tuple(c.version for cs in self.caches.values() for c in cs)
+        if key == self._part_key and self._part is not None:
+            return self._part
+        part = build_part(Inputs(
+            context=self.context, namespace=self.namespace,
+            deployments=self.snapshot("deployments"), replicasets=self.snapshot("replicasets"),
+            pods=self.snapshot("pods"), nodes=self.snapshot("nodes"),
+            isvcs=self.snapshot("inferenceservices"), rollouts=self.snapshot("rollouts"),
+            rollout_label=self.config.rollout_label))
+        self._part_key, self._part = key, part
+        return part
+
+    def events_for(self, kind: str, name: str, namespace: str) -> list:
+        """Cached events about one object, newest first (slim EventRec records)."""
+        evs = self.snapshot("events") or {}
+        out = [e for e in evs.values() if e.kind == kind and e.object_name == name
+               and e.namespace == namespace]
+        return sorted(out, key=lambda e: (e.last is not None, e.last), reverse=True)
+
+    def health(self) -> dict[str, str | None]:
+        """Per cache: last error message (None = fine)."""
+        return {f"{n}/{c.namespace or '*'}": (str(c.error) if c.error else None)
+                for n, cs in self.caches.items() for c in cs}
+
+    def stats(self) -> dict[str, int]:
+        """LIST / WATCH / relist counters summed over the caches."""
+        cs = [c for cl in self.caches.values() for c in cl]
+        return {"lists": sum(c.lists for c in cs), "watches": sum(c.watches for c in cs),
+                "relists": sum(c.relists for c in cs)}
+
+    # -- actions ----------------------------------------------------------------------------
+    def plan(self, request: ActionRequest) -> ActionPlan:
+        from backends.kube.execute import plan
+
+        return plan(self.api, request, read_only=self.read_only)
+
+    def execute(self, request: ActionRequest) -> ActionResult:
+        if self.read_only:
+            raise ActionRefused(f"context {self.context!r} is read-only: {request.kind.value} "
+                                "was not sent", source=SOURCE)
+        from backends.kube.execute import execute
+
+        return execute(self.api, request, self.actor)
+
+    def progress(self, service_key: str) -> RolloutProgress:
+        from backends.kube.execute import progress
+
+        return progress(self.api, service_key)
+
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        """Append the approval to the object's ``pitboard.io/approvals`` annotation (dry run
+        first; refused, nothing sent, in read-only), naming its ``target``
+        (``namespace/Kind/name``: a copied manifest does not carry it to another object).
+        Returns the object ref."""
+        if self.read_only:
+            raise ActionRefused(f"context {self.context!r} is read-only: the approval "
+                                "annotation was not sent", source=SOURCE)
+        from backends.actions.approvals import approval_record, object_target
+        from backends.kube.annotate import annotate_approval
+        from backends.kube.execute import Target
+
+        t = Target.parse(service_key)
+        record = approval_record(approver, reason, at, canary,
+                                 target=object_target(t.namespace, t.kind, t.name))
+        annotate_approval(self.api, t.path, t.ref, record)
+        return t.ref
+
+    def approvals_annotation(self, service_key: str) -> str | None:
+        """The object's ``pitboard.io/approvals`` annotation, from a GET of the object
+        now (not the watch cache, which may lag behind a deletion)."""
+        from backends.actions.approvals import APPROVALS
+        from backends.kube.execute import Target
+
+        obj = self.api.request("GET", Target.parse(service_key).path) or {}
+        value = ((obj.get("metadata") or {}).get("annotations") or {}).get(APPROVALS)
+        return value if isinstance(value, str) else None
+
+    def close(self) -> None:
+        caches = [c for cl in self.caches.values() for c in cl]
+        for c in caches:
+            c._stop.set()
+        for c in caches:
+            c.stop()
+        self.api.close()
+
+
+class KubernetesFleet(ClusterBackend):
+    """Several contexts at once; one row per service, each tagged with its cluster.
+
+    A cluster that fails is reported in ``errors`` while the others keep showing, and its
+    last good part keeps showing too (the error names it stale, as a failed source's panel
+    keeps its data); ``read()`` raises only when every cluster failed."""
+
+    def __init__(self, config: KubernetesConfig | None = None,
+                 contexts: Sequence[str] | None = None,
+                 namespaces: Sequence[str] | str | None = None, *, read_only: bool = False,
+                 read_only_contexts: Sequence[str] = (), actor: str | None = None,
+                 kubeconfig: str | None = None):
+        self.config = config or KubernetesConfig()
+        names = list(dict.fromkeys(contexts or self.config.contexts))
+        if not names:
+            raise BackendError("a fleet needs at least one context", source=SOURCE)
+        self.clusters: dict[str, KubernetesCluster] = {}
+        for ctx in names:
+            self.clusters[ctx] = KubernetesCluster(
+                self.config, ctx, namespaces, read_only=read_only or ctx in read_only_contexts,
+                actor=actor, kubeconfig=kubeconfig)
+        self.context = ",".join(self.clusters)
+        first = next(iter(self.clusters.values()))
+        self.namespace = first.namespace
+        self.read_only = all(c.read_only for c in self.clusters.values())
+        self.errors: dict[str, str] = {}
+        self._last: dict[str, ClusterPart] = {}  # context -> its last good part
+        self._pool = ThreadPoolExecutor(max_workers=min(8, len(self.clusters)),
+                                        thread_name_prefix="kube-fleet")
+
+    def read(self) -> ClusterPart:
+        futures = {ctx: self._pool.submit(c.read) for ctx, c in self.clusters.items()}
+        parts, errors, first_exc = [], {}, None
+        fresh = 0
+        for ctx, fut in futures.items():
+            try:
+                part = fut.result()
+            except BackendError as exc:
+                errors[ctx] = str(exc)
+                first_exc = first_exc or exc
+                if ctx in self._last:
+                    parts.append(self._last[ctx])  # its last good data, named in errors
+                continue
+            self._last[ctx] = part
+            parts.append(part)
+            fresh += 1
+        self.errors = errors
+        if not fresh and first_exc is not None:
+            raise first_exc  # nothing answered: the app marks the whole source stale
+        revisions: dict = {}
+        for p in parts:
+            revisions.update(p.revisions)
+        return ClusterPart(context=self.context, namespace=self.namespace,
+                           services=tuple(s for p in parts for s in p.services),
+                           revisions=revisions, gpus=tuple(g for p in parts for g in p.gpus))
+
+    def cluster_for(self, service_key: str) -> KubernetesCluster:
+        from backends.kube.execute import Target
+
+        t = Target.parse(service_key)
+        try:
+            return self.clusters[t.cluster]
+        except KeyError:
+            raise NotFoundError(f"unknown cluster {t.cluster!r} in {service_key!r}; known: "
+                                f"{', '.join(self.clusters)}", source=SOURCE) from None
+
+    def plan(self, request: ActionRequest) -> ActionPlan:
+        return self.cluster_for(request.service_key).plan(request)
+
+    def execute(self, request: ActionRequest) -> ActionResult:
+        return self.cluster_for(request.service_key).execute(request)
+
+    def progress(self, service_key: str) -> RolloutProgress:
+        return self.cluster_for(service_key).progress(service_key)
+
+    def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
+                          *, canary: str | None = None) -> str:
+        return self.cluster_for(service_key).annotate_approval(
+            service_key, approver, reason, at, canary=canary)
+
+    def approvals_annotation(self, service_key: str) -> str | None:
+        return self.cluster_for(service_key).approvals_annotation(service_key)
+
+    @property
+    def identity(self) -> str | None:
+        """The clusters' identities, distinct, comma-separated (None when none is known)."""
+        names = dict.fromkeys(i for c in self.clusters.values() if (i := c.identity))
+        return ",".join(names) or None
+
+    def whoami(self) -> str | None:
+        """Ask every cluster (in parallel) who we are; then ``identity``."""
+        for fut in [self._pool.submit(c.whoami) for c in self.clusters.values()]:
+            fut.result()
+        return self.identity
+
+    def close(self) -> None:
+        for c in self.clusters.values():
+            c.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def make_cluster_backend(config: KubernetesConfig | None = None,
+                         contexts: Sequence[str] | None = None,
+                         namespaces: Sequence[str] | str | None = None, *,
+                         read_only: bool = False, read_only_contexts: Sequence[str] = (),
+                         actor: str | None = None, kubeconfig: str | None = None
+                         ) -> ClusterBackend:
+    """One context (or none: the current one) -> KubernetesCluster; several -> a fleet."""
+    config = config or KubernetesConfig()
+    names = list(dict.fromkeys(contexts or config.contexts))
+    if len(names) <= 1:
+        ctx = names[0] if names else None
+        return KubernetesCluster(config, ctx, namespaces,
+                                 read_only=read_only or (ctx in read_only_contexts),
+                                 actor=actor, kubeconfig=kubeconfig)
+    return KubernetesFleet(config, names, namespaces, read_only=read_only,
+                           read_only_contexts=read_only_contexts, actor=actor,
+                           kubeconfig=kubeconfig)

@@ -1,0 +1,364 @@
+"""Guarded actions against one cluster: resolve on a fresh read, preflight (RBAC via
+SelfSubjectAccessReview, server-side dry run), send, retry a 409 once, then mirror the
+action as a core/v1 Event and a ``pitboard.io/last-action`` annotation.
+
+Every function returns data (``ActionPlan``/``ActionResult``); nothing here draws a UI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from backends.domain.actions import (
+    ActionKind,
+    ActionPlan,
+    ActionRequest,
+    ActionResult,
+    ActionStatus,
+    Change,
+    Check,
+    CheckStatus,
+    RolloutProgress,
+)
+from backends.domain.errors import ActionRefused, BackendError, ConflictError, NotFoundError
+from backends.kube.semantics import (
+    MERGE_PATCH,
+    ActionSpec,
+    argo_abort,
+    argo_promote,
+    argo_retry,
+    argo_undo,
+    deployment_rollback,
+    kserve_promote,
+    kserve_rollback,
+)
+from backends.kube.connect import SOURCE, KubeApi
+from backends.kube.slim import LAST_ACTION
+
+# kind -> (group, version, plural)
+KINDS = {
+    "Deployment": ("apps", "v1", "deployments"),
+    "Rollout": ("argoproj.io", "v1alpha1", "rollouts"),
+    "InferenceService": ("serving.kserve.io", "v1beta1", "inferenceservices"),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """A ModelService.key split into its parts (context names may contain '/')."""
+
+    cluster: str
+    namespace: str
+    kind: str
+    name: str
+
+    @classmethod
+    def parse(cls, key: str) -> "Target":
+        parts = key.rsplit("/", 3)
+        if len(parts) != 4 or parts[2] not in KINDS or not parts[1] or not parts[3]:
+            raise NotFoundError(f"not a model service key: {key!r}", source=SOURCE)
+        return cls(*parts)
+
+    @property
+    def path(self) -> str:
+        g, v, plural = KINDS[self.kind]
+        return f"/apis/{g}/{v}/namespaces/{self.namespace}/{plural}/{self.name}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind.lower()}/{self.name}"
+
+
+def _rs_list(api: KubeApi, obj: dict) -> list[dict]:
+    """ReplicaSets matching the owner's selector (ownership is checked by the caller)."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    sel = (spec.get("selector") or {}).get("matchLabels") or {}
+    query = {"labelSelector": ",".join(f"{k}={v}" for k, v in sorted(sel.items())) or None}
+    doc = api.request("GET", f"/apis/apps/v1/namespaces/{meta.get('namespace')}/replicasets",
+                      query=query)
+    return [i for i in (doc or {}).get("items") or [] if isinstance(i, dict)]
+
+
+def resolve(api: KubeApi, t: Target, req: ActionRequest) -> tuple[dict, ActionSpec]:
+    """Fresh GET (and ReplicaSet LIST) -> the object and what the action would send.
+    Raises ActionRefused (paused, no history, unsupported) or NotFoundError."""
+    obj = api.request("GET", t.path)
+    kind = req.kind
+    if t.kind == "Deployment":
+        if kind != ActionKind.ROLLBACK:
+            raise ActionRefused(f"{kind.value} is not defined for a Deployment (only rollback)",
+                                source=SOURCE)
+        return obj, deployment_rollback(obj, _rs_list(api, obj), req.to_revision)
+    if t.kind == "Rollout":
+        if kind == ActionKind.ROLLBACK:
+            return obj, argo_undo(obj, _rs_list(api, obj), req.to_revision)
+        if kind == ActionKind.PROMOTE:
+            return obj, argo_promote(obj)
+        if kind.value == "promote_full":
+            return obj, argo_promote(obj, full=True)
+        if kind == ActionKind.ABORT:
+            return obj, argo_abort()
+        if kind.value == "retry":
+            return obj, argo_retry()
+    if t.kind == "InferenceService":
+        if kind == ActionKind.PROMOTE:
+            return obj, kserve_promote(obj)
+        if kind == ActionKind.ROLLBACK:
+            return obj, kserve_rollback(obj)
+    raise ActionRefused(f"{kind.value} is not supported for a {t.kind}", source=SOURCE)
+
+
+def send(api: KubeApi, t: Target, spec: ActionSpec, *, dry_run: bool) -> list[dict]:
+    """Send the spec's patches (argo: status subresource first, main resource on 404)."""
+    sent = []
+    query = {"dryRun": "All"} if dry_run else None
+    patches = list(spec.patches)
+    for p in patches:
+        path = t.path + (f"/{p.subresource}" if p.subresource else "")
+        try:
+            api.request("PATCH", path, query=query, body=p.body, content_type=p.content_type)
+            sent.append({"path": path, "content_type": p.content_type, "body": p.body})
+        except NotFoundError:
+            if not p.subresource or p.fallback is None:
+                raise
+            # argo-rollouts < v0.10 has no status subresource: one unified patch instead
+            api.request("PATCH", t.path, query=query, body=p.fallback, content_type=MERGE_PATCH)
+            sent.append({"path": t.path, "content_type": MERGE_PATCH, "body": p.fallback})
+            break  # the unified patch already carries the spec change
+    return sent
+
+
+def access_review(api: KubeApi, t: Target, verb: str, resource: str, group: str,
+                  subresource: str = "") -> tuple[bool | None, str]:
+    """SelfSubjectAccessReview: (allowed or None when it could not be asked, reason)."""
+    attrs = {"namespace": t.namespace, "verb": verb, "group": group, "resource": resource}
+    if subresource:
+        attrs["subresource"] = subresource
+    if resource != "events":
+        attrs["name"] = t.name
+    body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs}}
+    try:
+        doc = api.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                          body=body)
+    except BackendError as exc:
+        return None, f"could not ask: {exc}"
+    st = (doc or {}).get("status") or {}
+    return bool(st.get("allowed")), str(st.get("reason") or "")
+
+
+def permission_checks(api: KubeApi, t: Target, spec: ActionSpec) -> list[Check]:
+    """One Check per permission the action needs (patch, status patch, create events)."""
+    group, _, plural = KINDS[t.kind]
+    needed = [("patch", plural, group, "")]
+    if any(p.subresource for p in spec.patches):
+        needed.append(("patch", plural, group, "status"))
+    checks = []
+    for verb, res, grp, sub in needed:
+        allowed, why = access_review(api, t, verb, res, grp, sub)
+        label = f"{verb} {res}{'/' + sub if sub else ''}.{grp}"
+        if allowed is None:
+            checks.append(Check(name=f"RBAC: {label}", status=CheckStatus.UNKNOWN, reason=why,
+                                blocking=False))
+        elif allowed:
+            checks.append(Check(name=f"RBAC: {label}", status=CheckStatus.PASSED))
+        else:
+            checks.append(Check(
+                name=f"RBAC: {label}", status=CheckStatus.FAILED,
+                reason=f"missing permission: {verb} {res}{'/' + sub if sub else ''} in API "
+                       f"group {grp!r} in namespace {t.namespace!r}" + (f" ({why})" if why else "")))
+    allowed, why = access_review(api, t, "create", "events", "")
+    checks.append(Check(
+        name="RBAC: create events", blocking=False,
+        status=CheckStatus.PASSED if allowed else (CheckStatus.UNKNOWN if allowed is None
+                                                   else CheckStatus.FAILED),
+        reason="" if allowed else (why or "the action will not be mirrored as an Event")))
+    return checks
+
+
+def changes_of(spec: ActionSpec) -> tuple[Change, ...]:
+    out = []
+    if spec.from_revision is not None or spec.to_revision is not None:
+        out.append(Change(field="revision", before=_s(spec.from_revision), after=_s(spec.to_revision)))
+    if spec.from_image != spec.to_image:
+        out.append(Change(field="image", before=spec.from_image, after=spec.to_image))
+    if spec.from_traffic or spec.to_traffic:
+        out.append(Change(field="traffic", before=spec.from_traffic, after=spec.to_traffic))
+    if spec.change_cause:
+        out.append(Change(field="change-cause", before=None, after=spec.change_cause))
+    for p in spec.patches:
+        body = json.dumps(p.body, sort_keys=True)
+        out.append(Change(field=f"patch{' /' + p.subresource if p.subresource else ''}",
+                          before=None, after=body if len(body) < 400 else body[:397] + "..."))
+    return tuple(out)
+
+
+def _s(v) -> str | None:
+    return None if v is None else str(v)
+
+
+def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
+           message: str) -> tuple[dict, list[str]]:
+    """After success: an Event on the object and the ``pitboard.io/last-action`` annotation.
+    Best effort: a failure is reported as a warning, the action itself succeeded."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = {"who": actor, "what": f"{req.kind.value} {t.ref}" + (
+        f" to revision {req.to_revision}" if req.to_revision else ""), "when": now,
+        "reason": req.reason}
+    warnings, detail = [], {}
+    meta = obj.get("metadata") or {}
+    g, v, _ = KINDS[t.kind]
+    event = {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": f"{t.name[:200]}.pitboard-{uuid.uuid4().hex[:12]}",
+                     "namespace": t.namespace},
+        "involvedObject": {"apiVersion": f"{g}/{v}", "kind": t.kind, "name": t.name,
+                           "namespace": t.namespace, "uid": meta.get("uid")},
+        "reason": f"Pitboard{req.kind.value.title().replace('_', '')}",
+        "message": f"{actor}: {message}" + (f"; reason: {req.reason}" if req.reason else ""),
+        "type": "Normal", "source": {"component": "pitboard"},
+        "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+        "reportingComponent": "pitboard", "reportingInstance": socket.gethostname()[:128],
+        "action": req.kind.value.title(),
+    }
+    try:
+        created = api.request("POST", f"/api/v1/namespaces/{t.namespace}/events", body=event)
+        detail["event"] = ((created or {}).get("metadata") or {}).get("name") or event["metadata"]["name"]
+    except BackendError as exc:
+        warnings.append(f"event not recorded: {exc}")
+    try:
+        api.request("PATCH", t.path, body={"metadata": {"annotations": {
+            LAST_ACTION: json.dumps(record, sort_keys=True)}}}, content_type=MERGE_PATCH)
+        detail["annotation"] = record
+    except BackendError as exc:
+        warnings.append(f"annotation {LAST_ACTION} not written: {exc}")
+    return detail, warnings
+
+
+def default_actor() -> str:
+    """user@host, for actions started without an explicit actor."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def execute(api: KubeApi, req: ActionRequest, actor: str) -> ActionResult:
+    """Resolve fresh, dry-run, send; on 409 re-read and retry once, then ConflictError."""
+    t = Target.parse(req.service_key)
+    sent: list[dict] = []
+    for attempt in (1, 2):
+        obj, spec = resolve(api, t, req)
+        if spec.noop:
+            return ActionResult(status=ActionStatus.SKIPPED, message=spec.message,
+                                detail={"object": t.ref, "namespace": t.namespace})
+        try:
+            try:
+                send(api, t, spec, dry_run=True)
+            except ConflictError:
+                raise
+            except BackendError as exc:  # say so: the record must show nothing was changed
+                raise type(exc)(f"server-side dry run refused {t.ref}, nothing was changed: "
+                                f"{exc}", source=exc.source, status=exc.status) from None
+            sent = send(api, t, spec, dry_run=False)
+            break
+        except ConflictError as exc:
+            if attempt == 2:
+                raise ConflictError(f"{t.ref} changed while pitboard was updating it, twice; "
+                                    f"reload and try again ({exc})", source=SOURCE,
+                                    status=409) from None
+    message = f"{t.ref}: {spec.message}"
+    detail, warnings = mirror(api, t, obj, req, req.actor or actor, message)
+    detail.update({"object": t.ref, "namespace": t.namespace, "context": api.context,
+                   "patches": sent, "from_revision": spec.from_revision,
+                   "to_revision": spec.to_revision, "dry_run": "ok", "attempts": attempt})
+    if warnings:
+        detail["warnings"] = warnings
+    return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail)
+
+
+def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:
+    """The guard modal's content: target, changes, checks. Sends no mutation (the dry run
+    and the access reviews are not sent at all in read-only mode)."""
+    t = Target.parse(req.service_key)
+    base = dict(request=req, context=api.context, namespace=t.namespace, object_ref=t.ref)
+    checks: list[Check] = []
+    if read_only:
+        checks.append(Check(name="read-only", status=CheckStatus.FAILED,
+                            reason=f"context {api.context!r} is read-only"))
+    try:
+        obj, spec = resolve(api, t, req)
+    except NotFoundError as exc:
+        checks.append(Check(name="target exists", status=CheckStatus.FAILED, reason=str(exc)))
+        return ActionPlan(**base, checks=tuple(checks))
+    except ActionRefused as exc:
+        checks.append(Check(name="target exists", status=CheckStatus.PASSED))
+        checks.append(Check(name="allowed by the reference tool", status=CheckStatus.FAILED,
+                            reason=str(exc)))
+        return ActionPlan(**base, checks=tuple(checks))
+    checks.append(Check(name="target exists", status=CheckStatus.PASSED))
+    inflight = _in_flight(t.kind, obj)
+    if req.kind == ActionKind.ROLLBACK and t.kind == "Deployment":
+        checks.append(Check(name="no rollout in flight", blocking=False,
+                            status=CheckStatus.FAILED if inflight else CheckStatus.PASSED,
+                            reason=inflight or ""))
+    if spec.noop:
+        return ActionPlan(**base, checks=tuple(checks), changes=changes_of(spec), noop=True,
+                          noop_reason=spec.message)
+    if read_only:
+        checks.append(Check(name="server-side dry run", status=CheckStatus.UNKNOWN,
+                            reason="not sent in read-only mode", blocking=False))
+    else:
+        checks.extend(permission_checks(api, t, spec))
+        try:
+            send(api, t, spec, dry_run=True)
+            checks.append(Check(name="server-side dry run", status=CheckStatus.PASSED))
+        except BackendError as exc:
+            checks.append(Check(name="server-side dry run", status=CheckStatus.FAILED,
+                                reason=str(exc)))
+    return ActionPlan(**base, checks=tuple(checks), changes=changes_of(spec))
+
+
+def _in_flight(kind: str, obj: dict) -> str:
+    if kind != "Deployment":
+        return ""
+    from backends.kube.history import deployment_progress
+    from backends.kube.slim import slim_deployment
+
+    done, msg = deployment_progress(slim_deployment(obj))
+    return "" if done else msg
+
+
+def progress(api: KubeApi, service_key: str) -> RolloutProgress:
+    """How far the rollout got, from a fresh GET (kubectl rollout status logic)."""
+    t = Target.parse(service_key)
+    obj = api.request("GET", t.path)
+    if t.kind == "Deployment":
+        from backends.kube.history import deployment_progress
+        from backends.kube.slim import slim_deployment
+
+        d = slim_deployment(obj)
+        done, msg = deployment_progress(d)
+        phase = "complete" if done else ("degraded" if d.timed_out else "progressing")
+        # degraded is final (kubectl rollout status exits): done, so the runner stops waiting
+        return RolloutProgress(done=done or phase == "degraded", ready=d.ready,
+                               desired=d.replicas, updated=d.updated, message=msg, phase=phase)
+    if t.kind == "Rollout":
+        from backends.kube.slim import slim_rollout
+
+        r = slim_rollout(obj)
+        phase = {"Healthy": "complete", "Degraded": "degraded"}.get(r.phase or "", "progressing")
+        return RolloutProgress(done=r.phase in ("Healthy", "Degraded"), ready=r.ready,
+                               desired=r.replicas, updated=r.updated,
+                               message=r.message or r.phase or "",
+                               phase=phase if r.phase else "unknown")
+    from backends.kube.slim import slim_isvc
+
+    i = slim_isvc(obj)
+    done = bool(i.ready) and i.latest_created == i.latest_ready
+    return RolloutProgress(done=done, message=f"ready revision {i.latest_ready or 'n/a'}",
+                           phase="complete" if done else (
+                               "unknown" if i.ready is None else "progressing"))

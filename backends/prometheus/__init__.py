@@ -1,0 +1,1 @@
+"""Prometheus (and Thanos, Mimir, VictoriaMetrics): client, engine profiles, discovery, assembly, charts, cost, SLO."""

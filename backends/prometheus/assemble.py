@@ -1,0 +1,387 @@
+"""Turn query answers into domain models: GPUs, health, drift. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+from backends.domain.models import (
+    DriftSeries,
+    GpuDevice,
+    HealthSample,
+    ModelService,
+    Point,
+    fast_constructor,
+)
+from backends.prometheus.client import Sample
+from backends.prometheus.calc import (
+    NAMESPACE_LABELS,
+    NODE_LABELS,
+    POD_LABELS,
+    UUID_LABELS,
+    bucket_quantile,
+    first_label,
+    mean,
+    parse_le,
+    total,
+)
+from backends.prometheus.profiles import MetricProfile
+
+Answers = Mapping[str, Sequence[Sample]]  # query key -> samples
+
+
+class ModelJoiner:
+    """Maps metric label values and pod names to ``ModelService.name``."""
+
+    _LABEL_KEYS = ("pitboard.io/model", "app.kubernetes.io/name", "model",
+                   "serving.kserve.io/inferenceservice")
+
+    def __init__(self, services: Sequence[ModelService],
+                 cluster_of: Callable[[str], str] | None = None):
+        """``cluster_of``: a context's value of the cluster label, when series carry one."""
+        self.cluster_of = cluster_of
+        self.names: dict[str, list[ModelService]] = defaultdict(list)
+        self.aliases: dict[str, str] = {}
+        for svc in services:
+            self.names[svc.name].append(svc)
+            for key in self._LABEL_KEYS:
+                value = svc.labels.get(key)
+                if value:
+                    self.aliases.setdefault(value, svc.name)
+        self.extra: set[str] = set()
+
+    def resolve(self, value: str, namespace: str | None = None) -> str:
+        """The service name a metric's model label value stands for (itself if unknown)."""
+        if value in self.names:
+            return value
+        if value in self.aliases:
+            return self.aliases[value]
+        tail = value.rsplit("/", 1)[-1]
+        if tail in self.names:
+            return tail
+        self.extra.add(value)
+        return value
+
+    def owner(self, name: str, namespace: str | None, cluster: str | None
+              ) -> ModelService | None:
+        """The one service that series of ``name`` from ``namespace`` and ``cluster`` (the
+        cluster label's value) are of; None when none or several could be. The cluster
+        label, when configured and present, must match the service's context; the
+        namespace narrows only a name several services share (a lone service keeps the
+        figures of its name, as it always did: some exporters label their own namespace)."""
+        found = self.names.get(name, [])
+        if self.cluster_of is not None and cluster is not None:
+            found = [s for s in found if self.cluster_of(s.cluster) == cluster]
+        if len(found) > 1 and namespace is not None:
+            found = [s for s in found if s.namespace is None or s.namespace == namespace]
+        return found[0] if len(found) == 1 else None
+
+    def from_pod(self, pod: str, namespace: str | None = None) -> str | None:
+        """Longest known model name that prefixes ``pod`` (``<name>-<hash>-<id>``)."""
+        parts = pod.split("-")
+        for cut in range(len(parts), 0, -1):
+            cand = "-".join(parts[:cut])
+            svcs = self.names.get(cand)
+            if svcs:
+                if namespace and all(s.namespace and s.namespace != namespace for s in svcs):
+                    continue
+                return cand
+            if cand in self.aliases:
+                return self.aliases[cand]
+            if cand in self.extra:
+                return cand
+        return None
+
+
+def apply_model_regex(profile: MetricProfile, value: str) -> str:
+    """The model name inside a label value (KServe: ``fraud-predictor`` -> ``fraud``)."""
+    if not profile.model_regex:
+        return value
+    m = re.match(profile.model_regex, value)
+    if m and m.groupdict().get("model"):
+        return m.group("model")
+    return value
+
+
+# -- GPUs -------------------------------------------------------------------------------
+def build_gpus(answers: Answers, profile: MetricProfile,
+               pod_models: Mapping[tuple[str | None, str], str],
+               joiner: ModelJoiner,
+               price_of: Callable[[str, str | None], float | None] | None = None
+               ) -> list[GpuDevice]:
+    """One GpuDevice per UUID (or node+index), fields from each query of the profile;
+    ``price_of(node, gpu model name)`` gives its $/h."""
+    gpus: dict[tuple, dict] = {}
+    ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
+    for key in ("util", "mem_used", "mem_free", "mem_total", "power", "temp", "xid"):
+        for s in answers.get(key, ()):
+            lab = s.labels
+            uuid = first_label(lab, UUID_LABELS)
+            node = first_label(lab, NODE_LABELS)
+            idx = lab.get("gpu")
+            ident = ("u", uuid) if uuid else ("n", node, idx)
+            g = gpus.setdefault(ident, {"node": node, "uuid": uuid, "index": idx})
+            g["node"] = g["node"] or node
+            g["index"] = g["index"] if g["index"] is not None else idx
+            g.setdefault("model_name", lab.get("modelName"))
+            if not g.get("pod"):
+                pod = workload_pod(lab, ignore)
+                if pod:
+                    g["pod"], g["namespace"] = pod
+            if profile.model_label and lab.get(profile.model_label):
+                g["model"] = lab[profile.model_label]
+            if key not in g:  # first series wins (several pods may share a GPU)
+                g[key] = s.value
+    out: list[GpuDevice] = []
+    for g in gpus.values():
+        used, free, tot = g.get("mem_used"), g.get("mem_free"), g.get("mem_total")
+        if tot is None and used is not None and free is not None:
+            tot = used + free
+        model = g.get("model")
+        if model:
+            model = joiner.resolve(model, g.get("namespace"))
+        elif g.get("pod"):
+            model = pod_models.get((g.get("namespace"), g["pod"])) \
+                or pod_models.get((None, g["pod"])) \
+                or joiner.from_pod(g["pod"], g.get("namespace"))
+        price = price_of(g.get("node") or "", g.get("model_name")) if price_of else None
+        xid = g.get("xid")
+        try:
+            index = int(g["index"]) if g.get("index") is not None else -1
+        except ValueError:
+            index = -1
+        out.append(GpuDevice(
+            node=g.get("node") or "", index=index, uuid=g.get("uuid"),
+            model_name=g.get("model_name"), util_percent=g.get("util"),
+            memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
+            temperature_c=g.get("temp"), last_xid=int(xid) if xid is not None else None,
+            pod=g.get("pod"), namespace=g.get("namespace"), model=model, hourly_cost=price,
+        ))
+    out.sort(key=lambda d: (d.node, d.index, d.uuid or ""))
+    return out
+
+
+def workload_pod(labels: Mapping[str, str],
+                 ignore: re.Pattern | None) -> tuple[str, str | None] | None:
+    """(pod, namespace) of the workload using a GPU: ``exported_pod`` (scraped without
+    honor_labels), ``pod`` or the old ``pod_name``; the exporter's own pod is skipped."""
+    for pod_l, ns_l in zip(POD_LABELS, NAMESPACE_LABELS, strict=True):
+        pod = labels.get(pod_l)
+        if pod and not (ignore and ignore.search(pod)):
+            return pod, labels.get(ns_l)
+    return None
+
+
+def pod_model_map(answers: Answers, profile: MetricProfile,
+                  joiner: ModelJoiner) -> dict[tuple[str | None, str], str]:
+    """(namespace, pod) -> model from the pods profile (kube-state-metrics pod labels)."""
+    out: dict[tuple[str | None, str], str] = {}
+    for s in answers.get("pod_model", ()):
+        pod = first_label(s.labels, POD_LABELS)
+        model = s.labels.get(profile.model_label or "")
+        if pod and model:
+            ns = first_label(s.labels, NAMESPACE_LABELS)
+            name = joiner.resolve(model, ns)
+            out[(ns, pod)] = name
+            out.setdefault((None, pod), name)
+    return out
+
+
+# -- serving health -----------------------------------------------------------------------
+@dataclass
+class _Acc:
+    requests: list[float | None] = field(default_factory=list)
+    errors: list[float | None] = field(default_factory=list)
+    tokens: list[float | None] = field(default_factory=list)
+    queue: list[float | None] = field(default_factory=list)
+    kv: list[float | None] = field(default_factory=list)
+    prompt: list[float | None] = field(default_factory=list)
+    duration: list[float | None] = field(default_factory=list)
+    queue_time: list[float | None] = field(default_factory=list)
+    latency: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    ttft: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    itl: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+
+    def merge(self, other: _Acc) -> None:
+        for name in _ACC_LISTS.values():
+            getattr(self, name).extend(getattr(other, name))
+        for name in _ACC_BUCKETS:
+            mine = getattr(self, name)
+            for le, v in getattr(other, name).items():
+                mine[le] += v
+
+
+# query key -> _Acc field: summed series, and bucket rates (quantiles)
+_ACC_LISTS = {"requests": "requests", "errors": "errors", "tokens": "tokens", "queue": "queue",
+              "kv_cache": "kv", "prompt_tokens": "prompt", "duration": "duration",
+              "queue_time": "queue_time"}
+_ACC_BUCKETS = ("latency", "ttft", "itl")
+
+
+@dataclass(frozen=True)
+class ServingKey:
+    model: str            # after model_regex (the metric's own name for the model)
+    raw: str              # the label value as exported
+    namespace: str | None
+    revision: str | None
+    cluster: str | None = None  # the cluster label's value, when one is configured
+
+
+def serving_accumulate(answers: Answers, profile: MetricProfile,
+                       cluster_label: str | None = None) -> dict[ServingKey, _Acc]:
+    """Group a serving profile's answers by model/namespace/revision (and cluster)."""
+    accs: dict[ServingKey, _Acc] = defaultdict(_Acc)
+    for qkey in (*_ACC_LISTS, *_ACC_BUCKETS):
+        for s in answers.get(qkey, ()):
+            raw = s.labels.get(profile.model_label or "")
+            if not raw:
+                continue
+            key = ServingKey(
+                apply_model_regex(profile, raw), raw,
+                first_label(s.labels, profile.namespace_labels),
+                s.labels.get(profile.revision_label) if profile.revision_label else None,
+                s.labels.get(cluster_label) if cluster_label else None,
+            )
+            acc = accs[key]
+            if qkey in _ACC_BUCKETS:
+                le = parse_le(s.labels.get("le"))
+                if le is not None and s.value is not None:
+                    getattr(acc, qkey)[le] += s.value
+            else:
+                getattr(acc, _ACC_LISTS[qkey]).append(s.value)
+    return accs
+
+
+def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, model: str,
+            namespace: str | None, revision: str | None, at: datetime) -> HealthSample:
+    rps, errs = total(acc.requests), total(acc.errors)
+    if rps is None or rps <= 0:
+        ratio = None
+    elif errs is None:
+        # The errors query selects a subset of the requests: no series = no failures.
+        ratio = 0.0 if "errors" in profile.queries else None
+    else:
+        ratio = min(1.0, errs / rps)
+    lat = [bucket_quantile(q, acc.latency.items()) for q in quantiles] \
+        if acc.latency else [None, None, None]
+    ms = [None if v is None else v * profile.latency_to_ms for v in lat]
+    ttft = bucket_quantile(quantiles[1], acc.ttft.items()) if acc.ttft else None
+    itl = bucket_quantile(quantiles[1], acc.itl.items()) if acc.itl else None
+
+    def per_request_ms(summed: list[float | None]) -> float | None:
+        spent = total(summed)
+        if spent is None or rps is None or rps <= 0:
+            return None
+        return spent / rps * profile.duration_to_ms
+
+    return HealthSample(
+        model=model, namespace=namespace, revision=revision, at=at, rps=rps,
+        error_ratio=ratio, p50_ms=ms[0], p95_ms=ms[1], p99_ms=ms[2],
+        ttft_p95_ms=None if ttft is None else ttft * profile.latency_to_ms,
+        tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue), kv_cache_percent=mean(acc.kv),
+        itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
+        prompt_tokens_per_s=total(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
+        queue_ms=per_request_ms(acc.queue_time),
+    )
+
+
+class ServingHealth(NamedTuple):
+    """What :func:`build_health` gives: figures by model name (the first namespace's or
+    cluster's when the series come from several) and by service (``ModelService.key``:
+    the figures of each service the series' namespace and cluster pin down)."""
+
+    health: dict[str, HealthSample]
+    revisions: dict[str, tuple[HealthSample, ...]]
+    by_service: dict[str, HealthSample]
+    revisions_by_service: dict[str, tuple[HealthSample, ...]]
+
+
+def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
+                 joiner: ModelJoiner, quantiles: Sequence[float], at: datetime,
+                 index: dict[str, list[tuple[str, str, str | None]]],
+                 cluster_label: str | None = None) -> ServingHealth:
+    """Whole-model and per-revision health, merged across profiles (first value wins).
+
+    ``index`` is filled with name -> [(profile, raw label value, namespace)] for charts."""
+    health: dict[str, HealthSample] = {}
+    scope_of: dict[str, tuple[str | None, str | None]] = {}  # name -> (ns, cluster) shown
+    by_service: dict[str, HealthSample] = {}
+    # -> (revision, namespace, cluster) -> sample: a revision name may recur in another
+    # namespace or cluster (KServe names revisions after the service); each stays its own
+    revisions: dict[str, dict[tuple[str, str, str], HealthSample]] = defaultdict(dict)
+    service_revs: dict[str, dict[str, HealthSample]] = defaultdict(dict)
+    for pname, profile, answers in per_profile:
+        accs = serving_accumulate(answers, profile, cluster_label)
+        models: dict[tuple[str, str | None, str | None], _Acc] = defaultdict(_Acc)
+        raws: dict[tuple[str, str | None, str | None], str] = {}
+        for key, acc in accs.items():
+            name = joiner.resolve(key.model, key.namespace)
+            scope = (name, key.namespace, key.cluster)
+            models[scope].merge(acc)
+            raws[scope] = key.raw
+            if key.revision:
+                sample = _sample(acc, profile, quantiles, model=name, namespace=key.namespace,
+                                 revision=key.revision, at=at)
+                rev = (key.revision, key.namespace or "", key.cluster or "")
+                sample = revisions[name].setdefault(rev, sample)
+                owner = joiner.owner(name, key.namespace, key.cluster)
+                if owner is not None:
+                    service_revs[owner.key].setdefault(key.revision, sample)
+        for (name, ns, cluster), acc in models.items():
+            entry = (pname, raws[(name, ns, cluster)], ns)
+            if entry not in index.setdefault(name, []):
+                index[name].append(entry)
+            new = _sample(acc, profile, quantiles, model=name, namespace=ns, revision=None,
+                          at=at)
+            shown = scope_of.setdefault(name, (ns, cluster))
+            if all(a is None or b is None or a == b for a, b in zip(shown, (ns, cluster))):
+                health[name] = merge_health(health.get(name), new)
+            # else another namespace's or cluster's: not mixed into these (by_service
+            # tells whose figures are whose)
+            owner = joiner.owner(name, ns, cluster)
+            if owner is not None:
+                by_service[owner.key] = merge_health(by_service.get(owner.key), new)
+    rev_out = {name: tuple(revs[k] for k in sorted(revs)) for name, revs in revisions.items()}
+    rev_by_service = {key: tuple(revs[r] for r in sorted(revs))
+                      for key, revs in service_revs.items()}
+    return ServingHealth(health, rev_out, by_service, rev_by_service)
+
+
+def merge_health(old: HealthSample | None, new: HealthSample) -> HealthSample:
+    """Fill ``old``'s missing figures from ``new`` (profiles earlier in order win)."""
+    if old is None:
+        return new
+    patch = {k: v for k, v in new.model_dump().items()
+             if v is not None and getattr(old, k) is None}
+    return old.model_copy(update=patch) if patch else old
+
+
+# -- drift --------------------------------------------------------------------------------
+_new_point = fast_constructor(Point)
+
+
+def build_drift(samples: Sequence[Sample], profile: MetricProfile, joiner: ModelJoiner,
+                thresholds: Mapping[str, float], default_threshold: float) -> list[DriftSeries]:
+    """DriftSeries per model/feature/method; a matrix answer gives history points."""
+    out: list[DriftSeries] = []
+    utc = timezone.utc
+    for s in samples:
+        model = s.labels.get(profile.model_label or "model")
+        feature = s.labels.get(profile.feature_label)
+        if not model or not feature:
+            continue
+        method = s.labels.get(profile.method_label) or "psi"
+        # values are already finite-or-None (parse_result): skip re-validation
+        points = tuple(_new_point(at=datetime.fromtimestamp(ts, utc), value=v)
+                       for ts, v in s.points)
+        out.append(DriftSeries(
+            model=joiner.resolve(model, first_label(s.labels, NAMESPACE_LABELS)),
+            feature=feature, method=method,
+            threshold=thresholds.get(method, default_threshold), points=points,
+        ))
+    out.sort(key=lambda d: (d.model, d.feature, d.method))
+    return out

@@ -1,0 +1,325 @@
+"""Prometheus metrics backend (Prometheus, Thanos, Mimir) on ``prometheus-api-client``.
+
+One refresh sends a constant number of instant queries whatever the fleet size: each active
+profile's templates, grouped with ``sum by``/``by (pod)``; quantiles are computed from bucket
+rates so one query gives model *and* revision figures. ``chart`` sends range queries for one
+model only. Construction is cheap (no network); the profile probe runs on the first read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from backends.domain.sources import MetricsBackend, MetricsPart
+from backends.domain.errors import BackendError
+from backends.domain.models import ModelService, Series
+from backends.prometheus.assemble import (
+    ModelJoiner,
+    build_drift,
+    build_gpus,
+    build_health,
+    pod_model_map,
+)
+from backends.prometheus.chart import (
+    WHOLE,
+    Scope,
+    chart_series,
+    extra_series,
+    gpu_identities,
+    gpu_series,
+)
+from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, short
+from backends.prometheus.cost import (
+    Pricer,
+    cost_burn,
+    node_prices,
+    seconds_since_midnight,
+    seconds_since_month_start,
+)
+from backends.prometheus.discovery import PrometheusDiscovery
+from backends.prometheus.calc import duration, matcher
+from backends.prometheus.profiles import render
+from backends.prometheus.slo import SLO_KEY, apply_slo, slo_query, slo_ratios
+from backends.prometheus.config import PrometheusConfig
+
+__all__ = ["PrometheusMetrics", "PrometheusDiscovery", "render"]
+
+log = logging.getLogger(__name__)
+
+
+class PrometheusMetrics(MetricsBackend):
+    """GPU, serving health, drift and cost figures from Prometheus via metric profiles."""
+
+    def __init__(self, config: PrometheusConfig):
+        self.config = config
+        self.client = PromClient(config)
+        self._active: tuple[str, ...] | None = None
+        self._probed_at = 0.0
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        #: model name -> [(profile, raw label value, namespace)] from the last read.
+        self._index: dict[str, list[tuple[str, str, str | None]]] = {}
+        self._joiner: ModelJoiner | None = None  # the last read's services, by model name
+        #: (node, GPU index) -> (profile, identity label, value) from the last read.
+        self._gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
+        #: Queries the server rejected in the last read (bad template): shown as a reason.
+        self.warnings: tuple[str, ...] = ()
+
+    # -- profiles -----------------------------------------------------------------------
+    @property
+    def active_profiles(self) -> tuple[str, ...]:
+        """Profiles found by the last probe (empty before the first read)."""
+        return self._active or ()
+
+    def probe(self, at: datetime | None = None) -> tuple[str, ...]:
+        """Which profiles have data: one query for all of them (per profile on rejection)."""
+        profiles = self.config.profiles
+        auto = {n: p for n, p in profiles.items() if p.enabled is None and p.probe}
+        found = {n for n, p in profiles.items() if p.enabled}
+        if auto:
+            parts = [
+                f'label_replace(group({" or ".join(p.probe)}), "pitboard_profile", '
+                f'"{n}", "", "")' for n, p in auto.items()
+            ]
+            try:
+                samples = self.client.query(" or ".join(parts), at)
+                found |= {s.labels.get("pitboard_profile") for s in samples}
+            except QueryRejected:
+                rejected: list[QueryRejected] = []
+                for n, part in zip(auto, parts, strict=True):
+                    try:
+                        if self.client.query(part, at):
+                            found.add(n)
+                    except QueryRejected as exc:
+                        log.warning("probe of profile %s rejected: %s", n, exc)
+                        rejected.append(exc)
+                if len(rejected) == len(parts):
+                    raise rejected[0] from None
+        active = [n for n in profiles if n in found]
+        active = [n for n in active
+                  if not (profiles[n].fallback_for and profiles[n].fallback_for in active)]
+        self._active = tuple(active)
+        self._probed_at = time.monotonic()
+        return self._active
+
+    def _ensure_probed(self, at: datetime | None) -> None:
+        stale = time.monotonic() - self._probed_at >= self.config.probe_interval_s
+        if not self._active or stale:  # nothing found yet: look again next refresh
+            self.probe(at)
+
+    # -- execution --------------------------------------------------------------------------
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.config.max_concurrency,
+                                                thread_name_prefix="pitboard-prom")
+            return self._pool
+
+    def _run_all(self, plan: list[tuple[str, str, str]], call) -> dict[tuple[str, str], list]:
+        """Run (profile, key, promql) concurrently. Transport failures raise the first
+        error (in plan order); rejected queries are left out and listed in ``warnings``."""
+        abort = threading.Event()  # first transport failure: skip what has not started
+
+        def task(promql: str) -> list[Sample]:
+            if abort.is_set():
+                raise _Skipped()
+            try:
+                return call(promql)
+            except QueryRejected:
+                raise
+            except BackendError:
+                abort.set()
+                raise
+
+        futures = [(p, k, self._executor().submit(task, q)) for p, k, q in plan]
+        results: dict[tuple[str, str], list] = {}
+        warnings: list[str] = []
+        first: BackendError | None = None
+        for p, k, fut in futures:
+            try:
+                results[(p, k)] = fut.result()
+            except _Skipped:
+                pass
+            except QueryRejected as exc:
+                warnings.append(f"{p}.{k}: {exc}")
+            except BackendError as exc:
+                first = first or exc
+            except Exception as exc:  # noqa: BLE001 - never leak a library error
+                first = first or BackendError(f"query failed: {short(exc)}", source=SOURCE)
+        self.warnings = tuple(warnings)
+        if first is not None:
+            raise first
+        return results
+
+    # -- read -------------------------------------------------------------------------------
+    def read(self, services: Sequence[ModelService], window_s: int,
+             at: datetime | None = None) -> MetricsPart:
+        """Instant figures at ``at`` (None = now), rates over ``window_s``."""
+        before = self.client.queries
+        now = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self._ensure_probed(at)
+        cfg = self.config
+        window = max(int(window_s), cfg.min_rate_window_s)
+        values = {
+            "window": duration(window),
+            "step": duration(max(window / 30, 15)),
+            "today": duration(max(seconds_since_midnight(now), 300)),
+            "month": duration(max(seconds_since_month_start(now), 3600)),
+        }
+        plan: list[tuple[str, str, str]] = []
+        for name in self.active_profiles:
+            profile = cfg.profiles[name]
+            for key, template in profile.queries.items():
+                if key != "discover":
+                    plan.append((name, key, render(template, profile,
+                                                   cluster_label=cfg.cluster_label, **values)))
+            slo = slo_query(profile)
+            if slo is not None:
+                plan.append((name, SLO_KEY, slo))
+        results = self._run_all(plan, lambda q: self.client.query(q, now))
+
+        def answers(name: str) -> dict[str, list[Sample]]:
+            return {k: v for (p, k), v in results.items() if p == name}
+
+        joiner = ModelJoiner(services, cfg.cluster_of if cfg.cluster_label else None)
+        kinds = {n: cfg.profiles[n].kind for n in self.active_profiles}
+        index: dict[str, list[tuple[str, str, str | None]]] = {}
+        serving = [(n, cfg.profiles[n], answers(n)) for n, k in kinds.items() if k == "serving"]
+        served = build_health(serving, joiner, cfg.quantiles, now, index, cfg.cluster_label)
+        health = served.health
+        ratios = [slo_ratios(a.get(SLO_KEY, ()), p, joiner) for _, p, a in serving]
+        apply_slo(health, ratios)
+        # the by-name SLO ratios also belong to a service no other service shares a name with
+        sole = {svc.key: svc.name for svc in services if len(joiner.names[svc.name]) == 1}
+        apply_slo(served.by_service, [{k: r[n] for k, n in sole.items() if n in r}
+                                      for r in ratios])
+        pod_models: dict = {}
+        for n in (n for n, k in kinds.items() if k == "pods"):
+            pod_models.update(pod_model_map(answers(n), cfg.profiles[n], joiner))
+        by_node: dict[str, float] = {}
+        today = month = None
+        for n in (n for n, k in kinds.items() if k == "cost"):
+            a = answers(n)
+            by_node.update(node_prices(a.get("gpu_price", ())))
+            today = today if today is not None else _scalar(a.get("today"))
+            month = month if month is not None else _scalar(a.get("month"))
+        pricer = Pricer(by_node, cfg.gpu_prices, cfg.default_gpu_price)
+        gpus = []
+        gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
+        for n in (n for n, k in kinds.items() if k == "gpu"):
+            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
+            for key, ident in gpu_identities(answers(n).get("util", ()), n).items():
+                gpu_index.setdefault(key, ident)
+        sources = pricer.sources
+        cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
+                         budget=cfg.monthly_budget, today=today, month=month)
+        drift = []
+        for n in (n for n, k in kinds.items() if k == "drift"):
+            drift += build_drift(answers(n).get("drift", ()), cfg.profiles[n], joiner,
+                                 cfg.drift_thresholds, cfg.drift_threshold)
+        self._index = index
+        self._joiner = joiner
+        self._gpu_index = gpu_index
+        return MetricsPart(
+            gpus=tuple(gpus), health=health, revision_health=served.revisions,
+            service_health=served.by_service,
+            service_revision_health=served.revisions_by_service, drift=tuple(drift),
+            cost=cost, queries=self.client.queries - before, profiles=self.active_profiles,
+        )
+
+    # -- charts -----------------------------------------------------------------------------
+    def chart(self, model: str, window_s: int, at: datetime | None = None, *,
+              service: ModelService | None = None) -> tuple[Series, ...]:
+        """rps, error %, p50/p95/p99 ms for one model over ``window_s`` (range queries);
+        only ``service``'s series when given (see :meth:`_scope`)."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self._ensure_probed(at)
+        scope = self._scope(model, service)
+        return chart_series(self, self._targets(model, scope), model, int(window_s), end,
+                            scope)
+
+    def model_extra_chart(self, model: str, window_s: int, at: datetime | None = None, *,
+                          service: ModelService | None = None) -> tuple[Series, ...]:
+        """TTFT p95 ms, tokens/s, queue and KV cache % of one model (range queries)."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self._ensure_probed(at)
+        scope = self._scope(model, service)
+        return extra_series(self, self._targets(model, scope), model, int(window_s), end,
+                            scope)
+
+    def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None
+                  ) -> tuple[Series, ...]:
+        """util %, mem %, temp C and power W of one GPU (range queries selecting it by
+        its UUID as seen in the last read; by node and index before any read)."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self._ensure_probed(at)
+        ident = self._gpu_index.get((node, index))
+        targets = [ident] if ident else [
+            (n, None, None) for n in self.active_profiles
+            if self.config.profiles[n].kind == "gpu"]
+        return gpu_series(self, targets, node, index, int(window_s), end)
+
+    def _scope(self, model: str, service: ModelService | None) -> Scope:
+        """The series of ``model`` that are ``service``'s, told apart as the last read told
+        its figures apart (``ModelJoiner.owner``): its cluster's when ``cluster_label`` is
+        set, its namespace's when other services share the name, none when neither
+        pins it down."""
+        if service is None:
+            return WHOLE
+        cfg = self.config
+        cluster = cfg.cluster_of(service.cluster) if cfg.cluster_label else None
+        match = matcher(cfg.cluster_label, cluster) if cluster is not None else ""
+        named = self._joiner.names.get(model, ()) if self._joiner is not None else ()
+        if not named:  # not read yet, or not a known service's name
+            return Scope(match=match)
+        owner = self._joiner.owner(model, service.namespace, cluster)
+        if owner is None or owner.key != service.key:
+            return Scope(unknown=True)
+        return Scope(namespace=service.namespace if len(named) > 1 else None, match=match)
+
+    def _targets(self, model: str, scope: Scope = WHOLE) -> list[tuple[str, str, str | None]]:
+        """(profile, raw label value, namespace) to query for ``model``: one per profile
+        and label value (their answers hold every namespace's series)."""
+        found = self._index.get(model) or [
+            (n, model, None) for n in self.active_profiles
+            if self.config.profiles[n].kind == "serving"
+        ]
+        if scope.namespace is not None:
+            found = [t for t in found if t[2] in (scope.namespace, None)]
+        targets: dict[tuple[str, str], tuple[str, str, str | None]] = {}
+        for target in found:
+            targets.setdefault((target[0], target[1]), target)
+        return list(targets.values())
+
+    def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
+                  step: int) -> dict[tuple[str, str], list]:
+        """Run range queries concurrently (used by ``chart``)."""
+        return self._run_all(plan, lambda q: self.client.query_range(q, start, end, step))
+
+    def close(self) -> None:
+        """Stop the query threads and release connections."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        self.client.close()
+
+
+class _Skipped(Exception):
+    """A query not sent because an earlier one of the same refresh failed."""
+
+
+def _scalar(samples) -> float | None:
+    if not samples:
+        return None
+    return samples[0].value
+

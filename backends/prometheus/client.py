@@ -1,0 +1,254 @@
+"""Transport to Prometheus: auth, TLS, headers, timeout, bounded retries, error mapping.
+
+Built on ``prometheus_api_client.PrometheusConnect`` (its requests session, no pandas).
+Every failure becomes ``BackendError(source="prometheus")`` with a short reason; a query the
+server rejects (HTTP 400/422) becomes ``QueryRejected`` so a caller can keep the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
+
+from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.prometheus.config import HttpSourceConfig
+
+SOURCE = "prometheus"
+_STATUS_RE = re.compile(r"HTTP Status Code (\d{3}) \((.*)\)\Z", re.S)
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+
+
+class QueryRejected(BackendError):
+    """The server refused one query (bad PromQL, many-to-many match ...): the query is wrong,
+    not the server."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One series of an answer: its labels and its (unix seconds, value|None) points."""
+
+    labels: dict[str, str]
+    points: tuple[tuple[float, float | None], ...] = field(default=())
+
+    @property
+    def value(self) -> float | None:
+        """The last point's value (instant vectors have exactly one)."""
+        return self.points[-1][1] if self.points else None
+
+
+def _num(raw) -> float | None:
+    try:
+        v = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def read_secret(path: str | None, env: str | None, what: str) -> str | None:
+    """A secret from a file or an environment variable (stripped); ConfigError when missing."""
+    if path:
+        try:
+            return Path(path).expanduser().read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}",
+                              source=SOURCE) from None
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise ConfigError(f"{what} env var {env} is not set", source=SOURCE)
+        return value.strip()
+    return None
+
+
+def short(text: str, limit: int = 160) -> str:
+    """One line, at most ``limit`` characters (for reasons shown in a status bar)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reason_from_body(body: str) -> str:
+    """Prometheus error JSON -> its ``error``; HTML -> 'an HTML page'; else the text."""
+    stripped = body.lstrip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+            if isinstance(data, dict) and data.get("error"):
+                return short(f"{data.get('errorType', 'error')}: {data['error']}")
+        except ValueError:
+            pass
+    if stripped[:1] == "<":
+        return "an HTML page (is the URL the Prometheus API?)"
+    return short(stripped) or "empty body"
+
+
+class PromClient:
+    """Blocking, thread-safe query client. ``queries`` counts logical queries sent."""
+
+    def __init__(self, config: HttpSourceConfig):
+        if not config.url:
+            raise ConfigError("no Prometheus URL configured (--prometheus URL)", source=SOURCE)
+        self.config = config
+        # Our own retry loop (backoff + jitter); the adapter must not retry on its own.
+        self._pc = PrometheusConnect(
+            url=config.url,
+            headers=dict(config.headers),
+            disable_ssl=config.insecure,
+            retry=Retry(total=0, read=False, raise_on_status=False),
+            timeout=config.timeout_s,
+            method="GET",
+        )
+        session = self._pc._session  # noqa: SLF001 - the client exposes no setter
+        if config.ca_file and not config.insecure:
+            session.verify = config.ca_file
+        if config.cert_file:
+            session.cert = (config.cert_file, config.key_file) if config.key_file \
+                else config.cert_file
+        self._lock = threading.Lock()
+        self.queries = 0
+        self._sleep = time.sleep
+
+    # -- auth ------------------------------------------------------------------------
+    def _refresh_auth(self) -> None:
+        """Re-read token/password each refresh (projected tokens rotate)."""
+        c = self.config
+        headers = dict(c.headers)
+        token = read_secret(c.bearer_token_file, c.bearer_token_env, "bearer token")
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._pc.headers = headers
+        if c.basic_auth_user:
+            pw = read_secret(c.basic_auth_password_file, c.basic_auth_password_env,
+                             "basic-auth password") or ""
+            self._pc.auth = (c.basic_auth_user, pw)
+
+    def prepare(self) -> None:
+        """Call once per refresh before queries (reads rotating secrets)."""
+        self._refresh_auth()
+
+    # -- queries -----------------------------------------------------------------------
+    def query(self, promql: str, at: datetime | None = None) -> list[Sample]:
+        """Instant query; vector, matrix (range selector/sub-query) or scalar answers."""
+        params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
+        return self._run(lambda: self._pc.custom_query(promql, params=params), promql)
+
+    def query_range(self, promql: str, start: datetime, end: datetime,
+                    step_s: float) -> list[Sample]:
+        """Range query with ``step_s`` seconds resolution."""
+        return self._run(
+            lambda: self._pc.custom_query_range(promql, start_time=start, end_time=end,
+                                                step=f"{step_s:g}"),
+            promql,
+        )
+
+    def _run(self, call, promql: str) -> list[Sample]:
+        with self._lock:
+            self.queries += 1
+        attempt = 0
+        while True:
+            try:
+                return parse_result(call())
+            except BackendError as exc:
+                retry = exc.status in _RETRY_STATUS or exc.status == -1
+                if not retry or attempt >= self.config.retries:
+                    raise
+            except Exception as exc:  # noqa: BLE001 - every library error is mapped
+                err = map_exception(exc, promql)
+                retry = err.status in _RETRY_STATUS or err.status == -1
+                if not retry or attempt >= self.config.retries:
+                    raise err from None
+            delay = min(self.config.backoff_max_s, self.config.backoff_s * (2 ** attempt))
+            self._sleep(delay * random.uniform(0.5, 1.0))
+            attempt += 1
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._pc.close()
+
+
+def map_exception(exc: Exception, promql: str = "") -> BackendError:
+    """A library/transport exception -> BackendError with a short reason.
+
+    ``status`` is the HTTP status, -1 for a connection failure (retryable), None otherwise.
+    """
+    if isinstance(exc, PrometheusApiClientException):
+        m = _STATUS_RE.match(str(exc))
+        status = int(m.group(1)) if m else None
+        body = ""
+        if m:
+            try:
+                import ast
+
+                raw = ast.literal_eval(m.group(2))
+                body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+            except (ValueError, SyntaxError):
+                body = m.group(2)
+        reason = _reason_from_body(body)
+        if status in (401, 403):
+            return ForbiddenError(f"Prometheus refused access (HTTP {status}): {reason}",
+                                  source=SOURCE, status=status)
+        if status in (400, 422):
+            return QueryRejected(f"query rejected: {reason} [{short(promql, 80)}]",
+                                 source=SOURCE, status=status)
+        return BackendError(f"HTTP {status} from Prometheus: {reason}", source=SOURCE,
+                            status=status)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return BackendError("Prometheus did not answer in time (timeout)", source=SOURCE)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return BackendError(f"TLS error talking to Prometheus: {short(exc, 120)}",
+                            source=SOURCE)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return BackendError("cannot connect to Prometheus (connection refused or reset)",
+                            source=SOURCE, status=-1)
+    if isinstance(exc, requests.exceptions.JSONDecodeError | json.JSONDecodeError):
+        doc = str(getattr(exc, "doc", "") or "").lstrip()
+        if doc[:1] == "<":
+            return BackendError("Prometheus answered an HTML page, not JSON (is the URL the "
+                                "Prometheus API, or a login page?)", source=SOURCE)
+        return BackendError("Prometheus answered invalid or truncated JSON", source=SOURCE)
+    if isinstance(exc, requests.exceptions.RequestException):
+        return BackendError(f"request to Prometheus failed: {short(exc, 120)}", source=SOURCE)
+    if isinstance(exc, KeyError | TypeError | IndexError | ValueError | AttributeError):
+        return BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
+    return BackendError(f"Prometheus query failed: {type(exc).__name__}", source=SOURCE)
+
+
+def parse_result(result) -> list[Sample]:
+    """``data.result`` of a query answer -> samples; NaN/±Inf values become None."""
+    if not isinstance(result, list):
+        raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
+    # A scalar/string result is [ts, "value"].
+    if len(result) == 2 and not isinstance(result[0], dict):
+        return [Sample({}, ((float(result[0]), _num(result[1])),))]
+    out: list[Sample] = []
+    for item in result:
+        if not isinstance(item, dict):
+            raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
+        labels = item.get("metric") or {}
+        if not isinstance(labels, dict):
+            raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
+        if any(type(v) is not str for v in labels.values()):  # JSON keys are str already
+            labels = {k: str(v) for k, v in labels.items()}
+        try:
+            if "value" in item:
+                ts, raw = item["value"]
+                points = ((float(ts), _num(raw)),)
+            else:
+                points = tuple((float(ts), _num(raw)) for ts, raw in item.get("values") or ())
+        except (TypeError, ValueError):
+            raise BackendError("Prometheus answered a malformed sample",
+                               source=SOURCE) from None
+        out.append(Sample(labels, points))
+    return out
