@@ -37,7 +37,7 @@ test: install-test system-deps
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python -m console.bench
+	$(BIN)/python -m console.cli.bench
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache snapshot_report.html

@@ -10,12 +10,12 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from console.actions import ActionsMixin
-from console.commands import FleetCommands
-from console.polling import PollingMixin
+from console.controllers.actions import ActionsMixin
+from console.screens.commands import FleetCommands
+from console.controllers.polling import PollingMixin
 from console.screens.fleet import FleetScreen
-from console.state import Backends, FleetState, system_clock
-from console.views import ViewsMixin
+from console.controllers.state import Backends, FleetState, system_clock
+from console.controllers.navigation import ViewsMixin
 
 if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.config_core)
     from console.config import Settings
@@ -106,7 +106,7 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
 
     def action_help(self) -> None:
         """Open the help screen listing the current screen's and the app's keys."""
-        from console.screens.help import HelpScreen  # noqa: PLC0415 - on first use
+        from console.screens.modals.help import HelpScreen  # noqa: PLC0415 - on first use
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()

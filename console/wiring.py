@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from backends.domain.errors import ConfigError
-from console.state import Backends, as_clock
+from console.controllers.state import Backends, as_clock
 
 if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
     from console.config import Settings

@@ -104,7 +104,7 @@ async def until(pilot, condition, timeout: float = 10.0) -> None:
 
 
 async def _guard(pilot, key: str, service: str, reason: str = "") -> None:
-    from console.screens.guard import GuardScreen
+    from console.screens.modals.guard import GuardScreen
     from widgets.model_table import ModelTable
 
     await loaded(pilot)

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Input, Static
 
 from backends.domain.models import Alert, FleetSnapshot
 from console.screens.base import ViewScreen
-from console.state import answered
+from console.controllers.state import answered
 from widgets.alert_rows import (LIVE_ONLY, NO_SOURCE, WIDE, AlertRow, AlertTable, columns_for,
                                detail_text, make_rows, matches, severity_rank, state_rank)
 from widgets.badges import update_text

@@ -16,8 +16,8 @@ from textual.widgets import DataTable, Static
 
 from backends.actions.guard import PendingIntent
 from backends.domain.models import AuditEntry
-from console.footer_fit import FooterFitMixin
-from console.records import AuditView
+from console.screens.footer_fit import FooterFitMixin
+from console.presenters.records import AuditView
 from widgets.footer import KeyFooter
 from widgets.model_panels import key_name
 from widgets.text import safe

@@ -20,11 +20,11 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from backends.domain.models import FleetSnapshot
-from console.footer_fit import FooterFitMixin
+from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens.registry import VIEW_ALIASES
-from console.state import next_window
-from console.views import ViewData
+from console.controllers.state import next_window
+from console.controllers.navigation import ViewData
 from widgets.badges import update_text
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter

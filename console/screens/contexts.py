@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from backends.domain.models import FleetSnapshot
-from console.context_filter import (ContextFilter, ContextInfo, context_rows, current_context,
+from console.controllers.contexts import (ContextFilter, ContextInfo, context_rows, current_context,
                                     filter_of, use_context)
 from console.screens.base import ViewScreen
 from widgets.badges import update_text

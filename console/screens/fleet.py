@@ -18,11 +18,11 @@ from textual.widgets import Input, Static
 from backends.domain.models import FleetSnapshot, Series
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
-from console.action_keys import ACTION_BINDINGS, ActionKeysMixin
-from console.footer_fit import FooterFitMixin
+from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
+from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens.registry import VIEW_ALIASES
-from console.state import answered, next_window
+from console.controllers.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
@@ -72,7 +72,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         self._chart = None
         self._chart_pending = False
         self._row_cache: dict = {}
-        self.prepared = None  # console.prepare.Prepared of the latest metrics part
+        self.prepared = None  # console.presenters.prepare.Prepared of the latest metrics part
         self._chart_asked: tuple[str | None, str, object] | None = None
         self._first_frame_done = False
 
@@ -294,7 +294,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         elif getattr(self.app, "replay_at", None) is not None:
             self.app.stop_replay()
         elif getattr(getattr(self.app, "context_filter", None), "context", None) is not None:
-            from console.context_filter import use_context  # noqa: PLC0415
+            from console.controllers.contexts import use_context  # noqa: PLC0415
 
             use_context(self.app, None)  # narrowed by :ctx -> every context again
 

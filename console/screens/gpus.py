@@ -18,7 +18,7 @@ from textual.widgets import Input
 
 from backends.domain.models import FleetSnapshot, GpuDevice
 from console.screens.base import ViewScreen
-from console.series import GPU_FIELDS, from_history, gpu_series
+from console.controllers.series import GPU_FIELDS, from_history, gpu_series
 from widgets.bars import power_limits
 from widgets.gpu_table import SORTS, GpuTable, filter_gpus, gpu_key, is_idle, sort_gpus
 from widgets.series_chart import SeriesChart

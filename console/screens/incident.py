@@ -1,6 +1,6 @@
 """Incidents and notes: open/close modals, the note modal, and the incident timeline view.
 
-The modals only collect input and return it; the app (``console.actions``) writes to the
+The modals only collect input and return it; the app (``console.controllers.actions``) writes to the
 audit store in a thread worker. Every stored string is displayed literally.
 """
 
@@ -21,9 +21,9 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static, Tex
 
 from backends.audit.chain import parse_utc
 from backends.domain.models import Incident
-from console.footer_fit import FooterFitMixin
-from console.records import IncidentView
-from console.screens.guard import MODAL_CSS, _text
+from console.screens.footer_fit import FooterFitMixin
+from console.presenters.records import IncidentView
+from console.screens.modals.guard import MODAL_CSS, _text
 from widgets.footer import KeyFooter
 from widgets.text import safe
 

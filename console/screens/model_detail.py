@@ -18,7 +18,7 @@ from backends.domain.models import FleetSnapshot, ModelService
 from backends.domain.slo import BURN_WINDOWS_S
 from backends.domain.slo_config import SloConfig
 from console.screens.base import ViewScreen
-from console.series import LLM_FIELDS, from_history, llm_series, slo_status
+from console.controllers.series import LLM_FIELDS, from_history, llm_series, slo_status
 from widgets.model_panels import (
     Tiles, alerts_text, audit_rows, health_tiles, leg_rows, merge_rows, release_cells,
     revision_rows,

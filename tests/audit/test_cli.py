@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from backends.audit.store import SqliteAudit, default_audit_path
-from console.audit_cli import add_subcommands, main, parse_since
+from console.cli.audit import add_subcommands, main, parse_since
 from tests.audit.conftest import ALICE, LLM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,7 +112,7 @@ def test_subcommands_register_on_an_existing_parser(store):
 
 def test_runs_as_a_subprocess(store):
     audit, _ = store
-    proc = subprocess.run([sys.executable, "-m", "console.audit_cli", "audit", "verify",
+    proc = subprocess.run([sys.executable, "-m", "console.cli.audit", "audit", "verify",
                            "--audit-db", str(default_audit_path())], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

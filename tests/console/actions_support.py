@@ -11,7 +11,7 @@ from backends.demo.fleet import FrozenClock
 from backends.domain.models import ModelService
 from console.app import make_app
 from console.config import load_settings
-from console.screens.guard import GuardScreen, ProgressScreen
+from console.screens.modals.guard import GuardScreen, ProgressScreen
 from console.wiring import build_demo
 from tests.console.conftest import wait_for, workers_idle
 from widgets.model_table import ModelTable

@@ -10,7 +10,7 @@ import pytest
 
 from backends.demo.fleet import FrozenClock
 from console.config import load_settings
-from console.state import Backends
+from console.controllers.state import Backends
 from console.wiring import build_demo
 from tests.console.fakes import FakeCluster, FakeMetrics, frozen_clock
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, Checkbox
 
-from console.screens.guard import GuardScreen
+from console.screens.modals.guard import GuardScreen
 from tests.console.actions_support import (ALICE, BOB, LLM, RECOMMENDER, RERANKER, action_app,
                                            fill, kinds, open_guard, ready, screen_text, select,
                                            service, type_text, until_done)
@@ -116,7 +116,7 @@ async def test_read_only_exposes_no_action(tmp_path, how):
             assert app.screen is app.fleet_screen
         assert service(fleet, RERANKER) == before
         assert app.runner is None or app.backends.audit.entries() == []
-        from console.actions import palette_entries
+        from console.controllers.actions import palette_entries
 
         labels = [label for label, *_ in palette_entries(app)]
         assert not any(label.startswith(("Rollback", "Promote", "Approve")) for label in labels)
@@ -167,7 +167,7 @@ async def test_unavailable_keys_are_dimmed_with_the_reason(tmp_path):
         assert bindings["R"].enabled and bindings["n"].enabled and bindings["i"].enabled
         assert not bindings["P"].enabled and "has no canary" in bindings["P"].tooltip
         assert not bindings["e"].enabled and "no incident" in bindings["e"].tooltip
-        from console.actions import palette_entries
+        from console.controllers.actions import palette_entries
 
         labels = [label for label, *_ in palette_entries(app)]
         assert {"Rollback llm-chat", "Add a note", "Open an incident", "Audit log"} <= set(labels)

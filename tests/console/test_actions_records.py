@@ -7,7 +7,7 @@ from textual.widgets import TextArea
 
 from backends.audit.store import SqliteAudit
 from backends.demo.fleet import FrozenClock
-from console.records import export_path, figures_preview, note_figures
+from console.presenters.records import export_path, figures_preview, note_figures
 from console.screens.audit import AuditScreen
 from console.screens.incident import IncidentScreen, NoteScreen
 from tests.console.actions_support import (ALICE, FROZEN, LLM, action_app, fill, ready,
@@ -131,7 +131,7 @@ def test_export_path_never_overwrites(tmp_path):
 
 
 def test_cli_audit_commands_use_the_configured_store(tmp_path, capsys):
-    from console.cli import main
+    from console.cli.main import main
 
     db = tmp_path / "elsewhere.db"
     store = SqliteAudit(db, clock=FrozenClock(FROZEN))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 
 from console.app import make_app
-from console.screens.help import HelpScreen
-from console.state import WINDOW_SECONDS
+from console.screens.modals.help import HelpScreen
+from console.controllers.state import WINDOW_SECONDS
 from tests.console.conftest import demo_backends, wait_for, wait_loaded, workers_idle
 from widgets.fleet_header import FleetHeader
 from widgets.gpu_grid import GpuGrid
@@ -221,7 +221,7 @@ async def test_palette_offers_models(settings, fakes):
     app = make_app(settings, backends)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_loaded(pilot)
-        from console.commands import FleetCommands
+        from console.screens.commands import FleetCommands
 
         provider = FleetCommands(app.screen)
         labels = [label for label, *_ in provider._entries()]

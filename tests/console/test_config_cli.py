@@ -8,7 +8,7 @@ import pytest
 
 from backends.domain.errors import ConfigError
 from backends.domain.models import FleetSnapshot
-from console import cli
+from console.cli import main as cli
 from console.config import ConfigProblem, default_config_path, load_settings
 
 

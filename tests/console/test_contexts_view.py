@@ -14,12 +14,12 @@ from backends.domain.models import (Alert, CostBurn, FleetSnapshot, GpuDevice, H
                              ModelService, Revision, SourceStatus)
 from console.app import make_app
 from console.config import load_settings
-from console.context_filter import (ContextFilter, context_rows, gpu_owners, known_slots,
+from console.controllers.contexts import (ContextFilter, context_rows, gpu_owners, known_slots,
                                     narrow_parts, read_only_reason)
-from console.views import is_mutating
+from console.controllers.navigation import is_mutating
 from tests.console.conftest import demo_backends, wait_for, workers_idle
 from tests.console.fakes import T0, FakeMetrics, frozen_clock
-from console.state import Backends
+from console.controllers.state import Backends
 
 HOSTILE_CTX = "[bold red]prod[/]\x1b[2J-🔥"
 

@@ -9,7 +9,7 @@ from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.app import make_app
 from console.config import load_settings
-from console.report import render_text
+from console.cli.report import render_text
 from widgets.badges import Level
 from widgets.model_rows import COLUMNS, fmt_burn, rows_from_snapshot
 from widgets.model_table import NAME_MIN, SEP, layout
@@ -80,7 +80,7 @@ async def test_fleet_table_shows_burn_at_80x24():
 
 def test_once_report_has_the_burn_column():
     backends = demo_backends()
-    from console.report import take_snapshot
+    from console.cli.report import take_snapshot
 
     text = render_text(take_snapshot(backends), SloConfig())
     header = next(line for line in text.splitlines() if line.startswith("Model"))

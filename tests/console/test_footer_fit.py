@@ -8,7 +8,7 @@ from textual.widgets._footer import FooterKey
 
 from console.app import make_app
 from console.config import load_settings
-from console.footer_fit import fit_footer, item_width
+from console.screens.footer_fit import fit_footer, item_width
 from tests.console.conftest import demo_backends, wait_for, wait_loaded
 
 MUST = {"/", ":", "R", "P", "n", "q", "?"}

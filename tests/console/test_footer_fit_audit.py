@@ -10,7 +10,7 @@ from textual.widgets._footer import FooterKey
 from backends.audit.store import SqliteAudit
 from backends.demo.fleet import FrozenClock
 from console.screens.audit import AuditScreen
-from console.screens.help import help_rows
+from console.screens.modals.help import help_rows
 from console.screens.incident import IncidentScreen
 from tests.console.actions_support import ALICE, FROZEN, action_app, ready
 from tests.console.conftest import wait_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from console.app import make_app
 from console.config import load_settings
-from console.screens.help import KEY_NAMES, HelpScreen
+from console.screens.modals.help import KEY_NAMES, HelpScreen
 from tests.console.conftest import demo_backends, wait_for, wait_loaded, workers_idle
 
 

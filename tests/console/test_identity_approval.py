@@ -8,7 +8,7 @@ from backends.actions import identity
 from backends.actions.approvals import APPROVALS
 from console.app import make_app
 from console.config import load_settings
-from console.state import Backends
+from console.controllers.state import Backends
 from tests.console.actions_support import (BOB, RERANKER, action_app, fill, ready, select,
                                            service)
 from tests.console.conftest import wait_for

@@ -7,7 +7,7 @@ from rich.text import Text
 
 from backends.domain.models import SourceStatus
 from console.app import make_app
-from console.polling import partial_failure
+from console.controllers.polling import partial_failure
 from tests.console.conftest import FROZEN, wait_for
 from tests.console.fakes import FakeCluster
 from widgets.badges import Level, SourceBadge, source_label

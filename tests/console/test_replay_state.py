@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from backends.domain.models import ModelService, Revision, TrafficTarget
-from console.replay_state import cluster_at
+from console.controllers.replay_state import cluster_at
 
 NOW = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 

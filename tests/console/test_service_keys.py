@@ -14,7 +14,7 @@ from console.config import load_settings
 from console.screens.audit import short_target
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.releases import ReleasesScreen
-from console.state import Backends
+from console.controllers.state import Backends
 from tests.console.conftest import wait_for, wait_loaded, workers_idle
 from tests.console.fakes import T0, FakeCluster, FakeMetrics, frozen_clock
 from widgets.model_panels import audit_rows, key_name
@@ -125,7 +125,7 @@ async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
 
 async def test_the_fleet_chart_shows_only_the_selected_services_series():
     """A chart answer for the other llm-chat (another context) is not drawn for this one."""
-    from console.messages import ChartUpdated
+    from console.controllers.messages import ChartUpdated
 
     cluster = Twins()
     metrics = FakeMetrics()

@@ -14,8 +14,8 @@ from backends.domain.slo_config import SloConfig
 from console.app import make_app
 from console.config import load_settings
 from console.config_core import SECTIONS, CoreSettings, QuickSettings, quick_settings
-from console.prepare import FleetPrep
-from console.state import FleetState
+from console.presenters.prepare import FleetPrep
+from console.controllers.state import FleetState
 from tests.console.conftest import FROZEN, demo_backends, wait_for, wait_loaded
 from widgets.gpu_grid import GpuGrid
 from widgets.model_rows import rows_from_snapshot
@@ -48,11 +48,11 @@ def test_anything_else_takes_the_full_path(tmp_path, monkeypatch):
 
 
 def test_heavy_modules_are_not_imported_before_the_first_frame():
-    code = ("import sys, console.cli, console.app\n"
+    code = ("import sys, console.cli.main, console.app\n"
             "print(' '.join(sorted(m for m in ('pydantic_settings', 'sqlite_utils', "
-            "'console.config', 'console.screens.guard', 'console.screens.incident', "
-            "'console.screens.audit', 'console.screens.help', 'backends.actions.guard', "
-            "'backends.audit.export', 'console.records', 'kubernetes') if m in sys.modules)))")
+            "'console.config', 'console.screens.modals.guard', 'console.screens.incident', "
+            "'console.screens.audit', 'console.screens.modals.help', 'backends.actions.guard', "
+            "'backends.audit.export', 'console.presenters.records', 'kubernetes') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert out.stdout.strip() == ""

@@ -12,7 +12,7 @@ from console.app import make_app
 from console.config import load_settings
 from console.screens.gpus import GpuScreen
 from console.screens.model_detail import ModelDetailScreen
-from console.screens.replay import ReplayPrompt, parse_instant
+from console.screens.modals.replay import ReplayPrompt, parse_instant
 from tests.console.conftest import FROZEN, demo_backends, wait_for, wait_loaded, workers_idle
 from widgets.replay_banner import ReplayBanner
 

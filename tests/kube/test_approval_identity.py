@@ -171,7 +171,7 @@ async def test_console_actor_carries_the_cluster_identity(apiserver):
 
     from backends.actions import identity
     from console.app import make_app
-    from console.cli import build_parser, settings_from_args
+    from console.cli.main import build_parser, settings_from_args
 
     _rename_kubeconfig_user(apiserver, "admin", "laptop-admin")
     args = build_parser().parse_args(["--kubeconfig", str(apiserver.kubeconfig),

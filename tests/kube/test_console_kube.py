@@ -7,7 +7,7 @@ import json
 import pytest
 
 from backends.domain.models import FleetSnapshot
-from console.cli import main, settings_from_args, build_parser
+from console.cli.main import main, settings_from_args, build_parser
 from console.app import make_app
 
 pytestmark = pytest.mark.integration

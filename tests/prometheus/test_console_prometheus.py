@@ -7,7 +7,7 @@ import time
 import pytest
 
 from backends.domain.models import FleetSnapshot
-from console.cli import main
+from console.cli.main import main
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 
 from backends.prometheus.backend import PrometheusMetrics
 from backends.prometheus.config import PrometheusConfig
-from console.series import gpu_series, llm_series
+from console.controllers.series import gpu_series, llm_series
 from tests.prometheus.generators import EVIL, quantile_from_rates
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ from textual.worker import Worker, WorkerState
 
 from backends.domain.errors import BackendError, ConfigError
 from backends.domain.models import ModelService
-from console.messages import BackendsReady, ChartUpdated, SourceUpdated
-from console.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Backends
+from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
+from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Backends
 from widgets.text import safe
 
 DONE = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -141,11 +141,11 @@ class PollingMixin:
 
     def metrics_update(self, part, at) -> SourceUpdated:
         """The message for a fresh metrics part, with its display data made here, in the
-        poller's thread (see console.prepare); the UI thread only shows them."""
+        poller's thread (see console.presenters.prepare); the UI thread only shows them."""
         prep = getattr(self, "_fleet_prep", None)
         try:
             if prep is None:
-                from console.prepare import FleetPrep  # noqa: PLC0415
+                from console.presenters.prepare import FleetPrep  # noqa: PLC0415
 
                 prep = self._fleet_prep = FleetPrep(self.settings.slo)  # type: ignore[attr-defined]
             prepared = prep(self.state.cluster, part)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
-from console.state import WINDOWS
+from console.controllers.state import WINDOWS
 from widgets.text import safe
 
 
@@ -27,7 +27,7 @@ class FleetCommands(Provider):
                     app.action_toggle_pause, "space"))
         out.append(("Filter models", fleet.action_filter, "/"))
         out.append(("Show keys (help)", app.action_help, "?"))
-        from console.actions import palette_entries  # noqa: PLC0415 - actions, audit, export
+        from console.controllers.actions import palette_entries  # noqa: PLC0415 - actions, audit, export
 
         out.extend(palette_entries(app))
         for label, _ in WINDOWS:

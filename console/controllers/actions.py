@@ -4,9 +4,9 @@
   the actor. Flow of ``R``/``P``: build an ActionRequest for the selected model -> prepare
   in a thread worker -> push the guard modal -> (cancel: records nothing, sends nothing)
   -> run in a thread worker while the progress view shows the rollout -> result.
-- :class:`console.actions_records.RecordsMixin` (its base) does approvals, notes,
+- :class:`console.controllers.records.RecordsMixin` (its base) does approvals, notes,
   incidents, export and the audit/incident views.
-- :class:`console.action_keys.ActionKeysMixin` (on the fleet screen) holds the keys and
+- :class:`console.controllers.action_keys.ActionKeysMixin` (on the fleet screen) holds the keys and
   ``check_action``: unavailable keys are dimmed, with the reason as their footer tooltip.
 
 Read-only (``--read-only``, a read-only backend, or the context in
@@ -25,12 +25,12 @@ from textual.message import Message
 
 from widgets.text import safe
 
-from console.action_keys import (ACTION_BINDINGS, KEY_ACTIONS, MUTATING,  # noqa: F401
+from console.controllers.action_keys import (ACTION_BINDINGS, KEY_ACTIONS, MUTATING,  # noqa: F401
                                  ActionKeysMixin, palette_entries)
-from console.actions_records import (ALERT_LEAD_S, AuditWritten,  # noqa: F401 - re-exported
+from console.controllers.records import (ALERT_LEAD_S, AuditWritten,  # noqa: F401 - re-exported
                                      RecordsMixin)
-from console.actions_records import why_failed as _why
-from console.context_filter import read_only_reason as context_read_only
+from console.controllers.records import why_failed as _why
+from console.controllers.contexts import read_only_reason as context_read_only
 
 __all__ = ["ACTION_BINDINGS", "ALERT_LEAD_S", "KEY_ACTIONS", "MUTATING", "ActionFinished",
            "ActionKeysMixin", "ActionProgressed", "ActionsMixin", "AuditOpened",
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
                                   RolloutProgress)
     from backends.actions.guard import ActionRunner, PendingIntent
     from backends.domain.models import Incident, ModelService
-    from console.screens.guard import GuardDecision, ProgressScreen
+    from console.screens.modals.guard import GuardDecision, ProgressScreen
 
 
 # -- messages (thread workers -> app) ---------------------------------------------------
@@ -187,7 +187,7 @@ class ActionsMixin(RecordsMixin):
     @work(thread=True, exclusive=True, exit_on_error=False, group="audit-open")
     def _open_audit(self) -> None:
         from backends.actions import identity  # noqa: PLC0415 - see the imports
-        from console import records  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415
         from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
 
         actor = str(self.backends.extra.get("actor") or "") or identity.actor(
@@ -250,7 +250,7 @@ class ActionsMixin(RecordsMixin):
             self.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
 
     def on_plan_ready(self, message: PlanReady) -> None:
-        from console.screens.guard import GuardScreen  # noqa: PLC0415
+        from console.screens.modals.guard import GuardScreen  # noqa: PLC0415
 
         self.push_screen(GuardScreen(message.plan, message.confirm_name),
                          callback=partial(self._guard_closed, message.plan))
@@ -263,7 +263,7 @@ class ActionsMixin(RecordsMixin):
             self.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
-        from console.screens.guard import ProgressScreen  # noqa: PLC0415
+        from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415
 
         self._progress = ProgressScreen(plan)
         self.push_screen(self._progress, callback=self._progress_closed)

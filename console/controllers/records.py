@@ -1,9 +1,9 @@
 """Approvals, notes, incidents, postmortem export and the audit/incident views.
 
-:class:`RecordsMixin` is mixed into the App through :class:`console.actions.ActionsMixin`:
+:class:`RecordsMixin` is mixed into the App through :class:`console.controllers.actions.ActionsMixin`:
 every write runs in one thread worker (``_write``) that refuses again when read-only, and
 its outcome comes back as an :class:`AuditWritten` message. The screens and
-:mod:`console.records` are imported where they are first used, after the first frame.
+:mod:`console.presenters.records` are imported where they are first used, after the first frame.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class RecordsMixin:
         """``A``: record an approval of promoting the selected canary."""
         if self._refuse("approve", service):
             return
-        from console.screens.guard import ApproveScreen  # noqa: PLC0415
+        from console.screens.modals.guard import ApproveScreen  # noqa: PLC0415
 
         canary = service.canary.revision if service.canary else None
         self.push_screen(ApproveScreen(service.name, canary, self.actor),
@@ -71,7 +71,7 @@ class RecordsMixin:
         """``n``: a note with the figures on screen now."""
         if self._refuse("note", service):
             return
-        from console import records  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415
         from console.screens.incident import NoteScreen  # noqa: PLC0415
 
         figures = records.note_figures(self._snapshot(), service.key if service else None)
@@ -111,7 +111,7 @@ class RecordsMixin:
     def _write(self, call, text: str, refresh_incident: bool = False) -> None:
         """One audit write off the event loop (refused again when read-only)."""
         from backends.actions.guard import ApprovalResult  # noqa: PLC0415
-        from console import records  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415
 
         try:
             if self.read_only_reason():
@@ -171,7 +171,7 @@ class RecordsMixin:
     @work(thread=True, exit_on_error=False, group="export")
     def _export(self, incident_id: int, alerts, now) -> None:
         from backends.audit.export import export_incident  # noqa: PLC0415
-        from console import records  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415
 
         try:
             text = export_incident(self.backends.audit, incident_id, "md", alerts=alerts,
@@ -185,7 +185,7 @@ class RecordsMixin:
 
     def show_audit(self) -> None:
         """``:audit``: the audit log view."""
-        from console import records  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415
         from console.screens.audit import AuditScreen  # noqa: PLC0415
 
         audit = self.backends.audit if self.backends is not None else None
@@ -193,7 +193,7 @@ class RecordsMixin:
 
     def show_incident(self, incident_id: int | None = None) -> None:
         """``:incident``: the open (else latest) incident's timeline."""
-        from console import records  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415
         from console.screens.incident import IncidentScreen  # noqa: PLC0415
 
         audit = self.backends.audit if self.backends is not None else None

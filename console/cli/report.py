@@ -6,7 +6,7 @@ from backends.domain.errors import BackendError
 from backends.domain.models import FleetSnapshot
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
-from console.state import RATE_WINDOW_S, Backends, FleetState
+from console.controllers.state import RATE_WINDOW_S, Backends, FleetState
 from widgets.cost_panel import budget_ratio
 from widgets.gpu_grid import TEMP_HOT_C
 from widgets.model_rows import COLUMNS, rows_from_snapshot

@@ -20,11 +20,11 @@ from textual.message import Message
 from textual.screen import Screen
 
 from backends.domain.models import Alert, FleetSnapshot, Series
-from console.history import SessionHistory
-from console.messages import ChartUpdated
-from console.polling import draw_safely
-from console.replay_state import cluster_at
-from console.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
+from console.controllers.history import SessionHistory
+from console.controllers.messages import ChartUpdated
+from console.controllers.polling import draw_safely
+from console.controllers.replay_state import cluster_at
+from console.controllers.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
 from widgets.replay_banner import ReplayBanner
 
 MUTATING_WORDS = ("rollback", "promote", "approve", "abort", "retry", "undo", "pin",
@@ -73,7 +73,7 @@ class ViewsMixin:
         self._replay_snapshot: FleetSnapshot | None = None
         self._accent_context: str | None = None
         self._base_theme: str | None = None
-        from console.context_filter import ContextFilter  # noqa: PLC0415
+        from console.controllers.contexts import ContextFilter  # noqa: PLC0415
 
         self.context_filter = ContextFilter()  # :ctx narrowing (context None = all)
 
@@ -128,7 +128,7 @@ class ViewsMixin:
         metrics = self.backends.metrics if self.backends is not None else None  # type: ignore[attr-defined]
         cached = getattr(self, "_history_for", None)
         if cached is None or cached[0] is not metrics:
-            from console.series import has_range  # noqa: PLC0415
+            from console.controllers.series import has_range  # noqa: PLC0415
 
             cached = self._history_for = (metrics, (not has_range(metrics, "gpu_chart"),
                                                     not has_range(metrics, "model_extra_chart")))
@@ -163,7 +163,7 @@ class ViewsMixin:
             try:
                 result = fn()
             except Exception as exc:  # noqa: BLE001 - shown in the view, never exits
-                from console.polling import describe  # noqa: PLC0415
+                from console.controllers.polling import describe  # noqa: PLC0415
 
                 screen.post_message(ViewData(tag, serial, None, describe(exc)))
                 return
@@ -202,7 +202,7 @@ class ViewsMixin:
         if self.replay_at is not None:
             self.stop_replay()
             return
-        from console.screens.replay import ReplayPrompt, suggestions  # noqa: PLC0415
+        from console.screens.modals.replay import ReplayPrompt, suggestions  # noqa: PLC0415
 
         snap = self.state.snapshot(self.clock())  # type: ignore[attr-defined]
         incidents = self._incidents()
@@ -232,7 +232,7 @@ class ViewsMixin:
             try:
                 part = metrics.read(services, RATE_WINDOW_S, at) if metrics else None
             except Exception as exc:  # noqa: BLE001
-                from console.polling import describe  # noqa: PLC0415
+                from console.controllers.polling import describe  # noqa: PLC0415
 
                 self.post_message(ReplayLoaded(at, None, describe(exc)))  # type: ignore[attr-defined]
                 return
@@ -326,7 +326,7 @@ def _count_points(result: object) -> int:
 
 
 def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) -> FleetSnapshot:
-    """The cluster as its release history says it stood at ``at`` (console.replay_state),
+    """The cluster as its release history says it stood at ``at`` (console.controllers.replay_state),
     with metrics read at ``at`` and the alerts already firing then."""
     alerts: tuple[Alert, ...] = tuple(a for a in live.alerts
                                       if a.starts_at is not None and a.starts_at <= at)

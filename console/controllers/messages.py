@@ -7,7 +7,7 @@ from datetime import datetime
 from textual.message import Message
 
 from backends.domain.models import Series
-from console.state import Backends
+from console.controllers.state import Backends
 
 
 class SourceUpdated(Message, bubble=False):
@@ -19,7 +19,7 @@ class SourceUpdated(Message, bubble=False):
         self.source = source
         self.part = part
         self.at = at
-        self.prepared = prepared  # display data made in the poller (console.prepare)
+        self.prepared = prepared  # display data made in the poller (console.presenters.prepare)
         self.problem = problem  # part of the source failed (e.g. one context of several)
 
     def can_replace(self, message: Message) -> bool:

@@ -1,4 +1,4 @@
-"""Benchmark: ``python -m console.bench`` prints JSON.
+"""Benchmark: ``python -m console.cli.bench`` prints JSON.
 
 - ``first_frame``: seconds from process start to the first complete frame of
   ``pitboard --demo`` in a pseudo-terminal -- models on screen and every source (cluster,
@@ -6,9 +6,9 @@
   Footer), same terminal size, measured alternately, median of N runs each, both from
   compiled bytecode (see :func:`compare_first_frame`). The apps write a marker file after
   that frame was drawn (``PITBOARD_FIRST_FRAME_FILE``). Beside them, the same fleet screen
-  with no data source at all (``console._bench_empty``): what the screen costs by itself,
+  with no data source at all (``console.cli._bench_empty``): what the screen costs by itself,
   and the bare app importing pitboard's pydantic domain models and nothing else
-  (``console._bench_bare_models``): the floor of any first frame with data.
+  (``console.cli._bench_bare_models``): the floor of any first frame with data.
 - ``refresh``: main-thread milliseconds per metrics refresh at 2,000 GPUs / 300 models:
   the app's own handler of the poller's message (state, snapshot, fleet screen, views and
   session history) and the repaint that follows. ``main_thread_cpu_ms`` = CPU time of the
@@ -126,10 +126,10 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
     site-packages, so both then get the same temporary bytecode cache, filled by the
     warm-up runs (``bytecode_cache=False``: the environment as it is)."""
     py = sys.executable
-    bare_cmd = [py, "-m", "console._bench_bare"]
+    bare_cmd = [py, "-m", "console.cli._bench_bare"]
     app_cmd = [py, "-m", "console", "--demo"]
-    empty_cmd = [py, "-m", "console._bench_empty"]
-    models_cmd = [py, "-m", "console._bench_bare_models"]
+    empty_cmd = [py, "-m", "console.cli._bench_empty"]
+    models_cmd = [py, "-m", "console.cli._bench_bare_models"]
     with tempfile.TemporaryDirectory() as cache_dir:
         pycache = cache_dir if bytecode_cache and os.environ.get("PYTHONDONTWRITEBYTECODE") else None
         first_frame(bare_cmd, pycache=pycache)  # warm the file-system (and bytecode) caches
@@ -149,9 +149,9 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
     m = statistics.median(models)
     return {"bare_s": round(b, 4), "pitboard_s": round(a, 4), "ratio": round(a / b, 3),
             # the bare app importing the pydantic domain models, nothing more: the floor
-            # of any first frame with data (console._bench_bare_models)
+            # of any first frame with data (console.cli._bench_bare_models)
             "bare_with_domain_models_s": round(m, 4), "ratio_bare_with_domain_models": round(m / b, 3),
-            # the fleet screen with no data source at all (console._bench_empty)
+            # the fleet screen with no data source at all (console.cli._bench_empty)
             "pitboard_no_data_s": round(e, 4), "ratio_no_data": round(e / b, 3),
             "runs": runs, "bare_all": [round(x, 4) for x in bare],
             "pitboard_all": [round(x, 4) for x in app],
@@ -175,7 +175,7 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
     from backends.demo.fleet import FrozenClock  # noqa: PLC0415
     from console.app import make_app  # noqa: PLC0415
     from console.config import load_settings  # noqa: PLC0415
-    from console.state import RATE_WINDOW_S  # noqa: PLC0415
+    from console.controllers.state import RATE_WINDOW_S  # noqa: PLC0415
     from console.wiring import build_demo  # noqa: PLC0415
 
     settings = load_settings(refresh=3600, demo={"enabled": True, "n_gpus": n_gpus,
@@ -262,7 +262,7 @@ def _thread_cpu(fn, *args):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print JSON."""
-    p = argparse.ArgumentParser(prog="python -m console.bench")
+    p = argparse.ArgumentParser(prog="python -m console.cli.bench")
     p.add_argument("--runs", type=int, default=5, help="first-frame runs per app")
     p.add_argument("--rounds", type=int, default=30, help="refresh rounds")
     p.add_argument("--gpus", type=int, default=2000)

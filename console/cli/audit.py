@@ -191,7 +191,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry for tests: ``python -m console.audit_cli audit verify``."""
+    """Stand-alone entry for tests: ``python -m console.cli.audit audit verify``."""
     parser = argparse.ArgumentParser(prog="pitboard")
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -37,14 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     bench = sub.add_parser("bench", help="startup and refresh benchmark (prints JSON)")
     bench.set_defaults(func=_bench)
-    from console.audit_cli import add_subcommands  # noqa: PLC0415 - light: no sqlite-utils
+    from console.cli.audit import add_subcommands  # noqa: PLC0415 - light: no sqlite-utils
 
     add_subcommands(sub)
     return p
 
 
 def _bench(_args: argparse.Namespace) -> int:
-    from console.bench import main as bench_main  # noqa: PLC0415
+    from console.cli.bench import main as bench_main  # noqa: PLC0415
 
     return bench_main([])
 
@@ -94,7 +94,7 @@ def startup_settings(args: argparse.Namespace) -> Settings | QuickSettings:
 def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
     """Print one snapshot; 0 on success, 2 when nothing can be read."""
     from backends.domain.errors import BackendError  # noqa: PLC0415
-    from console.report import render_json, render_text, take_snapshot  # noqa: PLC0415
+    from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415
     from console.wiring import build_backends  # noqa: PLC0415
 
     try:

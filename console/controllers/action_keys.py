@@ -1,6 +1,6 @@
 """The action keys of the fleet screen (R P A n i e), dimmed with their reason when
 unavailable (``check_action`` + the footer tooltip), and their command palette entries.
-The work itself is done by the App's :class:`console.actions.ActionsMixin`."""
+The work itself is done by the App's :class:`console.controllers.actions.ActionsMixin`."""
 
 from __future__ import annotations
 

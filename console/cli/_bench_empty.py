@@ -25,7 +25,7 @@ def main() -> int:
             screen.call_after_refresh(fleet._mark_first_frame, path)
 
     fleet.FleetScreen.on_mount = on_mount  # type: ignore[method-assign]
-    from console.cli import main as cli_main  # noqa: PLC0415
+    from console.cli.main import main as cli_main  # noqa: PLC0415
 
     return cli_main(["--demo"])
 

@@ -1,0 +1,1 @@
+"""Plain objects the app owns: polling, navigation, actions, records (and the console state they keep)."""

@@ -1,0 +1,1 @@
+"""Pure functions from domain models to rows, cells, series and statuses: no Textual import."""

@@ -1,0 +1,1 @@
+"""One module per screen; the view registry; modals in modals/."""

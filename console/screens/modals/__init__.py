@@ -1,0 +1,1 @@
+"""Modal screens: the guard, help, replay prompt, incidents and notes."""
