@@ -1,27 +1,49 @@
-"""The pitboard App: wires settings, backends and screens. No fetching, no rendering."""
+"""The pitboard App: wires settings, backends, controllers and screens. No fetching, no
+rendering, no mixins: the work is done by the controllers it owns.
+
+- ``poller`` (console.controllers.polling): reads each source in a thread, keeps ``state``;
+- ``navigator`` (console.controllers.navigation): views, time window, replay, history;
+- ``actions`` (console.controllers.actions): the audit store, the runner, guarded actions;
+- ``records`` (console.controllers.records): approvals, notes, incidents, export.
+
+Messages from their thread workers arrive here and are handed to their controller (one
+line each below): Textual delivers a message to a node's ``on_*`` method only.
+"""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from console.controllers.actions import ActionsMixin
-from console.screens.commands import FleetCommands
-from console.controllers.polling import PollingMixin
-from console.screens.fleet import FleetScreen
+from console.controllers.actions import ActionController
+from console.controllers.navigation import Navigator
+from console.controllers.polling import Poller
+from console.controllers.records import RecordsController
 from console.controllers.state import Backends, FleetState, system_clock
-from console.controllers.navigation import ViewsMixin
+from console.screens.commands import FleetCommands
+from console.screens.fleet import FleetScreen
 
 if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.config_core)
     from console.config import Settings
 
 
-class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
+def _to(controller: str, handler: str) -> Callable[[PitboardApp, Any], None]:
+    """An ``on_*`` handler of the app that hands the message to ``app.<controller>``."""
+
+    def hand_over(app: PitboardApp, message: Any) -> None:
+        getattr(getattr(app, controller), handler)(message)
+
+    hand_over.__name__ = handler
+    return hand_over
+
+
+class PitboardApp(App):
     """Terminal operations console for production ML."""
 
     TITLE = "pitboard"
@@ -39,6 +61,7 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
+    fleet_screen: FleetScreen
 
     def __init__(self, settings: Settings, backends: Backends | None = None) -> None:
         super().__init__()
@@ -47,11 +70,24 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         self.state = FleetState()
         self.read_only = settings.read_only
         self.started = False  # the after-first-frame work ran (see after_first_frame)
-        self._init_polling()
-        self._init_actions()
-        self._init_views()
+        self.poller = Poller(self)
+        self.actions = ActionController(self)
+        self.records = RecordsController(self)
+        self.navigator = Navigator(self)
         if settings.theme:
             self.theme = settings.theme
+
+    # -- messages from the controllers' thread workers ---------------------------------
+    on_backends_ready = _to("poller", "on_backends_ready")
+    on_source_updated = _to("poller", "on_source_updated")
+    on_chart_updated = _to("poller", "on_chart_updated")
+    on_worker_state_changed = _to("poller", "on_worker_state_changed")
+    on_replay_loaded = _to("navigator", "on_replay_loaded")
+    on_audit_opened = _to("actions", "on_audit_opened")
+    on_plan_ready = _to("actions", "on_plan_ready")
+    on_action_progressed = _to("actions", "on_action_progressed")
+    on_action_finished = _to("actions", "on_action_finished")
+    on_audit_written = _to("records", "on_audit_written")
 
     def clock(self) -> datetime:
         """Now, from the backends' clock (frozen in tests and snapshots)."""
@@ -65,20 +101,20 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
     def on_mount(self) -> None:
         if self.backends is None:
             # Build the backends in a thread while the screen composes; polling starts
-            # once both are there (on_backends_ready / fleet_mounted)
+            # once both are there (Poller.on_backends_ready / fleet_mounted)
             self.state.expect(("cluster",))
-            self.connect()
+            self.poller.connect()
 
     def fleet_mounted(self) -> None:
         """The fleet screen is composed: poll, if the backends are there."""
-        if self.backends is not None and not self.polling_started:
-            self.start_polling()
+        if self.backends is not None and not self.poller.polling_started:
+            self.poller.start_polling()
 
     def show_state(self) -> None:
         """Hand the latest (or the replayed) snapshot to the fleet screen and the views."""
-        snapshot = self.view_snapshot()
+        snapshot = self.navigator.view_snapshot()
         self.fleet_screen.apply_snapshot(snapshot)
-        self.show_views(snapshot)
+        self.navigator.show_views(snapshot)
         if not self.started and self.backends is not None and self.state.answered():
             self.started = True
             self.call_after_refresh(self.after_first_frame)
@@ -87,8 +123,8 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
         """Every source answered once and that frame is out: now the work the first frame
         does not need -- settle the actor and read-only state, open the audit store
         (sqlite-utils), apply the context's accent colour."""
-        self.actions_ready()
-        self._apply_accent(self.state.context)
+        self.actions.actions_ready()
+        self.navigator._apply_accent(self.state.context)
         # Start-up objects (modules, styles, widgets, the first snapshot) live as long as
         # the app: keep them out of the collector's full passes, which otherwise stall a
         # refresh now and then (~150 ms at 2,000 GPUs) scanning them again.
@@ -96,13 +132,17 @@ class PitboardApp(ViewsMixin, ActionsMixin, PollingMixin, App):
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:
-            self.resume_pending()
+            self.poller.resume_pending()
         if hasattr(self, "fleet_screen") and self.fleet_screen.is_mounted:
             self.fleet_screen.show_header()
 
     def action_toggle_pause(self) -> None:
         """Pause or resume polling; skipped polls run on resume."""
         self.paused = not self.paused
+
+    def action_replay(self) -> None:
+        """Jump to a past instant (or back to live when replaying)."""
+        self.navigator.action_replay()
 
     def action_help(self) -> None:
         """Open the help screen listing the current screen's and the app's keys."""

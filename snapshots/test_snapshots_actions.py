@@ -79,7 +79,7 @@ async def loaded(pilot) -> None:
     while not (all(s.last_success for s in app.state.status.values())
                and app.fleet_screen._chart is not None
                and app.fleet_screen._chart._data is not None
-               and not app.audit_error.startswith("opening")):
+               and not app.actions.audit_error.startswith("opening")):
         assert time.monotonic() < deadline, "demo data did not arrive"
         await pilot.pause(0.02)
     await idle(pilot)

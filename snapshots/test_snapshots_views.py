@@ -46,12 +46,12 @@ def opener(view: str, *keys: str, replay: bool = False):
         app = pilot.app
         await settle(pilot, lambda: loaded(app))
         if replay:
-            app.start_replay(FROZEN - timedelta(hours=1))
-            await settle(pilot, lambda: app._replay_snapshot is not None)
+            app.navigator.start_replay(FROZEN - timedelta(hours=1))
+            await settle(pilot, lambda: app.navigator._replay_snapshot is not None)
         if view == "model":
-            app.open_view("model", key=app.fleet_screen.selected)
+            app.navigator.open_view("model", key=app.fleet_screen.selected)
         else:
-            app.open_view(view)
+            app.navigator.open_view(view)
         await settle(pilot, lambda: type(app.screen).__name__ != "FleetScreen")
         for key in keys:
             await pilot.press(key)

@@ -73,26 +73,26 @@ async def run(n_gpus: int, n_models: int, size: tuple[int, int]) -> dict:
         await settle(pilot, lambda: app.state.metrics is not None)
         out["fleet_gpus_seen"] = len(app.state.snapshot(app.clock()).gpus)
         for view in VIEWS:
-            before = sum(app.view_points.values())
+            before = sum(app.navigator.view_points.values())
             t0 = time.perf_counter()
             if view == "model":
-                app.open_view("model", key=app.fleet_screen.selected)
+                app.navigator.open_view("model", key=app.fleet_screen.selected)
             else:
-                app.open_view(view)
+                app.navigator.open_view(view)
             await shown(pilot, VIEW_TYPES[view])
             open_s = time.perf_counter() - t0
             if view == "gpus":
                 await pilot.press("enter")  # the per-GPU chart is part of the view
             await settle(pilot)
             open_range_s = time.perf_counter() - t0
-            opened_points = sum(app.view_points.values()) - before
+            opened_points = sum(app.navigator.view_points.values()) - before
             # a plain refresh (new metrics part, range data still fresh): render cost only,
             # i.e. the main thread from the snapshot in to the frame out
             clock.advance(15)
             part = backends.metrics.read(app.state.cluster.services, 300, clock())
             app.state.succeeded("metrics", part, clock())
             c0, t0 = time.thread_time(), time.perf_counter()
-            app.screen.apply_snapshot(app.view_snapshot())
+            app.screen.apply_snapshot(app.navigator.view_snapshot())
             await frame(pilot)
             apply_ms = (time.perf_counter() - t0) * 1000
             apply_cpu_ms = (time.thread_time() - c0) * 1000
@@ -101,9 +101,9 @@ async def run(n_gpus: int, n_models: int, size: tuple[int, int]) -> dict:
             clock.advance(31)
             part = backends.metrics.read(app.state.cluster.services, 300, clock())
             app.state.succeeded("metrics", part, clock())
-            before = sum(app.view_points.values())
+            before = sum(app.navigator.view_points.values())
             t0 = time.perf_counter()
-            app.screen.apply_snapshot(app.view_snapshot())
+            app.screen.apply_snapshot(app.navigator.view_snapshot())
             await settle(pilot)
             refresh_s = time.perf_counter() - t0
             out["views"][view] = {
@@ -112,11 +112,11 @@ async def run(n_gpus: int, n_models: int, size: tuple[int, int]) -> dict:
                 "refresh_apply_main_thread_cpu_ms": round(apply_cpu_ms, 1),
                 "refresh_with_range_data_s": round(refresh_s, 3),
                 "points_on_open": opened_points,
-                "points_per_refresh": sum(app.view_points.values()) - before,
+                "points_per_refresh": sum(app.navigator.view_points.values()) - before,
             }
             app.pop_screen()
             await settle(pilot)
-        out["points_by_tag"] = dict(app.view_points)
+        out["points_by_tag"] = dict(app.navigator.view_points)
     return out
 
 

@@ -34,7 +34,7 @@ class ReplayBanner(Static):
     at: reactive[datetime | None] = reactive(None, init=False)
 
     def on_mount(self) -> None:
-        self.at = getattr(self.app, "replay_at", None)
+        self.at = getattr(getattr(self.app, "navigator", None), "replay_at", None)
         self._show()
 
     def watch_at(self) -> None:

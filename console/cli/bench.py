@@ -212,12 +212,12 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
         for i in range(rounds):
             # what the metrics poller does in its thread: read a part, make the message
             part, at = await asyncio.to_thread(next_part)
-            update, worker_ms = await asyncio.to_thread(_thread_cpu, app.metrics_update, part, at)
+            update, worker_ms = await asyncio.to_thread(_thread_cpu, app.poller.metrics_update, part, at)
             prep_ms.append(worker_ms)
             chart = getattr(app.fleet_screen._chart, "_data", None)
             c0 = time.thread_time()
             t0 = time.perf_counter()
-            app.on_source_updated(update)  # the app's handler: state, fleet screen, views
+            app.poller.on_source_updated(update)  # the app's handler: state, fleet screen, views
             t2 = time.perf_counter()
             await pilot.pause()
             t3 = time.perf_counter()

@@ -1,6 +1,6 @@
 """The action keys of the fleet screen (R P A n i e), dimmed with their reason when
 unavailable (``check_action`` + the footer tooltip), and their command palette entries.
-The work itself is done by the App's :class:`console.controllers.actions.ActionsMixin`."""
+The work itself is done by the app's controllers (``app.actions``, ``app.records``)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class ActionKeysMixin:
         return next((s for s in snap.services if s.key == key), None)
 
     def _unavailable(self, action: str) -> str | None:
-        probe = getattr(self.app, "action_unavailable", None)
+        probe = getattr(getattr(self.app, "actions", None), "action_unavailable", None)
         return probe(action, self._selected_model()) if probe else "not wired"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -73,46 +73,46 @@ class ActionKeysMixin:
         """Roll back the selected model (guarded)."""
         from backends.domain.actions import ActionKind  # noqa: PLC0415 - not needed for frame 1
 
-        self.app.begin_action(ActionKind.ROLLBACK, self._selected_model())
+        self.app.actions.begin_action(ActionKind.ROLLBACK, self._selected_model())
 
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
         from backends.domain.actions import ActionKind  # noqa: PLC0415
 
-        self.app.begin_action(ActionKind.PROMOTE, self._selected_model())
+        self.app.actions.begin_action(ActionKind.PROMOTE, self._selected_model())
 
     def action_approve(self) -> None:
         """Approve promoting the selected canary."""
-        self.app.begin_approve(self._selected_model())
+        self.app.records.begin_approve(self._selected_model())
 
     def action_note(self) -> None:
         """Add a note with the figures on screen."""
-        self.app.begin_note(self._selected_model())
+        self.app.records.begin_note(self._selected_model())
 
     def action_incident(self) -> None:
         """Open or close an incident."""
-        self.app.begin_incident()
+        self.app.records.begin_incident()
 
     def action_export(self) -> None:
         """Export the incident's postmortem draft."""
-        self.app.begin_export()
+        self.app.records.begin_export()
 
 
 def palette_entries(app) -> list[tuple[str, object, str]]:
     """Command palette entries for the actions available now: (label, callback, help)."""
     fleet = getattr(app, "fleet_screen", None)
-    probe = getattr(app, "action_unavailable", None)
+    probe = getattr(getattr(app, "actions", None), "action_unavailable", None)
     if fleet is None or probe is None:
         return []
     svc = fleet._selected_model()
     name = safe(svc.name, 40) if svc else ""
-    out: list[tuple[str, object, str]] = [("Audit log", app.show_audit, ":audit"),
-                                          ("Incident timeline", app.show_incident, ":incident")]
+    out: list[tuple[str, object, str]] = [("Audit log", app.records.show_audit, ":audit"),
+                                          ("Incident timeline", app.records.show_incident, ":incident")]
     for action, label, key in (("rollback", f"Rollback {name}", "R"),
                                ("promote", f"Promote {name}", "P"),
                                ("approve", f"Approve promotion of {name}", "A"),
                                ("note", "Add a note", "n"),
-                               ("incident", "Close the incident" if app.incident
+                               ("incident", "Close the incident" if app.actions.incident
                                 else "Open an incident", "i"),
                                ("export", "Export the postmortem draft", "e")):
         if probe(action, svc) is None:

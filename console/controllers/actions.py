@@ -1,10 +1,10 @@
 """Guarded actions, approvals, incidents, notes and export, as seen from the console.
 
-- :class:`ActionsMixin` (on the App) owns the audit store, the :class:`ActionRunner` and
+- :class:`ActionController` (``app.actions``) owns the audit store, the :class:`ActionRunner` and
   the actor. Flow of ``R``/``P``: build an ActionRequest for the selected model -> prepare
   in a thread worker -> push the guard modal -> (cancel: records nothing, sends nothing)
   -> run in a thread worker while the progress view shows the rollout -> result.
-- :class:`console.controllers.records.RecordsMixin` (its base) does approvals, notes,
+- :class:`console.controllers.records.RecordsController` (``app.records``) does approvals, notes,
   incidents, export and the audit/incident views.
 - :class:`console.controllers.action_keys.ActionKeysMixin` (on the fleet screen) holds the keys and
   ``check_action``: unavailable keys are dimmed, with the reason as their footer tooltip.
@@ -20,26 +20,22 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.message import Message
 
+from console.controllers.base import Controller, in_thread
 from widgets.text import safe
 
-from console.controllers.action_keys import (ACTION_BINDINGS, KEY_ACTIONS, MUTATING,  # noqa: F401
-                                 ActionKeysMixin, palette_entries)
-from console.controllers.records import (ALERT_LEAD_S, AuditWritten,  # noqa: F401 - re-exported
-                                     RecordsMixin)
+from console.controllers.action_keys import MUTATING
 from console.controllers.records import why_failed as _why
 from console.controllers.contexts import read_only_reason as context_read_only
 
-__all__ = ["ACTION_BINDINGS", "ALERT_LEAD_S", "KEY_ACTIONS", "MUTATING", "ActionFinished",
-           "ActionKeysMixin", "ActionProgressed", "ActionsMixin", "AuditOpened",
-           "AuditWritten", "PlanReady", "RecordsMixin", "palette_entries"]
+__all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpened", "PlanReady"]
 
 # The guard, audit and incident screens, the runner, records and export are imported where
 # they are first used (a key press, or the audit store opening after the first frame): the
 # console's first frame does not wait for them.
 if TYPE_CHECKING:
+    from console.app import PitboardApp
     from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                                   RolloutProgress)
     from backends.actions.guard import ActionRunner, PendingIntent
@@ -88,11 +84,12 @@ class AuditOpened(Message, bubble=False):
         self.actor = actor
 
 
-class ActionsMixin(RecordsMixin):
+class ActionController(Controller):
     """Needs on the host App: ``backends``, ``settings``, ``state``, ``read_only``,
     ``fleet_screen``, ``clock()``, ``poll()``."""
 
-    def _init_actions(self) -> None:
+    def __init__(self, app: PitboardApp) -> None:
+        super().__init__(app)
         self.actor = ""
         self.runner: ActionRunner | None = None
         self.audit_error = "opening the audit store…"
@@ -105,15 +102,15 @@ class ActionsMixin(RecordsMixin):
     def read_only_reason(self, context: str | None = None) -> str | None:
         """Why nothing may be changed in ``context`` (default: the console's; with several
         contexts, one may be read-only while the others are not). None: changes are allowed."""
-        if self.settings.read_only:
+        if self.app.settings.read_only:
             return "read-only mode (--read-only)"
-        if getattr(self, "replay", False):
+        if self.app.navigator.replay:
             return "replaying history: actions are off"
-        cluster = self.backends.cluster if self.backends is not None else None
+        cluster = self.app.backends.cluster if self.app.backends is not None else None
         if cluster is None:
             return None
         context = context or cluster.context
-        why = context_read_only(self.settings, cluster, context)
+        why = context_read_only(self.app.settings, cluster, context)
         if why == "backend":
             return f"context {safe(context, 40)} is read-only (backend)"
         if why == "config":
@@ -128,7 +125,7 @@ class ActionsMixin(RecordsMixin):
             why = self.read_only_reason(service.cluster if per_context else None)
             if why:
                 return why
-        if self.backends is None:
+        if self.app.backends is None:
             return "not connected yet"
         if self.runner is None:
             return self.audit_error
@@ -146,15 +143,15 @@ class ActionsMixin(RecordsMixin):
     def _refuse(self, action: str, service: ModelService | None) -> bool:
         why = self.action_unavailable(action, service)
         if why:
-            self.notify(safe(why, 200), title=f"{action}: unavailable", severity="warning",
+            self.app.notify(safe(why, 200), title=f"{action}: unavailable", severity="warning",
                         markup=False)
         return why is not None
 
     def _snapshot(self):
-        return self.state.snapshot(self.clock()) if self.state.has_data else None
+        return self.app.state.snapshot(self.app.clock()) if self.app.state.has_data else None
 
     def _sync_keys(self) -> None:
-        screen = getattr(self, "fleet_screen", None)
+        screen = getattr(self.app, "fleet_screen", None)
         if screen is not None and screen.is_mounted:
             screen.sync_action_keys()
 
@@ -167,39 +164,39 @@ class ActionsMixin(RecordsMixin):
         action is possible (they wait for the runner)."""
         from backends.actions import identity  # noqa: PLC0415 - after the first frame
 
-        b = self.backends
+        b = self.app.backends
         self.actor = str(b.extra.get("actor") or "") or identity.actor(
             getattr(b.cluster, "identity", None))
         if self.read_only_reason() is not None:
-            self.read_only = True
+            self.app.read_only = True
         self._open_audit()
 
     def _make_runner(self, audit) -> ActionRunner:
         from backends.actions.guard import ActionRunner  # noqa: PLC0415 - see the imports
 
-        clock = self.backends.clock
+        clock = self.app.backends.clock
         kwargs = {}
         if callable(getattr(clock, "advance", None)):  # simulated time: waits advance it
             kwargs = {"sleep": clock.advance, "monotonic": lambda: clock().timestamp()}
-        return ActionRunner(self.backends.cluster, audit, clock, config=self.settings.actions,
-                            read_only=self.settings.read_only, **kwargs)
+        return ActionRunner(self.app.backends.cluster, audit, clock, config=self.app.settings.actions,
+                            read_only=self.app.settings.read_only, **kwargs)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="audit-open")
+    @in_thread(exclusive=True, group="audit-open")
     def _open_audit(self) -> None:
         from backends.actions import identity  # noqa: PLC0415 - see the imports
         from console.presenters import records  # noqa: PLC0415
         from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
 
-        actor = str(self.backends.extra.get("actor") or "") or identity.actor(
-            records.cluster_identity(self.backends.cluster))
+        actor = str(self.app.backends.extra.get("actor") or "") or identity.actor(
+            records.cluster_identity(self.app.backends.cluster))
         try:
-            audit = self.backends.audit or open_audit(
-                self.settings, self.backends.clock, create=self.read_only_reason() is None)
+            audit = self.app.backends.audit or open_audit(
+                self.app.settings, self.app.backends.clock, create=self.read_only_reason() is None)
         except Exception as exc:  # noqa: BLE001 - the app runs on without actions
-            self.post_message(AuditOpened(None, None, f"audit store unavailable: {_why(exc)}"))
+            self.app.post_message(AuditOpened(None, None, f"audit store unavailable: {_why(exc)}"))
             return
         if audit is None:
-            self.post_message(AuditOpened(None, None, "no audit store (read-only: not "
+            self.app.post_message(AuditOpened(None, None, "no audit store (read-only: not "
                                                       "created)"))
             return
         runner = self._make_runner(audit)
@@ -207,24 +204,24 @@ class ActionsMixin(RecordsMixin):
             pending = tuple(runner.unknown_outcomes())
             incident, latest = records.latest_incident(audit)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(AuditOpened(audit, None, f"audit store unreadable: {_why(exc)}"))
+            self.app.post_message(AuditOpened(audit, None, f"audit store unreadable: {_why(exc)}"))
             return
-        self.post_message(AuditOpened(audit, runner, "", pending, incident, latest, actor))
+        self.app.post_message(AuditOpened(audit, runner, "", pending, incident, latest, actor))
 
     def on_audit_opened(self, message: AuditOpened) -> None:
         if message.pending:
             from console.screens.audit import pending_line  # noqa: PLC0415
         if message.audit is not None:
-            self.backends.audit = message.audit
+            self.app.backends.audit = message.audit
         if message.actor:
             self.actor = message.actor
         self.runner, self.audit_error = message.runner, message.error
         self.incident, self.latest_incident = message.incident, message.latest
         if message.error:
-            self.notify(safe(message.error, 300), title="audit", severity="warning",
+            self.app.notify(safe(message.error, 300), title="audit", severity="warning",
                         markup=False)
         for pending in message.pending:
-            self.notify(safe(pending_line(pending), 400), title="outcome unknown",
+            self.app.notify(safe(pending_line(pending), 400), title="outcome unknown",
                         severity="error", timeout=30, markup=False)
         self._sync_keys()
 
@@ -241,18 +238,18 @@ class ActionsMixin(RecordsMixin):
         request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor)
         self._prepare(request, self._snapshot())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="action-prepare")
+    @in_thread(exclusive=True, group="action-prepare")
     def _prepare(self, request: ActionRequest, snapshot) -> None:
         try:
             plan = self.runner.prepare(request, snapshot)
-            self.post_message(PlanReady(plan, self.runner.confirm_name(plan)))
+            self.app.post_message(PlanReady(plan, self.runner.confirm_name(plan)))
         except Exception as exc:  # noqa: BLE001
-            self.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
+            self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
 
     def on_plan_ready(self, message: PlanReady) -> None:
         from console.screens.modals.guard import GuardScreen  # noqa: PLC0415
 
-        self.push_screen(GuardScreen(message.plan, message.confirm_name),
+        self.app.push_screen(GuardScreen(message.plan, message.confirm_name),
                          callback=partial(self._guard_closed, message.plan))
 
     def _guard_closed(self, plan: ActionPlan, decision: GuardDecision | None) -> None:
@@ -260,26 +257,26 @@ class ActionsMixin(RecordsMixin):
             self.runner.cancel(plan, self.actor)
             self.action_busy = False
             self._sync_keys()
-            self.notify("Cancelled: nothing was sent and nothing was recorded.",
+            self.app.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
         from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415
 
         self._progress = ProgressScreen(plan)
-        self.push_screen(self._progress, callback=self._progress_closed)
+        self.app.push_screen(self._progress, callback=self._progress_closed)
         self._run(plan, decision, self.actor)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="action-run")
+    @in_thread(exclusive=True, group="action-run")
     def _run(self, plan: ActionPlan, decision: GuardDecision, actor: str) -> None:
         try:
             result = self.runner.run(
                 plan, decision.reason, actor, confirm_text=decision.confirm_text,
                 override=decision.override,
-                on_progress=lambda p: self.post_message(ActionProgressed(p)))
+                on_progress=lambda p: self.app.post_message(ActionProgressed(p)))
         except Exception as exc:  # noqa: BLE001 - refused, or the intent was not written
-            self.post_message(ActionFinished(plan, None, _why(exc)))
+            self.app.post_message(ActionFinished(plan, None, _why(exc)))
             return
-        self.post_message(ActionFinished(plan, result))
+        self.app.post_message(ActionFinished(plan, result))
 
     def on_action_progressed(self, message: ActionProgressed) -> None:
         if self._progress is not None and self._progress.is_mounted:
@@ -294,15 +291,15 @@ class ActionsMixin(RecordsMixin):
         if self._progress is not None and self._progress.is_mounted:
             self._progress.show_result(result, message.error)
         if result is None:
-            self.notify(safe(message.error, 400), title=f"{what}: not done",
+            self.app.notify(safe(message.error, 400), title=f"{what}: not done",
                         severity="error", markup=False)
         else:
             ok = result.status in (ActionStatus.SUCCEEDED, ActionStatus.SKIPPED)
-            self.notify(safe(result.message or result.status.value, 400),
+            self.app.notify(safe(result.message or result.status.value, 400),
                         title=f"{what}: {result.status.value}",
                         severity="information" if ok else "error", markup=False)
         self._sync_keys()
-        self.poll("cluster")
+        self.app.poller.poll("cluster")
 
     def _progress_closed(self, _result: None = None) -> None:
         self._progress = None

@@ -3,9 +3,9 @@ console to one of them (k9s's ``:ctx`` + ``enter``).
 
 - :func:`context_rows` describes every context the console reads: server, namespaces,
   models and GPUs in the latest snapshot, its source state and its action policy.
-- :class:`ContextFilter` (one per App, ``app.context_filter``) holds the chosen context
+- :class:`ContextFilter` (one per App, ``app.navigator.context_filter``) holds the chosen context
   (``None`` = all) and narrows each snapshot handed to the screens
-  (:meth:`ContextFilter.apply`, called by ``ViewsMixin.view_snapshot``): services,
+  (:meth:`ContextFilter.apply`, called by ``Navigator.view_snapshot``): services,
   histories, GPUs, health, drift, alerts and the cost share of that context only, and the
   snapshot's ``context`` names it (the header shows it, the accent follows it).
 
@@ -369,7 +369,7 @@ def _state(name: str, status, errors: Mapping[str, str], last_ok: Mapping[str, d
 # -- the App side -------------------------------------------------------------------------------
 def filter_of(app: Any) -> ContextFilter | None:
     """The App's context filter, None when the console is not wired for narrowing."""
-    flt = getattr(app, "context_filter", None)
+    flt = getattr(getattr(app, "navigator", None), "context_filter", None)
     return flt if isinstance(flt, ContextFilter) else None
 
 

@@ -1,4 +1,4 @@
-"""Deep views, the time window and incident replay: mixed into the App.
+"""Deep views, the time window and incident replay: ``app.navigator``.
 
 - ``open_view(name)`` pushes ``:gpus`` ``:drift`` ``:cost`` ``:releases`` or a model's detail;
 - ``fetch(screen, tag, fn)`` runs one blocking read in a thread worker and posts the result
@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 from textual.screen import Screen
@@ -25,7 +26,11 @@ from console.controllers.messages import ChartUpdated
 from console.controllers.polling import draw_safely
 from console.controllers.replay_state import cluster_at
 from console.controllers.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
+from console.controllers.base import Controller, in_thread
 from widgets.replay_banner import ReplayBanner
+
+if TYPE_CHECKING:
+    from console.app import PitboardApp
 
 MUTATING_WORDS = ("rollback", "promote", "approve", "abort", "retry", "undo", "pin",
                   "note", "incident", "execute", "restart", "scale")
@@ -38,7 +43,7 @@ def is_mutating(action: str) -> bool:
 
 
 class ViewData(Message, bubble=False):
-    """Result of one :meth:`ViewsMixin.fetch` (``error`` set when it failed)."""
+    """Result of one :meth:`Navigator.fetch` (``error`` set when it failed)."""
 
     def __init__(self, tag: str, serial: int, result: object, error: str | None = None,
                  points: int = 0) -> None:
@@ -54,18 +59,19 @@ class ReplayLoaded(Message, bubble=False):
         self.at, self.part, self.error = at, part, error
 
 
-class ViewsMixin:
-    """Needs on the host App: ``backends``, ``state``, ``settings``, ``fleet_screen``,
-    ``clock()``, ``show_state()`` and ``load_chart`` (PollingMixin's, overridden here)."""
+class Navigator(Controller):
+    """``app.navigator``: which views are open, the time window, replay, and the session
+    history the views read."""
 
     replay_at: datetime | None = None
 
     @property
     def replay(self) -> bool:
-        """True while replaying (ActionsMixin then refuses every mutating action)."""
+        """True while replaying (every mutating action is then refused)."""
         return self.replay_at is not None
 
-    def _init_views(self) -> None:
+    def __init__(self, app: PitboardApp) -> None:
+        super().__init__(app)
         self.history = SessionHistory()
         self.view_points: Counter[str] = Counter()
         self.last_fetch_s: dict[str, float] = {}
@@ -80,12 +86,12 @@ class ViewsMixin:
     # -- window ----------------------------------------------------------------------
     @property
     def window(self) -> str:
-        fleet = getattr(self, "fleet_screen", None)
-        return fleet.window if fleet is not None else self.settings.time_window  # type: ignore[attr-defined]
+        fleet = getattr(self.app, "fleet_screen", None)
+        return fleet.window if fleet is not None else self.app.settings.time_window
 
     def set_window(self, label: str) -> None:
         """Change the window of every chart and range query (all screens)."""
-        self.fleet_screen.window = label  # type: ignore[attr-defined]
+        self.app.fleet_screen.window = label
         for screen in self._view_screens():
             screen.window = label
 
@@ -95,20 +101,20 @@ class ViewsMixin:
     # -- snapshots ---------------------------------------------------------------------
     def view_at(self) -> datetime:
         """The instant the console renders: the replayed one, else now."""
-        return self.replay_at or self.clock()  # type: ignore[attr-defined]
+        return self.replay_at or self.app.clock()
 
     def view_snapshot(self) -> FleetSnapshot:
         """The snapshot every screen shows (the replayed one while replaying)."""
         if self.replay_at is not None and self._replay_snapshot is not None:
             snap = self._replay_snapshot
         else:
-            snap = self.state.snapshot(self.clock())  # type: ignore[attr-defined]
+            snap = self.app.state.snapshot(self.app.clock())
         return self.context_filter.apply(snap, self)
 
     def _view_screens(self) -> list:
         from console.screens.base import ViewScreen  # noqa: PLC0415 - avoid an import cycle
 
-        return [s for s in self.screen_stack if isinstance(s, ViewScreen)]  # type: ignore[attr-defined]
+        return [s for s in self.app.screen_stack if isinstance(s, ViewScreen)]
 
     def show_views(self, snapshot: FleetSnapshot) -> None:
         """Hand ``snapshot`` to the open views; record session history while live."""
@@ -125,7 +131,7 @@ class ViewsMixin:
         """(GPU, model) session history is only read when the metrics backend can give
         neither range charts nor cheap past instants: at 2,000 GPUs recording it costs
         milliseconds per refresh and tens of MB over a session."""
-        metrics = self.backends.metrics if self.backends is not None else None  # type: ignore[attr-defined]
+        metrics = self.app.backends.metrics if self.app.backends is not None else None
         cached = getattr(self, "_history_for", None)
         if cached is None or cached[0] is not metrics:
             from console.controllers.series import has_range  # noqa: PLC0415
@@ -142,14 +148,14 @@ class ViewsMixin:
         screen = make_view(name, window=self.window, **kwargs)
         if screen is None:
             return False
-        top = self.screen  # type: ignore[attr-defined]
-        if name != "model" and top is not getattr(self, "fleet_screen", None) and isinstance(top, Screen):
+        top = self.app.screen
+        if name != "model" and top is not getattr(self.app, "fleet_screen", None) and isinstance(top, Screen):
             from console.screens.base import ViewScreen  # noqa: PLC0415
 
             if isinstance(top, ViewScreen):
-                self.switch_screen(screen)  # type: ignore[attr-defined]
+                self.app.switch_screen(screen)
                 return True
-        self.push_screen(screen)  # type: ignore[attr-defined]
+        self.app.push_screen(screen)
         return True
 
     # -- workers -------------------------------------------------------------------------
@@ -171,17 +177,17 @@ class ViewsMixin:
             self.last_fetch_s[tag] = time.perf_counter() - t0
             screen.post_message(ViewData(tag, serial, result, None, pts))
 
-        self.run_worker(run, thread=True, group=f"view-{tag}", name=f"view-{tag}",  # type: ignore[attr-defined]
+        self.app.run_worker(run, thread=True, group=f"view-{tag}", name=f"view-{tag}",
                         description=f"load {tag}", exit_on_error=False)
         return serial
 
     def load_chart(self, model: str, window: str, draw=None, service=None) -> None:
         """The fleet chart: live from the poller, replayed here with ``at=``."""
         if self.replay_at is None:
-            super().load_chart(model, window, draw, service)  # type: ignore[misc]
+            self.app.poller.load_chart(model, window, draw, service)
             return
         at = self.replay_at
-        metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
+        metrics = self.app.backends.metrics if self.app.backends else None
         if metrics is None:
             return
 
@@ -191,10 +197,10 @@ class ViewsMixin:
             except Exception:  # noqa: BLE001 - the fleet chart keeps its last data
                 return
             series = tuple(series)
-            self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series),  # type: ignore[attr-defined]
+            self.app.post_message(ChartUpdated(model, window, series, draw_safely(draw, series),
                                            service.key if service else None))
 
-        self.run_worker(run, thread=True, group="replay-chart", exit_on_error=False)  # type: ignore[attr-defined]
+        self.app.run_worker(run, thread=True, group="replay-chart", exit_on_error=False)
 
     # -- replay ------------------------------------------------------------------------------
     def action_replay(self) -> None:
@@ -204,14 +210,14 @@ class ViewsMixin:
             return
         from console.screens.modals.replay import ReplayPrompt, suggestions  # noqa: PLC0415
 
-        snap = self.state.snapshot(self.clock())  # type: ignore[attr-defined]
+        snap = self.app.state.snapshot(self.app.clock())
         incidents = self._incidents()
-        self.push_screen(ReplayPrompt(self.clock(), suggestions(snap.alerts, incidents,  # type: ignore[attr-defined]
-                                                                 self.clock())),  # type: ignore[attr-defined]
+        self.app.push_screen(ReplayPrompt(self.app.clock(), suggestions(snap.alerts, incidents,
+                                                                 self.app.clock())),
                          callback=self._replay_chosen)
 
     def _incidents(self) -> list:
-        current = getattr(self, "incident", None)  # the open incident (ActionsMixin)
+        current = self.app.actions.incident  # the open incident
         return [current] if current is not None else []
 
     def _replay_chosen(self, at: datetime | None) -> None:
@@ -224,8 +230,8 @@ class ViewsMixin:
         self._replay_snapshot = None
         self._banner(at)
         self._keys_changed()
-        metrics = self.backends.metrics if self.backends else None  # type: ignore[attr-defined]
-        cluster = self.state.cluster  # type: ignore[attr-defined]
+        metrics = self.app.backends.metrics if self.app.backends else None
+        cluster = self.app.state.cluster
         services = cluster.services if cluster else ()
 
         def run() -> None:
@@ -234,27 +240,27 @@ class ViewsMixin:
             except Exception as exc:  # noqa: BLE001
                 from console.controllers.polling import describe  # noqa: PLC0415
 
-                self.post_message(ReplayLoaded(at, None, describe(exc)))  # type: ignore[attr-defined]
+                self.app.post_message(ReplayLoaded(at, None, describe(exc)))
                 return
-            self.post_message(ReplayLoaded(at, part))  # type: ignore[attr-defined]
+            self.app.post_message(ReplayLoaded(at, part))
 
-        self.run_worker(run, thread=True, group="replay", exclusive=True, exit_on_error=False)  # type: ignore[attr-defined]
+        self.app.run_worker(run, thread=True, group="replay", exclusive=True, exit_on_error=False)
 
     def on_replay_loaded(self, message: ReplayLoaded) -> None:
         if message.at != self.replay_at:
             return
         if message.error is not None:
-            self.notify(message.error, title="replay failed", severity="error", markup=False)  # type: ignore[attr-defined]
-        cluster = self.state.cluster  # type: ignore[attr-defined]
-        self._replay_snapshot = replay_snapshot(self.state.snapshot(self.clock()),  # type: ignore[attr-defined]
+            self.app.notify(message.error, title="replay failed", severity="error", markup=False)
+        cluster = self.app.state.cluster
+        self._replay_snapshot = replay_snapshot(self.app.state.snapshot(self.app.clock()),
                                                 message.at, message.part,
                                                 cluster.gpus if cluster else ())
-        self.show_state()  # type: ignore[attr-defined]
+        self.app.show_state()
         self._reload_fleet_chart()
 
     def _reload_fleet_chart(self) -> None:
         """The fleet chart follows replay on and off (its own refresh is time-based)."""
-        fleet = getattr(self, "fleet_screen", None)
+        fleet = getattr(self.app, "fleet_screen", None)
         snap = getattr(fleet, "snapshot", None)
         if fleet is None or snap is None or fleet.selected is None:
             return
@@ -268,19 +274,17 @@ class ViewsMixin:
         self._replay_snapshot = None
         self._banner(None)
         self._keys_changed()
-        self.show_state()  # type: ignore[attr-defined]
+        self.app.show_state()
         self._reload_fleet_chart()
 
     def _keys_changed(self) -> None:
         """Re-evaluate every screen's dimmed keys (replay turns actions off and on)."""
-        sync = getattr(self, "_sync_keys", None)
-        if callable(sync):
-            sync()
-        for screen in self.screen_stack:  # type: ignore[attr-defined]
+        self.app.actions._sync_keys()
+        for screen in self.app.screen_stack:
             screen.refresh_bindings()
 
     def _banner(self, at: datetime | None) -> None:
-        for screen in self.screen_stack:  # type: ignore[attr-defined]
+        for screen in self.app.screen_stack:
             for banner in screen.query(ReplayBanner):
                 banner.at = at
 
@@ -290,28 +294,28 @@ class ViewsMixin:
 
     # -- accent ----------------------------------------------------------------------------
     def _apply_accent(self, context: str) -> None:
-        if not getattr(self, "started", True):
+        if not getattr(self.app, "started", True):
             return  # after the first frame (``after_first_frame`` applies it)
         if not context or context == self._accent_context:
             return
         self._accent_context = context
-        display = getattr(self.settings, "display", None)  # type: ignore[attr-defined]
-        actions = getattr(self.settings, "actions", None)  # type: ignore[attr-defined]
+        display = getattr(self.app.settings, "display", None)
+        actions = getattr(self.app.settings, "actions", None)
         if display is None:
             return
         protected = bool(actions is not None and actions.is_protected(context))
         colour = display.accent_for(context, protected)
         if self._base_theme is None:
-            self._base_theme = self.theme  # type: ignore[attr-defined]
-        base = self.get_theme(self._base_theme)  # type: ignore[attr-defined]
+            self._base_theme = self.app.theme
+        base = self.app.get_theme(self._base_theme)
         if colour is None or base is None:
-            if self.theme != self._base_theme:  # type: ignore[attr-defined]
-                self.theme = self._base_theme  # type: ignore[attr-defined]
+            if self.app.theme != self._base_theme:
+                self.app.theme = self._base_theme
             return
         skin = replace(base, name=f"{base.name}-ctx-{abs(hash(context)) % 10**8}",
                        accent=colour, primary=colour)
-        self.register_theme(skin)  # type: ignore[attr-defined]
-        self.theme = skin.name  # type: ignore[attr-defined]
+        self.app.register_theme(skin)
+        self.app.theme = skin.name
 
 
 def _count_points(result: object) -> int:

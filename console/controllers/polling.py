@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -20,7 +20,11 @@ from backends.domain.errors import BackendError, ConfigError
 from backends.domain.models import ModelService
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Backends
+from console.controllers.base import Controller, in_thread
 from widgets.text import safe
+
+if TYPE_CHECKING:
+    from console.app import PitboardApp
 
 DONE = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
@@ -56,13 +60,12 @@ def draw_safely(draw, series):
         return None
 
 
-class PollingMixin:
-    """Needs on the host App: ``backends``, ``state``, ``settings``, ``paused``,
-    ``fleet_screen`` and ``clock()``."""
+class Poller(Controller):
+    """``app.poller``: reads the app's ``backends`` into its ``state`` and hands each
+    fresh snapshot to ``app.show_state()``."""
 
-    backends: Backends | None
-
-    def _init_polling(self) -> None:
+    def __init__(self, app: PitboardApp) -> None:
+        super().__init__(app)
         self._poll_timers: dict[str, Timer] = {}
         self._pending: set[str] = set()
         self.poll_counts: Counter[str] = Counter()
@@ -72,14 +75,14 @@ class PollingMixin:
     @property
     def modal_open(self) -> bool:
         """True while a modal (help, palette, ...) covers the fleet screen."""
-        return isinstance(self.screen, ModalScreen)  # type: ignore[attr-defined]
+        return isinstance(self.app.screen, ModalScreen)
 
     def start_polling(self) -> None:
         """Register the sources and poll each once now."""
-        assert self.backends is not None
+        assert self.app.backends is not None
         self.polling_started = True
-        self.state.expect(self.backends.sources)  # type: ignore[attr-defined]
-        for source in self.backends.sources:
+        self.app.state.expect(self.app.backends.sources)
+        for source in self.app.backends.sources:
             self.poll(source)
 
     def poll(self, source: str) -> None:
@@ -87,12 +90,12 @@ class PollingMixin:
         timer = self._poll_timers.pop(source, None)
         if timer is not None:
             timer.stop()
-        if self.backends is None or source not in self.backends.sources:
+        if self.app.backends is None or source not in self.app.backends.sources:
             return
-        if self.paused or self.modal_open:  # type: ignore[attr-defined]
+        if self.app.paused or self.modal_open:
             self._pending.add(source)
             return
-        if source == "metrics" and self.state.cluster is None:  # type: ignore[attr-defined]
+        if source == "metrics" and self.app.state.cluster is None:
             self._pending.add(source)  # runs right after the first cluster read
             return
         self._pending.discard(source)
@@ -100,7 +103,7 @@ class PollingMixin:
         if source == "cluster":
             self._poll_cluster()
         elif source == "metrics":
-            self._poll_metrics(self.state.cluster.services)  # type: ignore[attr-defined]
+            self._poll_metrics(self.app.state.cluster.services)
         elif source == "alerts":
             self._poll_alerts()
 
@@ -111,33 +114,30 @@ class PollingMixin:
 
     def _rearm(self, source: str) -> None:
         if source not in self._poll_timers:
-            self._poll_timers[source] = self.set_timer(  # type: ignore[attr-defined]
-                self.settings.refresh, lambda: self.poll(source), name=f"poll-{source}"  # type: ignore[attr-defined]
+            self._poll_timers[source] = self.app.set_timer(
+                self.app.settings.refresh, lambda: self.poll(source), name=f"poll-{source}"
             )
 
     # -- workers (threads) ----------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="connect", name="connect",
-          description="construct backends")
+    @in_thread(exclusive=True, group="connect", name="connect", description="construct backends")
     def connect(self) -> None:
         """Build the backends off the event loop (heavy client imports happen here)."""
         from console.wiring import build_backends  # noqa: PLC0415 - lazy by design
 
-        self.post_message(BackendsReady(build_backends(self.settings)))  # type: ignore[attr-defined]
+        self.app.post_message(BackendsReady(build_backends(self.app.settings)))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="cluster", name="cluster",
-          description="read model services")
+    @in_thread(exclusive=True, group="cluster", name="cluster", description="read model services")
     def _poll_cluster(self) -> None:
-        backend = self.backends.cluster
+        backend = self.app.backends.cluster
         part = backend.read()
-        self.post_message(SourceUpdated("cluster", part, self.backends.clock(),  # type: ignore[attr-defined]
+        self.app.post_message(SourceUpdated("cluster", part, self.app.backends.clock(),
                                         problem=partial_failure(backend)))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="metrics", name="metrics",
-          description="read metrics")
+    @in_thread(exclusive=True, group="metrics", name="metrics", description="read metrics")
     def _poll_metrics(self, services: Sequence[ModelService]) -> None:
-        at = self.backends.clock()
-        part = self.backends.metrics.read(services, RATE_WINDOW_S, at)
-        self.post_message(self.metrics_update(part, at))  # type: ignore[attr-defined]
+        at = self.app.backends.clock()
+        part = self.app.backends.metrics.read(services, RATE_WINDOW_S, at)
+        self.app.post_message(self.metrics_update(part, at))
 
     def metrics_update(self, part, at) -> SourceUpdated:
         """The message for a fresh metrics part, with its display data made here, in the
@@ -147,51 +147,49 @@ class PollingMixin:
             if prep is None:
                 from console.presenters.prepare import FleetPrep  # noqa: PLC0415
 
-                prep = self._fleet_prep = FleetPrep(self.settings.slo)  # type: ignore[attr-defined]
-            prepared = prep(self.state.cluster, part)  # type: ignore[attr-defined]
+                prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
+            prepared = prep(self.app.state.cluster, part)
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="alerts", name="alerts",
-          description="read alerts")
+    @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self) -> None:
-        alerts = self.backends.alerts.alerts()
-        self.post_message(SourceUpdated("alerts", alerts, self.backends.clock()))  # type: ignore[attr-defined]
+        alerts = self.app.backends.alerts.alerts()
+        self.app.post_message(SourceUpdated("alerts", alerts, self.app.backends.clock()))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="chart", name="chart",
-          description="read chart series")
+    @in_thread(exclusive=True, group="chart", name="chart", description="read chart series")
     def load_chart(self, model: str, window: str, draw=None,
                    service: ModelService | None = None) -> None:
         """Range series of ``model`` (``service``'s, when given) over ``window`` for the
         chart on screen; ``draw`` (from ``LatencyChart.drawer``) draws them here too, so
         the figure needs no second worker and no second frame."""
-        if self.backends is None or self.backends.metrics is None:
+        if self.app.backends is None or self.app.backends.metrics is None:
             return
-        at = self.backends.clock()
-        series = tuple(self.backends.metrics.chart(model, WINDOW_SECONDS[window], at,
+        at = self.app.backends.clock()
+        series = tuple(self.app.backends.metrics.chart(model, WINDOW_SECONDS[window], at,
                                                    service=service))
-        self.post_message(ChartUpdated(model, window, series, draw_safely(draw, series),  # type: ignore[attr-defined]
+        self.app.post_message(ChartUpdated(model, window, series, draw_safely(draw, series),
                                        service.key if service else None))
 
     # -- results -----------------------------------------------------------------------
     def on_backends_ready(self, message: BackendsReady) -> None:
-        self.backends = message.backends
-        if self.fleet_screen.is_mounted:  # type: ignore[attr-defined]
+        self.app.backends = message.backends
+        if self.app.fleet_screen.is_mounted:
             self.start_polling()  # else when it is (the app's fleet_mounted)
 
     def on_source_updated(self, message: SourceUpdated) -> None:
-        self.state.succeeded(message.source, message.part, message.at, message.problem)  # type: ignore[attr-defined]
+        self.app.state.succeeded(message.source, message.part, message.at, message.problem)
         prepared = message.prepared
         if prepared is not None:
-            self.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)  # type: ignore[attr-defined]
-            self.fleet_screen.prepared = prepared  # type: ignore[attr-defined]
-        if message.source == "cluster" and "metrics" in self._pending and not self.paused:  # type: ignore[attr-defined]
+            self.app.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)
+            self.app.fleet_screen.prepared = prepared
+        if message.source == "cluster" and "metrics" in self._pending and not self.app.paused:
             self.poll("metrics")
-        self.show_state()  # type: ignore[attr-defined]
+        self.app.show_state()
 
     def on_chart_updated(self, message: ChartUpdated) -> None:
-        self.fleet_screen.show_chart(message.model, message.window, message.series,  # type: ignore[attr-defined]
+        self.app.fleet_screen.show_chart(message.model, message.window, message.series,
                                      message.drawn, message.key)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -202,23 +200,23 @@ class PollingMixin:
             reason = describe(worker.error)
             if group == "connect" and isinstance(worker.error, ConfigError):
                 # Bad kubeconfig/context: retrying cannot help and nothing can be shown.
-                self.exit(return_code=2, message=Text(  # type: ignore[attr-defined]
+                self.app.exit(return_code=2, message=Text(
                     f"pitboard: nothing can be shown: {reason}\n"
                     "(pitboard --demo runs the console on an embedded simulated fleet)"))
                 return
             if group in SOURCES or group == "connect":
                 source = "cluster" if group == "connect" else group
-                was_ok = self.state.status.get(source) is None or self.state.status[source].ok  # type: ignore[attr-defined]
-                self.state.failed(source, reason, self.clock())  # type: ignore[attr-defined]
+                was_ok = self.app.state.status.get(source) is None or self.app.state.status[source].ok
+                self.app.state.failed(source, reason, self.app.clock())
                 if was_ok:
-                    self.notify(safe(reason, 300), title=f"{source} failed", severity="error",  # type: ignore[attr-defined]
+                    self.app.notify(safe(reason, 300), title=f"{source} failed", severity="error",
                                 markup=False)
-                self.show_state()  # type: ignore[attr-defined]
+                self.app.show_state()
             elif group in ("chart", "chart-draw"):
-                self.notify(safe(reason, 300), title="chart failed", severity="warning",  # type: ignore[attr-defined]
+                self.app.notify(safe(reason, 300), title="chart failed", severity="warning",
                             markup=False)
         if event.state in DONE:
             if group in SOURCES:
                 self._rearm(group)
             elif group == "connect" and event.state == WorkerState.ERROR:
-                self.set_timer(self.settings.refresh, self.connect)  # type: ignore[attr-defined]
+                self.app.set_timer(self.app.settings.refresh, self.connect)

@@ -1,6 +1,6 @@
 """Approvals, notes, incidents, postmortem export and the audit/incident views.
 
-:class:`RecordsMixin` is mixed into the App through :class:`console.controllers.actions.ActionsMixin`:
+:class:`RecordsController` is ``app.records``; it reads the actor, runner and incident of ``app.actions``:
 every write runs in one thread worker (``_write``) that refuses again when read-only, and
 its outcome comes back as an :class:`AuditWritten` message. The screens and
 :mod:`console.presenters.records` are imported where they are first used, after the first frame.
@@ -12,13 +12,14 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.message import Message
 
 from backends.domain.errors import ActionRefused, BackendError
+from console.controllers.base import Controller, in_thread
 from widgets.text import safe
 
 if TYPE_CHECKING:
+    from console.app import PitboardApp
     from backends.domain.models import Incident, ModelService
 
 ALERT_LEAD_S = 3600
@@ -43,79 +44,77 @@ def why_failed(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"
 
 
-class RecordsMixin:
-    """Approve, note, incident, export and views. Needs on the host (``ActionsMixin``):
-    ``backends``, ``runner``, ``actor``, ``incident``, ``latest_incident``, ``clock()``,
-    ``_refuse()``, ``_snapshot()`` and ``_sync_keys()``."""
+class RecordsController(Controller):
+    """Approve, note, incident, export and the audit/incident views (``app.records``)."""
 
     # -- approve ------------------------------------------------------------------------
     def begin_approve(self, service: ModelService | None) -> None:
         """``A``: record an approval of promoting the selected canary."""
-        if self._refuse("approve", service):
+        if self.app.actions._refuse("approve", service):
             return
         from console.screens.modals.guard import ApproveScreen  # noqa: PLC0415
 
         canary = service.canary.revision if service.canary else None
-        self.push_screen(ApproveScreen(service.name, canary, self.actor),
+        self.app.push_screen(ApproveScreen(service.name, canary, self.app.actions.actor),
                          callback=partial(self._approve_closed, service.key, canary))
 
     def _approve_closed(self, key: str, canary: str | None, reason: str | None) -> None:
         from console.screens.audit import short_target  # noqa: PLC0415
 
         if reason:
-            self._write(partial(self.runner.approve, key, self.actor, reason, canary=canary),
+            self._write(partial(self.app.actions.runner.approve, key, self.app.actions.actor, reason, canary=canary),
                         f"Approval recorded for {short_target(key)}")
 
     # -- notes and incidents -----------------------------------------------------------
     def begin_note(self, service: ModelService | None) -> None:
         """``n``: a note with the figures on screen now."""
-        if self._refuse("note", service):
+        if self.app.actions._refuse("note", service):
             return
         from console.presenters import records  # noqa: PLC0415
         from console.screens.incident import NoteScreen  # noqa: PLC0415
 
-        figures = records.note_figures(self._snapshot(), service.key if service else None)
-        self.push_screen(NoteScreen(records.figures_preview(figures), self.incident),
+        figures = records.note_figures(self.app.actions._snapshot(), service.key if service else None)
+        self.app.push_screen(NoteScreen(records.figures_preview(figures), self.app.actions.incident),
                          callback=partial(self._note_closed, figures))
 
     def _note_closed(self, figures: dict, text: str | None) -> None:
         if text:
-            audit = self.backends.audit
-            self._write(partial(audit.add_note, text, self.actor, figures), "Note saved")
+            audit = self.app.backends.audit
+            self._write(partial(audit.add_note, text, self.app.actions.actor, figures), "Note saved")
 
     def begin_incident(self) -> None:
         """``i``: open an incident, or close the open one."""
-        if self._refuse("incident", None):
+        if self.app.actions._refuse("incident", None):
             return
         from console.screens.incident import IncidentCloseScreen, IncidentOpenScreen  # noqa: PLC0415
 
-        if self.incident is not None:
-            self.push_screen(IncidentCloseScreen(self.incident),
-                             callback=partial(self._close_chosen, self.incident.id))
+        if self.app.actions.incident is not None:
+            self.app.push_screen(IncidentCloseScreen(self.app.actions.incident),
+                             callback=partial(self._close_chosen, self.app.actions.incident.id))
         else:
-            self.push_screen(IncidentOpenScreen(), callback=self._open_chosen)
+            self.app.push_screen(IncidentOpenScreen(), callback=self._open_chosen)
 
     def _open_chosen(self, chosen: tuple[str, str] | None) -> None:
         if chosen:
-            audit = self.backends.audit
-            self._write(partial(audit.open_incident, chosen[0], chosen[1], self.actor),
+            audit = self.app.backends.audit
+            self._write(partial(audit.open_incident, chosen[0], chosen[1], self.app.actions.actor),
                         "Incident opened", refresh_incident=True)
 
     def _close_chosen(self, incident_id: int, close: bool) -> None:
         if close:
-            audit = self.backends.audit
-            self._write(partial(audit.close_incident, incident_id, self.actor),
+            audit = self.app.backends.audit
+            self._write(partial(audit.close_incident, incident_id, self.app.actions.actor),
                         f"Incident #{incident_id} closed", refresh_incident=True)
 
-    @work(thread=True, exit_on_error=False, group="audit-write")
+    @in_thread(group="audit-write")
     def _write(self, call, text: str, refresh_incident: bool = False) -> None:
         """One audit write off the event loop (refused again when read-only)."""
         from backends.actions.guard import ApprovalResult  # noqa: PLC0415
         from console.presenters import records  # noqa: PLC0415
 
         try:
-            if self.read_only_reason():
-                raise ActionRefused(f"refused: {self.read_only_reason()}", source="console")
+            if self.app.actions.read_only_reason():
+                raise ActionRefused(f"refused: {self.app.actions.read_only_reason()}", source="console")
             done = call()
             warning = False
             if hasattr(done, "id") and hasattr(done, "title"):
@@ -125,36 +124,36 @@ class RecordsMixin:
                 warning = not done.annotated and done.supported
             incident = latest = None
             if refresh_incident:
-                incident, latest = records.latest_incident(self.backends.audit)
+                incident, latest = records.latest_incident(self.app.backends.audit)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(AuditWritten(text, why_failed(exc)))
+            self.app.post_message(AuditWritten(text, why_failed(exc)))
             return
-        self.post_message(AuditWritten(text, incident=incident, latest=latest,
+        self.app.post_message(AuditWritten(text, incident=incident, latest=latest,
                                        refresh_incident=refresh_incident, warning=warning))
 
     def on_audit_written(self, message: AuditWritten) -> None:
         if message.refresh_incident and not message.error:
-            self.incident, self.latest_incident = message.incident, message.latest
+            self.app.actions.incident, self.app.actions.latest_incident = message.incident, message.latest
         if message.error:
-            self.notify(safe(message.error, 400), title="not recorded", severity="error",
+            self.app.notify(safe(message.error, 400), title="not recorded", severity="error",
                         markup=False)
         elif message.warning:
-            self.notify(safe(message.text, 400), title="recorded, with a problem",
+            self.app.notify(safe(message.text, 400), title="recorded, with a problem",
                         severity="warning", timeout=15, markup=False)
         else:
-            self.notify(safe(message.text, 400), markup=False)
+            self.app.notify(safe(message.text, 400), markup=False)
         from console.screens.audit import AuditScreen  # noqa: PLC0415
         from console.screens.incident import IncidentScreen  # noqa: PLC0415
 
-        if isinstance(self.screen, (IncidentScreen, AuditScreen)):
-            self.screen.action_reload()
-        self._sync_keys()
+        if isinstance(self.app.screen, (IncidentScreen, AuditScreen)):
+            self.app.screen.action_reload()
+        self.app.actions._sync_keys()
 
     # -- export and views ------------------------------------------------------------
     def _incident_alerts(self) -> tuple:
         """Alerts firing now that started at most ALERT_LEAD_S before the open incident
         (older ones would stretch its impact window); none once it is closed."""
-        snap, incident = self._snapshot(), self.incident
+        snap, incident = self.app.actions._snapshot(), self.app.actions.incident
         if snap is None or incident is None:
             return ()
         since = incident.opened_at - timedelta(seconds=ALERT_LEAD_S)
@@ -162,41 +161,45 @@ class RecordsMixin:
 
     def begin_export(self) -> None:
         """``e``: the open (else latest) incident's postmortem draft, as Markdown."""
-        if self._refuse("export", None):
+        if self.app.actions._refuse("export", None):
             return
-        incident_id = self.incident.id if self.incident else self.latest_incident
+        incident_id = self.app.actions.incident.id if self.app.actions.incident else self.app.actions.latest_incident
         alerts = self._incident_alerts()
-        self._export(incident_id, alerts, self.clock())
+        self._export(incident_id, alerts, self.app.clock())
 
-    @work(thread=True, exit_on_error=False, group="export")
+    @in_thread(group="export")
     def _export(self, incident_id: int, alerts, now) -> None:
         from backends.audit.export import export_incident  # noqa: PLC0415
         from console.presenters import records  # noqa: PLC0415
 
         try:
-            text = export_incident(self.backends.audit, incident_id, "md", alerts=alerts,
+            text = export_incident(self.app.backends.audit, incident_id, "md", alerts=alerts,
                                    now=now)
             path = records.write_new(records.export_path(incident_id), text)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(AuditWritten("export", f"export failed: {why_failed(exc)}"))
+            self.app.post_message(AuditWritten("export", f"export failed: {why_failed(exc)}"))
             return
-        self.post_message(AuditWritten(f"Postmortem draft of incident #{incident_id} "
+        self.app.post_message(AuditWritten(f"Postmortem draft of incident #{incident_id} "
                                        f"written to {path}"))
+
+    def show(self, name: str) -> None:
+        """Open the records view ``name`` (``audit`` or ``incident``, from the registry)."""
+        {"audit": self.show_audit, "incident": self.show_incident}[name]()
 
     def show_audit(self) -> None:
         """``:audit``: the audit log view."""
         from console.presenters import records  # noqa: PLC0415
         from console.screens.audit import AuditScreen  # noqa: PLC0415
 
-        audit = self.backends.audit if self.backends is not None else None
-        self.push_screen(AuditScreen(partial(records.load_audit_view, audit, self.runner)))
+        audit = self.app.backends.audit if self.app.backends is not None else None
+        self.app.push_screen(AuditScreen(partial(records.load_audit_view, audit, self.app.actions.runner)))
 
     def show_incident(self, incident_id: int | None = None) -> None:
         """``:incident``: the open (else latest) incident's timeline."""
         from console.presenters import records  # noqa: PLC0415
         from console.screens.incident import IncidentScreen  # noqa: PLC0415
 
-        audit = self.backends.audit if self.backends is not None else None
+        audit = self.app.backends.audit if self.app.backends is not None else None
         alerts = self._incident_alerts()
-        self.push_screen(IncidentScreen(partial(records.load_incident_view, audit,
-                                                incident_id, alerts=alerts, now=self.clock())))
+        self.app.push_screen(IncidentScreen(partial(records.load_incident_view, audit,
+                                                incident_id, alerts=alerts, now=self.app.clock())))

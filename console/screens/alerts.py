@@ -121,10 +121,10 @@ class AlertsScreen(ViewScreen):
     # -- data ---------------------------------------------------------------------------
     def show(self, snapshot: FleetSnapshot) -> None:
         app = self.app
-        if app.replay_at is not None:
+        if app.navigator.replay_at is not None:
             self.add_class("-replay")
             self.set_title("live only: alerts have no history",
-                           f"replaying {app.replay_at.astimezone(timezone.utc):%H:%M}Z",
+                           f"replaying {app.navigator.replay_at.astimezone(timezone.utc):%H:%M}Z",
                            "T or esc: back to live")
             return
         self.remove_class("-replay")
@@ -208,7 +208,7 @@ class AlertsScreen(ViewScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``enter`` is dimmed when the selected alert is not about a model on screen;
         ``enter`` and ``/`` are hidden while replaying (no rows then)."""
-        if action in ("open_model", "filter") and self.app.replay_at is not None:
+        if action in ("open_model", "filter") and self.app.navigator.replay_at is not None:
             return False
         if action == "open_model":
             row = self._selected() if self.is_mounted else None
@@ -218,8 +218,8 @@ class AlertsScreen(ViewScreen):
     def action_open_model(self) -> None:
         """Open the model detail of the selected alert (when joined to a model)."""
         row = self._selected()
-        if row is not None and row.service_key is not None and self.app.replay_at is None:
-            self.app.open_view("model", key=row.service_key)
+        if row is not None and row.service_key is not None and self.app.navigator.replay_at is None:
+            self.app.navigator.open_view("model", key=row.service_key)
 
     @on(DataTable.RowSelected, "#alert-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
@@ -251,7 +251,7 @@ class AlertsScreen(ViewScreen):
             prompt.remove_class("-on")
             self.query_one(AlertTable).focus()
             return
-        if self.filter_text and self.app.replay_at is None:
+        if self.filter_text and self.app.navigator.replay_at is None:
             prompt.value = self.filter_text = ""
             self._redraw()
             return

@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 from backends.domain.models import FleetSnapshot
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
-from console.screens.registry import VIEW_ALIASES
+from console.screens import registry
 from console.controllers.state import next_window
 from console.controllers.navigation import ViewData
 from widgets.badges import update_text
@@ -65,7 +65,7 @@ class ViewScreen(FooterFitMixin, Screen):
         Binding("T", "app.replay", "Replay", id="view_replay",
                 tooltip="Jump to a past instant (again: back to live)"),
         Binding("colon", "jump", "Jump", id="view_jump",
-                tooltip=":gpus :models :drift :cost :releases"),
+                tooltip=registry.jump_help("views")),
         Binding("tab", "app.focus_next", "Next panel", show=False),
         Binding("shift+tab", "app.focus_previous", "Previous panel", show=False),
     ]
@@ -86,7 +86,7 @@ class ViewScreen(FooterFitMixin, Screen):
         yield ReplayBanner(id="replay-banner")
         yield Static(Text(self.VIEW_TITLE), id="view-title")
         yield from self.compose_body()
-        yield Input(placeholder=":gpus :drift :cost :releases :alerts :ctx :models", id="jump",
+        yield Input(placeholder=registry.jump_help("views"), suggester=registry.SUGGEST, id="jump",
                     classes="prompt")
         yield KeyFooter()
 
@@ -95,7 +95,7 @@ class ViewScreen(FooterFitMixin, Screen):
 
     def on_mount(self) -> None:
         self.query_one("#jump", Input).cursor_blink = False
-        self.apply_snapshot(self.app.view_snapshot())
+        self.apply_snapshot(self.app.navigator.view_snapshot())
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         skip_first_restyle(self, event)
@@ -129,12 +129,12 @@ class ViewScreen(FooterFitMixin, Screen):
 
     def request(self, tag: str, fn: Callable[[], object]) -> None:
         """Fetch ``fn()`` in a thread; its answer goes to :meth:`receive`."""
-        self._serials[tag] = self.app.fetch(self, tag, fn)
+        self._serials[tag] = self.app.navigator.fetch(self, tag, fn)
 
     def due(self, tag: str, key: object) -> bool:
         """True (and remembered) when ``tag``'s range data for ``key`` should be fetched:
         never asked, asked for another key, or older than RANGE_MAX_AGE_S."""
-        now = self.app.view_at()
+        now = self.app.navigator.view_at()
         last = self._asked.get(tag)
         if last is not None and last[0] == key and (now - last[1]).total_seconds() < RANGE_MAX_AGE_S:
             return False
@@ -150,7 +150,7 @@ class ViewScreen(FooterFitMixin, Screen):
     def _view_data(self, message: ViewData) -> None:
         if self._serials.get(message.tag) != message.serial:
             return
-        self.app.view_points[message.tag] += message.points
+        self.app.navigator.view_points[message.tag] += message.points
         self.receive(message.tag, message.result, message.error)
 
     def receive(self, tag: str, result: object, error: str | None) -> None:
@@ -167,21 +167,21 @@ class ViewScreen(FooterFitMixin, Screen):
     # -- actions ---------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Mutating actions are dimmed while replaying."""
-        return None if self.app.replay_blocks(action) else True
+        return None if self.app.navigator.replay_blocks(action) else True
 
     def action_back(self) -> None:
         """Close the prompt, else leave replay, else go back."""
         for prompt in self.query(".prompt.-on").results(Input):
             prompt.remove_class("-on")
             return
-        if self.app.replay_at is not None:
-            self.app.stop_replay()
+        if self.app.navigator.replay_at is not None:
+            self.app.navigator.stop_replay()
             return
         self.app.pop_screen()
 
     def action_cycle_window(self) -> None:
         """Next time window (every screen follows)."""
-        self.app.set_window(next_window(self.window))
+        self.app.navigator.set_window(next_window(self.window))
 
     def action_jump(self) -> None:
         """Show the ``:`` jump prompt."""
@@ -199,8 +199,9 @@ class ViewScreen(FooterFitMixin, Screen):
     def jump_to(self, target: str) -> None:
         """Open the view named ``target``; other names go to the fleet screen's panels."""
         name = target.strip().lstrip(":").lower()
-        if name in VIEW_ALIASES:
-            self.app.open_view(VIEW_ALIASES[name])
+        view = registry.find(name)
+        if view is not None and view.opens == "view":
+            self.app.navigator.open_view(view.name)
             return
         app = self.app
         while app.screen is not app.fleet_screen and len(app.screen_stack) > 1:

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.markup import escape
 
 from console.controllers.state import WINDOWS
+from console.screens import registry
 from widgets.text import safe
 
 
@@ -27,20 +28,24 @@ class FleetCommands(Provider):
                     app.action_toggle_pause, "space"))
         out.append(("Filter models", fleet.action_filter, "/"))
         out.append(("Show keys (help)", app.action_help, "?"))
-        from console.controllers.actions import palette_entries  # noqa: PLC0415 - actions, audit, export
+        from console.controllers.action_keys import palette_entries  # noqa: PLC0415 - actions, audit, export
 
         out.extend(palette_entries(app))
         for label, _ in WINDOWS:
             if label != fleet.window:
-                setter = getattr(app, "set_window", None) or partial(setattr, fleet, "window")
+                setter = getattr(getattr(app, "navigator", None), "set_window", None) or partial(setattr, fleet, "window")
                 out.append((f"Time window {label}", partial(setter, label), "t"))
-        for panel in ("models", "history", "chart"):
-            out.append((f"Jump to {panel}", partial(fleet.jump_to, panel), f":{panel}"))
-        if hasattr(app, "open_view"):
-            for view in ("gpus", "drift", "cost", "releases"):
-                out.append((f"Open {view} view", partial(app.open_view, view), f":{view}"))
-            out.append(("Back to live" if getattr(app, "replay_at", None) else
-                        "Replay a past instant", app.action_replay, "T"))
+        for view in registry.VIEWS:
+            if view.opens == "panel":
+                out.append((f"Jump to {view.name}", partial(fleet.jump_to, view.name),
+                            f":{view.name}"))
+        if hasattr(app, "navigator"):
+            for view in registry.listed("palette"):
+                out.append((f"Open {view.name} view", partial(app.navigator.open_view,
+                                                              view.name),
+                            f":{view.name} · {view.help}"))
+            out.append(("Back to live" if getattr(getattr(app, "navigator", None), "replay_at", None) else
+                        "Replay a past instant", app.navigator.action_replay, "T"))
         snap = fleet.snapshot
         if snap is not None:
             for svc in snap.services:

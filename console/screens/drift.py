@@ -92,7 +92,7 @@ class DriftScreen(ViewScreen):
         box = self.query_one("#drift-features", VerticalScroll)
         feats = worst_first([d for d in snapshot.drift if d.model == self.model])[:MAX_PANELS]
         end = snapshot.taken_at
-        start = end - timedelta(seconds=self.app.window_s())
+        start = end - timedelta(seconds=self.app.navigator.window_s())
         key = (self.model, tuple((d.feature, id(d)) for d in feats), start)
         if key == self._panels_key:
             return

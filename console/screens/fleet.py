@@ -21,7 +21,7 @@ from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
-from console.screens.registry import VIEW_ALIASES
+from console.screens import registry
 from console.controllers.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
@@ -32,8 +32,6 @@ from widgets.release_history import ReleaseHistory
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
 
-JUMPS = {"models": "#models", "gpus": "#gpus", "gpu": "#gpus", "cost": "#cost",
-         "history": "#history", "chart": "#chart", "releases": "#history"}
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
@@ -46,7 +44,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the model table"),
         Binding("colon", "jump", "Jump", id="jump",
-                tooltip=":gpus :drift :cost :releases :alerts :ctx :audit :models :chart"),
+                tooltip=registry.jump_help("fleet")),
         Binding("t", "cycle_window", "Window", id="window", tooltip="15m → 1h → 6h → 24h → 7d"),
         Binding("enter", "open_model", "Detail", id="detail", tooltip="Open the model detail"),
         Binding("x", "detail", "", id="expand", show=False,
@@ -101,7 +99,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
                 gpus.border_title = "GPUs"
                 yield gpus
         yield Input(placeholder="filter models…", id="filter", classes="prompt")
-        yield Input(placeholder=":gpus :drift :cost :releases :alerts :ctx :audit", id="jump", classes="prompt")
+        yield Input(placeholder=registry.jump_help("fleet"), id="jump", classes="prompt",
+                    suggester=registry.SUGGEST)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -211,7 +210,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         svc = self._selected_service()
         if svc is not None and self._chart is not None:
             self._chart_asked = (self.selected, self.window, self.app.clock())
-            self.app.load_chart(svc.name, self.window, self._chart.drawer(svc.name, self.window),
+            self.app.navigator.load_chart(svc.name, self.window, self._chart.drawer(svc.name, self.window),
                                 service=svc)
 
     def _show_history(self) -> None:
@@ -291,9 +290,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
             self.expanded = False
         elif self.query_one(ModelTable).filter_text:
             self.query_one("#filter", Input).value = ""
-        elif getattr(self.app, "replay_at", None) is not None:
-            self.app.stop_replay()
-        elif getattr(getattr(self.app, "context_filter", None), "context", None) is not None:
+        elif getattr(getattr(self.app, "navigator", None), "replay_at", None) is not None:
+            self.app.navigator.stop_replay()
+        elif getattr(getattr(getattr(self.app, "navigator", None), "context_filter", None), "context", None) is not None:
             from console.controllers.contexts import use_context  # noqa: PLC0415
 
             use_context(self.app, None)  # narrowed by :ctx -> every context again
@@ -301,22 +300,22 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     def action_open_model(self) -> None:
         """Open the selected model's detail view."""
         if self.selected is not None:
-            self.app.open_view("model", key=self.selected)
+            self.app.navigator.open_view("model", key=self.selected)
 
     def jump_to(self, target: str) -> bool:
         """Focus the panel named ``target`` (``gpus``, ``models``...); False if unknown."""
-        target = target.strip().lstrip(":").lower()
-        if target in VIEW_ALIASES:
-            return self.app.open_view(VIEW_ALIASES[target])
-        if target in JUMPS:
-            widget = self.query(JUMPS[target]).first()
-            widget.focus()
+        view = registry.find(target)
+        if view is None:
+            name = target.strip().lstrip(":").lower()
+            self.notify(f"unknown panel :{safe(name, 30)}", severity="warning", markup=False)
+            return False
+        if view.opens == "view":
+            return self.app.navigator.open_view(view.name)
+        if view.opens == "records":
+            self.app.records.show(view.name)
             return True
-        if target in ("audit", "incident"):
-            getattr(self.app, f"show_{target}")()
-            return True
-        self.notify(f"unknown panel :{safe(target, 30)}", severity="warning", markup=False)
-        return False
+        self.query(view.target).first().focus()
+        return True
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -339,7 +338,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     def on_screen_resume(self, event: ScreenResume) -> None:
         skip_first_restyle(self, event)
         if self.is_mounted:
-            self.app.resume_pending()
+            self.app.poller.resume_pending()
 
 
 def _set_title(widget, title: Text) -> None:

@@ -115,7 +115,7 @@ class GpuScreen(ViewScreen):
         if force:
             self.forget("gpu")
         if self.charted is not None and self.due("gpu", (self.charted, self.window,
-                                                         self.app.replay_at)):
+                                                         self.app.navigator.replay_at)):
             self._request_chart()
 
     def _request_chart(self) -> None:
@@ -123,7 +123,7 @@ class GpuScreen(ViewScreen):
         metrics = self.app.backends.metrics if self.app.backends else None
         if gpu is None or metrics is None:
             return
-        window_s, end = self.app.window_s(), self.app.view_at()
+        window_s, end = self.app.navigator.window_s(), self.app.navigator.view_at()
         self.request("gpu", lambda: (gpu, window_s, end, gpu_series(metrics, gpu, window_s, end)))
 
     def receive(self, tag: str, result, error: str | None) -> None:
@@ -135,7 +135,7 @@ class GpuScreen(ViewScreen):
         gpu, window_s, end, series = result
         start = end - timedelta(seconds=window_s)
         if series is None:  # no range data from this backend: what this session saw
-            rows = self.app.history.gpus.get(gpu_key(gpu), ())
+            rows = self.app.navigator.history.gpus.get(gpu_key(gpu), ())
             series = from_history(rows, [n for n, _ in GPU_FIELDS], start)
         load = [s for s in series if s.name != "power W"]
         power = [s for s in series if s.name == "power W"]
@@ -199,7 +199,7 @@ class GpuScreen(ViewScreen):
             prompt.remove_class("-on")
             self.query_one(GpuTable).focus()
             return
-        if self.has_class("-chart") and self.app.replay_at is None:
+        if self.has_class("-chart") and self.app.navigator.replay_at is None:
             self.charted = None
             self.remove_class("-chart")
             return

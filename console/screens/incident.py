@@ -269,18 +269,18 @@ class IncidentScreen(FooterFitMixin, Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("note", "export"):
-            probe = getattr(self.app, "action_unavailable", None)
+            probe = getattr(getattr(self.app, "actions", None), "action_unavailable", None)
             return None if probe is None or probe(action, None) else True
         return True
 
     def action_note(self) -> None:
         """Add a note (the app writes it, then this view reloads)."""
         fleet = getattr(self.app, "fleet_screen", None)
-        self.app.begin_note(fleet._selected_model() if fleet is not None else None)
+        self.app.records.begin_note(fleet._selected_model() if fleet is not None else None)
 
     def action_export(self) -> None:
         """Write the postmortem draft of the open (else latest) incident."""
-        self.app.begin_export()
+        self.app.records.begin_export()
 
     def search_text(self) -> str:
         """Every timeline cell as plain text (for tests and the palette)."""

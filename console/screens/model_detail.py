@@ -195,8 +195,8 @@ class ModelDetailScreen(ViewScreen):
     def _fetch(self, svc: ModelService, llm: bool) -> None:
         app = self.app
         metrics = app.backends.metrics if app.backends else None
-        key = (svc.name, self.window, app.replay_at)
-        window_s, end = app.window_s(), app.view_at()
+        key = (svc.name, self.window, app.navigator.replay_at)
+        window_s, end = app.navigator.window_s(), app.navigator.view_at()
         cfg, name = self.slo_config(), svc.name
         if metrics is not None and self.due("chart", key):
             def chart():
@@ -223,7 +223,7 @@ class ModelDetailScreen(ViewScreen):
         if svc is None:
             return
         if tag == "chart":
-            self.app.view_points["slo"] += result["extra_points"]
+            self.app.navigator.view_points["slo"] += result["extra_points"]
             self.slo = result["slo"]
             self._draw_main(svc, result["series"], result["end"], result["window_s"])
             if self.snapshot is not None:
@@ -234,7 +234,7 @@ class ModelDetailScreen(ViewScreen):
             end, window_s, series = result
             start = end - timedelta(seconds=window_s)
             if series is None:
-                series = from_history(self.app.history.models.get(svc.name, ()),
+                series = from_history(self.app.navigator.history.models.get(svc.name, ()),
                                       [n for n, _ in LLM_FIELDS], start)
             by = {s.name: s for s in series}
             markers = self._markers(svc)

@@ -61,7 +61,7 @@ class ReleasesScreen(ViewScreen):
         rows = merge_rows(*groups, audit_rows(None, self.audit))
         end = snapshot.taken_at
         rows = [r for r in rows if r.at is None or r.at <= end][:MAX_ROWS]
-        start = end - timedelta(seconds=self.app.window_s())
+        start = end - timedelta(seconds=self.app.navigator.window_s())
         recent = sum(1 for r in rows if r.at is not None and r.at >= start)
         actions = sum(1 for r in rows if r.pitboard)
         self.set_title(f"{len(rows)} entries", f"{recent} in the last {self.window}",
@@ -104,7 +104,7 @@ class ReleasesScreen(ViewScreen):
         key = self._models[table.cursor_row]
         svc = next((s for s in self.snapshot.services if s.key == key), None)
         if svc is not None:
-            self.app.open_view("model", key=svc.key)
+            self.app.navigator.open_view("model", key=svc.key)
 
     @on(DataTable.RowSelected, "#rel-table")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -39,7 +39,7 @@ async def ready(pilot) -> None:
     """Data on screen and the audit store opened (or given up)."""
     app = pilot.app
     await wait_for(pilot, lambda: app.state.metrics is not None
-                   and not app.audit_error.startswith("opening"))
+                   and not app.actions.audit_error.startswith("opening"))
     await workers_idle(pilot)
 
 
@@ -69,7 +69,7 @@ async def until_done(pilot) -> ProgressScreen:
     """Wait for the progress view to show the result."""
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, ProgressScreen) and app.screen.done
-                   and not app.action_busy)
+                   and not app.actions.action_busy)
     return app.screen
 
 

@@ -28,7 +28,7 @@ async def test_rollback_cancel_then_confirm(tmp_path):
             assert shown in text
         assert guard.query_one("#confirm", Button).disabled
         await pilot.press("escape")  # cancel: nothing sent, nothing recorded
-        await wait_for(pilot, lambda: app.screen is app.fleet_screen and not app.action_busy)
+        await wait_for(pilot, lambda: app.screen is app.fleet_screen and not app.actions.action_busy)
         assert service(fleet, LLM) == before and kinds(app) == []
 
         guard = await open_guard(pilot, "R")
@@ -115,8 +115,8 @@ async def test_read_only_exposes_no_action(tmp_path, how):
             await pilot.pause()
             assert app.screen is app.fleet_screen
         assert service(fleet, RERANKER) == before
-        assert app.runner is None or app.backends.audit.entries() == []
-        from console.controllers.actions import palette_entries
+        assert app.actions.runner is None or app.backends.audit.entries() == []
+        from console.controllers.action_keys import palette_entries
 
         labels = [label for label, *_ in palette_entries(app)]
         assert not any(label.startswith(("Rollback", "Promote", "Approve")) for label in labels)
@@ -131,10 +131,10 @@ async def test_approval_by_a_different_identity(tmp_path):
         guard = await open_guard(pilot, "P")  # no approval yet: blocked, not overridable
         assert [c.name for c in guard.hard] == ["approvals"] and not guard.can_override
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not app.action_busy)
+        await wait_for(pilot, lambda: not app.actions.action_busy)
 
         async def approve(actor: str, reason: str) -> None:
-            app.actor = actor
+            app.actions.actor = actor
             await pilot.press("A")
             await wait_for(pilot, lambda: type(app.screen).__name__ == "ApproveScreen")
             await fill(pilot, app.screen, "#reason", reason)
@@ -144,7 +144,7 @@ async def test_approval_by_a_different_identity(tmp_path):
 
         await approve(ALICE, "self")  # recorded, but it does not count for alice
         await approve(BOB, "canary good")
-        app.actor = ALICE
+        app.actions.actor = ALICE
         guard = await open_guard(pilot, "P")  # a healthy canary, approved by someone else
         assert not guard.failed, guard.plan.checks
         approvals = next(c for c in guard.plan.checks if c.name == "approvals")
@@ -167,13 +167,13 @@ async def test_unavailable_keys_are_dimmed_with_the_reason(tmp_path):
         assert bindings["R"].enabled and bindings["n"].enabled and bindings["i"].enabled
         assert not bindings["P"].enabled and "has no canary" in bindings["P"].tooltip
         assert not bindings["e"].enabled and "no incident" in bindings["e"].tooltip
-        from console.controllers.actions import palette_entries
+        from console.controllers.action_keys import palette_entries
 
         labels = [label for label, *_ in palette_entries(app)]
         assert {"Rollback llm-chat", "Add a note", "Open an incident", "Audit log"} <= set(labels)
         assert not any(label.startswith("Promote") for label in labels)
         await pilot.press("P")
-        assert app.screen is app.fleet_screen and not app.action_busy
+        assert app.screen is app.fleet_screen and not app.actions.action_busy
         await select(pilot, RERANKER)
         bindings = app.fleet_screen.active_bindings
         assert bindings["P"].enabled and bindings["A"].enabled
@@ -190,5 +190,5 @@ async def test_hostile_names_stay_literal_in_the_guard(tmp_path):
         assert "Roll back [bold red]x[/]" in text and "v0.2.0[/]" in text
         await fill(pilot, guard, "#reason", "[red]why[/] \x1b[2J")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not app.action_busy)
+        await wait_for(pilot, lambda: not app.actions.action_busy)
         assert kinds(app) == []

@@ -28,8 +28,8 @@ async def test_incident_note_action_and_export(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: type(app.screen).__name__ == "IncidentOpenScreen")
         await fill(pilot, app.screen, "#title", "chat slow")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.incident is not None)
-        assert app.incident.title == "chat slow" and app.incident.severity == "SEV3"
+        await wait_for(pilot, lambda: app.actions.incident is not None)
+        assert app.actions.incident.title == "chat slow" and app.actions.incident.severity == "SEV3"
 
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, NoteScreen))
@@ -38,16 +38,16 @@ async def test_incident_note_action_and_export(tmp_path, monkeypatch):
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: len(audit.notes()) == 1)
         note = audit.notes()[0]
-        assert note.text.endswith(HOSTILE) and note.incident_id == app.incident.id
+        assert note.text.endswith(HOSTILE) and note.incident_id == app.actions.incident.id
         assert note.author == ALICE and note.figures["service_key"] == LLM
         assert note.figures["model"]["name"] == "llm-chat"
         assert note.figures["fleet"]["models"] >= 8 and note.figures["taken_at"]
 
-        kinds = [e.kind for e in audit.entries(incident_id=app.incident.id)]
+        kinds = [e.kind for e in audit.entries(incident_id=app.actions.incident.id)]
         assert kinds == ["incident", "note"]
 
         await pilot.press("e")
-        draft = tmp_path / f"pitboard-incident-{app.incident.id}.md"
+        draft = tmp_path / f"pitboard-incident-{app.actions.incident.id}.md"
         await wait_for(pilot, draft.exists)
         text = draft.read_text()
         assert "# Postmortem draft: incident #1: chat slow" in text
@@ -66,7 +66,7 @@ async def test_incident_note_action_and_export(tmp_path, monkeypatch):
         await pilot.press("i")  # close it
         await wait_for(pilot, lambda: type(app.screen).__name__ == "IncidentCloseScreen")
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.incident is None)
+        await wait_for(pilot, lambda: app.actions.incident is None)
         assert audit.incident(1).closed_by == ALICE and audit.verify()[0]
         assert app.fleet_screen.active_bindings["e"].enabled  # the latest, closed one
 
@@ -105,7 +105,7 @@ async def test_audit_store_unavailable_disables_actions(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         await select(pilot, LLM)
-        assert app.runner is None and "audit store unavailable" in app.audit_error
+        assert app.actions.runner is None and "audit store unavailable" in app.actions.audit_error
         assert not app.fleet_screen.active_bindings["R"].enabled
         await pilot.press("R")
         assert app.screen is app.fleet_screen

@@ -125,7 +125,7 @@ async def test_no_alerts_source_says_which_flag_to_set():
     app = app_with(dataclasses.replace(demo_backends(), alerts=None))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.state.metrics is not None)
-        app.open_view("alerts")
+        app.navigator.open_view("alerts")
         await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen))
         await pilot.pause()
         assert NO_SOURCE == "no alerts source (--alertmanager URL)"
@@ -143,7 +143,7 @@ async def test_stale_source_keeps_the_last_good_rows_and_cursor():
         assert names(screen) == ["A", "B", "C"]
         await pilot.press("down")  # on B
         fake.fail = True
-        app.poll("alerts")
+        app.poller.poll("alerts")
         await wait_for(pilot, lambda: not app.state.status["alerts"].ok)
         await pilot.pause()
         assert names(screen) == ["A", "B", "C"]
@@ -152,7 +152,7 @@ async def test_stale_source_keeps_the_last_good_rows_and_cursor():
         # back: a new critical alert on top; the cursor stays on B
         fake.fail = False
         fake.items = (alert("New", "critical", 1),) + fake.items
-        app.poll("alerts")
+        app.poller.poll("alerts")
         await wait_for(pilot, lambda: len(screen.rows) == 4)
         await pilot.pause()
         assert names(screen) == ["New", "A", "B", "C"]
@@ -203,15 +203,15 @@ async def test_replay_says_live_only_and_live_comes_back():
     app = app_with(demo_backends())
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_alerts(pilot)
-        app.start_replay(FROZEN - timedelta(hours=1))
-        await wait_for(pilot, lambda: app._replay_snapshot is not None)
+        app.navigator.start_replay(FROZEN - timedelta(hours=1))
+        await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None)
         await pilot.pause()
         assert screen.has_class("-replay")
         assert "live only" in screen.query_one("#view-title").render().plain
         assert "Alerts are live only" in text_of(app) and "GpuXidError" not in text_of(app)
         assert "⏎ Model" not in text_of(app) and "/ Filter" not in text_of(app)
         await pilot.press("escape")  # leaves replay, stays on the view
-        await wait_for(pilot, lambda: app.replay_at is None)
+        await wait_for(pilot, lambda: app.navigator.replay_at is None)
         await pilot.pause()
         assert app.screen is screen and not screen.has_class("-replay")
         assert "GpuXidError" in text_of(app)

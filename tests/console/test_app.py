@@ -101,8 +101,8 @@ async def test_space_pauses_polling(settings, fakes):
         reads = (cluster.reads, metrics.reads)
         await pilot.press("space")
         assert app.paused and "PAUSED" in screen_text(app)
-        app.poll("cluster")  # what the re-armed timers call
-        app.poll("metrics")
+        app.poller.poll("cluster")  # what the re-armed timers call
+        app.poller.poll("metrics")
         await pilot.pause()
         await workers_idle(pilot)
         assert (cluster.reads, metrics.reads) == reads
@@ -119,7 +119,7 @@ async def test_no_poll_while_a_modal_is_open(settings, fakes):
         reads = cluster.reads
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        app.poll("cluster")
+        app.poller.poll("cluster")
         await workers_idle(pilot)
         assert cluster.reads == reads
         await pilot.press("escape")
@@ -135,7 +135,7 @@ async def test_failing_metrics_marks_only_its_source_stale(settings, fakes):
         rps_before = str(table.get_cell(cluster.svcs[0].key, "rps"))
         gpus_before = app.fleet_screen.query_one(GpuGrid)._gpus
         metrics.fail = True
-        app.poll("metrics")
+        app.poller.poll("metrics")
         await wait_for(pilot, lambda: not app.state.status["metrics"].ok)
         await workers_idle(pilot)
         await pilot.pause()
@@ -147,7 +147,7 @@ async def test_failing_metrics_marks_only_its_source_stale(settings, fakes):
         assert app.fleet_screen.query_one(GpuGrid)._gpus is gpus_before
         assert app.is_running and app.return_code is None
         metrics.fail = False
-        app.poll("metrics")
+        app.poller.poll("metrics")
         await wait_for(pilot, lambda: app.state.status["metrics"].ok)
 
 
@@ -160,14 +160,14 @@ async def test_only_changed_rows_are_redrawn(settings, fakes):
         drawn: list[str] = []
         original = table._line
         table._line = lambda cells, base: (drawn.append(cells[0][0]), original(cells, base))[1]
-        polls = app.poll_counts["metrics"]
-        app.poll("metrics")  # same figures again: nothing to redraw
-        await wait_for(pilot, lambda: app.poll_counts["metrics"] > polls)
+        polls = app.poller.poll_counts["metrics"]
+        app.poller.poll("metrics")  # same figures again: nothing to redraw
+        await wait_for(pilot, lambda: app.poller.poll_counts["metrics"] > polls)
         await workers_idle(pilot)
         await pilot.pause()
         assert drawn == []
         metrics.rps = 250.0
-        app.poll("metrics")
+        app.poller.poll("metrics")
         await wait_for(pilot, lambda: table.get_cell(cluster.svcs[0].key, "rps") == "250.0")
         await pilot.pause()
         assert set(drawn) == {table.get_cell_at((r, 0)) for r in range(table.row_count)}

@@ -242,10 +242,10 @@ async def test_enter_on_the_demo_context_and_back():
         await open_ctx(pilot)
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.screen is app.fleet_screen)
-        assert app.context_filter.context == "demo"
+        assert app.navigator.context_filter.context == "demo"
         assert len(app.fleet_screen.snapshot.services) == 10  # one context: all of it
         await pilot.press("escape")
-        assert app.context_filter.context is None
+        assert app.navigator.context_filter.context is None
 
 
 # -- Pilot: two contexts -----------------------------------------------------------------------
@@ -262,7 +262,7 @@ async def test_two_contexts_rows_and_policy():
         assert rows[2][3] == "all" and rows[2][7] == "RO"
         with fleet.lock:
             fleet.fail_us = True
-        app.poll("cluster")
+        app.poller.poll("cluster")
         await wait_for(pilot, lambda: table_text(app.screen)[2][6].startswith("stale"))
         await pilot.press("down", "down")
         detail = str(app.screen.query_one("#ctx-detail").render())
@@ -294,7 +294,7 @@ async def test_enter_narrows_the_fleet_and_all_contexts_restores_it():
             await pilot.press("colon", *"ctx", "enter")
             await wait_for(pilot, lambda: type(app.screen).__name__ == "ContextsScreen")
             await pilot.press("down", "enter")
-            await wait_for(pilot, lambda: app.context_filter.context == "prod-eu")
+            await wait_for(pilot, lambda: app.navigator.context_filter.context == "prod-eu")
             await wait_for(pilot, lambda: app.screen is app.fleet_screen)
             assert fs.query_one("#models").row_count == 2
             if again:
@@ -303,7 +303,7 @@ async def test_enter_narrows_the_fleet_and_all_contexts_restores_it():
                 await pilot.press("enter")
             else:
                 await pilot.press("escape")
-            await wait_for(pilot, lambda: app.context_filter.context is None)
+            await wait_for(pilot, lambda: app.navigator.context_filter.context is None)
             await wait_for(pilot, lambda: app.screen is app.fleet_screen)
             assert fs.query_one("#models").row_count == 4
 
@@ -320,7 +320,7 @@ async def test_hostile_context_names_stay_literal():
         assert "[bold red]prod[/]\\x1b[2J-🔥" in detail and "\x1b" not in detail
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is app.fleet_screen)
-        assert app.context_filter.context == HOSTILE_CTX
+        assert app.navigator.context_filter.context == HOSTILE_CTX
         assert "\x1b" not in str(app.fleet_screen.query_one("#hdr-where").render())
 
 
@@ -328,14 +328,14 @@ async def test_a_read_only_context_dims_its_models_actions():
     app, fleet = fleet_app()  # prod-us's member is read-only, prod-eu is writable
     async with app.run_test(size=(120, 40)) as pilot:
         await open_ctx(pilot)
-        await wait_for(pilot, lambda: app.runner is not None)
+        await wait_for(pilot, lambda: app.actions.runner is not None)
         await pilot.press("down", "down", "enter")  # prod-us
         await wait_for(pilot, lambda: app.screen is app.fleet_screen)
         fs = app.fleet_screen
         await wait_for(pilot, lambda: fs._selected_model() is not None)
         assert fs._selected_model().cluster == "prod-us"
-        why = app.action_unavailable("rollback", fs._selected_model())
+        why = app.actions.action_unavailable("rollback", fs._selected_model())
         assert why == "context prod-us is read-only (backend)"
         assert fs.check_action("rollback", ()) is None and fs.check_action("promote", ()) is None
         eu = next(s for s in app.state.cluster.services if s.cluster == "prod-eu")
-        assert app.action_unavailable("rollback", eu) is None
+        assert app.actions.action_unavailable("rollback", eu) is None

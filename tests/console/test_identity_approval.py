@@ -37,8 +37,8 @@ async def _actor_with(tmp_path, cluster: _KnownCluster) -> str:
     app = make_app(settings, Backends(cluster=cluster, metrics=FakeMetrics(),
                                       clock=frozen_clock))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: app.runner is not None)
-        return app.actor
+        await wait_for(pilot, lambda: app.actions.runner is not None)
+        return app.actions.actor
 
 
 async def test_actor_carries_the_identity_the_server_reports(tmp_path):

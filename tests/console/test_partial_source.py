@@ -48,13 +48,13 @@ async def test_header_shows_the_partial_cluster_and_keeps_the_models(settings, f
         badge = app.fleet_screen.query_one("#src-0", SourceBadge)
         assert badge.source == "cluster" and badge.has_class("-ok")
         cluster.errors = {"prod-us": "cannot reach the Kubernetes API [b]x[/b]"}
-        app.poll("cluster")
+        app.poller.poll("cluster")
         await wait_for(pilot, lambda: badge.has_class("-warn"))
         assert "partial" in str(badge.render())
         assert isinstance(badge.tooltip, Text) and "prod-us: cannot reach" in badge.tooltip.plain
         assert "[b]x[/b]" in badge.tooltip.plain  # literal, never markup
         assert app.fleet_screen.query_one("#models").row_count == len(cluster.svcs)
         cluster.errors = {}
-        app.poll("cluster")
+        app.poller.poll("cluster")
         await wait_for(pilot, lambda: badge.has_class("-ok"))
         assert badge.tooltip is None

@@ -76,7 +76,7 @@ async def test_releases_view_opens_the_model_whose_name_holds_a_slash():
     app = make_app(load_settings(refresh=3600), backends)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_loaded(pilot)
-        app.open_view("releases")
+        app.navigator.open_view("releases")
         await wait_for(pilot, lambda: isinstance(app.screen, ReleasesScreen) and app.screen.audit)
         await workers_idle(pilot)
         await pilot.pause()
@@ -112,7 +112,7 @@ async def test_model_detail_says_why_a_twin_in_another_context_has_no_figures():
         await wait_loaded(pilot)
         for svc, shown in ((cluster.svcs[0], "no figures: metrics not told apart from us/ml/"),
                            (cluster.svcs[2], None)):
-            app.open_view("model", key=svc.key)
+            app.navigator.open_view("model", key=svc.key)
             await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
             await pilot.pause()
             title = str(app.screen.query_one("#view-title").render())

@@ -94,14 +94,14 @@ async def test_footer_dims_keys_in_place(settings):
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_loaded(pilot)
         footer = app.fleet_screen.query_one(KeyFooter)
-        await wait_for(pilot, lambda: app.runner is not None)
+        await wait_for(pilot, lambda: app.actions.runner is not None)
         keys = {k.key: k for k in footer.query("FooterKey")}
         assert not keys["R"].has_class("-disabled")
-        app.action_busy = True  # "another action is under way": R and P dimmed
+        app.actions.action_busy = True  # "another action is under way": R and P dimmed
         app.fleet_screen.sync_action_keys()
         await wait_for(pilot, lambda: keys["R"].has_class("-disabled"))
         assert {k.key: k for k in footer.query("FooterKey")}["R"] is keys["R"]  # no rebuild
-        app.action_busy = False
+        app.actions.action_busy = False
         app.fleet_screen.sync_action_keys()
         await wait_for(pilot, lambda: not keys["R"].has_class("-disabled"))
 

@@ -88,7 +88,7 @@ async def test_window_drives_range_queries():
         await workers_idle(pilot)
         assert ("llm-chat", 3600, FROZEN) in backends.metrics.charts
         await pilot.press("t")
-        assert app.window == "6h" and app.fleet_screen.window == "6h"
+        assert app.navigator.window == "6h" and app.fleet_screen.window == "6h"
         await wait_for(pilot, lambda: ("llm-chat", 6 * 3600, FROZEN) in backends.metrics.charts)
         await workers_idle(pilot)
         # 6h charts: the SLO burn source at 1h, the 6h view (which doubles as the burn
@@ -103,22 +103,22 @@ async def test_replay_reads_history_and_disables_actions():
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_loaded(pilot)
         fleet = app.fleet_screen
-        assert not app.replay
+        assert not app.navigator.replay
         await pilot.press("T")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayPrompt))
         await pilot.press(*"-1h", "enter")
         past = FROZEN - timedelta(hours=1)
-        await wait_for(pilot, lambda: app._replay_snapshot is not None)
+        await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None)
         await workers_idle(pilot)
         await pilot.pause()
-        assert app.replay_at == past and past in backends.metrics.reads
+        assert app.navigator.replay_at == past and past in backends.metrics.reads
         assert fleet.snapshot.taken_at == past
         assert any(at == past for _, _, at in backends.metrics.charts)  # fleet chart too
         assert fleet.query_one(ReplayBanner).has_class("-on")
         assert "REPLAY 20" in screen_text(app) and "13:00:00 UTC" in screen_text(app)
         for action in ("rollback", "promote", "approve", "note", "incident"):
             assert fleet.check_action(action, ()) is None, action
-        assert app.action_unavailable("rollback", None) == "replaying history: actions are off"
+        assert app.actions.action_unavailable("rollback", None) == "replaying history: actions are off"
         # the views render the replayed instant too
         await pilot.press("colon", *"gpus", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, GpuScreen))
@@ -128,10 +128,10 @@ async def test_replay_reads_history_and_disables_actions():
         assert view.check_action("rollback", ()) is None
         assert view.check_action("cycle_window", ()) is True
         await pilot.press("escape")  # esc = back to live first
-        await wait_for(pilot, lambda: app.replay_at is None)
+        await wait_for(pilot, lambda: app.navigator.replay_at is None)
         assert app.screen is view and not view.query_one(ReplayBanner).has_class("-on")
         assert view.snapshot.taken_at == FROZEN
-        assert fleet.check_action("rollback", ()) is not None or app.runner is None
+        assert fleet.check_action("rollback", ()) is not None or app.actions.runner is None
 
 
 async def test_replay_toggle_with_T_and_bad_time():
@@ -144,8 +144,8 @@ async def test_replay_toggle_with_T_and_bad_time():
         assert isinstance(app.screen, ReplayPrompt)
         assert "not a time" in screen_text(app)
         await pilot.press("escape")
-        assert app.replay_at is None and app.screen is app.fleet_screen
-        app.start_replay(FROZEN - timedelta(minutes=20))
-        await wait_for(pilot, lambda: app._replay_snapshot is not None)
+        assert app.navigator.replay_at is None and app.screen is app.fleet_screen
+        app.navigator.start_replay(FROZEN - timedelta(minutes=20))
+        await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None)
         await pilot.press("T")
-        assert app.replay_at is None
+        assert app.navigator.replay_at is None

@@ -57,7 +57,7 @@ async def test_gpu_view_sort_filter_and_chart():
         await pilot.press("enter")  # chart of the selected GPU
         chart = screen.query_one("#gpu-load", SeriesChart)
         await wait_for(pilot, lambda: chart.has_data)
-        assert screen.has_class("-chart") and app.view_points["gpu"] > 0
+        assert screen.has_class("-chart") and app.navigator.view_points["gpu"] > 0
         await pilot.press("escape")
         assert not screen.has_class("-chart")
         await pilot.press("escape")  # clears nothing left: back to the fleet
@@ -92,7 +92,7 @@ async def test_model_detail_canary_side_by_side():
     async with app.run_test(size=(160, 60)) as pilot:
         await wait_loaded(pilot)
         svc = next(s for s in app.state.cluster.services if s.name == "recommender")
-        app.open_view("model", key=svc.key)
+        app.navigator.open_view("model", key=svc.key)
         await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
         await workers_idle(pilot)
         await pilot.pause()

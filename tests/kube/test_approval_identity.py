@@ -179,8 +179,8 @@ async def test_console_actor_carries_the_cluster_identity(apiserver):
     app = make_app(settings_from_args(args))
     async with app.run_test(size=(120, 40)) as pilot:
         deadline = time.monotonic() + 15
-        while app.runner is None:
-            assert time.monotonic() < deadline, f"no runner: {app.audit_error}"
+        while app.actions.runner is None:
+            assert time.monotonic() < deadline, f"no runner: {app.actions.audit_error}"
             await pilot.pause(0.05)
-        assert app.actor == identity.actor("admin")  # the server's name, not the local one
+        assert app.actions.actor == identity.actor("admin")  # the server's name, not the local one
     assert any(r.path == REVIEWS and r.method == "POST" for r in apiserver.requests)
