@@ -6,12 +6,13 @@ chromium resolves no other host name (``--host-resolver-rules``) and every page 
 ``page`` fixture aborts any request to another address (listed in ``page.blocked``), so a
 page that links a web font or a CDN script makes no traffic leave the machine.
 
-``browser`` is session-scoped and uses Playwright's *sync* API: use it from plain (not
-``async``) tests, which run outside any asyncio loop.
+Chromium is launched once per session (``browser_session``); ``browser`` hands it to one
+test. Both use Playwright's *sync* API: use them from plain (not ``async``) tests.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import signal
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,22 +55,68 @@ def is_local(url: str) -> bool:
     return parts.hostname in LOCAL_HOSTS
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """A headless Debian chromium (``playwright.sync_api.Browser``)."""
-    executable = require_binary("chromium")
-    from playwright.sync_api import sync_playwright
+class BrowserSession:
+    """One Playwright driver and one chromium for the whole session.
 
-    pw = sync_playwright().start()
-    try:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
-                                     headless=True, timeout=30_000)
+    Playwright's sync API runs its asyncio loop in a greenlet and leaves that loop marked
+    as the thread's *running* loop between calls; while so marked, no other asyncio loop
+    can run in the thread, and every ``async`` test after the first browser test would fail
+    ("Runner.run() cannot be called from a running event loop"). So the mark is kept only
+    while a test uses the browser (:meth:`active`, which the ``browser`` fixture enters)
+    and cleared in between: the browser is launched once, the rest of the suite keeps its
+    loops."""
+
+    def __init__(self, executable: str):
+        from playwright.sync_api import sync_playwright
+
+        self._pw = sync_playwright().start()
+        self._loop = asyncio._get_running_loop()  # Playwright's, marked running by start()
         try:
-            yield browser
+            self.browser = self._pw.chromium.launch(executable_path=executable,
+                                                    args=CHROMIUM_ARGS, headless=True,
+                                                    timeout=30_000)
+        except BaseException:
+            self._pw.stop()
+            raise
+        asyncio._set_running_loop(None)
+
+    @contextmanager
+    def active(self) -> Iterator[object]:
+        """The browser, usable inside the block (from sync code, outside asyncio loops)."""
+        previous = asyncio._get_running_loop()
+        if previous is not None and previous is not self._loop:
+            raise RuntimeError("the browser fixtures use Playwright's sync API: use them "
+                               "from plain (not async) tests")
+        asyncio._set_running_loop(self._loop)
+        try:
+            yield self.browser
         finally:
-            browser.close()
+            asyncio._set_running_loop(previous)
+
+    def close(self) -> None:
+        asyncio._set_running_loop(self._loop)
+        try:
+            self.browser.close()
+        finally:
+            self._pw.stop()  # ends Playwright's loop (and its running mark)
+
+
+@pytest.fixture(scope="session")
+def browser_session() -> Iterator[BrowserSession]:
+    """Launches Debian's chromium once per session (``with browser_session.active() as
+    browser:`` in a module-scoped fixture)."""
+    session = BrowserSession(require_binary("chromium"))
+    try:
+        yield session
     finally:
-        pw.stop()
+        session.close()
+
+
+@pytest.fixture
+def browser(browser_session) -> Iterator[object]:
+    """The session's headless chromium (``playwright.sync_api.Browser``) for one test."""
+    with browser_session.active() as b:
+        yield b
 
 
 @pytest.fixture
