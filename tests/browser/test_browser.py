@@ -79,3 +79,15 @@ def test_textual_serve_runs_the_demo_console_in_the_page(page, served_demo):
     text = page.evaluate("window.__terminalText")
     assert "pitboard" in text and "Models" in text and "GPUs" in text
     assert page.blocked == ["https://fonts.googleapis.com/css?family=Roboto%20Mono"]
+
+
+async def test_async_tests_still_run_once_the_browser_was_launched(browser_session):
+    """The session's browser leaves no asyncio loop marked running between its tests."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()  # pytest-asyncio's, not Playwright's
+    assert loop is not browser_session._loop
+    assert await asyncio.wait_for(asyncio.sleep(0, result="ran"), 1) == "ran"
+    with pytest.raises(RuntimeError, match="plain"):
+        with browser_session.active():
+            pass
