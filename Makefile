@@ -15,19 +15,23 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
-# System tools for the integration tests: Debian's prometheus (2.42, with promtool)
-# and the sqlite3 shell (tamper tests). Installed with apt-get when missing.
-SYSTEM_TOOLS := prometheus promtool sqlite3
+# System tools for the integration tests, installed with apt-get when missing (Debian's
+# packages, never a downloaded build): prometheus (2.42, with promtool), the sqlite3 shell
+# (tamper tests), prometheus-alertmanager (0.25, alert and silence tests), victoria-metrics
+# (1.79, one global store for 20 clusters) and chromium (driven by Playwright through
+# executable_path; Playwright never downloads a browser here).
+SYSTEM_TOOLS    := prometheus promtool sqlite3 prometheus-alertmanager victoria-metrics chromium
+SYSTEM_PACKAGES := prometheus sqlite3 prometheus-alertmanager victoria-metrics chromium
 
 system-deps:
 	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing with apt-get:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus sqlite3 >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
 		echo "missing for the integration tests:$$missing"; \
-		echo "  install them with: sudo apt-get install prometheus sqlite3   (Debian/Ubuntu)"; exit 1; \
+		echo "  install them with: sudo apt-get install --no-install-recommends $(SYSTEM_PACKAGES)   (Debian/Ubuntu)"; exit 1; \
 	fi
 
 demo: install
