@@ -15,8 +15,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from backends.alertmanager import AlertmanagerAlerts
-from backends.models import Alert
-from backends.prometheus_config import AlertmanagerConfig
+from backends.domain.models import Alert
+from backends.prometheus.config import AlertmanagerConfig
 from tests.alertmanager.conftest import RUNBOOK_ERRORS, RUNBOOK_GPU
 from tests.alertmanager.support import (
     create_silence,

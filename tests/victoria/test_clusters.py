@@ -12,9 +12,9 @@ from collections import defaultdict
 
 import pytest
 
-from backends.models import FleetSnapshot, ModelService, ServiceKind
-from backends.prometheus import PrometheusDiscovery, PrometheusMetrics
-from backends.prometheus_config import PrometheusConfig
+from backends.domain.models import FleetSnapshot, ModelService, ServiceKind
+from backends.prometheus.backend import PrometheusDiscovery, PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.generators import H100, Fleet, quantile_from_rates
 from tests.victoria.loader import model_name, request_rate
 
