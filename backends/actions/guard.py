@@ -47,6 +47,7 @@ from pydantic import Field
 
 from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                               ActionStatus, Check, CheckStatus, RolloutProgress)
+from backends.actions.catalog import read_only
 from backends.actions.config import ActionsConfig
 from backends.domain.sources import AuditBackend, ClusterBackend
 from backends.domain.errors import ActionRefused, BackendError, NotSupported
@@ -125,14 +126,9 @@ class ActionRunner:
     # -- policy -----------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
         """Why actions are unavailable in ``context`` (None: they are available)."""
-        context = context or self.cluster.context
-        if self.read_only:
-            return "read-only mode (--read-only)"
-        if getattr(self.cluster, "read_only", False):
-            return f"the {context} backend is read-only"
-        if self.config.is_read_only(context):
-            return f"context {context} is read-only (config)"
-        return None
+        why = read_only(context or self.cluster.context, flag=self.read_only,
+                        config=self.config, backend=getattr(self.cluster, "read_only", False))
+        return why.message if why else None
 
     def confirm_name(self, plan: ActionPlan) -> str | None:
         """The object name to type before ``run`` on a protected context (else None)."""

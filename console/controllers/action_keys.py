@@ -8,26 +8,16 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
+from backends.actions import catalog
 from widgets.text import safe
 
 if TYPE_CHECKING:
     from backends.domain.models import ModelService
 
-KEY_ACTIONS = ("rollback", "promote", "approve", "note", "incident", "export")
-MUTATING = ("rollback", "promote", "approve", "note", "incident")
-ACTION_BINDINGS = [
-    Binding("R", "rollback", "Rollback", id="rollback",
-            tooltip="Roll the selected model back (guarded, audited)"),
-    Binding("P", "promote", "Promote", id="promote",
-            tooltip="Promote the selected model's canary (gated, audited)"),
-    Binding("A", "approve", "Approve", id="approve",
-            tooltip="Approve promoting the selected canary (someone else promotes)"),
-    Binding("n", "note", "Note", id="note",
-            tooltip="Add a timestamped note carrying the figures on screen"),
-    Binding("i", "incident", "Incident", id="incident", tooltip="Open / close an incident"),
-    Binding("e", "export", "Export", id="export",
-            tooltip="Write the incident's postmortem draft (Markdown)"),
-]
+KEY_ACTIONS = catalog.NAMES
+ACTION_BINDINGS = [Binding(a.key, a.name, a.label, id=a.name, tooltip=a.help)
+                   for a in catalog.ACTIONS]
+"""The fleet screen's action keys, from the declarations (backends.actions.catalog)."""
 
 
 class ActionKeysMixin:
@@ -108,13 +98,10 @@ def palette_entries(app) -> list[tuple[str, object, str]]:
     name = safe(svc.name, 40) if svc else ""
     out: list[tuple[str, object, str]] = [("Audit log", app.records.show_audit, ":audit"),
                                           ("Incident timeline", app.records.show_incident, ":incident")]
-    for action, label, key in (("rollback", f"Rollback {name}", "R"),
-                               ("promote", f"Promote {name}", "P"),
-                               ("approve", f"Approve promotion of {name}", "A"),
-                               ("note", "Add a note", "n"),
-                               ("incident", "Close the incident" if app.actions.incident
-                                else "Open an incident", "i"),
-                               ("export", "Export the postmortem draft", "e")):
-        if probe(action, svc) is None:
-            out.append((label, getattr(fleet, f"action_{action}"), key))
+    for action in catalog.ACTIONS:
+        label = action.palette.format(model=name)
+        if action.name == "incident" and app.actions.incident:
+            label = "Close the incident"
+        if probe(action.name, svc) is None:
+            out.append((label, getattr(fleet, f"action_{action.name}"), action.key))
     return out

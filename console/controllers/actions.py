@@ -25,9 +25,9 @@ from textual.message import Message
 from console.controllers.base import Controller, in_thread
 from widgets.text import safe
 
-from console.controllers.action_keys import MUTATING
+from backends.actions import catalog
 from console.controllers.records import why_failed as _why
-from console.controllers.contexts import read_only_reason as context_read_only
+from console.controllers.contexts import context_policy
 
 __all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpened", "PlanReady"]
 
@@ -109,34 +109,31 @@ class ActionController(Controller):
         cluster = self.app.backends.cluster if self.app.backends is not None else None
         if cluster is None:
             return None
-        context = context or cluster.context
-        why = context_read_only(self.app.settings, cluster, context)
-        if why == "backend":
-            return f"context {safe(context, 40)} is read-only (backend)"
-        if why == "config":
-            return f"context {safe(context, 40)} is read-only (config)"
-        return None
+        why = context_policy(self.app.settings, cluster, safe(context or cluster.context, 40))
+        return why.message if why else None
 
     def action_unavailable(self, action: str, service: ModelService | None) -> str | None:
         """Why the key ``action`` cannot be used now (None: it can)."""
-        if action in MUTATING:
+        declared = catalog.spec(action)
+        if declared is not None and declared.mutating:
             # R/P/A change one context's objects: that context's policy decides
-            per_context = service is not None and action in ("rollback", "promote", "approve")
-            why = self.read_only_reason(service.cluster if per_context else None)
+            per_context = service is not None and declared.per_context
+            why = self.read_only_reason(service.cluster if per_context and service else None)
             if why:
                 return why
         if self.app.backends is None:
             return "not connected yet"
         if self.runner is None:
             return self.audit_error
-        if action in ("rollback", "promote", "approve"):
+        target = declared.target if declared is not None else None
+        if target in ("model", "canary"):
             if service is None:
                 return "no model selected"
             if self.action_busy:
                 return "another action is under way"
-            if action != "rollback" and service.canary is None:
+            if target == "canary" and service.canary is None:
                 return f"{safe(service.name, 40)} has no canary"
-        if action == "export" and self.incident is None and self.latest_incident is None:
+        if target == "incident" and self.incident is None and self.latest_incident is None:
             return "no incident to export yet (i opens one)"
         return None
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backends.actions.catalog import ReadOnly, read_only
 from backends.domain.models import Alert, CostBurn, FleetSnapshot, GpuDevice, ModelService
 
 ALERT_CONTEXT_LABELS = ("context", "kube_context", "cluster")
@@ -142,19 +143,22 @@ def gpu_owners(services: tuple[ModelService, ...], gpus: tuple[GpuDevice, ...],
 
 
 # -- policy ---------------------------------------------------------------------------------
-def read_only_reason(settings: Any, backend: Any, context: str) -> str | None:
+def context_policy(settings: Any, backend: Any, context: str) -> ReadOnly | None:
     """Why ``context`` takes no mutating action (None: it may): ``--read-only``, the
     ``[actions]`` config (``read_only_contexts`` or ``contexts.<name>.read_only``), or a
     backend (or fleet member) built read-only."""
-    if getattr(settings, "read_only", False):
-        return "--read-only"
-    actions = getattr(settings, "actions", None)
-    if actions is not None and actions.is_read_only(context):
-        return "config"
     member = _members(backend).get(context)
-    if getattr(member, "read_only", False) or getattr(backend, "read_only", False):
-        return "backend"
-    return None
+    return read_only(context, flag=getattr(settings, "read_only", False),
+                     config=getattr(settings, "actions", None),
+                     backend=getattr(member, "read_only", False)
+                     or getattr(backend, "read_only", False))
+
+
+def read_only_reason(settings: Any, backend: Any, context: str) -> str | None:
+    """The cause of :func:`context_policy` (``--read-only``, ``config``, ``backend``) for
+    the ``:ctx`` table, None = writable."""
+    why = context_policy(settings, backend, context)
+    return why.cause if why else None
 
 
 @dataclass(frozen=True)

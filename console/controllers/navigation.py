@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.screen import Screen
 
+from backends.actions.catalog import is_mutating
 from backends.domain.models import Alert, FleetSnapshot, Series
 from console.controllers.history import SessionHistory
 from console.controllers.messages import ChartUpdated
@@ -31,16 +32,6 @@ from widgets.replay_banner import ReplayBanner
 
 if TYPE_CHECKING:
     from console.app import PitboardApp
-
-MUTATING_WORDS = ("rollback", "promote", "approve", "abort", "retry", "undo", "pin",
-                  "note", "incident", "execute", "restart", "scale")
-
-
-def is_mutating(action: str) -> bool:
-    """Whether ``action`` (a binding's action name) changes anything."""
-    name = action.rsplit(".", 1)[-1].lower()
-    return any(word in name for word in MUTATING_WORDS)
-
 
 class ViewData(Message, bubble=False):
     """Result of one :meth:`Navigator.fetch` (``error`` set when it failed)."""

@@ -16,7 +16,7 @@ from console.app import make_app
 from console.config import load_settings
 from console.controllers.contexts import (ContextFilter, context_rows, gpu_owners, known_slots,
                                     narrow_parts, read_only_reason)
-from console.controllers.navigation import is_mutating
+from backends.actions.catalog import is_mutating
 from tests.console.conftest import demo_backends, wait_for, workers_idle
 from tests.console.fakes import T0, FakeMetrics, frozen_clock
 from console.controllers.state import Backends

@@ -1,0 +1,110 @@
+"""Every action pitboard can take, declared once, and the one read-only rule.
+
+An action's declaration says its key, its label and help line, whether it changes
+anything, what it acts on, when it is allowed, and which gates stand before it. The guard
+(backends.actions.guard), the console's keys, footer dimming, palette and replay
+(console.controllers.action_keys, console.controllers.actions, console.controllers.navigation)
+and ``--read-only`` all read these declarations; none keeps a list of its own. What a
+cluster action does to each resource kind lives with that kind (backends.kube.kinds).
+
+Adding an action: its :class:`ActionSpec` below, its executor per resource kind, its tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from backends.domain.actions import ActionKind
+
+Target = Literal["model", "canary", "fleet", "incident"]
+"""What an action needs: a selected model, a selected model with a canary, nothing
+(fleet-wide), or an incident (open or latest)."""
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One action. ``mutating`` actions are refused in read-only contexts and in replay,
+    write an audit entry, and are dimmed with the reason; ``kind`` is the cluster action
+    (guarded: preview, preflight, reason, confirm) or None for an audit-store record;
+    ``gates`` name the checks the guard adds before the run (``slo``, ``approvals``)."""
+
+    name: str
+    key: str
+    label: str
+    help: str
+    mutating: bool
+    target: Target
+    kind: ActionKind | None = None
+    gates: tuple[str, ...] = ()
+    palette: str = ""
+    """The command palette's label (``{model}`` is the selected model's name)."""
+
+    @property
+    def per_context(self) -> bool:
+        """Whether the selected model's own context decides read-only (not the console's)."""
+        return self.target in ("model", "canary")
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("rollback", "R", "Rollback", "Roll the selected model back (guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.ROLLBACK,
+               palette="Rollback {model}"),
+    ActionSpec("promote", "P", "Promote",
+               "Promote the selected model's canary (gated, audited)",
+               mutating=True, target="canary", kind=ActionKind.PROMOTE,
+               gates=("slo", "approvals"), palette="Promote {model}"),
+    ActionSpec("approve", "A", "Approve",
+               "Approve promoting the selected canary (someone else promotes)",
+               mutating=True, target="canary", palette="Approve promotion of {model}"),
+    ActionSpec("note", "n", "Note", "Add a timestamped note carrying the figures on screen",
+               mutating=True, target="fleet", palette="Add a note"),
+    ActionSpec("incident", "i", "Incident", "Open / close an incident",
+               mutating=True, target="fleet", palette="Open an incident"),
+    ActionSpec("export", "e", "Export", "Write the incident's postmortem draft (Markdown)",
+               mutating=False, target="incident", palette="Export the postmortem draft"),
+)
+"""The console's action keys, in footer order."""
+
+BY_NAME: dict[str, ActionSpec] = {a.name: a for a in ACTIONS}
+BY_KIND: dict[ActionKind, ActionSpec] = {a.kind: a for a in ACTIONS if a.kind is not None}
+NAMES: tuple[str, ...] = tuple(BY_NAME)
+MUTATING: frozenset[str] = frozenset(a.name for a in ACTIONS if a.mutating)
+
+
+def spec(name: str) -> ActionSpec | None:
+    """The declaration of ``name`` (a binding's action, ``screen.`` prefixes allowed)."""
+    return BY_NAME.get(name.rsplit(".", 1)[-1])
+
+
+def is_mutating(action: str) -> bool:
+    """Whether the key action ``action`` changes anything (unknown actions do not)."""
+    found = spec(action)
+    return found is not None and found.mutating
+
+
+# -- the read-only rule ---------------------------------------------------------------------
+ReadOnlyCause = Literal["--read-only", "config", "backend"]
+
+
+@dataclass(frozen=True)
+class ReadOnly:
+    """Why a context takes no mutating action: ``cause`` for tables, ``message`` to show."""
+
+    cause: ReadOnlyCause
+    message: str
+
+
+def read_only(context: str, *, flag: bool, config: Any = None,
+              backend: bool = False) -> ReadOnly | None:
+    """Why ``context`` takes no mutating action, None when it may: ``--read-only``
+    (``flag``), the ``[actions]`` config (``config.is_read_only(context)``:
+    ``read_only_contexts`` or ``contexts.<name>.read_only``), or a backend built read-only
+    (``backend``). The guard, the console's keys and ``:ctx`` all ask this."""
+    if flag:
+        return ReadOnly("--read-only", "read-only mode (--read-only)")
+    if config is not None and config.is_read_only(context):
+        return ReadOnly("config", f"context {context} is read-only (config)")
+    if backend:
+        return ReadOnly("backend", f"context {context} is read-only (backend)")
+    return None
