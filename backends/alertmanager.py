@@ -12,6 +12,7 @@ import random
 import re
 import time
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,6 +39,15 @@ class AlertmanagerAlerts(AlertsBackend):
         self.config = config
         self._client: httpx.Client | None = None
         self._sleep = time.sleep
+
+    @property
+    def label(self) -> str:
+        """What the console calls this source: host and port, never the URL's userinfo."""
+        parts = urlsplit(self.config.url or "")
+        host = parts.hostname or self.config.url or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return f"Alertmanager {host}"
 
     def _http(self) -> httpx.Client:
         if self._client is None:

@@ -31,6 +31,13 @@ def build_demo(settings: Settings, clock: object | None = None,
                     extra={"fleet": fleet})
 
 
+def frozen_clock(at: datetime) -> object:
+    """A clock standing still at ``at`` (moved by hand), for benchmarks and tests."""
+    from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - lazy by design
+
+    return FrozenClock(at)
+
+
 def build_backends(settings: Settings) -> Backends:
     """Backends for ``settings``: the demo, or Kubernetes + Prometheus + Alertmanager.
 

@@ -33,6 +33,8 @@ def _alert(name: str, severity: str, starts: datetime, summary: str, state: str 
 class DemoAlerts(AlertsBackend):
     """Active alerts of the demo fleet, newest rules first by severity."""
 
+    label = "demo alerts"
+
     def __init__(self, state: DemoState, metrics: DemoMetrics,
                  clock: Callable[[], datetime]):
         self.state = state

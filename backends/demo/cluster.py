@@ -44,6 +44,7 @@ class DemoCluster(ClusterBackend):
         self.context = CONTEXT
         self.namespace = NAMESPACE
         self.read_only = read_only
+        self.server = "embedded demo fleet"  # what :ctx shows as its API server
         self._svc_cache: dict[str, tuple[tuple, ModelService, tuple[Revision, ...]]] = {}
         self._gpu_cache: tuple[int, tuple[GpuDevice, ...]] | None = None
         self._by_key = {self._key(st): st for st in state.services}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from backends.domain.sources import MetricsBackend, MetricsPart
 from backends.demo.catalog import NAMESPACE, DriftSpec
@@ -306,3 +306,46 @@ class DemoMetrics(MetricsBackend):
                 for dt, v in rows))
             for label, i, scale in cols)
 
+
+    # ------------------------------------------------------------------ sampled series
+    def gpu_chart(self, node: str, index: int, window_s: int, end: datetime
+                  ) -> tuple[Series, ...]:
+        """util/mem/temp/power of one GPU: :meth:`read` sampled at ``SAMPLES`` instants
+        over the window (the same figures the fleet showed at each instant)."""
+        rows: list[tuple[datetime, GpuDevice | None]] = []
+        for at in _instants(window_s, end):
+            part = self.read((), 300, at)
+            rows.append((at, next((g for g in part.gpus
+                                   if g.node == node and g.index == index), None)))
+        return tuple(Series(name=name, points=tuple(
+            Point(at=at, value=None if g is None else get(g)) for at, g in rows))
+            for name, get in GPU_FIELDS)
+
+    def model_extra_chart(self, model: str, window_s: int, end: datetime, *,
+                          service: ModelService | None = None) -> tuple[Series, ...]:
+        """TTFT p95, tokens/s, queue depth and KV cache of one model at ``SAMPLES``
+        instants, as :meth:`read` would report them (same 15 s bucket, same figures)
+        without computing the whole fleet once per instant."""
+        instants = _instants(window_s, end)
+        with self.state.lock:
+            st = self.state.get(model)
+            rows = [(at, None if st is None else
+                     model_values(st, bucket_of(at.timestamp()) * BUCKET_S)[0])
+                    for at in instants]
+        return tuple(Series(name=name, points=tuple(
+            Point(at=at, value=None if v is None else v[i]) for at, v in rows))
+            for i, name in zip(_LLM_VALUES, LLM_NAMES))
+
+
+SAMPLES = 24
+"""Points per sampled series."""
+GPU_FIELDS = (("util %", lambda g: g.util_percent), ("mem %", lambda g: g.memory_percent),
+              ("temp C", lambda g: g.temperature_c), ("power W", lambda g: g.power_watts))
+LLM_NAMES = ("TTFT p95 ms", "tokens/s", "queue", "KV cache %")
+_LLM_VALUES = (5, 6, 7, 8)
+"""Indexes of TTFT p95, tokens/s, queue depth, KV cache % in :func:`model_values`."""
+
+
+def _instants(window_s: int, end: datetime, n: int = SAMPLES) -> list[datetime]:
+    step = window_s / (n - 1)
+    return [end - timedelta(seconds=step * (n - 1 - i)) for i in range(n)]

@@ -172,15 +172,14 @@ async def workers_idle(pilot, timeout: float = 10.0) -> None:
 
 
 async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
-    from backends.demo.fleet import FrozenClock  # noqa: PLC0415
     from console.app import make_app  # noqa: PLC0415
     from console.config import load_settings  # noqa: PLC0415
     from console.controllers.state import RATE_WINDOW_S  # noqa: PLC0415
-    from console.wiring import build_demo  # noqa: PLC0415
+    from console.wiring import build_demo, frozen_clock  # noqa: PLC0415
 
     settings = load_settings(refresh=3600, demo={"enabled": True, "n_gpus": n_gpus,
                                                  "n_models": n_models})
-    clock = FrozenClock(FROZEN)
+    clock = frozen_clock(FROZEN)
     backends = build_demo(settings, clock=clock)
     cluster = backends.cluster.read()
     read_s: list[float] = []

@@ -55,8 +55,6 @@ def _server(member: Any) -> str | None:
     if server is None:
         conn = getattr(getattr(member, "api", None), "conn", None)
         server = getattr(conn, "server", None)
-    if server is None and type(member).__module__.startswith("backends.demo."):
-        return "embedded demo fleet"
     return str(server) if server else None
 
 

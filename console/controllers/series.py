@@ -3,8 +3,8 @@
 - model charts: ``MetricsBackend.chart`` (range queries, one model, only what is on screen);
 - SLO figures: one 6h chart (burn rates) and one chart over the SLO period (budget left);
 - per-GPU and LLM extra series (TTFT, tokens/s, queue, KV cache): a backend method when it
-  has one (``gpu_chart`` / ``model_extra_chart``); for the embedded demo, instant reads
-  sampled over the window; otherwise the console's own session history (live only).
+  has one (``gpu_chart`` / ``model_extra_chart``); otherwise the console's own session
+  history (live only).
 
 Every function returns frozen ``Series`` tuples; ``points_in`` counts what was fetched.
 """
@@ -19,8 +19,6 @@ from backends.domain.models import GpuDevice, Point, Series
 from backends.domain.slo import BURN_WINDOWS_S, SloStatus, evaluate
 from backends.domain.slo_config import SloConfig
 
-SAMPLES = 24
-"""Points per sampled series (demo fallback)."""
 
 GPU_FIELDS = (("util %", lambda g: g.util_percent), ("mem %", lambda g: g.memory_percent),
               ("temp C", lambda g: g.temperature_c), ("power W", lambda g: g.power_watts))
@@ -33,24 +31,11 @@ def points_in(series: Sequence[Series]) -> int:
     return sum(len(s.points) for s in series)
 
 
-def _sampled(metrics: MetricsBackend) -> bool:
-    """True for backends whose instant read at a past time is cheap (the demo)."""
-    try:
-        from backends.demo.metrics import DemoMetrics  # noqa: PLC0415
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(metrics, DemoMetrics)
-
-
 def has_range(metrics: MetricsBackend | None, method: str) -> bool:
-    """Whether range series of that kind come from ``metrics`` (its ``method``, or the
-    demo's sampled instants) rather than from the console's session history."""
-    return metrics is not None and (callable(getattr(metrics, method, None)) or _sampled(metrics))
-
-
-def _instants(window_s: int, end: datetime, n: int = SAMPLES) -> list[datetime]:
-    step = window_s / (n - 1)
-    return [end - timedelta(seconds=step * (n - 1 - i)) for i in range(n)]
+    """Whether range series of that kind come from ``metrics`` (its ``method``: every
+    backend that can give them, the demo included) rather than from the console's session
+    history."""
+    return metrics is not None and callable(getattr(metrics, method, None))
 
 
 def gpu_series(metrics: MetricsBackend, gpu: GpuDevice, window_s: int, end: datetime
@@ -58,51 +43,17 @@ def gpu_series(metrics: MetricsBackend, gpu: GpuDevice, window_s: int, end: date
     """util/mem/temp/power of one GPU over the window; None = not available from the
     backend (the caller then uses session history)."""
     fn = getattr(metrics, "gpu_chart", None)
-    if callable(fn):
-        return tuple(fn(gpu.node, gpu.index, window_s, end))
-    if not _sampled(metrics):
-        return None
-    rows: list[tuple[datetime, GpuDevice | None]] = []
-    for at in _instants(window_s, end):
-        part = metrics.read((), 300, at)
-        rows.append((at, next((g for g in part.gpus
-                               if g.node == gpu.node and g.index == gpu.index), None)))
-    return tuple(Series(name=name, points=tuple(
-        Point(at=at, value=None if g is None else get(g)) for at, g in rows))
-        for name, get in GPU_FIELDS)
+    return tuple(fn(gpu.node, gpu.index, window_s, end)) if callable(fn) else None
 
 
 def llm_series(metrics: MetricsBackend, model: str, window_s: int, end: datetime,
                services: Sequence = ()) -> tuple[Series, ...] | None:
     """TTFT, tokens/s, queue depth and KV cache of one model; None = not available."""
     fn = getattr(metrics, "model_extra_chart", None)
-    if callable(fn):  # the service's own series when the backend tells services apart
-        return tuple(fn(model, window_s, end, service=next(iter(services), None)))
-    if not _sampled(metrics):
+    if not callable(fn):
         return None
-    rows = _demo_model_rows(metrics, model, _instants(window_s, end))
-    return tuple(Series(name=name, points=tuple(
-        Point(at=at, value=None if v is None else v[i]) for at, v in rows))
-        for i, (name, _attr) in zip(_LLM_VALUES, LLM_FIELDS))
-
-
-_LLM_VALUES = (5, 6, 7, 8)
-"""Indexes of TTFT p95, tokens/s, queue depth, KV cache % in the demo's model values."""
-
-
-def _demo_model_rows(metrics, model: str, instants: Sequence[datetime]
-                     ) -> list[tuple[datetime, tuple | None]]:
-    """One model's values at each instant, as the demo's ``read`` would report them (same
-    15 s bucket, same figures) without computing the whole fleet once per instant."""
-    from backends.demo.metrics import model_values  # noqa: PLC0415 - demo only
-    from backends.demo.sim import BUCKET_S, bucket_of  # noqa: PLC0415
-
-    with metrics.state.lock:
-        st = metrics.state.get(model)
-        if st is None:
-            return [(at, None) for at in instants]
-        return [(at, model_values(st, bucket_of(at.timestamp()) * BUCKET_S)[0])
-                for at in instants]
+    # the service's own series when the backend tells services apart
+    return tuple(fn(model, window_s, end, service=next(iter(services), None)))
 
 
 def slo_status(metrics: MetricsBackend, model: str, config: SloConfig, end: datetime,

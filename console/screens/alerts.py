@@ -11,11 +11,9 @@ says the source's state (none configured, stale with its error -- the last good 
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timezone
-from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on
@@ -41,12 +39,7 @@ def source_state(app, snapshot: FleetSnapshot | None) -> str:
     source = backends.alerts
     if source is None:
         return NO_SOURCE
-    demo = sys.modules.get("backends.demo.alerts")
-    if demo is not None and isinstance(source, demo.DemoAlerts):
-        label = "demo alerts"
-    else:
-        url = getattr(getattr(source, "config", None), "url", None)
-        label = f"Alertmanager {safe(urlsplit(url).netloc or url, 40)}" if url else "alerts"
+    label = safe(str(getattr(source, "label", "alerts")), 60)
     status = (snapshot.sources.get("alerts") if snapshot is not None else None) \
         or app.state.status.get("alerts")
     if status is None or not answered(status):
