@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -107,7 +107,8 @@ class PrometheusMetrics(MetricsBackend):
         self._probed_at = time.monotonic()
         return self._active
 
-    def _ensure_probed(self, at: datetime | None) -> None:
+    def ensure_probed(self, at: datetime | None) -> None:
+        """Probe the profiles when none was found yet or the last probe is stale."""
         stale = time.monotonic() - self._probed_at >= self.config.probe_interval_s
         if not self._active or stale:  # nothing found yet: look again next refresh
             self.probe(at)
@@ -120,7 +121,8 @@ class PrometheusMetrics(MetricsBackend):
                                                 thread_name_prefix="pitboard-prom")
             return self._pool
 
-    def _run_all(self, plan: list[tuple[str, str, str]], call) -> dict[tuple[str, str], list]:
+    def run_all(self, plan: list[tuple[str, str, str]], call: Callable[[str], list[Sample]]
+                ) -> dict[tuple[str, str], list]:
         """Run (profile, key, promql) concurrently. Transport failures raise the first
         error (in plan order); rejected queries are left out and listed in ``warnings``."""
         abort = threading.Event()  # first transport failure: skip what has not started
@@ -163,7 +165,7 @@ class PrometheusMetrics(MetricsBackend):
         before = self.client.queries
         now = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         cfg = self.config
         window = max(int(window_s), cfg.min_rate_window_s)
         values = {
@@ -182,7 +184,7 @@ class PrometheusMetrics(MetricsBackend):
             slo = slo_query(profile)
             if slo is not None:
                 plan.append((name, SLO_KEY, slo))
-        results = self._run_all(plan, lambda q: self.client.query(q, now))
+        results = self.run_all(plan, lambda q: self.client.query(q, now))
 
         def answers(name: str) -> dict[str, list[Sample]]:
             return {k: v for (p, k), v in results.items() if p == name}
@@ -240,7 +242,7 @@ class PrometheusMetrics(MetricsBackend):
         only ``service``'s series when given (see :meth:`_scope`)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         scope = self._scope(model, service)
         return chart_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
@@ -250,7 +252,7 @@ class PrometheusMetrics(MetricsBackend):
         """TTFT p95 ms, tokens/s, queue and KV cache % of one model (range queries)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         scope = self._scope(model, service)
         return extra_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
@@ -261,7 +263,7 @@ class PrometheusMetrics(MetricsBackend):
         its UUID as seen in the last read; by node and index before any read)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         ident = self._gpu_index.get((node, index))
         targets = [ident] if ident else [
             (n, None, None) for n in self.active_profiles
@@ -303,7 +305,7 @@ class PrometheusMetrics(MetricsBackend):
     def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
                   step: int) -> dict[tuple[str, str], list]:
         """Run range queries concurrently (used by ``chart``)."""
-        return self._run_all(plan, lambda q: self.client.query_range(q, start, end, step))
+        return self.run_all(plan, lambda q: self.client.query_range(q, start, end, step))
 
     def close(self) -> None:
         """Stop the query threads and release connections."""
