@@ -101,12 +101,6 @@ def resolve_kubeconfig(explicit: str | None = None) -> str | None:
     )
 
 
-def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None, dict[str, str | None]]:
-    """(context names, current context, default namespace per context)."""
-    names, current, ns, _users = context_details(kubeconfig)
-    return names, current, ns
-
-
 def context_details(kubeconfig: str | None) -> tuple[list[str], str | None,
                                                      dict[str, str | None],
                                                      dict[str, str | None]]:
