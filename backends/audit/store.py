@@ -38,6 +38,7 @@ import sqlite_utils
 from backends.audit.chain import (GENESIS, canonical, entry_hash, iso_utc, jsonable,
                                   parse_utc, scrub_text, sha256_hex)
 from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema, incident_record
+from backends.audit.verify import verify_store
 from backends.domain.sources import AuditBackend
 from backends.domain.errors import ActionRefused, BackendError, ConfigError, NotFoundError
 from backends.domain.models import AuditEntry, Incident, Note, utcnow
@@ -267,8 +268,6 @@ class SqliteAudit(AuditBackend):
         """Recompute the chain; ``(False, message)`` names the first broken entry (edited,
         deleted -> gap, reordered/inserted -> prev mismatch), then edited or deleted
         incidents/notes, then dropped append-only triggers."""
-        from backends.audit.verify import verify_store  # local: keeps this module small
-
         with self._lock:
             try:
                 return verify_store(self.db.conn)

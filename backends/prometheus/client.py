@@ -7,6 +7,7 @@ server rejects (HTTP 400/422) becomes ``QueryRejected`` so a caller can keep the
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -189,8 +190,6 @@ def map_exception(exc: Exception, promql: str = "") -> BackendError:
         body = ""
         if m:
             try:
-                import ast
-
                 raw = ast.literal_eval(m.group(2))
                 body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
             except (ValueError, SyntaxError):
