@@ -229,7 +229,8 @@ class SqliteAudit(AuditBackend):
                 kind: str | None = None, incident_id: int | None = None) -> list[AuditEntry]:
         """Entries oldest first. ``limit`` keeps the *newest* N. ``model`` matches a target
         equal to it or ending in ``/<model>`` (a ``ModelService.key``)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if since is not None:
             where.append("at >= ?")
             params.append(iso_utc(since))

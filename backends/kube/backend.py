@@ -109,8 +109,9 @@ class KubernetesCluster(ClusterBackend):
             if self._started:
                 return
             doc = self.api.request("GET", "/apis")
-            self.api_groups = {v.get("groupVersion") for g in (doc or {}).get("groups") or []
-                               for v in g.get("versions") or [] if isinstance(v, dict)}
+            self.api_groups = {v["groupVersion"] for g in (doc or {}).get("groups") or []
+                               for v in g.get("versions") or []
+                               if isinstance(v, dict) and v.get("groupVersion")}
             for ns in self.namespaces:
                 try:
                     self.api.request("GET", f"/api/v1/namespaces/{ns}")

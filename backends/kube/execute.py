@@ -13,6 +13,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from backends.domain.actions import (
     ActionPlan,
@@ -173,7 +174,7 @@ def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
     warnings, detail = [], {}
     meta = obj.get("metadata") or {}
     g, v = t.handler.GROUP, t.handler.VERSION
-    event = {
+    event: dict[str, Any] = {
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{t.name[:200]}.pitboard-{uuid.uuid4().hex[:12]}",
                      "namespace": t.namespace},

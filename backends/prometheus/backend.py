@@ -88,7 +88,7 @@ class PrometheusMetrics(MetricsBackend):
             ]
             try:
                 samples = self.client.query(" or ".join(parts), at)
-                found |= {s.labels.get("pitboard_profile") for s in samples}
+                found |= {prof for s in samples if (prof := s.labels.get("pitboard_profile"))}
             except QueryRejected:
                 rejected: list[QueryRejected] = []
                 for n, part in zip(auto, parts, strict=True):
@@ -216,8 +216,8 @@ class PrometheusMetrics(MetricsBackend):
         gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         for n in (n for n, k in kinds.items() if k == "gpu"):
             gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
-            for key, ident in gpu_identities(answers(n).get("util", ()), n).items():
-                gpu_index.setdefault(key, ident)
+            for slot, ident in gpu_identities(answers(n).get("util", ()), n).items():
+                gpu_index.setdefault(slot, ident)
         sources = pricer.sources
         cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
                          budget=cfg.monthly_budget, today=today, month=month)
@@ -265,7 +265,7 @@ class PrometheusMetrics(MetricsBackend):
         self.client.prepare()
         self.ensure_probed(at)
         ident = self._gpu_index.get((node, index))
-        targets = [ident] if ident else [
+        targets: list[tuple[str, str | None, str | None]] = [ident] if ident else [
             (n, None, None) for n in self.active_profiles
             if self.config.profiles[n].kind == "gpu"]
         return gpu_series(self, targets, node, index, int(window_s), end)
@@ -278,12 +278,14 @@ class PrometheusMetrics(MetricsBackend):
         if service is None:
             return WHOLE
         cfg = self.config
-        cluster = cfg.cluster_of(service.cluster) if cfg.cluster_label else None
-        match = matcher(cfg.cluster_label, cluster) if cluster is not None else ""
-        named = self._joiner.names.get(model, ()) if self._joiner is not None else ()
-        if not named:  # not read yet, or not a known service's name
+        label = cfg.cluster_label
+        cluster = cfg.cluster_of(service.cluster) if label else None
+        match = matcher(label, cluster) if label and cluster is not None else ""
+        joiner = self._joiner
+        named = joiner.names.get(model, ()) if joiner is not None else ()
+        if joiner is None or not named:  # not read yet, or not a known service's name
             return Scope(match=match)
-        owner = self._joiner.owner(model, service.namespace, cluster)
+        owner = joiner.owner(model, service.namespace, cluster)
         if owner is None or owner.key != service.key:
             return Scope(unknown=True)
         return Scope(namespace=service.namespace if len(named) > 1 else None, match=match)

@@ -104,7 +104,7 @@ def chart_series(backend: RangeQueries, targets: list[tuple[str, str, str | None
 
     stamps: set[float] = set()
     rps: dict[float, float] = {}
-    errs: dict[float, float] = {}
+    errs: dict[float, float] | None = {}
     buckets: dict[float, dict[float, float]] = {}
     latency_to_ms = 1000.0
     for i, (pname, raw, _ns) in enumerate(targets):
@@ -183,7 +183,7 @@ def extra_series(backend: RangeQueries, targets: list[tuple[str, str, str | None
     results = _serving_range(backend, targets, keys, window_s, end, scope)
     ttft: dict[float, dict[float, float]] = {}
     ttft_ms = 1000.0
-    found: dict[str, dict[float, float]] = {}
+    found: dict[str, dict[float, float | None]] = {}
     for i, (pname, raw, _ns) in enumerate(targets):
         profile = cfg.profiles.get(pname)
         if profile is None:

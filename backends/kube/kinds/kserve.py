@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backends.domain.actions import ActionKind, ActionRequest, Check, RolloutProgress
-from backends.domain.models import ModelService, Revision, ServiceKind, TrafficTarget
+from backends.domain.models import (
+    ModelService,
+    Revision,
+    ServiceKind,
+    TrafficRole,
+    TrafficTarget,
+)
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
 from backends.kube.kinds.base import (
@@ -140,7 +146,7 @@ def isvc_history(i: InferenceServiceRec) -> tuple[tuple[Revision, ...], tuple[Tr
     for leg in i.traffic:
         if leg.percent is None:
             continue
-        role: Any
+        role: TrafficRole
         if leg.latest and i.canary_percent is not None and leg.revision != i.latest_rolledout:
             role = "canary"
         elif leg.revision == i.latest_rolledout or leg.percent >= 100:
