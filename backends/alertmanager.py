@@ -37,6 +37,7 @@ class AlertmanagerAlerts(AlertsBackend):
             raise ConfigError("no Alertmanager URL configured (--alertmanager URL)",
                               source=SOURCE)
         self.config = config
+        self._url: str = config.url
         self._client: httpx.Client | None = None
         self._sleep = time.sleep
 
@@ -54,7 +55,7 @@ class AlertmanagerAlerts(AlertsBackend):
             c = self.config
             verify: bool | str = False if c.insecure else (c.ca_file or True)
             cert = (c.cert_file, c.key_file) if c.cert_file and c.key_file else c.cert_file
-            self._client = httpx.Client(base_url=c.url, timeout=c.timeout_s, verify=verify,
+            self._client = httpx.Client(base_url=self._url, timeout=c.timeout_s, verify=verify,
                                         cert=cert, headers=dict(c.headers), trust_env=True)
         return self._client
 

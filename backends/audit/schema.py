@@ -34,19 +34,19 @@ TRIGGERS = {
 
 def create_schema(db: sqlite_utils.Database) -> None:
     """Create the tables, indexes and triggers that do not exist yet."""
-    db["entries"].create(
+    db.table("entries").create(
         {"seq": int, "at": str, "actor": str, "kind": str, "action": str, "target": str,
          "reason": str, "outcome": str, "detail": str, "intent_seq": int,
          "incident_id": int, "prev_hash": str, "hash": str},
         pk="seq", not_null={"at", "actor", "kind", "detail", "prev_hash", "hash"},
         if_not_exists=True,
     )
-    db["incidents"].create(
+    db.table("incidents").create(
         {"id": int, "title": str, "severity": str, "opened_at": str, "opened_by": str,
          "closed_at": str, "closed_by": str},
         pk="id", not_null={"title", "severity", "opened_at", "opened_by"}, if_not_exists=True,
     )
-    db["notes"].create(
+    db.table("notes").create(
         {"id": int, "incident_id": int, "at": str, "author": str, "text": str,
          "figures": str},
         pk="id", not_null={"at", "author", "text", "figures"}, if_not_exists=True,
@@ -54,7 +54,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     for table, cols in (("entries", ["intent_seq"]), ("entries", ["target"]),
                         ("entries", ["at"]), ("entries", ["incident_id"]),
                         ("entries", ["kind"]), ("notes", ["incident_id"])):
-        db[table].create_index(cols, if_not_exists=True)
+        db.table(table).create_index(cols, if_not_exists=True)
     for name, body in TRIGGERS.items():
         db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
 

@@ -38,6 +38,7 @@ import sqlite_utils
 from backends.audit.chain import (GENESIS, canonical, entry_hash, iso_utc, jsonable,
                                   parse_utc, scrub_text, sha256_hex)
 from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema, incident_record
+from backends.audit.verify import verify_store
 from backends.domain.sources import AuditBackend
 from backends.domain.errors import ActionRefused, BackendError, ConfigError, NotFoundError
 from backends.domain.models import AuditEntry, Incident, Note, utcnow
@@ -228,7 +229,8 @@ class SqliteAudit(AuditBackend):
                 kind: str | None = None, incident_id: int | None = None) -> list[AuditEntry]:
         """Entries oldest first. ``limit`` keeps the *newest* N. ``model`` matches a target
         equal to it or ending in ``/<model>`` (a ``ModelService.key``)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if since is not None:
             where.append("at >= ?")
             params.append(iso_utc(since))
@@ -267,8 +269,6 @@ class SqliteAudit(AuditBackend):
         """Recompute the chain; ``(False, message)`` names the first broken entry (edited,
         deleted -> gap, reordered/inserted -> prev mismatch), then edited or deleted
         incidents/notes, then dropped append-only triggers."""
-        from backends.audit.verify import verify_store  # local: keeps this module small
-
         with self._lock:
             try:
                 return verify_store(self.db.conn)

@@ -332,9 +332,11 @@ def _place(seed: int, services: list[ServiceSpec], nodes: list[tuple[str, GpuTyp
     slots = []
     for ni, (name, gtype, n) in enumerate(nodes):
         for idx in range(n):
-            si, pod = owner.get((name, idx), (None, None))
+            held = owner.get((name, idx))
             slots.append(GpuSlot(node=name, index=idx, uuid=_uuid(seed, name, idx), gtype=gtype,
-                                 service=si, pod=pod, key=entity_key(seed, "gpu", name, idx),
+                                 service=held[0] if held else None,
+                                 pod=held[1] if held else None,
+                                 key=entity_key(seed, "gpu", name, idx),
                                  hot=(ni == 0 and idx == 3)))
     return slots
 

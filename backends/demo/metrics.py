@@ -136,7 +136,7 @@ class DemoMetrics(MetricsBackend):
         self.clock = clock
         self._cache: OrderedDict[tuple, MetricsPart] = OrderedDict()
         self._drift_cache: tuple[int, tuple[DriftSeries, ...]] | None = None
-        self._month_cache: dict[float, float] = {}
+        self._month_cache: dict[tuple[float, float, float], float] = {}
         self._slo = DemoSlo()
 
     # ------------------------------------------------------------------ read
@@ -183,7 +183,7 @@ class DemoMetrics(MetricsBackend):
         bm = (bucket_of(ts) * 0xD1B54A32D192ED03) & _M64
         per_svc = [(st.spec.util_peak * diurnal(ts, st.spec.peak_hour), st.spec.mem_frac,
                     st.spec.name) for st in self.state.services]
-        out = []
+        out: list[GpuDevice] = []
         append, wrap, mix = out.append, _wrap_gpu, mix64
         for g, pod in zip(self.state.catalog.gpus, self.state.gpu_pods()):
             bits = mix(g.key ^ bm)

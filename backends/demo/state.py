@@ -123,7 +123,9 @@ class DemoState:
         template (new ReplicaSet hash). Cached per generation; caller holds the lock."""
         if self._pods is not None and self._pods[0] == self.gen:
             return self._pods[1]
-        cat, out, ordinal = self.catalog, [], {}
+        cat = self.catalog
+        out: list[str | None] = []
+        ordinal: dict[int | None, int] = {}
         for g in cat.gpus:
             st = self.services[g.service] if g.service is not None else None
             pod = g.pod

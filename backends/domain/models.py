@@ -42,12 +42,15 @@ class ServiceKind(str, Enum):
     ROLLOUT = "Rollout"
 
 
+TrafficRole = Literal["stable", "canary", "latest", "previous"]
+
+
 class TrafficTarget(Frozen):
     """One leg of a traffic split: e.g. stable 90 % / canary 10 %."""
 
     revision: str
     percent: float
-    role: Literal["stable", "canary", "latest", "previous"] = "stable"
+    role: TrafficRole = "stable"
     version: str | None = None
 
 

@@ -109,14 +109,6 @@ class SloStatus(Frozen):
     latency_budget_left: float | None = None
     level: str = "unknown"
 
-    @property
-    def budget_minutes_left(self) -> float | None:
-        """Budget left as minutes of full outage (negative = overspent)."""
-        total = budget_minutes(self.objective.availability, self.period_days)
-        if total is None or self.budget_left is None:
-            return None
-        return total * self.budget_left
-
 
 def level_of(burn_1h: float | None, burn_6h: float | None, left: float | None,
              fast: float, slow: float) -> str:

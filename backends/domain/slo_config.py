@@ -1,4 +1,5 @@
-"""Settings sections ``[slo]`` and ``[display]`` (owned by the deep views). Pydantic only.
+"""Settings sections ``[slo]`` and ``[display]`` (owned by the deep views). Pydantic (and
+Rich's colour parser) only.
 
 Example TOML::
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from rich.color import Color, ColorParseError  # Rich, not Textual: its colour parser
 
 Quantile = Literal["p50", "p95", "p99"]
 
@@ -107,8 +109,6 @@ class DisplayConfig(BaseModel):
 
 def _check_colour(value: str, where: str) -> None:
     """Accept CSS-like colours (names, #rgb, #rrggbb, rgb(...)) via Rich's parser."""
-    from rich.color import Color, ColorParseError  # noqa: PLC0415 - rich has no textual dep
-
     try:
         Color.parse(value)
     except ColorParseError:

@@ -68,9 +68,12 @@ class ClusterBackend(ABC):
     context: str = ""
     namespace: str | None = None
     read_only: bool = False
-    #: Who the cluster knows us as (kubeconfig user / SelfSubjectReview), None if unknown.
-    #: Cheap to read (no request); the console adds it to the audit actor.
-    identity: str | None = None
+
+    @property
+    def identity(self) -> str | None:
+        """Who the cluster knows us as (kubeconfig user / SelfSubjectReview), None if
+        unknown. Cheap to read (no request); the console adds it to the audit actor."""
+        return None
 
     @abstractmethod
     def read(self) -> ClusterPart:

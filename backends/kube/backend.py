@@ -3,49 +3,57 @@ release history, GPUs held, and the guarded release actions.
 
 ``KubernetesCluster`` follows one kubeconfig context; ``KubernetesFleet`` several at once
 (each row tagged with its cluster). ``make_cluster_backend`` picks one or the other.
-Importing this module does not import the ``kubernetes`` client (it is slow); the client
-is loaded when a backend is built.
+Importing this module does not import the ``kubernetes`` client (it is slow): ``kube.connect``
+loads it when a backend is built.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from types import MappingProxyType
 
+from backends.actions.approvals import APPROVALS, approval_record, object_target
 from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
-from backends.domain.sources import ClusterBackend, ClusterPart
 from backends.domain.errors import ActionRefused, BackendError, ForbiddenError, NotFoundError
+from backends.domain.sources import ClusterBackend, ClusterPart
+from backends.kube import execute
+from backends.kube.annotate import annotate_approval, self_subject_review
+from backends.kube.cache import KindSpec, WatchCache
 from backends.kube.config import KubernetesConfig
+from backends.kube.connect import KubeApi, connect
+from backends.kube.execute import Target, default_actor
+from backends.kube.history import Inputs, build_part
+from backends.kube.kinds import KINDS
+from backends.kube.slim import slim_event, slim_node, slim_pod, slim_replicaset
 
 __all__ = ["KubernetesCluster", "KubernetesFleet", "make_cluster_backend"]
 
 SOURCE = "kubernetes"
-OPTIONAL_GROUPS = {"inferenceservices": "serving.kserve.io/v1beta1",
-                   "rollouts": "argoproj.io/v1alpha1"}
+#: Caches every kind's reading shares (history.build_part joins them); the rest are the kinds'.
+SHARED = (
+    KindSpec("replicasets", "apps/v1", "replicasets", slim_replicaset),
+    KindSpec("pods", "v1", "pods", slim_pod, optional=True),
+    KindSpec("nodes", "v1", "nodes", slim_node, namespaced=False, optional=True),
+    KindSpec("events", "v1", "events", slim_event, optional=True),
+)
 
 
-def _kind_specs(config: KubernetesConfig, groups: set[str]):
-    from backends.kube import slim as s
-    from backends.kube.cache import KindSpec
-
-    specs = [
-        KindSpec("deployments", "apps/v1", "deployments", s.slim_deployment,
-                 label_selector=config.model_label),
-        KindSpec("replicasets", "apps/v1", "replicasets", s.slim_replicaset),
-        KindSpec("pods", "v1", "pods", s.slim_pod, optional=True),
-        KindSpec("nodes", "v1", "nodes", s.slim_node, namespaced=False, optional=True),
-        KindSpec("events", "v1", "events", s.slim_event, optional=True),
-    ]
-    if OPTIONAL_GROUPS["inferenceservices"] in groups:
-        specs.append(KindSpec("inferenceservices", OPTIONAL_GROUPS["inferenceservices"],
-                              "inferenceservices", s.slim_isvc))
-    if OPTIONAL_GROUPS["rollouts"] in groups:
-        specs.append(KindSpec("rollouts", OPTIONAL_GROUPS["rollouts"], "rollouts",
-                              s.slim_rollout))
-    return specs
+def _kind_specs(config: KubernetesConfig, groups: set[str]) -> list[KindSpec]:
+    """The caches to follow: the kinds every API server serves, the shared ones
+    (ReplicaSets, pods, nodes, events), then the kinds whose CRD this server serves.
+    A cache asked for by two kinds is followed once."""
+    core = [k for k in KINDS.values() if not k.CRD]
+    crds = [k for k in KINDS.values() if k.CRD and f"{k.GROUP}/{k.VERSION}" in groups]
+    specs = [*(s for k in core for s in k.caches(config)), *SHARED,
+             *(s for k in crds for s in k.caches(config))]
+    unique: dict[str, KindSpec] = {}
+    for spec in specs:
+        unique.setdefault(spec.name, spec)
+    return list(unique.values())
 
 
 class KubernetesCluster(ClusterBackend):
@@ -56,9 +64,6 @@ class KubernetesCluster(ClusterBackend):
     def __init__(self, config: KubernetesConfig | None = None, context: str | None = None,
                  namespaces: Sequence[str] | str | None = None, *, read_only: bool = False,
                  actor: str | None = None, kubeconfig: str | None = None):
-        from backends.kube.connect import KubeApi, connect
-        from backends.kube.execute import default_actor
-
         self.config = config or KubernetesConfig()
         if context is None and self.config.contexts:
             context = self.config.contexts[0]
@@ -94,8 +99,6 @@ class KubernetesCluster(ClusterBackend):
         (no POST at all then). Blocks: call it from a thread."""
         if not self._review_asked and not self.read_only:
             self._review_asked = True
-            from backends.kube.annotate import self_subject_review
-
             self._reviewed = self_subject_review(self.api)
         return self.identity
 
@@ -106,8 +109,9 @@ class KubernetesCluster(ClusterBackend):
             if self._started:
                 return
             doc = self.api.request("GET", "/apis")
-            self.api_groups = {v.get("groupVersion") for g in (doc or {}).get("groups") or []
-                               for v in g.get("versions") or [] if isinstance(v, dict)}
+            self.api_groups = {v["groupVersion"] for g in (doc or {}).get("groups") or []
+                               for v in g.get("versions") or []
+                               if isinstance(v, dict) and v.get("groupVersion")}
             for ns in self.namespaces:
                 try:
                     self.api.request("GET", f"/api/v1/namespaces/{ns}")
@@ -116,8 +120,6 @@ class KubernetesCluster(ClusterBackend):
                                         f"{self.context!r}", source=SOURCE, status=404) from None
                 except ForbiddenError:
                     pass  # may not read namespaces; the caches will tell
-            from backends.kube.cache import WatchCache
-
             c = self.config
             for spec in _kind_specs(c, self.api_groups):
                 where = [None] if not spec.namespaced or not self.namespaces else self.namespaces
@@ -134,8 +136,6 @@ class KubernetesCluster(ClusterBackend):
 
     def wait_synced(self, timeout: float | None = None) -> None:
         """Block until the required caches listed once; raise the error of one that failed."""
-        import time
-
         self.start()
         deadline = time.monotonic() + (timeout or self.config.sync_timeout_s)
         for name, caches in self.caches.items():
@@ -168,8 +168,6 @@ class KubernetesCluster(ClusterBackend):
 
     def read(self) -> ClusterPart:
         """Services, histories and GPUs from the caches (cheap once synced)."""
-        from backends.kube.history import Inputs, build_part
-
         self.wait_synced()
         for name, caches in self.caches.items():
             for cache in caches:
@@ -180,12 +178,13 @@ class KubernetesCluster(ClusterBackend):
         key = tuple(c.version for cs in self.caches.values() for c in cs)
         if key == self._part_key and self._part is not None:
             return self._part
+        shared = {s.name for s in SHARED}
         part = build_part(Inputs(
             context=self.context, namespace=self.namespace,
-            deployments=self.snapshot("deployments"), replicasets=self.snapshot("replicasets"),
-            pods=self.snapshot("pods"), nodes=self.snapshot("nodes"),
-            isvcs=self.snapshot("inferenceservices"), rollouts=self.snapshot("rollouts"),
-            rollout_label=self.config.rollout_label))
+            replicasets=self.snapshot("replicasets"), pods=self.snapshot("pods"),
+            nodes=self.snapshot("nodes"),
+            objects={n: self.snapshot(n) for n in self.caches if n not in shared},
+            config=self.config))
         self._part_key, self._part = key, part
         return part
 
@@ -209,22 +208,16 @@ class KubernetesCluster(ClusterBackend):
 
     # -- actions ----------------------------------------------------------------------------
     def plan(self, request: ActionRequest) -> ActionPlan:
-        from backends.kube.execute import plan
-
-        return plan(self.api, request, read_only=self.read_only)
+        return execute.plan(self.api, request, read_only=self.read_only)
 
     def execute(self, request: ActionRequest) -> ActionResult:
         if self.read_only:
             raise ActionRefused(f"context {self.context!r} is read-only: {request.kind.value} "
                                 "was not sent", source=SOURCE)
-        from backends.kube.execute import execute
-
-        return execute(self.api, request, self.actor)
+        return execute.execute(self.api, request, self.actor)
 
     def progress(self, service_key: str) -> RolloutProgress:
-        from backends.kube.execute import progress
-
-        return progress(self.api, service_key)
+        return execute.progress(self.api, service_key)
 
     def annotate_approval(self, service_key: str, approver: str, reason: str, at: datetime,
                           *, canary: str | None = None) -> str:
@@ -235,10 +228,6 @@ class KubernetesCluster(ClusterBackend):
         if self.read_only:
             raise ActionRefused(f"context {self.context!r} is read-only: the approval "
                                 "annotation was not sent", source=SOURCE)
-        from backends.actions.approvals import approval_record, object_target
-        from backends.kube.annotate import annotate_approval
-        from backends.kube.execute import Target
-
         t = Target.parse(service_key)
         record = approval_record(approver, reason, at, canary,
                                  target=object_target(t.namespace, t.kind, t.name))
@@ -248,9 +237,6 @@ class KubernetesCluster(ClusterBackend):
     def approvals_annotation(self, service_key: str) -> str | None:
         """The object's ``pitboard.io/approvals`` annotation, from a GET of the object
         now (not the watch cache, which may lag behind a deletion)."""
-        from backends.actions.approvals import APPROVALS
-        from backends.kube.execute import Target
-
         obj = self.api.request("GET", Target.parse(service_key).path) or {}
         value = ((obj.get("metadata") or {}).get("annotations") or {}).get(APPROVALS)
         return value if isinstance(value, str) else None
@@ -321,8 +307,6 @@ class KubernetesFleet(ClusterBackend):
                            revisions=revisions, gpus=tuple(g for p in parts for g in p.gpus))
 
     def cluster_for(self, service_key: str) -> KubernetesCluster:
-        from backends.kube.execute import Target
-
         t = Target.parse(service_key)
         try:
             return self.clusters[t.cluster]

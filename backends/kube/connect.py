@@ -1,7 +1,8 @@
 """Reaching a Kubernetes API: kubeconfig resolution, contexts, one HTTP helper, error mapping.
 
-The official ``kubernetes`` client is imported lazily (inside functions): it is slow to
-import and the console must draw its first frame before any backend is ready.
+The official ``kubernetes`` client is imported lazily (inside the two functions that need
+it): it is slow to import and the console must draw its first frame before any backend is
+ready.
 Every failure leaves this module as a ``backends.domain.errors.BackendError`` subclass with a
 message a human can act on (which file, which context, which permission).
 """
@@ -14,7 +15,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from backends.domain.errors import BackendError, ConfigError, ConflictError, ForbiddenError, NotFoundError
+import yaml
+
+from backends.domain.errors import (
+    ActionRefused,
+    BackendError,
+    ConfigError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+)
 
 SOURCE = "kubernetes"
 IN_CLUSTER = "in-cluster"
@@ -101,12 +111,6 @@ def resolve_kubeconfig(explicit: str | None = None) -> str | None:
     )
 
 
-def list_contexts(kubeconfig: str | None) -> tuple[list[str], str | None, dict[str, str | None]]:
-    """(context names, current context, default namespace per context)."""
-    names, current, ns, _users = context_details(kubeconfig)
-    return names, current, ns
-
-
 def context_details(kubeconfig: str | None) -> tuple[list[str], str | None,
                                                      dict[str, str | None],
                                                      dict[str, str | None]]:
@@ -114,6 +118,7 @@ def context_details(kubeconfig: str | None) -> tuple[list[str], str | None,
     per context). Raises ConfigError."""
     if kubeconfig is None:
         return [IN_CLUSTER], IN_CLUSTER, {IN_CLUSTER: None}, {IN_CLUSTER: None}
+    # here, not at the top: the kubernetes client takes ~0.3 s to import, off the start-up path
     from kubernetes.config import ConfigException, list_kube_config_contexts
 
     try:
@@ -138,8 +143,6 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def _contexts_without_current(kubeconfig: str) -> tuple[list[dict], dict | None]:
-    import yaml
-
     merged: list[dict] = []
     for path in kubeconfig.split(os.pathsep):
         with open(path, encoding="utf-8") as fh:
@@ -179,6 +182,7 @@ def connect(kubeconfig: str | None, context: str | None, *, pool_size: int = 32)
     elif context not in names:
         raise ConfigError(f"unknown context {context!r} in {path}; available: "
                           f"{', '.join(names) or 'none'}", source=SOURCE)
+    # here, not at the top: the kubernetes client takes ~0.3 s to import, off the start-up path
     from kubernetes import client, config
 
     cfg = client.Configuration()
@@ -251,8 +255,6 @@ class KubeApi:
     def _send(self, method: str, path: str, query: dict | None, body: Any,
               content_type: str | None, timeout: Any):
         if self.read_only and method.upper() in MUTATING:
-            from backends.domain.errors import ActionRefused
-
             raise ActionRefused(f"read-only: {method} {path} not sent", source=SOURCE)
         api = self.conn.api_client
         headers = {"Accept": "application/json"}

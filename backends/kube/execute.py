@@ -13,9 +13,9 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from backends.domain.actions import (
-    ActionKind,
     ActionPlan,
     ActionRequest,
     ActionResult,
@@ -26,26 +26,11 @@ from backends.domain.actions import (
     RolloutProgress,
 )
 from backends.domain.errors import ActionRefused, BackendError, ConflictError, NotFoundError
-from backends.kube.semantics import (
-    MERGE_PATCH,
-    ActionSpec,
-    argo_abort,
-    argo_promote,
-    argo_retry,
-    argo_undo,
-    deployment_rollback,
-    kserve_promote,
-    kserve_rollback,
-)
 from backends.kube.connect import SOURCE, KubeApi
+from backends.kube.kinds import KINDS
+from backends.kube.kinds.base import Kind, api_path
+from backends.kube.semantics import MERGE_PATCH, ActionSpec
 from backends.kube.slim import LAST_ACTION
-
-# kind -> (group, version, plural)
-KINDS = {
-    "Deployment": ("apps", "v1", "deployments"),
-    "Rollout": ("argoproj.io", "v1alpha1", "rollouts"),
-    "InferenceService": ("serving.kserve.io", "v1beta1", "inferenceservices"),
-}
 
 
 @dataclass(frozen=True)
@@ -65,52 +50,28 @@ class Target:
         return cls(*parts)
 
     @property
+    def handler(self) -> Kind:
+        """The module that reads and acts on this kind (``kube.kinds``)."""
+        return KINDS[self.kind]
+
+    @property
     def path(self) -> str:
-        g, v, plural = KINDS[self.kind]
-        return f"/apis/{g}/{v}/namespaces/{self.namespace}/{plural}/{self.name}"
+        return api_path(self.handler, self.namespace, self.name)
 
     @property
     def ref(self) -> str:
         return f"{self.kind.lower()}/{self.name}"
 
 
-def _rs_list(api: KubeApi, obj: dict) -> list[dict]:
-    """ReplicaSets matching the owner's selector (ownership is checked by the caller)."""
-    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-    sel = (spec.get("selector") or {}).get("matchLabels") or {}
-    query = {"labelSelector": ",".join(f"{k}={v}" for k, v in sorted(sel.items())) or None}
-    doc = api.request("GET", f"/apis/apps/v1/namespaces/{meta.get('namespace')}/replicasets",
-                      query=query)
-    return [i for i in (doc or {}).get("items") or [] if isinstance(i, dict)]
-
-
 def resolve(api: KubeApi, t: Target, req: ActionRequest) -> tuple[dict, ActionSpec]:
-    """Fresh GET (and ReplicaSet LIST) -> the object and what the action would send.
-    Raises ActionRefused (paused, no history, unsupported) or NotFoundError."""
+    """Fresh GET (and, for a rollback, the ReplicaSet LIST) -> the object and what the
+    action would send. Raises ActionRefused (paused, no history, unsupported) or
+    NotFoundError."""
     obj = api.request("GET", t.path)
-    kind = req.kind
-    if t.kind == "Deployment":
-        if kind != ActionKind.ROLLBACK:
-            raise ActionRefused(f"{kind.value} is not defined for a Deployment (only rollback)",
-                                source=SOURCE)
-        return obj, deployment_rollback(obj, _rs_list(api, obj), req.to_revision)
-    if t.kind == "Rollout":
-        if kind == ActionKind.ROLLBACK:
-            return obj, argo_undo(obj, _rs_list(api, obj), req.to_revision)
-        if kind == ActionKind.PROMOTE:
-            return obj, argo_promote(obj)
-        if kind.value == "promote_full":
-            return obj, argo_promote(obj, full=True)
-        if kind == ActionKind.ABORT:
-            return obj, argo_abort()
-        if kind.value == "retry":
-            return obj, argo_retry()
-    if t.kind == "InferenceService":
-        if kind == ActionKind.PROMOTE:
-            return obj, kserve_promote(obj)
-        if kind == ActionKind.ROLLBACK:
-            return obj, kserve_rollback(obj)
-    raise ActionRefused(f"{kind.value} is not supported for a {t.kind}", source=SOURCE)
+    act = t.handler.ACTIONS.get(req.kind)
+    if act is None:
+        raise ActionRefused(t.handler.UNSUPPORTED.format(action=req.kind.value), source=SOURCE)
+    return obj, act(api, obj, req)
 
 
 def send(api: KubeApi, t: Target, spec: ActionSpec, *, dry_run: bool) -> list[dict]:
@@ -154,7 +115,7 @@ def access_review(api: KubeApi, t: Target, verb: str, resource: str, group: str,
 
 def permission_checks(api: KubeApi, t: Target, spec: ActionSpec) -> list[Check]:
     """One Check per permission the action needs (patch, status patch, create events)."""
-    group, _, plural = KINDS[t.kind]
+    group, plural = t.handler.GROUP, t.handler.PLURAL
     needed = [("patch", plural, group, "")]
     if any(p.subresource for p in spec.patches):
         needed.append(("patch", plural, group, "status"))
@@ -212,8 +173,8 @@ def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
         "reason": req.reason}
     warnings, detail = [], {}
     meta = obj.get("metadata") or {}
-    g, v, _ = KINDS[t.kind]
-    event = {
+    g, v = t.handler.GROUP, t.handler.VERSION
+    event: dict[str, Any] = {
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{t.name[:200]}.pitboard-{uuid.uuid4().hex[:12]}",
                      "namespace": t.namespace},
@@ -300,11 +261,7 @@ def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:
                             reason=str(exc)))
         return ActionPlan(**base, checks=tuple(checks))
     checks.append(Check(name="target exists", status=CheckStatus.PASSED))
-    inflight = _in_flight(t.kind, obj)
-    if req.kind == ActionKind.ROLLBACK and t.kind == "Deployment":
-        checks.append(Check(name="no rollout in flight", blocking=False,
-                            status=CheckStatus.FAILED if inflight else CheckStatus.PASSED,
-                            reason=inflight or ""))
+    checks.extend(t.handler.preflight(obj, req))
     if spec.noop:
         return ActionPlan(**base, checks=tuple(checks), changes=changes_of(spec), noop=True,
                           noop_reason=spec.message)
@@ -322,43 +279,7 @@ def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:
     return ActionPlan(**base, checks=tuple(checks), changes=changes_of(spec))
 
 
-def _in_flight(kind: str, obj: dict) -> str:
-    if kind != "Deployment":
-        return ""
-    from backends.kube.history import deployment_progress
-    from backends.kube.slim import slim_deployment
-
-    done, msg = deployment_progress(slim_deployment(obj))
-    return "" if done else msg
-
-
 def progress(api: KubeApi, service_key: str) -> RolloutProgress:
-    """How far the rollout got, from a fresh GET (kubectl rollout status logic)."""
+    """How far the rollout got, from a fresh GET (the reference tool's status logic)."""
     t = Target.parse(service_key)
-    obj = api.request("GET", t.path)
-    if t.kind == "Deployment":
-        from backends.kube.history import deployment_progress
-        from backends.kube.slim import slim_deployment
-
-        d = slim_deployment(obj)
-        done, msg = deployment_progress(d)
-        phase = "complete" if done else ("degraded" if d.timed_out else "progressing")
-        # degraded is final (kubectl rollout status exits): done, so the runner stops waiting
-        return RolloutProgress(done=done or phase == "degraded", ready=d.ready,
-                               desired=d.replicas, updated=d.updated, message=msg, phase=phase)
-    if t.kind == "Rollout":
-        from backends.kube.slim import slim_rollout
-
-        r = slim_rollout(obj)
-        phase = {"Healthy": "complete", "Degraded": "degraded"}.get(r.phase or "", "progressing")
-        return RolloutProgress(done=r.phase in ("Healthy", "Degraded"), ready=r.ready,
-                               desired=r.replicas, updated=r.updated,
-                               message=r.message or r.phase or "",
-                               phase=phase if r.phase else "unknown")
-    from backends.kube.slim import slim_isvc
-
-    i = slim_isvc(obj)
-    done = bool(i.ready) and i.latest_created == i.latest_ready
-    return RolloutProgress(done=done, message=f"ready revision {i.latest_ready or 'n/a'}",
-                           phase="complete" if done else (
-                               "unknown" if i.ready is None else "progressing"))
+    return t.handler.progress(api.request("GET", t.path))

@@ -1,14 +1,13 @@
-"""The exact release semantics of the reference tools, as pure functions on plain dicts.
+"""Release semantics shared by the kind modules, as pure functions on plain dicts.
 
-- Deployment rollback = ``kubectl rollout undo`` (k8s.io/kubectl polymorphichelpers
-  DeploymentRollbacker): target = the ReplicaSet with the second-highest
-  ``deployment.kubernetes.io/revision`` among those the Deployment controls (or the one
-  asked for); refuse a paused Deployment; skip when the template already matches ignoring
-  ``pod-template-hash``; JSON Patch replacing ``/spec/template`` and ``/metadata/annotations``.
-- Argo Rollout promote / promote --full / abort / retry / undo = ``kubectl argo rollouts``.
-- KServe promote removes ``canaryTrafficPercent``; rollback sets it to 0.
+What an action sends (:class:`Patch`, :class:`ActionSpec`), and the parts of the reference
+tools the kinds share: picking a ReplicaSet revision as ``kubectl rollout undo`` and
+``kubectl argo rollouts undo`` do (``deploymentRevision`` / ``rolloutRevision``), and
+comparing pod templates as ``apiequality.Semantic`` does. Each kind's own actions
+(Deployment rollback, Argo promote / abort / retry / undo, KServe promote / rollback) are
+in its module in ``kube/kinds/``.
 
-Nothing here talks to a server: ``kube_execute`` sends what these functions return.
+Nothing here talks to a server: ``kube.execute`` sends what the kinds return.
 """
 
 from __future__ import annotations
@@ -64,7 +63,8 @@ class ActionSpec:
     change_cause: str | None = None
 
 
-def _refuse(msg: str) -> ActionRefused:
+def refuse(msg: str) -> ActionRefused:
+    """What the reference tool would refuse, as the error to raise."""
     return ActionRefused(msg, source=SOURCE)
 
 
@@ -89,7 +89,7 @@ def pick_revision(replicasets: list[dict], owner: dict, to_revision: int | None,
     """kubectl's deploymentRevision / argo's rolloutRevision on owned ReplicaSets."""
     to = to_revision or 0
     if to < 0:
-        raise _refuse(f"unable to find specified revision {to} in history")
+        raise refuse(f"unable to find specified revision {to} in history")
     uid = (owner.get("metadata") or {}).get("uid")
     owned = [rs for rs in replicasets if controlled_by(rs, uid)]
     latest_rev = prev_rev = -1
@@ -107,10 +107,10 @@ def pick_revision(replicasets: list[dict], owner: dict, to_revision: int | None,
         elif v == to:
             return rs
     if to > 0:
-        raise _refuse(f"unable to find specified revision {to} in history")
+        raise refuse(f"unable to find specified revision {to} in history")
     if previous is None:
         name = (owner.get("metadata") or {}).get("name")
-        raise _refuse(f"no rollout history found for {what} {name!r}")
+        raise refuse(f"no rollout history found for {what} {name!r}")
     return previous
 
 
@@ -186,163 +186,8 @@ def derivative_equal(a: Any, b: Any) -> bool:
     return sub(a, b)
 
 
-def _first_image(template: dict) -> str | None:
+def first_image(template: dict) -> str | None:
     for c in ((template or {}).get("spec") or {}).get("containers") or []:
         if isinstance(c, dict) and c.get("image"):
             return str(c["image"])
     return None
-
-
-# -- Deployment -------------------------------------------------------------------------------
-
-
-def deployment_rollback(deployment: dict, replicasets: list[dict],
-                        to_revision: int | None = None) -> ActionSpec:
-    """``kubectl rollout undo deployment/X [--to-revision=N]`` as an ActionSpec."""
-    rs = pick_revision(replicasets, deployment, to_revision, DEPLOY_REVISION, "deployment")
-    spec = deployment.get("spec") or {}
-    name = (deployment.get("metadata") or {}).get("name")
-    if spec.get("paused"):
-        raise _refuse(f"you cannot rollback a paused deployment; resume it first with "
-                      f"'kubectl rollout resume deployment/{name}' and try again")
-    target_rev = revision_of(rs, DEPLOY_REVISION)
-    current_rev = revision_of(deployment, DEPLOY_REVISION, missing_as_zero=False)
-    rs_template = (rs.get("spec") or {}).get("template") or {}
-    out = ActionSpec(from_revision=current_rev, to_revision=target_rev,
-                     from_image=_first_image(spec.get("template") or {}),
-                     to_image=_first_image(rs_template),
-                     change_cause=((rs.get("metadata") or {}).get("annotations") or {})
-                     .get("kubernetes.io/change-cause"))
-    if equal_ignore_hash(rs_template, spec.get("template") or {}):
-        out.noop = True
-        out.message = (f"skipped rollback (current template already matches revision "
-                       f"{to_revision or 0})")
-        return out
-    template = without_label(rs_template, HASH_LABEL)
-    dep_ann = (deployment.get("metadata") or {}).get("annotations") or {}
-    annotations = {k: v for k, v in dep_ann.items() if k in ANNOTATIONS_TO_SKIP}
-    for k, v in ((rs.get("metadata") or {}).get("annotations") or {}).items():
-        if k not in ANNOTATIONS_TO_SKIP:
-            annotations[k] = v
-    ops = [{"op": "replace", "path": "/spec/template", "value": template},
-           {"op": "replace", "path": "/metadata/annotations", "value": annotations}]
-    out.patches = [Patch(ops, JSON_PATCH)]
-    out.message = f"rolled back to revision {target_rev}"
-    return out
-
-
-# -- Argo Rollouts ----------------------------------------------------------------------------
-
-
-def _current_step(rollout: dict) -> int | None:
-    """argo's GetCurrentCanaryStep index (None without canary steps)."""
-    canary = ((rollout.get("spec") or {}).get("strategy") or {}).get("canary")
-    steps = (canary or {}).get("steps") or [] if isinstance(canary, dict) else []
-    if not steps:
-        return None
-    idx = (rollout.get("status") or {}).get("currentStepIndex")
-    return idx if isinstance(idx, int) else 0
-
-
-def argo_promote(rollout: dict, full: bool = False) -> ActionSpec:
-    """``kubectl argo rollouts promote [--full]``: (spec, status) merge patches."""
-    spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
-    canary = (spec.get("strategy") or {}).get("canary")
-    steps = ((canary or {}).get("steps") or []) if isinstance(canary, dict) else []
-    out = ActionSpec()
-    if full:
-        if status.get("currentPodHash") != status.get("stableRS"):
-            out.patches = [Patch({"status": {"promoteFull": True}}, MERGE_PATCH, "status")]
-            out.message = "fully promoted"
-        else:
-            out.noop, out.message = True, "nothing to promote: the stable ReplicaSet is current"
-        return out
-    unified: dict = {"spec": {"paused": False}, "status": {"pauseConditions": None}}
-    status_patch = None
-    if status.get("pauseConditions"):
-        status_patch = {"status": {"pauseConditions": None}}
-    elif canary is not None:
-        idx = _current_step(rollout)
-        if idx is not None:
-            if idx < len(steps):
-                idx += 1
-            status_patch = {"status": {"pauseConditions": None, "currentStepIndex": idx}}
-            unified = {"spec": {"paused": False},
-                       "status": {"pauseConditions": None, "currentStepIndex": idx}}
-    if status_patch is not None:
-        out.patches.append(Patch(status_patch, MERGE_PATCH, "status", fallback=unified))
-    if spec.get("paused"):
-        out.patches.append(Patch({"spec": {"paused": False}}, MERGE_PATCH))
-    out.message = "promoted"
-    if not out.patches:
-        out.noop, out.message = True, "nothing to promote: not paused and no canary step"
-    return out
-
-
-def argo_abort() -> ActionSpec:
-    """``kubectl argo rollouts abort``."""
-    return ActionSpec([Patch({"status": {"abort": True}}, MERGE_PATCH, "status",
-                             fallback={"status": {"abort": True}})], message="aborted")
-
-
-def argo_retry() -> ActionSpec:
-    """``kubectl argo rollouts retry rollout``."""
-    return ActionSpec([Patch({"status": {"abort": False}}, MERGE_PATCH, "status",
-                             fallback={"status": {"abort": False}})], message="retried")
-
-
-def argo_undo(rollout: dict, replicasets: list[dict], to_revision: int | None = None
-              ) -> ActionSpec:
-    """``kubectl argo rollouts undo [--to-revision=N]``: JSON Patch of /spec/template."""
-    rs = pick_revision(replicasets, rollout, to_revision, ARGO_REVISION, "rollout")
-    rs_template = (rs.get("spec") or {}).get("template") or {}
-    ro_template = (rollout.get("spec") or {}).get("template") or {}
-    out = ActionSpec(from_revision=revision_of(rollout, ARGO_REVISION, missing_as_zero=False),
-                     to_revision=revision_of(rs, ARGO_REVISION),
-                     from_image=_first_image(ro_template), to_image=_first_image(rs_template))
-    a, b = without_label(ro_template, ARGO_HASH_LABEL), without_label(rs_template, ARGO_HASH_LABEL)
-    if derivative_equal(a, b):
-        out.noop = True
-        out.message = (f"skipped rollback (current template already matches revision "
-                       f"{to_revision or 0})")
-        return out
-    ops = [{"op": "replace", "path": "/spec/template", "value": b}]
-    out.patches = [Patch(ops, JSON_PATCH)]
-    out.message = f"rolled back to revision {out.to_revision}"
-    return out
-
-
-# -- KServe -----------------------------------------------------------------------------------
-
-
-def _isvc_canary(isvc: dict) -> Any:
-    return ((isvc.get("spec") or {}).get("predictor") or {}).get("canaryTrafficPercent")
-
-
-def kserve_promote(isvc: dict) -> ActionSpec:
-    """Promote the canary: remove ``spec.predictor.canaryTrafficPercent``."""
-    pct = _isvc_canary(isvc)
-    out = ActionSpec(from_traffic=f"canary {pct}%" if pct is not None else None,
-                     to_traffic="latest 100%")
-    if pct is None:
-        out.noop, out.message = True, "no canary in progress (canaryTrafficPercent is not set)"
-        return out
-    out.patches = [Patch({"spec": {"predictor": {"canaryTrafficPercent": None}}}, MERGE_PATCH)]
-    out.message = "promoted the canary to 100%"
-    return out
-
-
-def kserve_rollback(isvc: dict) -> ActionSpec:
-    """Roll back / pin the previous revision: ``canaryTrafficPercent: 0``."""
-    pct = _isvc_canary(isvc)
-    out = ActionSpec(from_traffic=f"canary {pct}%" if pct is not None else "latest 100%",
-                     to_traffic="canary 0% (previous revision 100%)")
-    if pct == 0:
-        out.noop, out.message = True, "already pinned to the previous revision (canary 0%)"
-        return out
-    comp = (((isvc.get("status") or {}).get("components") or {}).get("predictor") or {})
-    if pct is None and not comp.get("previousRolledoutRevision"):
-        raise _refuse("no previous rolled-out revision to roll back to")
-    out.patches = [Patch({"spec": {"predictor": {"canaryTrafficPercent": 0}}}, MERGE_PATCH)]
-    out.message = "all traffic back to the previous revision"
-    return out

@@ -4,12 +4,15 @@ A cache keeps only what the console shows (a Pod is ~15 fields, not ~200): memor
 small at thousands of pods, and a record can be shared across snapshots because it is a
 frozen dataclass holding only tuples, strings, numbers and read-only mappings.
 Actions never use these: they read the full object fresh from the API.
+
+Here: the helpers and the records every kind shares (ReplicaSets, pods, nodes, events);
+each kind's own record (``DeploymentRec`` ...) is in its module in ``kube/kinds/``.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -25,13 +28,13 @@ APPROVALS = "pitboard.io/approvals"  # = backends.actions.approvals.APPROVALS (k
 #: pitboard's own annotations, carried to ``ModelService.annotations``.
 OWN_ANNOTATIONS = (APPROVALS, LAST_ACTION)
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
-_EMPTY: Mapping[str, str] = MappingProxyType({})
+EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
 def frozen_map(d: Any) -> Mapping[str, str]:
     """A read-only copy of a str->str mapping (empty mappings share one object)."""
     if not d or not isinstance(d, dict):
-        return _EMPTY
+        return EMPTY
     return MappingProxyType({str(k): str(v) for k, v in d.items()})
 
 
@@ -40,9 +43,9 @@ def own_annotations(meta: Any) -> Mapping[str, str]:
     read-only mapping (text values only; anything else is not ours and is left out)."""
     ann = (meta.get("annotations") if isinstance(meta, dict) else None) or {}
     if not isinstance(ann, dict):
-        return _EMPTY
+        return EMPTY
     own = {k: ann[k] for k in OWN_ANNOTATIONS if isinstance(ann.get(k), str)}
-    return MappingProxyType(own) if own else _EMPTY
+    return MappingProxyType(own) if own else EMPTY
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -105,7 +108,7 @@ def controller_of(meta: dict) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def _version(obj: dict) -> str | None:
+def template_version(obj: dict) -> str | None:
     """app.kubernetes.io/version of the pod template (what runs), else of the object."""
     key = "app.kubernetes.io/version"
     tmpl = ((obj.get("spec") or {}).get("template") or {}).get("metadata") or {}
@@ -122,52 +125,10 @@ class Meta:
     created: datetime | None
 
 
-def _meta(obj: dict) -> Meta:
+def slim_meta(obj: dict) -> Meta:
     m = obj.get("metadata") or {}
     return Meta(str(m.get("name", "")), m.get("namespace"), m.get("uid"),
                 frozen_map(m.get("labels")), parse_time(m.get("creationTimestamp")))
-
-
-@dataclass(frozen=True, slots=True)
-class DeploymentRec:
-    meta: Meta
-    revision: str | None
-    change_cause: str | None
-    last_action: str | None
-    generation: int | None
-    observed_generation: int | None
-    replicas: int | None
-    ready: int | None
-    updated: int | None
-    available: int | None
-    status_replicas: int | None
-    paused: bool
-    images: tuple[str, ...]
-    timed_out: bool
-    version: str | None = None
-    own: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-
-
-def slim_deployment(obj: dict) -> DeploymentRec:
-    m, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-    status = obj.get("status")
-    ann = m.get("annotations") or {}
-    st = status if isinstance(status, dict) else {}
-    has_status = bool(st)
-
-    def count(key: str) -> int | None:
-        return parse_int(st.get(key, 0)) if has_status else None
-
-    timed_out = any(c.get("type") == "Progressing" and c.get("reason") ==
-                    "ProgressDeadlineExceeded" for c in st.get("conditions") or []
-                    if isinstance(c, dict))
-    return DeploymentRec(
-        _meta(obj), ann.get(REVISION), ann.get(CHANGE_CAUSE), ann.get(LAST_ACTION),
-        parse_int(m.get("generation")), parse_int(st.get("observedGeneration")),
-        parse_int(spec.get("replicas", 1)), count("readyReplicas"), count("updatedReplicas"),
-        count("availableReplicas"), count("replicas"), bool(spec.get("paused")),
-        images(spec.get("template")), timed_out, _version(obj), own_annotations(m),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +153,7 @@ def slim_replicaset(obj: dict) -> ReplicaSetRec:
     tmpl = spec.get("template") or {}
     st = obj.get("status") or {}
     return ReplicaSetRec(
-        _meta(obj), kind, uid, ann.get(REVISION), ann.get(ARGO_REVISION), ann.get(CHANGE_CAUSE),
+        slim_meta(obj), kind, uid, ann.get(REVISION), ann.get(ARGO_REVISION), ann.get(CHANGE_CAUSE),
         ann.get(LAST_ACTION), images(tmpl), frozen_map((tmpl.get("metadata") or {}).get("labels")),
         parse_int(spec.get("replicas")), parse_int(st.get("readyReplicas", 0)) if st else None,
     )
@@ -259,96 +220,3 @@ def slim_event(obj: dict) -> EventRec:
     return EventRec(str(m.get("name", "")), m.get("namespace"), inv.get("kind"), inv.get("name"),
                     obj.get("reason"), obj.get("message") or obj.get("note"), obj.get("type"),
                     last, parse_int(obj.get("count")))
-
-
-@dataclass(frozen=True, slots=True)
-class Leg:
-    revision: str
-    percent: float | None
-    latest: bool
-    tag: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceServiceRec:
-    meta: Meta
-    canary_percent: int | None
-    model_format: str | None
-    runtime: str | None
-    storage_uri: str | None
-    image: str | None
-    latest_rolledout: str | None
-    previous_rolledout: str | None
-    latest_ready: str | None
-    latest_created: str | None
-    traffic: tuple[Leg, ...]
-    ready: bool | None
-    own: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-
-
-def slim_isvc(obj: dict) -> InferenceServiceRec:
-    spec, st = obj.get("spec") or {}, obj.get("status") or {}
-    pred = spec.get("predictor") or {}
-    model = pred.get("model") or {}
-    comp = ((st.get("components") or {}).get("predictor") or {})
-    legs = tuple(
-        Leg(str(t.get("revisionName") or t.get("configurationName") or "?"),
-            float(t["percent"]) if isinstance(t.get("percent"), (int, float)) else None,
-            bool(t.get("latestRevision")), t.get("tag"))
-        for t in comp.get("traffic") or [] if isinstance(t, dict))
-    conds = [c for c in st.get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"]
-    containers = pred.get("containers") or []
-    image = next((c.get("image") for c in containers if isinstance(c, dict)), None)
-    fmt = model.get("modelFormat") or {}
-    return InferenceServiceRec(
-        _meta(obj), parse_int(pred.get("canaryTrafficPercent")),
-        fmt.get("name") if isinstance(fmt, dict) else None, model.get("runtime"),
-        model.get("storageUri") or pred.get("storageUri"), image,
-        comp.get("latestRolledoutRevision"), comp.get("previousRolledoutRevision"),
-        comp.get("latestReadyRevision"), comp.get("latestCreatedRevision"), legs,
-        (conds[0].get("status") == "True") if conds else None,
-        own_annotations(obj.get("metadata")),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class RolloutRec:
-    meta: Meta
-    paused: bool
-    pause_conditions: int
-    aborted: bool
-    current_step_index: int | None
-    step_weights: tuple[int | None, ...]
-    strategy: str | None
-    current_pod_hash: str | None
-    stable_rs: str | None
-    canary_weight: int | None
-    phase: str | None
-    message: str | None
-    replicas: int | None
-    ready: int | None
-    updated: int | None
-    available: int | None
-    images: tuple[str, ...]
-    version: str | None = None
-    own: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-
-
-def slim_rollout(obj: dict) -> RolloutRec:
-    spec, st = obj.get("spec") or {}, obj.get("status") or {}
-    strategy = spec.get("strategy") or {}
-    canary = strategy.get("canary")
-    steps = (canary or {}).get("steps") or [] if isinstance(canary, dict) else []
-    weights = tuple(parse_int(s.get("setWeight")) if isinstance(s, dict) else None for s in steps)
-    w = (((st.get("canary") or {}).get("weights") or {}).get("canary") or {}).get("weight")
-    return RolloutRec(
-        _meta(obj), bool(spec.get("paused")), len(st.get("pauseConditions") or []),
-        bool(st.get("abort")), parse_int(st.get("currentStepIndex")), weights,
-        "canary" if canary is not None else ("blueGreen" if "blueGreen" in strategy else None),
-        st.get("currentPodHash"), st.get("stableRS"), parse_int(w), st.get("phase"),
-        st.get("message"), parse_int(spec.get("replicas", 1)),
-        parse_int(st.get("readyReplicas", 0)) if st else None,
-        parse_int(st.get("updatedReplicas", 0)) if st else None,
-        parse_int(st.get("availableReplicas", 0)) if st else None,
-        images(spec.get("template")), _version(obj), own_annotations(obj.get("metadata")),
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -88,7 +88,7 @@ class PrometheusMetrics(MetricsBackend):
             ]
             try:
                 samples = self.client.query(" or ".join(parts), at)
-                found |= {s.labels.get("pitboard_profile") for s in samples}
+                found |= {prof for s in samples if (prof := s.labels.get("pitboard_profile"))}
             except QueryRejected:
                 rejected: list[QueryRejected] = []
                 for n, part in zip(auto, parts, strict=True):
@@ -107,7 +107,8 @@ class PrometheusMetrics(MetricsBackend):
         self._probed_at = time.monotonic()
         return self._active
 
-    def _ensure_probed(self, at: datetime | None) -> None:
+    def ensure_probed(self, at: datetime | None) -> None:
+        """Probe the profiles when none was found yet or the last probe is stale."""
         stale = time.monotonic() - self._probed_at >= self.config.probe_interval_s
         if not self._active or stale:  # nothing found yet: look again next refresh
             self.probe(at)
@@ -120,7 +121,8 @@ class PrometheusMetrics(MetricsBackend):
                                                 thread_name_prefix="pitboard-prom")
             return self._pool
 
-    def _run_all(self, plan: list[tuple[str, str, str]], call) -> dict[tuple[str, str], list]:
+    def run_all(self, plan: list[tuple[str, str, str]], call: Callable[[str], list[Sample]]
+                ) -> dict[tuple[str, str], list]:
         """Run (profile, key, promql) concurrently. Transport failures raise the first
         error (in plan order); rejected queries are left out and listed in ``warnings``."""
         abort = threading.Event()  # first transport failure: skip what has not started
@@ -163,7 +165,7 @@ class PrometheusMetrics(MetricsBackend):
         before = self.client.queries
         now = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         cfg = self.config
         window = max(int(window_s), cfg.min_rate_window_s)
         values = {
@@ -182,7 +184,7 @@ class PrometheusMetrics(MetricsBackend):
             slo = slo_query(profile)
             if slo is not None:
                 plan.append((name, SLO_KEY, slo))
-        results = self._run_all(plan, lambda q: self.client.query(q, now))
+        results = self.run_all(plan, lambda q: self.client.query(q, now))
 
         def answers(name: str) -> dict[str, list[Sample]]:
             return {k: v for (p, k), v in results.items() if p == name}
@@ -214,8 +216,8 @@ class PrometheusMetrics(MetricsBackend):
         gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         for n in (n for n, k in kinds.items() if k == "gpu"):
             gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
-            for key, ident in gpu_identities(answers(n).get("util", ()), n).items():
-                gpu_index.setdefault(key, ident)
+            for slot, ident in gpu_identities(answers(n).get("util", ()), n).items():
+                gpu_index.setdefault(slot, ident)
         sources = pricer.sources
         cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
                          budget=cfg.monthly_budget, today=today, month=month)
@@ -240,7 +242,7 @@ class PrometheusMetrics(MetricsBackend):
         only ``service``'s series when given (see :meth:`_scope`)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         scope = self._scope(model, service)
         return chart_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
@@ -250,7 +252,7 @@ class PrometheusMetrics(MetricsBackend):
         """TTFT p95 ms, tokens/s, queue and KV cache % of one model (range queries)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         scope = self._scope(model, service)
         return extra_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
@@ -261,9 +263,9 @@ class PrometheusMetrics(MetricsBackend):
         its UUID as seen in the last read; by node and index before any read)."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
-        self._ensure_probed(at)
+        self.ensure_probed(at)
         ident = self._gpu_index.get((node, index))
-        targets = [ident] if ident else [
+        targets: list[tuple[str, str | None, str | None]] = [ident] if ident else [
             (n, None, None) for n in self.active_profiles
             if self.config.profiles[n].kind == "gpu"]
         return gpu_series(self, targets, node, index, int(window_s), end)
@@ -276,12 +278,14 @@ class PrometheusMetrics(MetricsBackend):
         if service is None:
             return WHOLE
         cfg = self.config
-        cluster = cfg.cluster_of(service.cluster) if cfg.cluster_label else None
-        match = matcher(cfg.cluster_label, cluster) if cluster is not None else ""
-        named = self._joiner.names.get(model, ()) if self._joiner is not None else ()
-        if not named:  # not read yet, or not a known service's name
+        label = cfg.cluster_label
+        cluster = cfg.cluster_of(service.cluster) if label else None
+        match = matcher(label, cluster) if label and cluster is not None else ""
+        joiner = self._joiner
+        named = joiner.names.get(model, ()) if joiner is not None else ()
+        if joiner is None or not named:  # not read yet, or not a known service's name
             return Scope(match=match)
-        owner = self._joiner.owner(model, service.namespace, cluster)
+        owner = joiner.owner(model, service.namespace, cluster)
         if owner is None or owner.key != service.key:
             return Scope(unknown=True)
         return Scope(namespace=service.namespace if len(named) > 1 else None, match=match)
@@ -303,7 +307,7 @@ class PrometheusMetrics(MetricsBackend):
     def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
                   step: int) -> dict[tuple[str, str], list]:
         """Run range queries concurrently (used by ``chart``)."""
-        return self._run_all(plan, lambda q: self.client.query_range(q, start, end, step))
+        return self.run_all(plan, lambda q: self.client.query_range(q, start, end, step))
 
     def close(self) -> None:
         """Stop the query threads and release connections."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from backends.domain.models import Point, Series
 from backends.prometheus.assemble import apply_model_regex
@@ -27,10 +27,18 @@ from backends.prometheus.calc import (
     parse_le,
     total,
 )
+from backends.prometheus.config import PrometheusConfig
 from backends.prometheus.profiles import render
 
-if TYPE_CHECKING:  # pragma: no cover
-    from backends.prometheus.backend import PrometheusMetrics
+
+class RangeQueries(Protocol):
+    """What the charts need of the metrics backend (``PrometheusMetrics``): its settings
+    and its concurrent range queries."""
+
+    config: PrometheusConfig
+
+    def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
+                  step: int) -> dict[tuple[str, str], list]: ...
 
 @dataclass(frozen=True)
 class Scope:
@@ -60,7 +68,7 @@ GPU_NAMES = ("util %", "mem %", "temp C", "power W")
 GPU_KEYS = ("util", "mem_used", "mem_free", "mem_total", "power", "temp")
 
 
-def _serving_range(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
+def _serving_range(backend: RangeQueries, targets: list[tuple[str, str, str | None]],
                    keys: tuple[str, ...], window_s: int, end: datetime,
                    scope: Scope = WHOLE) -> dict:
     """Range results of the serving queries ``keys`` for each (profile, raw label value)
@@ -87,7 +95,7 @@ def _serving_range(backend: PrometheusMetrics, targets: list[tuple[str, str, str
     return backend.range_all(plan, end - timedelta(seconds=window_s), end, step)
 
 
-def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
+def chart_series(backend: RangeQueries, targets: list[tuple[str, str, str | None]],
                  model: str, window_s: int, end: datetime,
                  scope: Scope = WHOLE) -> tuple[Series, ...]:
     """Query each (profile, raw label value) target; the first with data wins per figure."""
@@ -96,7 +104,7 @@ def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str |
 
     stamps: set[float] = set()
     rps: dict[float, float] = {}
-    errs: dict[float, float] = {}
+    errs: dict[float, float] | None = {}
     buckets: dict[float, dict[float, float]] = {}
     latency_to_ms = 1000.0
     for i, (pname, raw, _ns) in enumerate(targets):
@@ -165,7 +173,7 @@ def _sum_by_ts(samples) -> dict[float, float]:
 
 
 # -- LLM extras of one model ---------------------------------------------------------------
-def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str | None]],
+def extra_series(backend: RangeQueries, targets: list[tuple[str, str, str | None]],
                  model: str, window_s: int, end: datetime,
                  scope: Scope = WHOLE) -> tuple[Series, ...]:
     """TTFT p95 ms, tokens/s, queue and KV cache % of one model over the window; the first
@@ -175,7 +183,7 @@ def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str |
     results = _serving_range(backend, targets, keys, window_s, end, scope)
     ttft: dict[float, dict[float, float]] = {}
     ttft_ms = 1000.0
-    found: dict[str, dict[float, float]] = {}
+    found: dict[str, dict[float, float | None]] = {}
     for i, (pname, raw, _ns) in enumerate(targets):
         profile = cfg.profiles.get(pname)
         if profile is None:
@@ -246,7 +254,7 @@ def gpu_identities(samples, profile_name: str) -> dict[tuple[str, int], GpuIdent
     return out
 
 
-def gpu_series(backend: PrometheusMetrics, targets: list[tuple[str, str | None, str | None]],
+def gpu_series(backend: RangeQueries, targets: list[tuple[str, str | None, str | None]],
                node: str, index: int, window_s: int, end: datetime) -> tuple[Series, ...]:
     """util %, mem %, temp C and power W of one GPU over the window (gauges, no rate)."""
     cfg = backend.config

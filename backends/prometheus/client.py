@@ -7,6 +7,7 @@ server rejects (HTTP 400/422) becomes ``QueryRejected`` so a caller can keep the
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -73,7 +74,7 @@ def read_secret(path: str | None, env: str | None, what: str) -> str | None:
     return None
 
 
-def short(text: str, limit: int = 160) -> str:
+def short(text: object, limit: int = 160) -> str:
     """One line, at most ``limit`` characters (for reasons shown in a status bar)."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -189,8 +190,6 @@ def map_exception(exc: Exception, promql: str = "") -> BackendError:
         body = ""
         if m:
             try:
-                import ast
-
                 raw = ast.literal_eval(m.group(2))
                 body = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
             except (ValueError, SyntaxError):
@@ -241,6 +240,7 @@ def parse_result(result) -> list[Sample]:
             raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
         if any(type(v) is not str for v in labels.values()):  # JSON keys are str already
             labels = {k: str(v) for k, v in labels.items()}
+        points: tuple[tuple[float, float | None], ...]
         try:
             if "value" in item:
                 ts, raw = item["value"]

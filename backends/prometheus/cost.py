@@ -62,13 +62,13 @@ def cost_burn(gpus: Sequence[GpuDevice], sources: set[str], *, at: datetime,
               idle_util: float, budget: float | None, today: float | None,
               month: float | None) -> CostBurn:
     """Fleet $/h (GPUs with a known price), per model, idle allocated GPUs, projection."""
-    priced = [g for g in gpus if g.hourly_cost is not None]
-    hourly = sum(g.hourly_cost for g in priced) if priced else None
+    priced = [(g, g.hourly_cost) for g in gpus if g.hourly_cost is not None]
+    hourly = sum(cost for _, cost in priced) if priced else None
     by_model: dict[str, float] = {}
-    for g in priced:
+    for g, cost in priced:
         if g.model:
-            by_model[g.model] = by_model.get(g.model, 0.0) + g.hourly_cost
-    idle = [g.hourly_cost for g in priced
+            by_model[g.model] = by_model.get(g.model, 0.0) + cost
+    idle = [cost for g, cost in priced
             if g.allocated and g.util_percent is not None and g.util_percent < idle_util]
     projection = None
     if month is not None and hourly is not None:

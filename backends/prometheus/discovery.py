@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
 from backends.domain.sources import ClusterBackend, ClusterPart
@@ -11,31 +13,40 @@ from backends.domain.errors import ActionRefused
 from backends.domain.models import ModelService, Revision, ServiceKind
 from backends.prometheus.assemble import apply_model_regex
 from backends.prometheus.calc import first_label
-from backends.prometheus.profiles import render
+from backends.prometheus.client import PromClient, Sample
 from backends.prometheus.config import PrometheusConfig
-
-if TYPE_CHECKING:  # pragma: no cover
-    from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.profiles import render
 
 REFUSAL = ("read-only: models were discovered from Prometheus metrics; pitboard has no "
            "cluster access to act on them (start with --context to use Kubernetes)")
 _REV_NUM = re.compile(r"(\d+)$")
 
 
+class ServingQueries(Protocol):
+    """What discovery needs of the metrics backend (``PrometheusMetrics``): its client,
+    its profile probe and its concurrent query runner."""
+
+    client: PromClient
+
+    @property
+    def active_profiles(self) -> tuple[str, ...]: ...
+
+    def ensure_probed(self, at: datetime | None) -> None: ...
+
+    def run_all(self, plan: list[tuple[str, str, str]], call: Callable[[str], list[Sample]]
+                ) -> dict[tuple[str, str], list]: ...
+
+
 class PrometheusDiscovery(ClusterBackend):
     """Model services found in the serving metrics' labels (vLLM, Triton, KServe, HTTP).
 
     One query per active serving profile. ``plan``/``execute`` refuse: nothing to act on.
-    Pass the ``PrometheusMetrics`` in use to share its connection and probe."""
+    ``metrics`` is the ``PrometheusMetrics`` in use: discovery shares its connection and
+    probe (and leaves closing it to its owner)."""
 
     read_only = True
 
-    def __init__(self, config: PrometheusConfig, metrics: PrometheusMetrics | None = None):
-        self._owns = metrics is None
-        if metrics is None:
-            from backends.prometheus.backend import PrometheusMetrics
-
-            metrics = PrometheusMetrics(config)
+    def __init__(self, config: PrometheusConfig, metrics: ServingQueries):
         self.metrics = metrics
         self.config = config
         self.context = config.context_name
@@ -45,14 +56,14 @@ class PrometheusDiscovery(ClusterBackend):
         """Services (and revisions from revision labels) seen in the serving metrics."""
         m = self.metrics
         m.client.prepare()
-        m._ensure_probed(None)  # noqa: SLF001 - same package
+        m.ensure_probed(None)
         plan = []
         for name in m.active_profiles:
             profile = self.config.profiles[name]
             if profile.kind == "serving" and profile.queries.get("discover"):
                 plan.append((name, "discover", render(profile.queries["discover"], profile,
                                                       cluster_label=self.config.cluster_label)))
-        results = m._run_all(plan, m.client.query)  # noqa: SLF001
+        results = m.run_all(plan, m.client.query)
         label = self.config.cluster_label
         services: dict[tuple[str, str, str], ModelService] = {}
         revisions: dict[str, set[str]] = {}
@@ -90,8 +101,7 @@ class PrometheusDiscovery(ClusterBackend):
         return RolloutProgress(done=True, phase="unknown", message="no cluster access")
 
     def close(self) -> None:
-        if self._owns:
-            self.metrics.close()
+        """Nothing of its own to release: the metrics backend it reads is closed by its owner."""
 
 
 def _revisions(names: set[str]) -> tuple[Revision, ...]:

@@ -7,19 +7,10 @@ import copy
 import pytest
 
 from backends.domain.errors import ActionRefused
-from backends.kube.semantics import (
-    JSON_PATCH,
-    MERGE_PATCH,
-    argo_abort,
-    argo_promote,
-    argo_retry,
-    argo_undo,
-    deployment_rollback,
-    equal_ignore_hash,
-    kserve_promote,
-    kserve_rollback,
-    pick_revision,
-)
+from backends.kube.kinds.deployment import deployment_rollback
+from backends.kube.kinds.kserve import kserve_promote, kserve_rollback
+from backends.kube.kinds.rollout import argo_abort, argo_promote, argo_retry, argo_undo
+from backends.kube.semantics import JSON_PATCH, MERGE_PATCH, equal_ignore_hash, pick_revision
 
 
 def template(image: str, hash_: str | None = None, hash_key: str = "pod-template-hash") -> dict:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from backends.kube.history import Inputs, build_part, image_tag
-from backends.kube.slim import (
-    slim_deployment,
-    slim_isvc,
-    slim_node,
-    slim_pod,
-    slim_replicaset,
-    slim_rollout,
-)
+from backends.kube.history import Inputs, build_part
+from backends.kube.kinds.base import image_tag
+from backends.kube.kinds.deployment import slim_deployment
+from backends.kube.kinds.kserve import slim_isvc
+from backends.kube.kinds.rollout import slim_rollout
+from backends.kube.slim import slim_node, slim_pod, slim_replicaset
 from backends.domain.models import ServiceKind
 
 
@@ -57,7 +54,8 @@ NODE = {"metadata": {"name": "gpu-1", "labels": {"nvidia.com/gpu.product": "NVID
 def part(**extra):
     return build_part(Inputs(
         context="prod/eu", namespace="ml",
-        deployments=recs([DEP], slim_deployment), replicasets=recs([RS1, RS2], slim_replicaset),
+        objects={"deployments": recs([DEP], slim_deployment)},
+        replicasets=recs([RS1, RS2], slim_replicaset),
         pods=recs(PODS, slim_pod), nodes={"gpu-1": slim_node(NODE)}, **extra))
 
 
@@ -81,7 +79,8 @@ def test_deployment_service_history_and_gpus():
 
 def test_unknown_pods_mean_unknown_gpus_not_zero():
     p = build_part(Inputs(context="c", namespace=None,
-                          deployments=recs([DEP], slim_deployment), replicasets={}, pods=None))
+                          objects={"deployments": recs([DEP], slim_deployment)},
+                          replicasets={}, pods=None))
     assert p.services[0].gpus is None and p.gpus == ()
 
 
@@ -99,8 +98,8 @@ def test_isvc_traffic_split_and_history():
                            {"revisionName": "sent-predictor-00001", "percent": 90,
                             "latestRevision": False, "tag": "prev"}]}},
                "conditions": [{"type": "Ready", "status": "True"}]}}
-    p = build_part(Inputs(context="c", namespace="ml", deployments={}, replicasets={},
-                          pods={}, isvcs={"ml/sent": slim_isvc(obj)}))
+    p = build_part(Inputs(context="c", namespace="ml", replicasets={}, pods={},
+                          objects={"inferenceservices": {"ml/sent": slim_isvc(obj)}}))
     [svc] = p.services
     assert svc.kind == ServiceKind.INFERENCE_SERVICE and svc.runtime == "kserve"
     assert svc.canary.percent == 10 and svc.canary.revision == "sent-predictor-00002"
@@ -121,9 +120,9 @@ def test_rollout_canary_weight_from_steps():
         owned.append({"metadata": meta(f"ro-{h}", owner=("Rollout", "ro-uid"),
                                        ann={"rollout.argoproj.io/revision": str(n)}),
                       "spec": {"template": tmpl(img, **{"rollouts-pod-template-hash": h})}})
-    p = build_part(Inputs(context="c", namespace="ml", deployments={},
+    p = build_part(Inputs(context="c", namespace="ml",
                           replicasets=recs(owned, slim_replicaset), pods={},
-                          rollouts={"ml/ro": slim_rollout(ro)}))
+                          objects={"rollouts": {"ml/ro": slim_rollout(ro)}}))
     [svc] = p.services
     assert svc.paused and svc.rollout_in_progress
     assert [(t.role, t.percent, t.revision) for t in svc.traffic] == [

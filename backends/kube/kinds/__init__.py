@@ -1,0 +1,17 @@
+"""One module per resource kind (how it is read and acted on), and the registry of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from backends.kube.kinds import deployment, kserve, rollout
+from backends.kube.kinds.base import Kind
+
+#: kind name (``ServiceKind`` value, as in service keys) -> its module. Add a kind here.
+KINDS: Mapping[str, Kind] = {
+    deployment.KIND.value: deployment,
+    kserve.KIND.value: kserve,
+    rollout.KIND.value: rollout,
+}
+
+__all__ = ["KINDS", "Kind"]

@@ -1,0 +1,236 @@
+"""apps/v1 Deployment: read as kubectl shows it, rolled back as ``kubectl rollout undo``.
+
+- Read: the Deployments carrying the model label (``[kubernetes] model_label``, a server-side
+  label selector); history = the ReplicaSets it controls, by
+  ``deployment.kubernetes.io/revision``; progress = ``kubectl rollout status``.
+- Act: rollback = ``kubectl rollout undo deployment/X [--to-revision=N]``
+  (k8s.io/kubectl polymorphichelpers DeploymentRollbacker): target = the ReplicaSet with the
+  second-highest revision among those the Deployment controls (or the one asked for);
+  refuse a paused Deployment; skip when the template already matches ignoring
+  ``pod-template-hash``; JSON Patch replacing ``/spec/template`` and ``/metadata/annotations``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from backends.domain.actions import (
+    ActionKind,
+    ActionRequest,
+    Check,
+    CheckStatus,
+    RolloutProgress,
+)
+from backends.domain.models import ModelService, Revision, ServiceKind
+from backends.kube.cache import KindSpec
+from backends.kube.config import KubernetesConfig
+from backends.kube.connect import KubeApi
+from backends.kube.kinds.base import (
+    VERSION_LABEL,
+    Act,
+    ReadContext,
+    ServiceRead,
+    detect_runtime,
+    image_tag,
+    replicasets_of,
+    who,
+)
+from backends.kube.semantics import (
+    ANNOTATIONS_TO_SKIP,
+    DEPLOY_REVISION,
+    HASH_LABEL,
+    JSON_PATCH,
+    ActionSpec,
+    Patch,
+    equal_ignore_hash,
+    first_image,
+    pick_revision,
+    refuse,
+    revision_of,
+    without_label,
+)
+from backends.kube.slim import (
+    CHANGE_CAUSE,
+    EMPTY,
+    LAST_ACTION,
+    REVISION,
+    Meta,
+    ReplicaSetRec,
+    images,
+    own_annotations,
+    parse_int,
+    slim_meta,
+    template_version,
+)
+
+KIND = ServiceKind.DEPLOYMENT
+GROUP, VERSION, PLURAL = "apps", "v1", "deployments"
+CRD = False
+UNSUPPORTED = "{action} is not defined for a Deployment (only rollback)"
+
+
+# -- read -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentRec:
+    meta: Meta
+    revision: str | None
+    change_cause: str | None
+    last_action: str | None
+    generation: int | None
+    observed_generation: int | None
+    replicas: int | None
+    ready: int | None
+    updated: int | None
+    available: int | None
+    status_replicas: int | None
+    paused: bool
+    images: tuple[str, ...]
+    timed_out: bool
+    version: str | None = None
+    own: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+
+
+def slim_deployment(obj: dict) -> DeploymentRec:
+    m, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    status = obj.get("status")
+    ann = m.get("annotations") or {}
+    st = status if isinstance(status, dict) else {}
+    has_status = bool(st)
+
+    def count(key: str) -> int | None:
+        return parse_int(st.get(key, 0)) if has_status else None
+
+    timed_out = any(c.get("type") == "Progressing" and c.get("reason") ==
+                    "ProgressDeadlineExceeded" for c in st.get("conditions") or []
+                    if isinstance(c, dict))
+    return DeploymentRec(
+        slim_meta(obj), ann.get(REVISION), ann.get(CHANGE_CAUSE), ann.get(LAST_ACTION),
+        parse_int(m.get("generation")), parse_int(st.get("observedGeneration")),
+        parse_int(spec.get("replicas", 1)), count("readyReplicas"), count("updatedReplicas"),
+        count("availableReplicas"), count("replicas"), bool(spec.get("paused")),
+        images(spec.get("template")), timed_out, template_version(obj), own_annotations(m),
+    )
+
+
+def caches(config: KubernetesConfig) -> tuple[KindSpec, ...]:
+    return (KindSpec(PLURAL, f"{GROUP}/{VERSION}", PLURAL, slim_deployment,
+                     label_selector=config.model_label),)
+
+
+def read(ctx: ReadContext) -> Iterator[ServiceRead]:
+    d: DeploymentRec
+    for d in ctx.objects(PLURAL).values():
+        svc = ModelService(
+            name=d.meta.name, namespace=d.meta.namespace or "", cluster=ctx.context,
+            kind=KIND, version=d.version or image_tag(d.images[0] if d.images else None),
+            image=d.images[0] if d.images else None, replicas_desired=d.replicas,
+            replicas_ready=d.ready, runtime=detect_runtime(d.images),
+            rollout_in_progress=not deployment_progress(d)[0], paused=d.paused,
+            labels=dict(d.meta.labels), annotations=dict(d.own))
+        yield ServiceRead(svc, deployment_history(
+            d, ctx.replicasets_by_owner.get(d.meta.uid or "", [])), owner_uid=d.meta.uid)
+
+
+def deployment_progress(d: DeploymentRec) -> tuple[bool, str]:
+    """kubectl rollout status: (done, message)."""
+    if d.generation is not None and d.observed_generation is not None and \
+            d.generation > d.observed_generation:
+        return False, "waiting for the deployment spec update to be observed"
+    if d.observed_generation is None:
+        return False, "no status yet"
+    if d.timed_out:
+        return False, "exceeded its progress deadline"
+    want, upd = d.replicas or 0, d.updated or 0
+    if upd < want:
+        return False, f"{upd} out of {want} new replicas have been updated"
+    if (d.status_replicas or 0) > upd:
+        return False, f"{(d.status_replicas or 0) - upd} old replicas are pending termination"
+    if (d.available or 0) < upd:
+        return False, f"{d.available or 0} of {upd} updated replicas are available"
+    return True, "successfully rolled out"
+
+
+def deployment_history(d: DeploymentRec, owned: list[ReplicaSetRec]) -> tuple[Revision, ...]:
+    """Revisions from the controlled ReplicaSets, newest first (as kubectl rollout history)."""
+    current = parse_int(d.revision) if d.revision is not None else None
+    out = []
+    for rs in owned:
+        if rs.owner_kind not in (None, "Deployment"):
+            continue
+        n = parse_int(rs.revision) if rs.revision is not None else 0
+        if n is None:
+            continue
+        img = rs.images[0] if rs.images else None
+        out.append(Revision(number=n, version=rs.template_labels.get(VERSION_LABEL) or image_tag(img),
+                            image=img, created=rs.meta.created, change_cause=rs.change_cause,
+                            who=who(rs.last_action), current=current is not None and n == current))
+    out.sort(key=lambda r: r.number, reverse=True)
+    return tuple(out)
+
+
+def progress(obj: dict) -> RolloutProgress:
+    d = slim_deployment(obj)
+    done, msg = deployment_progress(d)
+    phase = "complete" if done else ("degraded" if d.timed_out else "progressing")
+    # degraded is final (kubectl rollout status exits): done, so the runner stops waiting
+    return RolloutProgress(done=done or phase == "degraded", ready=d.ready,
+                           desired=d.replicas, updated=d.updated, message=msg, phase=phase)
+
+
+# -- act --------------------------------------------------------------------------------------
+
+
+def deployment_rollback(deployment: dict, replicasets: list[dict],
+                        to_revision: int | None = None) -> ActionSpec:
+    """``kubectl rollout undo deployment/X [--to-revision=N]`` as an ActionSpec."""
+    rs = pick_revision(replicasets, deployment, to_revision, DEPLOY_REVISION, "deployment")
+    spec = deployment.get("spec") or {}
+    name = (deployment.get("metadata") or {}).get("name")
+    if spec.get("paused"):
+        raise refuse(f"you cannot rollback a paused deployment; resume it first with "
+                     f"'kubectl rollout resume deployment/{name}' and try again")
+    target_rev = revision_of(rs, DEPLOY_REVISION)
+    current_rev = revision_of(deployment, DEPLOY_REVISION, missing_as_zero=False)
+    rs_template = (rs.get("spec") or {}).get("template") or {}
+    out = ActionSpec(from_revision=current_rev, to_revision=target_rev,
+                     from_image=first_image(spec.get("template") or {}),
+                     to_image=first_image(rs_template),
+                     change_cause=((rs.get("metadata") or {}).get("annotations") or {})
+                     .get("kubernetes.io/change-cause"))
+    if equal_ignore_hash(rs_template, spec.get("template") or {}):
+        out.noop = True
+        out.message = (f"skipped rollback (current template already matches revision "
+                       f"{to_revision or 0})")
+        return out
+    template = without_label(rs_template, HASH_LABEL)
+    dep_ann = (deployment.get("metadata") or {}).get("annotations") or {}
+    annotations = {k: v for k, v in dep_ann.items() if k in ANNOTATIONS_TO_SKIP}
+    for k, v in ((rs.get("metadata") or {}).get("annotations") or {}).items():
+        if k not in ANNOTATIONS_TO_SKIP:
+            annotations[k] = v
+    ops = [{"op": "replace", "path": "/spec/template", "value": template},
+           {"op": "replace", "path": "/metadata/annotations", "value": annotations}]
+    out.patches = [Patch(ops, JSON_PATCH)]
+    out.message = f"rolled back to revision {target_rev}"
+    return out
+
+
+def _rollback(api: KubeApi, obj: dict, req: ActionRequest) -> ActionSpec:
+    return deployment_rollback(obj, replicasets_of(api, obj), req.to_revision)
+
+
+ACTIONS: Mapping[ActionKind, Act] = {ActionKind.ROLLBACK: _rollback}
+
+
+def preflight(obj: dict, request: ActionRequest) -> tuple[Check, ...]:
+    """A rollback warns (does not block) while a rollout is still in flight."""
+    if request.kind != ActionKind.ROLLBACK:
+        return ()
+    done, msg = deployment_progress(slim_deployment(obj))
+    inflight = "" if done else msg
+    return (Check(name="no rollout in flight", blocking=False,
+                  status=CheckStatus.FAILED if inflight else CheckStatus.PASSED,
+                  reason=inflight or ""),)
