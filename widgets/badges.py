@@ -7,14 +7,14 @@ classes; the Python side only picks a level.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from backends.domain.models import DriftSeries, HealthSample, ModelService, SourceStatus
-from widgets.text import fmt_age, safe
+from backends.domain.models import SourceStatus
+from widgets.levels import Level, source_label
+from widgets.text import safe
 
 
 def update_text(widget: Static, text: Text) -> None:
@@ -26,71 +26,6 @@ def update_text(widget: Static, text: Text) -> None:
     same_size = old is not None and len(old[0]) == len(key[0]) and old[0].count("\n") == key[0].count("\n")
     widget._pb_last = key  # type: ignore[attr-defined]
     widget.update(text, layout=not same_size)
-
-
-class Level(str, Enum):
-    """Severity of a figure; maps to a CSS class / component class suffix."""
-
-    OK = "ok"
-    INFO = "info"
-    WARN = "warn"
-    BAD = "bad"
-    UNKNOWN = "unknown"
-
-
-ERROR_WARN = 0.01
-ERROR_BAD = 0.05
-
-
-def error_level(ratio: float | None) -> Level:
-    """Error ratio (0..1) -> level: >= 5 % bad, >= 1 % warn."""
-    if ratio is None:
-        return Level.UNKNOWN
-    if ratio >= ERROR_BAD:
-        return Level.BAD
-    if ratio >= ERROR_WARN:
-        return Level.WARN
-    return Level.OK
-
-
-def drift_level(drift: DriftSeries | None) -> Level:
-    """Latest drift relative to its threshold: over -> bad, >= 80 % -> warn."""
-    if drift is None or drift.latest is None or drift.threshold <= 0:
-        return Level.UNKNOWN
-    ratio = drift.latest / drift.threshold
-    if ratio > 1:
-        return Level.BAD
-    if ratio >= 0.8:
-        return Level.WARN
-    return Level.OK
-
-
-def model_status(
-    service: ModelService, health: HealthSample | None, drift: DriftSeries | None
-) -> tuple[str, Level]:
-    """One badge for a model: DOWN, ERRORS, DEGRADED, DRIFT, CANARY, PAUSED, ROLLING, OK or
-    ? (unknown: no health figures)."""
-    ready, desired = service.replicas_ready, service.replicas_desired
-    if ready is not None and desired and ready == 0:
-        return "DOWN", Level.BAD
-    err = error_level(health.error_ratio if health else None)
-    if err is Level.BAD:
-        return "ERRORS", Level.BAD
-    if ready is not None and desired is not None and ready < desired:
-        return "DEGRADED", Level.WARN
-    if drift_level(drift) is Level.BAD:
-        return "DRIFT", Level.WARN
-    if err is Level.WARN:
-        return "ERRORS", Level.WARN
-    if service.canary is not None:
-        return "CANARY", Level.INFO
-    if service.paused:
-        return "PAUSED", Level.WARN
-    if service.rollout_in_progress:
-        return "ROLLING", Level.INFO
-    if ready is None or health is None:
-        return "?", Level.UNKNOWN
-    return "OK", Level.OK
 
 
 class StatusBadge(Static):
@@ -130,23 +65,6 @@ class ReadOnlyBadge(Static):
     def watch_read_only(self, value: bool) -> None:
         self.set_class(value, "-on")
         self.tooltip = "read-only: no mutating action is available" if value else None
-
-
-def source_label(status: SourceStatus, now: datetime) -> tuple[str, Level]:
-    """``prometheus  3s`` when fresh, ``cluster  3s partial`` when part of it failed
-    (the reason in the tooltip), ``prometheus stale 42s`` after a failure. The age is
-    padded to 3 cells so a ticking age does not force a layout pass."""
-    age = status.age(now)
-    name = safe(status.name, 16)
-    if status.ok:
-        if status.last_success is None:
-            return f"{name}   …", Level.UNKNOWN
-        if status.error:  # answered, but part of it failed (one context of several)
-            return f"{name} {fmt_age(age):>3} partial", Level.WARN
-        return f"{name} {fmt_age(age):>3}", Level.OK
-    if age is None:
-        return f"{name} failed", Level.BAD
-    return f"{name} stale {fmt_age(age):>3}", Level.BAD
 
 
 class SourceBadge(Static, can_focus=True):

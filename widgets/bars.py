@@ -7,8 +7,7 @@ A missing value renders as dots, never as an empty (zero) bar.
 from __future__ import annotations
 
 from backends.domain.models import GpuDevice
-from widgets.badges import Level
-from widgets.gpu_grid import MEMORY_THRESHOLDS, UTIL_THRESHOLDS, load_level, temp_level
+from widgets.levels import MEMORY_THRESHOLDS, UTIL_THRESHOLDS, Level, load_level, temp_level
 from widgets.series_chart import finite
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"

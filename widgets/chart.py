@@ -25,6 +25,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from backends.domain.models import Series
+from widgets.render.plotext_theme import plotext_theme
 from widgets.repaint import PrestyledLines
 from widgets.text import safe
 from widgets.text_lines import text_strips
@@ -86,20 +87,6 @@ def legend_line(entries: Sequence[tuple[str, RGB | None, bool]], width: int,
         line.append(" " + safe(name, 40) + (" (right)" if right else "") + " ")
     line.truncate(width, overflow="ellipsis", pad=True)
     return line
-
-
-def plotext_theme(app_theme: str, surface: RGB, foreground: RGB) -> str:
-    """Register (once) and name the plotext theme matching the Textual theme
-    ``app_theme`` (surface background, foreground text), as textual-plotext's "auto";
-    the name holds the colours, so a theme redefined under the same name gets its own."""
-    from plotext._dict import themes  # noqa: PLC0415 - plotext after the first frame
-    from textual_plotext.plot import _rgbify_theme, _sequence  # noqa: PLC0415
-
-    name = "textual-auto-{}-{:02x}{:02x}{:02x}-{:02x}{:02x}{:02x}".format(
-        app_theme, *surface, *foreground)
-    if name not in themes:  # the same value whichever thread registers it first
-        themes[name] = _rgbify_theme(surface, surface, foreground, "default", _sequence)
-    return name
 
 
 class Figure(NamedTuple):

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from backends.domain.models import CostBurn
-from widgets.gpu_grid import bar
+from widgets.levels import bar
 from widgets.text_lines import TextLines
 from widgets.text import MISSING, fmt_money, safe
 

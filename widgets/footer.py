@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from widgets.render.footer_keys import is_footer_key, set_key_state, settle_compact
 
 Layout = tuple[object, ...]
 States = tuple[tuple[bool, str], ...]
@@ -32,13 +33,7 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
-            if isinstance(widget, FooterKey):
-                # the value it will have: the footer's when bound to it (all keys but the
-                # palette's), else its default
-                bound = "compact" in (widget._reactive_connect or {})
-                compact = self.compact if bound else FooterKey.compact._default
-                widget.set_reactive(FooterKey.compact, compact)
-                widget.set_class(compact, "-compact", update=False)
+            settle_compact(widget, self.compact)  # mounts in the style its binding gives
             yield widget
 
     def _shown(self) -> tuple[Layout, States | None]:
@@ -85,13 +80,11 @@ class KeyFooter(Footer):
 
     def _set_states(self, states: States) -> bool:
         """Dim / enable the existing keys in place; False when they do not line up."""
-        keys = list(self.query_children(FooterKey))
+        keys = [w for w in self.children if is_footer_key(w)]
         if self._states is None or not len(keys) == len(states) == len(self._states):
             return False
         for key, (enabled, tooltip), old in zip(keys, states, self._states):
             if (enabled, tooltip) == old:
                 continue
-            key.set_class(not enabled, "-disabled")
-            key._disabled = not enabled  # what a click does (bell when dimmed), as compose sets it
-            key.tooltip = tooltip or None
+            set_key_state(key, enabled, tooltip)
         return True

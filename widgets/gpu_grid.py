@@ -8,7 +8,6 @@ lines are rendered: 2,000 GPUs cost nothing until scrolled into view. Data in vi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -18,92 +17,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from backends.domain.models import GpuDevice
-from widgets.badges import Level
+from widgets.gpu_plan import GpuPlan, plan_gpus
+from widgets.levels import (MEMORY_THRESHOLDS, UTIL_THRESHOLDS, Level,
+                            bar, load_level, temp_level)
 from widgets.text import safe
 from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
 from widgets.titles import set_border_subtitle
 
-# nvitop's thresholds: (light, heavy) boundaries in percent.
-UTIL_THRESHOLDS = (10.0, 75.0)
-MEMORY_THRESHOLDS = (10.0, 80.0)
-TEMP_WARN_C = 70.0
-TEMP_HOT_C = 80.0
-
-
-def load_level(value: float | None, thresholds: tuple[float, float]) -> Level:
-    """light -> OK, moderate -> WARN, heavy -> BAD (nvitop's green/yellow/red)."""
-    if value is None:
-        return Level.UNKNOWN
-    low, high = thresholds
-    if value >= high:
-        return Level.BAD
-    if value >= low:
-        return Level.WARN
-    return Level.OK
-
-
-def temp_level(value: float | None) -> Level:
-    """Temperature: hot (bad) at >= 80 C, warm (warn) at >= 70 C."""
-    if value is None:
-        return Level.UNKNOWN
-    if value >= TEMP_HOT_C:
-        return Level.BAD
-    if value >= TEMP_WARN_C:
-        return Level.WARN
-    return Level.OK
-
-
-def bar(percent: float | None, width: int) -> str:
-    """A ``width``-cell bar; blank dots when the value is missing."""
-    if width <= 0:
-        return ""
-    if percent is None:
-        return "·" * width
-    filled = round(max(0.0, min(100.0, percent)) / 100.0 * width)
-    return "█" * filled + "░" * (width - filled)
-
-
 def _pct(value: float | None) -> str:
     return " n/a" if value is None else f"{value:>3.0f}%"
-
-
-@dataclass(frozen=True)
-class GpuPlan:
-    """What :class:`GpuGrid` shows for one tuple of GPUs: node and GPU lines, counts."""
-
-    gpus: Sequence[GpuDevice]
-    lines: list[GpuDevice | tuple[str, list[GpuDevice]]]
-    hot: int
-    xid: int
-    subtitle: str
-
-
-def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
-    """Group ``gpus`` by node (in order) and count hot / XID GPUs (pure; any thread)."""
-    nodes: dict[str, list[GpuDevice]] = {}
-    hot = xid = 0
-    util_sum, util_n = 0.0, 0
-    for g in gpus:
-        devices = nodes.get(g.node)
-        if devices is None:
-            devices = nodes[g.node] = []
-        devices.append(g)
-        temp, util = g.temperature_c, g.util_percent
-        if temp is not None and temp >= TEMP_HOT_C:
-            hot += 1
-        if g.last_xid is not None:
-            xid += 1
-        if util is not None:
-            util_sum += util
-            util_n += 1
-    lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
-    for node, devices in nodes.items():
-        lines.append((node, devices))
-        lines.extend(devices)
-    avg = f"avg util {util_sum / util_n:.0f}%" if util_n else "util n/a"
-    extra = (f" · {hot} hot" if hot else "") + (f" · {xid} XID" if xid else "")
-    return GpuPlan(gpus, lines, hot, xid,
-                   f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}")
 
 
 class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):

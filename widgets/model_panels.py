@@ -14,7 +14,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from backends.domain.models import Alert, AuditEntry, HealthSample, ModelService, Revision
-from widgets.badges import Level, error_level, update_text
+from widgets.badges import update_text
+from widgets.levels import Level, error_level
 from widgets.text import MISSING, fmt_num, safe
 
 

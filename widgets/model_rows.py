@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from backends.domain.models import DriftSeries, FleetSnapshot, HealthSample, ModelService
-from widgets.badges import Level, drift_level, error_level, model_status
+from widgets.levels import Level, drift_level, error_level, model_status
 from widgets.text import MISSING, fmt_money, fmt_num, safe
 
 Cell = tuple[str, Level]

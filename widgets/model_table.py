@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.badges import Level
+from widgets.levels import Level
 from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 

@@ -8,9 +8,9 @@ line-API widgets. These helpers remember what was set and skip identical assignm
 from __future__ import annotations
 
 from rich.text import Text
-from textual.content import Content
-from textual.geometry import Region
 from textual.widget import Widget
+
+from widgets.render.border import can_repaint_subtitle, repaint_subtitle
 
 
 def _key(value: object) -> object:
@@ -37,19 +37,10 @@ def set_border_subtitle(widget: Widget, subtitle: str | Text | None) -> None:
     if old == key:
         return
     widget._pb_border_subtitle = key  # type: ignore[attr-defined]
-    if (old is _MISSING or old is None or subtitle is None or not widget.is_mounted
-            or not hasattr(widget, "_border_subtitle")):
+    if old is _MISSING or old is None or subtitle is None or not can_repaint_subtitle(widget):
         widget.border_subtitle = subtitle
         return
-    # stored as Textual's descriptor stores it (textual.widget._BorderTitle.__set__)
-    content = Content.from_rich_text(subtitle) if isinstance(subtitle, Text) else subtitle
-    widget._border_subtitle = widget.render_str(content).expand_tabs(4).split()[0]
-    styles = widget.styles
-    if not styles.border_bottom[0]:
-        return  # no bottom border: the subtitle is not drawn
-    width, height = widget.outer_size
-    # refresh regions are relative to the content area: the bottom border row is below it
-    widget.refresh(Region(-styles.gutter.left, height - 1 - styles.gutter.top, width, 1))
+    repaint_subtitle(widget, subtitle)
 
 
 _MISSING = object()

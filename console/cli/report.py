@@ -8,7 +8,7 @@ from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.state import RATE_WINDOW_S, Backends, FleetState
 from widgets.cost_panel import budget_ratio
-from widgets.gpu_grid import TEMP_HOT_C
+from widgets.levels import TEMP_HOT_C
 from widgets.model_rows import COLUMNS, rows_from_snapshot
 from widgets.text import MISSING, fmt_money, safe
 

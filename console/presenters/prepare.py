@@ -16,7 +16,7 @@ from typing import Any
 from backends.domain.sources import ClusterPart, MetricsPart
 from backends.domain.models import FleetSnapshot, GpuDevice
 from console.controllers.state import merge_gpus
-from widgets.gpu_grid import GpuPlan, plan_gpus
+from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.model_rows import ModelRow, rows_from_snapshot
 
 

@@ -10,7 +10,7 @@ from backends.domain.slo_config import SloConfig
 from console.app import make_app
 from console.config import load_settings
 from console.cli.report import render_text
-from widgets.badges import Level
+from widgets.levels import Level
 from widgets.model_rows import COLUMNS, fmt_burn, rows_from_snapshot
 from widgets.model_table import NAME_MIN, SEP, layout
 from tests.console.conftest import FROZEN, demo_backends, wait_for, wait_loaded

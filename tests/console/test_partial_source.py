@@ -10,7 +10,8 @@ from console.app import make_app
 from console.controllers.polling import partial_failure
 from tests.console.conftest import FROZEN, wait_for
 from tests.console.fakes import FakeCluster
-from widgets.badges import Level, SourceBadge, source_label
+from widgets.badges import SourceBadge
+from widgets.levels import Level, source_label
 
 
 class TwoContexts(FakeCluster):

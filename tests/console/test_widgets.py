@@ -9,9 +9,10 @@ from textual.app import App, ComposeResult
 from backends.domain.models import (
     CostBurn, FleetSnapshot, GpuDevice, HealthSample, ModelService, SourceStatus,
 )
-from widgets.badges import Level, model_status, source_label
+from widgets.levels import Level, model_status, source_label
 from widgets.cost_panel import CostPanel
-from widgets.gpu_grid import GpuGrid, load_level, temp_level, UTIL_THRESHOLDS
+from widgets.gpu_grid import GpuGrid
+from widgets.levels import UTIL_THRESHOLDS, load_level, temp_level
 from widgets.model_rows import rows_from_snapshot
 from widgets.text import MISSING, fmt_age, fmt_money, safe
 

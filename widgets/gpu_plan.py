@@ -1,0 +1,49 @@
+"""What the GPU grid shows for a tuple of GPUs: node and GPU lines, hot and XID counts,
+the subtitle. Pure (no Textual): made in the metrics poller's thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from backends.domain.models import GpuDevice
+from widgets.levels import TEMP_HOT_C
+
+
+@dataclass(frozen=True)
+class GpuPlan:
+    """What :class:`GpuGrid` shows for one tuple of GPUs: node and GPU lines, counts."""
+
+    gpus: Sequence[GpuDevice]
+    lines: list[GpuDevice | tuple[str, list[GpuDevice]]]
+    hot: int
+    xid: int
+    subtitle: str
+
+
+def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
+    """Group ``gpus`` by node (in order) and count hot / XID GPUs (pure; any thread)."""
+    nodes: dict[str, list[GpuDevice]] = {}
+    hot = xid = 0
+    util_sum, util_n = 0.0, 0
+    for g in gpus:
+        devices = nodes.get(g.node)
+        if devices is None:
+            devices = nodes[g.node] = []
+        devices.append(g)
+        temp, util = g.temperature_c, g.util_percent
+        if temp is not None and temp >= TEMP_HOT_C:
+            hot += 1
+        if g.last_xid is not None:
+            xid += 1
+        if util is not None:
+            util_sum += util
+            util_n += 1
+    lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
+    for node, devices in nodes.items():
+        lines.append((node, devices))
+        lines.extend(devices)
+    avg = f"avg util {util_sum / util_n:.0f}%" if util_n else "util n/a"
+    extra = (f" · {hot} hot" if hot else "") + (f" · {xid} XID" if xid else "")
+    return GpuPlan(gpus, lines, hot, xid,
+                   f"{len(gpus)} GPUs · {len(nodes)} nodes · {avg}{extra}")
