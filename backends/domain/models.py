@@ -129,7 +129,14 @@ class GpuDevice(Frozen):
     memory_total_mib: float | None = None
     power_watts: float | None = None
     temperature_c: float | None = None
-    last_xid: int | None = None
+    last_xid: int | None = Field(
+        None, description="the last XID code the GPU reported (dcgm-exporter keeps it for "
+                          "good: it stays after the error is over); None = none (0) or unknown")
+    xid_at: datetime | None = Field(
+        None, description="when last_xid appeared (None = before the look-back, or unknown)")
+    xid_current: bool = Field(
+        False, description="last_xid is new within the window: the GPU is in trouble now "
+                           "(red); an older XID is history, not an alarm")
     pod: str | None = None
     namespace: str | None = None
     model: str | None = Field(None, description="ModelService.name holding this GPU")

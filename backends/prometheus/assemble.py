@@ -28,6 +28,7 @@ from backends.prometheus.calc import (
     mean,
     parse_le,
     total,
+    xid_state,
 )
 from backends.prometheus.profiles import MetricProfile
 
@@ -111,13 +112,17 @@ def apply_model_regex(profile: MetricProfile, value: str) -> str:
 def build_gpus(answers: Answers, profile: MetricProfile,
                pod_models: Mapping[tuple[str | None, str], str],
                joiner: ModelJoiner,
-               price_of: Callable[[str, str | None], float | None] | None = None
+               price_of: Callable[[str, str | None], float | None] | None = None, *,
+               at: datetime | None = None, window_s: float | None = None
                ) -> list[GpuDevice]:
     """One GpuDevice per UUID (or node+index), fields from each query of the profile;
-    ``price_of(node, gpu model name)`` gives its $/h."""
+    ``price_of(node, gpu model name)`` gives its $/h; an XID is current when it appeared
+    within ``window_s`` before ``at``."""
     gpus: dict[tuple, dict] = {}
     ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
-    for key in ("util", "mem_used", "mem_free", "mem_total", "power", "temp", "xid"):
+    at_ts = at.timestamp() if at is not None else None
+    for key in ("util", "mem_used", "mem_free", "mem_total", "power", "temp", "xid",
+                "xid_since"):
         for s in answers.get(key, ()):
             lab = s.labels
             uuid = first_label(lab, UUID_LABELS)
@@ -149,7 +154,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
                 or pod_models.get((None, g["pod"])) \
                 or joiner.from_pod(g["pod"], g.get("namespace"))
         price = price_of(g.get("node") or "", g.get("model_name")) if price_of else None
-        xid = g.get("xid")
+        xid, since, current = xid_state(g.get("xid"), g.get("xid_since"), at_ts, window_s)
         try:
             index = int(g["index"]) if g.get("index") is not None else -1
         except ValueError:
@@ -158,7 +163,8 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             node=g.get("node") or "", index=index, uuid=g.get("uuid"),
             model_name=g.get("model_name"), util_percent=g.get("util"),
             memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
-            temperature_c=g.get("temp"), last_xid=int(xid) if xid is not None else None,
+            temperature_c=g.get("temp"), last_xid=xid, xid_current=current,
+            xid_at=datetime.fromtimestamp(since, timezone.utc) if since is not None else None,
             pod=g.get("pod"), namespace=g.get("namespace"), model=model, hourly_cost=price,
         ))
     out.sort(key=lambda d: (d.node, d.index, d.uuid or ""))

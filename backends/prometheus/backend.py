@@ -42,7 +42,7 @@ from backends.prometheus.cost import (
     seconds_since_month_start,
 )
 from backends.prometheus.discovery import PrometheusDiscovery
-from backends.prometheus.calc import duration, matcher
+from backends.prometheus.calc import duration, matcher, xid_step
 from backends.prometheus.profiles import render
 from backends.prometheus.slo import SLO_KEY, apply_slo, slo_query, slo_ratios
 from backends.prometheus.config import PrometheusConfig
@@ -171,6 +171,8 @@ class PrometheusMetrics(MetricsBackend):
             "step": duration(max(window / 30, 15)),
             "today": duration(max(seconds_since_midnight(now), 300)),
             "month": duration(max(seconds_since_month_start(now), 3600)),
+            "xid_lookback": duration(cfg.xid_lookback_s),
+            "xid_step": duration(xid_step(cfg.xid_lookback_s)),
         }
         plan: list[tuple[str, str, str]] = []
         for name in self.active_profiles:
@@ -213,7 +215,8 @@ class PrometheusMetrics(MetricsBackend):
         gpus = []
         gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         for n in (n for n, k in kinds.items() if k == "gpu"):
-            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
+            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer,
+                               at=now, window_s=window)
             for key, ident in gpu_identities(answers(n).get("util", ()), n).items():
                 gpu_index.setdefault(key, ident)
         sources = pricer.sources

@@ -105,3 +105,24 @@ def mean(values: Iterable[float | None]) -> float | None:
 def total(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return sum(vals) if vals else None
+
+
+def xid_step(lookback_s: int) -> int:
+    """Step of the XID look-back subquery: about 360 samples, never finer than 60 s."""
+    return max(60, int(lookback_s) // 360)
+
+
+def xid_state(code: float | None, since: float | None, at_ts: float | None,
+              window_s: float | None) -> tuple[int | None, float | None, bool]:
+    """(last XID code, when it appeared, current?) from dcgm-exporter's sticky
+    ``DCGM_FI_DEV_XID_ERRORS`` (0 = no XID) and the time its value last changed
+    (``xid_since``; None = not within the look-back). An XID is current only while it
+    appeared within the window ending at ``at_ts``: a GPU that once had one is not red
+    for good."""
+    if code is None or code <= 0 or not math.isfinite(code):
+        return None, None, False
+    last = int(code)
+    if since is None or not math.isfinite(since):
+        return last, None, False
+    current = at_ts is not None and window_s is not None and since >= at_ts - window_s
+    return last, since, bool(current)

@@ -18,11 +18,16 @@ Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
              are both valid)
 ``$step``    sub-query step (drift history), e.g. ``30s``
 ``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
+``$xid_lookback`` / ``$xid_step``  how far back (and how finely) an XID's first
+             appearance is looked for (``[prometheus] xid_lookback_s``)
 
 Query keys by profile kind:
 
 - ``gpu``: ``util`` (%), ``mem_used``/``mem_free``/``mem_total`` (MiB), ``power`` (W),
-  ``temp`` (C), ``xid``. One series per GPU; identity from ``UUID``/``gpu_uuid``, ``gpu``
+  ``temp`` (C), ``xid`` (the last XID code: dcgm-exporter keeps it for good, 0 = none),
+  ``xid_since`` (unix time the per-GPU XID value last changed within ``$xid_lookback``,
+  sampled every ``$xid_step``: the XID is current while that is within the window).
+  One series per GPU; identity from ``UUID``/``gpu_uuid``, ``gpu``
   and the node labels (``Hostname`` or ``hostname``), pod from ``exported_pod``, ``pod``
   or the old ``pod_name`` (same for namespace/container).
 - ``serving``: ``requests`` (req/s), ``errors`` (failed req/s), ``latency``, ``ttft`` and
@@ -103,7 +108,16 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE{$match})",
                 "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE{$match})",
                 "temp": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_GPU_TEMP{$match})",
+                # the last XID ever seen (sticky; 0 = none) ...
                 "xid": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS{$match})",
+                # ... and when the per-GPU value last changed (a new XID, maybe as a new
+                # series with another err_code label): a subquery step time, or nothing
+                # when it did not change within the look-back
+                "xid_since": "max by (UUID, gpu, Hostname, hostname) (max_over_time(timestamp("
+                             "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS"
+                             "{$match}) != max by (UUID, gpu, Hostname, hostname) ("
+                             "DCGM_FI_DEV_XID_ERRORS{$match} offset $xid_step)"
+                             ")[$xid_lookback:$xid_step]))",
             },
         },
         "triton_gpu": {

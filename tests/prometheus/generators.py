@@ -46,6 +46,15 @@ class Fleet:
         self.series.append(s)
         return s
 
+    def add_where(self, name: str, labels: dict[str, str],
+                  value_of: Callable[[int], float | None]) -> GenSeries:
+        """A series sampled at the grid times where ``value_of(t)`` is not None (a series
+        that starts or stops inside the history, as when its labels change)."""
+        points = [(t, v) for t in self.times if (v := value_of(t)) is not None]
+        s = GenSeries(name, dict(labels), points)
+        self.series.append(s)
+        return s
+
     def gauge(self, name: str, labels: dict[str, str], rng: random.Random, lo: float,
               hi: float) -> GenSeries:
         return self.add(name, labels, (round(rng.uniform(lo, hi), 3) for _ in self.times))

@@ -61,7 +61,7 @@ def test_gpu_fields_and_util_per_node(part, main_prom):
         assert g.memory_used_mib == used and g.memory_total_mib == rel(used + free)
         assert g.power_watts == f.value_at(f.find("DCGM_FI_DEV_POWER_USAGE", UUID=g.uuid)[0], t)
         assert g.temperature_c == f.value_at(f.find("DCGM_FI_DEV_GPU_TEMP", UUID=g.uuid)[0], t)
-        assert g.last_xid == 0
+        assert g.last_xid is None and not g.xid_current  # 0 = no XID
     got: dict[str, list[float]] = defaultdict(list)
     for g in part.gpus:
         got[g.node].append(g.util_percent)

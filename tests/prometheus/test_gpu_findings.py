@@ -1,0 +1,74 @@
+"""dcgm-exporter as it ships, on a real Prometheus: XIDs that clear, blank sentinels,
+label dialects that change mid-window (fixtures: ``fleets_gpu.py``)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.calc import xid_step
+from backends.prometheus.config import PrometheusConfig
+from tests.prometheus.conftest import start_server
+from tests.prometheus.fleets_gpu import XID_NEW_AGO, XID_OLD_AGO, gpu_fleet
+from tests.prometheus.generators import time_grid
+
+pytestmark = pytest.mark.integration
+W = 290
+
+
+@pytest.fixture(scope="module")
+def prom(tmp_path_factory):
+    fleet = gpu_fleet(time_grid(int(time.time()) - 900, 3600))
+    server = start_server(tmp_path_factory.mktemp("prom-gpu"), fleet)
+    yield server, fleet
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gpus(prom):
+    server, fleet = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        part = backend.read([], W, datetime.fromtimestamp(fleet.t_end, timezone.utc))
+    finally:
+        backend.close()
+    return {g.uuid: g for g in part.gpus}
+
+
+def test_xid_is_red_only_while_new_within_the_window(gpus, prom):
+    _, fleet = prom
+    end, step = fleet.t_end, xid_step(PrometheusConfig().xid_lookback_s)
+    healthy = gpus["GPU-x-0"]  # dcgm-exporter reports 0 for "no XID": no XID anywhere
+    assert (healthy.last_xid, healthy.xid_at, healthy.xid_current) == (None, None, False)
+    new = gpus["GPU-x-1"]      # arrived 2 min ago as a new series (err_code label)
+    assert (new.last_xid, new.xid_current) == (79, True)
+    # seen at the first look-back step (every `step` s) at or after it appeared
+    assert end - XID_NEW_AGO <= new.xid_at.timestamp() < end - XID_NEW_AGO + step
+    old = gpus["GPU-x-2"]      # 30 min ago: the last code and when, but not red
+    assert (old.last_xid, old.xid_current) == (48, False)
+    assert end - XID_OLD_AGO <= old.xid_at.timestamp() < end - XID_OLD_AGO + step
+    ancient = gpus["GPU-x-3"]  # since before the history: when unknown, not red
+    assert (ancient.last_xid, ancient.xid_at, ancient.xid_current) == (13, None, False)
+    # a wider window takes the 30-minute-old XID in
+    server, _ = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        wide = {g.uuid: g for g in backend.read(
+            [], 3600, datetime.fromtimestamp(end, timezone.utc)).gpus}
+    finally:
+        backend.close()
+    assert wide["GPU-x-2"].xid_current and not wide["GPU-x-3"].xid_current
+
+
+def test_a_healthy_fleet_shows_no_xid(main_prom):
+    """The main fleet reports DCGM_FI_DEV_XID_ERRORS 0 on all 12 GPUs ("24 XID" footer)."""
+    backend = PrometheusMetrics(PrometheusConfig(url=main_prom.url))
+    try:
+        part = backend.read([], W, main_prom.at)
+    finally:
+        backend.close()
+    assert len(part.gpus) == 12
+    assert [g for g in part.gpus if g.last_xid is not None or g.xid_current] == []
