@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 import pytest
 
 from backends.prometheus.backend import PrometheusMetrics
-from backends.prometheus.calc import xid_step
 from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import start_server
 from tests.prometheus.fleets_gpu import XID_NEW_AGO, XID_OLD_AGO, gpu_fleet
@@ -39,6 +38,8 @@ def gpus(prom):
 
 
 def test_xid_is_red_only_while_new_within_the_window(gpus, prom):
+    from backends.prometheus.calc import xid_step
+
     _, fleet = prom
     end, step = fleet.t_end, xid_step(PrometheusConfig().xid_lookback_s)
     healthy = gpus["GPU-x-0"]  # dcgm-exporter reports 0 for "no XID": no XID anywhere
