@@ -24,6 +24,7 @@ from backends.prometheus.calc import (
     POD_LABELS,
     UUID_LABELS,
     bucket_quantile,
+    dcgm_value,
     first_label,
     mean,
     parse_le,
@@ -139,8 +140,11 @@ def build_gpus(answers: Answers, profile: MetricProfile,
                     g["pod"], g["namespace"] = pod
             if profile.model_label and lab.get(profile.model_label):
                 g["model"] = lab[profile.model_label]
-            if key not in g:  # first series wins (several pods may share a GPU)
-                g[key] = s.value
+            # first series with a value wins (several pods may share a GPU); DCGM's blank
+            # sentinels and NaN are no value
+            value = s.value if key == "xid_since" else dcgm_value(s.value)
+            if g.get(key) is None:
+                g[key] = value
     out: list[GpuDevice] = []
     for g in gpus.values():
         used, free, tot = g.get("mem_used"), g.get("mem_free"), g.get("mem_total")

@@ -20,6 +20,7 @@ from backends.prometheus.calc import (
     UUID_LABELS,
     bucket_quantile,
     chart_step,
+    dcgm_value,
     duration,
     first_label,
     matcher,
@@ -272,7 +273,8 @@ def gpu_series(backend: PrometheusMetrics, targets: list[tuple[str, str | None, 
             else:
                 ok = lab.get("gpu") == str(index) and first_label(lab, NODE_LABELS) == node
             if ok:
-                return dict(s.points)  # first series wins (several pods may share a GPU)
+                # first series wins (several pods may share a GPU); DCGM blanks: gaps
+                return {ts: dcgm_value(v) for ts, v in s.points}
         return None
 
     got: dict[str, dict[float, float | None]] = {}

@@ -73,3 +73,36 @@ def test_a_healthy_fleet_shows_no_xid(main_prom):
         backend.close()
     assert len(part.gpus) == 12
     assert [g for g in part.gpus if g.last_xid is not None or g.xid_current] == []
+
+
+def test_dcgm_blanks_and_nan_are_no_value(gpus, prom):
+    """go-dcgm's blank / not-supported sentinels (INT64, INT32, FP64) and NaN/Inf: "—"."""
+    blank, odd = gpus["GPU-s-0"], gpus["GPU-s-1"]
+    for g in (blank, odd):
+        assert g.util_percent is None and g.memory_used_mib is None
+        assert g.memory_percent is None and g.temperature_c is None and g.power_watts is None
+    assert blank.memory_total_mib is None and odd.memory_total_mib is None  # used is blank
+    assert (blank.last_xid, blank.xid_current) == (None, False)  # an INT64 blank XID
+    assert odd.model_name and odd.node == "blank-node"  # the GPU is still listed
+    server, fleet = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+        backend.read([], W, at)
+        series = {s.name: s for s in backend.gpu_chart("blank-node", 0, 600, at)}
+    finally:
+        backend.close()
+    for name in ("util %", "mem %", "temp C", "power W"):
+        assert series[name].points and all(p.value is None for p in series[name].points)
+
+
+def test_every_dcgm_sentinel_is_no_value():
+    from backends.prometheus.calc import dcgm_value
+
+    blanks = [float(9223372036854775792 + i) for i in range(4)]
+    blanks += [float(2147483632 + i) for i in range(4)]
+    blanks += [140737488355328.0 + i for i in range(4)]
+    blanks += [float("nan"), float("inf"), float("-inf")]
+    assert [dcgm_value(v) for v in blanks] == [None] * len(blanks)
+    for real in (0.0, 79.0, 2147483631.0, 2147483636.0, 81559.0, 140737488355327.0):
+        assert dcgm_value(real) == real
