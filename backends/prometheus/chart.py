@@ -266,6 +266,10 @@ def gpu_series(backend: PrometheusMetrics, targets: list[tuple[str, str | None, 
     results = backend.range_all(plan, start, end, step) if plan else {}
 
     def mine(i: int, key: str, label: str | None, value: str | None):
+        """The GPU's points: every series of it merged by time (the highest value), so a
+        series whose labels changed mid-window (pod labels added, Hostname renamed
+        hostname, a time-sliced GPU's per-pod twins) stays one line; DCGM blanks: gaps."""
+        merged: dict[float, float | None] = {}
         for s in results.get((f"{i}", key), ()):
             lab = s.labels
             if label and label != "gpu":
@@ -273,9 +277,13 @@ def gpu_series(backend: PrometheusMetrics, targets: list[tuple[str, str | None, 
             else:
                 ok = lab.get("gpu") == str(index) and first_label(lab, NODE_LABELS) == node
             if ok:
-                # first series wins (several pods may share a GPU); DCGM blanks: gaps
-                return {ts: dcgm_value(v) for ts, v in s.points}
-        return None
+                for ts, v in s.points:
+                    v = dcgm_value(v)
+                    if v is not None and (merged.get(ts) is None or v > merged[ts]):
+                        merged[ts] = v
+                    else:
+                        merged.setdefault(ts, None)
+        return merged or None
 
     got: dict[str, dict[float, float | None]] = {}
     for i, (_pname, label, value) in enumerate(targets):

@@ -106,3 +106,29 @@ def test_every_dcgm_sentinel_is_no_value():
     assert [dcgm_value(v) for v in blanks] == [None] * len(blanks)
     for real in (0.0, 79.0, 2147483631.0, 2147483636.0, 81559.0, 140737488355327.0):
         assert dcgm_value(real) == real
+
+
+def test_hostname_spellings_and_series_whose_labels_change(gpus, prom):
+    """``Hostname`` (dcgm-exporter <= 4.5.3-4.8.2) and ``hostname`` (after #655) are both
+    the node; a GPU whose series gained pod labels (or whose exporter renamed Hostname)
+    15 minutes ago is one GPU, and one full line on each of its charts."""
+    assert gpus["GPU-h-0"].node == "new-node" and gpus["GPU-h-0"].util_percent == 33.0
+    lab, renamed = gpus["GPU-l-0"], gpus["GPU-r-0"]
+    assert (lab.node, lab.index, lab.pod, lab.namespace) == (
+        "lab-node", 0, "llm-lab-7f9c8d6b5-qwert", "lab")
+    assert (renamed.node, renamed.index, renamed.util_percent) == ("lab-node", 1, 22.0)
+    server, fleet = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+        backend.read([], W, at)
+        charts = {i: {s.name: s for s in backend.gpu_chart("lab-node", i, 1800, at)}
+                  for i in (0, 1)}
+    finally:
+        backend.close()
+    for i, util, mem in ((0, 77.0, 100 * 30000 / 81559), (1, 22.0, 100 * 8000 / 81559)):
+        series = charts[i]
+        assert len(series["util %"].points) == 121  # 1800 s at 15 s, both ends
+        assert {p.value for p in series["util %"].points} == {util}
+        assert {round(p.value, 9) for p in series["mem %"].points} == {round(mem, 9)}
+        assert all(p.value is not None for s in series.values() for p in s.points)
