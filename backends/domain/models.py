@@ -176,7 +176,10 @@ class HealthSample(Frozen):
     ttft_p95_ms: float | None = None
     tokens_per_s: float | None = Field(None, description="generated (output) tokens per second")
     queue_depth: float | None = None
-    kv_cache_percent: float | None = None
+    kv_cache_percent: float | None = Field(
+        None, description="KV cache in use, the fullest replica's (the one that saturates)")
+    running_requests: float | None = Field(
+        None, description="requests being served now (summed over replicas)")
     itl_p95_ms: float | None = Field(None, description="inter-token latency p95 (LLMs)")
     prompt_tokens_per_s: float | None = Field(None, description="prompt (input) tokens/s")
     avg_latency_ms: float | None = Field(
@@ -185,8 +188,8 @@ class HealthSample(Frozen):
 
     _norm = field_validator(
         "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",
-        "queue_depth", "kv_cache_percent", "itl_p95_ms", "prompt_tokens_per_s",
-        "avg_latency_ms", "queue_ms", mode="before",
+        "queue_depth", "kv_cache_percent", "running_requests", "itl_p95_ms",
+        "prompt_tokens_per_s", "avg_latency_ms", "queue_ms", mode="before",
     )(finite_or_none)
 
     error_ratio_1h: float | None = Field(

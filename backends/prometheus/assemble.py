@@ -26,7 +26,7 @@ from backends.prometheus.calc import (
     bucket_quantile,
     dcgm_value,
     first_label,
-    mean,
+    highest,
     parse_le,
     total,
     xid_state,
@@ -209,6 +209,7 @@ class _Acc:
     tokens: list[float | None] = field(default_factory=list)
     queue: list[float | None] = field(default_factory=list)
     kv: list[float | None] = field(default_factory=list)
+    running: list[float | None] = field(default_factory=list)
     prompt: list[float | None] = field(default_factory=list)
     duration: list[float | None] = field(default_factory=list)
     queue_time: list[float | None] = field(default_factory=list)
@@ -227,7 +228,8 @@ class _Acc:
 
 # query key -> _Acc field: summed series, and bucket rates (quantiles)
 _ACC_LISTS = {"requests": "requests", "errors": "errors", "tokens": "tokens", "queue": "queue",
-              "kv_cache": "kv", "prompt_tokens": "prompt", "duration": "duration",
+              "kv_cache": "kv", "running": "running", "prompt_tokens": "prompt",
+              "duration": "duration",
               "queue_time": "queue_time"}
 _ACC_BUCKETS = ("latency", "ttft", "itl")
 
@@ -292,7 +294,8 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
         model=model, namespace=namespace, revision=revision, at=at, rps=rps,
         error_ratio=ratio, p50_ms=ms[0], p95_ms=ms[1], p99_ms=ms[2],
         ttft_p95_ms=None if ttft is None else ttft * profile.latency_to_ms,
-        tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue), kv_cache_percent=mean(acc.kv),
+        tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue),
+        kv_cache_percent=highest(acc.kv), running_requests=total(acc.running),
         itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
         prompt_tokens_per_s=total(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
         queue_ms=per_request_ms(acc.queue_time),

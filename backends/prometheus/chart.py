@@ -23,8 +23,8 @@ from backends.prometheus.calc import (
     dcgm_value,
     duration,
     first_label,
+    highest,
     matcher,
-    mean,
     parse_le,
     total,
 )
@@ -193,7 +193,7 @@ def extra_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str |
                             b[ts][le] += v
             if b:
                 ttft, ttft_ms = b, profile.latency_to_ms
-        for key, combine in (("tokens", total), ("queue", total), ("kv_cache", mean)):
+        for key, combine in (("tokens", total), ("queue", total), ("kv_cache", highest)):
             if key in found:
                 continue
             per_ts: dict[float, list[float | None]] = defaultdict(list)

@@ -33,7 +33,8 @@ Query keys by profile kind:
 - ``serving``: ``requests`` (req/s), ``errors`` (failed req/s), ``latency``, ``ttft`` and
   ``itl`` (inter-token latency) (bucket *rates* grouped by ``le`` and ``$by``; quantiles are
   computed from them for the model and for each revision), ``tokens`` (generated tokens/s),
-  ``prompt_tokens`` (prompt tokens/s), ``queue`` (waiting requests), ``kv_cache`` (percent),
+  ``prompt_tokens`` (prompt tokens/s), ``queue`` (waiting requests), ``running`` (requests
+  being served), ``kv_cache`` (percent; the highest of the series: the fullest replica),
   ``duration`` / ``queue_time`` (rates of cumulative request / queue time, in
   ``duration_to_ms`` units: mean ms per request), ``discover`` (one series per model, for
   Prometheus-only mode).
@@ -153,8 +154,10 @@ def default_profiles() -> dict[str, MetricProfile]:
                        "{$match}[$window])) or sum by (le, $by) (rate("
                        "vllm:time_per_output_token_seconds_bucket{$match}[$window]))",
                 "queue": "sum by ($by) (vllm:num_requests_waiting{$match})",
-                "kv_cache": "(avg by ($by) (vllm:kv_cache_usage_perc{$match})"
-                            " or avg by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",
+                "running": "sum by ($by) (vllm:num_requests_running{$match})",
+                # the fullest replica's: the one that saturates (0-1 in vLLM, not %)
+                "kv_cache": "(max by ($by) (vllm:kv_cache_usage_perc{$match})"
+                            " or max by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",
                 "discover": f'group by ($by) ({{__name__=~"{_VLLM_NAMES}"}})',
             },
         },

@@ -97,7 +97,10 @@ def test_vllm_health_equals_samples(part, main_prom):
                                                    model_name="llm-chat")]
     assert h.queue_depth == rel(sum(waiting))
     kv = [f.value_at(s, t) for s in f.find("vllm:kv_cache_usage_perc", model_name="llm-chat")]
-    assert h.kv_cache_percent == rel(100 * sum(kv) / len(kv))
+    assert len(kv) == 2 and h.kv_cache_percent == rel(100 * max(kv))  # the fullest replica
+    running = [f.value_at(s, t) for s in f.find("vllm:num_requests_running",
+                                                   model_name="llm-chat")]
+    assert h.running_requests == rel(sum(running))
     assert h.error_ratio is None  # vLLM exports no failure counter: unknown, not 0
     itl = bucket_rates(f, "vllm:inter_token_latency_seconds", t, model_name="llm-chat")
     assert h.itl_p95_ms == rel(quantile_from_rates(0.95, itl) * 1000)
@@ -109,6 +112,7 @@ def test_vllm_health_equals_samples(part, main_prom):
     tpot = bucket_rates(f, "vllm:time_per_output_token_seconds", t, model_name="llm-old")
     assert old.itl_p95_ms == rel(quantile_from_rates(0.95, tpot) * 1000)
     assert old.prompt_tokens_per_s is None  # not exported: unknown, not 0
+    assert old.running_requests is None     # likewise
 
 
 def test_error_ratio_and_p95_per_revision(part, main_prom):
