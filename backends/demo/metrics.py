@@ -212,7 +212,7 @@ class DemoMetrics(MetricsBackend):
                 temp = 87.0 + 2.0 * u3
             append(wrap({
                 "node": g.node, "index": g.index, "uuid": g.uuid, "model_name": gt.model_name,
-                "util_percent": util, "memory_used_mib": mem, "memory_total_mib": gt.memory_mib,
+                "util_percent": util, "util_avg_percent": util, "memory_used_mib": mem, "memory_total_mib": gt.memory_mib,
                 "power_watts": round(power, 1), "temperature_c": float(round(temp)),
                 "last_xid": 79 if g.hot else None, "xid_at": xid_at if g.hot else None,
                 "xid_current": g.hot, "pod": pod, "namespace": namespace,
@@ -246,15 +246,20 @@ class DemoMetrics(MetricsBackend):
 
     # ------------------------------------------------------------------ cost
     def _cost(self, ts: float, gpus: tuple[GpuDevice, ...]) -> CostBurn:
-        hourly = idle = 0.0
+        hourly = idle = free = 0.0
+        n_idle = n_free = 0
         by_model: dict[str, float] = {}
         for g in gpus:
             price = g.hourly_cost or 0.0
             hourly += price
             if g.model is not None:
                 by_model[g.model] = by_model.get(g.model, 0.0) + price
-                if g.util_percent is not None and g.util_percent < IDLE_UTIL_PERCENT:
+                if g.util_avg_percent is not None and g.util_avg_percent < IDLE_UTIL_PERCENT:
                     idle += price
+                    n_idle += 1
+            elif g.pod is None:
+                free += price
+                n_free += 1
         midnight = day_start(ts)
         today = hourly * (ts - midnight) / 3600.0
         now = to_dt(ts)
@@ -266,7 +271,9 @@ class DemoMetrics(MetricsBackend):
         return CostBurn(hourly=round(hourly, 4), today=round(today, 2),
                         month_to_date=round(mtd, 2), month_projection=round(projection, 2),
                         monthly_budget=self.state.catalog.monthly_budget,
-                        idle_hourly=round(idle, 4),
+                        idle_hourly=round(idle, 4), idle_gpus=n_idle,
+                        unallocated_hourly=round(free, 4), unallocated_gpus=n_free,
+                        spend_basis="GPUs",
                         by_model={k: round(v, 4) for k, v in by_model.items()},
                         source="demo price table")
 

@@ -125,6 +125,8 @@ class GpuDevice(Frozen):
     uuid: str | None = None
     model_name: str | None = Field(None, description="e.g. 'NVIDIA H100 80GB HBM3'")
     util_percent: float | None = None
+    util_avg_percent: float | None = Field(
+        None, description="utilisation averaged over the window (idle is judged on it)")
     memory_used_mib: float | None = None
     memory_total_mib: float | None = None
     power_watts: float | None = None
@@ -146,8 +148,8 @@ class GpuDevice(Frozen):
                           "None = not told (one context, or a source without it)")
 
     _norm = field_validator(
-        "util_percent", "memory_used_mib", "memory_total_mib", "power_watts", "temperature_c",
-        "hourly_cost", mode="before",
+        "util_percent", "util_avg_percent", "memory_used_mib", "memory_total_mib",
+        "power_watts", "temperature_c", "hourly_cost", mode="before",
     )(finite_or_none)
 
     @property
@@ -236,14 +238,28 @@ class DriftSeries(Frozen):
 
 
 class CostBurn(Frozen):
-    """Fleet cost figures; each may be missing independently."""
+    """Fleet cost figures; each may be missing independently.
 
-    hourly: float | None = None
+    ``hourly`` is the GPUs' $/h; ``total_hourly`` every node's (CPU, memory and GPUs)
+    where the source knows it. ``today``, ``month_to_date`` and ``month_projection`` count
+    what ``spend_basis`` says, and month-to-date includes today (never below it)."""
+
+    hourly: float | None = Field(None, description="GPU $/h: the GPUs seen, each priced")
+    total_hourly: float | None = Field(
+        None, description="$/h of all nodes (OpenCost node_total_hourly_cost), GPUs included")
     today: float | None = None
     month_to_date: float | None = None
     month_projection: float | None = None
     monthly_budget: float | None = None
-    idle_hourly: float | None = Field(None, description="allocated GPUs at low util")
+    idle_hourly: float | None = Field(
+        None, description="allocated GPUs whose utilisation averaged over the window is "
+                          "below the idle threshold")
+    idle_gpus: int | None = Field(None, description="how many GPUs idle_hourly counts")
+    unallocated_hourly: float | None = Field(None, description="GPUs no pod holds")
+    unallocated_gpus: int | None = Field(None, description="how many GPUs no pod holds")
+    spend_basis: str | None = Field(
+        None, description="what today / month_to_date / month_projection count: "
+                          "'all nodes' or 'GPUs'")
     by_model: dict[str, float] = Field(default_factory=dict)
     source: str = "n/a"
 

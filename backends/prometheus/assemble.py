@@ -122,8 +122,8 @@ def build_gpus(answers: Answers, profile: MetricProfile,
     gpus: dict[tuple, dict] = {}
     ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
     at_ts = at.timestamp() if at is not None else None
-    for key in ("util", "mem_used", "mem_free", "mem_total", "power", "temp", "xid",
-                "xid_since"):
+    for key in ("util", "util_avg", "mem_used", "mem_free", "mem_total", "power", "temp",
+                "xid", "xid_since"):
         for s in answers.get(key, ()):
             lab = s.labels
             uuid = first_label(lab, UUID_LABELS)
@@ -166,6 +166,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
         out.append(GpuDevice(
             node=g.get("node") or "", index=index, uuid=g.get("uuid"),
             model_name=g.get("model_name"), util_percent=g.get("util"),
+            util_avg_percent=g.get("util_avg"),
             memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
             temperature_c=g.get("temp"), last_xid=xid, xid_current=current,
             xid_at=datetime.fromtimestamp(since, timezone.utc) if since is not None else None,

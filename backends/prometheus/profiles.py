@@ -18,6 +18,8 @@ Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
              are both valid)
 ``$step``    sub-query step (drift history), e.g. ``30s``
 ``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
+``$past_days`` / ``$today_end``  the month's finished days (first of the month to
+             midnight) / the offset that ends a subquery just before midnight
 ``$xid_lookback`` / ``$xid_step``  how far back (and how finely) an XID's first
              appearance is looked for (``[prometheus] xid_lookback_s``)
 
@@ -39,7 +41,10 @@ Query keys by profile kind:
   ``duration_to_ms`` units: mean ms per request), ``discover`` (one series per model, for
   Prometheus-only mode).
 - ``pods``: ``pod_model``: one series per pod carrying the model in ``model_label``.
-- ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``today``/``month`` ($ so far).
+- ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``total`` (all nodes' $/h),
+  ``today`` ($ since UTC midnight) and ``past_days`` ($ of the month's days before today;
+  month-to-date = ``past_days`` + ``today``); a user's older ``month`` template is read as
+  month-to-date as it is.
 - ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
   gives history points, an instant vector one point. The documented default expects a gauge
   ``model_feature_drift_score{model="...", feature="...", method="psi"}``; its threshold
@@ -93,6 +98,11 @@ _VLLM_NAMES = (
 )
 
 
+# $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
+_SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
+          "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
+
+
 def default_profiles() -> dict[str, MetricProfile]:
     """The built-in profiles (a fresh copy each call)."""
     raw: dict[str, dict] = {
@@ -105,6 +115,11 @@ def default_profiles() -> dict[str, MetricProfile]:
             "queries": {
                 "util": "DCGM_FI_DEV_GPU_UTIL{$match}"
                         " or (DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match} * 100)",
+                # averaged over the window: idle is judged on this, not on one sample
+                "util_avg": "max by (UUID, gpu, Hostname, hostname) (avg_over_time("
+                            "DCGM_FI_DEV_GPU_UTIL{$match}[$window])) or max by (UUID, gpu, "
+                            "Hostname, hostname) (avg_over_time("
+                            "DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match}[$window])) * 100",
                 "mem_used": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_USED{$match})",
                 "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE{$match})",
                 "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE{$match})",
@@ -127,6 +142,8 @@ def default_profiles() -> dict[str, MetricProfile]:
             "probe": ["nv_gpu_utilization"],
             "queries": {
                 "util": "max by (gpu_uuid, instance) (nv_gpu_utilization{$match}) * 100",
+                "util_avg": "max by (gpu_uuid, instance) (avg_over_time("
+                            "nv_gpu_utilization{$match}[$window])) * 100",
                 "mem_used": "max by (gpu_uuid, instance) (nv_gpu_memory_used_bytes{$match})"
                             " / 1048576",
                 "mem_total": "max by (gpu_uuid, instance) (nv_gpu_memory_total_bytes{$match})"
@@ -230,10 +247,11 @@ def default_profiles() -> dict[str, MetricProfile]:
             "probe": ["node_gpu_hourly_cost"],
             "queries": {
                 "gpu_price": "avg by (node) (node_gpu_hourly_cost)",
-                "today": "sum_over_time((sum(avg by (node) (node_gpu_hourly_cost)"
-                         " * on (node) max by (node) (node_gpu_count)))[$today:5m]) / 12",
-                "month": "sum_over_time((sum(avg by (node) (node_gpu_hourly_cost)"
-                         " * on (node) max by (node) (node_gpu_count)))[$month:1h])",
+                "total": "sum(avg by (node) (node_total_hourly_cost))",
+                # today at 5-minute steps after midnight; the month's finished days at
+                # 1-hour steps up to midnight: month-to-date = their sum (>= today)
+                "today": f"sum_over_time({_SPEND}[$today:5m]) / 12",
+                "past_days": f"sum_over_time({_SPEND}[$past_days:1h] offset $today_end)",
             },
         },
         "drift": {

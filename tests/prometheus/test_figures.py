@@ -157,6 +157,9 @@ def test_cost_per_hour(part, main_prom):
     assert cost.by_model["llm-chat"] == rel(2 * a)
     assert cost.by_model["resnet"] == rel(2 * b)
     assert cost.idle_hourly == rel(2 * b)  # llm-old's two GPUs sit below 10 %
+    # GPU-a-3 and node c's three GPUs beside the exporter's pod hold no workload
+    assert cost.unallocated_hourly == rel(a + 3 * TABLE_PRICES["A100"])
+    assert cost.total_hourly is None and cost.spend_basis == "GPUs"  # no node totals here
     # OpenCost history covers the last hour of backfill at a constant price
     assert cost.today is not None and cost.today > 0
 
