@@ -275,8 +275,10 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
     if rps is None or rps <= 0:
         ratio = None
     elif errs is None:
-        # The errors query selects a subset of the requests: no series = no failures.
-        ratio = 0.0 if "errors" in profile.queries else None
+        # The errors query selects a subset of the requests: no series = no failures
+        # (unless the profile says its engine may count none: unknown).
+        ratio = 0.0 if "errors" in profile.queries and not profile.errors_need_series \
+            else None
     else:
         ratio = min(1.0, errs / rps)
     lat = [bucket_quantile(q, acc.latency.items()) for q in quantiles] \

@@ -114,8 +114,8 @@ def chart_series(backend: PrometheusMetrics, targets: list[tuple[str, str, str |
         if r and not rps:
             rps = r
             errs = _sum_by_ts(mine("errors"))
-            if not errs and "errors" not in profile.queries:
-                errs = None  # this profile cannot tell errors
+            if not errs and ("errors" not in profile.queries or profile.errors_need_series):
+                errs = None  # this profile (or this engine) cannot tell errors
         if not buckets:
             b: dict[float, dict[float, float]] = defaultdict(lambda: defaultdict(float))
             for s in mine("latency"):

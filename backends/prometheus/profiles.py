@@ -88,6 +88,10 @@ class MetricProfile(BaseModel):
     ignore_pods: str | None = Field(
         None, description="regex of pod names that are the exporter itself, not a workload"
     )
+    errors_need_series: bool = Field(
+        False, description="a model without an 'errors' series has no error count "
+                           "(unknown), not zero failures: the errors query gives a 0 series "
+                           "wherever the engine counts them (vLLM before request_success)")
     feature_label: str = "feature"
     method_label: str = "method"
 
@@ -156,9 +160,16 @@ def default_profiles() -> dict[str, MetricProfile]:
             "runtime": "vllm",
             "model_label": "model_name",
             "probe": [f'{{__name__=~"{_VLLM_NAMES}"}}'],
+            # vLLM counts every finished request in request_success_total, aborts and
+            # errors too (finished_reason); older vLLM: requests from the latency histogram
+            "errors_need_series": True,
             "queries": {
-                "requests": "sum by ($by) (rate(vllm:e2e_request_latency_seconds_count"
+                "requests": "sum by ($by) (rate(vllm:request_success_total{$match}[$window]))"
+                            " or sum by ($by) (rate(vllm:e2e_request_latency_seconds_count"
                             "{$match}[$window]))",
+                "errors": "sum by ($by) (rate(vllm:request_success_total"
+                          "{finished_reason=~\"abort|error\",$match}[$window])) or 0 * sum by"
+                          " ($by) (rate(vllm:request_success_total{$match}[$window]))",
                 "latency": "sum by (le, $by) (rate(vllm:e2e_request_latency_seconds_bucket"
                            "{$match}[$window]))",
                 "ttft": "sum by (le, $by) (rate(vllm:time_to_first_token_seconds_bucket"

@@ -1,0 +1,56 @@
+"""LLM engines as they ship in 2026, each model served by one engine (a mixed fleet).
+
+Every block names the upstream file whose names, labels, units and buckets it follows.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from tests.prometheus.generators import Fleet
+
+# vllm-project/vllm vllm/v1/metrics/loggers.py (PrometheusStatLogger, ~v0.12): labels
+# model_name + engine (one series per data-parallel engine); request_success_total counts
+# every finished request by finished_reason (stop, length, abort, error, repetition).
+VLLM_E2E = (0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480,
+            960, 1920, 7680, math.inf)
+VLLM_TTFT = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5,
+             7.5, 10, 20, 40, 80, 160, 640, 2560, math.inf)
+VLLM_ITL = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5,
+            10, 20, 40, 80, math.inf)
+VLLM_REASONS = {"stop": (8, 10), "length": (1, 2), "abort": (0.3, 0.5), "error": (0.1, 0.2),
+                "repetition": (0.05, 0.1)}
+
+
+def bell(bounds, peak: int, spread: float = 1.5) -> list[float]:
+    """Observation weights per bucket, highest at ``peak`` (a few land in every bucket)."""
+    return [math.exp(-((i - peak) / spread) ** 2) + 0.01 for i in range(len(bounds))]
+
+
+def vllm_v1(f: Fleet, rng: random.Random) -> None:
+    pod = "llama-v1-6c7d8e9f0-zzzzz"
+    for engine in ("0", "1"):
+        lab = {"model_name": "llama-v1", "engine": engine, "namespace": "llm", "pod": pod,
+               "job": "vllm"}
+        for reason, rate in VLLM_REASONS.items():
+            f.counter("vllm:request_success_total", {**lab, "finished_reason": reason}, rng,
+                      *rate)
+        f.histogram("vllm:e2e_request_latency_seconds", lab, VLLM_E2E, rng,
+                    bell(VLLM_E2E, 6 + int(engine)), 10)
+        f.histogram("vllm:time_to_first_token_seconds", lab, VLLM_TTFT, rng,
+                    bell(VLLM_TTFT, 8), 10)
+        f.histogram("vllm:inter_token_latency_seconds", lab, VLLM_ITL, rng,
+                    bell(VLLM_ITL, 2), 400)
+        f.counter("vllm:generation_tokens_total", lab, rng, 400, 600)
+        f.counter("vllm:prompt_tokens_total", lab, rng, 2000, 3000)
+        f.gauge("vllm:num_requests_running", lab, rng, 5, 40)
+        f.gauge("vllm:num_requests_waiting", lab, rng, 0, 9)
+        f.gauge("vllm:kv_cache_usage_perc", lab, rng, 0.1, 0.95)
+
+
+def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
+    rng = random.Random(seed)
+    f = Fleet(times)
+    vllm_v1(f, rng)
+    return f

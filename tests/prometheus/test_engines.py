@@ -1,0 +1,99 @@
+"""Each engine's figures on a real Prometheus equal those computed by hand from the
+exposition its fixture wrote (fixtures: ``fleets_engines.py``)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import pytest
+
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
+from tests.prometheus.conftest import start_server
+from tests.prometheus.fleets_engines import engine_fleet
+from tests.prometheus.generators import quantile_from_rates, time_grid
+
+pytestmark = pytest.mark.integration
+W = 290
+
+
+@pytest.fixture(scope="module")
+def prom(tmp_path_factory):
+    fleet = engine_fleet(time_grid(int(time.time()) - 900, 1800))
+    server = start_server(tmp_path_factory.mktemp("prom-engines"), fleet)
+    yield server, fleet
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def part(prom):
+    server, fleet = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        yield backend.read([], W, datetime.fromtimestamp(fleet.t_end, timezone.utc))
+    finally:
+        backend.close()
+
+
+def rel(x: float) -> object:
+    return pytest.approx(x, rel=1e-9, abs=1e-9)
+
+
+def rates(fleet, name: str, **labels) -> list[float]:
+    return [fleet.rate(s, fleet.t_end, W) for s in fleet.find(name, **labels)]
+
+
+def values(fleet, name: str, **labels) -> list[float]:
+    return [fleet.value_at(s, fleet.t_end) for s in fleet.find(name, **labels)]
+
+
+def buckets(fleet, name: str, scale: float = 1.0, **labels) -> dict[float, float]:
+    """Bucket rates summed over every other label (``le`` scaled to seconds)."""
+    out: dict[float, float] = defaultdict(float)
+    for s in fleet.find(f"{name}_bucket", **labels):
+        out[float(s.labels["le"]) * scale] += fleet.rate(s, fleet.t_end, W)
+    return out
+
+
+def ms(q: float, rates_by_le: dict[float, float]) -> float:
+    return quantile_from_rates(q, rates_by_le) * 1000
+
+
+def test_vllm_v1_errors_from_finished_reason_and_engines_aggregated(part, prom):
+    _, f = prom
+    h = part.health["llama-v1"]
+    every = rates(f, "vllm:request_success_total", model_name="llama-v1")
+    assert len(every) == 10  # 2 engines x 5 finished reasons
+    failed = rates(f, "vllm:request_success_total", finished_reason="abort") + rates(
+        f, "vllm:request_success_total", finished_reason="error")
+    assert h.rps == rel(sum(every))
+    assert h.error_ratio == rel(sum(failed) / sum(every))
+    lat = buckets(f, "vllm:e2e_request_latency_seconds", model_name="llama-v1")
+    assert (h.p50_ms, h.p95_ms, h.p99_ms) == (rel(ms(0.5, lat)), rel(ms(0.95, lat)),
+                                              rel(ms(0.99, lat)))
+    assert h.ttft_p95_ms == rel(ms(0.95, buckets(f, "vllm:time_to_first_token_seconds")))
+    assert h.itl_p95_ms == rel(ms(0.95, buckets(f, "vllm:inter_token_latency_seconds")))
+    assert h.tokens_per_s == rel(sum(rates(f, "vllm:generation_tokens_total")))
+    assert h.prompt_tokens_per_s == rel(sum(rates(f, "vllm:prompt_tokens_total")))
+    assert h.queue_depth == rel(sum(values(f, "vllm:num_requests_waiting")))
+    assert h.running_requests == rel(sum(values(f, "vllm:num_requests_running")))
+    assert h.kv_cache_percent == rel(100 * max(values(f, "vllm:kv_cache_usage_perc")))
+    assert h.error_ratio_1h is not None  # the SLO query reads the same counters
+
+
+def test_vllm_error_chart(prom):
+    server, f = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url, min_rate_window_s=50))
+    end = datetime.fromtimestamp(f.t_end, timezone.utc)
+    try:
+        backend.read([], W, end)
+        chart = {s.name: s for s in backend.chart("llama-v1", 1800, end)}
+    finally:
+        backend.close()
+    last = chart["error %"].points[-1]
+    every = [f.rate(s, f.t_end, 50) for s in f.find("vllm:request_success_total")]
+    failed = [f.rate(s, f.t_end, 50) for s in f.find("vllm:request_success_total")
+              if s.labels["finished_reason"] in ("abort", "error")]
+    assert last.value == rel(100 * sum(failed) / sum(every))
