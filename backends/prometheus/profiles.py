@@ -102,6 +102,12 @@ _VLLM_NAMES = (
 )
 
 
+_SGLANG_NAMES = (
+    "sglang:num_requests_total|sglang:e2e_request_latency_seconds_count|"
+    "sglang:num_running_reqs|sglang:generation_tokens_total"
+)
+# a gauge repeated once per tensor/pipeline/expert-parallel rank counts once per replica
+_PER_RANK = "max without (tp_rank, pp_rank, moe_ep_rank)"
 # $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
 _SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
           "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
@@ -187,6 +193,42 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "kv_cache": "(max by ($by) (vllm:kv_cache_usage_perc{$match})"
                             " or max by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",
                 "discover": f'group by ($by) ({{__name__=~"{_VLLM_NAMES}"}})',
+            },
+        },
+        # SGLang: sgl-project/sglang python/sglang/srt/metrics/collector.py
+        # @ 00ae9c1590d2d0bb6c0bfff39e312c34ae3dd538 (TokenizerMetricsCollector: counters
+        # and histograms by model_name; SchedulerMetricsCollector: gauges repeated per
+        # tp_rank / pp_rank / moe_ep_rank, so the same value once per rank: max over ranks
+        # inside each replica, then summed over replicas and dp_rank) and
+        # docs/references/production_metrics.md @ 40ef116f011cf1599811af1089ddf00971092bcf
+        # (older time_per_output_token name). token_usage is 0-1.
+        "sglang": {
+            "kind": "serving",
+            "runtime": "sglang",
+            "model_label": "model_name",
+            "errors_need_series": True,
+            "probe": [f'{{__name__=~"{_SGLANG_NAMES}"}}'],
+            "queries": {
+                "requests": "sum by ($by) (rate(sglang:num_requests_total{$match}[$window]))"
+                            " or sum by ($by) (rate(sglang:e2e_request_latency_seconds_count"
+                            "{$match}[$window]))",
+                "errors": "sum by ($by) (rate(sglang:num_aborted_requests_total"
+                          "{$match}[$window])) or 0 * sum by ($by) (rate("
+                          "sglang:num_requests_total{$match}[$window]))",
+                "latency": "sum by (le, $by) (rate(sglang:e2e_request_latency_seconds_bucket"
+                           "{$match}[$window]))",
+                "ttft": "sum by (le, $by) (rate(sglang:time_to_first_token_seconds_bucket"
+                        "{$match}[$window]))",
+                "itl": "sum by (le, $by) (rate(sglang:inter_token_latency_seconds_bucket"
+                       "{$match}[$window])) or sum by (le, $by) (rate("
+                       "sglang:time_per_output_token_seconds_bucket{$match}[$window]))",
+                "tokens": "sum by ($by) (rate(sglang:generation_tokens_total{$match}[$window]))",
+                "prompt_tokens": "sum by ($by) (rate(sglang:prompt_tokens_total"
+                                 "{$match}[$window]))",
+                "queue": f"sum by ($by) ({_PER_RANK} (sglang:num_queue_reqs{{$match}}))",
+                "running": f"sum by ($by) ({_PER_RANK} (sglang:num_running_reqs{{$match}}))",
+                "kv_cache": "max by ($by) (sglang:token_usage{$match}) * 100",
+                "discover": f'group by ($by) ({{__name__=~"{_SGLANG_NAMES}"}})',
             },
         },
         "triton": {

@@ -49,8 +49,45 @@ def vllm_v1(f: Fleet, rng: random.Random) -> None:
         f.gauge("vllm:kv_cache_usage_perc", lab, rng, 0.1, 0.95)
 
 
+# sgl-project/sglang python/sglang/srt/metrics/collector.py @ 00ae9c15: tokenizer counters
+# and histograms labelled model_name (buckets below: TTFT 0.1-400 s, e2e 0.1-2400 s, ITL
+# 0.002-8 s); scheduler gauges labelled model_name, engine_type, tp_rank, pp_rank,
+# moe_ep_rank, one series per rank carrying the same value; token_usage 0-1.
+SGLANG_TTFT = (0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60, 80, 100, 200, 400,
+               math.inf)
+SGLANG_E2E = (0.1, 0.2, 0.4, 0.6, 0.8, 1, 2, 4, 6, 8, 10, 20, 40, 60, 80, 100, 200, 400, 600,
+              1200, 1800, 2400, math.inf)
+SGLANG_ITL = (0.002, 0.004, 0.006, 0.008, 0.010, 0.015, 0.020, 0.025, 0.030, 0.035, 0.040,
+              0.060, 0.080, 0.100, 0.200, 0.400, 0.600, 0.800, 1.000, 2.000, 4.000, 6.000,
+              8.000, math.inf)
+SGLANG_TP = 4
+
+
+def sglang(f: Fleet, rng: random.Random) -> None:
+    for pod in ("qwen-sg-5f6g7h8j9-aaaaa", "qwen-sg-5f6g7h8j9-bbbbb"):
+        scrape = {"namespace": "llm", "pod": pod, "job": "sglang"}
+        tok = {"model_name": "qwen-sg", **scrape}
+        f.counter("sglang:num_requests_total", tok, rng, 6, 9)
+        f.counter("sglang:num_aborted_requests_total", tok, rng, 0.2, 0.4)
+        f.counter("sglang:prompt_tokens_total", tok, rng, 1500, 2500)
+        f.counter("sglang:generation_tokens_total", tok, rng, 300, 500)
+        f.histogram("sglang:e2e_request_latency_seconds", tok, SGLANG_E2E, rng,
+                    bell(SGLANG_E2E, 7), 8)
+        f.histogram("sglang:time_to_first_token_seconds", tok, SGLANG_TTFT, rng,
+                    bell(SGLANG_TTFT, 4), 8)
+        f.histogram("sglang:inter_token_latency_seconds", tok, SGLANG_ITL, rng,
+                    bell(SGLANG_ITL, 6), 300)
+        for name, lo, hi in (("sglang:num_queue_reqs", 0, 20), ("sglang:num_running_reqs", 10, 60),
+                             ("sglang:token_usage", 0.1, 0.9)):
+            value = [round(rng.uniform(lo, hi), 3) for _ in f.times]  # the same on every rank
+            for rank in range(SGLANG_TP):
+                f.add(name, {**tok, "engine_type": "unified", "tp_rank": str(rank),
+                             "pp_rank": "0", "moe_ep_rank": "0"}, value)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
     vllm_v1(f, rng)
+    sglang(f, rng)
     return f

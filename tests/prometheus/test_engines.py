@@ -97,3 +97,28 @@ def test_vllm_error_chart(prom):
     failed = [f.rate(s, f.t_end, 50) for s in f.find("vllm:request_success_total")
               if s.labels["finished_reason"] in ("abort", "error")]
     assert last.value == rel(100 * sum(failed) / sum(every))
+
+
+def test_sglang_per_rank_gauges_count_once(part, prom):
+    """SGLang repeats each scheduler gauge per tp_rank: the figure counts each value once
+    (rank 0's, summed over the two replicas), never 4x."""
+    from tests.prometheus.fleets_engines import SGLANG_TP
+
+    _, f = prom
+    h = part.health["qwen-sg"]
+    assert h.rps == rel(sum(rates(f, "sglang:num_requests_total")))
+    assert h.error_ratio == rel(sum(rates(f, "sglang:num_aborted_requests_total"))
+                                / sum(rates(f, "sglang:num_requests_total")))
+    assert h.p95_ms == rel(ms(0.95, buckets(f, "sglang:e2e_request_latency_seconds")))
+    assert h.p50_ms == rel(ms(0.5, buckets(f, "sglang:e2e_request_latency_seconds")))
+    assert h.ttft_p95_ms == rel(ms(0.95, buckets(f, "sglang:time_to_first_token_seconds")))
+    assert h.itl_p95_ms == rel(ms(0.95, buckets(f, "sglang:inter_token_latency_seconds")))
+    assert h.tokens_per_s == rel(sum(rates(f, "sglang:generation_tokens_total")))
+    assert h.prompt_tokens_per_s == rel(sum(rates(f, "sglang:prompt_tokens_total")))
+    queue = values(f, "sglang:num_queue_reqs", tp_rank="0")
+    running = values(f, "sglang:num_running_reqs", tp_rank="0")
+    assert len(queue) == 2 and len(values(f, "sglang:num_queue_reqs")) == 2 * SGLANG_TP
+    assert h.queue_depth == rel(sum(queue))
+    assert h.running_requests == rel(sum(running))
+    assert h.kv_cache_percent == rel(100 * max(values(f, "sglang:token_usage")))
+    assert "sglang" in part.profiles
