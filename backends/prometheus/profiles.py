@@ -108,6 +108,15 @@ _SGLANG_NAMES = (
 )
 # a gauge repeated once per tensor/pipeline/expert-parallel rank counts once per replica
 _PER_RANK = "max without (tp_rank, pp_rank, moe_ep_rank)"
+# TGI series carry no model label: the model is the pod's workload, its name without the
+# ReplicaSet hash and pod suffix (Deployment) or the ordinal (StatefulSet)
+_TGI_POD = "(.+?)(?:-[a-z0-9]{6,10}-[a-z0-9]{5}|-[0-9]+)?"
+
+
+def _tgi(expr: str) -> str:
+    return f'label_replace({expr}, "tgi_model", "$$1", "pod", "{_TGI_POD}")'
+
+
 # $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
 _SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
           "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
@@ -229,6 +238,33 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "running": f"sum by ($by) ({_PER_RANK} (sglang:num_running_reqs{{$match}}))",
                 "kv_cache": "max by ($by) (sglang:token_usage{$match}) * 100",
                 "discover": f'group by ($by) ({{__name__=~"{_SGLANG_NAMES}"}})',
+            },
+        },
+        # TGI: huggingface/text-generation-inference docs/source/reference/metrics.md and
+        # router/src/server.rs @ db931fcf42da018a3657580c64bf2720f167f9ab: no model label (the
+        # model is the pod's Deployment/StatefulSet, read from the pod name), counters
+        # without _total, failures tgi_request_failure{err} (a series only once one failed:
+        # none = no failure), durations in seconds (geometric buckets 0.00015-145.6 s), no
+        # TTFT and no KV cache figure. No $match: a chart filters TGI series client-side.
+        "tgi": {
+            "kind": "serving",
+            "runtime": "tgi",
+            "model_label": "tgi_model",
+            "probe": ["tgi_request_count", "tgi_queue_size"],
+            "queries": {
+                "requests": f"sum by ($by) ({_tgi('rate(tgi_request_count[$window])')})",
+                "errors": f"sum by ($by) ({_tgi('rate(tgi_request_failure[$window])')})",
+                "latency": "sum by (le, $by) ("
+                           f"{_tgi('rate(tgi_request_duration_bucket[$window])')})",
+                "itl": "sum by (le, $by) ("
+                       f"{_tgi('rate(tgi_request_mean_time_per_token_duration_bucket[$window])')})",
+                "tokens": "sum by ($by) ("
+                          f"{_tgi('rate(tgi_request_generated_tokens_sum[$window])')})",
+                "prompt_tokens": "sum by ($by) ("
+                                 f"{_tgi('rate(tgi_request_input_length_sum[$window])')})",
+                "queue": f"sum by ($by) ({_tgi('tgi_queue_size')})",
+                "running": f"sum by ($by) ({_tgi('tgi_batch_current_size')})",
+                "discover": f"group by ($by) ({_tgi('tgi_request_count')})",
             },
         },
         "triton": {

@@ -85,9 +85,37 @@ def sglang(f: Fleet, rng: random.Random) -> None:
                              "pp_rank": "0", "moe_ep_rank": "0"}, value)
 
 
+# huggingface/text-generation-inference router/src/server.rs @ db931fcf (35 duration
+# buckets 0.0001 * 1.5^k, k = 1..35, i.e. 0.00015 .. 145.6 s; token-count buckets linear up
+# to the max tokens) and docs/source/reference/metrics.md; the DataDog capture
+# hugging_face_tgi/tests/fixtures/payload.txt: counters without _total, no model label,
+# tgi_request_failure{err}. The pod labels come from the scrape (Deployment tgi-mistral).
+TGI_DURATION = tuple(0.0001 * 1.5 ** k for k in range(1, 36)) + (math.inf,)
+TGI_TOKENS = tuple(20.48 * k for k in range(1, 101)) + (math.inf,)
+
+
+def tgi(f: Fleet, rng: random.Random) -> None:
+    for pod in ("tgi-mistral-7c8d9f6b5-aaaaa", "tgi-mistral-7c8d9f6b5-bbbbb"):
+        lab = {"namespace": "llm", "pod": pod, "container": "tgi", "job": "tgi",
+               "instance": f"{pod}:80"}
+        f.counter("tgi_request_count", lab, rng, 4, 6)
+        f.counter("tgi_request_success", lab, rng, 3.6, 5.4)
+        f.counter("tgi_request_failure", {**lab, "err": "validation"}, rng, 0.1, 0.2)
+        f.counter("tgi_request_failure", {**lab, "err": "overloaded"}, rng, 0.05, 0.1)
+        f.histogram("tgi_request_duration", lab, TGI_DURATION, rng, bell(TGI_DURATION, 27, 2), 5)
+        f.histogram("tgi_request_mean_time_per_token_duration", lab, TGI_DURATION, rng,
+                    bell(TGI_DURATION, 16, 2), 5)
+        f.histogram("tgi_request_generated_tokens", lab, TGI_TOKENS, rng,
+                    bell(TGI_TOKENS, 12, 6), 5)
+        f.histogram("tgi_request_input_length", lab, TGI_TOKENS, rng, bell(TGI_TOKENS, 30, 8), 5)
+        f.gauge("tgi_queue_size", lab, rng, 0, 6)
+        f.gauge("tgi_batch_current_size", lab, rng, 1, 32)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
     vllm_v1(f, rng)
     sglang(f, rng)
+    tgi(f, rng)
     return f

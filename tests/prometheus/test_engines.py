@@ -122,3 +122,36 @@ def test_sglang_per_rank_gauges_count_once(part, prom):
     assert h.running_requests == rel(sum(running))
     assert h.kv_cache_percent == rel(100 * max(values(f, "sglang:token_usage")))
     assert "sglang" in part.profiles
+
+
+def test_tgi_model_from_the_pod_and_counters_without_total(part, prom):
+    _, f = prom
+    h = part.health["tgi-mistral"]  # no model label: the pods' Deployment
+    requests = sum(rates(f, "tgi_request_count"))
+    assert h.rps == rel(requests)
+    assert h.error_ratio == rel(sum(rates(f, "tgi_request_failure")) / requests)
+    lat = buckets(f, "tgi_request_duration")
+    assert (h.p50_ms, h.p95_ms, h.p99_ms) == (rel(ms(0.5, lat)), rel(ms(0.95, lat)),
+                                              rel(ms(0.99, lat)))
+    assert h.itl_p95_ms == rel(ms(0.95, buckets(f, "tgi_request_mean_time_per_token_duration")))
+    assert h.tokens_per_s == rel(sum(rates(f, "tgi_request_generated_tokens_sum")))
+    assert h.prompt_tokens_per_s == rel(sum(rates(f, "tgi_request_input_length_sum")))
+    assert h.queue_depth == rel(sum(values(f, "tgi_queue_size")))
+    assert h.running_requests == rel(sum(values(f, "tgi_batch_current_size")))
+    assert h.ttft_p95_ms is None and h.kv_cache_percent is None  # TGI exports neither
+    assert "tgi-mistral-7c8d9f6b5-aaaaa" not in part.health
+
+
+def test_tgi_chart_without_a_model_label(prom):
+    server, f = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url, min_rate_window_s=50))
+    end = datetime.fromtimestamp(f.t_end, timezone.utc)
+    try:
+        backend.read([], W, end)
+        chart = {s.name: s for s in backend.chart("tgi-mistral", 1800, end)}
+    finally:
+        backend.close()
+    rps = chart["rps"].points[-1].value
+    assert rps == rel(sum(f.rate(s, f.t_end, 50) for s in f.find("tgi_request_count")))
+    assert chart["error %"].points[-1].value == rel(100 * sum(
+        f.rate(s, f.t_end, 50) for s in f.find("tgi_request_failure")) / rps)
