@@ -117,6 +117,17 @@ def _tgi(expr: str) -> str:
     return f'label_replace({expr}, "tgi_model", "$$1", "pod", "{_TGI_POD}")'
 
 
+# Knative 1.21+ name first, then the 1.19-1.20 one (never both: `or` keeps the first)
+_KN_DURATIONS = ("kn_serving_invocation_duration_seconds", "kn_queueproxy_app_duration_seconds")
+_KN_NAMES = "|".join(f"{n}_count" for n in _KN_DURATIONS)
+_KN_JOIN = ("* on (job, instance) group_left (kn_service_name, kn_configuration_name, "
+            "kn_revision_name, k8s_namespace_name) target_info{$match}")
+
+
+def _kn(template: str) -> str:
+    return " or ".join(template.format(name=n, join=_KN_JOIN) for n in _KN_DURATIONS)
+
+
 # $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
 _SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
           "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
@@ -303,6 +314,31 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "latency": "sum by (le, $by) (rate(revision_request_latencies_bucket"
                            "{$match}[$window]))",
                 "discover": "group by ($by) (revision_request_count)",
+            },
+        },
+        # Knative queue-proxy 1.19+ (OpenTelemetry): knative/serving
+        # pkg/queue/request_metric.go @ knative-v1.19.0 (kn.queueproxy.app.duration,
+        # kn.queueproxy.depth) and @ knative-v1.21.0 (kn.serving.invocation.duration,
+        # kn.serving.queue.depth), knative/docs docs/versioned/serving/observability/
+        # metrics/serving-metrics.md @ de125bfad88b6f8f5ff037866a5436d64051898f: seconds
+        # (buckets 0.005-10 s), status in http_response_status_code, and the service and
+        # revision only on target_info (resource attributes), joined by job and instance.
+        "knative": {
+            "kind": "serving",
+            "runtime": "knative",
+            "model_label": "kn_service_name",
+            "revision_label": "kn_revision_name",
+            "namespace_labels": ["namespace", "exported_namespace", "k8s_namespace_name"],
+            "model_regex": r"^(?P<model>.+?)-predictor(?:-default)?$",
+            "probe": [f'{{__name__=~"{_KN_NAMES}"}}'],
+            "queries": {
+                "requests": _kn("sum by ($by) (rate({name}_count[$window]) {join})"),
+                "errors": _kn("sum by ($by) (rate({name}_count"
+                              "{{http_response_status_code=~\"5..\"}}[$window]) {join})"),
+                "latency": _kn("sum by (le, $by) (rate({name}_bucket[$window]) {join})"),
+                "queue": f"sum by ($by) (kn_serving_queue_depth {_KN_JOIN}) or "
+                         f"sum by ($by) (kn_queueproxy_depth {_KN_JOIN})",
+                "discover": f'group by ($by) ({{__name__=~"{_KN_NAMES}"}} {_KN_JOIN})',
             },
         },
         "http": {

@@ -112,10 +112,48 @@ def tgi(f: Fleet, rng: random.Random) -> None:
         f.gauge("tgi_batch_current_size", lab, rng, 1, 32)
 
 
+# Knative queue-proxy over OpenTelemetry: knative/serving pkg/queue/request_metric.go
+# @ knative-v1.21.0 (kn.serving.invocation.duration, s; kn.serving.queue.depth) and
+# @ knative-v1.19.0 (kn.queueproxy.app.duration, kn.queueproxy.depth); bucket bounds of
+# knative/pkg observability (0.005-10 s); http.response.status_code on the series, the
+# revision only in target_info (knative/docs serving-metrics.md @ de125bfa); Prometheus
+# names with dots as underscores and the unit suffix.
+KN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+              math.inf)
+# (service, namespace, revision, pod ip, 1.21+ names?, 5xx per second)
+KN_PODS = (
+    ("sentiment", "nlp", "sentiment-00001", "10.4.0.11", True, (0.4, 0.6)),
+    ("sentiment", "nlp", "sentiment-00002", "10.4.0.12", True, (1.5, 2.0)),
+    ("translate-predictor", "nlp", "translate-predictor-00003", "10.4.0.13", False, (0.1, 0.2)),
+)
+
+
+def knative(f: Fleet, rng: random.Random) -> None:
+    for service, ns, revision, ip, new, fail in KN_PODS:
+        pod = f"{revision}-deployment-6b7c8d9f5-{ip[-2:]}xyz"
+        scrape = {"job": f"{ns}/{revision}", "instance": f"{ip}:9091", "namespace": ns,
+                  "pod": pod}
+        f.add("target_info", {**scrape, "k8s_namespace_name": ns, "k8s_pod_name": pod,
+                              "kn_service_name": service, "kn_configuration_name": service,
+                              "kn_revision_name": revision, "service_name": revision,
+                              "service_instance_id": pod, "service_version": "1.21.0"
+                              if new else "1.19.4", "container_name": "queue-proxy"},
+              (1.0 for _ in f.times))
+        name = "kn_serving_invocation_duration_seconds" if new \
+            else "kn_queueproxy_app_duration_seconds"
+        scope = {"otel_scope_name": "knative.dev/serving/pkg/queue", "otel_scope_version": ""}
+        for code, rate in (("200", 20), ("503", sum(fail) / 2)):
+            f.histogram(name, {**scrape, **scope, "http_response_status_code": code},
+                        KN_BUCKETS, rng, bell(KN_BUCKETS, 6 if code == "200" else 11), rate)
+        f.gauge("kn_serving_queue_depth" if new else "kn_queueproxy_depth",
+                {**scrape, **scope}, rng, 0, 8)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
     vllm_v1(f, rng)
     sglang(f, rng)
     tgi(f, rng)
+    knative(f, rng)
     return f

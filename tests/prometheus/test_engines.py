@@ -155,3 +155,52 @@ def test_tgi_chart_without_a_model_label(prom):
     assert rps == rel(sum(f.rate(s, f.t_end, 50) for s in f.find("tgi_request_count")))
     assert chart["error %"].points[-1].value == rel(100 * sum(
         f.rate(s, f.t_end, 50) for s in f.find("tgi_request_failure")) / rps)
+
+
+def test_knative_otel_revision_from_target_info_and_seconds(part, prom):
+    """Knative 1.19+ queue-proxy: the revision is only on target_info (joined by job and
+    instance); latency in seconds (1.21+ names for sentiment, 1.19-1.20 for translate)."""
+    _, f = prom
+
+    def of(revisions: list[str]) -> tuple[float, float, dict[float, float]]:
+        jobs = {f"nlp/{r}" for r in revisions}
+        count = [s for s in f.series if s.labels.get("job") in jobs
+                 and s.name.endswith("duration_seconds_count")]
+        total = sum(f.rate(s, f.t_end, W) for s in count)
+        bad = sum(f.rate(s, f.t_end, W) for s in count
+                  if s.labels["http_response_status_code"].startswith("5"))
+        lat: dict[float, float] = defaultdict(float)
+        for s in f.series:
+            if s.labels.get("job") in jobs and s.name.endswith("duration_seconds_bucket"):
+                lat[float(s.labels["le"])] += f.rate(s, f.t_end, W)
+        return total, bad, lat
+
+    revs = {r.revision: r for r in part.revision_health["sentiment"]}
+    assert set(revs) == {"sentiment-00001", "sentiment-00002"}
+    for rev, sample in revs.items():
+        total, bad, lat = of([rev])
+        assert sample.rps == rel(total) and sample.error_ratio == rel(bad / total)
+        assert sample.p95_ms == rel(ms(0.95, lat))
+    total, bad, lat = of(["sentiment-00001", "sentiment-00002"])
+    whole = part.health["sentiment"]
+    assert (whole.rps, whole.error_ratio) == (rel(total), rel(bad / total))
+    assert (whole.p50_ms, whole.p99_ms) == (rel(ms(0.5, lat)), rel(ms(0.99, lat)))
+    assert whole.queue_depth == rel(sum(values(f, "kn_serving_queue_depth")))
+    older = part.health["translate"]  # KServe predictor, 1.19-1.20 names
+    total, bad, lat = of(["translate-predictor-00003"])
+    assert (older.rps, older.error_ratio, older.p95_ms) == (
+        rel(total), rel(bad / total), rel(ms(0.95, lat)))
+    assert older.queue_depth == rel(sum(values(f, "kn_queueproxy_depth")))
+
+
+def test_knative_otel_chart_selects_the_service_on_target_info(prom):
+    server, f = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url, min_rate_window_s=50))
+    end = datetime.fromtimestamp(f.t_end, timezone.utc)
+    try:
+        backend.read([], W, end)
+        chart = {s.name: s for s in backend.chart("sentiment", 1800, end)}
+    finally:
+        backend.close()
+    count = [s for s in f.series if s.name == "kn_serving_invocation_duration_seconds_count"]
+    assert chart["rps"].points[-1].value == rel(sum(f.rate(s, f.t_end, 50) for s in count))
