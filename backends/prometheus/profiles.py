@@ -128,6 +128,20 @@ def _kn(template: str) -> str:
     return " or ".join(template.format(name=n, join=_KN_JOIN) for n in _KN_DURATIONS)
 
 
+# the endpoint picker's three generations of names, newest first
+_GAIE_PREFIXES = ("llm_d_epp_", "inference_objective_", "inference_model_")
+
+
+def _gaie_names(suffix: str, epp_suffix: str | None = None) -> str:
+    return "|".join(f"{p}{epp_suffix or suffix}" if p == "llm_d_epp_" else f"{p}{suffix}"
+                    for p in _GAIE_PREFIXES)
+
+
+def _gaie(template: str, suffix: str, epp_suffix: str | None = None) -> str:
+    return " or ".join(template.format(name)
+                       for name in _gaie_names(suffix, epp_suffix).split("|"))
+
+
 # $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
 _SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
           "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
@@ -339,6 +353,37 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "queue": f"sum by ($by) (kn_serving_queue_depth {_KN_JOIN}) or "
                          f"sum by ($by) (kn_queueproxy_depth {_KN_JOIN})",
                 "discover": f'group by ($by) ({{__name__=~"{_KN_NAMES}"}} {_KN_JOIN})',
+            },
+        },
+        # Gateway API Inference Extension / llm-d endpoint picker: kubernetes-sigs/
+        # gateway-api-inference-extension site-src/guides/metrics-and-observability.md
+        # @ ffea26329a16922bb3b2cf37a383417c511227d5 (v1.0.0: inference_model_*) and
+        # @ 91ad0da44f64d41642d55e220d239648eef06196 (inference_objective_*), llm-d/
+        # llm-d-router docs/metrics.md @ ebab687927f5331c1b39defcb579a07951bce56c
+        # (llm_d_epp_*, the older prefixes still dual-emitted): each figure reads the newest
+        # name a model has (`or`), never the sum of two generations. Labels model_name,
+        # target_model_name; seconds. Pool gauges (label name = the pool) are not a model's.
+        "gaie": {
+            "kind": "serving",
+            "runtime": "llm-d",
+            "model_label": "model_name",
+            "probe": [f'{{__name__=~"{_gaie_names("request_total")}"}}'],
+            "queries": {
+                "requests": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                  "request_total"),
+                "errors": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                "request_error_total"),
+                "latency": _gaie("sum by (le, $by) (rate({}{{$match}}[$window]))",
+                                 "request_duration_seconds_bucket"),
+                "ttft": "sum by (le, $by) (rate(llm_d_epp_request_ttft_seconds_bucket"
+                        "{$match}[$window]))",
+                "tokens": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                "output_tokens_sum", "request_output_tokens_sum"),
+                "prompt_tokens": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                       "input_tokens_sum", "request_input_tokens_sum"),
+                "running": _gaie("sum by ($by) ({}{{$match}})", "running_requests",
+                                 "request_running"),
+                "discover": f'group by ($by) ({{__name__=~"{_gaie_names("request_total")}"}})',
             },
         },
         "http": {

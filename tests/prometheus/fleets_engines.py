@@ -149,6 +149,56 @@ def knative(f: Fleet, rng: random.Random) -> None:
                 {**scrape, **scope}, rng, 0, 8)
 
 
+# The endpoint picker of the Gateway API Inference Extension / llm-d: llm-d/llm-d-router
+# docs/metrics.md @ ebab6879 (llm_d_epp_request_*, labels model_name, target_model_name,
+# fairness_id, priority; error_code on errors; the deprecated inference_objective_* twins
+# still written beside them), kubernetes-sigs/gateway-api-inference-extension
+# site-src/guides/metrics-and-observability.md @ ffea2632 (v1.0.0: inference_model_*),
+# request duration buckets of pkg/epp/metrics/metrics.go (v1.0.0), seconds.
+EPP_DURATION = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8,
+                10, 15, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800,
+                2700, 3600, math.inf)
+
+
+def _epp_histogram(f: Fleet, names: tuple[str, ...], labels: dict[str, str],
+                   rng: random.Random, weights: list[float], rate: float) -> None:
+    """The same observations under each of ``names`` (dual emission)."""
+    first = len(f.series)
+    f.histogram(names[0], labels, EPP_DURATION, rng, weights, rate)
+    for twin in names[1:]:
+        for s in f.series[first:first + len(EPP_DURATION) + 2]:
+            f.add(twin + s.name[len(names[0]):], s.labels, (v for _, v in s.points))
+
+
+def gaie(f: Fleet, rng: random.Random) -> None:
+    # llm-d router: llm_d_epp_* and inference_objective_* side by side, same values
+    scrape = {"namespace": "llm-d", "pod": "granite-epp-6f7d8c9b5-epp01", "job": "epp"}
+    lab = {**scrape, "model_name": "granite", "target_model_name": "granite-3-8b"}
+    epp = {**lab, "fairness_id": "default", "priority": "0"}
+    for new, old in (("llm_d_epp_request_total", "inference_objective_request_total"),
+                     ("llm_d_epp_request_error_total", "inference_objective_request_error_total")):
+        extra = {"error_code": "503"} if "error" in new else {}
+        twin = f.counter(new, {**epp, **extra}, rng, *((0.4, 0.8) if extra else (12, 16)))
+        f.add(old, {**lab, **extra}, (v for _, v in twin.points))
+    _epp_histogram(f, ("llm_d_epp_request_duration_seconds",
+                       "inference_objective_request_duration_seconds"), epp, rng,
+                   bell(EPP_DURATION, 9, 2), 14)
+    f.histogram("llm_d_epp_request_ttft_seconds", {**epp, "streaming": "true"}, EPP_DURATION,
+                rng, bell(EPP_DURATION, 4, 2), 14)
+    _epp_histogram(f, ("llm_d_epp_request_output_tokens", "inference_objective_output_tokens"),
+                   epp, rng, bell(EPP_DURATION, 20, 3), 14)
+    running = f.gauge("llm_d_epp_request_running", epp, rng, 3, 30)
+    f.add("inference_objective_running_requests", lab, (v for _, v in running.points))
+    # an inference extension v1.0 picker: inference_model_* only
+    old = {"namespace": "gw", "pod": "phi-epp-5d6c7b8a9-epp02", "job": "epp",
+           "model_name": "phi-gw", "target_model_name": "phi-4"}
+    f.counter("inference_model_request_total", old, rng, 5, 7)
+    f.counter("inference_model_request_error_total", old, rng, 0.05, 0.1)
+    f.histogram("inference_model_request_duration_seconds", old, EPP_DURATION, rng,
+                bell(EPP_DURATION, 7, 2), 6)
+    f.gauge("inference_model_running_requests", old, rng, 1, 9)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
@@ -156,4 +206,5 @@ def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     sglang(f, rng)
     tgi(f, rng)
     knative(f, rng)
+    gaie(f, rng)
     return f

@@ -204,3 +204,28 @@ def test_knative_otel_chart_selects_the_service_on_target_info(prom):
         backend.close()
     count = [s for s in f.series if s.name == "kn_serving_invocation_duration_seconds_count"]
     assert chart["rps"].points[-1].value == rel(sum(f.rate(s, f.t_end, 50) for s in count))
+
+
+def test_inference_gateway_dual_emitted_names_count_once(part, prom):
+    """llm-d writes llm_d_epp_* and the deprecated inference_objective_* twins with the
+    same values: the figures are one generation's, never their sum."""
+    _, f = prom
+    h = part.health["granite"]
+    requests = sum(rates(f, "llm_d_epp_request_total"))
+    assert requests == rel(sum(rates(f, "inference_objective_request_total")))  # twins
+    assert h.rps == rel(requests)
+    assert h.error_ratio == rel(sum(rates(f, "llm_d_epp_request_error_total")) / requests)
+    lat = buckets(f, "llm_d_epp_request_duration_seconds")
+    assert (h.p50_ms, h.p95_ms, h.p99_ms) == (rel(ms(0.5, lat)), rel(ms(0.95, lat)),
+                                              rel(ms(0.99, lat)))
+    assert h.ttft_p95_ms == rel(ms(0.95, buckets(f, "llm_d_epp_request_ttft_seconds")))
+    assert h.tokens_per_s == rel(sum(rates(f, "llm_d_epp_request_output_tokens_sum")))
+    assert h.running_requests == rel(sum(values(f, "llm_d_epp_request_running")))
+    old = part.health["phi-gw"]  # a v1.0 picker: inference_model_* only
+    requests = sum(rates(f, "inference_model_request_total"))
+    assert old.rps == rel(requests)
+    assert old.error_ratio == rel(sum(rates(f, "inference_model_request_error_total"))
+                                  / requests)
+    assert old.p95_ms == rel(ms(0.95, buckets(f, "inference_model_request_duration_seconds")))
+    assert old.running_requests == rel(sum(values(f, "inference_model_running_requests")))
+    assert old.ttft_p95_ms is None
