@@ -187,6 +187,10 @@ class HealthSample(Frozen):
     avg_latency_ms: float | None = Field(
         None, description="mean request latency, from a cumulative duration counter (Triton)")
     queue_ms: float | None = Field(None, description="mean time a request waits queued (Triton)")
+    profile: str | None = Field(
+        None, description="metric profile the figures came from (the first with data when "
+                          "several claim the model), e.g. 'vllm', 'sglang', 'gaie'")
+    engine: str | None = Field(None, description="serving engine of that profile")
 
     _norm = field_validator(
         "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",

@@ -270,7 +270,8 @@ def serving_accumulate(answers: Answers, profile: MetricProfile,
 
 
 def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, model: str,
-            namespace: str | None, revision: str | None, at: datetime) -> HealthSample:
+            namespace: str | None, revision: str | None, at: datetime,
+            source: str | None = None) -> HealthSample:
     rps, errs = total(acc.requests), total(acc.errors)
     if rps is None or rps <= 0:
         ratio = None
@@ -301,7 +302,8 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
         kv_cache_percent=highest(acc.kv), running_requests=total(acc.running),
         itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
         prompt_tokens_per_s=total(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
-        queue_ms=per_request_ms(acc.queue_time),
+        queue_ms=per_request_ms(acc.queue_time), profile=source,
+        engine=profile.runtime or source,
     )
 
 
@@ -341,7 +343,7 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             raws[scope] = key.raw
             if key.revision:
                 sample = _sample(acc, profile, quantiles, model=name, namespace=key.namespace,
-                                 revision=key.revision, at=at)
+                                 revision=key.revision, at=at, source=pname)
                 rev = (key.revision, key.namespace or "", key.cluster or "")
                 sample = revisions[name].setdefault(rev, sample)
                 owner = joiner.owner(name, key.namespace, key.cluster)
@@ -352,7 +354,7 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             if entry not in index.setdefault(name, []):
                 index[name].append(entry)
             new = _sample(acc, profile, quantiles, model=name, namespace=ns, revision=None,
-                          at=at)
+                          at=at, source=pname)
             shown = scope_of.setdefault(name, (ns, cluster))
             if all(a is None or b is None or a == b for a, b in zip(shown, (ns, cluster))):
                 health[name] = merge_health(health.get(name), new)

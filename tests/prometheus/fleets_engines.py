@@ -199,6 +199,21 @@ def gaie(f: Fleet, rng: random.Random) -> None:
     f.gauge("inference_model_running_requests", old, rng, 1, 9)
 
 
+# triton-inference-server/server docs/user_guide/metrics.md @ e1db8a60: labels model,
+# version; failures by reason (REJECTED, CANCELED, BACKEND, OTHER); latencies as cumulative
+# microsecond counters.
+def triton(f: Fleet, rng: random.Random) -> None:
+    lab = {"model": "bert-tr", "version": "3", "namespace": "nlp", "pod": "triton-6a7b8c9d0-tttt1",
+           "job": "triton"}
+    f.counter("nv_inference_request_success", lab, rng, 30, 40)
+    for reason, rate in (("REJECTED", (0.5, 1.0)), ("BACKEND", (0.1, 0.3))):
+        f.counter("nv_inference_request_failure", {**lab, "reason": reason}, rng, *rate)
+    f.counter("nv_inference_count", lab, rng, 30, 40)
+    f.counter("nv_inference_request_duration_us", lab, rng, 3e5, 5e5)
+    f.counter("nv_inference_queue_duration_us", lab, rng, 1e4, 3e4)
+    f.gauge("nv_inference_pending_request_count", lab, rng, 0, 4)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
@@ -207,4 +222,5 @@ def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     tgi(f, rng)
     knative(f, rng)
     gaie(f, rng)
+    triton(f, rng)
     return f

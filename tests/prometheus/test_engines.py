@@ -229,3 +229,33 @@ def test_inference_gateway_dual_emitted_names_count_once(part, prom):
     assert old.p95_ms == rel(ms(0.95, buckets(f, "inference_model_request_duration_seconds")))
     assert old.running_requests == rel(sum(values(f, "inference_model_running_requests")))
     assert old.ttft_p95_ms is None
+
+
+def test_mixed_fleet_query_count(prom):
+    """vLLM, SGLang, TGI, Triton, Knative and the inference gateway side by side: one probe,
+    then per refresh one query per template of each detected profile plus one SLO query
+    per serving profile, whatever the number of models (50 here)."""
+    server, f = prom
+    cfg = PrometheusConfig(url=server.url)
+    backend = PrometheusMetrics(cfg)
+    at = datetime.fromtimestamp(f.t_end, timezone.utc)
+    try:
+        first = backend.read([], W, at)
+        steady = backend.read([], W, at)
+    finally:
+        backend.close()
+    assert set(steady.profiles) == {"vllm", "sglang", "tgi", "triton", "knative", "gaie"}
+    expected = sum(len([k for k in cfg.profiles[n].queries if k != "discover"]) + 1
+                   for n in steady.profiles)
+    assert first.queries == steady.queries + 1 and steady.queries == expected == 50
+    assert set(steady.health) == {"llama-v1", "qwen-sg", "tgi-mistral", "bert-tr", "sentiment",
+                                  "translate", "granite", "phi-gw"}
+
+
+def test_each_model_says_which_engine_and_profile(part):
+    got = {name: (h.engine, h.profile) for name, h in part.health.items()}
+    assert got == {"llama-v1": ("vllm", "vllm"), "qwen-sg": ("sglang", "sglang"),
+                   "tgi-mistral": ("tgi", "tgi"), "bert-tr": ("triton", "triton"),
+                   "sentiment": ("knative", "knative"), "translate": ("knative", "knative"),
+                   "granite": ("llm-d", "gaie"), "phi-gw": ("llm-d", "gaie")}
+    assert all(r.profile == "knative" for r in part.revision_health["sentiment"])
