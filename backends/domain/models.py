@@ -369,6 +369,9 @@ class FleetSnapshot(Frozen):
         default_factory=dict, description="ModelService.key -> per-revision health, likewise"
     )
     drift: tuple[DriftSeries, ...] = ()
+    drift_reason: str | None = Field(
+        None, description="why drift is empty (MetricsPart.drift_reason), shown instead of "
+                          "waiting for data")
     cost: CostBurn = CostBurn()
     alerts: tuple[Alert, ...] = ()
     sources: dict[str, SourceStatus] = Field(default_factory=dict)

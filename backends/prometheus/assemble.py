@@ -403,3 +403,15 @@ def build_drift(samples: Sequence[Sample], profile: MetricProfile, joiner: Model
         ))
     out.sort(key=lambda d: (d.model, d.feature, d.method))
     return out
+
+
+def drift_reason(profiles: Mapping[str, MetricProfile]) -> str:
+    """Why no drift series came back: the names each drift profile looked for and the
+    config key that sets one (shown instead of waiting for data that will not come)."""
+    drift = {n: p for n, p in profiles.items() if p.kind == "drift"}
+    looked = [sel for p in drift.values() if p.enabled is not False for sel in p.probe]
+    key = "[prometheus.profiles.drift] queries.drift (and probe)"
+    if not drift or all(p.enabled is False for p in drift.values()):
+        return f"drift is off: no drift profile is enabled (set {key})"
+    return (f"no drift series: looked for {', '.join(looked) or 'the configured query'}; "
+            f"point {key} at your drift exporter's gauge (labels model, feature, method)")

@@ -22,6 +22,7 @@ from backends.prometheus.assemble import (
     ModelJoiner,
     build_drift,
     build_gpus,
+    drift_reason,
     build_health,
     pod_model_map,
 )
@@ -239,6 +240,7 @@ class PrometheusMetrics(MetricsBackend):
         for n in (n for n, k in kinds.items() if k == "drift"):
             drift += build_drift(answers(n).get("drift", ()), cfg.profiles[n], joiner,
                                  cfg.drift_thresholds, cfg.drift_threshold)
+        reason = None if drift else drift_reason(cfg.profiles)
         self._index = index
         self._joiner = joiner
         self._gpu_index = gpu_index
@@ -246,6 +248,7 @@ class PrometheusMetrics(MetricsBackend):
             gpus=tuple(gpus), health=health, revision_health=served.revisions,
             service_health=served.by_service,
             service_revision_health=served.revisions_by_service, drift=tuple(drift),
+            drift_reason=reason,
             cost=cost, queries=self.client.queries - before, profiles=self.active_profiles,
         )
 

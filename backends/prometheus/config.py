@@ -114,7 +114,8 @@ class PrometheusConfig(HttpSourceConfig):
                     "(older: 'when' unknown, and not current)")
     drift_threshold: float = Field(0.2, gt=0, description="default drift threshold")
     drift_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"psi": 0.2, "ks": 0.1, "js": 0.1, "wasserstein": 0.1},
+        default_factory=lambda: {"psi": 0.2, "ks": 0.1, "js": 0.1, "wasserstein": 0.1,
+                                 "1-p_value": 0.95},
         description="threshold per drift method",
     )
     context_name: str = Field("prometheus", description="cluster name in Prometheus-only mode")

@@ -46,9 +46,12 @@ Query keys by profile kind:
   month-to-date = ``past_days`` + ``today``); a user's older ``month`` template is read as
   month-to-date as it is.
 - ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
-  gives history points, an instant vector one point. The documented default expects a gauge
-  ``model_feature_drift_score{model="...", feature="...", method="psi"}``; its threshold
-  comes from ``PrometheusConfig.drift_thresholds`` (per method) or ``drift_threshold``.
+  gives history points, an instant vector one point. The documented default reads any gauge
+  named ``*_feature_drift_score{model="...", feature="...", method="psi"}`` (e.g.
+  ``model_feature_drift_score``, ``ml_feature_drift_score``) and Evidently's
+  ``evidently:data_drift:p_value`` as 1 - p; its threshold comes from
+  ``PrometheusConfig.drift_thresholds`` (per method) or ``drift_threshold``. When nothing
+  matches, the read says which names were looked for (``MetricsPart.drift_reason``).
 """
 
 from __future__ import annotations
@@ -142,6 +145,11 @@ def _gaie(template: str, suffix: str, epp_suffix: str | None = None) -> str:
                        for name in _gaie_names(suffix, epp_suffix).split("|"))
 
 
+_DRIFT_SCORES = '{__name__=~".+_feature_drift_score"}'
+_EVIDENTLY_P = "evidently:data_drift:p_value"
+_EVIDENTLY = ('label_replace(label_replace(1 - ' + _EVIDENTLY_P + '{model=""}, "model", "$$1", '
+              '"job", "(.+)") or 1 - ' + _EVIDENTLY_P + '{model!=""}, "method", "1-p_value", '
+              '"", "")')
 # $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
 _SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
           "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
@@ -424,13 +432,19 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "past_days": f"sum_over_time({_SPEND}[$past_days:1h] offset $today_end)",
             },
         },
+        # Drift has no standard: any *_feature_drift_score gauge (model_feature_drift_score,
+        # ml_feature_drift_score, ...) by model / feature / method, and Evidently's
+        # monitoring service (evidentlyai/evidently evidently/model_monitoring/data_drift.py
+        # @ d1f71dea3fe7835a30102d0baaa8baf1b0532a5a: evidently:data_drift:p_value{feature,
+        # feature_type}, no model label: the scrape job's name, unless a model label is
+        # there) read as 1 - p (method "1-p_value", high = drift, like the others).
         "drift": {
             "kind": "drift",
             "model_label": "model",
-            "probe": ["model_feature_drift_score"],
+            "probe": [_DRIFT_SCORES, "evidently:data_drift:p_value"],
             "queries": {
-                "drift": "max by (model, feature, method) "
-                         "(model_feature_drift_score)[$window:$step]",
+                "drift": f"(max by (model, feature, method) ({_DRIFT_SCORES}) or "
+                         f"max by (model, feature, method) ({_EVIDENTLY}))[$window:$step]",
             },
         },
     }
