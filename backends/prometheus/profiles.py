@@ -448,7 +448,26 @@ def default_profiles() -> dict[str, MetricProfile]:
             },
         },
     }
-    return {name: MetricProfile.model_validate(body) for name, body in raw.items()}
+    out: dict[str, MetricProfile] = {}
+    for name, body in raw.items():
+        out[name] = MetricProfile.model_validate(body)
+        if name == "vllm":  # then vLLM as Ray Serve re-exports it
+            out.update(_ray_profiles(body))
+    return out
+
+
+def _ray_profiles(vllm: dict) -> dict[str, MetricProfile]:
+    """vLLM's names as Ray Serve LLM re-exports them, with Ray's labels beside model_name
+    (WorkerId, ReplicaId, NodeAddress, ...): ``ray_vllm:`` (Ray 2.32, the DataDog capture
+    vllm/tests/fixtures/ray_vllm_metrics.txt @ 5b8d70d4) and ``ray_vllm_`` (newer Ray
+    dashboards). One profile per prefix: a Ray version emits one of them."""
+    out = {}
+    for name, prefix in (("ray_vllm", "ray_vllm:"), ("ray_vllm_", "ray_vllm_")):
+        body = {**vllm, "runtime": "ray-serve",
+                "probe": [q.replace("vllm:", prefix) for q in vllm["probe"]],
+                "queries": {k: q.replace("vllm:", prefix) for k, q in vllm["queries"].items()}}
+        out[name] = MetricProfile.model_validate(body)
+    return out
 
 
 def merge_profiles(user: dict | None) -> dict[str, MetricProfile]:

@@ -214,6 +214,31 @@ def triton(f: Fleet, rng: random.Random) -> None:
     f.gauge("nv_inference_pending_request_count", lab, rng, 0, 4)
 
 
+# Ray Serve LLM re-exporting vLLM (V0-era names) as ray_vllm:<name> with Ray's labels:
+# the DataDog capture vllm/tests/fixtures/ray_vllm_metrics.txt @ 5b8d70d4 (Ray 2.32:
+# Component, NodeAddress, SessionName, Version, WorkerId beside model_name); two replicas.
+RAY_MODEL = "neuralmagic/Meta-Llama-3.1-70B-Instruct-FP8"
+VLLM_V0_E2E = (1, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, math.inf)
+
+
+def ray_vllm(f: Fleet, rng: random.Random) -> None:
+    for worker, node in (("6ad5887a3c1c6cef", "10.112.217.4"), ("9be2c1d07f4a3b21", "10.112.217.9")):
+        lab = {"Component": "core_worker", "NodeAddress": node,
+               "SessionName": "session_2024-12-11_21-36-21_063134_1", "Version": "2.32.0",
+               "WorkerId": worker, "model_name": RAY_MODEL, "namespace": "ray"}
+        for reason, rate in (("stop", (3, 4)), ("length", (0.5, 1)), ("abort", (0.1, 0.2))):
+            f.counter("ray_vllm:request_success_total", {**lab, "finished_reason": reason},
+                      rng, *rate)
+        f.histogram("ray_vllm:e2e_request_latency_seconds", lab, VLLM_V0_E2E, rng,
+                    bell(VLLM_V0_E2E, 3), 4)
+        f.histogram("ray_vllm:time_per_output_token_seconds", lab, VLLM_ITL, rng,
+                    bell(VLLM_ITL, 3), 200)
+        f.counter("ray_vllm:generation_tokens_total", lab, rng, 150, 250)
+        f.gauge("ray_vllm:num_requests_running", lab, rng, 2, 20)
+        f.gauge("ray_vllm:num_requests_waiting", lab, rng, 0, 5)
+        f.gauge("ray_vllm:gpu_cache_usage_perc", lab, rng, 0.2, 0.8)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
@@ -223,4 +248,5 @@ def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     knative(f, rng)
     gaie(f, rng)
     triton(f, rng)
+    ray_vllm(f, rng)
     return f

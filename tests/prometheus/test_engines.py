@@ -12,7 +12,7 @@ import pytest
 from backends.prometheus.backend import PrometheusMetrics
 from backends.prometheus.config import PrometheusConfig
 from tests.prometheus.conftest import start_server
-from tests.prometheus.fleets_engines import engine_fleet
+from tests.prometheus.fleets_engines import RAY_MODEL, engine_fleet
 from tests.prometheus.generators import quantile_from_rates, time_grid
 
 pytestmark = pytest.mark.integration
@@ -234,7 +234,7 @@ def test_inference_gateway_dual_emitted_names_count_once(part, prom):
 def test_mixed_fleet_query_count(prom):
     """vLLM, SGLang, TGI, Triton, Knative and the inference gateway side by side: one probe,
     then per refresh one query per template of each detected profile plus one SLO query
-    per serving profile, whatever the number of models (50 here)."""
+    per serving profile, whatever the number of models (61 here)."""
     server, f = prom
     cfg = PrometheusConfig(url=server.url)
     backend = PrometheusMetrics(cfg)
@@ -244,12 +244,13 @@ def test_mixed_fleet_query_count(prom):
         steady = backend.read([], W, at)
     finally:
         backend.close()
-    assert set(steady.profiles) == {"vllm", "sglang", "tgi", "triton", "knative", "gaie"}
+    assert set(steady.profiles) == {"vllm", "ray_vllm", "sglang", "tgi", "triton", "knative",
+                                    "gaie"}
     expected = sum(len([k for k in cfg.profiles[n].queries if k != "discover"]) + 1
                    for n in steady.profiles)
-    assert first.queries == steady.queries + 1 and steady.queries == expected == 50
+    assert first.queries == steady.queries + 1 and steady.queries == expected == 61
     assert set(steady.health) == {"llama-v1", "qwen-sg", "tgi-mistral", "bert-tr", "sentiment",
-                                  "translate", "granite", "phi-gw"}
+                                  "translate", "granite", "phi-gw", RAY_MODEL}
 
 
 def test_each_model_says_which_engine_and_profile(part):
@@ -257,5 +258,22 @@ def test_each_model_says_which_engine_and_profile(part):
     assert got == {"llama-v1": ("vllm", "vllm"), "qwen-sg": ("sglang", "sglang"),
                    "tgi-mistral": ("tgi", "tgi"), "bert-tr": ("triton", "triton"),
                    "sentiment": ("knative", "knative"), "translate": ("knative", "knative"),
-                   "granite": ("llm-d", "gaie"), "phi-gw": ("llm-d", "gaie")}
+                   "granite": ("llm-d", "gaie"), "phi-gw": ("llm-d", "gaie"),
+                   RAY_MODEL: ("ray-serve", "ray_vllm")}
     assert all(r.profile == "knative" for r in part.revision_health["sentiment"])
+
+
+def test_ray_serve_reexported_vllm(part, prom):
+    """Ray Serve's ray_vllm: names with Ray's labels: the vLLM figures, replicas summed."""
+    _, f = prom
+    h = part.health[RAY_MODEL]
+    every = rates(f, "ray_vllm:request_success_total")
+    assert h.rps == rel(sum(every))
+    assert h.error_ratio == rel(
+        sum(rates(f, "ray_vllm:request_success_total", finished_reason="abort")) / sum(every))
+    assert h.p95_ms == rel(ms(0.95, buckets(f, "ray_vllm:e2e_request_latency_seconds")))
+    assert h.itl_p95_ms == rel(ms(0.95, buckets(f, "ray_vllm:time_per_output_token_seconds")))
+    assert h.tokens_per_s == rel(sum(rates(f, "ray_vllm:generation_tokens_total")))
+    assert h.queue_depth == rel(sum(values(f, "ray_vllm:num_requests_waiting")))
+    assert h.running_requests == rel(sum(values(f, "ray_vllm:num_requests_running")))
+    assert h.kv_cache_percent == rel(100 * max(values(f, "ray_vllm:gpu_cache_usage_perc")))
