@@ -212,7 +212,8 @@ class DemoMetrics(MetricsBackend):
                 temp = 87.0 + 2.0 * u3
             append(wrap({
                 "node": g.node, "index": g.index, "uuid": g.uuid, "model_name": gt.model_name,
-                "util_percent": util, "util_avg_percent": util, "memory_used_mib": mem, "memory_total_mib": gt.memory_mib,
+                "util_percent": util, "util_avg_percent": util, "memory_used_mib": mem,
+                "memory_total_mib": gt.memory_mib,
                 "power_watts": round(power, 1), "temperature_c": float(round(temp)),
                 "last_xid": 79 if g.hot else None, "xid_at": xid_at if g.hot else None,
                 "xid_current": g.hot, "pod": pod, "namespace": namespace,

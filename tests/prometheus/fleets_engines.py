@@ -222,7 +222,8 @@ VLLM_V0_E2E = (1, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, math.inf)
 
 
 def ray_vllm(f: Fleet, rng: random.Random) -> None:
-    for worker, node in (("6ad5887a3c1c6cef", "10.112.217.4"), ("9be2c1d07f4a3b21", "10.112.217.9")):
+    for worker, node in (("6ad5887a3c1c6cef", "10.112.217.4"),
+                         ("9be2c1d07f4a3b21", "10.112.217.9")):
         lab = {"Component": "core_worker", "NodeAddress": node,
                "SessionName": "session_2024-12-11_21-36-21_063134_1", "Version": "2.32.0",
                "WorkerId": worker, "model_name": RAY_MODEL, "namespace": "ray"}
