@@ -52,7 +52,7 @@ class DemoAlerts(AlertsBackend):
                           modelName=g.model_name or "")
             if g.model:
                 labels["model"] = g.model
-            if g.last_xid is not None:
+            if g.xid_current:
                 out.append(_alert("GpuXidError", "critical", anchor - timedelta(minutes=37),
                                   f"XID {g.last_xid} (GPU fell off the bus) on {g.node} GPU "
                                   f"{g.index}, running at {g.temperature_c:.0f}C; cordon and "

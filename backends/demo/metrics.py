@@ -114,6 +114,7 @@ def model_values(st: SvcState, ts: float) -> tuple[Values, list[tuple[Leg, Value
 
 _new_sample = fast_constructor(HealthSample)
 _wrap_gpu = fast_wrapper(GpuDevice)
+XID_REPEAT_S = 240
 _M64 = (1 << 64) - 1
 _INV16 = 1.0 / 65536.0
 _new_point = fast_constructor(Point)
@@ -185,6 +186,9 @@ class DemoMetrics(MetricsBackend):
                     st.spec.name) for st in self.state.services]
         out: list[GpuDevice] = []
         append, wrap, mix = out.append, _wrap_gpu, mix64
+        # the failing GPU raises XID 79 again every few minutes: always new within the
+        # window (dcgm-exporter reports 0 on every other GPU: no XID, None here)
+        xid_at = to_dt(ts - (ts - self.state.catalog.anchor_ts) % XID_REPEAT_S)
         for g, pod in zip(self.state.catalog.gpus, self.state.gpu_pods()):
             bits = mix(g.key ^ bm)
             u1 = ((bits >> 16) & 0xFFFF) * _INV16
@@ -208,9 +212,11 @@ class DemoMetrics(MetricsBackend):
                 temp = 87.0 + 2.0 * u3
             append(wrap({
                 "node": g.node, "index": g.index, "uuid": g.uuid, "model_name": gt.model_name,
-                "util_percent": util, "memory_used_mib": mem, "memory_total_mib": gt.memory_mib,
+                "util_percent": util, "util_avg_percent": util, "memory_used_mib": mem,
+                "memory_total_mib": gt.memory_mib,
                 "power_watts": round(power, 1), "temperature_c": float(round(temp)),
-                "last_xid": 79 if g.hot else None, "pod": pod, "namespace": namespace,
+                "last_xid": 79 if g.hot else None, "xid_at": xid_at if g.hot else None,
+                "xid_current": g.hot, "pod": pod, "namespace": namespace,
                 "model": model, "hourly_cost": gt.price_per_hour, "cluster": None}))
         return tuple(out)
 
@@ -241,15 +247,20 @@ class DemoMetrics(MetricsBackend):
 
     # ------------------------------------------------------------------ cost
     def _cost(self, ts: float, gpus: tuple[GpuDevice, ...]) -> CostBurn:
-        hourly = idle = 0.0
+        hourly = idle = free = 0.0
+        n_idle = n_free = 0
         by_model: dict[str, float] = {}
         for g in gpus:
             price = g.hourly_cost or 0.0
             hourly += price
             if g.model is not None:
                 by_model[g.model] = by_model.get(g.model, 0.0) + price
-                if g.util_percent is not None and g.util_percent < IDLE_UTIL_PERCENT:
+                if g.util_avg_percent is not None and g.util_avg_percent < IDLE_UTIL_PERCENT:
                     idle += price
+                    n_idle += 1
+            elif g.pod is None:
+                free += price
+                n_free += 1
         midnight = day_start(ts)
         today = hourly * (ts - midnight) / 3600.0
         now = to_dt(ts)
@@ -261,7 +272,9 @@ class DemoMetrics(MetricsBackend):
         return CostBurn(hourly=round(hourly, 4), today=round(today, 2),
                         month_to_date=round(mtd, 2), month_projection=round(projection, 2),
                         monthly_budget=self.state.catalog.monthly_budget,
-                        idle_hourly=round(idle, 4),
+                        idle_hourly=round(idle, 4), idle_gpus=n_idle,
+                        unallocated_hourly=round(free, 4), unallocated_gpus=n_free,
+                        spend_basis="GPUs",
                         by_model={k: round(v, 4) for k, v in by_model.items()},
                         source="demo price table")
 

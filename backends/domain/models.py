@@ -128,11 +128,20 @@ class GpuDevice(Frozen):
     uuid: str | None = None
     model_name: str | None = Field(None, description="e.g. 'NVIDIA H100 80GB HBM3'")
     util_percent: float | None = None
+    util_avg_percent: float | None = Field(
+        None, description="utilisation averaged over the window (idle is judged on it)")
     memory_used_mib: float | None = None
     memory_total_mib: float | None = None
     power_watts: float | None = None
     temperature_c: float | None = None
-    last_xid: int | None = None
+    last_xid: int | None = Field(
+        None, description="the last XID code the GPU reported (dcgm-exporter keeps it for "
+                          "good: it stays after the error is over); None = none (0) or unknown")
+    xid_at: datetime | None = Field(
+        None, description="when last_xid appeared (None = before the look-back, or unknown)")
+    xid_current: bool = Field(
+        False, description="last_xid is new within the window: the GPU is in trouble now "
+                           "(red); an older XID is history, not an alarm")
     pod: str | None = None
     namespace: str | None = None
     model: str | None = Field(None, description="ModelService.name holding this GPU")
@@ -142,8 +151,8 @@ class GpuDevice(Frozen):
                           "None = not told (one context, or a source without it)")
 
     _norm = field_validator(
-        "util_percent", "memory_used_mib", "memory_total_mib", "power_watts", "temperature_c",
-        "hourly_cost", mode="before",
+        "util_percent", "util_avg_percent", "memory_used_mib", "memory_total_mib",
+        "power_watts", "temperature_c", "hourly_cost", mode="before",
     )(finite_or_none)
 
     @property
@@ -172,17 +181,24 @@ class HealthSample(Frozen):
     ttft_p95_ms: float | None = None
     tokens_per_s: float | None = Field(None, description="generated (output) tokens per second")
     queue_depth: float | None = None
-    kv_cache_percent: float | None = None
+    kv_cache_percent: float | None = Field(
+        None, description="KV cache in use, the fullest replica's (the one that saturates)")
+    running_requests: float | None = Field(
+        None, description="requests being served now (summed over replicas)")
     itl_p95_ms: float | None = Field(None, description="inter-token latency p95 (LLMs)")
     prompt_tokens_per_s: float | None = Field(None, description="prompt (input) tokens/s")
     avg_latency_ms: float | None = Field(
         None, description="mean request latency, from a cumulative duration counter (Triton)")
     queue_ms: float | None = Field(None, description="mean time a request waits queued (Triton)")
+    profile: str | None = Field(
+        None, description="metric profile the figures came from (the first with data when "
+                          "several claim the model), e.g. 'vllm', 'sglang', 'gaie'")
+    engine: str | None = Field(None, description="serving engine of that profile")
 
     _norm = field_validator(
         "rps", "error_ratio", "p50_ms", "p95_ms", "p99_ms", "ttft_p95_ms", "tokens_per_s",
-        "queue_depth", "kv_cache_percent", "itl_p95_ms", "prompt_tokens_per_s",
-        "avg_latency_ms", "queue_ms", mode="before",
+        "queue_depth", "kv_cache_percent", "running_requests", "itl_p95_ms",
+        "prompt_tokens_per_s", "avg_latency_ms", "queue_ms", mode="before",
     )(finite_or_none)
 
     error_ratio_1h: float | None = Field(
@@ -229,14 +245,28 @@ class DriftSeries(Frozen):
 
 
 class CostBurn(Frozen):
-    """Fleet cost figures; each may be missing independently."""
+    """Fleet cost figures; each may be missing independently.
 
-    hourly: float | None = None
+    ``hourly`` is the GPUs' $/h; ``total_hourly`` every node's (CPU, memory and GPUs)
+    where the source knows it. ``today``, ``month_to_date`` and ``month_projection`` count
+    what ``spend_basis`` says, and month-to-date includes today (never below it)."""
+
+    hourly: float | None = Field(None, description="GPU $/h: the GPUs seen, each priced")
+    total_hourly: float | None = Field(
+        None, description="$/h of all nodes (OpenCost node_total_hourly_cost), GPUs included")
     today: float | None = None
     month_to_date: float | None = None
     month_projection: float | None = None
     monthly_budget: float | None = None
-    idle_hourly: float | None = Field(None, description="allocated GPUs at low util")
+    idle_hourly: float | None = Field(
+        None, description="allocated GPUs whose utilisation averaged over the window is "
+                          "below the idle threshold")
+    idle_gpus: int | None = Field(None, description="how many GPUs idle_hourly counts")
+    unallocated_hourly: float | None = Field(None, description="GPUs no pod holds")
+    unallocated_gpus: int | None = Field(None, description="how many GPUs no pod holds")
+    spend_basis: str | None = Field(
+        None, description="what today / month_to_date / month_projection count: "
+                          "'all nodes' or 'GPUs'")
     by_model: dict[str, float] = Field(default_factory=dict)
     source: str = "n/a"
 
@@ -342,6 +372,9 @@ class FleetSnapshot(Frozen):
         default_factory=dict, description="ModelService.key -> per-revision health, likewise"
     )
     drift: tuple[DriftSeries, ...] = ()
+    drift_reason: str | None = Field(
+        None, description="why drift is empty (MetricsPart.drift_reason), shown instead of "
+                          "waiting for data")
     cost: CostBurn = CostBurn()
     alerts: tuple[Alert, ...] = ()
     sources: dict[str, SourceStatus] = Field(default_factory=dict)

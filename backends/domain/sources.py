@@ -56,6 +56,9 @@ class MetricsPart(Frozen):
     service_revision_health: dict[str, tuple[HealthSample, ...]] = Field(
         default_factory=dict, description="see FleetSnapshot.service_revision_health")
     drift: tuple[DriftSeries, ...] = ()
+    drift_reason: str | None = Field(
+        None, description="why there is no drift (no series matched: the names looked for "
+                          "and the config key that sets one); None when drift was read")
     cost: CostBurn = CostBurn()
     queries: int = Field(0, description="queries sent to produce this part")
     profiles: tuple[str, ...] = Field((), description="active metric profiles")

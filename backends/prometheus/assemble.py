@@ -24,10 +24,12 @@ from backends.prometheus.calc import (
     POD_LABELS,
     UUID_LABELS,
     bucket_quantile,
+    dcgm_value,
     first_label,
-    mean,
+    highest,
     parse_le,
     total,
+    xid_state,
 )
 from backends.prometheus.profiles import MetricProfile
 
@@ -111,13 +113,17 @@ def apply_model_regex(profile: MetricProfile, value: str) -> str:
 def build_gpus(answers: Answers, profile: MetricProfile,
                pod_models: Mapping[tuple[str | None, str], str],
                joiner: ModelJoiner,
-               price_of: Callable[[str, str | None], float | None] | None = None
+               price_of: Callable[[str, str | None], float | None] | None = None, *,
+               at: datetime | None = None, window_s: float | None = None
                ) -> list[GpuDevice]:
     """One GpuDevice per UUID (or node+index), fields from each query of the profile;
-    ``price_of(node, gpu model name)`` gives its $/h."""
+    ``price_of(node, gpu model name)`` gives its $/h; an XID is current when it appeared
+    within ``window_s`` before ``at``."""
     gpus: dict[tuple, dict] = {}
     ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
-    for key in ("util", "mem_used", "mem_free", "mem_total", "power", "temp", "xid"):
+    at_ts = at.timestamp() if at is not None else None
+    for key in ("util", "util_avg", "mem_used", "mem_free", "mem_total", "power", "temp",
+                "xid", "xid_since"):
         for s in answers.get(key, ()):
             lab = s.labels
             uuid = first_label(lab, UUID_LABELS)
@@ -134,8 +140,11 @@ def build_gpus(answers: Answers, profile: MetricProfile,
                     g["pod"], g["namespace"] = pod
             if profile.model_label and lab.get(profile.model_label):
                 g["model"] = lab[profile.model_label]
-            if key not in g:  # first series wins (several pods may share a GPU)
-                g[key] = s.value
+            # first series with a value wins (several pods may share a GPU); DCGM's blank
+            # sentinels and NaN are no value
+            value = s.value if key == "xid_since" else dcgm_value(s.value)
+            if g.get(key) is None:
+                g[key] = value
     out: list[GpuDevice] = []
     for g in gpus.values():
         used, free, tot = g.get("mem_used"), g.get("mem_free"), g.get("mem_total")
@@ -149,7 +158,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
                 or pod_models.get((None, g["pod"])) \
                 or joiner.from_pod(g["pod"], g.get("namespace"))
         price = price_of(g.get("node") or "", g.get("model_name")) if price_of else None
-        xid = g.get("xid")
+        xid, since, current = xid_state(g.get("xid"), g.get("xid_since"), at_ts, window_s)
         try:
             index = int(g["index"]) if g.get("index") is not None else -1
         except ValueError:
@@ -157,8 +166,10 @@ def build_gpus(answers: Answers, profile: MetricProfile,
         out.append(GpuDevice(
             node=g.get("node") or "", index=index, uuid=g.get("uuid"),
             model_name=g.get("model_name"), util_percent=g.get("util"),
+            util_avg_percent=g.get("util_avg"),
             memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
-            temperature_c=g.get("temp"), last_xid=int(xid) if xid is not None else None,
+            temperature_c=g.get("temp"), last_xid=xid, xid_current=current,
+            xid_at=datetime.fromtimestamp(since, timezone.utc) if since is not None else None,
             pod=g.get("pod"), namespace=g.get("namespace"), model=model, hourly_cost=price,
         ))
     out.sort(key=lambda d: (d.node, d.index, d.uuid or ""))
@@ -199,6 +210,7 @@ class _Acc:
     tokens: list[float | None] = field(default_factory=list)
     queue: list[float | None] = field(default_factory=list)
     kv: list[float | None] = field(default_factory=list)
+    running: list[float | None] = field(default_factory=list)
     prompt: list[float | None] = field(default_factory=list)
     duration: list[float | None] = field(default_factory=list)
     queue_time: list[float | None] = field(default_factory=list)
@@ -217,7 +229,8 @@ class _Acc:
 
 # query key -> _Acc field: summed series, and bucket rates (quantiles)
 _ACC_LISTS = {"requests": "requests", "errors": "errors", "tokens": "tokens", "queue": "queue",
-              "kv_cache": "kv", "prompt_tokens": "prompt", "duration": "duration",
+              "kv_cache": "kv", "running": "running", "prompt_tokens": "prompt",
+              "duration": "duration",
               "queue_time": "queue_time"}
 _ACC_BUCKETS = ("latency", "ttft", "itl")
 
@@ -257,13 +270,16 @@ def serving_accumulate(answers: Answers, profile: MetricProfile,
 
 
 def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, model: str,
-            namespace: str | None, revision: str | None, at: datetime) -> HealthSample:
+            namespace: str | None, revision: str | None, at: datetime,
+            source: str | None = None) -> HealthSample:
     rps, errs = total(acc.requests), total(acc.errors)
     if rps is None or rps <= 0:
         ratio = None
     elif errs is None:
-        # The errors query selects a subset of the requests: no series = no failures.
-        ratio = 0.0 if "errors" in profile.queries else None
+        # The errors query selects a subset of the requests: no series = no failures
+        # (unless the profile says its engine may count none: unknown).
+        ratio = 0.0 if "errors" in profile.queries and not profile.errors_need_series \
+            else None
     else:
         ratio = min(1.0, errs / rps)
     lat = [bucket_quantile(q, acc.latency.items()) for q in quantiles] \
@@ -282,10 +298,12 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
         model=model, namespace=namespace, revision=revision, at=at, rps=rps,
         error_ratio=ratio, p50_ms=ms[0], p95_ms=ms[1], p99_ms=ms[2],
         ttft_p95_ms=None if ttft is None else ttft * profile.latency_to_ms,
-        tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue), kv_cache_percent=mean(acc.kv),
+        tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue),
+        kv_cache_percent=highest(acc.kv), running_requests=total(acc.running),
         itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
         prompt_tokens_per_s=total(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
-        queue_ms=per_request_ms(acc.queue_time),
+        queue_ms=per_request_ms(acc.queue_time), profile=source,
+        engine=profile.runtime or source,
     )
 
 
@@ -325,7 +343,7 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             raws[scope] = key.raw
             if key.revision:
                 sample = _sample(acc, profile, quantiles, model=name, namespace=key.namespace,
-                                 revision=key.revision, at=at)
+                                 revision=key.revision, at=at, source=pname)
                 rev = (key.revision, key.namespace or "", key.cluster or "")
                 sample = revisions[name].setdefault(rev, sample)
                 owner = joiner.owner(name, key.namespace, key.cluster)
@@ -336,7 +354,7 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             if entry not in index.setdefault(name, []):
                 index[name].append(entry)
             new = _sample(acc, profile, quantiles, model=name, namespace=ns, revision=None,
-                          at=at)
+                          at=at, source=pname)
             shown = scope_of.setdefault(name, (ns, cluster))
             if all(a is None or b is None or a == b for a, b in zip(shown, (ns, cluster))):
                 health[name] = merge_health(health.get(name), new)
@@ -385,3 +403,15 @@ def build_drift(samples: Sequence[Sample], profile: MetricProfile, joiner: Model
         ))
     out.sort(key=lambda d: (d.model, d.feature, d.method))
     return out
+
+
+def drift_reason(profiles: Mapping[str, MetricProfile]) -> str:
+    """Why no drift series came back: the names each drift profile looked for and the
+    config key that sets one (shown instead of waiting for data that will not come)."""
+    drift = {n: p for n, p in profiles.items() if p.kind == "drift"}
+    looked = [sel for p in drift.values() if p.enabled is not False for sel in p.probe]
+    key = "[prometheus.profiles.drift] queries.drift (and probe)"
+    if not drift or all(p.enabled is False for p in drift.values()):
+        return f"drift is off: no drift profile is enabled (set {key})"
+    return (f"no drift series: looked for {', '.join(looked) or 'the configured query'}; "
+            f"point {key} at your drift exporter's gauge (labels model, feature, method)")

@@ -22,6 +22,7 @@ from backends.prometheus.assemble import (
     ModelJoiner,
     build_drift,
     build_gpus,
+    drift_reason,
     build_health,
     pod_model_map,
 )
@@ -37,12 +38,13 @@ from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample
 from backends.prometheus.cost import (
     Pricer,
     cost_burn,
+    month_to_date,
     node_prices,
     seconds_since_midnight,
     seconds_since_month_start,
 )
 from backends.prometheus.discovery import PrometheusDiscovery
-from backends.prometheus.calc import duration, matcher
+from backends.prometheus.calc import duration, matcher, xid_step
 from backends.prometheus.profiles import render
 from backends.prometheus.slo import SLO_KEY, apply_slo, slo_query, slo_ratios
 from backends.prometheus.config import PrometheusConfig
@@ -171,8 +173,15 @@ class PrometheusMetrics(MetricsBackend):
         values = {
             "window": duration(window),
             "step": duration(max(window / 30, 15)),
-            "today": duration(max(seconds_since_midnight(now), 300)),
+            # steps strictly after midnight (5 min each) for today; the finished days end
+            # just before midnight (1 h steps), so no step is counted twice
+            "today": duration(max(seconds_since_midnight(now) - 1, 1)),
+            "today_end": duration(seconds_since_midnight(now) + 1),
+            "past_days": duration(max(seconds_since_month_start(now)
+                                      - seconds_since_midnight(now), 1)),
             "month": duration(max(seconds_since_month_start(now), 3600)),
+            "xid_lookback": duration(cfg.xid_lookback_s),
+            "xid_step": duration(xid_step(cfg.xid_lookback_s)),
         }
         plan: list[tuple[str, str, str]] = []
         for name in self.active_profiles:
@@ -205,26 +214,35 @@ class PrometheusMetrics(MetricsBackend):
         for n in (n for n, k in kinds.items() if k == "pods"):
             pod_models.update(pod_model_map(answers(n), cfg.profiles[n], joiner))
         by_node: dict[str, float] = {}
-        today = month = None
+        today = month = total = None
         for n in (n for n, k in kinds.items() if k == "cost"):
             a = answers(n)
             by_node.update(node_prices(a.get("gpu_price", ())))
-            today = today if today is not None else _scalar(a.get("today"))
-            month = month if month is not None else _scalar(a.get("month"))
+            total = total if total is not None else _scalar(a.get("total"))
+            if today is None and month is None:
+                day = _scalar(a.get("today"))
+                if day is None and "today" in a and (a.get("gpu_price") or total is not None):
+                    day = 0.0  # a cost source, no 5-minute step since midnight yet
+                today = day
+                month = month_to_date(day, _scalar(a.get("past_days")),
+                                      _scalar(a.get("month")))
         pricer = Pricer(by_node, cfg.gpu_prices, cfg.default_gpu_price)
         gpus = []
         gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         for n in (n for n, k in kinds.items() if k == "gpu"):
-            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer)
+            gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer,
+                               at=now, window_s=window)
             for slot, ident in gpu_identities(answers(n).get("util", ()), n).items():
                 gpu_index.setdefault(slot, ident)
         sources = pricer.sources
         cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
-                         budget=cfg.monthly_budget, today=today, month=month)
+                         budget=cfg.monthly_budget, today=today, month=month,
+                         total_hourly=total)
         drift = []
         for n in (n for n, k in kinds.items() if k == "drift"):
             drift += build_drift(answers(n).get("drift", ()), cfg.profiles[n], joiner,
                                  cfg.drift_thresholds, cfg.drift_threshold)
+        reason = None if drift else drift_reason(cfg.profiles)
         self._index = index
         self._joiner = joiner
         self._gpu_index = gpu_index
@@ -232,6 +250,7 @@ class PrometheusMetrics(MetricsBackend):
             gpus=tuple(gpus), health=health, revision_health=served.revisions,
             service_health=served.by_service,
             service_revision_health=served.revisions_by_service, drift=tuple(drift),
+            drift_reason=reason,
             cost=cost, queries=self.client.queries - before, profiles=self.active_profiles,
         )
 

@@ -102,6 +102,50 @@ def mean(values: Iterable[float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
+def highest(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return max(vals) if vals else None
+
+
 def total(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return sum(vals) if vals else None
+
+
+# go-dcgm pkg/dcgm/const.go: the values DCGM reports for "blank", "not found", "not
+# supported" and "not permissioned". The INT64 ones (2^63 - 16 .. 2^63 - 13) all become
+# 2^63 as a float64; FP64 blank is 2^47.
+_INT64_BLANK_FLOAT = float(9223372036854775792)
+_INT32_BLANKS = (2147483632.0, 2147483633.0, 2147483634.0, 2147483635.0)
+_FP64_BLANKS = (140737488355328.0, 140737488355329.0, 140737488355330.0, 140737488355331.0)
+
+
+def dcgm_value(value: float | None) -> float | None:
+    """A dcgm-exporter sample as a figure: None for DCGM's blank sentinels (INT64, INT32,
+    FP64), NaN and +-Inf, which are "no value", never a number to show."""
+    if value is None or not math.isfinite(value):
+        return None
+    if value >= _INT64_BLANK_FLOAT or value in _INT32_BLANKS or value in _FP64_BLANKS:
+        return None
+    return value
+
+
+def xid_step(lookback_s: int) -> int:
+    """Step of the XID look-back subquery: about 360 samples, never finer than 60 s."""
+    return max(60, int(lookback_s) // 360)
+
+
+def xid_state(code: float | None, since: float | None, at_ts: float | None,
+              window_s: float | None) -> tuple[int | None, float | None, bool]:
+    """(last XID code, when it appeared, current?) from dcgm-exporter's sticky
+    ``DCGM_FI_DEV_XID_ERRORS`` (0 = no XID) and the time its value last changed
+    (``xid_since``; None = not within the look-back). An XID is current only while it
+    appeared within the window ending at ``at_ts``: a GPU that once had one is not red
+    for good."""
+    if code is None or code <= 0 or not math.isfinite(code):
+        return None, None, False
+    last = int(code)
+    if since is None or not math.isfinite(since):
+        return last, None, False
+    current = at_ts is not None and window_s is not None and since >= at_ts - window_s
+    return last, since, bool(current)

@@ -20,10 +20,11 @@ from backends.prometheus.calc import (
     UUID_LABELS,
     bucket_quantile,
     chart_step,
+    dcgm_value,
     duration,
     first_label,
+    highest,
     matcher,
-    mean,
     parse_le,
     total,
 )
@@ -121,8 +122,8 @@ def chart_series(backend: RangeQueries, targets: list[tuple[str, str, str | None
         if r and not rps:
             rps = r
             errs = _sum_by_ts(mine("errors"))
-            if not errs and "errors" not in profile.queries:
-                errs = None  # this profile cannot tell errors
+            if not errs and ("errors" not in profile.queries or profile.errors_need_series):
+                errs = None  # this profile (or this engine) cannot tell errors
         if not buckets:
             b: dict[float, dict[float, float]] = defaultdict(lambda: defaultdict(float))
             for s in mine("latency"):
@@ -200,7 +201,7 @@ def extra_series(backend: RangeQueries, targets: list[tuple[str, str, str | None
                             b[ts][le] += v
             if b:
                 ttft, ttft_ms = b, profile.latency_to_ms
-        for key, combine in (("tokens", total), ("queue", total), ("kv_cache", mean)):
+        for key, combine in (("tokens", total), ("queue", total), ("kv_cache", highest)):
             if key in found:
                 continue
             per_ts: dict[float, list[float | None]] = defaultdict(list)
@@ -273,6 +274,10 @@ def gpu_series(backend: RangeQueries, targets: list[tuple[str, str | None, str |
     results = backend.range_all(plan, start, end, step) if plan else {}
 
     def mine(i: int, key: str, label: str | None, value: str | None):
+        """The GPU's points: every series of it merged by time (the highest value), so a
+        series whose labels changed mid-window (pod labels added, Hostname renamed
+        hostname, a time-sliced GPU's per-pod twins) stays one line; DCGM blanks: gaps."""
+        merged: dict[float, float | None] = {}
         for s in results.get((f"{i}", key), ()):
             lab = s.labels
             if label and label != "gpu":
@@ -280,8 +285,13 @@ def gpu_series(backend: RangeQueries, targets: list[tuple[str, str | None, str |
             else:
                 ok = lab.get("gpu") == str(index) and first_label(lab, NODE_LABELS) == node
             if ok:
-                return dict(s.points)  # first series wins (several pods may share a GPU)
-        return None
+                for ts, v in s.points:
+                    value_now, before = dcgm_value(v), merged.get(ts)
+                    if value_now is not None and (before is None or value_now > before):
+                        merged[ts] = value_now
+                    else:
+                        merged.setdefault(ts, None)
+        return merged or None
 
     got: dict[str, dict[float, float | None]] = {}
     for i, (_pname, label, value) in enumerate(targets):

@@ -108,9 +108,14 @@ class PrometheusConfig(HttpSourceConfig):
     default_gpu_price: float | None = Field(None, ge=0, description="$/h for unlisted GPUs")
     monthly_budget: float | None = Field(None, ge=0)
     idle_util_percent: float = Field(10.0, ge=0, le=100, description="allocated + below = idle")
+    xid_lookback_s: int = Field(
+        21600, ge=300, le=7 * 86400,
+        description="how far back the first appearance of a GPU's last XID is looked for "
+                    "(older: 'when' unknown, and not current)")
     drift_threshold: float = Field(0.2, gt=0, description="default drift threshold")
     drift_thresholds: dict[str, float] = Field(
-        default_factory=lambda: {"psi": 0.2, "ks": 0.1, "js": 0.1, "wasserstein": 0.1},
+        default_factory=lambda: {"psi": 0.2, "ks": 0.1, "js": 0.1, "wasserstein": 0.1,
+                                 "1-p_value": 0.95},
         description="threshold per drift method",
     )
     context_name: str = Field("prometheus", description="cluster name in Prometheus-only mode")

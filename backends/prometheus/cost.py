@@ -60,26 +60,54 @@ class Pricer:
 
 def cost_burn(gpus: Sequence[GpuDevice], sources: set[str], *, at: datetime,
               idle_util: float, budget: float | None, today: float | None,
-              month: float | None) -> CostBurn:
-    """Fleet $/h (GPUs with a known price), per model, idle allocated GPUs, projection."""
+              month: float | None, total_hourly: float | None = None) -> CostBurn:
+    """GPU $/h (GPUs with a known price), all nodes' $/h when known, per model, idle and
+    unallocated GPUs, projection.
+
+    Idle = allocated GPUs whose utilisation averaged over the window (the instant value
+    where no average was read) is below ``idle_util``; unallocated GPUs are their own
+    figure. ``today`` / ``month`` (month-to-date, today included) count all nodes when
+    ``total_hourly`` is known, else the GPUs; the projection adds the matching $/h."""
     priced = [(g, g.hourly_cost) for g in gpus if g.hourly_cost is not None]
     hourly = sum(cost for _, cost in priced) if priced else None
     by_model: dict[str, float] = {}
     for g, cost in priced:
         if g.model:
             by_model[g.model] = by_model.get(g.model, 0.0) + cost
-    idle = [cost for g, cost in priced
-            if g.allocated and g.util_percent is not None and g.util_percent < idle_util]
+    idle = [cost for g, cost in priced if g.allocated and _idle(g, idle_util)]
+    free = [cost for g, cost in priced if not g.allocated]
+    basis = "all nodes" if total_hourly is not None else "GPUs"
+    rate = total_hourly if total_hourly is not None else hourly
     projection = None
-    if month is not None and hourly is not None:
+    if month is not None and rate is not None:
         days = calendar.monthrange(at.year, at.month)[1]
         end = at.replace(day=days, hour=23, minute=59, second=59, microsecond=999999)
-        projection = month + hourly * max(0.0, (end - at).total_seconds()) / 3600.0
+        projection = month + rate * max(0.0, (end - at).total_seconds()) / 3600.0
     return CostBurn(
-        hourly=hourly, today=today, month_to_date=month, month_projection=projection,
-        monthly_budget=budget, idle_hourly=sum(idle) if priced else None,
+        hourly=hourly, total_hourly=total_hourly, today=today, month_to_date=month,
+        month_projection=projection, monthly_budget=budget,
+        idle_hourly=sum(idle) if priced else None, idle_gpus=len(idle) if priced else None,
+        unallocated_hourly=sum(free) if priced else None,
+        unallocated_gpus=len(free) if priced else None,
+        spend_basis=basis if (today is not None or month is not None) else None,
         by_model=by_model, source=" + ".join(sorted(sources)) if sources else "n/a",
     )
+
+
+def _idle(g: GpuDevice, idle_util: float) -> bool:
+    util = g.util_avg_percent if g.util_avg_percent is not None else g.util_percent
+    return util is not None and util < idle_util
+
+
+def month_to_date(today: float | None, past_days: float | None,
+                  legacy_month: float | None) -> float | None:
+    """Month-to-date = the month's finished days + today (the same ``today``), so never
+    below today; a user template's old ``month`` answer is taken as it is."""
+    if today is not None:
+        return (past_days or 0.0) + today
+    if past_days is not None:
+        return past_days
+    return legacy_month
 
 
 def seconds_since_midnight(at: datetime) -> int:

@@ -18,26 +18,40 @@ Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
              are both valid)
 ``$step``    sub-query step (drift history), e.g. ``30s``
 ``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
+``$past_days`` / ``$today_end``  the month's finished days (first of the month to
+             midnight) / the offset that ends a subquery just before midnight
+``$xid_lookback`` / ``$xid_step``  how far back (and how finely) an XID's first
+             appearance is looked for (``[prometheus] xid_lookback_s``)
 
 Query keys by profile kind:
 
 - ``gpu``: ``util`` (%), ``mem_used``/``mem_free``/``mem_total`` (MiB), ``power`` (W),
-  ``temp`` (C), ``xid``. One series per GPU; identity from ``UUID``/``gpu_uuid``, ``gpu``
+  ``temp`` (C), ``xid`` (the last XID code: dcgm-exporter keeps it for good, 0 = none),
+  ``xid_since`` (unix time the per-GPU XID value last changed within ``$xid_lookback``,
+  sampled every ``$xid_step``: the XID is current while that is within the window).
+  One series per GPU; identity from ``UUID``/``gpu_uuid``, ``gpu``
   and the node labels (``Hostname`` or ``hostname``), pod from ``exported_pod``, ``pod``
   or the old ``pod_name`` (same for namespace/container).
 - ``serving``: ``requests`` (req/s), ``errors`` (failed req/s), ``latency``, ``ttft`` and
   ``itl`` (inter-token latency) (bucket *rates* grouped by ``le`` and ``$by``; quantiles are
   computed from them for the model and for each revision), ``tokens`` (generated tokens/s),
-  ``prompt_tokens`` (prompt tokens/s), ``queue`` (waiting requests), ``kv_cache`` (percent),
+  ``prompt_tokens`` (prompt tokens/s), ``queue`` (waiting requests), ``running`` (requests
+  being served), ``kv_cache`` (percent; the highest of the series: the fullest replica),
   ``duration`` / ``queue_time`` (rates of cumulative request / queue time, in
   ``duration_to_ms`` units: mean ms per request), ``discover`` (one series per model, for
   Prometheus-only mode).
 - ``pods``: ``pod_model``: one series per pod carrying the model in ``model_label``.
-- ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``today``/``month`` ($ so far).
+- ``cost``: ``gpu_price`` ($/h per GPU, by ``node``), ``total`` (all nodes' $/h),
+  ``today`` ($ since UTC midnight) and ``past_days`` ($ of the month's days before today;
+  month-to-date = ``past_days`` + ``today``); a user's older ``month`` template is read as
+  month-to-date as it is.
 - ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
-  gives history points, an instant vector one point. The documented default expects a gauge
-  ``model_feature_drift_score{model="...", feature="...", method="psi"}``; its threshold
-  comes from ``PrometheusConfig.drift_thresholds`` (per method) or ``drift_threshold``.
+  gives history points, an instant vector one point. The documented default reads any gauge
+  named ``*_feature_drift_score{model="...", feature="...", method="psi"}`` (e.g.
+  ``model_feature_drift_score``, ``ml_feature_drift_score``) and Evidently's
+  ``evidently:data_drift:p_value`` as 1 - p; its threshold comes from
+  ``PrometheusConfig.drift_thresholds`` (per method) or ``drift_threshold``. When nothing
+  matches, the read says which names were looked for (``MetricsPart.drift_reason``).
 """
 
 from __future__ import annotations
@@ -77,6 +91,10 @@ class MetricProfile(BaseModel):
     ignore_pods: str | None = Field(
         None, description="regex of pod names that are the exporter itself, not a workload"
     )
+    errors_need_series: bool = Field(
+        False, description="a model without an 'errors' series has no error count "
+                           "(unknown), not zero failures: the errors query gives a 0 series "
+                           "wherever the engine counts them (vLLM before request_success)")
     feature_label: str = "feature"
     method_label: str = "method"
 
@@ -85,6 +103,56 @@ _VLLM_NAMES = (
     "vllm:e2e_request_latency_seconds_count|vllm:num_requests_running|"
     "vllm:num_requests_waiting|vllm:generation_tokens_total"
 )
+
+
+_SGLANG_NAMES = (
+    "sglang:num_requests_total|sglang:e2e_request_latency_seconds_count|"
+    "sglang:num_running_reqs|sglang:generation_tokens_total"
+)
+# a gauge repeated once per tensor/pipeline/expert-parallel rank counts once per replica
+_PER_RANK = "max without (tp_rank, pp_rank, moe_ep_rank)"
+# TGI series carry no model label: the model is the pod's workload, its name without the
+# ReplicaSet hash and pod suffix (Deployment) or the ordinal (StatefulSet)
+_TGI_POD = "(.+?)(?:-[a-z0-9]{6,10}-[a-z0-9]{5}|-[0-9]+)?"
+
+
+def _tgi(expr: str) -> str:
+    return f'label_replace({expr}, "tgi_model", "$$1", "pod", "{_TGI_POD}")'
+
+
+# Knative 1.21+ name first, then the 1.19-1.20 one (never both: `or` keeps the first)
+_KN_DURATIONS = ("kn_serving_invocation_duration_seconds", "kn_queueproxy_app_duration_seconds")
+_KN_NAMES = "|".join(f"{n}_count" for n in _KN_DURATIONS)
+_KN_JOIN = ("* on (job, instance) group_left (kn_service_name, kn_configuration_name, "
+            "kn_revision_name, k8s_namespace_name) target_info{$match}")
+
+
+def _kn(template: str) -> str:
+    return " or ".join(template.format(name=n, join=_KN_JOIN) for n in _KN_DURATIONS)
+
+
+# the endpoint picker's three generations of names, newest first
+_GAIE_PREFIXES = ("llm_d_epp_", "inference_objective_", "inference_model_")
+
+
+def _gaie_names(suffix: str, epp_suffix: str | None = None) -> str:
+    return "|".join(f"{p}{epp_suffix or suffix}" if p == "llm_d_epp_" else f"{p}{suffix}"
+                    for p in _GAIE_PREFIXES)
+
+
+def _gaie(template: str, suffix: str, epp_suffix: str | None = None) -> str:
+    return " or ".join(template.format(name)
+                       for name in _gaie_names(suffix, epp_suffix).split("|"))
+
+
+_DRIFT_SCORES = '{__name__=~".+_feature_drift_score"}'
+_EVIDENTLY_P = "evidently:data_drift:p_value"
+_EVIDENTLY = ('label_replace(label_replace(1 - ' + _EVIDENTLY_P + '{model=""}, "model", "$$1", '
+              '"job", "(.+)") or 1 - ' + _EVIDENTLY_P + '{model!=""}, "method", "1-p_value", '
+              '"", "")')
+# $/h being spent: every node's when OpenCost exports node_total_hourly_cost, else its GPUs'
+_SPEND = ("(sum(avg by (node) (node_total_hourly_cost)) or sum(avg by (node) "
+          "(node_gpu_hourly_cost) * on (node) max by (node) (node_gpu_count)))")
 
 
 def default_profiles() -> dict[str, MetricProfile]:
@@ -99,11 +167,25 @@ def default_profiles() -> dict[str, MetricProfile]:
             "queries": {
                 "util": "DCGM_FI_DEV_GPU_UTIL{$match}"
                         " or (DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match} * 100)",
+                # averaged over the window: idle is judged on this, not on one sample
+                "util_avg": "max by (UUID, gpu, Hostname, hostname) (avg_over_time("
+                            "DCGM_FI_DEV_GPU_UTIL{$match}[$window])) or max by (UUID, gpu, "
+                            "Hostname, hostname) (avg_over_time("
+                            "DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match}[$window])) * 100",
                 "mem_used": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_USED{$match})",
                 "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE{$match})",
                 "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE{$match})",
                 "temp": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_GPU_TEMP{$match})",
+                # the last XID ever seen (sticky; 0 = none) ...
                 "xid": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS{$match})",
+                # ... and when the per-GPU value last changed (a new XID, maybe as a new
+                # series with another err_code label): a subquery step time, or nothing
+                # when it did not change within the look-back
+                "xid_since": "max by (UUID, gpu, Hostname, hostname) (max_over_time(timestamp("
+                             "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS"
+                             "{$match}) != max by (UUID, gpu, Hostname, hostname) ("
+                             "DCGM_FI_DEV_XID_ERRORS{$match} offset $xid_step)"
+                             ")[$xid_lookback:$xid_step]))",
             },
         },
         "triton_gpu": {
@@ -112,6 +194,8 @@ def default_profiles() -> dict[str, MetricProfile]:
             "probe": ["nv_gpu_utilization"],
             "queries": {
                 "util": "max by (gpu_uuid, instance) (nv_gpu_utilization{$match}) * 100",
+                "util_avg": "max by (gpu_uuid, instance) (avg_over_time("
+                            "nv_gpu_utilization{$match}[$window])) * 100",
                 "mem_used": "max by (gpu_uuid, instance) (nv_gpu_memory_used_bytes{$match})"
                             " / 1048576",
                 "mem_total": "max by (gpu_uuid, instance) (nv_gpu_memory_total_bytes{$match})"
@@ -124,9 +208,16 @@ def default_profiles() -> dict[str, MetricProfile]:
             "runtime": "vllm",
             "model_label": "model_name",
             "probe": [f'{{__name__=~"{_VLLM_NAMES}"}}'],
+            # vLLM counts every finished request in request_success_total, aborts and
+            # errors too (finished_reason); older vLLM: requests from the latency histogram
+            "errors_need_series": True,
             "queries": {
-                "requests": "sum by ($by) (rate(vllm:e2e_request_latency_seconds_count"
+                "requests": "sum by ($by) (rate(vllm:request_success_total{$match}[$window]))"
+                            " or sum by ($by) (rate(vllm:e2e_request_latency_seconds_count"
                             "{$match}[$window]))",
+                "errors": "sum by ($by) (rate(vllm:request_success_total"
+                          "{finished_reason=~\"abort|error\",$match}[$window])) or 0 * sum by"
+                          " ($by) (rate(vllm:request_success_total{$match}[$window]))",
                 "latency": "sum by (le, $by) (rate(vllm:e2e_request_latency_seconds_bucket"
                            "{$match}[$window]))",
                 "ttft": "sum by (le, $by) (rate(vllm:time_to_first_token_seconds_bucket"
@@ -139,9 +230,74 @@ def default_profiles() -> dict[str, MetricProfile]:
                        "{$match}[$window])) or sum by (le, $by) (rate("
                        "vllm:time_per_output_token_seconds_bucket{$match}[$window]))",
                 "queue": "sum by ($by) (vllm:num_requests_waiting{$match})",
-                "kv_cache": "(avg by ($by) (vllm:kv_cache_usage_perc{$match})"
-                            " or avg by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",
+                "running": "sum by ($by) (vllm:num_requests_running{$match})",
+                # the fullest replica's: the one that saturates (0-1 in vLLM, not %)
+                "kv_cache": "(max by ($by) (vllm:kv_cache_usage_perc{$match})"
+                            " or max by ($by) (vllm:gpu_cache_usage_perc{$match})) * 100",
                 "discover": f'group by ($by) ({{__name__=~"{_VLLM_NAMES}"}})',
+            },
+        },
+        # SGLang: sgl-project/sglang python/sglang/srt/metrics/collector.py
+        # @ 00ae9c1590d2d0bb6c0bfff39e312c34ae3dd538 (TokenizerMetricsCollector: counters
+        # and histograms by model_name; SchedulerMetricsCollector: gauges repeated per
+        # tp_rank / pp_rank / moe_ep_rank, so the same value once per rank: max over ranks
+        # inside each replica, then summed over replicas and dp_rank) and
+        # docs/references/production_metrics.md @ 40ef116f011cf1599811af1089ddf00971092bcf
+        # (older time_per_output_token name). token_usage is 0-1.
+        "sglang": {
+            "kind": "serving",
+            "runtime": "sglang",
+            "model_label": "model_name",
+            "errors_need_series": True,
+            "probe": [f'{{__name__=~"{_SGLANG_NAMES}"}}'],
+            "queries": {
+                "requests": "sum by ($by) (rate(sglang:num_requests_total{$match}[$window]))"
+                            " or sum by ($by) (rate(sglang:e2e_request_latency_seconds_count"
+                            "{$match}[$window]))",
+                "errors": "sum by ($by) (rate(sglang:num_aborted_requests_total"
+                          "{$match}[$window])) or 0 * sum by ($by) (rate("
+                          "sglang:num_requests_total{$match}[$window]))",
+                "latency": "sum by (le, $by) (rate(sglang:e2e_request_latency_seconds_bucket"
+                           "{$match}[$window]))",
+                "ttft": "sum by (le, $by) (rate(sglang:time_to_first_token_seconds_bucket"
+                        "{$match}[$window]))",
+                "itl": "sum by (le, $by) (rate(sglang:inter_token_latency_seconds_bucket"
+                       "{$match}[$window])) or sum by (le, $by) (rate("
+                       "sglang:time_per_output_token_seconds_bucket{$match}[$window]))",
+                "tokens": "sum by ($by) (rate(sglang:generation_tokens_total{$match}[$window]))",
+                "prompt_tokens": "sum by ($by) (rate(sglang:prompt_tokens_total"
+                                 "{$match}[$window]))",
+                "queue": f"sum by ($by) ({_PER_RANK} (sglang:num_queue_reqs{{$match}}))",
+                "running": f"sum by ($by) ({_PER_RANK} (sglang:num_running_reqs{{$match}}))",
+                "kv_cache": "max by ($by) (sglang:token_usage{$match}) * 100",
+                "discover": f'group by ($by) ({{__name__=~"{_SGLANG_NAMES}"}})',
+            },
+        },
+        # TGI: huggingface/text-generation-inference docs/source/reference/metrics.md and
+        # router/src/server.rs @ db931fcf42da018a3657580c64bf2720f167f9ab: no model label (the
+        # model is the pod's Deployment/StatefulSet, read from the pod name), counters
+        # without _total, failures tgi_request_failure{err} (a series only once one failed:
+        # none = no failure), durations in seconds (geometric buckets 0.00015-145.6 s), no
+        # TTFT and no KV cache figure. No $match: a chart filters TGI series client-side.
+        "tgi": {
+            "kind": "serving",
+            "runtime": "tgi",
+            "model_label": "tgi_model",
+            "probe": ["tgi_request_count", "tgi_queue_size"],
+            "queries": {
+                "requests": f"sum by ($by) ({_tgi('rate(tgi_request_count[$window])')})",
+                "errors": f"sum by ($by) ({_tgi('rate(tgi_request_failure[$window])')})",
+                "latency": "sum by (le, $by) ("
+                           f"{_tgi('rate(tgi_request_duration_bucket[$window])')})",
+                "itl": "sum by (le, $by) ("
+                       f"{_tgi('rate(tgi_request_mean_time_per_token_duration_bucket[$window])')})",
+                "tokens": "sum by ($by) ("
+                          f"{_tgi('rate(tgi_request_generated_tokens_sum[$window])')})",
+                "prompt_tokens": "sum by ($by) ("
+                                 f"{_tgi('rate(tgi_request_input_length_sum[$window])')})",
+                "queue": f"sum by ($by) ({_tgi('tgi_queue_size')})",
+                "running": f"sum by ($by) ({_tgi('tgi_batch_current_size')})",
+                "discover": f"group by ($by) ({_tgi('tgi_request_count')})",
             },
         },
         "triton": {
@@ -182,6 +338,62 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "discover": "group by ($by) (revision_request_count)",
             },
         },
+        # Knative queue-proxy 1.19+ (OpenTelemetry): knative/serving
+        # pkg/queue/request_metric.go @ knative-v1.19.0 (kn.queueproxy.app.duration,
+        # kn.queueproxy.depth) and @ knative-v1.21.0 (kn.serving.invocation.duration,
+        # kn.serving.queue.depth), knative/docs docs/versioned/serving/observability/
+        # metrics/serving-metrics.md @ de125bfad88b6f8f5ff037866a5436d64051898f: seconds
+        # (buckets 0.005-10 s), status in http_response_status_code, and the service and
+        # revision only on target_info (resource attributes), joined by job and instance.
+        "knative": {
+            "kind": "serving",
+            "runtime": "knative",
+            "model_label": "kn_service_name",
+            "revision_label": "kn_revision_name",
+            "namespace_labels": ["namespace", "exported_namespace", "k8s_namespace_name"],
+            "model_regex": r"^(?P<model>.+?)-predictor(?:-default)?$",
+            "probe": [f'{{__name__=~"{_KN_NAMES}"}}'],
+            "queries": {
+                "requests": _kn("sum by ($by) (rate({name}_count[$window]) {join})"),
+                "errors": _kn("sum by ($by) (rate({name}_count"
+                              "{{http_response_status_code=~\"5..\"}}[$window]) {join})"),
+                "latency": _kn("sum by (le, $by) (rate({name}_bucket[$window]) {join})"),
+                "queue": f"sum by ($by) (kn_serving_queue_depth {_KN_JOIN}) or "
+                         f"sum by ($by) (kn_queueproxy_depth {_KN_JOIN})",
+                "discover": f'group by ($by) ({{__name__=~"{_KN_NAMES}"}} {_KN_JOIN})',
+            },
+        },
+        # Gateway API Inference Extension / llm-d endpoint picker: kubernetes-sigs/
+        # gateway-api-inference-extension site-src/guides/metrics-and-observability.md
+        # @ ffea26329a16922bb3b2cf37a383417c511227d5 (v1.0.0: inference_model_*) and
+        # @ 91ad0da44f64d41642d55e220d239648eef06196 (inference_objective_*), llm-d/
+        # llm-d-router docs/metrics.md @ ebab687927f5331c1b39defcb579a07951bce56c
+        # (llm_d_epp_*, the older prefixes still dual-emitted): each figure reads the newest
+        # name a model has (`or`), never the sum of two generations. Labels model_name,
+        # target_model_name; seconds. Pool gauges (label name = the pool) are not a model's.
+        "gaie": {
+            "kind": "serving",
+            "runtime": "llm-d",
+            "model_label": "model_name",
+            "probe": [f'{{__name__=~"{_gaie_names("request_total")}"}}'],
+            "queries": {
+                "requests": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                  "request_total"),
+                "errors": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                "request_error_total"),
+                "latency": _gaie("sum by (le, $by) (rate({}{{$match}}[$window]))",
+                                 "request_duration_seconds_bucket"),
+                "ttft": "sum by (le, $by) (rate(llm_d_epp_request_ttft_seconds_bucket"
+                        "{$match}[$window]))",
+                "tokens": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                "output_tokens_sum", "request_output_tokens_sum"),
+                "prompt_tokens": _gaie("sum by ($by) (rate({}{{$match}}[$window]))",
+                                       "input_tokens_sum", "request_input_tokens_sum"),
+                "running": _gaie("sum by ($by) ({}{{$match}})", "running_requests",
+                                 "request_running"),
+                "discover": f'group by ($by) ({{__name__=~"{_gaie_names("request_total")}"}})',
+            },
+        },
         "http": {
             "kind": "serving",
             "runtime": "http",
@@ -213,23 +425,49 @@ def default_profiles() -> dict[str, MetricProfile]:
             "probe": ["node_gpu_hourly_cost"],
             "queries": {
                 "gpu_price": "avg by (node) (node_gpu_hourly_cost)",
-                "today": "sum_over_time((sum(avg by (node) (node_gpu_hourly_cost)"
-                         " * on (node) max by (node) (node_gpu_count)))[$today:5m]) / 12",
-                "month": "sum_over_time((sum(avg by (node) (node_gpu_hourly_cost)"
-                         " * on (node) max by (node) (node_gpu_count)))[$month:1h])",
+                "total": "sum(avg by (node) (node_total_hourly_cost))",
+                # today at 5-minute steps after midnight; the month's finished days at
+                # 1-hour steps up to midnight: month-to-date = their sum (>= today)
+                "today": f"sum_over_time({_SPEND}[$today:5m]) / 12",
+                "past_days": f"sum_over_time({_SPEND}[$past_days:1h] offset $today_end)",
             },
         },
+        # Drift has no standard: any *_feature_drift_score gauge (model_feature_drift_score,
+        # ml_feature_drift_score, ...) by model / feature / method, and Evidently's
+        # monitoring service (evidentlyai/evidently evidently/model_monitoring/data_drift.py
+        # @ d1f71dea3fe7835a30102d0baaa8baf1b0532a5a: evidently:data_drift:p_value{feature,
+        # feature_type}, no model label: the scrape job's name, unless a model label is
+        # there) read as 1 - p (method "1-p_value", high = drift, like the others).
         "drift": {
             "kind": "drift",
             "model_label": "model",
-            "probe": ["model_feature_drift_score"],
+            "probe": [_DRIFT_SCORES, "evidently:data_drift:p_value"],
             "queries": {
-                "drift": "max by (model, feature, method) "
-                         "(model_feature_drift_score)[$window:$step]",
+                "drift": f"(max by (model, feature, method) ({_DRIFT_SCORES}) or "
+                         f"max by (model, feature, method) ({_EVIDENTLY}))[$window:$step]",
             },
         },
     }
-    return {name: MetricProfile.model_validate(body) for name, body in raw.items()}
+    out: dict[str, MetricProfile] = {}
+    for name, body in raw.items():
+        out[name] = MetricProfile.model_validate(body)
+        if name == "vllm":  # then vLLM as Ray Serve re-exports it
+            out.update(_ray_profiles(body))
+    return out
+
+
+def _ray_profiles(vllm: dict) -> dict[str, MetricProfile]:
+    """vLLM's names as Ray Serve LLM re-exports them, with Ray's labels beside model_name
+    (WorkerId, ReplicaId, NodeAddress, ...): ``ray_vllm:`` (Ray 2.32, the DataDog capture
+    vllm/tests/fixtures/ray_vllm_metrics.txt @ 5b8d70d4) and ``ray_vllm_`` (newer Ray
+    dashboards). One profile per prefix: a Ray version emits one of them."""
+    out = {}
+    for name, prefix in (("ray_vllm", "ray_vllm:"), ("ray_vllm_", "ray_vllm_")):
+        body = {**vllm, "runtime": "ray-serve",
+                "probe": [q.replace("vllm:", prefix) for q in vllm["probe"]],
+                "queries": {k: q.replace("vllm:", prefix) for k, q in vllm["queries"].items()}}
+        out[name] = MetricProfile.model_validate(body)
+    return out
 
 
 def merge_profiles(user: dict | None) -> dict[str, MetricProfile]:

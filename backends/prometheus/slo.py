@@ -64,15 +64,17 @@ def slo_ratios(samples: Sequence[Sample], profile: MetricProfile, joiner: ModelJ
         names.add(name)
         sums[(name, tag)] += s.value
     has_errors = "errors" in profile.queries
+    zero = None if profile.errors_need_series else 0.0  # no errors series: unknown or 0
     out: dict[str, tuple[float | None, ...]] = {}
     for name in names:
         ratios: list[float | None] = []
         for w in windows:
             req = sums.get((name, f"r{w}"))
-            if not req or req <= 0 or not has_errors:
+            err = sums.get((name, f"e{w}"), zero)
+            if not req or req <= 0 or not has_errors or err is None:
                 ratios.append(None)
             else:
-                ratios.append(min(1.0, sums.get((name, f"e{w}"), 0.0) / req))
+                ratios.append(min(1.0, err / req))
         out[name] = tuple(ratios)
     return out
 

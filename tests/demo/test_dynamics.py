@@ -99,6 +99,9 @@ def test_hot_gpu_with_xid_and_alert(fleet):
     assert len(hot) == 1
     assert hot[0].last_xid == 79 and 86 <= hot[0].temperature_c <= 90
     assert [g.uuid for g in gpus if g.last_xid is not None] == [hot[0].uuid]
+    # new within any window of 4 minutes or more: red now, and when it appeared
+    assert [g.uuid for g in gpus if g.xid_current] == [hot[0].uuid]
+    assert 0 <= (T0 - hot[0].xid_at).total_seconds() < 240
     alerts = fleet.alerts.alerts()
     xid = [a for a in alerts if a.gpu_uuid == hot[0].uuid]
     assert {a.name for a in xid} == {"GpuXidError", "GpuTemperatureHigh"}

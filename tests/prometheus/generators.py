@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 STEP_S = 15
 H100 = "NVIDIA H100 80GB HBM3"
 A100 = "NVIDIA A100-SXM4-40GB"
+L40S = "NVIDIA L40S"
 EVIL = '[bold red]x[/] "q" \\n\\ 🚀 \x1b[2J'
 VLLM_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)
 KSERVE_BOUNDS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, math.inf)
@@ -43,6 +44,15 @@ class Fleet:
 
     def add(self, name: str, labels: dict[str, str], values: Iterable[float]) -> GenSeries:
         s = GenSeries(name, dict(labels), list(zip(self.times, values, strict=True)))
+        self.series.append(s)
+        return s
+
+    def add_where(self, name: str, labels: dict[str, str],
+                  value_of: Callable[[int], float | None]) -> GenSeries:
+        """A series sampled at the grid times where ``value_of(t)`` is not None (a series
+        that starts or stops inside the history, as when its labels change)."""
+        points = [(t, v) for t in self.times if (v := value_of(t)) is not None]
+        s = GenSeries(name, dict(labels), points)
         self.series.append(s)
         return s
 

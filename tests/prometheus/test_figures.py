@@ -61,7 +61,7 @@ def test_gpu_fields_and_util_per_node(part, main_prom):
         assert g.memory_used_mib == used and g.memory_total_mib == rel(used + free)
         assert g.power_watts == f.value_at(f.find("DCGM_FI_DEV_POWER_USAGE", UUID=g.uuid)[0], t)
         assert g.temperature_c == f.value_at(f.find("DCGM_FI_DEV_GPU_TEMP", UUID=g.uuid)[0], t)
-        assert g.last_xid == 0
+        assert g.last_xid is None and not g.xid_current  # 0 = no XID
     got: dict[str, list[float]] = defaultdict(list)
     for g in part.gpus:
         got[g.node].append(g.util_percent)
@@ -97,7 +97,10 @@ def test_vllm_health_equals_samples(part, main_prom):
                                                    model_name="llm-chat")]
     assert h.queue_depth == rel(sum(waiting))
     kv = [f.value_at(s, t) for s in f.find("vllm:kv_cache_usage_perc", model_name="llm-chat")]
-    assert h.kv_cache_percent == rel(100 * sum(kv) / len(kv))
+    assert len(kv) == 2 and h.kv_cache_percent == rel(100 * max(kv))  # the fullest replica
+    running = [f.value_at(s, t) for s in f.find("vllm:num_requests_running",
+                                                   model_name="llm-chat")]
+    assert h.running_requests == rel(sum(running))
     assert h.error_ratio is None  # vLLM exports no failure counter: unknown, not 0
     itl = bucket_rates(f, "vllm:inter_token_latency_seconds", t, model_name="llm-chat")
     assert h.itl_p95_ms == rel(quantile_from_rates(0.95, itl) * 1000)
@@ -109,6 +112,7 @@ def test_vllm_health_equals_samples(part, main_prom):
     tpot = bucket_rates(f, "vllm:time_per_output_token_seconds", t, model_name="llm-old")
     assert old.itl_p95_ms == rel(quantile_from_rates(0.95, tpot) * 1000)
     assert old.prompt_tokens_per_s is None  # not exported: unknown, not 0
+    assert old.running_requests is None     # likewise
 
 
 def test_error_ratio_and_p95_per_revision(part, main_prom):
@@ -153,6 +157,9 @@ def test_cost_per_hour(part, main_prom):
     assert cost.by_model["llm-chat"] == rel(2 * a)
     assert cost.by_model["resnet"] == rel(2 * b)
     assert cost.idle_hourly == rel(2 * b)  # llm-old's two GPUs sit below 10 %
+    # GPU-a-3 and node c's three GPUs beside the exporter's pod hold no workload
+    assert cost.unallocated_hourly == rel(a + 3 * TABLE_PRICES["A100"])
+    assert cost.total_hourly is None and cost.spend_basis == "GPUs"  # no node totals here
     # OpenCost history covers the last hour of backfill at a constant price
     assert cost.today is not None and cost.today > 0
 

@@ -55,7 +55,7 @@ def test_queries_per_refresh_constant(fleets):
     expected = sum(len([k for k in p.queries if k != "discover"]) for p in active)
     expected += sum(1 for p in active if p.kind == "serving")
     assert counts[10] == expected
-    assert counts[10] <= 30
+    assert counts[10] <= 40  # a bound, not a target: XID history and vLLM running added 2
 
 
 def test_gpus_join_models_at_scale(fleets):
