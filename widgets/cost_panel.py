@@ -63,7 +63,13 @@ class CostPanel(TextLines, can_focus=True):
         if cost is None:
             return Text(self.empty_text, style=label)
         out = Text(no_wrap=True, overflow="ellipsis")
-        rows = (("$/h now", fmt_money(cost.hourly)), ("today", fmt_money(cost.today)),
+        # "$/h now" is the GPUs' burn; with OpenCost's node costs "all $/h" says the whole
+        # fleet's, and today / month then count all nodes (cost.spend_basis)
+        gpu_label = "GPU $/h" if cost.total_hourly is not None else "$/h now"
+        rows: tuple[tuple[str, str], ...] = ((gpu_label, fmt_money(cost.hourly)),)
+        if cost.total_hourly is not None:
+            rows += (("all $/h", fmt_money(cost.total_hourly)),)
+        rows += (("today", fmt_money(cost.today)),
                 ("month→", fmt_money(cost.month_projection, 0)),
                 ("budget", fmt_money(cost.monthly_budget, 0)))
         for name, value in rows:
@@ -80,5 +86,8 @@ class CostPanel(TextLines, can_focus=True):
         if cost.idle_hourly is not None:
             out.append(f"{'idle $/h':<8}", label)
             out.append(f"{fmt_money(cost.idle_hourly):>11}\n")
+        if cost.unallocated_hourly:  # GPUs no pod asked for: their own line
+            out.append(f"{'free $/h':<8}", label)
+            out.append(f"{fmt_money(cost.unallocated_hourly):>11}\n")
         out.append(f"source: {safe(cost.source, 20)}", label)
         return out

@@ -145,7 +145,7 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             Segment(" n/a " if g.power_watts is None else f"{g.power_watts:>5.0f}W", dim),
         ]
         used = sum(len(s.text) for s in segs)
-        if g.last_xid is not None:
+        if g.last_xid is not None and g.xid_current:  # new within the window (dcgm keeps it)
             xid = f" XID {g.last_xid}"
             segs.append(Segment(xid, self._style("bad")))
             used += len(xid)
@@ -167,5 +167,5 @@ def _line_key(item: GpuDevice | tuple[str, list[GpuDevice]]) -> tuple:
                 frozenset(d.model_name for d in devices if d.model_name))
     g = item
     return (g.index, g.util_percent, g.memory_percent, g.temperature_c, g.power_watts,
-            g.last_xid, g.model, g.pod)
+            g.last_xid, g.xid_current, g.model, g.pod)
 

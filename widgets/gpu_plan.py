@@ -34,7 +34,7 @@ def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
         temp, util = g.temperature_c, g.util_percent
         if temp is not None and temp >= TEMP_HOT_C:
             hot += 1
-        if g.last_xid is not None:
+        if g.last_xid is not None and g.xid_current:
             xid += 1
         if util is not None:
             util_sum += util

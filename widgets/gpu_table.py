@@ -72,7 +72,7 @@ def filter_gpus(gpus: Sequence[GpuDevice], text: str, idle_util: float = DEFAULT
             if w == "idle":
                 ok = is_idle(g, idle_util)
             elif w == "xid":
-                ok = g.last_xid is not None
+                ok = g.last_xid is not None and g.xid_current
             elif w == "hot":
                 ok = (finite(g.temperature_c) or 0.0) >= 80.0
             elif w == "free":
@@ -247,8 +247,10 @@ class GpuTable(ScrollView, can_focus=True):
         else:
             segs += [Segment(temp_text + " ", self._style(level_for("temp", temp).value)),
                      Segment(power_text + " ", dim)]
+        # the last XID stays on screen, red only while new within the window
         segs.append(Segment(f"{g.last_xid:<4}" if g.last_xid is not None else "   — ",
-                            self._style("bad") if g.last_xid is not None else dim))
+                            self._style("bad") if g.last_xid is not None and g.xid_current
+                            else dim))
         used = sum(len(s.text) for s in segs)
         tail = ""
         if idle:

@@ -71,7 +71,8 @@ def render_text(snap: FleetSnapshot, slo: SloConfig | None = None) -> str:
             f"{sum(utils) / len(utils):.0f}%" if utils else MISSING,
             f"{max(temps):.0f}C" if temps else MISSING,
             str(sum(1 for t in temps if t >= TEMP_HOT_C)),
-            ",".join(str(g.last_xid) for g in gs if g.last_xid is not None) or "-",
+            ",".join(str(g.last_xid) for g in gs if g.last_xid is not None and g.xid_current)
+            or "-",
         ])
     out += _table(["Node", "GPUs", "Used", "Util avg", "Temp max", "Hot", "XID"], gpu_rows)
     c = snap.cost

@@ -175,6 +175,7 @@ class FleetState:
             service_health=m.service_health if m else {},
             service_revision_health=m.service_revision_health if m else {},
             drift=m.drift if m else (),
+            drift_reason=m.drift_reason if m else None,
             cost=m.cost if m else MetricsPart().cost,
             alerts=self.alerts or (),
             sources=dict(self.status),

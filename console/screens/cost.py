@@ -61,9 +61,15 @@ def summary_text(cost: CostBurn, idle_count: int, width: int) -> Text:
         out.append(f"{label} ", "dim")
         out.append(f"{value}   ", "bold")
 
-    pair("now", f"{fmt_money(cost.hourly)}/h")
+    if cost.total_hourly is not None:  # OpenCost's node costs: the whole fleet, and GPUs
+        pair("all nodes", f"{fmt_money(cost.total_hourly)}/h")
+        pair("GPUs", f"{fmt_money(cost.hourly)}/h")
+    else:
+        pair("now (GPUs)", f"{fmt_money(cost.hourly)}/h")
     pair("today", fmt_money(cost.today))
     pair("month to date", fmt_money(cost.month_to_date, 0))
+    if cost.spend_basis:
+        out.append(f"({cost.spend_basis})", "dim")
     out.append("\n")
     pair("projection", fmt_money(cost.month_projection, 0))
     pair("budget", fmt_money(cost.monthly_budget, 0))
@@ -79,8 +85,13 @@ def summary_text(cost: CostBurn, idle_count: int, width: int) -> Text:
     if cost.idle_hourly is None:
         out.append(MISSING)
     else:
-        out.append(f"{idle_count} GPUs · {fmt_money(cost.idle_hourly)}/h · "
+        idle = cost.idle_gpus if cost.idle_gpus is not None else idle_count
+        out.append(f"{idle} GPUs · {fmt_money(cost.idle_hourly)}/h · "
                    f"{fmt_money(cost.idle_hourly * 24)}/day", "bold")
+    if cost.unallocated_hourly is not None:
+        out.append("\nunallocated GPUs (no pod) ", "dim")
+        out.append(f"{cost.unallocated_gpus or 0} GPUs · "
+                   f"{fmt_money(cost.unallocated_hourly)}/h", "bold")
     out.append(f"\nsource: {safe(cost.source, 40)}", "dim")
     return out
 

@@ -105,7 +105,11 @@ class DriftScreen(ViewScreen):
             return
         box.remove_children()
         if not feats:
-            box.mount(Static(Text("no drift series for this model"), id="drift-empty"))
+            # the metrics matched no drift series at all: say what was looked for and how
+            # to set it, instead of waiting for data that will not come
+            why = snapshot.drift_reason if not snapshot.drift else None
+            box.mount(Static(Text(safe(why, 600) if why else "no drift series for this model"),
+                             id="drift-empty"))
             return
         box.mount_all(DriftPanel(d, start, end) for d in feats)
 

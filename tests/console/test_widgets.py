@@ -69,13 +69,16 @@ async def test_gpu_grid_and_cost_panel_alone():
         assert "waiting" in str(cost.render())
         grid = app.query_one(GpuGrid)
         grid.show_gpus((GpuDevice(node="[b]node[/b]\x1b[2J", index=0, util_percent=None,
-                                  temperature_c=85.0, last_xid=79),))
+                                  temperature_c=85.0, last_xid=79, xid_current=True),
+                        # dcgm keeps the last XID forever: an old one is not counted or red
+                        GpuDevice(node="[b]node[/b]\x1b[2J", index=1, last_xid=48),))
         cost.cost = CostBurn(hourly=None, monthly_budget=100.0, month_projection=120.0)
         await pilot.pause()
         assert grid.hot_count == 1 and grid.xid_count == 1
         lines = [grid.render_line(y).text for y in range(2)]
         assert lines[0].startswith("[b]node[/b]\\x1b[2J")
         assert " n/a" in lines[1] and "85C" in lines[1] and "XID 79" in lines[1]
+        assert "XID" not in grid.render_line(2).text
         text = str(cost.render())
         assert "120% over" in text and MISSING in text
 
