@@ -1,0 +1,336 @@
+"""The one health model: a model's status is its worst signal, with its reasons.
+
+:func:`assess` is a pure function of the domain models (a service, the fleet snapshot, the
+SLO config); the fleet table, the "what's wrong now" strip, the model detail, ``--once``
+and the export all show what it returns, so every status is decided here and nowhere else.
+
+Signals, each with its level (``bad`` > ``warn`` > ``info``) and a reason a person can act
+on ("p95 6.4 s > SLO 800 ms"):
+
+- replicas: none ready (bad, DOWN), fewer than desired (warn, DEGRADED);
+- errors: error ratio >= 5 % bad, >= 1 % warn; SLO burn rate over the fast (1h, bad) or
+  slow (6h, warn) threshold (ERRORS);
+- canary: a canary leg with an error ratio of at least 1 % and at least twice stable's,
+  or a p95 over the SLO while stable meets it (bad at >= 5 % errors, else warn; ERRORS or
+  SLOW) -- what ``P`` warns about;
+- latency: the SLO's latency quantile over its objective (bad, SLOW);
+- saturation: KV cache >= 98 % bad, >= 90 % warn (SATURATED);
+- GPUs the model holds: an XID new within the window (bad), >= 85 C (bad), >= 80 C
+  (warn), memory >= 98 % (warn) (GPU);
+- drift: a feature over its threshold (warn, DRIFT);
+- rollout: paused (warn, PAUSED);
+- alerts: a firing alert naming the model (critical/page: bad, else warn; ALERT).
+
+With none of these, the status says what is going on (CANARY, ROLLING) or OK; "?" only
+when no signal exists at all, and ``why`` says which figures are missing.
+:class:`Steady` holds a status until the new one has held for two refreshes, so
+stationary data never flickers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from math import isfinite
+from typing import Literal
+
+from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, Frozen, GpuDevice,
+                                    HealthSample, ModelService, Point)
+from backends.domain.slo import burn_rate
+from backends.domain.slo_config import SloConfig
+
+Level = Literal["ok", "info", "warn", "bad", "unknown"]
+Signal = Literal["replicas", "errors", "canary", "latency", "saturation", "gpu", "drift",
+                 "rollout", "alert"]
+
+ERROR_WARN, ERROR_BAD = 0.01, 0.05
+KV_WARN, KV_BAD = 90.0, 98.0
+TEMP_WARN_C, TEMP_BAD_C = 80.0, 85.0
+MEMORY_WARN = 98.0
+CANARY_FACTOR = 2.0
+RANK: dict[str, int] = {"bad": 3, "warn": 2, "info": 1, "ok": 0, "unknown": 0}
+# which word a model's worst problem shows, by signal
+WORDS: dict[str, str] = {"errors": "ERRORS", "canary": "CANARY!", "latency": "SLOW",
+                         "saturation": "SATURATED", "gpu": "GPU", "drift": "DRIFT",
+                         "rollout": "PAUSED", "alert": "ALERT"}
+# among problems of one level, the order a person should look at them
+ORDER: tuple[str, ...] = ("replicas", "canary", "errors", "latency", "gpu", "saturation",
+                          "rollout", "drift", "alert")
+"""A canary worse than stable comes before the blended errors it causes; an alert last, as
+the signal it is about (when pitboard sees it) names the problem better."""
+
+
+class Problem(Frozen):
+    """One signal out of bounds. ``target`` names what it is about when that is narrower
+    than the model (a GPU ``node/index``, a revision); ``since`` when it began, if known."""
+
+    signal: Signal
+    level: Level
+    text: str
+    value: float | None = None
+    threshold: float | None = None
+    since: datetime | None = None
+    target: str | None = None
+    first: bool = False
+    """Shown before its signal's other problems of the same level (a current XID before
+    the temperature it may cause)."""
+
+
+class Health(Frozen):
+    """A model's status: the word shown, its level, its problems worst first, and -- for
+    "?" -- why nothing is known."""
+
+    status: str
+    level: Level
+    problems: tuple[Problem, ...] = ()
+    why: str | None = None
+
+    @property
+    def worst(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def reasons(self, limit: int = 3) -> str:
+        """The problems as one line ("; "-joined), or what the status means."""
+        if self.problems and self.level in ("warn", "bad"):
+            return "; ".join(p.text for p in self.problems[:limit])
+        return self.why or {"OK": "every signal within bounds", "CANARY": "canary in progress",
+                            "ROLLING": "rollout in progress"}.get(self.status, "")
+
+
+def finite(value: float | None) -> float | None:
+    return value if value is not None and isfinite(value) else None
+
+
+def crossed_at(points: Sequence[Point], threshold: float) -> datetime | None:
+    """When the current run above ``threshold`` began (None when not above now)."""
+    since: datetime | None = None
+    above = False
+    for p in points:
+        v = finite(p.value)
+        if v is None:
+            continue
+        if v > threshold and not above:
+            since, above = p.at, True
+        elif v <= threshold:
+            since, above = None, False
+    return since if above else None
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
+
+
+def fmt_pct(ratio: float) -> str:
+    return f"{ratio * 100:.1f} %"
+
+
+# -- signals ------------------------------------------------------------------------------
+def _replicas(s: ModelService) -> Iterable[Problem]:
+    ready, desired = s.replicas_ready, s.replicas_desired
+    if ready is None or not desired:
+        return
+    if ready == 0:
+        yield Problem(signal="replicas", level="bad", text=f"0/{desired} replicas ready",
+                      value=0, threshold=desired)
+    elif ready < desired:
+        yield Problem(signal="replicas", level="warn",
+                      text=f"{ready}/{desired} replicas ready", value=ready, threshold=desired)
+
+
+def _errors(s: ModelService, h: HealthSample | None, slo: SloConfig) -> Iterable[Problem]:
+    if h is None:
+        return
+    err = finite(h.error_ratio)
+    if err is not None and err >= ERROR_WARN:
+        limit = ERROR_BAD if err >= ERROR_BAD else ERROR_WARN
+        yield Problem(signal="errors", level="bad" if err >= ERROR_BAD else "warn",
+                      text=f"errors {fmt_pct(err)} ≥ {fmt_pct(limit)}", value=err,
+                      threshold=limit)
+        return
+    avail = slo.objective_for(s.name).availability
+    b1, b6 = burn_rate(h.error_ratio_1h, avail), burn_rate(h.error_ratio_6h, avail)
+    if b1 is not None and b1 >= slo.fast_burn:
+        yield Problem(signal="errors", level="bad",
+                      text=f"SLO burn {b1:.1f}x ≥ {slo.fast_burn:g}x (1h)", value=b1,
+                      threshold=slo.fast_burn)
+    elif b6 is not None and b6 >= slo.slow_burn:
+        yield Problem(signal="errors", level="warn",
+                      text=f"SLO burn {b6:.1f}x ≥ {slo.slow_burn:g}x (6h)", value=b6,
+                      threshold=slo.slow_burn)
+
+
+def _quantile(h: HealthSample | None, q: str) -> float | None:
+    if h is None:
+        return None
+    return finite({"p50": h.p50_ms, "p95": h.p95_ms, "p99": h.p99_ms}.get(q))
+
+
+def _latency(s: ModelService, h: HealthSample | None, slo: SloConfig) -> Iterable[Problem]:
+    obj = slo.objective_for(s.name)
+    value = _quantile(h, obj.latency_quantile)
+    if obj.latency_ms is None or value is None or value <= obj.latency_ms:
+        return
+    yield Problem(signal="latency", level="bad",
+                  text=f"{obj.latency_quantile} {fmt_ms(value)} > SLO {fmt_ms(obj.latency_ms)}",
+                  value=value, threshold=obj.latency_ms)
+
+
+def canary_legs(s: ModelService, legs: Sequence[HealthSample]
+                ) -> tuple[HealthSample | None, HealthSample | None]:
+    """(canary, stable) samples of ``s``'s traffic legs, by revision name."""
+    canary = s.canary
+    if canary is None:
+        return None, None
+    stable = next((t for t in s.traffic if t.role != "canary"), None)
+    by_rev = {h.revision: h for h in legs}
+    return by_rev.get(canary.revision), by_rev.get(stable.revision) if stable else None
+
+
+def _canary(s: ModelService, legs: Sequence[HealthSample], slo: SloConfig
+            ) -> Iterable[Problem]:
+    c, st = canary_legs(s, legs)
+    if c is None:
+        return
+    name = s.canary.revision if s.canary else None
+    ce, se = finite(c.error_ratio), finite(st.error_ratio) if st else None
+    if ce is not None and ce >= ERROR_WARN and (se is None or ce >= CANARY_FACTOR * se):
+        versus = f" vs stable {fmt_pct(se)}" if se is not None else ""
+        yield Problem(signal="canary", level="bad" if ce >= ERROR_BAD else "warn",
+                      text=f"canary errors {fmt_pct(ce)}{versus}", value=ce, threshold=se,
+                      target=name)
+    obj = slo.objective_for(s.name)
+    cq, sq = _quantile(c, obj.latency_quantile), _quantile(st, obj.latency_quantile)
+    if (obj.latency_ms is not None and cq is not None and cq > obj.latency_ms
+            and (sq is None or sq <= obj.latency_ms)):
+        yield Problem(signal="canary", level="warn",
+                      text=f"canary {obj.latency_quantile} {fmt_ms(cq)} > SLO "
+                           f"{fmt_ms(obj.latency_ms)}", value=cq, threshold=obj.latency_ms,
+                      target=name)
+
+
+def _saturation(h: HealthSample | None) -> Iterable[Problem]:
+    kv = finite(h.kv_cache_percent) if h else None
+    if kv is not None and kv >= KV_WARN:
+        limit = KV_BAD if kv >= KV_BAD else KV_WARN
+        yield Problem(signal="saturation", level="bad" if kv >= KV_BAD else "warn",
+                      text=f"KV cache {kv:.0f} % ≥ {limit:g} %", value=kv, threshold=limit)
+
+
+def gpus_of(s: ModelService, gpus: Iterable[GpuDevice]) -> list[GpuDevice]:
+    """The GPUs ``s`` holds: its model name, and its context when the GPU knows it."""
+    return [g for g in gpus if g.model == s.name and (g.cluster is None or g.cluster == s.cluster)
+            and (g.namespace is None or g.namespace == s.namespace)]
+
+
+def gpu_label(g: GpuDevice) -> str:
+    return f"{g.node}/{g.index}"
+
+
+def _gpus(s: ModelService, gpus: Sequence[GpuDevice]) -> Iterable[Problem]:
+    for g in gpus:
+        where = gpu_label(g)
+        if g.last_xid is not None and g.xid_current:
+            yield Problem(signal="gpu", level="bad", text=f"XID {g.last_xid} on GPU {where}",
+                          value=g.last_xid, since=g.xid_at, target=where, first=True)
+        temp = finite(g.temperature_c)
+        if temp is not None and temp >= TEMP_WARN_C:
+            limit = TEMP_BAD_C if temp >= TEMP_BAD_C else TEMP_WARN_C
+            yield Problem(signal="gpu", level="bad" if temp >= TEMP_BAD_C else "warn",
+                          text=f"GPU {where} at {temp:.0f} °C ≥ {limit:g} °C", value=temp,
+                          threshold=limit, target=where)
+        mem = finite(g.memory_percent)
+        if mem is not None and mem >= MEMORY_WARN:
+            yield Problem(signal="gpu", level="warn",
+                          text=f"GPU {where} memory {mem:.0f} % ≥ {MEMORY_WARN:g} %", value=mem,
+                          threshold=MEMORY_WARN, target=where)
+
+
+def _drift(drift: Sequence[DriftSeries]) -> Iterable[Problem]:
+    for d in drift:
+        latest = finite(d.latest)
+        if latest is None or d.threshold <= 0 or latest <= d.threshold:
+            continue
+        yield Problem(signal="drift", level="warn",
+                      text=f"{d.feature} drift {d.method} {latest:.2f} > {d.threshold:g}",
+                      value=latest, threshold=d.threshold, since=crossed_at(d.points, d.threshold),
+                      target=d.feature)
+
+
+def _alerts(s: ModelService, alerts: Iterable[Alert]) -> Iterable[Problem]:
+    for a in alerts:
+        if a.state != "firing" or a.model != s.name:
+            continue
+        sev = (a.severity or "").lower()
+        name = a.name or a.labels.get("alertname") or "alert"
+        level: Level = ("bad" if sev in ("critical", "page") else
+                        "warn" if sev in ("warning", "warn", "high") else "info")
+        yield Problem(signal="alert", level=level,
+                      text=f"alert {name} firing", since=a.starts_at)
+
+
+def _key(p: Problem) -> tuple[int, int, bool, float]:
+    return (-RANK[p.level], ORDER.index(p.signal), not p.first, -(p.value or 0.0))
+
+
+def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
+    """The health of ``s`` in ``snap`` (its own figures only: :meth:`FleetSnapshot.health_of`)."""
+    h = snap.health_of(s)
+    legs = snap.revision_health_of(s)
+    drift = [d for d in snap.drift if d.model == s.name]
+    gpus = gpus_of(s, snap.gpus)
+    problems = [*_replicas(s), *_errors(s, h, slo), *_canary(s, legs, slo),
+                *_latency(s, h, slo), *_saturation(h), *_gpus(s, gpus), *_drift(drift),
+                *_alerts(s, snap.alerts)]
+    if s.paused:
+        problems.append(Problem(signal="rollout", level="warn", text="rollout paused"))
+    problems.sort(key=_key)
+    found = tuple(problems)
+    worst = problems[0] if problems else None
+    if worst is not None and worst.level in ("warn", "bad"):  # info never sets the status
+        if worst.signal == "replicas":
+            word = "DOWN" if worst.level == "bad" else "DEGRADED"
+        else:
+            word = WORDS[worst.signal]
+        return Health(status=word, level=worst.level, problems=found)
+    if s.canary is not None:
+        return Health(status="CANARY", level="info", problems=found)
+    if s.rollout_in_progress:
+        return Health(status="ROLLING", level="info", problems=found)
+    if h is None and s.replicas_ready is None and not gpus:
+        return Health(status="?", level="unknown", problems=found,
+                      why="no replica count, serving metrics or GPU figures for this model")
+    why = None if h is not None else "replicas ready; no serving metrics matched this model"
+    return Health(status="OK", level="ok", problems=found, why=why)
+
+
+class Steady:
+    """Statuses that hold still: a model's shown health changes only when the new status
+    has been assessed on ``hold`` consecutive refreshes (its reasons and figures update at
+    once while the status stays). The first assessment of a model shows at once."""
+
+    def __init__(self, hold: int = 2) -> None:
+        self.hold = hold
+        self._shown: dict[str, Health] = {}
+        self._pending: dict[str, tuple[str, int]] = {}
+
+    def update(self, key: str, new: Health) -> Health:
+        shown = self._shown.get(key)
+        if shown is None or shown.status == new.status:
+            self._pending.pop(key, None)
+            self._shown[key] = new
+            return new
+        status, count = self._pending.get(key, (new.status, 0))
+        count = count + 1 if status == new.status else 1
+        if count >= self.hold:
+            self._pending.pop(key, None)
+            self._shown[key] = new
+            return new
+        self._pending[key] = (new.status, count)
+        return shown
+
+    def forget(self, live: Iterable[str]) -> None:
+        """Drop the models no longer in the fleet."""
+        keep = set(live)
+        for key in [k for k in self._shown if k not in keep]:
+            self._shown.pop(key, None)
+            self._pending.pop(key, None)

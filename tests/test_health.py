@@ -1,0 +1,126 @@
+"""The one health model (backends/domain/health.py), without Textual: an incident as an
+on-call engineer meets it, statuses that hold still, and "?" only with nothing known."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from backends.domain.health import Health, Steady, assess
+from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, HealthSample,
+                                    ModelService, Point, ServiceKind, TrafficTarget)
+from backends.domain.slo_config import SloConfig
+
+NOW = datetime(2026, 12, 6, 18, 50, tzinfo=timezone.utc)
+SLO = SloConfig.model_validate({"models": {"chat": {"latency_ms": 800}}})
+
+
+def svc(name: str, **kw) -> ModelService:
+    base = dict(name=name, namespace="ml", cluster="prod", replicas_desired=2, replicas_ready=2)
+    return ModelService(**(base | kw))
+
+
+RANKER = svc("recsys-ranker", kind=ServiceKind.INFERENCE_SERVICE, traffic=(
+    TrafficTarget(revision="recsys-ranker-predictor-00012", percent=10, role="canary"),
+    TrafficTarget(revision="recsys-ranker-predictor-00011", percent=90, role="stable")))
+CHAT = svc("chat")
+FRAUD = svc("fraud")
+QUIET = svc("quiet")
+
+
+def incident() -> FleetSnapshot:
+    """A KServe canary at 7 % 5xx against 0.3 % on stable, its GPU at 89 C with XID 79, an
+    LLM whose p95 is 6.4 s against an 800 ms SLO, a feature drifting past its threshold."""
+    drift_points = tuple(Point(at=NOW - timedelta(minutes=10 - i), value=0.1 if i < 4 else 0.3)
+                         for i in range(10))
+    return FleetSnapshot(
+        taken_at=NOW, context="prod", services=(RANKER, CHAT, FRAUD, QUIET),
+        health={"recsys-ranker": HealthSample(model="recsys-ranker", at=NOW, rps=100,
+                                              error_ratio=0.01),
+                "chat": HealthSample(model="chat", at=NOW, rps=5, error_ratio=0.001,
+                                     p95_ms=6400),
+                "fraud": HealthSample(model="fraud", at=NOW, rps=50, error_ratio=0.0),
+                "quiet": HealthSample(model="quiet", at=NOW, rps=1, error_ratio=0.0)},
+        revision_health={"recsys-ranker": (
+            HealthSample(model="recsys-ranker", at=NOW, revision="recsys-ranker-predictor-00012",
+                         error_ratio=0.07),
+            HealthSample(model="recsys-ranker", at=NOW, revision="recsys-ranker-predictor-00011",
+                         error_ratio=0.003))},
+        gpus=(GpuDevice(node="gpu-a", index=3, model="recsys-ranker", namespace="ml",
+                        temperature_c=89.0, last_xid=79, xid_current=True,
+                        xid_at=NOW - timedelta(minutes=9)),
+              GpuDevice(node="gpu-a", index=4, model="quiet", last_xid=48, xid_current=False)),
+        drift=(DriftSeries(model="fraud", feature="merchant_category", threshold=0.2,
+                           points=drift_points),),
+        alerts=(Alert(name="x", model="quiet", severity="info", starts_at=NOW,
+                      labels={"alertname": "Informational"}),))
+
+
+def test_the_incident_names_its_four_problems():
+    snap = incident()
+    got = {s.name: assess(s, snap, SLO) for s in snap.services}
+    ranker = got["recsys-ranker"]
+    assert (ranker.status, ranker.level) == ("CANARY!", "bad")
+    texts = [p.text for p in ranker.problems]
+    assert texts[0] == "canary errors 7.0 % vs stable 0.3 %"
+    assert ranker.problems[0].target == "recsys-ranker-predictor-00012"
+    # the hot GPU is tied to the canary's model, the XID before the temperature it causes
+    assert "XID 79 on GPU gpu-a/3" in texts and "GPU gpu-a/3 at 89 °C ≥ 85 °C" in texts
+    assert texts.index("XID 79 on GPU gpu-a/3") < texts.index("GPU gpu-a/3 at 89 °C ≥ 85 °C")
+    xid = next(p for p in ranker.problems if p.text.startswith("XID"))
+    assert xid.since == NOW - timedelta(minutes=9)
+    chat = got["chat"]
+    assert (chat.status, chat.level) == ("SLOW", "bad")
+    assert chat.reasons() == "p95 6.4 s > SLO 800 ms"
+    fraud = got["fraud"]
+    assert (fraud.status, fraud.level) == ("DRIFT", "warn")
+    assert fraud.problems[0].since == NOW - timedelta(minutes=6)  # from the drift history
+    quiet = got["quiet"]  # an old XID and an info alert: not a problem
+    assert (quiet.status, quiet.level) == ("OK", "ok")
+
+
+def test_question_mark_only_when_nothing_is_known_and_it_says_why():
+    bare = svc("bare", replicas_desired=None, replicas_ready=None)
+    snap = FleetSnapshot(taken_at=NOW, context="prod", services=(bare,))
+    h = assess(bare, snap, SLO)
+    assert h.status == "?" and h.why and "no replica count" in h.why
+    up = svc("up")
+    h = assess(up, FleetSnapshot(taken_at=NOW, context="prod", services=(up,)), SLO)
+    assert h.status == "OK" and "no serving metrics" in (h.why or "")
+    down = svc("down", replicas_ready=0)
+    h = assess(down, FleetSnapshot(taken_at=NOW, context="prod", services=(down,)), SLO)
+    assert (h.status, h.level, h.reasons()) == ("DOWN", "bad", "0/2 replicas ready")
+
+
+def test_burn_rates_set_errors_below_the_instant_thresholds():
+    s = svc("m")
+    sample = HealthSample(model="m", at=NOW, error_ratio=0.002, error_ratio_1h=0.02)
+    h = assess(s, FleetSnapshot(taken_at=NOW, context="p", services=(s,), health={"m": sample}),
+               SloConfig())
+    assert h.status == "ERRORS" and h.level == "bad" and "burn 20.0x" in h.reasons()
+
+
+def test_statuses_hold_still():
+    steady = Steady()
+    ok = Health(status="OK", level="ok")
+    err = Health(status="ERRORS", level="bad")
+    unknown = Health(status="?", level="unknown")
+    assert steady.update("m", err) is err  # the first assessment shows at once
+    shown = [steady.update("m", err).status for _ in range(10)]
+    assert shown == ["ERRORS"] * 10  # stationary data: no change
+    # one refresh without figures does not flip ERRORS to "?" ...
+    assert steady.update("m", unknown).status == "ERRORS"
+    assert steady.update("m", err).status == "ERRORS"
+    # ... a new status that holds for two refreshes does show
+    assert steady.update("m", ok).status == "ERRORS"
+    assert steady.update("m", ok).status == "OK"
+    steady.forget([])
+    assert steady.update("m", err).status == "ERRORS"
+
+
+def test_stationary_fleet_assessed_ten_times_never_changes():
+    snap = incident()
+    steady = Steady()
+    first = {s.key: steady.update(s.key, assess(s, snap, SLO)).status for s in snap.services}
+    for _ in range(10):
+        again = {s.key: steady.update(s.key, assess(s, snap, SLO)).status for s in snap.services}
+        assert again == first
