@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from backends.domain.health import Health, Steady, assess
+from backends.domain.health import Steady, assess
+from backends.domain.models import Health
 from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, HealthSample,
                                     ModelService, Point, ServiceKind, TrafficTarget)
 from backends.domain.slo_config import SloConfig

@@ -137,7 +137,7 @@ def leg_rows(service: ModelService | None, legs: Sequence[HealthSample]) -> list
     for h in legs:
         t = by_rev.get(h.revision or "")
         rows.append((
-            t.role if t else MISSING, safe(h.revision, 28), safe(t.version if t else None, 14),
+            t.role if t else MISSING, safe(h.revision, 28, middle=True), safe(t.version if t else None, 14),
             MISSING if t is None else f"{t.percent:.0f}%",
             fmt_num(h.rps, "{:,.1f}"),
             fmt_num(None if h.error_ratio is None else h.error_ratio * 100, "{:.2f}", "%"),

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from backends.domain.models import DriftSeries, FleetSnapshot, HealthSample, ModelService
-from widgets.levels import Level, drift_level, error_level, model_status
+from backends.domain.health import assess, canary_legs
+from backends.domain.slo_config import SloConfig
+from widgets.levels import Level, drift_level, error_level
 from widgets.text import MISSING, fmt_money, fmt_num, safe
 
 Cell = tuple[str, Level]
@@ -20,7 +22,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("traffic", "Traffic", 7),
     ("ready", "Ready", 5),
     ("rps", "RPS", 8),
-    ("err", "Err %", 6),
+    ("err", "Err %", 9),
     ("burn", "Burn", 6),
     ("p95", "p95 ms", 7),
     ("drift", "Drift", 9),
@@ -115,6 +117,23 @@ def _static_cells(s: ModelService, with_context: bool) -> tuple[Cell, Cell, Cell
             (traffic_text(s), Level.INFO if s.canary else Level.OK), ready_cell(s))
 
 
+_DEFAULT_SLO = SloConfig()
+"""For a snapshot that carries no status yet (assessed with the default objectives)."""
+
+
+def err_cell(service: ModelService, snapshot: FleetSnapshot, err: float | None) -> Cell:
+    """The error ratio in %; in a canary rollout whose legs differ, canary and stable side
+    by side (``7.0c/0.3s``), coloured by the canary's level when it is the worse."""
+    if service.canary is not None:
+        c, st = canary_legs(service, snapshot.revision_health_of(service))
+        ce = c.error_ratio if c else None
+        se = st.error_ratio if st else None
+        if ce is not None and se is not None and f"{ce * 100:.1f}" != f"{se * 100:.1f}":
+            level = error_level(ce) if ce > se else error_level(err)
+            return f"{ce * 100:.1f}c/{se * 100:.1f}s", level
+    return fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)
+
+
 def rows_from_snapshot(snapshot: FleetSnapshot,
                        cache: dict[str, tuple[ModelService, bool, tuple]] | None = None,
                        slo: SloRule | None = None) -> list[ModelRow]:
@@ -142,16 +161,17 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
             snapshot.health_of(s) if named[s.name] > 1 else health.get(s.name))
         d = worst.get(s.name)
         err = h.error_ratio if h else None
+        shown = snapshot.status.get(key) or assess(s, snapshot, _DEFAULT_SLO)
         drift_text = MISSING if d is None else f"{d.latest:.2f}/{d.threshold:g}"
         name, version, traffic, ready = static
         cells: tuple[Cell, ...] = (
             name,
-            model_status(s, h, d),
+            (shown.status, Level(shown.level)),
             version,
             traffic,
             ready,
             (fmt_num(h.rps if h else None, "{:,.1f}"), Level.OK),
-            (fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)),
+            err_cell(s, snapshot, err),
             burn_cell(slo, s.name, h),
             (fmt_num(h.p95_ms if h else None, "{:,.0f}"), Level.OK),
             (drift_text, drift_level(d)),

@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from widgets.levels import Level
 from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
+from widgets.text import cut_middle
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
 __all__ = ["COLUMNS", "Cell", "ModelRow", "ModelTable", "rows_from_snapshot"]
@@ -55,11 +56,14 @@ def layout(width: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(shown), tuple(name if i == 0 else COLUMNS[i][2] for i in shown)
 
 
-def fit(text: str, width: int, right: bool = False) -> str:
-    """``text`` in exactly ``width`` cells: padded, or cut with an ellipsis."""
+def fit(text: str, width: int, right: bool = False, middle: bool = False) -> str:
+    """``text`` in exactly ``width`` cells: padded, or cut with an ellipsis (``middle``:
+    in the middle, so names that differ only at the end stay apart)."""
     if width <= 0:
         return ""
     if cell_len(text) > width:
+        if middle and len(text) == cell_len(text):
+            return cut_middle(text, width)
         return set_cell_size(text, width - 1) + "…"
     pad = " " * (width - cell_len(text))
     return pad + text if right else text + pad
@@ -257,7 +261,7 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             text, level = cells[i]
             right = COLUMNS[i][0] in RIGHT
             style = base + self._style(level.value) if level is not Level.OK else base
-            text = " " + fit(text, width, right)
+            text = " " + fit(text, width, right, middle=i == 0)
             if segs and segs[-1].style is style:  # one segment per run of a style: fewer
                 segs[-1] = Segment(segs[-1].text + text, style)  # to filter and cut
             else:

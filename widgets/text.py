@@ -23,9 +23,10 @@ def _escape_char(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def safe(value: object, limit: int | None = None) -> str:
+def safe(value: object, limit: int | None = None, middle: bool = False) -> str:
     """``value`` as a single display line: control/format chars escaped, optionally
-    truncated to ``limit`` cells with an ellipsis."""
+    truncated to ``limit`` cells with an ellipsis (``middle``: in the middle, keeping the
+    suffix that tells revisions, pods and GPUs apart)."""
     if value is None:
         return MISSING
     text = str(value)
@@ -35,8 +36,20 @@ def safe(value: object, limit: int | None = None) -> str:
             for c in text
         )
     if limit is not None and len(text) > limit:
-        text = text[: max(0, limit - 1)] + "…"
+        text = cut_middle(text, limit) if middle else text[: max(0, limit - 1)] + "…"
     return text
+
+
+def cut_middle(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, cut in the middle:
+    ``recsys-ranker-predictor-00012`` at 22 -> ``recsys-rank…ictor-00012``."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    head = width - 1 - tail
+    return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
 def fmt_num(value: float | None, fmt: str = "{:.1f}", suffix: str = "") -> str:

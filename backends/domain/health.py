@@ -32,16 +32,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from math import isfinite
-from typing import Literal
 
-from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, Frozen, GpuDevice,
-                                    HealthSample, ModelService, Point)
+from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, Health,
+                                    HealthLevel, HealthSample, ModelService, Point, Problem)
 from backends.domain.slo import burn_rate
 from backends.domain.slo_config import SloConfig
 
-Level = Literal["ok", "info", "warn", "bad", "unknown"]
-Signal = Literal["replicas", "errors", "canary", "latency", "saturation", "gpu", "drift",
-                 "rollout", "alert"]
 
 ERROR_WARN, ERROR_BAD = 0.01, 0.05
 KV_WARN, KV_BAD = 90.0, 98.0
@@ -58,43 +54,6 @@ ORDER: tuple[str, ...] = ("replicas", "canary", "errors", "latency", "gpu", "sat
                           "rollout", "drift", "alert")
 """A canary worse than stable comes before the blended errors it causes; an alert last, as
 the signal it is about (when pitboard sees it) names the problem better."""
-
-
-class Problem(Frozen):
-    """One signal out of bounds. ``target`` names what it is about when that is narrower
-    than the model (a GPU ``node/index``, a revision); ``since`` when it began, if known."""
-
-    signal: Signal
-    level: Level
-    text: str
-    value: float | None = None
-    threshold: float | None = None
-    since: datetime | None = None
-    target: str | None = None
-    first: bool = False
-    """Shown before its signal's other problems of the same level (a current XID before
-    the temperature it may cause)."""
-
-
-class Health(Frozen):
-    """A model's status: the word shown, its level, its problems worst first, and -- for
-    "?" -- why nothing is known."""
-
-    status: str
-    level: Level
-    problems: tuple[Problem, ...] = ()
-    why: str | None = None
-
-    @property
-    def worst(self) -> Problem | None:
-        return self.problems[0] if self.problems else None
-
-    def reasons(self, limit: int = 3) -> str:
-        """The problems as one line ("; "-joined), or what the status means."""
-        if self.problems and self.level in ("warn", "bad"):
-            return "; ".join(p.text for p in self.problems[:limit])
-        return self.why or {"OK": "every signal within bounds", "CANARY": "canary in progress",
-                            "ROLLING": "rollout in progress"}.get(self.status, "")
 
 
 def finite(value: float | None) -> float | None:
@@ -262,7 +221,7 @@ def _alerts(s: ModelService, alerts: Iterable[Alert]) -> Iterable[Problem]:
             continue
         sev = (a.severity or "").lower()
         name = a.name or a.labels.get("alertname") or "alert"
-        level: Level = ("bad" if sev in ("critical", "page") else
+        level: HealthLevel = ("bad" if sev in ("critical", "page") else
                         "warn" if sev in ("warning", "warn", "high") else "info")
         yield Problem(signal="alert", level=level,
                       text=f"alert {name} firing", since=a.starts_at)
@@ -278,7 +237,11 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
     legs = snap.revision_health_of(s)
     drift = [d for d in snap.drift if d.model == s.name]
     gpus = gpus_of(s, snap.gpus)
-    problems = [*_replicas(s), *_errors(s, h, slo), *_canary(s, legs, slo),
+    canary = list(_canary(s, legs, slo))
+    # a canary worse than stable explains the blended error ratio: one problem, not two
+    errors = [] if any(p.level in ("warn", "bad") and "errors" in p.text for p in canary) \
+        else list(_errors(s, h, slo))
+    problems = [*_replicas(s), *errors, *canary,
                 *_latency(s, h, slo), *_saturation(h), *_gpus(s, gpus), *_drift(drift),
                 *_alerts(s, snap.alerts)]
     if s.paused:
@@ -305,15 +268,33 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
 
 class Steady:
     """Statuses that hold still: a model's shown health changes only when the new status
-    has been assessed on ``hold`` consecutive refreshes (its reasons and figures update at
-    once while the status stays). The first assessment of a model shows at once."""
+    has been assessed on ``hold`` consecutive refreshes (until then the health shown
+    before stays, reasons included). The first assessment of a model shows at once.
+
+    It also remembers since when each problem (model, signal, target) has been seen, and
+    gives that as ``since`` to a problem whose signal does not say (a drift's crossing, an
+    XID's appearance and an alert's start do)."""
 
     def __init__(self, hold: int = 2) -> None:
         self.hold = hold
         self._shown: dict[str, Health] = {}
         self._pending: dict[str, tuple[str, int]] = {}
+        self._seen: dict[tuple[str, str, str | None], datetime] = {}
 
-    def update(self, key: str, new: Health) -> Health:
+    def _dated(self, key: str, new: Health, at: datetime | None) -> Health:
+        if at is None or not new.problems:
+            return new
+        problems = []
+        for p in new.problems:
+            first = self._seen.setdefault((key, p.signal, p.target), at)
+            problems.append(p if p.since is not None else p.model_copy(update={"since": first}))
+        live = {(key, p.signal, p.target) for p in new.problems}
+        for k in [k for k in self._seen if k[0] == key and k not in live]:
+            del self._seen[k]
+        return new.model_copy(update={"problems": tuple(problems)})
+
+    def update(self, key: str, new: Health, at: datetime | None = None) -> Health:
+        new = self._dated(key, new, at)
         shown = self._shown.get(key)
         if shown is None or shown.status == new.status:
             self._pending.pop(key, None)
@@ -334,3 +315,5 @@ class Steady:
         for key in [k for k in self._shown if k not in keep]:
             self._shown.pop(key, None)
             self._pending.pop(key, None)
+        for seen in [k for k in self._seen if k[0] not in keep]:
+            del self._seen[seen]

@@ -345,6 +345,48 @@ class SourceStatus(Frozen):
         return max(0.0, (now - self.last_success).total_seconds())
 
 
+HealthLevel = Literal["ok", "info", "warn", "bad", "unknown"]
+HealthSignal = Literal["replicas", "errors", "canary", "latency", "saturation", "gpu", "drift",
+                       "rollout", "alert"]
+
+
+class Problem(Frozen):
+    """One signal out of bounds. ``target`` names what it is about when that is narrower
+    than the model (a GPU ``node/index``, a revision); ``since`` when it began, if known."""
+
+    signal: HealthSignal
+    level: HealthLevel
+    text: str
+    value: float | None = None
+    threshold: float | None = None
+    since: datetime | None = None
+    target: str | None = None
+    first: bool = False
+    """Shown before its signal's other problems of the same level (a current XID before
+    the temperature it may cause)."""
+
+
+class Health(Frozen):
+    """A model's status (decided by :func:`backends.domain.health.assess`): the word shown, its level, its problems worst first, and -- for
+    "?" -- why nothing is known."""
+
+    status: str
+    level: HealthLevel
+    problems: tuple[Problem, ...] = ()
+    why: str | None = None
+
+    @property
+    def worst(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def reasons(self, limit: int = 3) -> str:
+        """The problems as one line ("; "-joined), or what the status means."""
+        if self.problems and self.level in ("warn", "bad"):
+            return "; ".join(p.text for p in self.problems[:limit])
+        return self.why or {"OK": "every signal within bounds", "CANARY": "canary in progress",
+                            "ROLLING": "rollout in progress"}.get(self.status, "")
+
+
 class FleetSnapshot(Frozen):
     """Everything one refresh produced. Immutable: posted from workers to the UI."""
 
@@ -378,6 +420,9 @@ class FleetSnapshot(Frozen):
     cost: CostBurn = CostBurn()
     alerts: tuple[Alert, ...] = ()
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
+    status: dict[str, Health] = Field(
+        default_factory=dict, description="ModelService.key -> its health as shown (held "
+                                          "steady across refreshes); empty before the first")
 
     def metrics_twin(self, service: ModelService) -> ModelService | None:
         """Another service with ``service``'s model name in the same namespace (another

@@ -1,0 +1,41 @@
+"""The "what's wrong now" strip: the fleet's worst problems, one line each. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from backends.domain.health import ORDER, RANK
+from backends.domain.models import FleetSnapshot, HealthLevel
+
+
+@dataclass(frozen=True)
+class StripLine:
+    """One problem: the model it is about (``key`` to jump to it), its level, what is wrong
+    (signal, value against threshold) and since when."""
+
+    key: str
+    model: str
+    level: HealthLevel
+    text: str
+    since: datetime | None
+
+
+def worst_problems(snapshot: FleetSnapshot) -> list[StripLine]:
+    """Every model's problems at warn or bad, one line per (model, signal), worst first:
+    by level, then by the order a person should look at signals, then oldest first."""
+    names = {s.key: s.name for s in snapshot.services}
+    lines: list[tuple[tuple, StripLine]] = []
+    for key, health in snapshot.status.items():
+        if key not in names:
+            continue
+        seen: set[str] = set()
+        for p in health.problems:
+            if p.level not in ("warn", "bad") or p.signal in seen:
+                continue
+            seen.add(p.signal)
+            since = p.since.timestamp() if p.since else float("inf")
+            line = StripLine(key, names[key], p.level, p.text, p.since)
+            lines.append(((-RANK[p.level], ORDER.index(p.signal), since, names[key]), line))
+    lines.sort(key=lambda x: x[0])
+    return [line for _, line in lines]

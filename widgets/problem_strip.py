@@ -1,0 +1,148 @@
+"""The "what's wrong now" strip at the top of the fleet screen: the worst few problems,
+one line each (model, what is wrong, since when); ``all clear`` when there is none.
+
+Data in: :meth:`ProblemStrip.show` with lines made by a presenter; intents out:
+:class:`ProblemStrip.Selected` when ``enter`` is pressed on a line. Colours come from the
+theme ($error, $warning, $success) through component classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+
+from widgets.text import safe
+from widgets.text_lines import TextLines
+
+
+class Line(Protocol):
+    """One problem as the strip shows it (console.presenters.problems.StripLine)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def level(self) -> str: ...  # "bad" | "warn"
+    @property
+    def text(self) -> str: ...
+    @property
+    def since(self) -> datetime | None: ...
+
+
+class ProblemStrip(TextLines, can_focus=True):
+    """At most ``max_lines`` problems; the rest counted on the last line."""
+
+    DEFAULT_CSS = """
+    ProblemStrip { height: auto; max-height: 4; padding: 0 1; background: $boost; }
+    ProblemStrip:focus { background: $primary-muted; }
+    ProblemStrip > .problem-strip--bad { color: $error; text-style: bold; }
+    ProblemStrip > .problem-strip--warn { color: $warning; }
+    ProblemStrip > .problem-strip--clear { color: $success; }
+    ProblemStrip > .problem-strip--dim { color: $text-muted; }
+    ProblemStrip > .problem-strip--cursor { text-style: reverse; }
+    """
+    COMPONENT_CLASSES = {"problem-strip--bad", "problem-strip--warn", "problem-strip--clear",
+                         "problem-strip--dim", "problem-strip--cursor"}
+    BINDINGS = [
+        Binding("enter", "select", "Open", id="problem_open", tooltip="Open this model"),
+        Binding("down", "move(1)", "", show=False),
+        Binding("up", "move(-1)", "", show=False),
+    ]
+
+    class Selected(Message):
+        """``enter`` on a problem: open its model."""
+
+        def __init__(self, strip: ProblemStrip, key: str) -> None:
+            super().__init__()
+            self.strip, self.key = strip, key
+
+        @property
+        def control(self) -> ProblemStrip:
+            return self.strip
+
+    max_lines: reactive[int] = reactive(3, always_update=False, repaint=False)
+    cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._lines: tuple[Line, ...] = ()
+        self._shown_for: tuple | None = None
+
+    def show(self, lines: Sequence[Line]) -> None:
+        """The problems to show, worst first."""
+        self._lines = tuple(lines)
+        self.cursor = min(self.cursor, max(0, min(len(self._lines), self.max_lines) - 1))
+        self._redraw()
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return self._lines
+
+    def watch_max_lines(self, _value: int) -> None:
+        self._redraw()
+
+    def watch_cursor(self, _value: int) -> None:
+        self._redraw()
+
+    def on_focus(self) -> None:
+        self._redraw()
+
+    def on_blur(self) -> None:
+        self._redraw()
+
+    def _style(self, name: str):
+        return self.get_component_rich_style(f"problem-strip--{name}", partial=True)
+
+    def _redraw(self) -> None:
+        key = (self._lines, self.max_lines, self.cursor, self.has_focus)
+        if key == self._shown_for:
+            return
+        self._shown_for = key
+        self.show_text(self.render_lines())
+
+    def render_lines(self) -> Text:
+        """The strip's text (pure but for the theme's styles)."""
+        out = Text(no_wrap=True, overflow="ellipsis")
+        if not self._lines:
+            out.append("✓ all clear", self._style("clear"))
+            out.append(" · no model has a problem now", self._style("dim"))
+            return out
+        room = max(1, self.max_lines)
+        shown = self._lines[:room]
+        more = len(self._lines) - len(shown)
+        if more:
+            shown = self._lines[:room - 1] if room > 1 else ()
+            more = len(self._lines) - len(shown)
+        for i, line in enumerate(shown):
+            if i:
+                out.append("\n")
+            style = self._style(line.level)
+            mark = "●" if line.level == "bad" else "▲"
+            row = Text(no_wrap=True)
+            row.append(f"{mark} {safe(line.model, 28, middle=True)}", style)
+            row.append(f"  {safe(line.text, 80)}")
+            if line.since is not None:
+                row.append(f"  since {line.since:%H:%M}", self._style("dim"))
+            if self.has_focus and i == self.cursor:
+                row.stylize(self._style("cursor"))
+            out.append_text(row)
+        if more:
+            if shown:
+                out.append("\n")
+            out.append(f"  + {more} more problem{'s' if more > 1 else ''}", self._style("dim"))
+        return out
+
+    def action_move(self, step: int) -> None:
+        last = max(0, min(len(self._lines), self.max_lines) - 1)
+        self.cursor = max(0, min(last, self.cursor + step))
+
+    def action_select(self) -> None:
+        if self._lines and self.cursor < len(self._lines):
+            self.post_message(self.Selected(self, self._lines[self.cursor].key))
