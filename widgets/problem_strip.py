@@ -105,9 +105,9 @@ class ProblemStrip(TextLines, can_focus=True):
         if key == self._shown_for:
             return
         self._shown_for = key
-        self.show_text(self.render_lines())
+        self.show_text(self.strip_text())
 
-    def render_lines(self) -> Text:
+    def strip_text(self) -> Text:
         """The strip's text (pure but for the theme's styles)."""
         out = Text(no_wrap=True, overflow="ellipsis")
         if not self._lines:
