@@ -12,6 +12,9 @@ several consoles can write at once. Tables:
 - ``incidents`` and ``notes``: readable records; each open/close/note also appends an
   entry carrying the record's SHA-256, so ``verify`` catches edits there too.
 
+Readers (``audit verify``, ``audit log``, ``export``) open it with ``read_only=True``
+(:mod:`backends.audit.connect`): nothing on disk changes, and a read-only copy works.
+
 Secrets never enter it: ``detail`` keys that look like credentials are redacted, and
 bearer/basic credentials or JWTs inside free text are replaced (``[redacted]``).
 
@@ -35,6 +38,8 @@ from typing import Any
 
 import sqlite_utils
 
+from backends.audit.rows import row_to_entry as _row_to_entry
+from backends.audit.connect import ReadOnlyFile, default_audit_path, journal_wal, prepare_file
 from backends.audit.chain import (GENESIS, canonical, entry_hash, iso_utc, jsonable,
                                   parse_utc, scrub_text, sha256_hex)
 from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema, incident_record
@@ -50,54 +55,10 @@ _COLUMNS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome
             "intent_seq", "incident_id", "prev_hash", "hash")
 
 
-def default_audit_path() -> Path:
-    """``$XDG_DATA_HOME/pitboard/audit.db`` (``~/.local/share`` when unset)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"),
-                                                           ".local", "share")
-    return Path(base) / "pitboard" / "audit.db"
-
-
-def _prepare_file(path: Path, create: bool) -> None:
-    if not path.exists():
-        if not create:
-            raise NotFoundError(f"no audit store at {path}", source=SOURCE)
-        if not path.parent.exists():
-            os.makedirs(path.parent, mode=0o700, exist_ok=True)
-            os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-        os.close(fd)
-    try:
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)
-    except OSError:  # not ours: leave it, SQLite will say if it cannot write
-        pass
-
-
-def _row_to_entry(row: dict[str, Any]) -> AuditEntry:
-    data = dict(row)
-    data["at"] = parse_utc(data["at"])
-    data["detail"] = json.loads(data["detail"] or "{}")
-    return AuditEntry(**data)
-
-
 def _note_record(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "incident_id": row["incident_id"], "at": row["at"],
             "author": row["author"], "text": row["text"],
             "figures": json.loads(row["figures"] or "{}")}
-
-
-def _journal_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> str:
-    """Switch to WAL. Two processes creating the store at once can get SQLITE_BUSY here
-    without SQLite calling its busy handler (the switch wants an exclusive lock), so the
-    switch is retried until the busy timeout."""
-    deadline = time.monotonic() + busy_timeout_ms / 1000
-    while True:
-        try:
-            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.02)
 
 
 class SqliteAudit(AuditBackend):
@@ -106,16 +67,26 @@ class SqliteAudit(AuditBackend):
 
     def __init__(self, path: str | os.PathLike | None = None, *,
                  clock: Callable[[], datetime] = utcnow, busy_timeout_ms: int = 10_000,
-                 create: bool = True, durable: bool = True) -> None:
+                 create: bool = True, durable: bool = True, read_only: bool = False) -> None:
+        """Open (and create, unless ``create=False``) the store. ``read_only=True`` is the
+        readers' open (:class:`backends.audit.connect.ReadOnlyFile`): it changes nothing
+        on disk, works on a read-only copy, and every write raises BackendError."""
         self.path = Path(os.path.expanduser(path)) if path else default_audit_path()
         self.clock = clock
+        self.read_only = read_only
         self._lock = threading.RLock()
-        _prepare_file(self.path, create)
+        self._ro: ReadOnlyFile | None = None
+        if read_only:
+            self._ro = ReadOnlyFile(self.path, busy_timeout_ms)
+            self.db = sqlite_utils.Database(self._ro.conn)
+            self._check_readable()
+            return
+        prepare_file(self.path, create)
         try:
             conn = sqlite3.connect(str(self.path), timeout=busy_timeout_ms / 1000,
                                    isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            mode = _journal_wal(conn, busy_timeout_ms)
+            mode = journal_wal(conn, busy_timeout_ms)
             if str(mode).lower() != "wal":
                 raise ConfigError(f"{self.path}: cannot use WAL journal (got {mode})",
                                   source=SOURCE)
@@ -133,10 +104,50 @@ class SqliteAudit(AuditBackend):
             raise BackendError(f"cannot open audit store {self.path}: {exc}",
                                source=SOURCE) from exc
 
+    def _check_readable(self) -> None:
+        """A read-only open must find an audit store: ConfigError (bad input) if not."""
+        try:
+            version, tables = self._read(lambda conn: (
+                conn.execute("PRAGMA user_version").fetchone()[0],
+                {r[0] for r in conn.execute("SELECT name FROM sqlite_master "
+                                            "WHERE type = 'table'")}))
+        except BackendError as exc:
+            self.close()
+            raise ConfigError(f"{self.path}: not a readable audit store ({exc})",
+                              source=SOURCE) from None
+        if version > SCHEMA_VERSION:
+            self.close()
+            raise ConfigError(f"{self.path}: audit schema v{version} is newer than this "
+                              f"pitboard (v{SCHEMA_VERSION})", source=SOURCE)
+        if not {"entries", "incidents", "notes"} <= tables:
+            self.close()
+            raise ConfigError(f"{self.path} is an SQLite file but not a pitboard audit "
+                              f"store (no entries table)", source=SOURCE)
+
+    def _read(self, read: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``read(conn)`` under the lock; a read-only immutable open whose file changed
+        meanwhile (a writer started) is reopened and read again. sqlite3 errors become
+        BackendError."""
+        with self._lock:
+            for _ in range(3):
+                try:
+                    result = read(self.db.conn)
+                except sqlite3.Error as exc:
+                    if self._ro is None or not self._ro.changed():
+                        raise BackendError(f"audit store read failed: {exc}",
+                                           source=SOURCE) from exc
+                else:
+                    if self._ro is None or not self._ro.changed():
+                        return result
+                self.db = sqlite_utils.Database(self._ro.refresh())
+            raise BackendError(f"{self.path} keeps changing while being read", source=SOURCE)
+
     # -- plumbing ---------------------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Cursor]:
         """One ``BEGIN IMMEDIATE`` transaction: committed (and fsynced) on exit."""
+        if self.read_only:
+            raise BackendError(f"{self.path} is open read-only", source=SOURCE)
         with self._lock:
             conn = self.db.conn
             try:
@@ -153,11 +164,12 @@ class SqliteAudit(AuditBackend):
                 raise
 
     def _query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            try:
-                return list(self.db.query(sql, params))
-            except sqlite3.Error as exc:
-                raise BackendError(f"audit store read failed: {exc}", source=SOURCE) from exc
+        def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+            cur = conn.execute(sql, params)
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, row)) for row in cur]
+
+        return self._read(read)
 
     @staticmethod
     def _text(name: str, value: Any, limit: int = 4000) -> str | None:
@@ -269,11 +281,10 @@ class SqliteAudit(AuditBackend):
         incidents/notes, then dropped append-only triggers."""
         from backends.audit.verify import verify_store  # local: keeps this module small
 
-        with self._lock:
-            try:
-                return verify_store(self.db.conn)
-            except sqlite3.Error as exc:
-                return False, f"cannot read the audit store: {exc}"
+        try:
+            return self._read(verify_store)
+        except BackendError as exc:
+            return False, f"cannot read the audit store: {exc}"
 
     # -- incidents and notes -----------------------------------------------------------
     def open_incident(self, title: str, severity: str, actor: str) -> Incident:
@@ -391,7 +402,10 @@ class SqliteAudit(AuditBackend):
 
     def close(self) -> None:
         with self._lock:
-            self.db.close()
+            if self._ro is not None:
+                self._ro.close()
+            else:
+                self.db.close()
 
 
 __all__ = ["SqliteAudit", "default_audit_path", "TRIGGERS"]

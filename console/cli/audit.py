@@ -4,7 +4,10 @@
     pitboard audit log [--since ISO|1h|30m|2d] [--model NAME] [--limit N] [--json]
     pitboard audit verify          # exit 0, or 1 naming the first broken entry
 
-Every command takes ``--audit-db PATH`` (default ``$XDG_DATA_HOME/pitboard/audit.db``).
+Exit status: 0 done; 1 the chain is broken (``verify``); 2 bad input (no store at the
+path, not an audit store, no such incident, an output file that cannot be written).
+Every command takes ``--audit-db PATH`` (default ``$XDG_DATA_HOME/pitboard/audit.db``) and
+opens it read-only: readers change nothing on disk and work on an auditor's read-only copy.
 The CLI owner may pre-fill it from the config with ``parser.set_defaults(audit_db=...)``.
 Output is inert: control characters in stored text are shown as ``\\xNN``.
 ``audit log --json`` prints one JSON object per line (NDJSON).
@@ -75,12 +78,18 @@ def _open(args: argparse.Namespace) -> SqliteAudit:
     from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
 
     path = getattr(args, "audit_db", None) or default_audit_path()
-    return SqliteAudit(path, create=False)
+    return SqliteAudit(path, read_only=True)  # readers change nothing (an auditor's copy)
 
 
-def _fail(message: str) -> int:
+EXIT_BROKEN = 1
+"""``audit verify``: the chain is broken (the message names the first broken entry)."""
+EXIT_BAD_INPUT = 2
+"""No store there, not an audit store, unreadable, no such incident: nothing was checked."""
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"pitboard: {printable(message)}", file=sys.stderr)
-    return 1
+    return code
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -154,7 +163,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if ok:
         return to_stdout(lambda: print(f"{printable(message)} ({printable(str(audit.path))})"))
-    return _fail(f"audit log BROKEN: {message}")
+    return _fail(f"audit log BROKEN: {message}", EXIT_BROKEN)
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
