@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlite_utils
 
-from backends.audit.rows import row_to_entry as _row_to_entry
+from backends.audit.rows import note_record, row_to_entry, row_to_incident, row_to_note
 from backends.audit.connect import ReadOnlyFile, default_audit_path, journal_wal, prepare_file
 from backends.audit.chain import (GENESIS, canonical, entry_hash, iso_utc, jsonable,
                                   parse_utc, scrub_text, sha256_hex)
@@ -53,12 +53,6 @@ MAX_DETAIL = 1_000_000
 _AUTO: Any = object()
 _COLUMNS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome", "detail",
             "intent_seq", "incident_id", "prev_hash", "hash")
-
-
-def _note_record(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "incident_id": row["incident_id"], "at": row["at"],
-            "author": row["author"], "text": row["text"],
-            "figures": json.loads(row["figures"] or "{}")}
 
 
 class SqliteAudit(AuditBackend):
@@ -222,9 +216,13 @@ class SqliteAudit(AuditBackend):
         cur.execute(f"INSERT INTO entries ({', '.join(_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(_COLUMNS))})",
                     [row[c] for c in _COLUMNS])
-        return _row_to_entry(row)
+        return row_to_entry(row)
 
     # -- entries ----------------------------------------------------------------------
+    def _entry(self, row: dict[str, Any]) -> AuditEntry:
+        """A stored row as an entry, checked against its own hash (``damaged`` if not)."""
+        return row_to_entry(row, entry_hash)
+
     def append(self, kind: str, *, actor: str, **fields: Any) -> AuditEntry:
         """Durably append one entry; returns it once committed. Fields: action, target,
         reason, outcome, detail (dict; secrets redacted), intent_seq, incident_id (default:
@@ -260,11 +258,11 @@ class SqliteAudit(AuditBackend):
         sql = "SELECT * FROM entries" + (" WHERE " + " AND ".join(where) if where else "")
         if limit is not None:
             sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT {max(0, int(limit))})"
-        return [_row_to_entry(r) for r in self._query(sql + " ORDER BY seq", params)]
+        return [self._entry(r) for r in self._query(sql + " ORDER BY seq", params)]
 
     def entry(self, seq: int) -> AuditEntry | None:
         rows = self._query("SELECT * FROM entries WHERE seq = ?", [seq])
-        return _row_to_entry(rows[0]) if rows else None
+        return self._entry(rows[0]) if rows else None
 
     def pending_intents(self) -> list[AuditEntry]:
         """Intents with no ``outcome`` (nor ``cancel``) entry: a crash between the intent and
@@ -273,7 +271,7 @@ class SqliteAudit(AuditBackend):
             "SELECT * FROM entries i WHERE i.kind = 'intent' AND NOT EXISTS ("
             "SELECT 1 FROM entries o WHERE o.intent_seq = i.seq "
             "AND o.kind IN ('outcome', 'cancel')) ORDER BY i.seq")
-        return [_row_to_entry(r) for r in rows]
+        return [self._entry(r) for r in rows]
 
     def verify(self) -> tuple[bool, str]:
         """Recompute the chain; ``(False, message)`` names the first broken entry (edited,
@@ -335,10 +333,7 @@ class SqliteAudit(AuditBackend):
 
     @staticmethod
     def _incident(row: dict[str, Any]) -> Incident:
-        return Incident(id=row["id"], title=row["title"], severity=row["severity"],
-                        opened_at=parse_utc(row["opened_at"]), opened_by=row["opened_by"],
-                        closed_at=parse_utc(row["closed_at"]) if row["closed_at"] else None,
-                        closed_by=row["closed_by"])
+        return row_to_incident(row)
 
     def current_incident(self) -> Incident | None:
         """The most recently opened incident that is still open."""
@@ -382,7 +377,7 @@ class SqliteAudit(AuditBackend):
                     "action": "add", "incident_id": incident_id,
                     "target": figures_clean.get("service_key") or None,
                     "detail": {"note_id": row["id"],
-                               "record_sha256": sha256_hex(canonical(_note_record(row)))}})
+                               "record_sha256": sha256_hex(canonical(note_record(row)))}})
         except sqlite3.Error as exc:
             raise BackendError(f"cannot add note: {exc}", source=SOURCE) from exc
         return Note(id=row["id"], incident_id=incident_id, at=parse_utc(at), author=actor,
@@ -393,12 +388,12 @@ class SqliteAudit(AuditBackend):
         sql, params = "SELECT * FROM notes", []
         if incident_id is not None:
             sql, params = sql + " WHERE incident_id = ?", [incident_id]
-        return [Note(**dict(_note_record(r), at=parse_utc(r["at"])))
+        return [row_to_note(r)
                 for r in self._query(sql + " ORDER BY id", params)]
 
     def head(self) -> AuditEntry | None:
         rows = self._query("SELECT * FROM entries ORDER BY seq DESC LIMIT 1")
-        return _row_to_entry(rows[0]) if rows else None
+        return self._entry(rows[0]) if rows else None
 
     def close(self) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ import sqlite3
 from typing import Any
 
 from backends.audit.chain import GENESIS, canonical, entry_hash, sha256_hex
+from backends.audit.rows import row_to_entry
 from backends.audit.schema import TRIGGERS, incident_record
 
 _COLS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome", "detail",
@@ -35,14 +36,25 @@ def _check_chain(conn: sqlite3.Connection, notes: dict[int, str],
                     f"the chain breaks after #{expected_seq - 1}"), seq, prev_hash
         try:
             detail = json.loads(row["detail"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return f"entry #{seq}: detail is not valid JSON (the row was edited)", seq, prev_hash
+        if not isinstance(detail, dict):
+            return (f"entry #{seq}: detail is not a JSON object (the row was edited)", seq,
+                    prev_hash)
         if row["prev_hash"] != prev_hash:
             return (f"entry #{seq}: prev_hash does not match entry #{seq - 1} "
                     f"(entries reordered, inserted or replaced)"), seq, prev_hash
-        if entry_hash(dict(row, detail=detail)) != row["hash"]:
+        try:
+            computed = entry_hash(dict(row, detail=detail))
+        except (TypeError, ValueError, RecursionError):
+            return (f"entry #{seq}: holds values that cannot be hashed (the row was edited)",
+                    seq, prev_hash)
+        if computed != row["hash"]:
             return (f"entry #{seq}: content does not match its hash (the row was edited)",
                     seq, prev_hash)
+        damaged = row_to_entry(row).damaged
+        if damaged:
+            return f"entry #{seq}: {damaged} (hash recomputed after an edit?)", seq, prev_hash
         if row["kind"] == "note" and isinstance(detail.get("note_id"), int):
             notes[detail["note_id"]] = str(detail.get("record_sha256"))
         elif row["kind"] == "incident" and isinstance(detail.get("incident_id"), int):
@@ -50,6 +62,15 @@ def _check_chain(conn: sqlite3.Connection, notes: dict[int, str],
             target[detail["incident_id"]] = str(detail.get("record_sha256"))
         prev_hash, expected_seq = row["hash"], seq + 1
     return None, expected_seq - 1, prev_hash
+
+
+def _digest(record: dict[str, Any]) -> str | None:
+    """SHA-256 of a record's canonical JSON; None when it holds what JSON cannot (an edited
+    row: bytes, infinities), which then matches no audit entry."""
+    try:
+        return sha256_hex(canonical(record))
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def _check_records(conn: sqlite3.Connection, notes: dict[int, str],
@@ -61,12 +82,12 @@ def _check_records(conn: sqlite3.Connection, notes: dict[int, str],
         seen.add(row["id"])
         try:
             row["figures"] = json.loads(row["figures"] or "{}")
-        except ValueError:
+        except (TypeError, ValueError, RecursionError):
             return f"note #{row['id']}: figures are not valid JSON (the row was edited)"
         want = notes.get(row["id"])
         if want is None:
             return f"note #{row['id']}: no audit entry records it (inserted behind the log)"
-        if sha256_hex(canonical(row)) != want:
+        if _digest(row) != want:
             return f"note #{row['id']}: does not match its audit entry (the row was edited)"
     for note_id in sorted(set(notes) - seen):
         return f"note #{note_id}: recorded in the audit log but missing (deleted)"
@@ -76,12 +97,12 @@ def _check_records(conn: sqlite3.Connection, notes: dict[int, str],
         row = dict(zip(icols, values))
         seen.add(row["id"])
         opened = dict(incident_record(row), closed_at=None, closed_by=None)
-        if opens.get(row["id"]) != sha256_hex(canonical(opened)):
+        if opens.get(row["id"]) != _digest(opened):
             return f"incident #{row['id']}: does not match its audit entry (edited or forged)"
         closed = closes.get(row["id"])
         if row["closed_at"] is None and closed is not None:
             return f"incident #{row['id']}: closed in the audit log but open in the table"
-        if row["closed_at"] is not None and closed != sha256_hex(canonical(incident_record(row))):
+        if row["closed_at"] is not None and closed != _digest(incident_record(row)):
             return f"incident #{row['id']}: closing does not match its audit entry"
     for incident_id in sorted(set(opens) - seen):
         return f"incident #{incident_id}: recorded in the audit log but missing (deleted)"

@@ -130,6 +130,12 @@ def cmd_log(args: argparse.Namespace) -> int:
     code = to_stdout(lambda: _print_entries(entries, pending, args.json))
     if not entries and not args.json:
         print("no audit entries match", file=sys.stderr)
+    damaged = [e for e in entries if e.damaged]
+    if damaged and code == 0:
+        shown = ", ".join(f"entry #{e.seq}" for e in damaged[:5])
+        more = f" and {len(damaged) - 5} more" if len(damaged) > 5 else ""
+        return _fail(f"audit log BROKEN: {shown}{more} cannot be trusted (edited behind the "
+                     f"store; marked DAMAGED above); run pitboard audit verify", EXIT_BROKEN)
     return code
 
 
@@ -143,9 +149,15 @@ def _print_entries(entries: list, pending: set[int], as_json: bool) -> None:
         status = e.outcome or ("outcome unknown" if e.seq in pending else "")
         if e.intent_seq:
             status = f"{status} (intent #{e.intent_seq})".strip()
-        parts = [f"#{e.seq:<6}", e.at.strftime("%Y-%m-%d %H:%M:%SZ"), f"{e.kind:<9}",
-                 f"{e.action or '-':<9}", printable(e.target or "-", max_len=80),
-                 printable(e.actor, max_len=60), printable(status, max_len=60)]
+        if e.damaged:
+            status = f"DAMAGED: {e.damaged} {status}".strip()
+        unreadable = e.damaged is not None and "at is not a time" in e.damaged
+        parts = [f"#{e.seq:<6}", f"{'(no time)':<20}" if unreadable
+                 else e.at.strftime("%Y-%m-%d %H:%M:%SZ"),
+                 f"{printable(e.kind, max_len=32):<9}",
+                 f"{printable(e.action or '-', max_len=64):<9}", printable(e.target or "-", max_len=80),
+                 printable(e.actor, max_len=60),
+                 printable(status, max_len=160 if e.damaged else 60)]
         if e.reason:
             parts.append("— " + printable(e.reason, max_len=120))
         print("  ".join(parts))
