@@ -4,6 +4,8 @@ Example TOML::
 
     [audit]
     path = "~/.local/share/pitboard/audit.db"   # default: $XDG_DATA_HOME/pitboard/audit.db
+    key_file = "/etc/pitboard/audit.key"        # optional: HMAC-keyed chain (file 0600)
+    forward = "syslog"                           # optional: or a file path (JSON lines)
 
     [actions]
     protected_contexts = ["prod-eu", "prod-us"]
@@ -34,6 +36,22 @@ class AuditConfig(BaseModel):
         10_000, ge=100, le=600_000,
         description="how long a write waits for another console holding the lock",
     )
+    key_file: str | None = Field(
+        None, description="file holding a key (>= 16 bytes, mode 0600, kept outside the "
+                          "store): new entries are chained with HMAC-SHA256 under it, so "
+                          "nobody without it can rewrite and re-hash the log",
+    )
+    forward: str | None = Field(
+        None, description="'syslog', or a file path: each entry, once committed, is sent "
+                          "there as one JSON line (a copy outside the user's reach)",
+    )
+
+    @field_validator("forward")
+    @classmethod
+    def _forward(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("empty: give 'syslog' or a file path, or leave it out")
+        return value
 
 
 class PromoteGates(BaseModel):

@@ -60,20 +60,23 @@ def _int(value: Any) -> int | None:
 
 
 def row_to_entry(row: dict[str, Any],
-                 hasher: Callable[[dict[str, Any]], str] | None = None) -> AuditEntry:
-    """A stored ``entries`` row as an entry. ``hasher`` (the store's, keyed or not) checks
-    the row against its own ``hash``; a mismatch marks it damaged. Unreadable values are
-    replaced (``detail`` {}, ``at`` :data:`EPOCH`, text shown as its repr)."""
+                 hasher: Callable[[dict[str, Any]], str | None] | None = None) -> AuditEntry:
+    """A stored ``entries`` row as an entry. ``hasher`` (the store's, keyed or not; None
+    for a keyed row without the key: not checkable) checks the row against its own
+    ``hash``; a mismatch marks it damaged. Unreadable values are replaced (``detail`` {},
+    ``at`` :data:`EPOCH`, text shown as its repr)."""
     problems: list[str] = []
     at = _time(row.get("at"), "at", problems)
     detail = _json_object(row.get("detail"), "detail", problems)
     if hasher is not None and not problems:
         try:
-            if hasher(dict(row, detail=detail)) != row.get("hash"):
+            want = hasher(dict(row, detail=detail))
+            if want is not None and want != row.get("hash"):
                 problems.append("content does not match its hash (edited)")
         except (TypeError, ValueError, RecursionError):
-            problems.append("holds values that cannot be hashed (edited)")
-    data = dict(row, at=at, detail=detail)
+            problems.append("cannot be checked against its hash (edited)")
+    data = {k: v for k, v in row.items() if k != "alg"}
+    data.update(at=at, detail=detail)
     try:
         return AuditEntry(**data, damaged="; ".join(problems) or None)
     except ValidationError as exc:

@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""v2 added ``entries.alg`` (how ``hash`` was computed: ``sha256`` or ``hmac-sha256``; NULL
+in rows written by v1, which are plain SHA-256)."""
 
 #: name -> SQL. ``verify`` reports any of these missing (an attacker drops them first).
 TRIGGERS = {
@@ -37,10 +39,12 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["entries"].create(
         {"seq": int, "at": str, "actor": str, "kind": str, "action": str, "target": str,
          "reason": str, "outcome": str, "detail": str, "intent_seq": int,
-         "incident_id": int, "prev_hash": str, "hash": str},
+         "incident_id": int, "prev_hash": str, "hash": str, "alg": str},
         pk="seq", not_null={"at", "actor", "kind", "detail", "prev_hash", "hash"},
         if_not_exists=True,
     )
+    if "alg" not in db["entries"].columns_dict:  # a v1 store
+        db.execute("ALTER TABLE entries ADD COLUMN alg TEXT")
     db["incidents"].create(
         {"id": int, "title": str, "severity": str, "opened_at": str, "opened_by": str,
          "closed_at": str, "closed_by": str},

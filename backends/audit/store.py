@@ -18,9 +18,12 @@ Readers (``audit verify``, ``audit log``, ``export``) open it with ``read_only=T
 Secrets never enter it: ``detail`` keys that look like credentials are redacted, and
 bearer/basic credentials or JWTs inside free text are replaced (``[redacted]``).
 
-Limits (documented, not hidden): the chain proves the *order and content* of what is
-there; cutting entries off the *end* is only detectable against a head hash recorded
-elsewhere, which is why ``verify`` reports the head hash.
+Limits (documented, not hidden; README "What the audit chain can prove"): the chain
+proves the *order and content* of what is there; cutting entries off the *end*, or a
+rewrite that re-hashes everything after it, is only detectable against a witness: an
+anchor (``chain_state(anchors=...)``, ``pitboard audit anchor``), a key (``key=``: an
+HMAC chain, see :mod:`backends.audit.chain`) or forwarded copies (``forward=``, see
+:mod:`backends.audit.forward`).
 """
 
 from __future__ import annotations
@@ -40,8 +43,11 @@ import sqlite_utils
 
 from backends.audit.rows import note_record, row_to_entry, row_to_incident, row_to_note
 from backends.audit.connect import ReadOnlyFile, default_audit_path, journal_wal, prepare_file
-from backends.audit.chain import (GENESIS, canonical, entry_hash, iso_utc, jsonable,
-                                  parse_utc, scrub_text, sha256_hex)
+from backends.audit.chain import (ALG_KEYED, ALG_PLAIN, GENESIS, canonical, entry_hash,
+                                  expected_hash, iso_utc, jsonable, key_id, parse_utc,
+                                  row_alg, scrub_text, sha256_hex)
+from backends.audit.forward import Forwarder, make_forwarder
+from backends.audit.verify import Anchor, ChainState, check_store
 from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema, incident_record
 from backends.domain.sources import AuditBackend
 from backends.domain.errors import ActionRefused, BackendError, ConfigError, NotFoundError
@@ -52,7 +58,7 @@ MAX_TEXT = 100_000
 MAX_DETAIL = 1_000_000
 _AUTO: Any = object()
 _COLUMNS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome", "detail",
-            "intent_seq", "incident_id", "prev_hash", "hash")
+            "intent_seq", "incident_id", "prev_hash", "hash", "alg")
 
 
 class SqliteAudit(AuditBackend):
@@ -61,15 +67,25 @@ class SqliteAudit(AuditBackend):
 
     def __init__(self, path: str | os.PathLike | None = None, *,
                  clock: Callable[[], datetime] = utcnow, busy_timeout_ms: int = 10_000,
-                 create: bool = True, durable: bool = True, read_only: bool = False) -> None:
+                 create: bool = True, durable: bool = True, read_only: bool = False,
+                 key: bytes | None = None, forward: str | Forwarder | None = None) -> None:
         """Open (and create, unless ``create=False``) the store. ``read_only=True`` is the
         readers' open (:class:`backends.audit.connect.ReadOnlyFile`): it changes nothing
-        on disk, works on a read-only copy, and every write raises BackendError."""
+        on disk, works on a read-only copy, and every write raises BackendError.
+        ``key`` (:func:`backends.audit.chain.read_key`) makes new entries HMAC-keyed and
+        lets keyed entries be checked; a writer given a key on a store whose newest entry
+        is not keyed records the switch at once (a ``chain``/``keyed`` entry, which
+        vouches for the plain entries before it). ``forward``: ``"syslog"`` or a file path
+        (:mod:`backends.audit.forward`) receiving each entry once committed."""
         self.path = Path(os.path.expanduser(path)) if path else default_audit_path()
         self.clock = clock
         self.read_only = read_only
+        self.key = key
         self._lock = threading.RLock()
         self._ro: ReadOnlyFile | None = None
+        self._outbox: list[dict[str, Any]] = []
+        self.forwarder = make_forwarder(forward) if isinstance(forward, str) or \
+            forward is None else forward
         if read_only:
             self._ro = ReadOnlyFile(self.path, busy_timeout_ms)
             self.db = sqlite_utils.Database(self._ro.conn)
@@ -94,9 +110,23 @@ class SqliteAudit(AuditBackend):
                 if version < SCHEMA_VERSION:
                     create_schema(self.db)
                     cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if key is not None:
+                self._start_keyed()
         except sqlite3.Error as exc:
             raise BackendError(f"cannot open audit store {self.path}: {exc}",
                                source=SOURCE) from exc
+
+    def _start_keyed(self) -> None:
+        """With a key, on a store whose newest entry is plain: append the switch."""
+        with self._write() as cur:
+            last = cur.execute("SELECT seq, alg FROM entries ORDER BY seq DESC LIMIT 1"
+                               ).fetchone()
+            if last is None or row_alg({"alg": last[1]}) == ALG_KEYED:
+                return
+            self._insert_entry(cur, "chain", "pitboard", {
+                "action": "keyed", "incident_id": None,
+                "reason": f"entries from #{last[0] + 1} are HMAC-keyed",
+                "detail": {"key_id": key_id(self.key or b""), "plain_through": last[0]}})
 
     def _check_readable(self) -> None:
         """A read-only open must find an audit store: ConfigError (bad input) if not."""
@@ -153,9 +183,14 @@ class SqliteAudit(AuditBackend):
                 yield conn.cursor()
                 conn.execute("COMMIT")
             except BaseException:
+                self._outbox.clear()
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            outbox, self._outbox = self._outbox, []
+            if self.forwarder is not None:
+                for row in outbox:
+                    self.forwarder.send(row)
 
     def _query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
@@ -196,7 +231,12 @@ class SqliteAudit(AuditBackend):
         detail_json = canonical(detail)
         if len(detail_json) > MAX_DETAIL:
             raise BackendError("audit detail is too large", source=SOURCE)
-        last = cur.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        last = cur.execute("SELECT seq, hash, alg FROM entries ORDER BY seq DESC LIMIT 1"
+                           ).fetchone()
+        if last is not None and self.key is None and row_alg({"alg": last[2]}) == ALG_KEYED:
+            raise ConfigError(f"{self.path} is a keyed (HMAC) audit store: appending without "
+                              f"its key would break the chain (config audit.key_file)",
+                              source=SOURCE)
         record: dict[str, Any] = {
             "seq": last[0] + 1 if last else 1,
             "at": iso_utc(self.clock()),
@@ -211,8 +251,9 @@ class SqliteAudit(AuditBackend):
             "incident_id": incident_id,
             "prev_hash": last[1] if last else GENESIS,
         }
-        record["hash"] = entry_hash(record)
-        row = dict(record, detail=detail_json)
+        record["hash"] = entry_hash(record, self.key)
+        row = dict(record, detail=detail_json, alg=ALG_KEYED if self.key else ALG_PLAIN)
+        self._outbox.append(row)
         cur.execute(f"INSERT INTO entries ({', '.join(_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(_COLUMNS))})",
                     [row[c] for c in _COLUMNS])
@@ -221,7 +262,7 @@ class SqliteAudit(AuditBackend):
     # -- entries ----------------------------------------------------------------------
     def _entry(self, row: dict[str, Any]) -> AuditEntry:
         """A stored row as an entry, checked against its own hash (``damaged`` if not)."""
-        return row_to_entry(row, entry_hash)
+        return row_to_entry(row, lambda r: expected_hash(r, self.key))
 
     def append(self, kind: str, *, actor: str, **fields: Any) -> AuditEntry:
         """Durably append one entry; returns it once committed. Fields: action, target,
@@ -276,13 +317,18 @@ class SqliteAudit(AuditBackend):
     def verify(self) -> tuple[bool, str]:
         """Recompute the chain; ``(False, message)`` names the first broken entry (edited,
         deleted -> gap, reordered/inserted -> prev mismatch), then edited or deleted
-        incidents/notes, then dropped append-only triggers."""
-        from backends.audit.verify import verify_store  # local: keeps this module small
+        incidents/notes, then dropped append-only triggers. See :meth:`chain_state`."""
+        state = self.chain_state()
+        return state.ok, state.message
 
+    def chain_state(self, anchors: tuple[Anchor, ...] = ()) -> ChainState:
+        """The whole verification (:func:`backends.audit.verify.check_store`) with this
+        store's key, checked against ``anchors`` (heads recorded elsewhere). Never raises:
+        an unreadable store is a broken one."""
         try:
-            return self._read(verify_store)
+            return self._read(lambda conn: check_store(conn, key=self.key, anchors=anchors))
         except BackendError as exc:
-            return False, f"cannot read the audit store: {exc}"
+            return ChainState(ok=False, message=f"cannot read the audit store: {exc}")
 
     # -- incidents and notes -----------------------------------------------------------
     def open_incident(self, title: str, severity: str, actor: str) -> Incident:

@@ -2,7 +2,8 @@
 
     pitboard export --incident ID [--format md|json] [-o FILE]
     pitboard audit log [--since ISO|1h|30m|2d] [--model NAME] [--limit N] [--json]
-    pitboard audit verify          # exit 0, or 1 naming the first broken entry
+    pitboard audit verify [--anchor COUNT:HASH]  # exit 0, or 1 naming the first broken entry
+    pitboard audit anchor          # the verified head as COUNT:HASH, for a ticket
 
 Exit status: 0 done; 1 the chain is broken (``verify``); 2 bad input (no store at the
 path, not an audit store, no such incident, an output file that cannot be written).
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from backends.domain.errors import BackendError
+from backends.domain.errors import BackendError, ConfigError
 from backends.actions.identity import printable
 
 if TYPE_CHECKING:  # sqlite-utils only when a subcommand runs
@@ -78,7 +79,17 @@ def _open(args: argparse.Namespace) -> SqliteAudit:
     from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
 
     path = getattr(args, "audit_db", None) or default_audit_path()
-    return SqliteAudit(path, read_only=True)  # readers change nothing (an auditor's copy)
+    key = None
+    key_file = getattr(args, "audit_key_file", None)
+    if key_file:
+        from backends.audit.chain import KeyFileError, read_key  # noqa: PLC0415
+
+        try:
+            key = read_key(key_file)
+        except KeyFileError as exc:
+            raise ConfigError(str(exc), source="audit") from None
+    # readers change nothing (an auditor's copy)
+    return SqliteAudit(path, read_only=True, key=key)
 
 
 EXIT_BROKEN = 1
@@ -163,28 +174,64 @@ def _print_entries(entries: list, pending: set[int], as_json: bool) -> None:
         print("  ".join(parts))
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    """Exit 0 if the chain verifies, else 1 with the first broken entry named."""
+def _anchor(text: str):
+    from backends.audit.verify import Anchor  # noqa: PLC0415 - light, but only when used
+
+    try:
+        return Anchor.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _state(args: argparse.Namespace):
+    """The chain's state (read-only), or an exit status for bad input."""
     try:
         audit = _open(args)
         try:
-            ok, message = audit.verify()
+            return audit.chain_state(tuple(getattr(args, "anchor", None) or ())), audit.path
         finally:
             audit.close()
     except BackendError as exc:
-        return _fail(str(exc))
-    if ok:
-        return to_stdout(lambda: print(f"{printable(message)} ({printable(str(audit.path))})"))
-    return _fail(f"audit log BROKEN: {message}", EXIT_BROKEN)
+        return _fail(str(exc)), None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 if the chain verifies (and matches every ``--anchor``), 1 with the first
+    broken entry named, 2 when it cannot be checked (no store, keyed without the key)."""
+    state, path = _state(args)
+    if isinstance(state, int):
+        return state
+    if state.ok:
+        return to_stdout(lambda: print(f"{printable(state.message)} ({printable(str(path))})"))
+    if state.needs_key:
+        return _fail(f"audit log not verified: {state.message}", EXIT_BAD_INPUT)
+    return _fail(f"audit log BROKEN: {state.message}", EXIT_BROKEN)
+
+
+def cmd_anchor(args: argparse.Namespace) -> int:
+    """Print the verified head as ``COUNT:HASH`` (to paste into a ticket; check it later
+    with ``audit verify --anchor COUNT:HASH``). A chain that does not verify has no
+    anchor worth recording: exit 1 (2 when it cannot be checked)."""
+    state, _ = _state(args)
+    if isinstance(state, int):
+        return state
+    if not state.ok:
+        what = "not verified" if state.needs_key else "BROKEN"
+        return _fail(f"no anchor: audit log {what}: {state.message}",
+                     EXIT_BAD_INPUT if state.needs_key else EXIT_BROKEN)
+    return to_stdout(lambda: print(state.anchor))
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audit-db", metavar="PATH", default=argparse.SUPPRESS,
                         help="audit store (default: $XDG_DATA_HOME/pitboard/audit.db)")
+    parser.add_argument("--key-file", dest="audit_key_file", metavar="PATH",
+                        default=argparse.SUPPRESS,
+                        help="the key of a keyed (HMAC) chain (default: config audit.key_file)")
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``export`` and ``audit {log,verify}``; each sets ``func(args) -> int``."""
+    """Register ``export`` and ``audit {log,verify,anchor}``; each sets ``func(args) -> int``."""
     export = subparsers.add_parser("export", help="write an incident's postmortem draft")
     export.add_argument("--incident", type=int, required=True, metavar="ID")
     export.add_argument("--format", choices=("md", "json"), default="md")
@@ -194,7 +241,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=cmd_export)
 
     audit = subparsers.add_parser("audit", help="read or verify the audit log")
-    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{log,verify}")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{log,verify,anchor}")
     audit.set_defaults(func=lambda args: (audit.print_help(sys.stderr), 2)[1])
 
     log = audit_sub.add_parser("log", help="list audit entries, oldest first")
@@ -206,9 +253,16 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _db_option(log)
     log.set_defaults(func=cmd_log)
 
-    verify = audit_sub.add_parser("verify", help="check the hash chain (exit 0 or 1)")
+    verify = audit_sub.add_parser("verify", help="check the hash chain (exit 0, 1 or 2)")
+    verify.add_argument("--anchor", type=_anchor, action="append", metavar="COUNT:HASH",
+                        help="a head printed earlier by `audit anchor` (repeatable): "
+                             "catches truncation and rewrite-and-rehash up to it")
     _db_option(verify)
     verify.set_defaults(func=cmd_verify)
+
+    anchor = audit_sub.add_parser("anchor", help="print the verified head as COUNT:HASH")
+    _db_option(anchor)
+    anchor.set_defaults(func=cmd_anchor)
 
 
 def main(argv: list[str] | None = None) -> int:
