@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from backends.actions.config import ActionsConfig, AuditConfig
+from backends.domain.redact import redact
 from backends.kube.config import KubernetesConfig
 from backends.prometheus.config import AlertmanagerConfig, PrometheusConfig
 from backends.domain.slo_config import DisplayConfig, SloConfig
@@ -80,10 +81,11 @@ def describe_errors(exc: ValidationError, origin: str) -> str:
         loc = [str(p) for p in err.get("loc", ())]
         path = ".".join(loc) or "(top level)"
         got = err.get("input")
-        shown = "" if isinstance(got, dict) or err.get("type") == "missing" else f" (got {got!r:.60})"
+        shown = "" if isinstance(got, dict) or err.get("type") == "missing" \
+            else f" (got {redact(repr(got)):.60})"
         env = "PITBOARD_" + "__".join(loc).upper()
         where = f"environment {env}" if loc and env in os.environ else origin
-        lines.append(f"{where}: {path}: {err.get('msg', 'invalid')}{shown}")
+        lines.append(f"{where}: {path}: {redact(str(err.get('msg', 'invalid')))}{shown}")
     return "\n".join(lines)
 
 

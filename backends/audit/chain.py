@@ -19,26 +19,16 @@ import hmac
 import os
 import json
 import math
-import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 from enum import Enum
 from typing import Any
 
+from backends.domain.redact import REDACTED, is_secret_key, redact
+
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome",
                 "detail", "intent_seq", "incident_id", "prev_hash")
-REDACTED = "[redacted]"
-
-_SECRET_KEY = re.compile(
-    r"(token|passw|secret|authori[sz]ation|api[-_]?key|bearer|cookie|credential|"
-    r"private[-_]?key|client[-_]?key|cert[-_]?data|session[-_]?id)",
-    re.IGNORECASE,
-)
-_SECRET_VALUE = (
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWT
-)
 
 
 def iso_utc(value: datetime) -> str:
@@ -57,10 +47,9 @@ def parse_utc(text: str) -> datetime:
 
 
 def scrub_text(text: str) -> str:
-    """Replace bearer/basic credentials and JWTs inside free text."""
-    for pattern in _SECRET_VALUE:
-        text = pattern.sub(REDACTED, text)
-    return text
+    """``text`` with secrets masked by their shape (:func:`backends.domain.redact.redact`):
+    URL passwords, Authorization values, token formats; never ordinary words."""
+    return redact(text)
 
 
 def jsonable(value: Any, *, scrub: bool = True) -> Any:
@@ -71,7 +60,7 @@ def jsonable(value: Any, *, scrub: bool = True) -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             skey = str(key.value if isinstance(key, Enum) else key)
-            if scrub and _SECRET_KEY.search(skey):
+            if scrub and is_secret_key(skey):
                 out[skey] = REDACTED
             else:
                 out[skey] = jsonable(item, scrub=scrub)

@@ -15,8 +15,10 @@ several consoles can write at once. Tables:
 Readers (``audit verify``, ``audit log``, ``export``) open it with ``read_only=True``
 (:mod:`backends.audit.connect`): nothing on disk changes, and a read-only copy works.
 
-Secrets never enter it: ``detail`` keys that look like credentials are redacted, and
-bearer/basic credentials or JWTs inside free text are replaced (``[redacted]``).
+Secrets never enter it: ``detail`` values under keys that name a secret (``password``,
+``api_key``...) are redacted, and in every text secrets are masked by their shape (URL
+passwords, ``Authorization`` values, known token formats: :mod:`backends.domain.redact`),
+never ordinary words: "Basic functionality works" is stored as written.
 
 Limits (documented, not hidden; README "What the audit chain can prove"): the chain
 proves the *order and content* of what is there; cutting entries off the *end*, or a
@@ -399,7 +401,8 @@ class SqliteAudit(AuditBackend):
     def add_note(self, text: str, actor: str, figures: dict | None = None,
                  incident_id: int | None = None) -> Note:
         """A note (author, UTC time, text, figures on screen). ``incident_id`` None = the
-        open incident, if any. Text is stored verbatim (exports escape it)."""
+        open incident, if any. Text is stored verbatim (exports escape it), but for
+        secrets, masked by their shape (:func:`backends.domain.redact.redact`)."""
         if not isinstance(text, str) or not text.strip():
             raise BackendError("a note needs some text", source=SOURCE)
         if len(text) > MAX_TEXT:

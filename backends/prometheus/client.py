@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -24,6 +25,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.domain.redact import redact, strip_userinfo
 from backends.prometheus.config import HttpSourceConfig
 
 SOURCE = "prometheus"
@@ -74,8 +76,9 @@ def read_secret(path: str | None, env: str | None, what: str) -> str | None:
 
 
 def short(text: str, limit: int = 160) -> str:
-    """One line, at most ``limit`` characters (for reasons shown in a status bar)."""
-    text = " ".join(str(text).split())
+    """One line, at most ``limit`` characters (for reasons shown in a status bar), secrets
+    masked (a URL's password, a token a server echoes: :func:`redact`)."""
+    text = redact(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -91,7 +94,7 @@ def _reason_from_body(body: str) -> str:
             pass
     if stripped[:1] == "<":
         return "an HTML page (is the URL the Prometheus API?)"
-    return short(stripped) or "empty body"
+    return short(stripped) or "empty body"  # short() masks a token the server echoes
 
 
 class PromClient:
@@ -100,7 +103,10 @@ class PromClient:
     def __init__(self, config: HttpSourceConfig):
         if not config.url:
             raise ConfigError("no Prometheus URL configured (--prometheus URL)", source=SOURCE)
-        self.config = config
+        # Credentials in the URL (http://user:pass@host) are sent as basic auth and the
+        # URL is kept (and shown) without them.
+        url, self._url_user, self._url_password = strip_userinfo(config.url)
+        self.config = config = config.model_copy(update={"url": url})
         # Our own retry loop (backoff + jitter); the adapter must not retry on its own.
         self._pc = PrometheusConnect(
             url=config.url,
@@ -133,6 +139,8 @@ class PromClient:
             pw = read_secret(c.basic_auth_password_file, c.basic_auth_password_env,
                              "basic-auth password") or ""
             self._pc.auth = (c.basic_auth_user, pw)
+        elif self._url_user is not None:
+            self._pc.auth = (unquote(self._url_user), unquote(self._url_password or ""))
 
     def prepare(self) -> None:
         """Call once per refresh before queries (reads rotating secrets)."""

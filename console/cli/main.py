@@ -104,7 +104,9 @@ def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
         finally:
             backends.close()
     except BackendError as exc:
-        print(f"pitboard: nothing can be read from {exc.source}: {exc}\n"
+        from backends.domain.redact import redact  # noqa: PLC0415
+
+        print(f"pitboard: nothing can be read from {exc.source}: {redact(str(exc))}\n"
               "(pitboard --demo runs the console on an embedded simulated fleet)", file=sys.stderr)
         return 2
     sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap, settings.slo))
