@@ -20,8 +20,9 @@ import unicodedata
 
 _K8S_MARK = " k8s:"
 _MAX_PART = 120
-# Bidirectional overrides / isolates: invisible, and able to make text lie about itself.
-_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+# Bidirectional embeddings, overrides, isolates and marks: invisible, and able to make text
+# lie about itself.
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
 
 
 def printable(text: str, *, max_len: int | None = None) -> str:

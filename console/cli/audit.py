@@ -117,9 +117,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.output in (None, "-"):
         return to_stdout(lambda: sys.stdout.write(text))
+    from backends.audit.export import write_private  # noqa: PLC0415 - see above
+
     try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_private(args.output, text)  # 0600, also over an existing file
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     print(f"wrote {printable(args.output)} ({args.format}, incident {args.incident})",

@@ -115,7 +115,8 @@ def test_edited_entry_is_named_marked_and_exported(store_path, column, expr, cap
     assert code == 0, err
     code, out, err = run(["export", "--incident", "1", "--format", "json", *db], capsys)
     assert code == 0, err
-    assert json.loads(out)["summary"]["audit_chain"].startswith("entry #3: ")
+    assert json.loads(out)["summary"]["audit_chain"].startswith(
+        "chain broken at entry 3: entry #3: ")
 
 
 @pytest.mark.parametrize(("column", "expr"), NOTE_EDITS, ids=_ids(NOTE_EDITS))
