@@ -63,7 +63,7 @@ def read_secret(path: str | None, env: str | None, what: str) -> str | None:
     """A secret from a file or an environment variable (stripped); ConfigError when missing."""
     if path:
         try:
-            return Path(path).expanduser().read_text(encoding="utf-8").strip()
+            return Path(os.path.expanduser(path)).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}",
                               source=SOURCE) from None
