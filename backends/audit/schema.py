@@ -9,7 +9,7 @@ import sqlite_utils
 
 SCHEMA_VERSION = 2
 """v2 added ``entries.alg`` (how ``hash`` was computed: ``sha256`` or ``hmac-sha256``; NULL
-in rows written by v1, which are plain SHA-256)."""
+in rows written by v1, which are plain SHA-256) and the ``archives`` table (retention)."""
 
 #: name -> SQL. ``verify`` reports any of these missing (an attacker drops them first).
 TRIGGERS = {
@@ -54,6 +54,10 @@ def create_schema(db: sqlite_utils.Database) -> None:
         {"id": int, "incident_id": int, "at": str, "author": str, "text": str,
          "figures": str},
         pk="id", not_null={"at", "author", "text", "figures"}, if_not_exists=True,
+    )
+    db["archives"].create(  # sealed files holding the entries a prune moved out
+        {"name": str, "first": int, "last": int, "head": str, "sha256": str, "at": str},
+        pk="name", not_null={"first", "last", "head", "sha256", "at"}, if_not_exists=True,
     )
     for table, cols in (("entries", ["intent_seq"]), ("entries", ["target"]),
                         ("entries", ["at"]), ("entries", ["incident_id"]),

@@ -30,11 +30,9 @@ HMAC chain, see :mod:`backends.audit.chain`) or forwarded copies (``forward=``, 
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -43,20 +41,20 @@ from typing import Any
 
 import sqlite_utils
 
-from backends.audit.rows import note_record, row_to_entry, row_to_incident, row_to_note
+from backends.audit import records
+from backends.audit.rows import row_to_entry, row_to_incident, row_to_note
 from backends.audit.connect import ReadOnlyFile, default_audit_path, journal_wal, prepare_file
 from backends.audit.chain import (ALG_KEYED, ALG_PLAIN, GENESIS, canonical, entry_hash,
-                                  expected_hash, iso_utc, jsonable, key_id, parse_utc,
-                                  row_alg, scrub_text, sha256_hex)
+                                  expected_hash, iso_utc, jsonable, key_id, row_alg, scrub_text)
 from backends.audit.forward import Forwarder, make_forwarder
 from backends.audit.verify import Anchor, ChainState, check_store
-from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema, incident_record
+from backends.audit.archive import PruneResult, archive_checker, last_archived, prune
+from backends.audit.schema import SCHEMA_VERSION, TRIGGERS, create_schema
 from backends.domain.sources import AuditBackend
-from backends.domain.errors import ActionRefused, BackendError, ConfigError, NotFoundError
+from backends.domain.errors import BackendError, ConfigError, NotFoundError
 from backends.domain.models import AuditEntry, Incident, Note, utcnow
 
 SOURCE = "audit"
-MAX_TEXT = 100_000
 MAX_DETAIL = 1_000_000
 _AUTO: Any = object()
 _COLUMNS = ("seq", "at", "actor", "kind", "action", "target", "reason", "outcome", "detail",
@@ -235,6 +233,9 @@ class SqliteAudit(AuditBackend):
             raise BackendError("audit detail is too large", source=SOURCE)
         last = cur.execute("SELECT seq, hash, alg FROM entries ORDER BY seq DESC LIMIT 1"
                            ).fetchone()
+        if last is None:  # empty, or everything pruned: go on from the last archive
+            archived = last_archived(cur.connection)
+            last = (*archived, ALG_KEYED if self.key else ALG_PLAIN) if archived else None
         if last is not None and self.key is None and row_alg({"alg": last[2]}) == ALG_KEYED:
             raise ConfigError(f"{self.path} is a keyed (HMAC) audit store: appending without "
                               f"its key would break the chain (config audit.key_file)",
@@ -327,57 +328,28 @@ class SqliteAudit(AuditBackend):
         """The whole verification (:func:`backends.audit.verify.check_store`) with this
         store's key, checked against ``anchors`` (heads recorded elsewhere). Never raises:
         an unreadable store is a broken one."""
+        def check(conn: sqlite3.Connection) -> ChainState:
+            return check_store(conn, key=self.key, anchors=anchors,
+                               archived=archive_checker(conn, self.path.parent))
+
         try:
-            return self._read(lambda conn: check_store(conn, key=self.key, anchors=anchors))
+            return self._read(check)
         except BackendError as exc:
             return ChainState(ok=False, message=f"cannot read the audit store: {exc}")
 
+    def prune(self, before: datetime, actor: str) -> PruneResult:
+        """Move the entries older than ``before`` to a sealed archive beside the store
+        (:mod:`backends.audit.archive`); the live chain goes on from its last hash."""
+        return prune(self, before, actor)
+
     # -- incidents and notes -----------------------------------------------------------
     def open_incident(self, title: str, severity: str, actor: str) -> Incident:
-        title = (title or "").strip()
-        if not title:
-            raise BackendError("an incident needs a title", source=SOURCE)
-        title = self._text("title", title, 500) or ""
-        severity = self._text("severity", (severity or "SEV3").strip() or "SEV3", 32) or ""
-        at = iso_utc(self.clock())
-        try:
-            with self._write() as cur:
-                cur.execute("INSERT INTO incidents (title, severity, opened_at, opened_by) "
-                            "VALUES (?, ?, ?, ?)", [title, severity, at, actor])
-                row = {"id": cur.lastrowid, "title": title, "severity": severity,
-                       "opened_at": at, "opened_by": actor, "closed_at": None,
-                       "closed_by": None}
-                self._insert_entry(cur, "incident", actor, {
-                    "action": "open", "reason": title, "incident_id": row["id"],
-                    "detail": {"incident_id": row["id"], "severity": severity,
-                               "record_sha256": sha256_hex(canonical(incident_record(row)))}})
-        except sqlite3.Error as exc:
-            raise BackendError(f"cannot open incident: {exc}", source=SOURCE) from exc
-        return self._incident(row)
+        """Open an incident (and append its ``incident``/``open`` entry)."""
+        return records.open_incident(self, title, severity, actor)
 
     def close_incident(self, incident_id: int, actor: str) -> Incident:
-        at = iso_utc(self.clock())
-        try:
-            with self._write() as cur:
-                found = cur.execute("SELECT closed_at FROM incidents WHERE id = ?",
-                                    [incident_id]).fetchone()
-                if found is None:
-                    raise NotFoundError(f"no incident {incident_id}", source=SOURCE)
-                if found[0] is not None:
-                    raise ActionRefused(f"incident {incident_id} is already closed",
-                                        source=SOURCE)
-                cur.execute("UPDATE incidents SET closed_at = ?, closed_by = ? WHERE id = ?",
-                            [at, actor, incident_id])
-                cols = [d[0] for d in cur.execute("SELECT * FROM incidents WHERE id = ?",
-                                                  [incident_id]).description]
-                row = dict(zip(cols, cur.fetchone()))
-                self._insert_entry(cur, "incident", actor, {
-                    "action": "close", "reason": row["title"], "incident_id": incident_id,
-                    "detail": {"incident_id": incident_id,
-                               "record_sha256": sha256_hex(canonical(incident_record(row)))}})
-        except sqlite3.Error as exc:
-            raise BackendError(f"cannot close incident: {exc}", source=SOURCE) from exc
-        return self._incident(row)
+        """Close an open incident (and append its ``incident``/``close`` entry)."""
+        return records.close_incident(self, incident_id, actor)
 
     @staticmethod
     def _incident(row: dict[str, Any]) -> Incident:
@@ -403,34 +375,7 @@ class SqliteAudit(AuditBackend):
         """A note (author, UTC time, text, figures on screen). ``incident_id`` None = the
         open incident, if any. Text is stored verbatim (exports escape it), but for
         secrets, masked by their shape (:func:`backends.domain.redact.redact`)."""
-        if not isinstance(text, str) or not text.strip():
-            raise BackendError("a note needs some text", source=SOURCE)
-        if len(text) > MAX_TEXT:
-            raise BackendError(f"note is too long ({len(text)} > {MAX_TEXT} characters)",
-                               source=SOURCE)
-        figures_clean = jsonable(figures or {})
-        at = iso_utc(self.clock())
-        try:
-            with self._write() as cur:
-                if incident_id is None:
-                    found = cur.execute("SELECT id FROM incidents WHERE closed_at IS NULL "
-                                        "ORDER BY id DESC LIMIT 1").fetchone()
-                    incident_id = found[0] if found else None
-                text = scrub_text(text)
-                cur.execute("INSERT INTO notes (incident_id, at, author, text, figures) "
-                            "VALUES (?, ?, ?, ?, ?)",
-                            [incident_id, at, actor, text, canonical(figures_clean)])
-                row = {"id": cur.lastrowid, "incident_id": incident_id, "at": at,
-                       "author": actor, "text": text, "figures": canonical(figures_clean)}
-                self._insert_entry(cur, "note", actor, {
-                    "action": "add", "incident_id": incident_id,
-                    "target": figures_clean.get("service_key") or None,
-                    "detail": {"note_id": row["id"],
-                               "record_sha256": sha256_hex(canonical(note_record(row)))}})
-        except sqlite3.Error as exc:
-            raise BackendError(f"cannot add note: {exc}", source=SOURCE) from exc
-        return Note(id=row["id"], incident_id=incident_id, at=parse_utc(at), author=actor,
-                    text=text, figures=figures_clean)
+        return records.add_note(self, text, actor, figures, incident_id)
 
     def notes(self, incident_id: int | None = None) -> list[Note]:
         """Notes oldest first (of one incident, or all)."""

@@ -1,8 +1,8 @@
 """``verify`` of the audit store: recompute the chain and cross-check incidents and notes.
 
 Reported in this order, first problem only:
-1. the chain: ``seq`` must run on without gaps from the first entry (1, or where a pruned
-   store's live part starts, see :mod:`backends.audit.retention`); each ``prev_hash`` must
+1. the chain: ``seq`` must run 1, 2, 3 ... without gaps, through the sealed archives a
+   prune moved old entries to (:mod:`backends.audit.archive`) and on into the live store; each ``prev_hash`` must
    equal the previous entry's hash; each ``hash`` must equal the SHA-256 (or, for a keyed
    entry, the HMAC-SHA256 with the key) of the row's canonical JSON; the row must read back
    (``detail`` a JSON object, ``at`` a time);
@@ -14,7 +14,8 @@ Reported in this order, first problem only:
    and re-hashed up to there);
 4. incidents and notes: each row must match the ``record_sha256`` of its audit entry, and
    every entry's record must still exist;
-5. the append-only triggers must all be present.
+5. the append-only triggers must all be present;
+6. each archive read must be the file a ``chain``/``prune`` entry of the chain sealed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +94,9 @@ class ChainState:
 
 
 @dataclass
-class _Scan:
+class Scan:
+    """What one pass over the chain (archives first, then the live store) collects."""
+
     key: bytes | None
     start: tuple[int, str] = (1, GENESIS)
     notes: dict[int, str] = field(default_factory=dict)
@@ -105,9 +109,11 @@ class _Scan:
     unchecked: int = 0
     first_keyed: int | None = None
     last_plain: int | None = None
+    prunes: dict[str, str] = field(default_factory=dict)  # archive name -> sealed sha256
+    archived: list[dict[str, Any]] = field(default_factory=list)  # the archives read
 
 
-def _row_problem(row: dict[str, Any], scan: _Scan, prev_hash: str) -> str | None:
+def _row_problem(row: dict[str, Any], scan: Scan, prev_hash: str) -> str | None:
     seq = row["seq"]
     try:
         detail = json.loads(row["detail"])
@@ -144,6 +150,9 @@ def _row_problem(row: dict[str, Any], scan: _Scan, prev_hash: str) -> str | None
     damaged = row_to_entry(row).damaged
     if damaged:
         return f"entry #{seq}: {damaged} (hash recomputed after an edit?)"
+    if row["kind"] == "chain" and row["action"] == "prune" and \
+            isinstance(detail.get("archive"), str):
+        scan.prunes[detail["archive"]] = str(detail.get("sha256"))
     if row["kind"] == "note" and isinstance(detail.get("note_id"), int):
         scan.notes[detail["note_id"]] = str(detail.get("record_sha256"))
     elif row["kind"] == "incident" and isinstance(detail.get("incident_id"), int):
@@ -152,8 +161,9 @@ def _row_problem(row: dict[str, Any], scan: _Scan, prev_hash: str) -> str | None
     return None
 
 
-def _check_chain(conn: sqlite3.Connection, scan: _Scan) -> tuple[str | None, int | None]:
-    """(problem, seq of the broken entry); fills ``scan``."""
+def check_chain(conn: sqlite3.Connection, scan: Scan) -> tuple[str | None, int | None]:
+    """(problem, seq of the broken entry) for the entries behind ``conn``, which must
+    follow on from ``scan.start``; fills ``scan``."""
     expected_seq, prev_hash = scan.start
     scan.head = (expected_seq - 1, prev_hash)
     cur = conn.execute("SELECT * FROM entries ORDER BY seq")
@@ -179,8 +189,8 @@ def _check_chain(conn: sqlite3.Connection, scan: _Scan) -> tuple[str | None, int
     return None, None
 
 
-def _check_keys(scan: _Scan) -> tuple[str | None, int | None]:
-    last, first = scan.head[0], scan.start[0]
+def _check_keys(scan: Scan) -> tuple[str | None, int | None]:
+    last, first = scan.head[0], 1
     if scan.key is not None and last >= first and scan.last_plain == last:
         # plain entries may only precede keyed ones: ending plain means none is keyed
         return (f"entries #{first}..#{last} are not keyed, but a key is given: no keyed "
@@ -190,7 +200,7 @@ def _check_keys(scan: _Scan) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _check_anchors(scan: _Scan, anchors: tuple[Anchor, ...]) -> tuple[str | None, int | None]:
+def _check_anchors(scan: Scan, anchors: tuple[Anchor, ...]) -> tuple[str | None, int | None]:
     last = scan.head[0]
     for anchor in sorted(anchors, key=lambda a: a.count):
         if anchor.count > last:
@@ -199,10 +209,7 @@ def _check_anchors(scan: _Scan, anchors: tuple[Anchor, ...]) -> tuple[str | None
                     f"{anchor.count}:{anchor.hash[:16]} names entry #{anchor.count} "
                     f"(at least {lost} entr{'y' if lost == 1 else 'ies'} deleted from the "
                     f"end)"), last + 1
-        if anchor.count < scan.start[0] - 1:
-            continue  # pruned into an archive: checked there (retention)
-        have = scan.start[1] if anchor.count == scan.start[0] - 1 \
-            else scan.hashes.get(anchor.count)
+        have = GENESIS if anchor.count == 0 else scan.hashes.get(anchor.count)
         if have is None or not have.lower().startswith(anchor.hash):
             return (f"entry #{anchor.count}: its hash {str(have)[:16]} differs from the "
                     f"anchor {anchor.hash[:16]} (the log was rewritten up to entry "
@@ -219,7 +226,7 @@ def _digest(record: dict[str, Any]) -> str | None:
         return None
 
 
-def _check_records(conn: sqlite3.Connection, scan: _Scan) -> str | None:
+def _check_records(conn: sqlite3.Connection, scan: Scan) -> str | None:
     notes, opens, closes = scan.notes, scan.opens, scan.closes
     cols = ("id", "incident_id", "at", "author", "text", "figures")
     seen: set[int] = set()
@@ -255,20 +262,42 @@ def _check_records(conn: sqlite3.Connection, scan: _Scan) -> str | None:
     return None
 
 
+def _check_archived(scan: Scan) -> str | None:
+    """Each archive read must be the file a prune entry of the chain sealed."""
+    for ref in scan.archived:
+        sealed = scan.prunes.get(ref["name"])
+        if sealed is None:
+            return (f"archive {ref['name']} (entries #{ref['first']}..#{ref['last']}) is "
+                    f"named by no prune entry of the chain (forged)")
+        if sealed != ref["sha256"]:
+            return (f"archive {ref['name']} is listed with another checksum than its prune "
+                    f"entry sealed (the listing was edited)")
+    return None
+
+
+BeforeLive = Callable[[Scan], tuple[str | None, int | None]]
+
+
 def check_store(conn: sqlite3.Connection, *, key: bytes | None = None,
-                anchors: tuple[Anchor, ...] = (), start: tuple[int, str] = (1, GENESIS),
+                anchors: tuple[Anchor, ...] = (), archived: BeforeLive | None = None,
                 records: bool = True) -> ChainState:
-    """Verify the store behind ``conn`` (read in one snapshot). ``start``: the first
-    entry's seq and the hash it must chain from (a pruned store's live part). ``records``:
-    also cross-check incidents, notes and the triggers (an archive has none)."""
-    scan = _Scan(key=key, start=start, wanted={a.count for a in anchors})
+    """Verify the store behind ``conn`` (read in one snapshot). ``archived``: checks the
+    entries a prune moved to archives (:func:`backends.audit.archive.archive_checker`),
+    into the same ``Scan``; the live entries must then follow on from them. ``records``:
+    also cross-check incidents, notes and the triggers (an archive alone has none)."""
+    scan = Scan(key=key, wanted={a.count for a in anchors})
     conn.execute("BEGIN")
     try:
-        problem, broken = _check_chain(conn, scan)
+        problem, broken = archived(scan) if archived is not None else (None, None)
+        if not problem:
+            scan.start = (scan.head[0] + 1, scan.head[1])
+            problem, broken = check_chain(conn, scan)
         if not problem:
             problem, broken = _check_keys(scan)
         if not problem:
             problem, broken = _check_anchors(scan, anchors)
+        if not problem:
+            problem = _check_archived(scan)
         if not problem and records:
             problem = _check_records(conn, scan)
         if not problem and records:
@@ -291,13 +320,16 @@ def check_store(conn: sqlite3.Connection, *, key: bytes | None = None,
             f"{scan.unchecked} entr{'y is' if scan.unchecked == 1 else 'ies are'} keyed "
             f"(HMAC) and no key was given: verify with the key (config audit.key_file, "
             f"or --key-file)"), **common)
-    if last < start[0]:
+    if last < 1:
         return ChainState(ok=True, message="ok: the audit log is empty", **common)
     pinned = f", {len(anchors)} anchor{'s' if len(anchors) > 1 else ''} matched" \
         if anchors else ""
     keyed = f", {scan.keyed} keyed (HMAC)" if scan.keyed else ""
+    files = len(scan.archived)
+    moved = (f" ({scan.archived[-1]['last']} in {files} sealed archive"
+             f"{'s' if files > 1 else ''})") if files else ""
     return ChainState(ok=True, verified_through=last, message=(
-        f"ok: {last - start[0] + 1} entries, chain intact{keyed}{pinned}, head #{last} "
+        f"ok: {last} entries{moved}, chain intact{keyed}{pinned}, head #{last} "
         f"{head[:16]}"), **common)
 
 

@@ -4,11 +4,13 @@
     pitboard audit log [--since ISO|1h|30m|2d] [--model NAME] [--limit N] [--json]
     pitboard audit verify [--anchor COUNT:HASH]  # exit 0, or 1 naming the first broken entry
     pitboard audit anchor          # the verified head as COUNT:HASH, for a ticket
+    pitboard audit prune --before ISO|90d   # old entries to a sealed archive (a writer)
 
 Exit status: 0 done; 1 the chain is broken (``verify``); 2 bad input (no store at the
 path, not an audit store, no such incident, an output file that cannot be written).
 Every command takes ``--audit-db PATH`` (default ``$XDG_DATA_HOME/pitboard/audit.db``) and
-opens it read-only: readers change nothing on disk and work on an auditor's read-only copy.
+opens it read-only (``prune`` excepted): readers change nothing on disk and work on an
+auditor's read-only copy.
 The CLI owner may pre-fill it from the config with ``parser.set_defaults(audit_db=...)``.
 Output is inert: control characters in stored text are shown as ``\\xNN``.
 ``audit log --json`` prints one JSON object per line (NDJSON).
@@ -79,17 +81,21 @@ def _open(args: argparse.Namespace) -> SqliteAudit:
     from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
 
     path = getattr(args, "audit_db", None) or default_audit_path()
-    key = None
-    key_file = getattr(args, "audit_key_file", None)
-    if key_file:
-        from backends.audit.chain import KeyFileError, read_key  # noqa: PLC0415
-
-        try:
-            key = read_key(key_file)
-        except KeyFileError as exc:
-            raise ConfigError(str(exc), source="audit") from None
     # readers change nothing (an auditor's copy)
-    return SqliteAudit(path, read_only=True, key=key)
+    return SqliteAudit(path, read_only=True, key=_open_key(args))
+
+
+def _open_key(args: argparse.Namespace) -> bytes | None:
+    """The key of ``--key-file`` (or the config's ``audit.key_file``); ConfigError."""
+    key_file = getattr(args, "audit_key_file", None)
+    if not key_file:
+        return None
+    from backends.audit.chain import KeyFileError, read_key  # noqa: PLC0415
+
+    try:
+        return read_key(key_file)
+    except KeyFileError as exc:
+        raise ConfigError(str(exc), source="audit") from None
 
 
 EXIT_BROKEN = 1
@@ -223,6 +229,30 @@ def cmd_anchor(args: argparse.Namespace) -> int:
     return to_stdout(lambda: print(state.anchor))
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Move the entries older than ``--before`` to a sealed archive beside the store. Exit
+    0 (done, or nothing that old), 1 refused (the chain does not verify), 2 bad input."""
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415
+    from backends.actions.identity import actor  # noqa: PLC0415
+    from backends.domain.errors import ActionRefused  # noqa: PLC0415
+
+    try:
+        key = _open_key(args)
+        audit = SqliteAudit(getattr(args, "audit_db", None) or default_audit_path(),
+                            create=False, key=key)
+    except BackendError as exc:
+        return _fail(str(exc))
+    try:
+        result = audit.prune(args.before, actor())
+    except ActionRefused as exc:
+        return _fail(str(exc), EXIT_BROKEN)
+    except (BackendError, OSError) as exc:
+        return _fail(f"prune failed: {exc}")
+    finally:
+        audit.close()
+    return to_stdout(lambda: print(printable(str(result))))
+
+
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audit-db", metavar="PATH", default=argparse.SUPPRESS,
                         help="audit store (default: $XDG_DATA_HOME/pitboard/audit.db)")
@@ -232,7 +262,7 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``export`` and ``audit {log,verify,anchor}``; each sets ``func(args) -> int``."""
+    """Register ``export`` and ``audit {log,verify,anchor,prune}``; each sets ``func(args) -> int``."""
     export = subparsers.add_parser("export", help="write an incident's postmortem draft")
     export.add_argument("--incident", type=int, required=True, metavar="ID")
     export.add_argument("--format", choices=("md", "json"), default="md")
@@ -242,7 +272,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=cmd_export)
 
     audit = subparsers.add_parser("audit", help="read or verify the audit log")
-    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{log,verify,anchor}")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{log,verify,anchor,prune}")
     audit.set_defaults(func=lambda args: (audit.print_help(sys.stderr), 2)[1])
 
     log = audit_sub.add_parser("log", help="list audit entries, oldest first")
@@ -264,6 +294,12 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     anchor = audit_sub.add_parser("anchor", help="print the verified head as COUNT:HASH")
     _db_option(anchor)
     anchor.set_defaults(func=cmd_anchor)
+
+    prune = audit_sub.add_parser("prune", help="move old entries to a sealed archive")
+    prune.add_argument("--before", type=parse_since, required=True, metavar="ISO|90d",
+                       help="entries written before this time (or this long ago)")
+    _db_option(prune)
+    prune.set_defaults(func=cmd_prune)
 
 
 def main(argv: list[str] | None = None) -> int:
