@@ -10,6 +10,8 @@ Example TOML::
     [actions]
     protected_contexts = ["prod-eu", "prod-us"]
     read_only_contexts = ["prod-archive"]
+    local_approvers = ["rm-alice"]     # approvals by these local users count (else only
+                                       # cluster identities, or anyone on the demo)
 
     [actions.promote_gates]            # defaults for every context
     max_error_ratio_delta = 0.01       # canary may exceed stable by 1 point at most
@@ -127,13 +129,19 @@ class ActionsConfig(BaseModel):
     contexts: dict[str, GateOverrides] = Field(
         default_factory=dict, description="context name -> overrides"
     )
+    local_approvers: list[str] = Field(
+        default_factory=list,
+        description="local identities (a user name, any host, or user@host) whose "
+                    "approvals count without a cluster identity; anyone can claim a local "
+                    "name by setting $USER, so list only where that is acceptable",
+    )
 
-    @field_validator("protected_contexts", "read_only_contexts")
+    @field_validator("protected_contexts", "read_only_contexts", "local_approvers")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
         for name in value:
             if not name.strip():
-                raise ValueError("context names may not be empty")
+                raise ValueError("names may not be empty")
         return value
 
     def gates_for(self, context: str) -> PromoteGates:
