@@ -13,11 +13,13 @@ import re
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
+from urllib.parse import unquote
 
 import httpx
 
 from backends.domain.sources import AlertsBackend
 from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.domain.redact import strip_userinfo
 from backends.domain.models import Alert
 from backends.prometheus.client import read_secret, short
 from backends.prometheus.config import AlertmanagerConfig
@@ -36,8 +38,11 @@ class AlertmanagerAlerts(AlertsBackend):
         if not config.url:
             raise ConfigError("no Alertmanager URL configured (--alertmanager URL)",
                               source=SOURCE)
-        self.config = config
-        self._url: str = config.url
+        # Credentials in the URL (http://user:pass@host) are sent as basic auth; the URL
+        # is kept -- and shown, e.g. in the :alerts header -- without them.
+        url, self._url_user, self._url_password = strip_userinfo(config.url)
+        self.config = config.model_copy(update={"url": url})
+        self._url: str = url
         self._client: httpx.Client | None = None
         self._sleep = time.sleep
 
@@ -68,6 +73,8 @@ class AlertmanagerAlerts(AlertsBackend):
             pw = read_secret(c.basic_auth_password_file, c.basic_auth_password_env,
                              "basic-auth password") or ""
             auth = httpx.BasicAuth(c.basic_auth_user, pw)
+        elif self._url_user is not None:
+            auth = httpx.BasicAuth(unquote(self._url_user), unquote(self._url_password or ""))
         return headers, auth
 
     def alerts(self) -> tuple[Alert, ...]:

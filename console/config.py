@@ -11,7 +11,10 @@ the reason; the CLI prints it and exits 2 (no traceback).
 
 from __future__ import annotations
 
+import difflib
+import json
 import os
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -19,13 +22,16 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from backends.actions.config import ActionsConfig, AuditConfig
+from backends.domain.redact import redact
 from backends.kube.config import KubernetesConfig
 from backends.prometheus.config import AlertmanagerConfig, PrometheusConfig
 from backends.domain.slo_config import DisplayConfig, SloConfig
 from console.config_core import (  # noqa: F401 - re-exported: the light half
-    ConfigProblem, CoreSettings, DemoConfig, config_path, default_config_path,
+    ENV_PREFIX, NOT_SETTINGS, ConfigProblem, CoreSettings, DemoConfig, config_path,
+    default_config_path,
 )
 
 _toml_path: ContextVar[Path | None] = ContextVar("pitboard_toml_path", default=None)
@@ -46,6 +52,10 @@ class _TomlSource(PydanticBaseSettingsSource):
                 return tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigProblem(f"{path}: invalid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ConfigProblem(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                                f"at offset {exc.start}); TOML files are UTF-8: save it as "
+                                f"UTF-8") from None
         except OSError as exc:
             raise ConfigProblem(f"{path}: cannot read: {exc.strerror or exc}") from None
 
@@ -80,25 +90,71 @@ def describe_errors(exc: ValidationError, origin: str) -> str:
         loc = [str(p) for p in err.get("loc", ())]
         path = ".".join(loc) or "(top level)"
         got = err.get("input")
-        shown = "" if isinstance(got, dict) or err.get("type") == "missing" else f" (got {got!r:.60})"
+        shown = "" if isinstance(got, dict) or err.get("type") == "missing" \
+            else f" (got {redact(repr(got)):.60})"
         env = "PITBOARD_" + "__".join(loc).upper()
         where = f"environment {env}" if loc and env in os.environ else origin
-        lines.append(f"{where}: {path}: {err.get('msg', 'invalid')}{shown}")
+        lines.append(f"{where}: {path}: {redact(str(err.get('msg', 'invalid')))}{shown}")
     return "\n".join(lines)
+
+
+def _env_settings() -> dict[str, str]:
+    """``PITBOARD_*`` environment variables that are meant as settings (upper-cased)."""
+    return {k.upper(): v for k, v in os.environ.items()
+            if k.upper().startswith(ENV_PREFIX) and k.upper() not in NOT_SETTINGS}
+
+
+def check_env_names() -> None:
+    """A ``PITBOARD_*`` variable whose first part names no setting is a typo, not silence:
+    ConfigProblem naming it, with the closest names ("did you mean PITBOARD_REFRESH?").
+    (Unknown keys *inside* a section are refused by the section's validation.)"""
+    fields = {name.upper() for name in Settings.model_fields}
+    known = sorted({ENV_PREFIX + f for f in fields} | NOT_SETTINGS)
+    for name in sorted(_env_settings()):
+        head = name[len(ENV_PREFIX):].split("__", 1)[0]
+        if head in fields:
+            continue
+        close = difflib.get_close_matches(name.split("__", 1)[0], known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else \
+            f" (settings: {', '.join(ENV_PREFIX + f for f in sorted(fields))})"
+        raise ConfigProblem(f"environment {name}: not a pitboard setting{hint}")
+
+
+def _env_json_problem(exc: SettingsError) -> str:
+    """The variable behind a pydantic-settings parsing error, and why (its JSON)."""
+    match = re.search(r'field "([^"]+)"', str(exc))
+    field = (match.group(1) if match else "").upper()
+    for name, value in sorted(_env_settings().items()):
+        if not name[len(ENV_PREFIX):].split("__", 1)[0] == field:
+            continue
+        try:
+            json.loads(value)
+        except ValueError as err:
+            path = name[len(ENV_PREFIX):].lower().replace("__", ".")
+            return (f"environment {name}: {path}: not valid JSON ({err.msg} at "
+                    f"character {err.pos}); lists and tables are given as JSON, e.g. "
+                    f"'[\"a\", \"b\"]' or '{{\"key\": 1}}' (got {redact(repr(value)):.60})")
+    where = f" (PITBOARD_{field}...)" if field else ""
+    return f"environment{where}: {redact(str(exc))}"
 
 
 def load_settings(path: str | os.PathLike | None = None, **overrides: Any) -> Settings:
     """Settings from file + environment + ``overrides`` (CLI flags, nested dicts allowed).
 
-    Raises :class:`ConfigProblem` naming the field path and the reason."""
+    Raises :class:`ConfigProblem` naming the field path and the reason (a misspelt
+    ``PITBOARD_*`` variable, a value that is not JSON where a list is due, a file that is
+    not UTF-8 TOML included)."""
     file, explicit = config_path(path)
     if explicit and not file.exists():
         raise ConfigProblem(f"{file}: config file not found")
+    check_env_names()
     token = _toml_path.set(file)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         origin = str(file) if file.exists() else "configuration"
         raise ConfigProblem(describe_errors(exc, origin)) from None
+    except SettingsError as exc:
+        raise ConfigProblem(_env_json_problem(exc)) from None
     finally:
         _toml_path.reset(token)

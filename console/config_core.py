@@ -10,12 +10,22 @@ its defaults) the first time it is read. Anything else takes the full path.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+#: Textual's built-in themes (textual 8.2's ``textual.theme.BUILTIN_THEMES``; a test keeps
+#: them equal, so this module need not import Textual).
+THEMES = ("ansi-dark", "ansi-light", "atom-one-dark", "atom-one-light", "catppuccin-frappe",
+          "catppuccin-latte", "catppuccin-macchiato", "catppuccin-mocha", "dracula", "flexoki",
+          "gruvbox", "monokai", "nord", "rose-pine", "rose-pine-dawn", "rose-pine-moon",
+          "solarized-dark", "solarized-light", "textual-dark", "textual-light", "tokyo-night")
+ENV_PREFIX = "PITBOARD_"
 
 
 class ConfigProblem(Exception):
@@ -41,8 +51,17 @@ class CoreSettings(BaseModel):
     refresh: float = Field(5.0, ge=0.05, le=3600, description="seconds between polls")
     read_only: bool = Field(False, description="remove every mutating action (RO badge)")
     time_window: str = Field("1h", pattern=r"^(15m|1h|6h|24h|7d)$", description="chart range")
-    theme: str | None = Field(None, description="Textual theme name")
+    theme: str | None = Field(None, description="Textual theme name (one of THEMES)")
     demo: DemoConfig = Field(default_factory=DemoConfig)
+
+    @field_validator("theme")
+    @classmethod
+    def _known_theme(cls, value: str | None) -> str | None:
+        if value is None or value in THEMES:
+            return value
+        close = difflib.get_close_matches(value, THEMES, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(f"unknown theme: {hint}themes: {', '.join(THEMES)}")
 
 
 #: Backend sections of ``Settings``: name -> (module, class). Built with their defaults.
@@ -68,10 +87,10 @@ def default_config_path() -> Path:
 def config_path(explicit: str | os.PathLike | None = None) -> tuple[Path, bool]:
     """The config file to read and whether it was asked for explicitly (must exist)."""
     if explicit:
-        return Path(explicit).expanduser(), True
+        return Path(os.path.expanduser(explicit)), True  # (Path.expanduser raises on ~nobody)
     env = os.environ.get("PITBOARD_CONFIG")
     if env:
-        return Path(env).expanduser(), True
+        return Path(os.path.expanduser(env)), True
     return default_config_path(), False
 
 

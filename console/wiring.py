@@ -79,6 +79,21 @@ def build_backends(settings: Settings) -> Backends:
     return Backends(cluster=cluster, metrics=metrics, alerts=alerts)
 
 
+def audit_trust(settings: Settings) -> dict:
+    """``key`` and ``forward`` for :class:`SqliteAudit` from ``settings.audit``. A key file
+    that cannot be used raises ConfigError (the message says why)."""
+    from backends.audit.chain import KeyFileError, read_key  # noqa: PLC0415 - lazy
+    from backends.domain.errors import ConfigError  # noqa: PLC0415
+
+    audit = getattr(settings, "audit", None)
+    key_file = getattr(audit, "key_file", None)
+    try:
+        key = read_key(key_file) if key_file else None
+    except KeyFileError as exc:
+        raise ConfigError(str(exc), source="audit") from None
+    return {"key": key, "forward": getattr(audit, "forward", None)}
+
+
 def open_audit(settings: Settings, clock: object | None = None, *, create: bool = True):
     """The audit store named by ``settings.audit`` (default: the XDG data dir), on the
     backends' clock. ``create=False`` (read-only) returns None when it does not exist yet.
@@ -87,7 +102,8 @@ def open_audit(settings: Settings, clock: object | None = None, *, create: bool 
     from backends.domain.errors import NotFoundError  # noqa: PLC0415
 
     path = settings.audit.path or default_audit_path()
-    kwargs: dict = {"busy_timeout_ms": settings.audit.busy_timeout_ms, "create": create}
+    kwargs: dict = {"busy_timeout_ms": settings.audit.busy_timeout_ms, "create": create,
+                    **audit_trust(settings)}
     if clock is not None:
         kwargs["clock"] = clock
     try:

@@ -21,7 +21,7 @@ import json
 from datetime import datetime, timezone
 
 from backends.domain.errors import BackendError
-from backends.actions.identity import printable
+from backends.domain.inert import printable
 from backends.domain.models import Frozen
 
 APPROVALS = "pitboard.io/approvals"

@@ -4,10 +4,14 @@ Example TOML::
 
     [audit]
     path = "~/.local/share/pitboard/audit.db"   # default: $XDG_DATA_HOME/pitboard/audit.db
+    key_file = "/etc/pitboard/audit.key"        # optional: HMAC-keyed chain (file 0600)
+    forward = "syslog"                           # optional: or a file path (JSON lines)
 
     [actions]
     protected_contexts = ["prod-eu", "prod-us"]
     read_only_contexts = ["prod-archive"]
+    local_approvers = ["rm-alice"]     # approvals by these local users count (else only
+                                       # cluster identities, or anyone on the demo)
 
     [actions.promote_gates]            # defaults for every context
     max_error_ratio_delta = 0.01       # canary may exceed stable by 1 point at most
@@ -34,6 +38,22 @@ class AuditConfig(BaseModel):
         10_000, ge=100, le=600_000,
         description="how long a write waits for another console holding the lock",
     )
+    key_file: str | None = Field(
+        None, description="file holding a key (>= 16 bytes, mode 0600, kept outside the "
+                          "store): new entries are chained with HMAC-SHA256 under it, so "
+                          "nobody without it can rewrite and re-hash the log",
+    )
+    forward: str | None = Field(
+        None, description="'syslog', or a file path: each entry, once committed, is sent "
+                          "there as one JSON line (a copy outside the user's reach)",
+    )
+
+    @field_validator("forward")
+    @classmethod
+    def _forward(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("empty: give 'syslog' or a file path, or leave it out")
+        return value
 
 
 class PromoteGates(BaseModel):
@@ -109,13 +129,19 @@ class ActionsConfig(BaseModel):
     contexts: dict[str, GateOverrides] = Field(
         default_factory=dict, description="context name -> overrides"
     )
+    local_approvers: list[str] = Field(
+        default_factory=list,
+        description="local identities (a user name, any host, or user@host) whose "
+                    "approvals count without a cluster identity; anyone can claim a local "
+                    "name by setting $USER, so list only where that is acceptable",
+    )
 
-    @field_validator("protected_contexts", "read_only_contexts")
+    @field_validator("protected_contexts", "read_only_contexts", "local_approvers")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
         for name in value:
             if not name.strip():
-                raise ValueError("context names may not be empty")
+                raise ValueError("names may not be empty")
         return value
 
     def gates_for(self, context: str) -> PromoteGates:

@@ -9,7 +9,10 @@ Checks produced for ``promote`` (names are stable; the guard modal lists them):
   (overridable);
 - ``canary age`` -- the canary revision is at least ``min_canary_age_s`` old (overridable);
 - ``approvals`` -- ``approvals_required`` approvals by identities other than the promoter
-  (not overridable: separation of duties is not a gate the promoter may waive). They come
+  (not overridable: separation of duties is not a gate the promoter may waive). Only
+  cluster identities count, and local ``user@host`` ones on the demo or when
+  ``actions.local_approvers`` names them (:class:`ApproverPolicy`); the reason says whose
+  approvals it counts, on what basis, and which it does not count and why. They come
   from the local audit store and, when the caller passes them (:func:`annotation_approvals`),
   from the object's ``pitboard.io/approvals`` annotation: approvals made on another
   machine, for this exact canary revision. Each identity counts once, whichever the source.
@@ -26,13 +29,14 @@ Health older than ``window_s`` counts as missing. Missing data fails the gate
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backends.domain.actions import ActionKind, ActionStatus, Check, CheckStatus
 from backends.actions.config import PromoteGates
 from backends.actions.approvals import APPROVALS as APPROVALS_ANNOTATION
 from backends.actions.approvals import AnnotatedApproval, AnnotationApprovals, object_target, read_approvals
-from backends.actions.identity import same_identity
+from backends.actions.identity import parse_actor, same_identity
 from backends.domain.models import AuditEntry, FleetSnapshot, HealthSample, ModelService, Revision
 
 CANARY = "canary present"
@@ -199,6 +203,36 @@ def service_approvals(service: ModelService, raw: str | None,
 
 
 UNTRUSTED = f"annotation approvals ({APPROVALS_ANNOTATION}) are not trusted on this context"
+LOCAL_ONLY = ("a local identity, not a cluster one: counts only on the demo or when named "
+              "in actions.local_approvers")
+
+
+@dataclass(frozen=True)
+class ApproverPolicy:
+    """Whose approvals may count. A cluster identity (an actor with ``k8s:...``, the
+    cluster's own answer) always may. A local identity (``user@host``, which anyone can
+    claim by setting ``$USER``) only on a simulated cluster (the demo), or when the config
+    names it: ``actions.local_approvers`` entries are a user name (any host) or
+    ``user@host``."""
+
+    simulated: bool = False
+    local_approvers: tuple[str, ...] = ()
+
+    def basis(self, actor: str) -> str | None:
+        """Why ``actor``'s approval may count ("" for a cluster identity: the norm), or
+        None when it may not."""
+        user, host, kube = parse_actor(actor)
+        if kube:
+            return ""
+        if self.simulated:
+            return "local identity, demo"
+        names = {user.casefold(), f"{user}@{host}".casefold()}
+        if any(name.strip().casefold() in names for name in self.local_approvers):
+            return "local identity named in actions.local_approvers"
+        return None
+
+
+STRICT = ApproverPolicy()
 
 
 def _untrusted(annotated: AnnotationApprovals | None) -> str:
@@ -209,34 +243,56 @@ def _untrusted(annotated: AnnotationApprovals | None) -> str:
 
 def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required: int,
                    promoter: str, *, annotated: AnnotationApprovals | None = None,
-                   trusted: bool = True) -> Check:
-    """Approvals counted once per identity, never the promoter's own. ``approvals`` are the
-    audit store's; ``annotated`` adds those read from the object's annotation (another
-    machine's), and its ignored records are named in the reason. ``trusted=False`` (the
-    context's ``trust_annotation_approvals``): ``annotated`` does not count, and the reason
-    says annotation approvals are not trusted on this context."""
+                   trusted: bool = True, policy: ApproverPolicy = STRICT,
+                   not_counted: Sequence[str] = ()) -> Check:
+    """Approvals counted once per identity, never the promoter's own, and only from
+    identities ``policy`` accepts (local ones are named as not counted). ``approvals``
+    are the audit store's; ``annotated`` adds those read from the object's annotation
+    (another machine's), and its ignored records are named in the reason.
+    ``trusted=False`` (the context's ``trust_annotation_approvals``): ``annotated`` does
+    not count, and the reason says annotation approvals are not trusted on this context.
+    ``not_counted``: approvals the caller already set aside, with why (e.g. not in a
+    verified audit chain), named in the reason."""
     if required <= 0:
         return Check(name=APPROVALS, status=CheckStatus.PASSED, reason="none required",
                      blocking=False)
     if not trusted:
         local = approval_check(
-            [a for a in approvals if not isinstance(a, AnnotatedApproval)], required, promoter)
+            [a for a in approvals if not isinstance(a, AnnotatedApproval)], required, promoter,
+            policy=policy, not_counted=not_counted)
         return local.model_copy(update={"reason": local.reason + _untrusted(annotated)})
     approvers: list[str] = []
+    why: dict[str, str] = {}
     from_annotation: set[str] = set()
+    skipped = list(not_counted)
     own = False
     merged = list(approvals) + list(annotated.approvals if annotated is not None else ())
     for entry in merged:
         if promoter and same_identity(entry.actor, promoter):
             own = True
+            continue
+        basis = policy.basis(entry.actor)
+        if basis is None:
+            note = f"{entry.actor} ({LOCAL_ONLY})"
+            if note not in skipped:
+                skipped.append(note)
         elif not any(same_identity(entry.actor, a) for a in approvers):
             approvers.append(entry.actor)
+            why[entry.actor] = basis
             if isinstance(entry, AnnotatedApproval):
                 from_annotation.add(entry.actor)
     ignored = annotated.ignored_summary() if annotated is not None else ""
     tail = f"; ignored in {APPROVALS_ANNOTATION}: {ignored}" if ignored else ""
-    names = ", ".join(f"{a} (from {APPROVALS_ANNOTATION})" if a in from_annotation else a
-                      for a in approvers)
+    if skipped:
+        tail += "; not counted: " + "; ".join(skipped[:3]) + (
+            f"; and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+
+    def name(actor: str) -> str:
+        tags = [f"from {APPROVALS_ANNOTATION}"] if actor in from_annotation else []
+        tags += [why[actor]] if why.get(actor) else []
+        return f"{actor} ({', '.join(tags)})" if tags else actor
+
+    names = ", ".join(name(a) for a in approvers)
     if len(approvers) >= required:
         return Check(name=APPROVALS, status=CheckStatus.PASSED,
                      reason=f"approved by {names}{tail}")
@@ -273,10 +329,13 @@ def approvals_since_promote(entries: Iterable[AuditEntry], canary: str | None = 
 def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: PromoteGates,
                            approvals: Sequence[AuditEntry] = (), promoter: str = "",
                            now: datetime | None = None, *,
-                           annotated: AnnotationApprovals | None = None) -> tuple[Check, ...]:
+                           annotated: AnnotationApprovals | None = None,
+                           policy: ApproverPolicy = STRICT,
+                           not_counted: Sequence[str] = ()) -> tuple[Check, ...]:
     """All promote checks for ``service_key``; ``now`` defaults to ``snapshot.taken_at``.
     ``approvals`` are the approval entries still valid for this canary; ``annotated`` the
-    approvals read from the object's annotation (:func:`annotation_approvals`)."""
+    approvals read from the object's annotation (:func:`annotation_approvals`); ``policy``
+    whose approvals may count; ``not_counted`` approvals set aside, with why."""
     now = now or snapshot.taken_at
     service = find_service(snapshot, service_key)
     if service is None:
@@ -291,12 +350,15 @@ def evaluate_promote_gates(snapshot: FleetSnapshot, service_key: str, gates: Pro
                _latency_check(can, stab, gates, unknown),
                _age_check(snapshot, service, now, gates),
                approval_check(approvals, gates.approvals_required, promoter,
-                              annotated=annotated, trusted=gates.trust_annotation_approvals)]
+                              annotated=annotated, trusted=gates.trust_annotation_approvals,
+                              policy=policy, not_counted=not_counted)]
     return tuple(checks)
 
 
 def recheck_approvals(approvals: Sequence[AuditEntry], gates: PromoteGates, promoter: str,
-                      annotated: AnnotationApprovals | None, now: datetime) -> Check:
+                      annotated: AnnotationApprovals | None, now: datetime, *,
+                      policy: ApproverPolicy = STRICT,
+                      not_counted: Sequence[str] = ()) -> Check:
     """The approvals check again when the promote runs: ``approvals`` freshly read from the
     audit store, ``annotated`` as read again from the object (or as the preview read it,
     when the backend cannot read annotations), re-checked against the clock (``now``): an
@@ -304,4 +366,5 @@ def recheck_approvals(approvals: Sequence[AuditEntry], gates: PromoteGates, prom
     names it."""
     return approval_check(approvals, gates.approvals_required, promoter,
                           annotated=annotated.at(now) if annotated is not None else None,
-                          trusted=gates.trust_annotation_approvals)
+                          trusted=gates.trust_annotation_approvals, policy=policy,
+                          not_counted=not_counted)

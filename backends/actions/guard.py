@@ -42,6 +42,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
@@ -53,9 +54,9 @@ from backends.domain.sources import AuditBackend, ClusterBackend
 from backends.domain.errors import ActionRefused, BackendError, NotSupported
 from backends.actions.approvals import APPROVALS as APPROVALS_ANNOTATION
 from backends.actions.approvals import AnnotationApprovals
-from backends.actions.gates import (APPROVALS, annotation_approvals, approvals_since_promote,
-                            evaluate_promote_gates, find_service, recheck_approvals,
-                            service_approvals)
+from backends.actions.gates import (APPROVALS, ApproverPolicy, annotation_approvals,
+                                    approvals_since_promote, evaluate_promote_gates,
+                                    find_service, recheck_approvals, service_approvals)
 from backends.actions.identity import same_identity
 from backends.domain.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
@@ -103,6 +104,11 @@ def _check_dict(check: Check) -> dict:
             "blocking": check.blocking, "overridable": check.overridable}
 
 
+OPEN_INCIDENT: Any = object()
+"""``run(incident_id=...)`` default: the incident open in the store when the intent is
+written (what a lone console sees); pass the id the user sees instead."""
+
+
 class ActionRunner:
     """Orchestrates guarded actions on ``cluster`` with ``audit`` as the record."""
 
@@ -137,8 +143,44 @@ class ActionRunner:
         return split_key(plan.request.service_key)[3]
 
     def valid_approvals(self, service_key: str, canary: str | None = None) -> list[AuditEntry]:
-        """Approvals of ``service_key`` since its last successful promote (same canary)."""
-        return approvals_since_promote(self.audit.entries(target=service_key), canary)
+        """Approvals of ``service_key`` since its last successful promote (same canary)
+        that are part of the verified audit chain (:meth:`approvals_for`)."""
+        return self.approvals_for(service_key, canary)[0]
+
+    def approver_policy(self) -> ApproverPolicy:
+        """Whose approvals may count here: cluster identities; local ones on the demo or
+        when ``actions.local_approvers`` names them."""
+        return ApproverPolicy(simulated=bool(getattr(self.cluster, "simulated", False)),
+                              local_approvers=tuple(self.config.local_approvers))
+
+    def _chain_through(self) -> tuple[int | None, str]:
+        """Up to which entry the audit chain verifies (None: all of it) and why not."""
+        check = getattr(self.audit, "chain_state", None)
+        if check is not None:
+            state = check()
+            return (None, "") if state.ok else (state.verified_through, state.summary())
+        ok, message = self.audit.verify()
+        return (None, "") if ok else (0, f"the audit log does not verify: {message}")
+
+    def approvals_for(self, service_key: str, canary: str | None = None
+                      ) -> tuple[list[AuditEntry], list[str]]:
+        """The approvals of ``service_key`` since its last successful promote (same
+        canary) that may count, and those set aside, each with why: an approval counts only
+        if its entry is in the verified audit chain -- a row written behind the store
+        (``sqlite3``: it does not match its own hash) or past the entry where the chain
+        stops verifying does not."""
+        through, why = self._chain_through()
+        kept: list[AuditEntry] = []
+        aside: list[str] = []
+        for entry in self.audit.entries(target=service_key):
+            problem = f"the entry is damaged: {entry.damaged}" if entry.damaged else (
+                f"not in a verified audit chain: {why}"
+                if through is not None and entry.seq > through else None)
+            if problem is None:
+                kept.append(entry)
+            elif entry.kind == "approval" and entry.detail.get("canary") in (None, canary):
+                aside.append(f"approval #{entry.seq} by {entry.actor} ({problem})")
+        return approvals_since_promote(kept, canary), aside
 
     # -- prepare ----------------------------------------------------------------------
     def _bare_plan(self, request: ActionRequest, check: Check) -> ActionPlan:
@@ -172,14 +214,15 @@ class ActionRunner:
         self._seen[request.service_key] = (service, now)
         canary = _canary(service)
         try:
-            approvals = self.valid_approvals(request.service_key, canary)
+            approvals, aside = self.approvals_for(request.service_key, canary)
         except BackendError as exc:
-            approvals = []
+            approvals, aside = [], [f"the audit store cannot be read: {exc}"]
             log.warning("approvals unreadable: %s", exc)
         annotated = annotation_approvals(snapshot, request.service_key, now=now)
         self._annotated[request.service_key] = annotated
         extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
-                                       request.actor, now=now, annotated=annotated)
+                                       request.actor, now=now, annotated=annotated,
+                                       policy=self.approver_policy(), not_counted=aside)
         names = {c.name for c in plan.checks}
         return plan.model_copy(update={
             "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
@@ -194,8 +237,9 @@ class ActionRunner:
             if gates.trust_annotation_approvals:
                 annotated = self._annotation_now(key, annotated)
             service = self._seen.get(key, (None, None))[0]
-            fresh = recheck_approvals(self.valid_approvals(key, _canary(service)),
-                                      gates, actor, annotated, self.clock())
+            approvals, aside = self.approvals_for(key, _canary(service))
+            fresh = recheck_approvals(approvals, gates, actor, annotated, self.clock(),
+                                      policy=self.approver_policy(), not_counted=aside)
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
 
@@ -220,11 +264,16 @@ class ActionRunner:
         return service_approvals(service, raw, previewed_at)
 
     def run(self, plan: ActionPlan, reason: str, actor: str, confirm_text: str | None = None,
-            override: bool = False, on_progress: ProgressCallback | None = None
-            ) -> ActionResult:
+            override: bool = False, on_progress: ProgressCallback | None = None,
+            incident_id: Any = OPEN_INCIDENT) -> ActionResult:
         """Carry out ``plan`` (see the module docstring). Raises ActionRefused before
         anything is written; BackendError if the intent cannot be written (nothing sent).
-        After the intent, always returns an ActionResult."""
+        After the intent, always returns an ActionResult.
+
+        ``incident_id``: the incident the user sees (an id, or None for none), so that
+        another console opening an incident meanwhile cannot pull the action under it;
+        default: the store's open incident when the intent is written. The outcome and
+        settle entries always join their intent's incident."""
         why = self.read_only_reason(plan.context)
         if why:
             raise ActionRefused(f"refused: {why}", source=SOURCE)
@@ -250,7 +299,7 @@ class ActionRunner:
                                 message=plan.noop_reason or "nothing to change")
         request = plan.request.model_copy(
             update={"reason": reason, "actor": actor, "override": bool(failed)})
-        intent = self._write_intent(plan, request, failed)
+        intent = self._write_intent(plan, request, failed, incident_id)
         result = self._call(request)
         error = self._record(intent, "outcome", result.status.value, result.message,
                              {"message": result.message, **result.detail})
@@ -262,11 +311,13 @@ class ActionRunner:
         return self._watch(plan, intent, result, on_progress)
 
     def _write_intent(self, plan: ActionPlan, request: ActionRequest,
-                      overridden: list[Check]) -> AuditEntry:
+                      overridden: list[Check], incident_id: Any = OPEN_INCIDENT
+                      ) -> AuditEntry:
         kind = request.kind.value
+        tie = {} if incident_id is OPEN_INCIDENT else {"incident_id": incident_id}
         intent = self.audit.append(
             "intent", actor=request.actor, action=kind, target=request.service_key,
-            reason=request.reason,
+            reason=request.reason, **tie,
             detail={"context": plan.context, "namespace": plan.namespace,
                     "object_ref": plan.object_ref, "to_revision": request.to_revision,
                     "changes": [c.model_dump() for c in plan.changes],
@@ -275,7 +326,7 @@ class ActionRunner:
         if overridden:
             self.audit.append("override", actor=request.actor, action=kind,
                               target=request.service_key, reason=request.reason,
-                              intent_seq=intent.seq,
+                              intent_seq=intent.seq, incident_id=intent.incident_id,
                               detail={"checks": [_check_dict(c) for c in overridden]})
         return intent
 
@@ -301,6 +352,7 @@ class ActionRunner:
         try:
             self.audit.append(kind, actor=intent.actor, action=intent.action,
                               target=intent.target, outcome=outcome, intent_seq=intent.seq,
+                              incident_id=intent.incident_id,
                               reason=message[:4000] or None, detail=detail)
         except BackendError as exc:  # the intent stays pending: shown as "outcome unknown"
             log.error("could not record %s of intent #%s: %s", kind, intent.seq, exc)

@@ -5,20 +5,26 @@ overrides and alerts, all in UTC), the figures recorded with each note, text cha
 those figures, and the audit chain's verification. Markdown rendering keeps hostile text
 readable and inert: table cells escape Markdown/HTML punctuation and show control
 characters as ``\\xNN``; full note texts go in fenced code blocks whose fence is longer
-than any backtick run inside. JSON keeps every string verbatim (JSON escapes controls).
+than any backtick run inside. JSON keeps every string verbatim once parsed, with C1 and bidi
+controls escaped in the file (``\\u202e``). The header states the chain's state ("chain
+verified up to entry N" / "chain broken at entry N: why"), with a warning when broken.
+Files are written 0600 (:func:`write_private`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from backends.audit.chain import iso_utc, jsonable, parse_utc
-from backends.audit.export_text import fence, flatten_figures, number, sparkline, visible
+from backends.audit.export_text import (fence, flatten_figures, inert_json, number,
+                                        sparkline, visible)
 from backends.domain.models import Alert, AuditEntry, utcnow
 
 FORMAT = "pitboard-postmortem/1"
@@ -87,6 +93,20 @@ def _actions(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+def _chain(audit: Any) -> dict[str, Any]:
+    """The chain's state for the header: ``state`` reads "chain verified up to entry N"
+    or "chain broken at entry N: why" (:meth:`ChainState.summary`)."""
+    check = getattr(audit, "chain_state", None)
+    if check is None:  # another AuditBackend: its (ok, message) only
+        ok, message = audit.verify()
+        return {"ok": ok, "state": f"chain {'verified' if ok else 'broken'}: {message}",
+                "message": message}
+    state = check()
+    return {"ok": state.ok, "state": state.summary(), "message": state.message,
+            "verified_through": state.verified_through, "broken_at": state.broken_at,
+            "head": state.anchor if state.ok else None}
+
+
 def build_report(audit: Any, incident_id: int, *, alerts: Sequence[Alert] = (),
                  now: datetime | None = None, verify: bool = True) -> dict[str, Any]:
     """The JSON-ready report of ``incident_id`` from a :class:`SqliteAudit`. ``alerts``
@@ -135,7 +155,7 @@ def build_report(audit: Any, incident_id: int, *, alerts: Sequence[Alert] = (),
         for key, value in flatten_figures(n["figures"]).items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 series.setdefault(key, []).append([n["at"], value])
-    chain = audit.verify()[1] if verify else "not verified"
+    chain = _chain(audit) if verify else {"ok": None, "state": "chain not verified"}
     return {
         "format": FORMAT,
         "generated_at": iso_utc(now),
@@ -153,8 +173,9 @@ def build_report(audit: Any, incident_id: int, *, alerts: Sequence[Alert] = (),
                     "alerts": len(alert_rows),
                     "services": sorted({e.target for e in entries
                                         if e.target and e.kind in _ACTION_KINDS}),
-                    "audit_chain": chain,
+                    "audit_chain": chain["state"],
                     "entries": [entries[0].seq, entries[-1].seq] if entries else []},
+        "chain": chain,
         "timeline": timeline,
         "actions": actions,
         "notes": note_rows,
@@ -165,7 +186,9 @@ def build_report(audit: Any, incident_id: int, *, alerts: Sequence[Alert] = (),
 
 
 def render_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The report as JSON: strings verbatim once parsed, but C1 and bidi controls written
+    as ``\\uNNNN`` escapes in the file (:func:`inert_json`)."""
+    return inert_json(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _note_block(note: dict[str, Any]) -> list[str]:
@@ -190,8 +213,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     inc, win, summ = report["incident"], report["impact_window"], report["summary"]
     end = f"{_time(win['end'])}{' (ongoing)' if win['ongoing'] else ''}"
     outcome_text = ", ".join(f"{n} {k}" for k, n in sorted(summ["outcomes"].items()))
-    out = [f"# Postmortem draft: incident #{inc['id']}: {md_cell(inc['title'])}", "",
-           "| | |", "|---|---|", f"| Severity | {md_cell(inc['severity'])} |",
+    out = [f"# Postmortem draft: incident #{inc['id']}: {md_cell(inc['title'])}", ""]
+    if report.get("chain", {}).get("ok") is False:
+        out += [f"> **Warning: {md_cell(summ['audit_chain'], 300)}.** This draft is built "
+                f"from an audit log that does not verify: it may not show what happened.", ""]
+    out += ["| | |", "|---|---|", f"| Severity | {md_cell(inc['severity'])} |",
            f"| Status | {inc['status']} |",
            f"| Opened | {_time(inc['opened_at'])} by {md_cell(inc['opened_by'])} |",
            f"| Closed | {_time(inc['closed_at'])}"
@@ -210,7 +236,7 @@ def render_markdown(report: dict[str, Any]) -> str:
            "write here.*", "",
            "## Timeline (UTC)", "", "| Time (UTC) | Kind | Who | What | Ref |",
            "|---|---|---|---|---|"]
-    out += [f"| {_time(r['at'])} | {r['kind']} | {md_cell(r['who'], 80)} | "
+    out += [f"| {_time(r['at'])} | {md_cell(r['kind'], 32)} | {md_cell(r['who'], 80)} | "
             f"{md_cell(r['what'], SNIPPET)} | {md_cell(r['ref'])} |"
             for r in report["timeline"]] or ["| | | | nothing recorded | |"]
     out += ["", "## Actions", ""]
@@ -258,6 +284,24 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += ["", "---", "", f"Generated by pitboard at {_time(report['generated_at'])} from "
             f"the audit store" + (f" (entries #{span[0]}..#{span[1]})." if span else ".")]
     return "\n".join(out) + "\n"
+
+
+def write_private(path: str | os.PathLike, text: str, *, exclusive: bool = False) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (0600), also when the file
+    exists (its mode is set before its content is replaced; a file that cannot be made
+    private is left untouched: OSError). ``exclusive``: never replace an existing file.
+    Not a regular file (``/dev/stdout``, a pipe): written as it is, its mode left alone."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
+            os.ftruncate(fd, 0)
+        data = text.encode("utf-8")
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
 
 
 def export_incident(audit: Any, incident_id: int, fmt: str = "md", *,

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 BARS = "▁▂▃▄▅▆▇█"
-# C0 controls except \t and \n, DEL, C1 controls, bidi overrides/isolates, U+2028/2029.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+# C0 controls except \t and \n, DEL, C1 controls (U+009B is a one-byte CSI), bidi embeddings,
+# overrides, isolates and marks (U+202A-202E, U+2066-2069, U+200E/200F, U+061C), U+2028/2029.
+UNSAFE_CHARS = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                "\u2066-\u2069\u2028\u2029")
+_UNSAFE = re.compile(f"[{UNSAFE_CHARS}]")
 
 
 def _escape(match: re.Match) -> str:
@@ -22,6 +25,13 @@ def visible(text: str) -> str:
     """``text`` with control characters (ANSI ESC, NUL, C1, bidi overrides, line/paragraph
     separators) shown as ``\\xNN``/``\\uNNNN`` (``\\r`` for CR). Newlines and tabs stay."""
     return _UNSAFE.sub(_escape, text)
+
+
+def inert_json(text: str) -> str:
+    """JSON text with C1, DEL and bidi controls written as ``\\uNNNN`` escapes (JSON
+    escapes C0 itself; the newlines of its indentation stay): the same strings once parsed,
+    but nothing in the file reorders text or drives a terminal when it is viewed."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def fence(body: str) -> str:

@@ -7,7 +7,9 @@ from typing import Any
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""v2 added ``entries.alg`` (how ``hash`` was computed: ``sha256`` or ``hmac-sha256``; NULL
+in rows written by v1, which are plain SHA-256) and the ``archives`` table (retention)."""
 
 #: name -> SQL. ``verify`` reports any of these missing (an attacker drops them first).
 TRIGGERS = {
@@ -37,10 +39,12 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db.table("entries").create(
         {"seq": int, "at": str, "actor": str, "kind": str, "action": str, "target": str,
          "reason": str, "outcome": str, "detail": str, "intent_seq": int,
-         "incident_id": int, "prev_hash": str, "hash": str},
+         "incident_id": int, "prev_hash": str, "hash": str, "alg": str},
         pk="seq", not_null={"at", "actor", "kind", "detail", "prev_hash", "hash"},
         if_not_exists=True,
     )
+    if "alg" not in db["entries"].columns_dict:  # a v1 store
+        db.execute("ALTER TABLE entries ADD COLUMN alg TEXT")
     db.table("incidents").create(
         {"id": int, "title": str, "severity": str, "opened_at": str, "opened_by": str,
          "closed_at": str, "closed_by": str},
@@ -50,6 +54,10 @@ def create_schema(db: sqlite_utils.Database) -> None:
         {"id": int, "incident_id": int, "at": str, "author": str, "text": str,
          "figures": str},
         pk="id", not_null={"at", "author", "text", "figures"}, if_not_exists=True,
+    )
+    db["archives"].create(  # sealed files holding the entries a prune moved out
+        {"name": str, "first": int, "last": int, "head": str, "sha256": str, "at": str},
+        pk="name", not_null={"first", "last", "head", "sha256", "at"}, if_not_exists=True,
     )
     for table, cols in (("entries", ["intent_seq"]), ("entries", ["target"]),
                         ("entries", ["at"]), ("entries", ["incident_id"]),

@@ -38,6 +38,8 @@ _new_gpu = fast_constructor(GpuDevice)
 class DemoCluster(ClusterBackend):
     """Simulated cluster: context ``demo``, namespace ``ml-serving``. Thread-safe."""
 
+    simulated = True  # local identities may approve on the demo
+
     def __init__(self, state: DemoState, clock: Callable[[], datetime], read_only: bool = False):
         self.state = state
         self.clock = clock

@@ -305,6 +305,9 @@ class AuditEntry(Frozen):
     incident_id: int | None = None
     prev_hash: str
     hash: str
+    damaged: str | None = Field(
+        None, description="why the stored row cannot be read as written (edited behind the "
+                          "store: detail not JSON, at not a time...); None when intact")
 
 
 class Incident(Frozen):

@@ -77,6 +77,8 @@ class ClusterBackend(ABC):
         """Who the cluster knows us as (kubeconfig user / SelfSubjectReview), None if
         unknown. Cheap to read (no request); the console adds it to the audit actor."""
         return None
+    #: A simulated cluster (the demo): local ``user@host`` identities may approve there.
+    simulated: bool = False
 
     @abstractmethod
     def read(self) -> ClusterPart:

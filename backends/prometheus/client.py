@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -25,6 +26,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.domain.redact import redact, strip_userinfo
 from backends.prometheus.config import HttpSourceConfig
 
 SOURCE = "prometheus"
@@ -62,7 +64,7 @@ def read_secret(path: str | None, env: str | None, what: str) -> str | None:
     """A secret from a file or an environment variable (stripped); ConfigError when missing."""
     if path:
         try:
-            return Path(path).expanduser().read_text(encoding="utf-8").strip()
+            return Path(os.path.expanduser(path)).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}",
                               source=SOURCE) from None
@@ -75,8 +77,9 @@ def read_secret(path: str | None, env: str | None, what: str) -> str | None:
 
 
 def short(text: object, limit: int = 160) -> str:
-    """One line, at most ``limit`` characters (for reasons shown in a status bar)."""
-    text = " ".join(str(text).split())
+    """One line, at most ``limit`` characters (for reasons shown in a status bar), secrets
+    masked (a URL's password, a token a server echoes: :func:`redact`)."""
+    text = redact(" ".join(str(text).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -92,7 +95,7 @@ def _reason_from_body(body: str) -> str:
             pass
     if stripped[:1] == "<":
         return "an HTML page (is the URL the Prometheus API?)"
-    return short(stripped) or "empty body"
+    return short(stripped) or "empty body"  # short() masks a token the server echoes
 
 
 class PromClient:
@@ -101,7 +104,10 @@ class PromClient:
     def __init__(self, config: HttpSourceConfig):
         if not config.url:
             raise ConfigError("no Prometheus URL configured (--prometheus URL)", source=SOURCE)
-        self.config = config
+        # Credentials in the URL (http://user:pass@host) are sent as basic auth and the
+        # URL is kept (and shown) without them.
+        url, self._url_user, self._url_password = strip_userinfo(config.url)
+        self.config = config = config.model_copy(update={"url": url})
         # Our own retry loop (backoff + jitter); the adapter must not retry on its own.
         self._pc = PrometheusConnect(
             url=config.url,
@@ -134,6 +140,8 @@ class PromClient:
             pw = read_secret(c.basic_auth_password_file, c.basic_auth_password_env,
                              "basic-auth password") or ""
             self._pc.auth = (c.basic_auth_user, pw)
+        elif self._url_user is not None:
+            self._pc.auth = (unquote(self._url_user), unquote(self._url_password or ""))
 
     def prepare(self) -> None:
         """Call once per refresh before queries (reads rotating secrets)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -69,8 +70,16 @@ class HttpSourceConfig(BaseModel):
         if value is None:
             return None
         value = value.strip().rstrip("/")
+        # (the error shows the value given, secrets masked: console.config.describe_errors)
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"URL must start with http:// or https:// (got {value[:80]!r})")
+            raise ValueError("URL must start with http:// or https://")
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL: {exc}") from None
+        if not parts.hostname:
+            raise ValueError("URL names no host")
         return value
 
     @model_validator(mode="after")

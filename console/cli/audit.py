@@ -2,9 +2,15 @@
 
     pitboard export --incident ID [--format md|json] [-o FILE]
     pitboard audit log [--since ISO|1h|30m|2d] [--model NAME] [--limit N] [--json]
-    pitboard audit verify          # exit 0, or 1 naming the first broken entry
+    pitboard audit verify [--anchor COUNT:HASH]  # exit 0, or 1 naming the first broken entry
+    pitboard audit anchor          # the verified head as COUNT:HASH, for a ticket
+    pitboard audit prune --before ISO|90d   # old entries to a sealed archive (a writer)
 
-Every command takes ``--audit-db PATH`` (default ``$XDG_DATA_HOME/pitboard/audit.db``).
+Exit status: 0 done; 1 the chain is broken (``verify``); 2 bad input (no store at the
+path, not an audit store, no such incident, an output file that cannot be written).
+Every command takes ``--audit-db PATH`` (default ``$XDG_DATA_HOME/pitboard/audit.db``) and
+opens it read-only (``prune`` excepted): readers change nothing on disk and work on an
+auditor's read-only copy.
 The CLI owner may pre-fill it from the config with ``parser.set_defaults(audit_db=...)``.
 Output is inert: control characters in stored text are shown as ``\\xNN``.
 ``audit log --json`` prints one JSON object per line (NDJSON).
@@ -24,8 +30,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from backends.domain.errors import BackendError
-from backends.actions.identity import printable
+from backends.domain.errors import BackendError, ConfigError
+from backends.domain.inert import printable
 
 if TYPE_CHECKING:  # sqlite-utils only when a subcommand runs
     from backends.audit.store import SqliteAudit
@@ -75,12 +81,32 @@ def _open(args: argparse.Namespace) -> SqliteAudit:
     from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
 
     path = getattr(args, "audit_db", None) or default_audit_path()
-    return SqliteAudit(path, create=False)
+    # readers change nothing (an auditor's copy)
+    return SqliteAudit(path, read_only=True, key=_open_key(args))
 
 
-def _fail(message: str) -> int:
+def _open_key(args: argparse.Namespace) -> bytes | None:
+    """The key of ``--key-file`` (or the config's ``audit.key_file``); ConfigError."""
+    key_file = getattr(args, "audit_key_file", None)
+    if not key_file:
+        return None
+    from backends.audit.chain import KeyFileError, read_key  # noqa: PLC0415
+
+    try:
+        return read_key(key_file)
+    except KeyFileError as exc:
+        raise ConfigError(str(exc), source="audit") from None
+
+
+EXIT_BROKEN = 1
+"""``audit verify``: the chain is broken (the message names the first broken entry)."""
+EXIT_BAD_INPUT = 2
+"""No store there, not an audit store, unreadable, no such incident: nothing was checked."""
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"pitboard: {printable(message)}", file=sys.stderr)
-    return 1
+    return code
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -97,9 +123,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if args.output in (None, "-"):
         return to_stdout(lambda: sys.stdout.write(text))
+    from backends.audit.export import write_private  # noqa: PLC0415 - see above
+
     try:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_private(args.output, text)  # 0600, also over an existing file
     except OSError as exc:
         return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
     print(f"wrote {printable(args.output)} ({args.format}, incident {args.incident})",
@@ -121,6 +148,12 @@ def cmd_log(args: argparse.Namespace) -> int:
     code = to_stdout(lambda: _print_entries(entries, pending, args.json))
     if not entries and not args.json:
         print("no audit entries match", file=sys.stderr)
+    damaged = [e for e in entries if e.damaged]
+    if damaged and code == 0:
+        shown = ", ".join(f"entry #{e.seq}" for e in damaged[:5])
+        more = f" and {len(damaged) - 5} more" if len(damaged) > 5 else ""
+        return _fail(f"audit log BROKEN: {shown}{more} cannot be trusted (edited behind the "
+                     f"store; marked DAMAGED above); run pitboard audit verify", EXIT_BROKEN)
     return code
 
 
@@ -134,36 +167,102 @@ def _print_entries(entries: list, pending: set[int], as_json: bool) -> None:
         status = e.outcome or ("outcome unknown" if e.seq in pending else "")
         if e.intent_seq:
             status = f"{status} (intent #{e.intent_seq})".strip()
-        parts = [f"#{e.seq:<6}", e.at.strftime("%Y-%m-%d %H:%M:%SZ"), f"{e.kind:<9}",
-                 f"{e.action or '-':<9}", printable(e.target or "-", max_len=80),
-                 printable(e.actor, max_len=60), printable(status, max_len=60)]
+        if e.damaged:
+            status = f"DAMAGED: {e.damaged} {status}".strip()
+        unreadable = e.damaged is not None and "at is not a time" in e.damaged
+        parts = [f"#{e.seq:<6}", f"{'(no time)':<20}" if unreadable
+                 else e.at.strftime("%Y-%m-%d %H:%M:%SZ"),
+                 f"{printable(e.kind, max_len=32):<9}",
+                 f"{printable(e.action or '-', max_len=64):<9}", printable(e.target or "-", max_len=80),
+                 printable(e.actor, max_len=60),
+                 printable(status, max_len=160 if e.damaged else 60)]
         if e.reason:
             parts.append("— " + printable(e.reason, max_len=120))
         print("  ".join(parts))
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    """Exit 0 if the chain verifies, else 1 with the first broken entry named."""
+def _anchor(text: str):
+    from backends.audit.verify import Anchor  # noqa: PLC0415 - light, but only when used
+
+    try:
+        return Anchor.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _state(args: argparse.Namespace):
+    """The chain's state (read-only), or an exit status for bad input."""
     try:
         audit = _open(args)
         try:
-            ok, message = audit.verify()
+            return audit.chain_state(tuple(getattr(args, "anchor", None) or ())), audit.path
         finally:
             audit.close()
     except BackendError as exc:
+        return _fail(str(exc)), None
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Exit 0 if the chain verifies (and matches every ``--anchor``), 1 with the first
+    broken entry named, 2 when it cannot be checked (no store, keyed without the key)."""
+    state, path = _state(args)
+    if isinstance(state, int):
+        return state
+    if state.ok:
+        return to_stdout(lambda: print(f"{printable(state.message)} ({printable(str(path))})"))
+    if state.needs_key:
+        return _fail(f"audit log not verified: {state.message}", EXIT_BAD_INPUT)
+    return _fail(f"audit log BROKEN: {state.message}", EXIT_BROKEN)
+
+
+def cmd_anchor(args: argparse.Namespace) -> int:
+    """Print the verified head as ``COUNT:HASH`` (to paste into a ticket; check it later
+    with ``audit verify --anchor COUNT:HASH``). A chain that does not verify has no
+    anchor worth recording: exit 1 (2 when it cannot be checked)."""
+    state, _ = _state(args)
+    if isinstance(state, int):
+        return state
+    if not state.ok:
+        what = "not verified" if state.needs_key else "BROKEN"
+        return _fail(f"no anchor: audit log {what}: {state.message}",
+                     EXIT_BAD_INPUT if state.needs_key else EXIT_BROKEN)
+    return to_stdout(lambda: print(state.anchor))
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Move the entries older than ``--before`` to a sealed archive beside the store. Exit
+    0 (done, or nothing that old), 1 refused (the chain does not verify), 2 bad input."""
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415
+    from backends.actions.identity import actor  # noqa: PLC0415
+    from backends.domain.errors import ActionRefused  # noqa: PLC0415
+
+    try:
+        key = _open_key(args)
+        audit = SqliteAudit(getattr(args, "audit_db", None) or default_audit_path(),
+                            create=False, key=key)
+    except BackendError as exc:
         return _fail(str(exc))
-    if ok:
-        return to_stdout(lambda: print(f"{printable(message)} ({printable(str(audit.path))})"))
-    return _fail(f"audit log BROKEN: {message}")
+    try:
+        result = audit.prune(args.before, actor())
+    except ActionRefused as exc:
+        return _fail(str(exc), EXIT_BROKEN)
+    except (BackendError, OSError) as exc:
+        return _fail(f"prune failed: {exc}")
+    finally:
+        audit.close()
+    return to_stdout(lambda: print(printable(str(result))))
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--audit-db", metavar="PATH", default=argparse.SUPPRESS,
                         help="audit store (default: $XDG_DATA_HOME/pitboard/audit.db)")
+    parser.add_argument("--key-file", dest="audit_key_file", metavar="PATH",
+                        default=argparse.SUPPRESS,
+                        help="the key of a keyed (HMAC) chain (default: config audit.key_file)")
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``export`` and ``audit {log,verify}``; each sets ``func(args) -> int``."""
+    """Register ``export`` and ``audit {log,verify,anchor,prune}``; each sets ``func(args) -> int``."""
     export = subparsers.add_parser("export", help="write an incident's postmortem draft")
     export.add_argument("--incident", type=int, required=True, metavar="ID")
     export.add_argument("--format", choices=("md", "json"), default="md")
@@ -173,7 +272,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     export.set_defaults(func=cmd_export)
 
     audit = subparsers.add_parser("audit", help="read or verify the audit log")
-    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{log,verify}")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="{log,verify,anchor,prune}")
     audit.set_defaults(func=lambda args: (audit.print_help(sys.stderr), 2)[1])
 
     log = audit_sub.add_parser("log", help="list audit entries, oldest first")
@@ -185,9 +284,22 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     _db_option(log)
     log.set_defaults(func=cmd_log)
 
-    verify = audit_sub.add_parser("verify", help="check the hash chain (exit 0 or 1)")
+    verify = audit_sub.add_parser("verify", help="check the hash chain (exit 0, 1 or 2)")
+    verify.add_argument("--anchor", type=_anchor, action="append", metavar="COUNT:HASH",
+                        help="a head printed earlier by `audit anchor` (repeatable): "
+                             "catches truncation and rewrite-and-rehash up to it")
     _db_option(verify)
     verify.set_defaults(func=cmd_verify)
+
+    anchor = audit_sub.add_parser("anchor", help="print the verified head as COUNT:HASH")
+    _db_option(anchor)
+    anchor.set_defaults(func=cmd_anchor)
+
+    prune = audit_sub.add_parser("prune", help="move old entries to a sealed archive")
+    prune.add_argument("--before", type=parse_since, required=True, metavar="ISO|90d",
+                       help="entries written before this time (or this long ago)")
+    _db_option(prune)
+    prune.set_defaults(func=cmd_prune)
 
 
 def main(argv: list[str] | None = None) -> int:

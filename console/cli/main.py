@@ -104,7 +104,9 @@ def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
         finally:
             backends.close()
     except BackendError as exc:
-        print(f"pitboard: nothing can be read from {exc.source}: {exc}\n"
+        from backends.domain.redact import redact  # noqa: PLC0415
+
+        print(f"pitboard: nothing can be read from {exc.source}: {redact(str(exc))}\n"
               "(pitboard --demo runs the console on an embedded simulated fleet)", file=sys.stderr)
         return 2
     sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap, settings.slo))
@@ -117,14 +119,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is not None:
-        if args.command in ("export", "audit") and not getattr(args, "audit_db", None):
+        if args.command in ("export", "audit") and not (
+                getattr(args, "audit_db", None) and getattr(args, "audit_key_file", None)):
             from console.config import load_settings  # noqa: PLC0415
 
-            try:  # the same store as the app: the config's [audit] path, else XDG
-                args.audit_db = load_settings(args.config).audit.path
+            try:  # the same store and key as the app: the config's [audit], else XDG
+                audit = load_settings(args.config).audit
             except ConfigProblem as exc:
                 print(f"pitboard: bad configuration\n{exc}", file=sys.stderr)
                 return 2
+            if not getattr(args, "audit_db", None):
+                args.audit_db = audit.path
+            if not getattr(args, "audit_key_file", None):
+                args.audit_key_file = audit.key_file
         return int(func(args) or 0)
     try:
         settings = startup_settings(args)

@@ -135,10 +135,12 @@ def export_path(incident_id: int, fmt: str = "md", cwd: Path | None = None) -> P
 
 
 def write_new(path: Path, text: str) -> Path:
-    """Create ``path`` (exclusive) with ``text``; creates the folder if needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as fh:
-        fh.write(text)
+    """Create ``path`` (exclusive, mode 0600) with ``text``; creates the folder (0700) if
+    needed."""
+    from backends.audit.export import write_private  # noqa: PLC0415
+
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(path, text, exclusive=True)
     return path
 
 
@@ -175,6 +177,26 @@ def load_audit_view(audit: Any, runner: ActionRunner | None) -> AuditView:
                 if e.kind == "outcome" and e.intent_seq is not None}
     return AuditView(path=path, entries=tuple(reversed(entries)), outcomes=outcomes,
                      pending=pending, verified=verified, total=head.seq if head else 0)
+
+
+def chain_warning(audit: Any) -> str | None:
+    """The red banner to show at start when the audit chain does not verify (None when it
+    does, or when there is no store): "Audit log BROKEN: chain broken at entry N: why".
+    Blocking (reads the whole chain): call from a thread worker once the app is up."""
+    if audit is None:
+        return None
+    check = getattr(audit, "chain_state", None)
+    if check is not None:
+        state = check()
+        if state.ok:
+            return None
+        what = "NOT VERIFIED" if state.needs_key else "BROKEN"
+        return f"Audit log {what}: {state.summary()} (pitboard audit verify)"
+    try:
+        ok, message = audit.verify()
+    except BackendError as exc:
+        ok, message = False, f"{exc.source}: {exc}"
+    return None if ok else f"Audit log BROKEN: {message} (pitboard audit verify)"
 
 
 @dataclass(frozen=True)

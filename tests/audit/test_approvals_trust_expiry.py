@@ -16,7 +16,8 @@ from backends.actions.config import ActionsConfig, GateOverrides, PromoteGates
 from backends.actions.approvals import APPROVALS, AnnotatedApproval, AnnotationApprovals
 from backends.audit.store import SqliteAudit
 from backends.actions.gates import APPROVALS as APPROVALS_CHECK
-from backends.actions.gates import UNTRUSTED, annotation_approvals, approval_check, recheck_approvals
+from backends.actions.gates import (UNTRUSTED, ApproverPolicy, annotation_approvals,
+                                   approval_check, recheck_approvals)
 from tests.audit.conftest import ALICE, BOB, RERANKER, T0, clock_runner, snapshot_of
 
 HOSTILE = "[bold red]x[/] \x1b[2J 🚀 " + "y" * 300
@@ -93,12 +94,15 @@ def test_annotation_approvals_at_drops_the_expired_and_says_why():
     assert later.ignored[0].endswith("expired at 2026-11-21T14:01:00Z, after the preview")
     assert "\x1b" not in later.ignored[0] and len(later.ignored[0]) < 200  # inert, bounded
     gates = PromoteGates(approvals_required=2)
-    check = recheck_approvals([], gates, ALICE, annotated, T0 + timedelta(seconds=601))
+    demo = ApproverPolicy(simulated=True)  # local identities count (this is about expiry)
+    check = recheck_approvals([], gates, ALICE, annotated, T0 + timedelta(seconds=601),
+                              policy=demo)
     assert check.status == CheckStatus.FAILED and not check.overridable
     assert check.reason.startswith("1 of 2 approvals by someone other than the promoter "
-                                   f"(dave@desk (from {APPROVALS}))")
+                                   f"(dave@desk (from {APPROVALS}, local identity, demo))")
     assert "carol@desk expired at 2026-11-21T14:10:00Z, after the preview" in check.reason
-    assert recheck_approvals([], gates, ALICE, annotated, T0).status == CheckStatus.PASSED
+    assert recheck_approvals([], gates, ALICE, annotated, T0,
+                             policy=demo).status == CheckStatus.PASSED
     untrusted = PromoteGates(approvals_required=1, trust_annotation_approvals=False)
     assert UNTRUSTED in recheck_approvals([], untrusted, ALICE, annotated, T0).reason
 

@@ -48,7 +48,7 @@ def test_verify_exit_codes(store, capsys):
 
 
 def test_verify_without_a_store_fails(tmp_path, capsys):
-    assert main(["audit", "verify", "--audit-db", str(tmp_path / "none.db")]) == 1
+    assert main(["audit", "verify", "--audit-db", str(tmp_path / "none.db")]) == 2
     assert "no audit store" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
 
@@ -65,7 +65,7 @@ def test_export_to_a_file(store, tmp_path, capsys):
     assert main(["export", "--incident", str(incident_id), "--format", "json",
                  "-o", str(out_json)]) == 0
     assert json.loads(out_json.read_text())["incident"]["title"] == "llm-chat slow"
-    assert main(["export", "--incident", "99"]) == 1
+    assert main(["export", "--incident", "99"]) == 2
     assert "no incident 99" in capsys.readouterr().err
 
 

@@ -85,7 +85,8 @@ def test_golden_markdown_and_json(audit, clock):
                                        "end": "2026-11-21T14:31:00.000000Z",
                                        "duration_s": 2160, "ongoing": False}
     assert report["summary"]["outcomes"] == {"failed": 1, "succeeded": 1}
-    assert report["summary"]["audit_chain"].startswith("ok:")
+    assert report["summary"]["audit_chain"].startswith("chain verified up to entry ")
+    assert report["chain"]["ok"] and report["chain"]["broken_at"] is None
     assert [c["figure"] for c in report["charts"]][:3] == [
         "fleet.alerts", "fleet.gpus_busy", "fleet.hourly_cost"]
     assert report["notes"][1]["text"] == HOSTILE  # JSON keeps the text verbatim

@@ -95,7 +95,7 @@ def test_approvals_count_distinct_other_identities():
     check = _by_name(evaluate_promote_gates(_snap(), KEY, gates, approvals, alice))[APPROVALS]
     assert check.status == CheckStatus.FAILED and not check.overridable
     assert "1 of 2" in check.reason and "your own" in check.reason
-    approvals.append(_approval("carol@c"))
+    approvals.append(_approval("carol@c k8s:carol"))
     check = _by_name(evaluate_promote_gates(_snap(), KEY, gates, approvals, alice))[APPROVALS]
     assert check.status == CheckStatus.PASSED
 

@@ -17,7 +17,8 @@ from backends.domain.actions import CheckStatus
 from backends.actions.approvals import (APPROVALS, AnnotatedApproval, approval_record, object_target,
                                 read_approvals)
 from backends.actions.gates import APPROVALS as APPROVALS_CHECK
-from backends.actions.gates import annotation_approvals, approval_check, evaluate_promote_gates
+from backends.actions.gates import (STRICT, ApproverPolicy, annotation_approvals,
+                                    approval_check, evaluate_promote_gates)
 
 from .helpers import NS, eventually, merge_patch, service
 from .helpers_guard import ANA, BOB, ROLLOUT, fast_actions, key, snapshot
@@ -37,14 +38,14 @@ def _seen_by(rig, raw: str | None) -> None:
                .annotations.get(APPROVALS) == raw)
 
 
-def _gate(rig, promoter: str = ANA):
+def _gate(rig, promoter: str = ANA, policy: ApproverPolicy = STRICT):
     """The approvals check as ``rig`` (one machine) evaluates it for a promote of the
     mistral-chat canary: its own audit store plus the annotation it sees."""
     snap = snapshot(rig, HEALTHY)
     annotated = annotation_approvals(snap, MISTRAL)
     gates = fast_actions(approvals_required=1).gates_for("test-admin")
     checks = evaluate_promote_gates(snap, MISTRAL, gates, rig.runner.valid_approvals(MISTRAL, "3"),
-                                    promoter, annotated=annotated)
+                                    promoter, annotated=annotated, policy=policy)
     return next(c for c in checks if c.name == APPROVALS_CHECK), annotated
 
 
@@ -132,11 +133,13 @@ def test_malformed_records_are_ignored_one_by_one_and_hostile_text_stays_literal
                {"who": "erin@desk", "when": "2026-11-21T14:00:00Z", "canary": "3",
                 "expires": "2020-01-01T00:00:00Z"}, ok]
     _seen_by(on_call, _write(apiserver, records))
-    check, annotated = _gate(on_call)
+    # HOSTILE is a local identity: it counts only where the config names it
+    check, annotated = _gate(on_call, policy=ApproverPolicy(local_approvers=(HOSTILE,)))
     assert [a.actor for a in annotated.approvals] == [HOSTILE]
     assert annotated.approvals[0].reason == "[link=x]fine[/link] \x1b[31m"
     assert check.status == CheckStatus.PASSED
-    assert check.reason.startswith(f"approved by {HOSTILE} (from {APPROVALS}); ignored in ")
+    assert check.reason.startswith(f"approved by {HOSTILE} (from {APPROVALS}, local identity "
+                                   f"named in actions.local_approvers); ignored in ")
     assert len(annotated.ignored) == 6
     assert annotated.ignored[0] == "record 1 is not an object (42)"
     assert annotated.ignored[1] == "record 2 names no approver"
