@@ -207,6 +207,45 @@ def _untrusted(annotated: AnnotationApprovals | None) -> str:
     return f"; {UNTRUSTED}" + (f" ({n} there not counted)" if n else "")
 
 
+def _count_approvers(merged: Sequence[AuditEntry | AnnotatedApproval], promoter: str
+                     ) -> tuple[list[str], set[str], bool]:
+    """(approvers counted once per identity, those of them from the annotation, whether
+    the promoter's own approval was among them) -- the promoter's never counts."""
+    approvers: list[str] = []
+    from_annotation: set[str] = set()
+    own = False
+    for entry in merged:
+        if promoter and same_identity(entry.actor, promoter):
+            own = True
+        elif not any(same_identity(entry.actor, a) for a in approvers):
+            approvers.append(entry.actor)
+            if isinstance(entry, AnnotatedApproval):
+                from_annotation.add(entry.actor)
+    return approvers, from_annotation, own
+
+
+def counted_approvers(approvals: Sequence[AuditEntry | AnnotatedApproval], promoter: str, *,
+                      annotated: AnnotationApprovals | None = None, trusted: bool = True
+                      ) -> tuple[str, ...]:
+    """The identities whose approvals count towards a promote by ``promoter``, as
+    :func:`approval_check` counts them (each once, never the promoter's; the annotation's
+    only when ``trusted``): for the promotion queue's "approvals counted and missing"."""
+    if not trusted:
+        merged: list[AuditEntry | AnnotatedApproval] = [
+            a for a in approvals if not isinstance(a, AnnotatedApproval)]
+    else:
+        merged = list(approvals) + list(annotated.approvals if annotated is not None else ())
+    return tuple(_count_approvers(merged, promoter)[0])
+
+
+def leg_health(snapshot: FleetSnapshot, service: ModelService, now: datetime, window_s: int
+               ) -> tuple[HealthSample | None, HealthSample | None, str | None]:
+    """(canary, stable) health samples no older than ``window_s``, as the promote gates
+    read them, and why there are none when the figures cannot be told apart from another
+    service's (public for the promotion queue, which shows the figures the gates judge)."""
+    return _legs(snapshot, service, now, window_s)
+
+
 def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required: int,
                    promoter: str, *, annotated: AnnotationApprovals | None = None,
                    trusted: bool = True) -> Check:
@@ -222,17 +261,8 @@ def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required
         local = approval_check(
             [a for a in approvals if not isinstance(a, AnnotatedApproval)], required, promoter)
         return local.model_copy(update={"reason": local.reason + _untrusted(annotated)})
-    approvers: list[str] = []
-    from_annotation: set[str] = set()
-    own = False
     merged = list(approvals) + list(annotated.approvals if annotated is not None else ())
-    for entry in merged:
-        if promoter and same_identity(entry.actor, promoter):
-            own = True
-        elif not any(same_identity(entry.actor, a) for a in approvers):
-            approvers.append(entry.actor)
-            if isinstance(entry, AnnotatedApproval):
-                from_annotation.add(entry.actor)
+    approvers, from_annotation, own = _count_approvers(merged, promoter)
     ignored = annotated.ignored_summary() if annotated is not None else ""
     tail = f"; ignored in {APPROVALS_ANNOTATION}: {ignored}" if ignored else ""
     names = ", ".join(f"{a} (from {APPROVALS_ANNOTATION})" if a in from_annotation else a
