@@ -20,6 +20,7 @@ import pytest
 
 from backends.actions import identity
 from tests.browser.conftest import CAPTURE_TERMINAL, ROOT, TextualServe
+from tests.browser.screenshots import keep_screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -174,7 +175,7 @@ def open_console(page, server: PitboardServe, capsys) -> float:
 
 
 def test_the_served_console_shows_the_fleet_moves_with_keys_and_is_read_only(
-        page, served, capsys):
+        page, served, capsys, tmp_path):
     took = open_console(page, served, capsys)
     assert took < 60
     # the page names who the consoles run as, and the mode
@@ -193,6 +194,7 @@ def test_the_served_console_shows_the_fleet_moves_with_keys_and_is_read_only(
     mark = type_keys(page, "A")  # dimmed: no approve dialog opens
     page.wait_for_timeout(500)
     assert "Approve promotion of" not in terminal_text(page)[mark:]
+    keep_screenshot(page, "serve.png", tmp_path)  # for the README
 
     # one console for this tab, started read-only; nothing fetched from the network
     consoles = served.consoles()
