@@ -224,7 +224,7 @@ def test_with_allow_actions_the_browser_approves_a_canary(page, served_actions, 
         store.close()
     assert len(approvals) == 1
     assert approvals[0].actor == identity.actor()  # the identity of who started the server
-    assert approvals[0].target.endswith("/recommender")
+    assert (approvals[0].target or "").endswith("/recommender")
     assert approvals[0].reason == "canary errors explained"
     assert page.blocked == []
 

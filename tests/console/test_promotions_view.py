@@ -6,15 +6,22 @@ from __future__ import annotations
 
 from backends.actions import gates as g
 from backends.actions.gates import approvals_since_promote, evaluate_promote_gates
-from backends.domain.actions import ActionKind, CheckStatus
-from console.presenters.promotions import SORTS, row_cells, sort_rows
+from backends.domain.actions import ActionKind, Check, CheckStatus
+from console.presenters.promotions import SORTS, PromotionRow, row_cells, sort_rows
 from console.screens.modals.guard import ApproveScreen, GuardScreen
 from console.screens.promotions import PromotionsScreen
 from tests.console.actions_support import (ALICE, BOB, RECOMMENDER, RERANKER, action_app,
                                            fill, ready, screen_text)
 from tests.console.conftest import wait_for
+from widgets.promotion_table import PromotionTable
 
-ONE_APPROVAL = {"promote_gates": {"approvals_required": 1}}
+ONE_APPROVAL = {"approvals_required": 1}
+
+
+def verdict(row: PromotionRow, name: str) -> Check:
+    found = row.check(name)
+    assert found is not None, name
+    return found
 
 
 async def open_queue(pilot) -> PromotionsScreen:
@@ -34,10 +41,11 @@ def cells(screen: PromotionsScreen) -> dict[str, dict[str, str]]:
 
 
 async def test_every_canary_with_the_gates_the_guard_judges(tmp_path):
-    app, _fleet = action_app(tmp_path / "audit.db", **ONE_APPROVAL)
+    app, _fleet = action_app(tmp_path / "audit.db", promote_gates=ONE_APPROVAL)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_queue(pilot)
         snap = screen.snapshot
+        assert snap is not None
         with_canary = [s.key for s in snap.services if s.canary is not None]
         assert sorted(r.key for r in screen.rows) == sorted(with_canary) == sorted(
             [RECOMMENDER, RERANKER])
@@ -51,12 +59,13 @@ async def test_every_canary_with_the_gates_the_guard_judges(tmp_path):
         shown = cells(screen)
         rec, rer = screen.rows[0], screen.rows[1]  # sorted by gate: blocked first
         assert (rec.key, rer.key) == (RECOMMENDER, RERANKER)
-        assert rec.check(g.ERRORS).status == CheckStatus.FAILED
+        assert verdict(rec, g.ERRORS).status == CheckStatus.FAILED
         assert shown[RECOMMENDER]["gate"].startswith("✗")
+        assert rec.error_canary is not None and rec.error_stable is not None
         assert shown[RECOMMENDER]["errors c/s"] == (f"{rec.error_canary * 100:.2f}%/"
                                                     f"{rec.error_stable * 100:.2f}%")
-        assert rer.check(g.ERRORS).status == CheckStatus.PASSED
-        assert rer.check(g.APPROVALS).status == CheckStatus.FAILED and rer.missing == 1
+        assert verdict(rer, g.ERRORS).status == CheckStatus.PASSED
+        assert verdict(rer, g.APPROVALS).status == CheckStatus.FAILED and rer.missing == 1
         assert shown[RERANKER]["approvals"] == "0/1 need 1"
         assert rer.gate == "blocked" and len(rer.failing) == 1  # only the approval missing
         text = screen_text(app)
@@ -81,7 +90,7 @@ async def test_s_cycles_the_sort(tmp_path):
 
 
 async def test_approvals_counted_and_missing_and_A_approves_the_selected_row(tmp_path):
-    app, _fleet = action_app(tmp_path / "audit.db", actor=ALICE, **ONE_APPROVAL)
+    app, _fleet = action_app(tmp_path / "audit.db", actor=ALICE, promote_gates=ONE_APPROVAL)
     async with app.run_test(size=(160, 48)) as pilot:
         await ready(pilot)
         audit = app.backends.audit
@@ -94,7 +103,7 @@ async def test_approvals_counted_and_missing_and_A_approves_the_selected_row(tmp
         assert row.approvers == (BOB,) and row.missing == 0 and row.gate == "ready"
         assert "audit: 1 approval" in screen_text(app)
 
-        table = screen.query_one("#promo-table")
+        table = screen.query_one("#promo-table", PromotionTable)
         table.move_cursor(row=[r.key for r in screen.rows].index(RECOMMENDER))
         await wait_for(pilot, lambda: screen.selected == RECOMMENDER)
         await pilot.press("A")
@@ -112,7 +121,7 @@ async def test_approvals_counted_and_missing_and_A_approves_the_selected_row(tmp
         await wait_for(pilot, lambda: screen.store_state == "audit: 2 approvals")
         rec = next(r for r in screen.rows if r.key == RECOMMENDER)
         assert rec.approvers == () and rec.missing == 1
-        assert "your own approval does not count" in rec.check(g.APPROVALS).reason
+        assert "your own approval does not count" in verdict(rec, g.APPROVALS).reason
 
 
 async def test_P_opens_the_guard_for_the_selected_canary(tmp_path):
