@@ -57,6 +57,11 @@ def _window(seconds: int) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def human_duration(seconds: int) -> str:
+    """``45s``, ``5m``, ``2h05m``, ``3d04h``: how the gates' reasons write durations."""
+    return _window(seconds)
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.2f}%"
 

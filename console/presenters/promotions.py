@@ -180,7 +180,7 @@ def duration(seconds: float | None) -> str:
     """``45s``, ``12m``, ``3h05m``, ``2d04h``; missing -> ``—``."""
     if seconds is None:
         return MISSING
-    return g._window(int(seconds))
+    return g.human_duration(int(seconds))
 
 
 def status_level(check: Check | None) -> str:
@@ -238,7 +238,7 @@ def detail_lines(row: PromotionRow) -> list[tuple[str, str]]:
     head = (f"{printable(row.model, max_len=60)} · {printable(row.context, max_len=40)}/"
             f"{printable(row.namespace, max_len=40)} · {row.kind} · canary "
             f"{printable(row.canary, max_len=40)} at {row.canary_percent:g}% · "
-            f"window {g._window(row.window_s)}")
+            f"window {g.human_duration(row.window_s)}")
     lines = [(head, "name")]
     for check in row.checks:
         mark = {"ok": "✓", "bad": "✗", "warn": "!", "unknown": "?"}[status_level(check)]
