@@ -61,6 +61,11 @@ def _window(seconds: int) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def human_duration(seconds: int) -> str:
+    """``45s``, ``5m``, ``2h05m``, ``3d04h``: how the gates' reasons write durations."""
+    return _window(seconds)
+
+
 def _pct(value: float) -> str:
     return f"{value * 100:.2f}%"
 
@@ -241,6 +246,56 @@ def _untrusted(annotated: AnnotationApprovals | None) -> str:
     return f"; {UNTRUSTED}" + (f" ({n} there not counted)" if n else "")
 
 
+def _count_approvers(merged: Sequence[AuditEntry | AnnotatedApproval], promoter: str,
+                     policy: ApproverPolicy, not_counted: Sequence[str] = ()
+                     ) -> tuple[list[str], dict[str, str], set[str], list[str], bool]:
+    """(approvers counted once per identity, on what basis each counts, those of them from
+    the annotation, the approvals not counted with why, whether the promoter's own approval
+    was among them) -- the promoter's never counts, nor an identity ``policy`` refuses."""
+    approvers: list[str] = []
+    why: dict[str, str] = {}
+    from_annotation: set[str] = set()
+    skipped = list(not_counted)
+    own = False
+    for entry in merged:
+        if promoter and same_identity(entry.actor, promoter):
+            own = True
+            continue
+        basis = policy.basis(entry.actor)
+        if basis is None:
+            note = f"{entry.actor} ({LOCAL_ONLY})"
+            if note not in skipped:
+                skipped.append(note)
+        elif not any(same_identity(entry.actor, a) for a in approvers):
+            approvers.append(entry.actor)
+            why[entry.actor] = basis
+            if isinstance(entry, AnnotatedApproval):
+                from_annotation.add(entry.actor)
+    return approvers, why, from_annotation, skipped, own
+
+
+def counted_approvers(approvals: Sequence[AuditEntry | AnnotatedApproval], promoter: str, *,
+                      annotated: AnnotationApprovals | None = None, trusted: bool = True,
+                      policy: ApproverPolicy = STRICT) -> tuple[str, ...]:
+    """The identities whose approvals count towards a promote by ``promoter``, as
+    :func:`approval_check` counts them (each once, never the promoter's; the annotation's
+    only when ``trusted``): for the promotion queue's "approvals counted and missing"."""
+    if not trusted:
+        merged: list[AuditEntry | AnnotatedApproval] = [
+            a for a in approvals if not isinstance(a, AnnotatedApproval)]
+    else:
+        merged = list(approvals) + list(annotated.approvals if annotated is not None else ())
+    return tuple(_count_approvers(merged, promoter, policy)[0])
+
+
+def leg_health(snapshot: FleetSnapshot, service: ModelService, now: datetime, window_s: int
+               ) -> tuple[HealthSample | None, HealthSample | None, str | None]:
+    """(canary, stable) health samples no older than ``window_s``, as the promote gates
+    read them, and why there are none when the figures cannot be told apart from another
+    service's (public for the promotion queue, which shows the figures the gates judge)."""
+    return _legs(snapshot, service, now, window_s)
+
+
 def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required: int,
                    promoter: str, *, annotated: AnnotationApprovals | None = None,
                    trusted: bool = True, policy: ApproverPolicy = STRICT,
@@ -261,26 +316,9 @@ def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required
             [a for a in approvals if not isinstance(a, AnnotatedApproval)], required, promoter,
             policy=policy, not_counted=not_counted)
         return local.model_copy(update={"reason": local.reason + _untrusted(annotated)})
-    approvers: list[str] = []
-    why: dict[str, str] = {}
-    from_annotation: set[str] = set()
-    skipped = list(not_counted)
-    own = False
     merged = list(approvals) + list(annotated.approvals if annotated is not None else ())
-    for entry in merged:
-        if promoter and same_identity(entry.actor, promoter):
-            own = True
-            continue
-        basis = policy.basis(entry.actor)
-        if basis is None:
-            note = f"{entry.actor} ({LOCAL_ONLY})"
-            if note not in skipped:
-                skipped.append(note)
-        elif not any(same_identity(entry.actor, a) for a in approvers):
-            approvers.append(entry.actor)
-            why[entry.actor] = basis
-            if isinstance(entry, AnnotatedApproval):
-                from_annotation.add(entry.actor)
+    approvers, why, from_annotation, skipped, own = _count_approvers(merged, promoter, policy,
+                                                                     not_counted)
     ignored = annotated.ignored_summary() if annotated is not None else ""
     tail = f"; ignored in {APPROVALS_ANNOTATION}: {ignored}" if ignored else ""
     if skipped:

@@ -13,6 +13,7 @@ Files are written 0600 (:func:`write_private`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -55,6 +56,24 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
+def entry_id(seq: int) -> str:
+    """The stable id of audit entry ``seq`` in every export: the HTML export's anchor
+    (``#entry-12``), the JSON rows' ``anchor``, the Markdown timeline's Ref."""
+    return f"entry-{seq}"
+
+
+def note_id(note: int) -> str:
+    """The stable id of note ``note`` (``note-3``), like :func:`entry_id`."""
+    return f"note-{note}"
+
+
+def alert_id(alert: dict[str, Any]) -> str:
+    """A stable id for an alert that is not an audit entry (from Alertmanager at export
+    time): a digest of its name, start and model (``alert-3f9a0c21d4``)."""
+    key = "\x1f".join(str(alert.get(k) or "") for k in ("name", "starts_at", "model"))
+    return "alert-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
 def _entry_what(entry: AuditEntry) -> str:
     target = entry.target or "?"
     if entry.kind == "incident":
@@ -80,7 +99,8 @@ def _actions(entries: Sequence[AuditEntry]) -> list[dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for e in entries:
         if e.kind == "intent":
-            out[e.seq] = {"seq": e.seq, "at": iso_utc(e.at), "actor": e.actor,
+            out[e.seq] = {"seq": e.seq, "anchor": entry_id(e.seq), "at": iso_utc(e.at),
+                          "actor": e.actor,
                           "action": e.action, "target": e.target, "reason": e.reason,
                           "object_ref": e.detail.get("object_ref"),
                           "changes": e.detail.get("changes", []),
@@ -132,24 +152,26 @@ def build_report(audit: Any, incident_id: int, *, alerts: Sequence[Alert] = (),
         if e.kind == "alert" and isinstance(e.detail.get("starts_at"), str):
             at = iso_utc(parse_utc(e.detail["starts_at"]))
         timeline.append({"at": at, "kind": "action" if e.kind in _ACTION_KINDS else e.kind,
-                         "who": e.actor, "what": _entry_what(e), "ref": f"#{e.seq}"})
+                         "who": e.actor, "what": _entry_what(e), "ref": f"#{e.seq}",
+                         "anchor": entry_id(e.seq)})
     for n in notes:
         what = n.text if len(n.text) <= 2 * SNIPPET else n.text[: 2 * SNIPPET - 1] + "…"
         timeline.append({"at": iso_utc(n.at), "kind": "note", "who": n.author,
-                         "what": what, "ref": f"note {n.id}"})
+                         "what": what, "ref": f"note {n.id}",
+                         "anchor": note_id(n.id)})
     for a in alert_rows:
         if a.get("starts_at") and "recorded_by" not in a:
             timeline.append({"at": a["starts_at"], "kind": "alert", "who": "alertmanager",
                              "what": f"alert {a.get('state', 'firing')}: {a.get('name')} "
                                      f"({a.get('severity')}) {a.get('summary') or ''}".strip(),
-                             "ref": ""})
+                             "ref": "", "anchor": alert_id(a)})
     timeline.sort(key=lambda row: row["at"])
     actions = _actions(entries)
     outcomes: dict[str, int] = {}
     for a in actions:
         outcomes[a["outcome"]] = outcomes.get(a["outcome"], 0) + 1
-    note_rows = [{"id": n.id, "at": iso_utc(n.at), "author": n.author, "text": n.text,
-                  "figures": n.figures} for n in notes]
+    note_rows = [{"id": n.id, "anchor": note_id(n.id), "at": iso_utc(n.at),
+                  "author": n.author, "text": n.text, "figures": n.figures} for n in notes]
     series: dict[str, list[list[Any]]] = {}
     for n in note_rows:
         for key, value in flatten_figures(n["figures"]).items():
@@ -237,7 +259,7 @@ def render_markdown(report: dict[str, Any]) -> str:
            "## Timeline (UTC)", "", "| Time (UTC) | Kind | Who | What | Ref |",
            "|---|---|---|---|---|"]
     out += [f"| {_time(r['at'])} | {md_cell(r['kind'], 32)} | {md_cell(r['who'], 80)} | "
-            f"{md_cell(r['what'], SNIPPET)} | {md_cell(r['ref'])} |"
+            f"{md_cell(r['what'], SNIPPET)} | {md_cell(r['anchor'])} |"
             for r in report["timeline"]] or ["| | | | nothing recorded | |"]
     out += ["", "## Actions", ""]
     if report["actions"]:

@@ -1,6 +1,6 @@
 """`pitboard export` and `pitboard audit log|verify` (argparse; wired by console/cli.py).
 
-    pitboard export --incident ID [--format md|json] [-o FILE]
+    pitboard export --incident ID [--format md|json|html] [-o FILE]
     pitboard audit log [--since ISO|1h|30m|2d] [--model NAME] [--limit N] [--json]
     pitboard audit verify [--anchor COUNT:HASH]  # exit 0, or 1 naming the first broken entry
     pitboard audit anchor          # the verified head as COUNT:HASH, for a ticket
@@ -114,6 +114,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         audit = _open(args)
         try:
+            if args.format == "html":  # charts from the metrics source: its own module
+                from console.cli.export_html import cmd_export_html  # noqa: PLC0415
+
+                return cmd_export_html(args, audit)
             from backends.audit.export import export_incident  # noqa: PLC0415 - see above
 
             text = export_incident(audit, args.incident, args.format)
@@ -265,7 +269,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``export`` and ``audit {log,verify,anchor,prune}``; each sets ``func(args) -> int``."""
     export = subparsers.add_parser("export", help="write an incident's postmortem draft")
     export.add_argument("--incident", type=int, required=True, metavar="ID")
-    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--format", choices=("md", "json", "html"), default="md",
+                        help="html: one self-contained file with SVG charts (needs the "
+                             "'export' extra)")
     export.add_argument("-o", "--output", metavar="FILE", default=None,
                         help="file to write (default: stdout)")
     _db_option(export)

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     from console.cli.audit import add_subcommands  # noqa: PLC0415 - light: no sqlite-utils
 
     add_subcommands(sub)
+    from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
+
+    add_serve(sub)
     return p
 
 

@@ -50,6 +50,8 @@ VIEWS: tuple[View, ...] = (
          screen="console.screens.cost:CostScreen", listed=ALL),
     View("releases", "every model's revisions, newest first, with who and why", "view",
          screen="console.screens.releases:ReleasesScreen", listed=ALL),
+    View("promotions", "every canary in every context: its gates and approvals; A, P",
+         "view", ("canaries", "queue"), "console.screens.promotions:PromotionsScreen", listed=ALL),
     View("alerts", "every active alert, like Alertmanager's UI", "view",
          screen="console.screens.alerts:AlertsScreen", listed=("fleet", "views")),
     View("ctx", "kubeconfig contexts, their policy and health; narrow to one", "view",
