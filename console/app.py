@@ -89,6 +89,14 @@ class PitboardApp(App):
     on_action_finished = _to("actions", "on_action_finished")
     on_audit_written = _to("records", "on_audit_written")
 
+    def require_backends(self) -> Backends:
+        """The backends, for the work that starts only once they are there (each poll, the
+        audit store and the actions and records it enables): never None there; a clear
+        error if that order is ever broken."""
+        if self.backends is None:
+            raise RuntimeError("pitboard: the backends are not connected yet")
+        return self.backends
+
     def clock(self) -> datetime:
         """Now, from the backends' clock (frozen in tests and snapshots)."""
         return self.backends.clock() if self.backends is not None else system_clock()

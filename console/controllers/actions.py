@@ -18,7 +18,7 @@ A frozen clock (tests, snapshots) makes the runner's waits advance that clock.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                                   RolloutProgress)
     from backends.actions.guard import ActionRunner, PendingIntent
-    from backends.domain.models import Incident, ModelService
+    from backends.domain.models import FleetSnapshot, Incident, ModelService
+    from backends.domain.sources import AuditBackend
     from console.screens.modals.guard import GuardDecision, ProgressScreen
 
 
@@ -75,7 +76,7 @@ class ActionFinished(Message, bubble=False):
 class AuditOpened(Message, bubble=False):
     """The audit store is open (or why not), with the intents whose outcome is unknown."""
 
-    def __init__(self, audit: object | None, runner: ActionRunner | None, error: str = "",
+    def __init__(self, audit: AuditBackend | None, runner: ActionRunner | None, error: str = "",
                  pending: tuple[PendingIntent, ...] = (), incident: Incident | None = None,
                  latest: int | None = None, actor: str = "") -> None:
         super().__init__()
@@ -144,8 +145,15 @@ class ActionController(Controller):
                         markup=False)
         return why is not None
 
-    def _snapshot(self):
+    def _snapshot(self) -> FleetSnapshot | None:
         return self.app.state.snapshot(self.app.clock()) if self.app.state.has_data else None
+
+    def require_runner(self) -> ActionRunner:
+        """The runner, for the steps of an action, approval, note or incident that
+        ``action_unavailable`` let start: it refuses them all while there is no runner."""
+        if self.runner is None:
+            raise RuntimeError(f"no action runner: {self.audit_error or 'not ready'}")
+        return self.runner
 
     def _sync_keys(self) -> None:
         screen = getattr(self.app, "fleet_screen", None)
@@ -161,21 +169,23 @@ class ActionController(Controller):
         action is possible (they wait for the runner)."""
         from backends.actions import identity  # noqa: PLC0415 - after the first frame
 
-        b = self.app.backends
+        b = self.app.require_backends()
         self.actor = str(b.extra.get("actor") or "") or identity.actor(
             getattr(b.cluster, "identity", None))
         if self.read_only_reason() is not None:
             self.app.read_only = True
         self._open_audit()
 
-    def _make_runner(self, audit) -> ActionRunner:
+    def _make_runner(self, audit: AuditBackend) -> ActionRunner:
         from backends.actions.guard import ActionRunner  # noqa: PLC0415 - see the imports
 
-        clock = self.app.backends.clock
-        kwargs = {}
-        if callable(getattr(clock, "advance", None)):  # simulated time: waits advance it
-            kwargs = {"sleep": clock.advance, "monotonic": lambda: clock().timestamp()}
-        return ActionRunner(self.app.backends.cluster, audit, clock, config=self.app.settings.actions,
+        backends = self.app.require_backends()
+        clock = backends.clock
+        advance = getattr(clock, "advance", None)
+        kwargs: dict[str, Any] = {}  # sleep and monotonic, or ActionRunner's defaults
+        if callable(advance):  # simulated time: waits advance it
+            kwargs = {"sleep": advance, "monotonic": lambda: clock().timestamp()}
+        return ActionRunner(backends.cluster, audit, clock, config=self.app.settings.actions,
                             read_only=self.app.settings.read_only, **kwargs)
 
     @in_thread(exclusive=True, group="audit-open")
@@ -184,11 +194,12 @@ class ActionController(Controller):
         from console.presenters import records  # noqa: PLC0415
         from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
 
-        actor = str(self.app.backends.extra.get("actor") or "") or identity.actor(
-            records.cluster_identity(self.app.backends.cluster))
+        backends = self.app.require_backends()
+        actor = str(backends.extra.get("actor") or "") or identity.actor(
+            records.cluster_identity(backends.cluster))
         try:
-            audit = self.app.backends.audit or open_audit(
-                self.app.settings, self.app.backends.clock, create=self.read_only_reason() is None)
+            audit = backends.audit or open_audit(
+                self.app.settings, backends.clock, create=self.read_only_reason() is None)
         except Exception as exc:  # noqa: BLE001 - the app runs on without actions
             self.app.post_message(AuditOpened(None, None, f"audit store unavailable: {_why(exc)}"))
             return
@@ -209,7 +220,7 @@ class ActionController(Controller):
         if message.pending:
             from console.screens.audit import pending_line  # noqa: PLC0415
         if message.audit is not None:
-            self.app.backends.audit = message.audit
+            self.app.require_backends().audit = message.audit
         if message.actor:
             self.actor = message.actor
         self.runner, self.audit_error = message.runner, message.error
@@ -236,10 +247,11 @@ class ActionController(Controller):
         self._prepare(request, self._snapshot())
 
     @in_thread(exclusive=True, group="action-prepare")
-    def _prepare(self, request: ActionRequest, snapshot) -> None:
+    def _prepare(self, request: ActionRequest, snapshot: FleetSnapshot | None) -> None:
         try:
-            plan = self.runner.prepare(request, snapshot)
-            self.app.post_message(PlanReady(plan, self.runner.confirm_name(plan)))
+            runner = self.require_runner()
+            plan = runner.prepare(request, snapshot)
+            self.app.post_message(PlanReady(plan, runner.confirm_name(plan)))
         except Exception as exc:  # noqa: BLE001
             self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
 
@@ -251,7 +263,7 @@ class ActionController(Controller):
 
     def _guard_closed(self, plan: ActionPlan, decision: GuardDecision | None) -> None:
         if decision is None:
-            self.runner.cancel(plan, self.actor)
+            self.require_runner().cancel(plan, self.actor)
             self.action_busy = False
             self._sync_keys()
             self.app.notify("Cancelled: nothing was sent and nothing was recorded.",
@@ -265,11 +277,13 @@ class ActionController(Controller):
 
     @in_thread(exclusive=True, group="action-run")
     def _run(self, plan: ActionPlan, decision: GuardDecision, actor: str) -> None:
+        def progressed(progress: RolloutProgress) -> None:
+            self.app.post_message(ActionProgressed(progress))
+
         try:
-            result = self.runner.run(
+            result = self.require_runner().run(
                 plan, decision.reason, actor, confirm_text=decision.confirm_text,
-                override=decision.override,
-                on_progress=lambda p: self.app.post_message(ActionProgressed(p)))
+                override=decision.override, on_progress=progressed)
         except Exception as exc:  # noqa: BLE001 - refused, or the intent was not written
             self.app.post_message(ActionFinished(plan, None, _why(exc)))
             return

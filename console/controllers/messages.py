@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from backends.domain.models import Series
-from console.controllers.state import Backends
+from console.controllers.state import Backends, SourcePart
+
+if TYPE_CHECKING:
+    from console.presenters.prepare import Prepared
 
 
 class SourceUpdated(Message, bubble=False):
     """A source produced a fresh part (ClusterPart, MetricsPart or alerts tuple)."""
 
-    def __init__(self, source: str, part: object, at: datetime,
-                 prepared: object | None = None, problem: str | None = None) -> None:
+    def __init__(self, source: str, part: SourcePart, at: datetime,
+                 prepared: Prepared | None = None, problem: str | None = None) -> None:
         super().__init__()
         self.source = source
         self.part = part
