@@ -30,7 +30,7 @@ from console.screens.commands import FleetCommands
 from console.screens.fleet import FleetScreen
 
 if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.config_core)
-    from console.config import Settings
+    from console.config_core import AppSettings
 
 
 def _to(controller: str, handler: str) -> Callable[[PitboardApp, Any], None]:
@@ -63,7 +63,7 @@ class PitboardApp(App):
     paused: reactive[bool] = reactive(False, init=False)
     fleet_screen: FleetScreen
 
-    def __init__(self, settings: Settings, backends: Backends | None = None) -> None:
+    def __init__(self, settings: AppSettings, backends: Backends | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.backends = backends
@@ -166,6 +166,6 @@ class PitboardApp(App):
             self.backends.close()
 
 
-def make_app(settings: Settings, backends: Backends | None = None) -> PitboardApp:
+def make_app(settings: AppSettings, backends: Backends | None = None) -> PitboardApp:
     """The one app factory, shared by the CLI and the tests (backends injectable)."""
     return PitboardApp(settings, backends)

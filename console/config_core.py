@@ -13,9 +13,14 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from console.config import Settings
 
 
 class ConfigProblem(Exception):
@@ -97,6 +102,11 @@ class QuickSettings:
 
     def __repr__(self) -> str:
         return f"QuickSettings({self._core!r})"
+
+
+if TYPE_CHECKING:
+    AppSettings: TypeAlias = "Settings | QuickSettings"
+    """What the console runs with: the full settings, or the same values as QuickSettings."""
 
 
 def quick_settings(path: str | os.PathLike | None = None,

@@ -11,10 +11,11 @@ from backends.domain.errors import ConfigError
 from console.controllers.state import Backends, as_clock
 
 if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
-    from console.config import Settings
+    from backends.demo.fleet import FrozenClock
+    from console.config_core import AppSettings
 
 
-def build_demo(settings: Settings, clock: object | None = None,
+def build_demo(settings: AppSettings, clock: object | None = None,
                start: datetime | None = None) -> Backends:
     """The embedded simulated fleet. ``clock`` (e.g. a FrozenClock) makes it deterministic."""
     from backends.demo.fleet import make_demo  # noqa: PLC0415 - lazy by design
@@ -31,14 +32,14 @@ def build_demo(settings: Settings, clock: object | None = None,
                     extra={"fleet": fleet})
 
 
-def frozen_clock(at: datetime) -> object:
+def frozen_clock(at: datetime) -> FrozenClock:
     """A clock standing still at ``at`` (moved by hand), for benchmarks and tests."""
     from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - lazy by design
 
     return FrozenClock(at)
 
 
-def build_backends(settings: Settings) -> Backends:
+def build_backends(settings: AppSettings) -> Backends:
     """Backends for ``settings``: the demo, or Kubernetes + Prometheus + Alertmanager.
 
     With Prometheus and no usable kubeconfig (a common case for on-call), the model
@@ -79,7 +80,7 @@ def build_backends(settings: Settings) -> Backends:
     return Backends(cluster=cluster, metrics=metrics, alerts=alerts)
 
 
-def open_audit(settings: Settings, clock: object | None = None, *, create: bool = True):
+def open_audit(settings: AppSettings, clock: object | None = None, *, create: bool = True):
     """The audit store named by ``settings.audit`` (default: the XDG data dir), on the
     backends' clock. ``create=False`` (read-only) returns None when it does not exist yet.
     Raises BackendError when it cannot be opened."""

@@ -39,7 +39,7 @@ EXIT_BROKEN_PIPE = 141
 """The reader of stdout went away (128 + SIGPIPE): stop quietly."""
 
 
-def to_stdout(write: Callable[[], None]) -> int:
+def to_stdout(write: Callable[[], object]) -> int:
     """Run ``write`` (which prints to stdout) and flush; 0, or EXIT_BROKEN_PIPE when the
     reader closed the pipe early. Later writes (the interpreter's final flush) then go to
     /dev/null, so nothing prints a traceback either (Python's documented SIGPIPE recipe)."""

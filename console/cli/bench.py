@@ -182,6 +182,8 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
     clock = frozen_clock(FROZEN)
     backends = build_demo(settings, clock=clock)
     cluster = backends.cluster.read()
+    metrics = backends.metrics
+    assert metrics is not None, "the demo has a metrics source"
     read_s: list[float] = []
 
     def next_part():
@@ -189,7 +191,7 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
         (read in a thread, as the poller does, outside the timed part)."""
         clock.advance(15)
         t = time.perf_counter()
-        part = backends.metrics.read(cluster.services, RATE_WINDOW_S, clock())
+        part = metrics.read(cluster.services, RATE_WINDOW_S, clock())
         read_s.append(time.perf_counter() - t)
         return part, clock()
     app = make_app(settings, backends)
@@ -227,6 +229,7 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
             # i.e. every other round here) was redrawn in this round
             redrawn.append(getattr(app.fleet_screen._chart, "_data", None) is not chart)
         gpus = len(app.state.snapshot(clock()).gpus)
+        assert app.state.cluster is not None, "no data"
         models = len(app.state.cluster.services)
     q = lambda xs, p: round(sorted(xs)[min(len(xs) - 1, int(p * len(xs)))], 2) if xs else None  # noqa: E731
     plain = [ms for ms, chart in zip(cpu_ms, redrawn) if not chart]

@@ -7,10 +7,11 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from console.config_core import ConfigProblem, QuickSettings, quick_settings
+from console.config_core import ConfigProblem, quick_settings
 
 if TYPE_CHECKING:  # the full settings (pydantic-settings) load only when needed
     from console.config import Settings
+    from console.config_core import AppSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,14 +85,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, **overrides_from_args(args))
 
 
-def startup_settings(args: argparse.Namespace) -> Settings | QuickSettings:
+def startup_settings(args: argparse.Namespace) -> AppSettings:
     """The settings the console starts with: :class:`QuickSettings` when only flags
     configure it (the same values, without pydantic-settings), else the full ones."""
     quick = quick_settings(args.config, **overrides_from_args(args))
     return quick if quick is not None else settings_from_args(args)
 
 
-def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
+def run_once(settings: AppSettings, fmt: str) -> int:
     """Print one snapshot; 0 on success, 2 when nothing can be read."""
     from backends.domain.errors import BackendError  # noqa: PLC0415
     from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415

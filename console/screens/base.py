@@ -41,8 +41,8 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
     """Common frame of the deep views. Subclasses implement ``compose_body`` and ``show``."""
 
     # Keys kept in the footer when it is narrow, most important first (all are in ``?``).
-    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "t", "slash", "s",
-                       "T", "space")
+    FOOTER_PRIORITY: tuple[str, ...] = ("escape", "question_mark", "q", "colon", "enter", "t",
+                                        "slash", "s", "T", "space")
 
     DEFAULT_CSS = """
     ViewScreen { layout: vertical; }
