@@ -154,7 +154,7 @@ class PitboardApp(App):
 
     def action_help(self) -> None:
         """Open the help screen listing the current screen's and the app's keys."""
-        from console.screens.modals.help import HelpScreen  # noqa: PLC0415 - on first use
+        from console.screens.modals.help import HelpScreen  # noqa: PLC0415 - a screen not for frame 1
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from backends.domain.errors import ConfigError
+from backends.domain.errors import ConfigError, NotFoundError
 from console.controllers.state import Backends, as_clock
 
 if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
 def build_demo(settings: AppSettings, clock: object | None = None,
                start: datetime | None = None) -> Backends:
     """The embedded simulated fleet. ``clock`` (e.g. a FrozenClock) makes it deterministic."""
-    from backends.demo.fleet import make_demo  # noqa: PLC0415 - lazy by design
+    from backends.demo.fleet import make_demo  # noqa: PLC0415 - the demo: only with --demo
 
     kwargs: dict = {"seed": settings.demo.seed, "n_gpus": settings.demo.n_gpus,
                     "n_models": settings.demo.n_models,
@@ -34,7 +34,7 @@ def build_demo(settings: AppSettings, clock: object | None = None,
 
 def frozen_clock(at: datetime) -> FrozenClock:
     """A clock standing still at ``at`` (moved by hand), for benchmarks and tests."""
-    from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - lazy by design
+    from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - the demo: benchmark only
 
     return FrozenClock(at)
 
@@ -48,16 +48,16 @@ def build_backends(settings: AppSettings) -> Backends:
     cannot be constructed."""
     if settings.demo.enabled:
         return build_demo(settings)
-    from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - lazy by design
+    from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - kubernetes client
 
     metrics = alerts = None
     if settings.prometheus.url:
-        from backends.prometheus.backend import PrometheusMetrics  # noqa: PLC0415
+        from backends.prometheus.backend import PrometheusMetrics  # noqa: PLC0415 - its client
 
         metrics = PrometheusMetrics(settings.prometheus)
     alert_cfg = getattr(settings, "alertmanager", None)
     if alert_cfg is not None and getattr(alert_cfg, "url", None):
-        from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415
+        from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415 - httpx
 
         alerts = AlertmanagerAlerts(alert_cfg)
     k8s = settings.kubernetes
@@ -71,7 +71,7 @@ def build_backends(settings: AppSettings) -> Backends:
         # the fleet. An explicit --context that fails is an error, not a fallback.
         if metrics is None or k8s.contexts:
             raise
-        from backends.prometheus.backend import PrometheusDiscovery  # noqa: PLC0415
+        from backends.prometheus.backend import PrometheusDiscovery  # noqa: PLC0415 - its client
 
         cluster = PrometheusDiscovery(settings.prometheus, metrics)
         return Backends(cluster=cluster, metrics=metrics, alerts=alerts,
@@ -84,8 +84,7 @@ def open_audit(settings: AppSettings, clock: object | None = None, *, create: bo
     """The audit store named by ``settings.audit`` (default: the XDG data dir), on the
     backends' clock. ``create=False`` (read-only) returns None when it does not exist yet.
     Raises BackendError when it cannot be opened."""
-    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - lazy
-    from backends.domain.errors import NotFoundError  # noqa: PLC0415
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - sqlite-utils
 
     path = settings.audit.path or default_audit_path()
     kwargs: dict = {"busy_timeout_ms": settings.audit.busy_timeout_ms, "create": create}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from console.cli.main import main as cli_main
 from console.controllers import polling
 from console.screens import fleet
 
@@ -27,8 +28,6 @@ def main() -> int:
             screen.call_after_refresh(fleet._mark_first_frame, path)
 
     setattr(fleet.FleetScreen, "on_mount", on_mount)  # noqa: B010
-    from console.cli.main import main as cli_main  # noqa: PLC0415
-
     return cli_main(["--demo"])
 
 

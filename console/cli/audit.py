@@ -72,7 +72,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(args: argparse.Namespace) -> SqliteAudit:
-    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - sqlite-utils
 
     path = getattr(args, "audit_db", None) or default_audit_path()
     return SqliteAudit(path, create=False)
@@ -88,7 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         audit = _open(args)
         try:
-            from backends.audit.export import export_incident  # noqa: PLC0415 - see above
+            from backends.audit.export import export_incident  # noqa: PLC0415 - see the imports
 
             text = export_incident(audit, args.incident, args.format)
         finally:

@@ -7,7 +7,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from backends.domain.errors import BackendError
+from console.cli.audit import add_subcommands
 from console.config_core import ConfigProblem, quick_settings
+from console.wiring import build_backends
 
 if TYPE_CHECKING:  # the full settings (pydantic-settings) load only when needed
     from console.config import Settings
@@ -38,14 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     bench = sub.add_parser("bench", help="startup and refresh benchmark (prints JSON)")
     bench.set_defaults(func=_bench)
-    from console.cli.audit import add_subcommands  # noqa: PLC0415 - light: no sqlite-utils
-
     add_subcommands(sub)
     return p
 
 
 def _bench(_args: argparse.Namespace) -> int:
-    from console.cli.bench import main as bench_main  # noqa: PLC0415
+    from console.cli.bench import main as bench_main  # noqa: PLC0415 - the app: bench only
 
     return bench_main([])
 
@@ -94,9 +95,7 @@ def startup_settings(args: argparse.Namespace) -> AppSettings:
 
 def run_once(settings: AppSettings, fmt: str) -> int:
     """Print one snapshot; 0 on success, 2 when nothing can be read."""
-    from backends.domain.errors import BackendError  # noqa: PLC0415
-    from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415
-    from console.wiring import build_backends  # noqa: PLC0415
+    from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415 - Textual
 
     try:
         backends = build_backends(settings)
@@ -119,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(args, "func", None)
     if func is not None:
         if args.command in ("export", "audit") and not getattr(args, "audit_db", None):
-            from console.config import load_settings  # noqa: PLC0415
+            from console.config import load_settings  # noqa: PLC0415 - pydantic-settings
 
             try:  # the same store as the app: the config's [audit] path, else XDG
                 args.audit_db = load_settings(args.config).audit.path
@@ -134,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.once:
         return run_once(settings, args.format)
-    from console.app import make_app  # noqa: PLC0415
+    from console.app import make_app  # noqa: PLC0415 - Textual: not for --once, subcommands
 
     app = make_app(settings)
     app.run()

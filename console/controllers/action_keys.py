@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from textual.binding import ActiveBinding, Binding
 
 from backends.actions import catalog
+from backends.domain.actions import ActionKind
 from console.screens.typed import ScreenHost
 from widgets.text import safe
 
@@ -64,14 +65,10 @@ class ActionKeysMixin(ScreenHost):
 
     def action_rollback(self) -> None:
         """Roll back the selected model (guarded)."""
-        from backends.domain.actions import ActionKind  # noqa: PLC0415 - not needed for frame 1
-
         self.app.actions.begin_action(ActionKind.ROLLBACK, self._selected_model())
 
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
-        from backends.domain.actions import ActionKind  # noqa: PLC0415
-
         self.app.actions.begin_action(ActionKind.PROMOTE, self._selected_model())
 
     def action_approve(self) -> None:

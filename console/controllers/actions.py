@@ -25,9 +25,11 @@ from textual.message import Message
 from console.controllers.base import Controller, in_thread
 from widgets.text import safe
 
-from backends.actions import catalog
+from backends.actions import catalog, identity
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
 from console.controllers.records import why_failed as _why
 from console.controllers.contexts import context_policy
+from console.wiring import open_audit
 
 __all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpened", "PlanReady"]
 
@@ -36,8 +38,7 @@ __all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpene
 # console's first frame does not wait for them.
 if TYPE_CHECKING:
     from console.app import PitboardApp
-    from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
-                                  RolloutProgress)
+    from backends.domain.actions import ActionPlan, ActionResult, RolloutProgress
     from backends.actions.guard import ActionRunner, PendingIntent
     from backends.domain.models import FleetSnapshot, Incident, ModelService
     from backends.domain.sources import AuditBackend
@@ -167,8 +168,6 @@ class ActionController(Controller):
         The actor is ``user@host`` plus the cluster identity known without a request; the
         audit worker then asks the cluster who we are (SelfSubjectReview) before any
         action is possible (they wait for the runner)."""
-        from backends.actions import identity  # noqa: PLC0415 - after the first frame
-
         b = self.app.require_backends()
         self.actor = str(b.extra.get("actor") or "") or identity.actor(
             getattr(b.cluster, "identity", None))
@@ -177,7 +176,7 @@ class ActionController(Controller):
         self._open_audit()
 
     def _make_runner(self, audit: AuditBackend) -> ActionRunner:
-        from backends.actions.guard import ActionRunner  # noqa: PLC0415 - see the imports
+        from backends.actions.guard import ActionRunner  # noqa: PLC0415 - the guard: after frame 1
 
         backends = self.app.require_backends()
         clock = backends.clock
@@ -190,9 +189,7 @@ class ActionController(Controller):
 
     @in_thread(exclusive=True, group="audit-open")
     def _open_audit(self) -> None:
-        from backends.actions import identity  # noqa: PLC0415 - see the imports
-        from console.presenters import records  # noqa: PLC0415
-        from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
 
         backends = self.app.require_backends()
         actor = str(backends.extra.get("actor") or "") or identity.actor(
@@ -218,7 +215,7 @@ class ActionController(Controller):
 
     def on_audit_opened(self, message: AuditOpened) -> None:
         if message.pending:
-            from console.screens.audit import pending_line  # noqa: PLC0415
+            from console.screens.audit import pending_line  # noqa: PLC0415 - a screen, after frame 1
         if message.audit is not None:
             self.app.require_backends().audit = message.audit
         if message.actor:
@@ -236,8 +233,6 @@ class ActionController(Controller):
     # -- guarded actions --------------------------------------------------------------
     def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
         """``R``/``P``: prepare (thread) then show the guard."""
-        from backends.domain.actions import ActionKind, ActionRequest  # noqa: PLC0415
-
         if self._refuse("rollback" if kind == ActionKind.ROLLBACK else "promote", service):
             return
         assert service is not None
@@ -256,7 +251,7 @@ class ActionController(Controller):
             self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
 
     def on_plan_ready(self, message: PlanReady) -> None:
-        from console.screens.modals.guard import GuardScreen  # noqa: PLC0415
+        from console.screens.modals.guard import GuardScreen  # noqa: PLC0415 - a modal, on first use
 
         self.app.push_screen(GuardScreen(message.plan, message.confirm_name),
                          callback=partial(self._guard_closed, message.plan))
@@ -269,7 +264,7 @@ class ActionController(Controller):
             self.app.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
-        from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415
+        from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415 - a modal, on first use
 
         self._progress = ProgressScreen(plan)
         self.app.push_screen(self._progress, callback=self._progress_closed)
@@ -294,8 +289,6 @@ class ActionController(Controller):
             self._progress.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
-        from backends.domain.actions import ActionStatus  # noqa: PLC0415
-
         self.action_busy = False
         result, plan = message.result, message.plan
         what = plan.request.kind.value if plan else "action"

@@ -47,6 +47,15 @@ class ChartUpdated(Message, bubble=False):
         return isinstance(message, ChartUpdated)
 
 
+class ViewData(Message, bubble=False):
+    """Result of one :meth:`console.controllers.navigation.Navigator.fetch`, to its screen (``error`` set when it failed)."""
+
+    def __init__(self, tag: str, serial: int, result: object, error: str | None = None,
+                 points: int = 0) -> None:
+        super().__init__()
+        self.tag, self.serial, self.result, self.error, self.points = tag, serial, result, error, points
+
+
 class BackendsReady(Message, bubble=False):
     """The backends were constructed (off the event loop)."""
 

@@ -22,12 +22,13 @@ from backends.domain.models import ModelService
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
+from console.presenters.prepare import FleetPrep
+from console.wiring import build_backends
 from widgets.text import safe
 
 if TYPE_CHECKING:
     from backends.domain.sources import AlertsBackend, ClusterBackend, MetricsBackend, MetricsPart
     from console.app import PitboardApp
-    from console.presenters.prepare import FleetPrep
 
 DONE = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
@@ -128,8 +129,6 @@ class Poller(Controller):
     @in_thread(exclusive=True, group="connect", name="connect", description="construct backends")
     def connect(self) -> None:
         """Build the backends off the event loop (heavy client imports happen here)."""
-        from console.wiring import build_backends  # noqa: PLC0415 - lazy by design
-
         self.app.post_message(BackendsReady(build_backends(self.app.settings)))
 
     @in_thread(exclusive=True, group="cluster", name="cluster", description="read model services")
@@ -151,8 +150,6 @@ class Poller(Controller):
         prep: FleetPrep | None = getattr(self, "_fleet_prep", None)
         try:
             if prep is None:
-                from console.presenters.prepare import FleetPrep  # noqa: PLC0415
-
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
             prepared = prep(self.app.state.cluster, part)
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes

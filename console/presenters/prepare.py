@@ -16,6 +16,7 @@ from typing import Any
 
 from backends.domain.sources import ClusterPart, MetricsPart
 from backends.domain.models import FleetSnapshot, GpuDevice
+from backends.domain.slo import fleet_burn
 from console.controllers.state import merge_gpus
 from widgets.gpu_grid import GpuPlan, plan_gpus
 from widgets.model_rows import ModelRow, rows_from_snapshot
@@ -54,8 +55,6 @@ class FleetPrep:
     own, never shared with the UI thread's."""
 
     def __init__(self, slo_config: Any) -> None:
-        from backends.domain.slo import fleet_burn  # noqa: PLC0415 - as the fleet screen does
-
         self._rule = fleet_burn(slo_config)
         self._row_cache: dict = {}
 

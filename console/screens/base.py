@@ -25,7 +25,7 @@ from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens import registry
 from console.screens.typed import PitboardScreen
 from console.controllers.state import next_window
-from console.controllers.navigation import ViewData
+from console.controllers.messages import ViewData
 from widgets.badges import update_text
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter

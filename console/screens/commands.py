@@ -10,6 +10,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from console.controllers.action_keys import palette_entries
 from console.controllers.state import WINDOWS
 from console.screens import registry
 from widgets.model_table import ModelTable
@@ -37,8 +38,6 @@ class FleetCommands(Provider):
                     app.action_toggle_pause, "space"))
         out.append(("Filter models", fleet.action_filter, "/"))
         out.append(("Show keys (help)", app.action_help, "?"))
-        from console.controllers.action_keys import palette_entries  # noqa: PLC0415 - actions, audit, export
-
         out.extend(palette_entries(app))
         for label, _ in WINDOWS:
             if label != fleet.window:

@@ -20,6 +20,7 @@ from backends.domain.models import FleetSnapshot, ModelService, Series
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
+from console.controllers.contexts import use_context
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens import registry
@@ -299,8 +300,6 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         elif getattr(getattr(self.app, "navigator", None), "replay_at", None) is not None:
             self.app.navigator.stop_replay()
         elif getattr(getattr(getattr(self.app, "navigator", None), "context_filter", None), "context", None) is not None:
-            from console.controllers.contexts import use_context  # noqa: PLC0415
-
             use_context(self.app, None)  # narrowed by :ctx -> every context again
 
     def action_open_model(self) -> None:
