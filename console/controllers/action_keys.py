@@ -96,8 +96,9 @@ def palette_entries(app: PitboardApp) -> list[tuple[str, Callable[[], object], s
         return []
     svc = fleet._selected_model()
     name = safe(svc.name, 40) if svc else ""
-    out: list[tuple[str, Callable[[], object], str]] = [("Audit log", app.records.show_audit, ":audit"),
-                                          ("Incident timeline", app.records.show_incident, ":incident")]
+    out: list[tuple[str, Callable[[], object], str]] = [
+        ("Audit log", app.records.show_audit, ":audit"),
+        ("Incident timeline", app.records.show_incident, ":incident")]
     for action in catalog.ACTIONS:
         label = action.palette.format(model=name)
         if action.name == "incident" and app.actions.incident:

@@ -48,7 +48,8 @@ class ChartUpdated(Message, bubble=False):
 
 
 class ViewData(Message, bubble=False):
-    """Result of one :meth:`console.controllers.navigation.Navigator.fetch`, to its screen (``error`` set when it failed)."""
+    """Result of one :meth:`console.controllers.navigation.Navigator.fetch`, posted to the
+    screen that asked (``error`` set when it failed)."""
 
     def __init__(self, tag: str, serial: int, result: object, error: str | None = None,
                  points: int = 0) -> None:
