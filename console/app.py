@@ -30,7 +30,7 @@ from console.screens.commands import FleetCommands
 from console.screens.fleet import FleetScreen
 
 if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.config_core)
-    from console.config import Settings
+    from console.config_core import AppSettings
 
 
 def _to(controller: str, handler: str) -> Callable[[PitboardApp, Any], None]:
@@ -63,7 +63,7 @@ class PitboardApp(App):
     paused: reactive[bool] = reactive(False, init=False)
     fleet_screen: FleetScreen
 
-    def __init__(self, settings: Settings, backends: Backends | None = None) -> None:
+    def __init__(self, settings: AppSettings, backends: Backends | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.backends = backends
@@ -88,6 +88,14 @@ class PitboardApp(App):
     on_action_progressed = _to("actions", "on_action_progressed")
     on_action_finished = _to("actions", "on_action_finished")
     on_audit_written = _to("records", "on_audit_written")
+
+    def require_backends(self) -> Backends:
+        """The backends, for the work that starts only once they are there (each poll, the
+        audit store and the actions and records it enables): never None there; a clear
+        error if that order is ever broken."""
+        if self.backends is None:
+            raise RuntimeError("pitboard: the backends are not connected yet")
+        return self.backends
 
     def clock(self) -> datetime:
         """Now, from the backends' clock (frozen in tests and snapshots)."""
@@ -146,7 +154,7 @@ class PitboardApp(App):
 
     def action_help(self) -> None:
         """Open the help screen listing the current screen's and the app's keys."""
-        from console.screens.modals.help import HelpScreen  # noqa: PLC0415 - on first use
+        from console.screens.modals.help import HelpScreen  # noqa: PLC0415 - a screen not for frame 1
 
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
@@ -158,6 +166,6 @@ class PitboardApp(App):
             self.backends.close()
 
 
-def make_app(settings: Settings, backends: Backends | None = None) -> PitboardApp:
+def make_app(settings: AppSettings, backends: Backends | None = None) -> PitboardApp:
     """The one app factory, shared by the CLI and the tests (backends injectable)."""
     return PitboardApp(settings, backends)

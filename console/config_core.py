@@ -14,7 +14,7 @@ import difflib
 import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -26,6 +26,11 @@ THEMES = ("ansi-dark", "ansi-light", "atom-one-dark", "atom-one-light", "catppuc
           "gruvbox", "monokai", "nord", "rose-pine", "rose-pine-dawn", "rose-pine-moon",
           "solarized-dark", "solarized-light", "textual-dark", "textual-light", "tokyo-night")
 ENV_PREFIX = "PITBOARD_"
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from console.config import Settings
 
 
 class ConfigProblem(Exception):
@@ -116,6 +121,11 @@ class QuickSettings:
 
     def __repr__(self) -> str:
         return f"QuickSettings({self._core!r})"
+
+
+if TYPE_CHECKING:
+    AppSettings: TypeAlias = "Settings | QuickSettings"
+    """What the console runs with: the full settings, or the same values as QuickSettings."""
 
 
 def quick_settings(path: str | os.PathLike | None = None,

@@ -7,17 +7,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from backends.domain.errors import ConfigError
+from backends.domain.errors import ConfigError, NotFoundError
 from console.controllers.state import Backends, as_clock
 
 if TYPE_CHECKING:  # Settings or QuickSettings: only attributes are read
-    from console.config import Settings
+    from backends.demo.fleet import FrozenClock
+    from console.config_core import AppSettings
 
 
-def build_demo(settings: Settings, clock: object | None = None,
+def build_demo(settings: AppSettings, clock: object | None = None,
                start: datetime | None = None) -> Backends:
     """The embedded simulated fleet. ``clock`` (e.g. a FrozenClock) makes it deterministic."""
-    from backends.demo.fleet import make_demo  # noqa: PLC0415 - lazy by design
+    from backends.demo.fleet import make_demo  # noqa: PLC0415 - the demo: only with --demo
 
     kwargs: dict = {"seed": settings.demo.seed, "n_gpus": settings.demo.n_gpus,
                     "n_models": settings.demo.n_models,
@@ -31,14 +32,14 @@ def build_demo(settings: Settings, clock: object | None = None,
                     extra={"fleet": fleet})
 
 
-def frozen_clock(at: datetime) -> object:
+def frozen_clock(at: datetime) -> FrozenClock:
     """A clock standing still at ``at`` (moved by hand), for benchmarks and tests."""
-    from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - lazy by design
+    from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - the demo: benchmark only
 
     return FrozenClock(at)
 
 
-def build_backends(settings: Settings) -> Backends:
+def build_backends(settings: AppSettings) -> Backends:
     """Backends for ``settings``: the demo, or Kubernetes + Prometheus + Alertmanager.
 
     With Prometheus and no usable kubeconfig (a common case for on-call), the model
@@ -47,16 +48,16 @@ def build_backends(settings: Settings) -> Backends:
     cannot be constructed."""
     if settings.demo.enabled:
         return build_demo(settings)
-    from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - lazy by design
+    from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - kubernetes client
 
     metrics = alerts = None
     if settings.prometheus.url:
-        from backends.prometheus.backend import PrometheusMetrics  # noqa: PLC0415
+        from backends.prometheus.backend import PrometheusMetrics  # noqa: PLC0415 - its client
 
         metrics = PrometheusMetrics(settings.prometheus)
     alert_cfg = getattr(settings, "alertmanager", None)
     if alert_cfg is not None and getattr(alert_cfg, "url", None):
-        from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415
+        from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415 - httpx
 
         alerts = AlertmanagerAlerts(alert_cfg)
     k8s = settings.kubernetes
@@ -70,7 +71,7 @@ def build_backends(settings: Settings) -> Backends:
         # the fleet. An explicit --context that fails is an error, not a fallback.
         if metrics is None or k8s.contexts:
             raise
-        from backends.prometheus.backend import PrometheusDiscovery  # noqa: PLC0415
+        from backends.prometheus.backend import PrometheusDiscovery  # noqa: PLC0415 - its client
 
         cluster = PrometheusDiscovery(settings.prometheus, metrics)
         return Backends(cluster=cluster, metrics=metrics, alerts=alerts,
@@ -79,7 +80,7 @@ def build_backends(settings: Settings) -> Backends:
     return Backends(cluster=cluster, metrics=metrics, alerts=alerts)
 
 
-def audit_trust(settings: Settings) -> dict:
+def audit_trust(settings: AppSettings) -> dict:
     """``key`` and ``forward`` for :class:`SqliteAudit` from ``settings.audit``. A key file
     that cannot be used raises ConfigError (the message says why)."""
     from backends.audit.chain import KeyFileError, read_key  # noqa: PLC0415 - lazy
@@ -94,12 +95,11 @@ def audit_trust(settings: Settings) -> dict:
     return {"key": key, "forward": getattr(audit, "forward", None)}
 
 
-def open_audit(settings: Settings, clock: object | None = None, *, create: bool = True):
+def open_audit(settings: AppSettings, clock: object | None = None, *, create: bool = True):
     """The audit store named by ``settings.audit`` (default: the XDG data dir), on the
     backends' clock. ``create=False`` (read-only) returns None when it does not exist yet.
     Raises BackendError when it cannot be opened."""
-    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - lazy
-    from backends.domain.errors import NotFoundError  # noqa: PLC0415
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - sqlite-utils
 
     path = settings.audit.path or default_audit_path()
     kwargs: dict = {"busy_timeout_ms": settings.audit.busy_timeout_ms, "create": create,

@@ -24,7 +24,7 @@ def update_text(widget: Static, text: Text) -> None:
     if old == key:
         return
     same_size = old is not None and len(old[0]) == len(key[0]) and old[0].count("\n") == key[0].count("\n")
-    widget._pb_last = key  # type: ignore[attr-defined]
+    widget._pb_last = key  # type: ignore[attr-defined]  # the text shown, kept on Textual's Static
     widget.update(text, layout=not same_size)
 
 

@@ -133,7 +133,7 @@ class Tiles(Static):
 def leg_rows(service: ModelService | None, legs: Sequence[HealthSample]) -> list[tuple[str, ...]]:
     """Canary vs stable: (role, revision, version, traffic, rps, errors, p95, TTFT) per leg."""
     by_rev = {t.revision: t for t in (service.traffic if service else ())}
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for h in legs:
         t = by_rev.get(h.revision or "")
         rows.append((

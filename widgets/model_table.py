@@ -127,7 +127,7 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._shown_cols: tuple[int, ...] = tuple(range(len(COLUMNS)))
         self._styles: dict[str, Style] = {}
         self._last_key: str | None = None
-        self._drawn: dict[int, tuple] = {}  # row index -> what its line showed last
+        self._drawn: dict[int, tuple | None] = {}  # row index -> what its line showed last
         self._frame = (0, 0, 0, False)
 
     # -- data -----------------------------------------------------------------------------
@@ -277,13 +277,13 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         sx, sy, width, focus = self._frame
         if y == 0:
-            key = ("header", self._widths, self._shown_cols)
-            strip = self._cache.get(key)
+            head_key = ("header", self._widths, self._shown_cols)
+            strip = self._cache.get(head_key)
             if strip is None:
                 head = tuple((label, Level.OK) for _, label, _ in COLUMNS)
                 style = self._style("header")
                 strip = Strip(self._line(head, style)).extend_cell_length(self.virtual_size.width, style)
-                self._cache[key] = strip
+                self._cache[head_key] = strip
             return strip.crop_extend(sx, sx + width, self._style("header"))
         index = y - 1 + sy
         if index >= len(self._shown):

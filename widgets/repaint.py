@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
@@ -11,11 +13,17 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
+if TYPE_CHECKING:  # the mixins below are for widgets: the type checker sees them as one
+    _WidgetHost = Widget
+else:  # at run time a plain mixin (no second Widget base in the MRO)
+    _WidgetHost = object
+
 
 def refresh_runs(view: ScrollView, lines: list[int], offset: int = 0) -> None:
     """Repaint ``lines`` (ascending virtual line numbers, + ``offset``) of ``view``, one
     region per run of consecutive lines."""
-    start = prev = None
+    start: int | None = None
+    prev = 0
     for y in lines:
         if start is not None and y == prev + 1:
             prev = y
@@ -27,29 +35,31 @@ def refresh_runs(view: ScrollView, lines: list[int], offset: int = 0) -> None:
         view.refresh_lines(start + offset, prev - start + 1)
 
 
-class ComponentStyles:
+class ComponentStyles(_WidgetHost):
     """Mixin for line-API widgets: cached component styles (``<prefix>--<name>``), and a
     render cache, both dropped when the theme or CSS changes. The widget sets
     ``self._styles = {}`` and ``self._cache = {}`` in ``__init__``."""
 
     COMPONENT_PREFIX = ""
+    _styles: dict[str, Style]
+    _cache: dict[tuple, Strip]
 
     def notify_style_update(self) -> None:
-        super().notify_style_update()  # type: ignore[misc]
-        self._styles.clear()  # type: ignore[attr-defined]
-        self._cache.clear()  # type: ignore[attr-defined]
+        super().notify_style_update()
+        self._styles.clear()
+        self._cache.clear()
 
     def _style(self, name: str) -> Style:
         """``base`` is the widget's own style; any other name a component class."""
-        style = self._styles.get(name)  # type: ignore[attr-defined]
+        style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = (  # type: ignore[attr-defined]
-                self.rich_style if name == "base"  # type: ignore[attr-defined]
-                else self.get_component_rich_style(f"{self.COMPONENT_PREFIX}--{name}"))  # type: ignore[attr-defined]
+            style = self._styles[name] = (
+                self.rich_style if name == "base"
+                else self.get_component_rich_style(f"{self.COMPONENT_PREFIX}--{name}"))
         return style
 
 
-class PrestyledLines:
+class PrestyledLines(_WidgetHost):
     """Mixin for line-API widgets (before the Textual class in the bases) whose
     :meth:`render_line` hands out cached strips: their content rows are served fully
     styled -- border, padding, line filters -- from a cache keyed by the content strip,
@@ -63,7 +73,7 @@ class PrestyledLines:
     _FINAL_MAX = 512
 
     def notify_style_update(self) -> None:
-        super().notify_style_update()  # type: ignore[misc]
+        super().notify_style_update()
         self.__dict__["_line_frame"] = None
         self.__dict__["_final"] = {}
         self.__dict__["_neutral"] = {}
@@ -71,21 +81,21 @@ class PrestyledLines:
     def render_lines(self, crop: Region) -> list[Strip]:
         frame = self._frame_for_lines()
         if frame is None:
-            return super().render_lines(crop)  # type: ignore[misc]
+            return super().render_lines(crop)
         top, bottom, width, prefix, suffix, content_width, inner, filters, background = frame
         y1, y2 = crop.y, crop.bottom
         a, b = max(y1, top), min(y2, bottom)
         if a >= b:
-            return super().render_lines(crop)  # type: ignore[misc]
+            return super().render_lines(crop)
         strips: list[Strip] = []
         if y1 < a:
-            strips.extend(super().render_lines(Region(crop.x, y1, crop.width, a - y1)))  # type: ignore[misc]
+            strips.extend(super().render_lines(Region(crop.x, y1, crop.width, a - y1)))
         # keyed by the content strip's identity (strips are not hashable); the entry keeps
         # that strip alive, so its id cannot be reused while the entry exists
         final_cache: dict[int, tuple[Strip, Strip]] = self.__dict__.setdefault("_final", {})
         if len(final_cache) > self._FINAL_MAX:
             final_cache.clear()
-        render_line = self.render_line  # type: ignore[attr-defined]
+        render_line = self.render_line
         x1, x2 = crop.x, crop.right
         whole = x1 == 0 and x2 >= width
         for y in range(a, b):
@@ -104,7 +114,7 @@ class PrestyledLines:
                 final_cache[id(content)] = (content, final)
             strips.append(final if whole else final.crop(x1, x2))
         if b < y2:
-            strips.extend(super().render_lines(Region(crop.x, b, crop.width, y2 - b)))  # type: ignore[misc]
+            strips.extend(super().render_lines(Region(crop.x, b, crop.width, y2 - b)))
         return strips
 
     def _filters_neutral(self, segments: list[Segment], filters: tuple,
@@ -131,9 +141,9 @@ class PrestyledLines:
         """(first and last+1 content rows, width, the filtered strips left and right of
         the content, content width, inner style, filters, background), or None when
         this widget must take Textual's path."""
-        size = self.outer_size  # type: ignore[attr-defined]
-        base_background, background = self.background_colors  # type: ignore[attr-defined]
-        filters = tuple(self.get_line_filters())  # type: ignore[attr-defined]
+        size = self.outer_size
+        base_background, background = self.background_colors
+        filters = tuple(self.get_line_filters())
         key = (size, base_background, background, filters)
         cached = self.__dict__.get("_line_frame")
         if cached is not None and cached[0] == key:
@@ -145,8 +155,8 @@ class PrestyledLines:
         return frame
 
     def _make_frame(self, size: Size, background: Color, filters: tuple) -> tuple | None:
-        styles = self.styles  # type: ignore[attr-defined]
-        if (styles.tint.a or self.opacity != 1.0  # type: ignore[attr-defined]
+        styles = self.styles
+        if (styles.tint.a or self.opacity != 1.0
                 or styles.text_opacity != 1.0
                 or (styles.has_rule("hatch") and styles.hatch != "none")
                 or any(edge for edge, _ in styles.outline)):
@@ -158,12 +168,12 @@ class PrestyledLines:
         if content_width <= 0 or bottom <= top:
             return None
         # one content row as Textual renders it: its left and right parts are the frame
-        probe = Widget.render_lines(self, Region(0, top, width, 1))  # type: ignore[arg-type]
+        probe = Widget.render_lines(self, Region(0, top, width, 1))
         if len(probe) != 1 or probe[0].cell_length != width:
             return None
         row = probe[0]
         prefix = row.crop(0, gutter.left)
         suffix = row.crop(width - gutter.right, width)
-        base_background, _ = self.background_colors  # type: ignore[attr-defined]
+        base_background, _ = self.background_colors
         inner = VisualStyle(background=base_background + background).rich_style
         return (top, bottom, width, prefix, suffix, content_width, inner, filters, background)

@@ -14,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import SupportsFloat, SupportsIndex
 
 from rich.text import Text
 from textual.widget import Widget
@@ -37,12 +38,12 @@ class Marker:
     label: str = ""
 
 
-def finite(value: object) -> float | None:
+def finite(value: SupportsFloat | SupportsIndex | str | bytes | None) -> float | None:
     """``value`` as a finite float, else None (NaN, inf, None, junk are gaps)."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        f = float(value)  # type: ignore[arg-type]
+        f = float(value)
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None

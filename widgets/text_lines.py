@@ -79,7 +79,7 @@ class TextLines(PrestyledLines, Widget):
         same_shape = old_lines is not None and [len(line[0]) for line in old_lines] == [
             len(line[0]) for line in lines]
         self._key, self._text, self._strips, self._line_keys = key, text, None, lines
-        if not same_shape or key[2] != old[2]:
+        if old is None or old_lines is None or not same_shape or key[2] != old[2]:
             self.refresh(layout=not same_shape)
             return
         width = self.content_size.width

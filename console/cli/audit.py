@@ -45,7 +45,7 @@ EXIT_BROKEN_PIPE = 141
 """The reader of stdout went away (128 + SIGPIPE): stop quietly."""
 
 
-def to_stdout(write: Callable[[], None]) -> int:
+def to_stdout(write: Callable[[], object]) -> int:
     """Run ``write`` (which prints to stdout) and flush; 0, or EXIT_BROKEN_PIPE when the
     reader closed the pipe early. Later writes (the interpreter's final flush) then go to
     /dev/null, so nothing prints a traceback either (Python's documented SIGPIPE recipe)."""
@@ -78,7 +78,7 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 
 def _open(args: argparse.Namespace) -> SqliteAudit:
-    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - see above
+    from backends.audit.store import SqliteAudit, default_audit_path  # noqa: PLC0415 - sqlite-utils
 
     path = getattr(args, "audit_db", None) or default_audit_path()
     # readers change nothing (an auditor's copy)

@@ -47,6 +47,15 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from textual.worker import WorkerState
+
+from console.app import make_app
+from console.config import load_settings
+from console.config_core import CoreSettings
+from console.controllers.state import RATE_WINDOW_S
+from console.screens.fleet import CHART_MAX_AGE_S
+from console.wiring import build_demo, frozen_clock
+
 FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 
 
@@ -162,8 +171,6 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
 
 async def workers_idle(pilot, timeout: float = 10.0) -> None:
     """Until no worker is pending or running (cancelled ones are fine)."""
-    from textual.worker import WorkerState
-
     deadline = time.monotonic() + timeout
     while any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in pilot.app.workers):
         if time.monotonic() > deadline:
@@ -172,16 +179,13 @@ async def workers_idle(pilot, timeout: float = 10.0) -> None:
 
 
 async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
-    from console.app import make_app  # noqa: PLC0415
-    from console.config import load_settings  # noqa: PLC0415
-    from console.controllers.state import RATE_WINDOW_S  # noqa: PLC0415
-    from console.wiring import build_demo, frozen_clock  # noqa: PLC0415
-
     settings = load_settings(refresh=3600, demo={"enabled": True, "n_gpus": n_gpus,
                                                  "n_models": n_models})
     clock = frozen_clock(FROZEN)
     backends = build_demo(settings, clock=clock)
     cluster = backends.cluster.read()
+    metrics = backends.metrics
+    assert metrics is not None, "the demo has a metrics source"
     read_s: list[float] = []
 
     def next_part():
@@ -189,7 +193,7 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
         (read in a thread, as the poller does, outside the timed part)."""
         clock.advance(15)
         t = time.perf_counter()
-        part = backends.metrics.read(cluster.services, RATE_WINDOW_S, clock())
+        part = metrics.read(cluster.services, RATE_WINDOW_S, clock())
         read_s.append(time.perf_counter() - t)
         return part, clock()
     app = make_app(settings, backends)
@@ -227,15 +231,13 @@ async def _refresh(n_gpus: int, n_models: int, rounds: int) -> dict:
             # i.e. every other round here) was redrawn in this round
             redrawn.append(getattr(app.fleet_screen._chart, "_data", None) is not chart)
         gpus = len(app.state.snapshot(clock()).gpus)
+        assert app.state.cluster is not None, "no data"
         models = len(app.state.cluster.services)
     q = lambda xs, p: round(sorted(xs)[min(len(xs) - 1, int(p * len(xs)))], 2) if xs else None  # noqa: E731
     plain = [ms for ms, chart in zip(cpu_ms, redrawn) if not chart]
     charted = [ms for ms, chart in zip(cpu_ms, redrawn) if chart]
     # at the default cadence (a refresh every 5 s, the chart re-fetched every 30 s) one
     # refresh in six also redraws the chart
-    from console.config_core import CoreSettings  # noqa: PLC0415
-    from console.screens.fleet import CHART_MAX_AGE_S  # noqa: PLC0415
-
     per = CHART_MAX_AGE_S / CoreSettings.model_fields["refresh"].default
     cadence = (round(((per - 1) * statistics.median(plain) + statistics.median(charted)) / per, 2)
                if plain and charted else None)

@@ -7,10 +7,14 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from console.config_core import ConfigProblem, QuickSettings, quick_settings
+from backends.domain.errors import BackendError
+from console.cli.audit import add_subcommands
+from console.config_core import ConfigProblem, quick_settings
+from console.wiring import build_backends
 
 if TYPE_CHECKING:  # the full settings (pydantic-settings) load only when needed
     from console.config import Settings
+    from console.config_core import AppSettings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,8 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     bench = sub.add_parser("bench", help="startup and refresh benchmark (prints JSON)")
     bench.set_defaults(func=_bench)
-    from console.cli.audit import add_subcommands  # noqa: PLC0415 - light: no sqlite-utils
-
     add_subcommands(sub)
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
 
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _bench(_args: argparse.Namespace) -> int:
-    from console.cli.bench import main as bench_main  # noqa: PLC0415
+    from console.cli.bench import main as bench_main  # noqa: PLC0415 - the app: bench only
 
     return bench_main([])
 
@@ -87,18 +89,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings(args.config, **overrides_from_args(args))
 
 
-def startup_settings(args: argparse.Namespace) -> Settings | QuickSettings:
+def startup_settings(args: argparse.Namespace) -> AppSettings:
     """The settings the console starts with: :class:`QuickSettings` when only flags
     configure it (the same values, without pydantic-settings), else the full ones."""
     quick = quick_settings(args.config, **overrides_from_args(args))
     return quick if quick is not None else settings_from_args(args)
 
 
-def run_once(settings: Settings | QuickSettings, fmt: str) -> int:
+def run_once(settings: AppSettings, fmt: str) -> int:
     """Print one snapshot; 0 on success, 2 when nothing can be read."""
-    from backends.domain.errors import BackendError  # noqa: PLC0415
-    from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415
-    from console.wiring import build_backends  # noqa: PLC0415
+    from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415 - Textual
 
     try:
         backends = build_backends(settings)
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is not None:
         if args.command in ("export", "audit") and not (
                 getattr(args, "audit_db", None) and getattr(args, "audit_key_file", None)):
-            from console.config import load_settings  # noqa: PLC0415
+            from console.config import load_settings  # noqa: PLC0415 - pydantic-settings
 
             try:  # the same store and key as the app: the config's [audit], else XDG
                 audit = load_settings(args.config).audit
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.once:
         return run_once(settings, args.format)
-    from console.app import make_app  # noqa: PLC0415
+    from console.app import make_app  # noqa: PLC0415 - Textual: not for --once, subcommands
 
     app = make_app(settings)
     app.run()

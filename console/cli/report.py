@@ -20,7 +20,8 @@ def take_snapshot(backends: Backends) -> FleetSnapshot:
     state.expect(backends.sources)
     clock = backends.clock
     try:
-        state.succeeded("cluster", backends.cluster.read(), clock())
+        cluster = backends.cluster.read()
+        state.succeeded("cluster", cluster, clock())
     except BackendError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of a client is a source failure
@@ -28,7 +29,7 @@ def take_snapshot(backends: Backends) -> FleetSnapshot:
     if backends.metrics is not None:
         at = clock()
         try:
-            state.succeeded("metrics", backends.metrics.read(state.cluster.services, RATE_WINDOW_S, at), at)
+            state.succeeded("metrics", backends.metrics.read(cluster.services, RATE_WINDOW_S, at), at)
         except Exception as exc:  # noqa: BLE001
             state.failed("metrics", exc, clock())
     if backends.alerts is not None:

@@ -4,15 +4,19 @@ The work itself is done by the app's controllers (``app.actions``, ``app.records
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 
 from backends.actions import catalog
+from backends.domain.actions import ActionKind
+from console.screens.typed import ScreenHost
 from widgets.text import safe
 
 if TYPE_CHECKING:
     from backends.domain.models import ModelService
+    from console.app import PitboardApp
 
 KEY_ACTIONS = catalog.NAMES
 ACTION_BINDINGS = [Binding(a.key, a.name, a.label, id=a.name, tooltip=a.help)
@@ -20,7 +24,7 @@ ACTION_BINDINGS = [Binding(a.key, a.name, a.label, id=a.name, tooltip=a.help)
 """The fleet screen's action keys, from the declarations (backends.actions.catalog)."""
 
 
-class ActionKeysMixin:
+class ActionKeysMixin(ScreenHost):
     """For the fleet screen: the action keys, dimmed with their reason when unavailable.
     Needs ``selected`` and ``snapshot`` on the host Screen."""
 
@@ -39,12 +43,12 @@ class ActionKeysMixin:
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in KEY_ACTIONS:
             return None if self._unavailable(action) else True
-        return super().check_action(action, parameters)  # type: ignore[misc]
+        return super().check_action(action, parameters)
 
     @property
-    def active_bindings(self):
+    def active_bindings(self) -> dict[str, ActiveBinding]:
         """The screen's bindings; a dimmed action key's tooltip says why it is dimmed."""
-        bindings = super().active_bindings  # type: ignore[misc]
+        bindings = super().active_bindings
         for key, active in list(bindings.items()):
             if not active.enabled and active.binding.action in KEY_ACTIONS:
                 why = self._unavailable(active.binding.action) or "unavailable"
@@ -57,18 +61,14 @@ class ActionKeysMixin:
         state = tuple(self._unavailable(a) for a in KEY_ACTIONS)
         if state != self._keys_state:
             self._keys_state = state
-            self.refresh_bindings()  # type: ignore[attr-defined]
+            self.refresh_bindings()
 
     def action_rollback(self) -> None:
         """Roll back the selected model (guarded)."""
-        from backends.domain.actions import ActionKind  # noqa: PLC0415 - not needed for frame 1
-
         self.app.actions.begin_action(ActionKind.ROLLBACK, self._selected_model())
 
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
-        from backends.domain.actions import ActionKind  # noqa: PLC0415
-
         self.app.actions.begin_action(ActionKind.PROMOTE, self._selected_model())
 
     def action_approve(self) -> None:
@@ -88,7 +88,7 @@ class ActionKeysMixin:
         self.app.records.begin_export()
 
 
-def palette_entries(app) -> list[tuple[str, object, str]]:
+def palette_entries(app: PitboardApp) -> list[tuple[str, Callable[[], object], str]]:
     """Command palette entries for the actions available now: (label, callback, help)."""
     fleet = getattr(app, "fleet_screen", None)
     probe = getattr(getattr(app, "actions", None), "action_unavailable", None)
@@ -96,8 +96,9 @@ def palette_entries(app) -> list[tuple[str, object, str]]:
         return []
     svc = fleet._selected_model()
     name = safe(svc.name, 40) if svc else ""
-    out: list[tuple[str, object, str]] = [("Audit log", app.records.show_audit, ":audit"),
-                                          ("Incident timeline", app.records.show_incident, ":incident")]
+    out: list[tuple[str, Callable[[], object], str]] = [
+        ("Audit log", app.records.show_audit, ":audit"),
+        ("Incident timeline", app.records.show_incident, ":incident")]
     for action in catalog.ACTIONS:
         label = action.palette.format(model=name)
         if action.name == "incident" and app.actions.incident:

@@ -18,16 +18,18 @@ A frozen clock (tests, snapshots) makes the runner's waits advance that clock.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 from console.controllers.base import Controller, in_thread
 from widgets.text import safe
 
-from backends.actions import catalog
+from backends.actions import catalog, identity
+from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
 from console.controllers.records import why_failed as _why
 from console.controllers.contexts import context_policy
+from console.wiring import open_audit
 
 __all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpened", "PlanReady"]
 
@@ -36,10 +38,10 @@ __all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpene
 # console's first frame does not wait for them.
 if TYPE_CHECKING:
     from console.app import PitboardApp
-    from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
-                                  RolloutProgress)
+    from backends.domain.actions import ActionPlan, ActionResult, RolloutProgress
     from backends.actions.guard import ActionRunner, PendingIntent
-    from backends.domain.models import Incident, ModelService
+    from backends.domain.models import FleetSnapshot, Incident, ModelService
+    from backends.domain.sources import AuditBackend
     from console.screens.modals.guard import GuardDecision, ProgressScreen
 
 
@@ -75,7 +77,7 @@ class ActionFinished(Message, bubble=False):
 class AuditOpened(Message, bubble=False):
     """The audit store is open (or why not), with the intents whose outcome is unknown."""
 
-    def __init__(self, audit: object | None, runner: ActionRunner | None, error: str = "",
+    def __init__(self, audit: AuditBackend | None, runner: ActionRunner | None, error: str = "",
                  pending: tuple[PendingIntent, ...] = (), incident: Incident | None = None,
                  latest: int | None = None, actor: str = "") -> None:
         super().__init__()
@@ -144,8 +146,15 @@ class ActionController(Controller):
                         markup=False)
         return why is not None
 
-    def _snapshot(self):
+    def _snapshot(self) -> FleetSnapshot | None:
         return self.app.state.snapshot(self.app.clock()) if self.app.state.has_data else None
+
+    def require_runner(self) -> ActionRunner:
+        """The runner, for the steps of an action, approval, note or incident that
+        ``action_unavailable`` let start: it refuses them all while there is no runner."""
+        if self.runner is None:
+            raise RuntimeError(f"no action runner: {self.audit_error or 'not ready'}")
+        return self.runner
 
     def _sync_keys(self) -> None:
         screen = getattr(self.app, "fleet_screen", None)
@@ -159,36 +168,35 @@ class ActionController(Controller):
         The actor is ``user@host`` plus the cluster identity known without a request; the
         audit worker then asks the cluster who we are (SelfSubjectReview) before any
         action is possible (they wait for the runner)."""
-        from backends.actions import identity  # noqa: PLC0415 - after the first frame
-
-        b = self.app.backends
+        b = self.app.require_backends()
         self.actor = str(b.extra.get("actor") or "") or identity.actor(
             getattr(b.cluster, "identity", None))
         if self.read_only_reason() is not None:
             self.app.read_only = True
         self._open_audit()
 
-    def _make_runner(self, audit) -> ActionRunner:
-        from backends.actions.guard import ActionRunner  # noqa: PLC0415 - see the imports
+    def _make_runner(self, audit: AuditBackend) -> ActionRunner:
+        from backends.actions.guard import ActionRunner  # noqa: PLC0415 - the guard: after frame 1
 
-        clock = self.app.backends.clock
-        kwargs = {}
-        if callable(getattr(clock, "advance", None)):  # simulated time: waits advance it
-            kwargs = {"sleep": clock.advance, "monotonic": lambda: clock().timestamp()}
-        return ActionRunner(self.app.backends.cluster, audit, clock, config=self.app.settings.actions,
+        backends = self.app.require_backends()
+        clock = backends.clock
+        advance = getattr(clock, "advance", None)
+        kwargs: dict[str, Any] = {}  # sleep and monotonic, or ActionRunner's defaults
+        if callable(advance):  # simulated time: waits advance it
+            kwargs = {"sleep": advance, "monotonic": lambda: clock().timestamp()}
+        return ActionRunner(backends.cluster, audit, clock, config=self.app.settings.actions,
                             read_only=self.app.settings.read_only, **kwargs)
 
     @in_thread(exclusive=True, group="audit-open")
     def _open_audit(self) -> None:
-        from backends.actions import identity  # noqa: PLC0415 - see the imports
-        from console.presenters import records  # noqa: PLC0415
-        from console.wiring import open_audit  # noqa: PLC0415 - sqlite-utils after frame 1
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
 
-        actor = str(self.app.backends.extra.get("actor") or "") or identity.actor(
-            records.cluster_identity(self.app.backends.cluster))
+        backends = self.app.require_backends()
+        actor = str(backends.extra.get("actor") or "") or identity.actor(
+            records.cluster_identity(backends.cluster))
         try:
-            audit = self.app.backends.audit or open_audit(
-                self.app.settings, self.app.backends.clock, create=self.read_only_reason() is None)
+            audit = backends.audit or open_audit(
+                self.app.settings, backends.clock, create=self.read_only_reason() is None)
         except Exception as exc:  # noqa: BLE001 - the app runs on without actions
             self.app.post_message(AuditOpened(None, None, f"audit store unavailable: {_why(exc)}"))
             return
@@ -207,9 +215,9 @@ class ActionController(Controller):
 
     def on_audit_opened(self, message: AuditOpened) -> None:
         if message.pending:
-            from console.screens.audit import pending_line  # noqa: PLC0415
+            from console.screens.audit import pending_line  # noqa: PLC0415 - a screen, after frame 1
         if message.audit is not None:
-            self.app.backends.audit = message.audit
+            self.app.require_backends().audit = message.audit
         if message.actor:
             self.actor = message.actor
         self.runner, self.audit_error = message.runner, message.error
@@ -225,8 +233,6 @@ class ActionController(Controller):
     # -- guarded actions --------------------------------------------------------------
     def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
         """``R``/``P``: prepare (thread) then show the guard."""
-        from backends.domain.actions import ActionKind, ActionRequest  # noqa: PLC0415
-
         if self._refuse("rollback" if kind == ActionKind.ROLLBACK else "promote", service):
             return
         assert service is not None
@@ -236,28 +242,29 @@ class ActionController(Controller):
         self._prepare(request, self._snapshot())
 
     @in_thread(exclusive=True, group="action-prepare")
-    def _prepare(self, request: ActionRequest, snapshot) -> None:
+    def _prepare(self, request: ActionRequest, snapshot: FleetSnapshot | None) -> None:
         try:
-            plan = self.runner.prepare(request, snapshot)
-            self.app.post_message(PlanReady(plan, self.runner.confirm_name(plan)))
+            runner = self.require_runner()
+            plan = runner.prepare(request, snapshot)
+            self.app.post_message(PlanReady(plan, runner.confirm_name(plan)))
         except Exception as exc:  # noqa: BLE001
             self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
 
     def on_plan_ready(self, message: PlanReady) -> None:
-        from console.screens.modals.guard import GuardScreen  # noqa: PLC0415
+        from console.screens.modals.guard import GuardScreen  # noqa: PLC0415 - a modal, on first use
 
         self.app.push_screen(GuardScreen(message.plan, message.confirm_name),
                          callback=partial(self._guard_closed, message.plan))
 
     def _guard_closed(self, plan: ActionPlan, decision: GuardDecision | None) -> None:
         if decision is None:
-            self.runner.cancel(plan, self.actor)
+            self.require_runner().cancel(plan, self.actor)
             self.action_busy = False
             self._sync_keys()
             self.app.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
-        from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415
+        from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415 - a modal, on first use
 
         self._progress = ProgressScreen(plan)
         self.app.push_screen(self._progress, callback=self._progress_closed)
@@ -265,11 +272,13 @@ class ActionController(Controller):
 
     @in_thread(exclusive=True, group="action-run")
     def _run(self, plan: ActionPlan, decision: GuardDecision, actor: str) -> None:
+        def progressed(progress: RolloutProgress) -> None:
+            self.app.post_message(ActionProgressed(progress))
+
         try:
-            result = self.runner.run(
+            result = self.require_runner().run(
                 plan, decision.reason, actor, confirm_text=decision.confirm_text,
-                override=decision.override,
-                on_progress=lambda p: self.app.post_message(ActionProgressed(p)))
+                override=decision.override, on_progress=progressed)
         except Exception as exc:  # noqa: BLE001 - refused, or the intent was not written
             self.app.post_message(ActionFinished(plan, None, _why(exc)))
             return
@@ -280,8 +289,6 @@ class ActionController(Controller):
             self._progress.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
-        from backends.domain.actions import ActionStatus  # noqa: PLC0415
-
         self.action_busy = False
         result, plan = message.result, message.plan
         what = plan.request.kind.value if plan else "action"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial, wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
+
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from console.app import PitboardApp
 
-F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound="Controller")
+P = ParamSpec("P")
 
 
 class Controller:
@@ -21,19 +24,22 @@ class Controller:
         self.app = app
 
 
-def in_thread(*, group: str, exclusive: bool = False, name: str = "",
-              description: str = "") -> Callable[[F], F]:
+def in_thread(*, group: str, exclusive: bool = False, name: str = "", description: str = ""
+              ) -> Callable[[Callable[Concatenate[C, P], object]],
+                            Callable[Concatenate[C, P], Worker[object]]]:
     """Textual's ``@work(thread=True, exit_on_error=False)`` for a controller method: the
-    call returns at once and the body runs in one of the app's thread workers (errors land
-    in the app's one ``Worker.StateChanged`` handler, never exit the app)."""
+    call returns at once (with the worker) and the body runs in one of the app's thread
+    workers (errors land in the app's one ``Worker.StateChanged`` handler, never exit the
+    app)."""
 
-    def decorate(fn: F) -> F:
+    def decorate(fn: Callable[Concatenate[C, P], object]
+                 ) -> Callable[Concatenate[C, P], Worker[object]]:
         @wraps(fn)
-        def start(self: Controller, *args: Any, **kwargs: Any) -> Any:
+        def start(self: C, *args: P.args, **kwargs: P.kwargs) -> Worker[object]:
             return self.app.run_worker(partial(fn, self, *args, **kwargs), thread=True,
                                        exclusive=exclusive, exit_on_error=False, group=group,
                                        name=name, description=description or fn.__name__)
 
-        return start  # type: ignore[return-value]  # wraps() keeps the signature; mypy cannot see it
+        return start
 
     return decorate

@@ -111,14 +111,14 @@ def gpu_owners(services: tuple[ModelService, ...], gpus: tuple[GpuDevice, ...],
     for s in services:
         by_ns_name.setdefault((s.namespace, s.name), set()).add(s.cluster)
     node_owner: dict[str, set[str]] = {}
-    for ctx, members in nodes.items():
+    for context, members in nodes.items():
         for node in members:
-            node_owner.setdefault(node, set()).add(ctx)
+            node_owner.setdefault(node, set()).add(context)
     owners: list[str | None] = []
     inferred: dict[str, set[str]] = {}
     for g in gpus:
         own = getattr(g, "cluster", None)  # GpuDevice.cluster, where the model has it
-        ctx = own if own in names else known.get((g.node, g.index))
+        ctx: str | None = own if own in names else known.get((g.node, g.index))
         if ctx is None and g.model is not None:
             hit = by_ns_name.get((g.namespace or "", g.model))
             if hit is None and g.namespace is None:
@@ -321,7 +321,8 @@ def cost_share(cost: CostBurn, gpus: tuple[GpuDevice, ...], names: set[str]) -> 
     models' lines; fleet-wide figures that cannot be split (today, month, budget) are
     missing rather than wrong."""
     prices = [g.hourly_cost for g in gpus]
-    hourly = sum(prices) if prices and all(p is not None for p in prices) else None  # type: ignore[misc]
+    known = [p for p in prices if p is not None]
+    hourly = sum(known) if prices and len(known) == len(prices) else None
     return CostBurn(hourly=hourly, by_model={k: v for k, v in cost.by_model.items() if k in names},
                     source=cost.source)
 

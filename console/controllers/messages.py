@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from backends.domain.models import Series
-from console.controllers.state import Backends
+from console.controllers.state import Backends, SourcePart
+
+if TYPE_CHECKING:
+    from console.presenters.prepare import Prepared
 
 
 class SourceUpdated(Message, bubble=False):
     """A source produced a fresh part (ClusterPart, MetricsPart or alerts tuple)."""
 
-    def __init__(self, source: str, part: object, at: datetime,
-                 prepared: object | None = None, problem: str | None = None) -> None:
+    def __init__(self, source: str, part: SourcePart, at: datetime,
+                 prepared: Prepared | None = None, problem: str | None = None) -> None:
         super().__init__()
         self.source = source
         self.part = part
@@ -41,6 +45,16 @@ class ChartUpdated(Message, bubble=False):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ChartUpdated)
+
+
+class ViewData(Message, bubble=False):
+    """Result of one :meth:`console.controllers.navigation.Navigator.fetch`, posted to the
+    screen that asked (``error`` set when it failed)."""
+
+    def __init__(self, tag: str, serial: int, result: object, error: str | None = None,
+                 points: int = 0) -> None:
+        super().__init__()
+        self.tag, self.serial, self.result, self.error, self.points = tag, serial, result, error, points
 
 
 class BackendsReady(Message, bubble=False):

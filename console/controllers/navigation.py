@@ -23,24 +23,19 @@ from textual.screen import Screen
 from backends.actions.catalog import is_mutating
 from backends.domain.models import Alert, FleetSnapshot, Series
 from console.controllers.history import SessionHistory
-from console.controllers.messages import ChartUpdated
-from console.controllers.polling import draw_safely
+from console.controllers.contexts import ContextFilter
+from console.controllers.messages import ChartUpdated, ViewData
+from console.controllers.polling import describe, draw_safely
 from console.controllers.replay_state import cluster_at
+from console.controllers.series import has_range
 from console.controllers.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
 from console.controllers.base import Controller, in_thread
+from console.screens.base import ViewScreen
+from console.screens.registry import make_view
 from widgets.replay_banner import ReplayBanner
 
 if TYPE_CHECKING:
     from console.app import PitboardApp
-
-class ViewData(Message, bubble=False):
-    """Result of one :meth:`Navigator.fetch` (``error`` set when it failed)."""
-
-    def __init__(self, tag: str, serial: int, result: object, error: str | None = None,
-                 points: int = 0) -> None:
-        super().__init__()
-        self.tag, self.serial, self.result, self.error, self.points = tag, serial, result, error, points
-
 
 class ReplayLoaded(Message, bubble=False):
     """Metrics read at the replayed instant."""
@@ -70,8 +65,6 @@ class Navigator(Controller):
         self._replay_snapshot: FleetSnapshot | None = None
         self._accent_context: str | None = None
         self._base_theme: str | None = None
-        from console.controllers.contexts import ContextFilter  # noqa: PLC0415
-
         self.context_filter = ContextFilter()  # :ctx narrowing (context None = all)
 
     # -- window ----------------------------------------------------------------------
@@ -102,9 +95,7 @@ class Navigator(Controller):
             snap = self.app.state.snapshot(self.app.clock())
         return self.context_filter.apply(snap, self)
 
-    def _view_screens(self) -> list:
-        from console.screens.base import ViewScreen  # noqa: PLC0415 - avoid an import cycle
-
+    def _view_screens(self) -> list[ViewScreen]:
         return [s for s in self.app.screen_stack if isinstance(s, ViewScreen)]
 
     def show_views(self, snapshot: FleetSnapshot) -> None:
@@ -125,8 +116,6 @@ class Navigator(Controller):
         metrics = self.app.backends.metrics if self.app.backends is not None else None
         cached = getattr(self, "_history_for", None)
         if cached is None or cached[0] is not metrics:
-            from console.controllers.series import has_range  # noqa: PLC0415
-
             cached = self._history_for = (metrics, (not has_range(metrics, "gpu_chart"),
                                                     not has_range(metrics, "model_extra_chart")))
         return cached[1]
@@ -134,15 +123,11 @@ class Navigator(Controller):
     def open_view(self, name: str, **kwargs) -> bool:
         """Push the view called ``name`` (``gpus``, ``drift``, ``cost``, ``releases``,
         ``model``); False when unknown. A view replaces another view (esc = fleet)."""
-        from console.screens.registry import make_view  # noqa: PLC0415
-
         screen = make_view(name, window=self.window, **kwargs)
         if screen is None:
             return False
         top = self.app.screen
         if name != "model" and top is not getattr(self.app, "fleet_screen", None) and isinstance(top, Screen):
-            from console.screens.base import ViewScreen  # noqa: PLC0415
-
             if isinstance(top, ViewScreen):
                 self.app.switch_screen(screen)
                 return True
@@ -160,8 +145,6 @@ class Navigator(Controller):
             try:
                 result = fn()
             except Exception as exc:  # noqa: BLE001 - shown in the view, never exits
-                from console.controllers.polling import describe  # noqa: PLC0415
-
                 screen.post_message(ViewData(tag, serial, None, describe(exc)))
                 return
             pts = _count_points(result)
@@ -199,7 +182,7 @@ class Navigator(Controller):
         if self.replay_at is not None:
             self.stop_replay()
             return
-        from console.screens.modals.replay import ReplayPrompt, suggestions  # noqa: PLC0415
+        from console.screens.modals.replay import ReplayPrompt, suggestions  # noqa: PLC0415 - a modal
 
         snap = self.app.state.snapshot(self.app.clock())
         incidents = self._incidents()
@@ -229,8 +212,6 @@ class Navigator(Controller):
             try:
                 part = metrics.read(services, RATE_WINDOW_S, at) if metrics else None
             except Exception as exc:  # noqa: BLE001
-                from console.controllers.polling import describe  # noqa: PLC0415
-
                 self.app.post_message(ReplayLoaded(at, None, describe(exc)))
                 return
             self.app.post_message(ReplayLoaded(at, part))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -19,11 +20,14 @@ from textual.worker import Worker, WorkerState
 from backends.domain.errors import BackendError, ConfigError
 from backends.domain.models import ModelService
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
-from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Backends
+from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
+from console.presenters.prepare import FleetPrep
+from console.wiring import build_backends
 from widgets.text import safe
 
 if TYPE_CHECKING:
+    from backends.domain.sources import AlertsBackend, ClusterBackend, MetricsBackend, MetricsPart
     from console.app import PitboardApp
 
 DONE = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -79,10 +83,10 @@ class Poller(Controller):
 
     def start_polling(self) -> None:
         """Register the sources and poll each once now."""
-        assert self.app.backends is not None
+        backends = self.app.require_backends()
         self.polling_started = True
-        self.app.state.expect(self.app.backends.sources)
-        for source in self.app.backends.sources:
+        self.app.state.expect(backends.sources)
+        for source in backends.sources:
             self.poll(source)
 
     def poll(self, source: str) -> None:
@@ -90,22 +94,25 @@ class Poller(Controller):
         timer = self._poll_timers.pop(source, None)
         if timer is not None:
             timer.stop()
-        if self.app.backends is None or source not in self.app.backends.sources:
+        backends = self.app.backends
+        if backends is None or source not in backends.sources:
             return
         if self.app.paused or self.modal_open:
             self._pending.add(source)
             return
-        if source == "metrics" and self.app.state.cluster is None:
+        cluster = self.app.state.cluster
+        if source == "metrics" and cluster is None:
             self._pending.add(source)  # runs right after the first cluster read
             return
         self._pending.discard(source)
         self.poll_counts[source] += 1
+        # each worker gets its backend: a configured source is not None (backends.sources)
         if source == "cluster":
-            self._poll_cluster()
-        elif source == "metrics":
-            self._poll_metrics(self.app.state.cluster.services)
-        elif source == "alerts":
-            self._poll_alerts()
+            self._poll_cluster(backends.cluster, backends.clock)
+        elif source == "metrics" and backends.metrics is not None and cluster is not None:
+            self._poll_metrics(backends.metrics, backends.clock, cluster.services)
+        elif source == "alerts" and backends.alerts is not None:
+            self._poll_alerts(backends.alerts, backends.clock)
 
     def resume_pending(self) -> None:
         """Run the polls that were skipped while paused or behind a modal."""
@@ -122,31 +129,27 @@ class Poller(Controller):
     @in_thread(exclusive=True, group="connect", name="connect", description="construct backends")
     def connect(self) -> None:
         """Build the backends off the event loop (heavy client imports happen here)."""
-        from console.wiring import build_backends  # noqa: PLC0415 - lazy by design
-
         self.app.post_message(BackendsReady(build_backends(self.app.settings)))
 
     @in_thread(exclusive=True, group="cluster", name="cluster", description="read model services")
-    def _poll_cluster(self) -> None:
-        backend = self.app.backends.cluster
+    def _poll_cluster(self, backend: ClusterBackend, clock: Clock) -> None:
         part = backend.read()
-        self.app.post_message(SourceUpdated("cluster", part, self.app.backends.clock(),
-                                        problem=partial_failure(backend)))
+        self.app.post_message(SourceUpdated("cluster", part, clock(),
+                                            problem=partial_failure(backend)))
 
     @in_thread(exclusive=True, group="metrics", name="metrics", description="read metrics")
-    def _poll_metrics(self, services: Sequence[ModelService]) -> None:
-        at = self.app.backends.clock()
-        part = self.app.backends.metrics.read(services, RATE_WINDOW_S, at)
+    def _poll_metrics(self, backend: MetricsBackend, clock: Clock,
+                      services: Sequence[ModelService]) -> None:
+        at = clock()
+        part = backend.read(services, RATE_WINDOW_S, at)
         self.app.post_message(self.metrics_update(part, at))
 
-    def metrics_update(self, part, at) -> SourceUpdated:
+    def metrics_update(self, part: MetricsPart, at: datetime) -> SourceUpdated:
         """The message for a fresh metrics part, with its display data made here, in the
         poller's thread (see console.presenters.prepare); the UI thread only shows them."""
-        prep = getattr(self, "_fleet_prep", None)
+        prep: FleetPrep | None = getattr(self, "_fleet_prep", None)
         try:
             if prep is None:
-                from console.presenters.prepare import FleetPrep  # noqa: PLC0415
-
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
             prepared = prep(self.app.state.cluster, part)
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
@@ -154,9 +157,9 @@ class Poller(Controller):
         return SourceUpdated("metrics", part, at, prepared)
 
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
-    def _poll_alerts(self) -> None:
-        alerts = self.app.backends.alerts.alerts()
-        self.app.post_message(SourceUpdated("alerts", alerts, self.app.backends.clock()))
+    def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:
+        alerts = backend.alerts()
+        self.app.post_message(SourceUpdated("alerts", alerts, clock()))
 
     @in_thread(exclusive=True, group="chart", name="chart", description="read chart series")
     def load_chart(self, model: str, window: str, draw=None,

@@ -8,7 +8,8 @@ its outcome comes back as an :class:`AuditWritten` message. The screens and
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ from widgets.text import safe
 
 if TYPE_CHECKING:
     from console.app import PitboardApp
-    from backends.domain.models import Incident, ModelService
+    from backends.domain.models import Alert, Incident, ModelService
+    from backends.domain.sources import AuditBackend
 
 ALERT_LEAD_S = 3600
 """Alerts that started up to an hour before an incident join its export and view."""
@@ -50,19 +52,20 @@ class RecordsController(Controller):
     # -- approve ------------------------------------------------------------------------
     def begin_approve(self, service: ModelService | None) -> None:
         """``A``: record an approval of promoting the selected canary."""
-        if self.app.actions._refuse("approve", service):
-            return
-        from console.screens.modals.guard import ApproveScreen  # noqa: PLC0415
+        if self.app.actions._refuse("approve", service) or service is None:
+            return  # (no model selected: refused, said why)
+        from console.screens.modals.guard import ApproveScreen  # noqa: PLC0415 - a modal, on first use
 
         canary = service.canary.revision if service.canary else None
         self.app.push_screen(ApproveScreen(service.name, canary, self.app.actions.actor),
                          callback=partial(self._approve_closed, service.key, canary))
 
     def _approve_closed(self, key: str, canary: str | None, reason: str | None) -> None:
-        from console.screens.audit import short_target  # noqa: PLC0415
+        from console.screens.audit import short_target  # noqa: PLC0415 - a screen, after frame 1
 
         if reason:
-            self._write(partial(self.app.actions.runner.approve, key, self.app.actions.actor, reason, canary=canary),
+            self._write(partial(self.app.actions.require_runner().approve, key,
+                                self.app.actions.actor, reason, canary=canary),
                         f"Approval recorded for {short_target(key)}")
 
     # -- notes and incidents -----------------------------------------------------------
@@ -70,8 +73,8 @@ class RecordsController(Controller):
         """``n``: a note with the figures on screen now."""
         if self.app.actions._refuse("note", service):
             return
-        from console.presenters import records  # noqa: PLC0415
-        from console.screens.incident import NoteScreen  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
+        from console.screens.incident import NoteScreen  # noqa: PLC0415 - a modal, on first use
 
         figures = records.note_figures(self.app.actions._snapshot(), service.key if service else None)
         self.app.push_screen(NoteScreen(records.figures_preview(figures), self.app.actions.incident),
@@ -79,14 +82,14 @@ class RecordsController(Controller):
 
     def _note_closed(self, figures: dict, text: str | None) -> None:
         if text:
-            audit = self.app.backends.audit
+            audit = self._audit()
             self._write(partial(audit.add_note, text, self.app.actions.actor, figures), "Note saved")
 
     def begin_incident(self) -> None:
         """``i``: open an incident, or close the open one."""
         if self.app.actions._refuse("incident", None):
             return
-        from console.screens.incident import IncidentCloseScreen, IncidentOpenScreen  # noqa: PLC0415
+        from console.screens.incident import IncidentCloseScreen, IncidentOpenScreen  # noqa: PLC0415 - modals
 
         if self.app.actions.incident is not None:
             self.app.push_screen(IncidentCloseScreen(self.app.actions.incident),
@@ -96,21 +99,30 @@ class RecordsController(Controller):
 
     def _open_chosen(self, chosen: tuple[str, str] | None) -> None:
         if chosen:
-            audit = self.app.backends.audit
+            audit = self._audit()
             self._write(partial(audit.open_incident, chosen[0], chosen[1], self.app.actions.actor),
                         "Incident opened", refresh_incident=True)
 
     def _close_chosen(self, incident_id: int, close: bool) -> None:
         if close:
-            audit = self.app.backends.audit
+            audit = self._audit()
             self._write(partial(audit.close_incident, incident_id, self.app.actions.actor),
                         f"Incident #{incident_id} closed", refresh_incident=True)
 
+    def _audit(self) -> AuditBackend:
+        """The audit store, for the writes and reads the keys allow: they wait for the
+        action runner, which exists only once the store is open (``on_audit_opened``)."""
+        audit = self.app.require_backends().audit
+        if audit is None:
+            raise RuntimeError("the audit store is not open")
+        return audit
+
     @in_thread(group="audit-write")
-    def _write(self, call, text: str, refresh_incident: bool = False) -> None:
+    def _write(self, call: Callable[[], object], text: str,
+               refresh_incident: bool = False) -> None:
         """One audit write off the event loop (refused again when read-only)."""
-        from backends.actions.guard import ApprovalResult  # noqa: PLC0415
-        from console.presenters import records  # noqa: PLC0415
+        from backends.actions.guard import ApprovalResult  # noqa: PLC0415 - the guard, after frame 1
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
 
         try:
             if self.app.actions.read_only_reason():
@@ -124,7 +136,7 @@ class RecordsController(Controller):
                 warning = not done.annotated and done.supported
             incident = latest = None
             if refresh_incident:
-                incident, latest = records.latest_incident(self.app.backends.audit)
+                incident, latest = records.latest_incident(self._audit())
         except Exception as exc:  # noqa: BLE001
             self.app.post_message(AuditWritten(text, why_failed(exc)))
             return
@@ -142,15 +154,15 @@ class RecordsController(Controller):
                         severity="warning", timeout=15, markup=False)
         else:
             self.app.notify(safe(message.text, 400), markup=False)
-        from console.screens.audit import AuditScreen  # noqa: PLC0415
-        from console.screens.incident import IncidentScreen  # noqa: PLC0415
+        from console.screens.audit import AuditScreen  # noqa: PLC0415 - a screen, on first use
+        from console.screens.incident import IncidentScreen  # noqa: PLC0415 - a screen, on first use
 
         if isinstance(self.app.screen, (IncidentScreen, AuditScreen)):
             self.app.screen.action_reload()
         self.app.actions._sync_keys()
 
     # -- export and views ------------------------------------------------------------
-    def _incident_alerts(self) -> tuple:
+    def _incident_alerts(self) -> tuple[Alert, ...]:
         """Alerts firing now that started at most ALERT_LEAD_S before the open incident
         (older ones would stretch its impact window); none once it is closed."""
         snap, incident = self.app.actions._snapshot(), self.app.actions.incident
@@ -163,18 +175,20 @@ class RecordsController(Controller):
         """``e``: the open (else latest) incident's postmortem draft, as Markdown."""
         if self.app.actions._refuse("export", None):
             return
-        incident_id = self.app.actions.incident.id if self.app.actions.incident else self.app.actions.latest_incident
+        incident = self.app.actions.incident
+        incident_id = incident.id if incident else self.app.actions.latest_incident
+        if incident_id is None:  # refused above: "no incident to export yet"
+            return
         alerts = self._incident_alerts()
         self._export(incident_id, alerts, self.app.clock())
 
     @in_thread(group="export")
-    def _export(self, incident_id: int, alerts, now) -> None:
-        from backends.audit.export import export_incident  # noqa: PLC0415
-        from console.presenters import records  # noqa: PLC0415
+    def _export(self, incident_id: int, alerts: tuple[Alert, ...], now: datetime) -> None:
+        from backends.audit.export import export_incident  # noqa: PLC0415 - export, on first use
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
 
         try:
-            text = export_incident(self.app.backends.audit, incident_id, "md", alerts=alerts,
-                                   now=now)
+            text = export_incident(self._audit(), incident_id, "md", alerts=alerts, now=now)
             path = records.write_new(records.export_path(incident_id), text)
         except Exception as exc:  # noqa: BLE001
             self.app.post_message(AuditWritten("export", f"export failed: {why_failed(exc)}"))
@@ -188,16 +202,16 @@ class RecordsController(Controller):
 
     def show_audit(self) -> None:
         """``:audit``: the audit log view."""
-        from console.presenters import records  # noqa: PLC0415
-        from console.screens.audit import AuditScreen  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
+        from console.screens.audit import AuditScreen  # noqa: PLC0415 - a screen, on first use
 
         audit = self.app.backends.audit if self.app.backends is not None else None
         self.app.push_screen(AuditScreen(partial(records.load_audit_view, audit, self.app.actions.runner)))
 
     def show_incident(self, incident_id: int | None = None) -> None:
         """``:incident``: the open (else latest) incident's timeline."""
-        from console.presenters import records  # noqa: PLC0415
-        from console.screens.incident import IncidentScreen  # noqa: PLC0415
+        from console.presenters import records  # noqa: PLC0415 - guard, export: after frame 1
+        from console.screens.incident import IncidentScreen  # noqa: PLC0415 - a screen, on first use
 
         audit = self.app.backends.audit if self.app.backends is not None else None
         alerts = self._incident_alerts()

@@ -7,7 +7,7 @@ shared with a thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -15,6 +15,8 @@ from backends.domain.sources import AlertsBackend, AuditBackend, ClusterBackend,
 from backends.domain.models import Alert, FleetSnapshot, GpuDevice, SourceStatus
 
 Clock = Callable[[], datetime]
+SourcePart = ClusterPart | MetricsPart | Sequence[Alert]
+"""What one read of a source gives: cluster, metrics, or the alerts firing."""
 
 WINDOWS: tuple[tuple[str, int], ...] = (
     ("15m", 15 * 60), ("1h", 3600), ("6h", 6 * 3600), ("24h", 86400), ("7d", 7 * 86400),
@@ -43,9 +45,9 @@ def as_clock(obj: object | None) -> Clock:
     if obj is None:
         return system_clock
     if hasattr(obj, "now") and callable(obj.now):
-        return obj.now  # type: ignore[return-value]
+        return obj.now
     if callable(obj):
-        return obj  # type: ignore[return-value]
+        return obj
     raise TypeError(f"not a clock: {obj!r}")
 
 
@@ -53,7 +55,7 @@ def as_clock(obj: object | None) -> Clock:
 class Backends:
     """The sources the console reads; any but ``cluster`` may be absent."""
 
-    cluster: ClusterBackend | None
+    cluster: ClusterBackend
     metrics: MetricsBackend | None = None
     alerts: AlertsBackend | None = None
     audit: AuditBackend | None = None
@@ -68,9 +70,10 @@ class Backends:
     def close(self) -> None:
         """Close every backend that has a ``close`` (errors are swallowed)."""
         for backend in (self.cluster, self.metrics, self.audit):
+            close = getattr(backend, "close", None)  # the AuditBackend contract has none
             try:
-                if backend is not None:
-                    backend.close()
+                if close is not None:
+                    close()
             except Exception:  # noqa: BLE001 - closing must never raise on exit
                 pass
 
@@ -114,7 +117,7 @@ class FleetState:
         for name in sources:
             self.status.setdefault(name, SourceStatus(name=name))
 
-    def succeeded(self, source: str, part: object, at: datetime,
+    def succeeded(self, source: str, part: SourcePart, at: datetime,
                   problem: str | None = None) -> None:
         """Store ``part`` as the last good data of ``source``; ``problem``: what of it
         failed while the rest answered (shown as a partial source, with the reason)."""
@@ -124,9 +127,11 @@ class FleetState:
             self.context = part.context or self.context
             self.namespace = part.namespace if part.namespace is not None else self.namespace
         elif source == "metrics":
-            self.metrics = part  # type: ignore[assignment]
+            assert isinstance(part, MetricsPart)  # MetricsBackend.read's contract
+            self.metrics = part
         elif source == "alerts":
-            self.alerts = tuple(part)  # type: ignore[arg-type]
+            assert not isinstance(part, (ClusterPart, MetricsPart))
+            self.alerts = tuple(part)
         self.status[source] = SourceStatus(name=source, ok=True, last_success=at, error=problem)
 
     def failed(self, source: str, error: BaseException | str, at: datetime) -> None:

@@ -11,13 +11,19 @@ them itself otherwise (another cluster part arrived meanwhile, replay, tests).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from backends.domain.sources import ClusterPart, MetricsPart
 from backends.domain.models import FleetSnapshot, GpuDevice
+from backends.domain.slo import fleet_burn
 from console.controllers.state import merge_gpus
 from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.model_rows import ModelRow, rows_from_snapshot
+
+
+NO_TIME = datetime.fromtimestamp(0, timezone.utc)
+"""``taken_at`` of the snapshot the rows are made from: they read no time."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,6 @@ class FleetPrep:
     own, never shared with the UI thread's."""
 
     def __init__(self, slo_config: Any) -> None:
-        from backends.domain.slo import fleet_burn  # noqa: PLC0415 - as the fleet screen does
-
         self._rule = fleet_burn(slo_config)
         self._row_cache: dict = {}
 
@@ -58,8 +62,9 @@ class FleetPrep:
         if cluster is None:
             return None
         gpus = merge_gpus(cluster.gpus, part.gpus)
-        snapshot = FleetSnapshot.model_construct(
-            services=cluster.services, health=part.health, service_health=part.service_health,
-            drift=part.drift, cost=part.cost)
+        snapshot = FleetSnapshot.model_construct(  # what the rows read, and the required two
+            taken_at=NO_TIME, context=cluster.context, services=cluster.services,
+            health=part.health, service_health=part.service_health, drift=part.drift,
+            cost=part.cost)
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
         return Prepared(cluster, part, gpus, rows, plan_gpus(gpus))

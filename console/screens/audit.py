@@ -11,12 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from backends.actions.guard import PendingIntent
 from backends.domain.models import AuditEntry
 from console.screens.footer_fit import FooterFitMixin
+from console.screens.typed import PitboardScreen
 from console.presenters.records import AuditView
 from widgets.footer import KeyFooter
 from widgets.model_panels import key_name
@@ -46,7 +46,7 @@ def outcome_of(entry: AuditEntry, view: AuditView) -> str:
     return entry.outcome or ""
 
 
-class AuditScreen(FooterFitMixin, Screen):
+class AuditScreen(FooterFitMixin, PitboardScreen):
     """Newest entries first; pending intents are listed on top as "outcome unknown"."""
 
     DEFAULT_CSS = """

@@ -9,6 +9,7 @@ same tag) are dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from rich.text import Text
 from textual import on
@@ -16,15 +17,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import ScreenResume
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from backends.domain.models import FleetSnapshot
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens import registry
+from console.screens.typed import PitboardScreen
 from console.controllers.state import next_window
-from console.controllers.navigation import ViewData
+from console.controllers.messages import ViewData
 from widgets.badges import update_text
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
@@ -36,12 +37,12 @@ RANGE_MAX_AGE_S = 30.0
 """Range data on screen is re-fetched when older than this (by the app's clock)."""
 
 
-class ViewScreen(FooterFitMixin, Screen):
+class ViewScreen(FooterFitMixin, PitboardScreen):
     """Common frame of the deep views. Subclasses implement ``compose_body`` and ``show``."""
 
     # Keys kept in the footer when it is narrow, most important first (all are in ``?``).
-    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "t", "slash", "s",
-                       "T", "space")
+    FOOTER_PRIORITY: tuple[str, ...] = ("escape", "question_mark", "q", "colon", "enter", "t",
+                                        "slash", "s", "T", "space")
 
     DEFAULT_CSS = """
     ViewScreen { layout: vertical; }
@@ -79,7 +80,7 @@ class ViewScreen(FooterFitMixin, Screen):
         self.set_reactive(ViewScreen.window, window)
         self.snapshot: FleetSnapshot | None = None
         self._serials: dict[str, int] = {}
-        self._asked: dict[str, tuple[object, object]] = {}
+        self._asked: dict[str, tuple[object, datetime]] = {}
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")

@@ -36,5 +36,5 @@ def skip_first_restyle(screen: Screen, event: ScreenResume) -> None:
     """Call from the screen's own ``on_screen_resume(event)`` (it runs before Textual's):
     the first resume does not restyle the screen its mount just styled."""
     if not getattr(screen, "_pb_resumed", False):
-        screen._pb_resumed = True  # type: ignore[attr-defined]
+        screen._pb_resumed = True  # type: ignore[attr-defined]  # our mark, kept on Textual's Screen
         event.refresh_styles = False

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
 
+from console.controllers.action_keys import palette_entries
 from console.controllers.state import WINDOWS
 from console.screens import registry
+from widgets.model_table import ModelTable
 from widgets.text import safe
+
+if TYPE_CHECKING:
+    from console.app import PitboardApp
 
 
 class FleetCommands(Provider):
     """Select a model, change the window, jump to a panel, pause/resume, filter, help."""
+
+    if TYPE_CHECKING:  # the pitboard app (Textual types it App[object]); see console.screens.typed
+        @property
+        def app(self) -> PitboardApp: ...
 
     def _entries(self) -> list[tuple[str, Callable[[], object], str]]:
         app = self.app
@@ -28,8 +38,6 @@ class FleetCommands(Provider):
                     app.action_toggle_pause, "space"))
         out.append(("Filter models", fleet.action_filter, "/"))
         out.append(("Show keys (help)", app.action_help, "?"))
-        from console.controllers.action_keys import palette_entries  # noqa: PLC0415 - actions, audit, export
-
         out.extend(palette_entries(app))
         for label, _ in WINDOWS:
             if label != fleet.window:
@@ -55,7 +63,7 @@ class FleetCommands(Provider):
 
     def _select(self, key: str) -> None:
         fleet = self.app.fleet_screen
-        table = fleet.query_one("#models")
+        table = fleet.query_one("#models", ModelTable)
         table.filter_text = ""
         try:
             table.move_cursor(row=table.get_row_index(key))

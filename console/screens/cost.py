@@ -125,14 +125,14 @@ class CostScreen(ViewScreen):
             box = Static(Text("waiting for data…"), id="cost-summary", classes="panel")
             box.border_title = "Burn"
             yield box
-            models = DataTable(id="cost-models", classes="panel", cursor_type="row")
+            models: DataTable[Text] = DataTable(id="cost-models", classes="panel", cursor_type="row")
             models.border_title = "By model"
             yield models
             with Horizontal(id="cost-groups"):
-                ns = DataTable(id="cost-ns", classes="panel", cursor_type="row")
+                ns: DataTable[Text] = DataTable(id="cost-ns", classes="panel", cursor_type="row")
                 ns.border_title = "By namespace"
                 yield ns
-                nodes = DataTable(id="cost-nodes", classes="panel", cursor_type="row")
+                nodes: DataTable[Text] = DataTable(id="cost-nodes", classes="panel", cursor_type="row")
                 nodes.border_title = "By node"
                 yield nodes
 
@@ -164,7 +164,7 @@ class CostScreen(ViewScreen):
                 gpu_count[g.model] = gpu_count.get(g.model, 0) + 1
         services = {s.name: s for s in snapshot.services}
         total = sum(by_model.values()) or None
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for name, hourly in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0])):
             llm = is_llm(services.get(name), snapshot)
             unit, label = unit_cost(hourly, snapshot.health.get(name), llm)
@@ -197,7 +197,7 @@ class CostScreen(ViewScreen):
             selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         columns = table.ordered_columns
         same_names = old is not None and unique and sorted(old) == sorted(keys)
-        if same_names and all(cell_len(c) <= columns[x].content_width
+        if same_names and old is not None and all(cell_len(c) <= columns[x].content_width
                               for r in rows for x, c in enumerate(r)):
             prev = dict(zip(old, self._cells.get(table_id, [])))
             for r in rows:

@@ -44,7 +44,7 @@ class DriftScreen(ViewScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="drift-body"):
-            table = DataTable(id="drift-models", classes="panel", cursor_type="row")
+            table: DataTable[Text] = DataTable(id="drift-models", classes="panel", cursor_type="row")
             table.border_title = "Models"
             yield table
             with VerticalScroll(id="drift-features", classes="panel") as box:

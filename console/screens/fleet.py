@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -12,16 +14,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import ScreenResume
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from backends.domain.models import FleetSnapshot, Series
+from backends.domain.models import FleetSnapshot, ModelService, Series
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
+from console.controllers.contexts import use_context
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens import registry
+from console.screens.typed import PitboardScreen
 from console.controllers.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
@@ -32,11 +35,15 @@ from widgets.release_history import ReleaseHistory
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
 
+if TYPE_CHECKING:
+    from console.presenters.prepare import Prepared
+    from widgets.chart import LatencyChart
+
 FIRST_FRAME_ENV = "PITBOARD_FIRST_FRAME_FILE"
 CHART_MAX_AGE_S = 30.0
 
 
-class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
+class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     """Attributes down (``apply_snapshot``), intents up (model table messages)."""
 
     CSS_PATH = "fleet.tcss"
@@ -67,11 +74,11 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         super().__init__()
         self.set_reactive(FleetScreen.window, window)
         self.snapshot: FleetSnapshot | None = None
-        self._chart = None
+        self._chart: LatencyChart | None = None
         self._chart_pending = False
         self._row_cache: dict = {}
-        self.prepared = None  # console.presenters.prepare.Prepared of the latest metrics part
-        self._chart_asked: tuple[str | None, str, object] | None = None
+        self.prepared: Prepared | None = None  # of the latest metrics part
+        self._chart_asked: tuple[str | None, str, datetime] | None = None
         self._first_frame_done = False
 
     def compose(self) -> ComposeResult:
@@ -187,10 +194,10 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
     def _mount_chart(self) -> None:
         from widgets.chart import LatencyChart  # noqa: PLC0415 - plotext after first frame
 
-        self._chart = LatencyChart(id="chart")
+        chart = self._chart = LatencyChart(id="chart")
         box = self.query_one("#chart-box")
         box.query("#chart-wait").remove()
-        box.mount(self._chart)
+        box.mount(chart)
         self._request_chart()
 
     def _chart_due(self, snapshot: FleetSnapshot) -> bool:
@@ -201,7 +208,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
             return True
         return (snapshot.taken_at - asked[2]).total_seconds() >= CHART_MAX_AGE_S
 
-    def _selected_service(self):
+    def _selected_service(self) -> ModelService | None:
         if self.snapshot is None or self.selected is None:
             return None
         return next((s for s in self.snapshot.services if s.key == self.selected), None)
@@ -214,9 +221,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
                                 service=svc)
 
     def _show_history(self) -> None:
-        svc = self._selected_service()
+        svc, snap = self._selected_service(), self.snapshot
         history = self.query_one(ReleaseHistory)
-        history.show_history(self.snapshot.revisions.get(svc.key) if svc else None)
+        history.show_history(snap.revisions.get(svc.key) if svc and snap else None)
         title = Text("Releases")
         box_title = Text("Latency / errors")
         if svc is not None:
@@ -293,8 +300,6 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, Screen):
         elif getattr(getattr(self.app, "navigator", None), "replay_at", None) is not None:
             self.app.navigator.stop_replay()
         elif getattr(getattr(getattr(self.app, "navigator", None), "context_filter", None), "context", None) is not None:
-            from console.controllers.contexts import use_context  # noqa: PLC0415
-
             use_context(self.app, None)  # narrowed by :ctx -> every context again
 
     def action_open_model(self) -> None:

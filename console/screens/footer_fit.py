@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
+from textual.events import Resize
+
+from console.screens.typed import ScreenHost
 
 PALETTE_WIDTH = 14
 """The command palette key docked right: border, "^p palette", padding, and a spare."""
@@ -22,8 +25,9 @@ def item_width(display: str, description: str) -> int:
     return len(display) + (1 + len(description) if description else 0) + 2
 
 
-def fit_footer(bindings: dict, width: int, priority: Sequence[str],
-               key_display: Callable[[Binding], str], reserve: int = PALETTE_WIDTH) -> dict:
+def fit_footer(bindings: dict[str, ActiveBinding], width: int, priority: Sequence[str],
+               key_display: Callable[[Binding], str],
+               reserve: int = PALETTE_WIDTH) -> dict[str, ActiveBinding]:
     """``bindings`` (a screen's ``active_bindings``) with the shown keys that do not fit in
     ``width`` cells hidden. Keys are kept in ``priority`` order (keys not named there come
     last, in footer order) until one does not fit: that one and every later one are
@@ -52,7 +56,7 @@ def fit_footer(bindings: dict, width: int, priority: Sequence[str],
     return out
 
 
-class FooterFitMixin:
+class FooterFitMixin(ScreenHost):
     """For a Screen whose footer must fit: ``FOOTER_PRIORITY`` names its keys, most
     important first; ``active_bindings`` (what the footer shows) hides what does not fit
     at the screen's width, refreshed when the width changes."""
@@ -61,20 +65,19 @@ class FooterFitMixin:
     _footer_width: int = 0
 
     @property
-    def active_bindings(self):
-        bindings = super().active_bindings  # type: ignore[misc]
-        width = self.size.width  # type: ignore[attr-defined]
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        bindings = super().active_bindings
+        width = self.size.width
         if not self.FOOTER_PRIORITY or width <= 0:
             return bindings
-        return fit_footer(bindings, width, self.FOOTER_PRIORITY,
-                          self.app.get_key_display)  # type: ignore[attr-defined]
+        return fit_footer(bindings, width, self.FOOTER_PRIORITY, self.app.get_key_display)
 
     @property
-    def unfitted_bindings(self):
+    def unfitted_bindings(self) -> dict[str, ActiveBinding]:
         """``active_bindings`` before fitting (what the help lists as footer keys)."""
-        return super().active_bindings  # type: ignore[misc]
+        return super().active_bindings
 
-    def on_resize(self, event) -> None:
+    def on_resize(self, event: Resize) -> None:
         if event.size.width != self._footer_width:
             self._footer_width = event.size.width
-            self.refresh_bindings()  # type: ignore[attr-defined]
+            self.refresh_bindings()

@@ -16,12 +16,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from backends.audit.chain import parse_utc
 from backends.domain.models import Incident
 from console.screens.footer_fit import FooterFitMixin
+from console.screens.typed import PitboardScreen
 from console.presenters.records import IncidentView
 from console.screens.modals.guard import MODAL_CSS, _text
 from widgets.footer import KeyFooter
@@ -183,7 +184,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class IncidentScreen(FooterFitMixin, Screen):
+class IncidentScreen(FooterFitMixin, PitboardScreen):
     """One incident and its timeline (notes, actions, alerts; UTC)."""
 
     DEFAULT_CSS = """

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from backends.domain.models import FleetSnapshot, ModelService
-from backends.domain.slo import BURN_WINDOWS_S
+from backends.domain.slo import BURN_WINDOWS_S, SloStatus
 from backends.domain.slo_config import SloConfig
 from console.screens.base import ViewScreen
 from console.controllers.series import LLM_FIELDS, from_history, llm_series, slo_status
@@ -66,7 +66,7 @@ class ModelDetailScreen(ViewScreen):
                  **kwargs) -> None:
         super().__init__(window=window, **kwargs)
         self.key, self.model_name = key, name
-        self.slo = None
+        self.slo: SloStatus | None = None
         self.audit: list = []
         self._legs_shown: tuple | None = None
         self._gpus_shown: tuple | None = None
@@ -82,16 +82,16 @@ class ModelDetailScreen(ViewScreen):
                             box.border_title = title
                             yield SeriesChart(id=cid)
             with Horizontal(id="md-tables", classes="row"):
-                legs = DataTable(id="md-legs", classes="panel", cursor_type="row")
+                legs: DataTable[Text] = DataTable(id="md-legs", classes="panel", cursor_type="row")
                 legs.border_title = "Canary vs stable"
                 yield legs
-                gpus = DataTable(id="md-gpus", classes="panel", cursor_type="row")
+                gpus: DataTable[Text] = DataTable(id="md-gpus", classes="panel", cursor_type="row")
                 gpus.border_title = "Pods / GPUs"
                 yield gpus
             alerts = Static(Text(""), id="md-alerts", classes="panel")
             alerts.border_title = "Alerts"
             yield alerts
-            releases = DataTable(id="md-releases", classes="panel", cursor_type="row")
+            releases: DataTable[Text] = DataTable(id="md-releases", classes="panel", cursor_type="row")
             releases.border_title = "Releases · ◆ = pitboard"
             yield releases
 
@@ -224,12 +224,13 @@ class ModelDetailScreen(ViewScreen):
             return
         if tag == "chart":
             self.app.navigator.view_points["slo"] += result["extra_points"]
-            self.slo = result["slo"]
+            status: SloStatus = result["slo"]
+            self.slo = status
             self._draw_main(svc, result["series"], result["end"], result["window_s"])
             if self.snapshot is not None:
                 self.query_one(Tiles).show_tiles(health_tiles(
                     self.snapshot.health_of(svc), is_llm(svc, self.snapshot),
-                    self._slo_dict(), self.slo.objective.latency_ms))
+                    self._slo_dict(), status.objective.latency_ms))
         elif tag == "llm":
             end, window_s, series = result
             start = end - timedelta(seconds=window_s)

@@ -67,9 +67,10 @@ def suggestions(alerts: Sequence[Alert], incidents: Sequence, now: datetime
     out: list[tuple[str, datetime]] = []
     for inc in incidents:
         out.append((f"incident #{inc.id} {safe(inc.title, 40)} (opened)", inc.opened_at))
-    for a in sorted((a for a in alerts if a.starts_at is not None), key=lambda a: a.starts_at):
+    started = [(a, a.starts_at) for a in alerts if a.starts_at is not None]
+    for a, starts_at in sorted(started, key=lambda pair: pair[1]):
         who = f" · {safe(a.model, 24)}" if a.model else ""
-        out.append((f"alert {safe(a.name, 30)}{who}", a.starts_at))
+        out.append((f"alert {safe(a.name, 30)}{who}", starts_at))
     for label, s in (("15 minutes ago", 900), ("1 hour ago", 3600), ("6 hours ago", 21600)):
         out.append((label, now - timedelta(seconds=s)))
     return out
