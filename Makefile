@@ -37,7 +37,9 @@ system-deps:
 demo: install
 	$(BIN)/pitboard --demo
 
+# the type checker (pinned in the test extras), then the whole suite
 test: install-test system-deps
+	$(BIN)/python -m mypy console widgets backends
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -129,7 +129,7 @@ def _env_json_problem(exc: SettingsError) -> str:
             continue
         try:
             json.loads(value)
-        except ValueError as err:
+        except json.JSONDecodeError as err:
             path = name[len(ENV_PREFIX):].lower().replace("__", ".")
             return (f"environment {name}: {path}: not valid JSON ({err.msg} at "
                     f"character {err.pos}); lists and tables are given as JSON, e.g. "

@@ -32,7 +32,7 @@ class PromotionTable(DataTable):
                         tooltip="Open the model of the selected canary")]
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]
+        super().__init__(cursor_type="row", **kwargs)  # type: ignore[arg-type]  # DataTable's keyword arguments, passed through untyped
         self._columns_shown: tuple[object, ...] | None = None
         self._cells: tuple[Cells, ...] | None = None
 

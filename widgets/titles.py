@@ -23,7 +23,7 @@ def set_border_title(widget: Widget, title: str | Text | None) -> None:
     """``widget.border_title = title`` unless it already shows exactly that."""
     key = _key(title)
     if getattr(widget, "_pb_border_title", _MISSING) != key:
-        widget._pb_border_title = key  # type: ignore[attr-defined]
+        widget._pb_border_title = key  # type: ignore[attr-defined]  # our mark, kept on Textual's Widget
         widget.border_title = title
 
 
@@ -36,7 +36,7 @@ def set_border_subtitle(widget: Widget, subtitle: str | Text | None) -> None:
     old = getattr(widget, "_pb_border_subtitle", _MISSING)
     if old == key:
         return
-    widget._pb_border_subtitle = key  # type: ignore[attr-defined]
+    widget._pb_border_subtitle = key  # type: ignore[attr-defined]  # our mark, kept on Textual's Widget
     if old is _MISSING or old is None or subtitle is None or not can_repaint_subtitle(widget):
         widget.border_subtitle = subtitle
         return

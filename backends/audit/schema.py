@@ -43,7 +43,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
         pk="seq", not_null={"at", "actor", "kind", "detail", "prev_hash", "hash"},
         if_not_exists=True,
     )
-    if "alg" not in db["entries"].columns_dict:  # a v1 store
+    if "alg" not in db.table("entries").columns_dict:  # a v1 store
         db.execute("ALTER TABLE entries ADD COLUMN alg TEXT")
     db.table("incidents").create(
         {"id": int, "title": str, "severity": str, "opened_at": str, "opened_by": str,
@@ -55,7 +55,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
          "figures": str},
         pk="id", not_null={"at", "author", "text", "figures"}, if_not_exists=True,
     )
-    db["archives"].create(  # sealed files holding the entries a prune moved out
+    db.table("archives").create(  # sealed files holding the entries a prune moved out
         {"name": str, "first": int, "last": int, "head": str, "sha256": str, "at": str},
         pk="name", not_null={"first", "last", "head", "sha256", "at"}, if_not_exists=True,
     )

@@ -310,27 +310,29 @@ def check_store(conn: sqlite3.Connection, *, key: bytes | None = None,
     finally:
         conn.execute("ROLLBACK")
     last, head = scan.head
-    common = {"head": scan.head, "keyed": scan.keyed, "anchors": anchors}
+    def state(**fields: Any) -> ChainState:
+        return state(head=scan.head, keyed=scan.keyed, anchors=anchors, **fields)
+
     if problem:
         through = (broken - 1) if broken is not None else 0
         return ChainState(ok=False, message=problem, broken_at=broken,
-                          verified_through=max(0, through), **common)
+                          verified_through=max(0, through))
     if scan.unchecked:
-        return ChainState(ok=False, needs_key=True, verified_through=0, message=(
+        return state(ok=False, needs_key=True, verified_through=0, message=(
             f"{scan.unchecked} entr{'y is' if scan.unchecked == 1 else 'ies are'} keyed "
             f"(HMAC) and no key was given: verify with the key (config audit.key_file, "
-            f"or --key-file)"), **common)
+            f"or --key-file)"))
     if last < 1:
-        return ChainState(ok=True, message="ok: the audit log is empty", **common)
+        return state(ok=True, message="ok: the audit log is empty")
     pinned = f", {len(anchors)} anchor{'s' if len(anchors) > 1 else ''} matched" \
         if anchors else ""
     keyed = f", {scan.keyed} keyed (HMAC)" if scan.keyed else ""
     files = len(scan.archived)
     moved = (f" ({scan.archived[-1]['last']} in {files} sealed archive"
              f"{'s' if files > 1 else ''})") if files else ""
-    return ChainState(ok=True, verified_through=last, message=(
+    return state(ok=True, verified_through=last, message=(
         f"ok: {last} entries{moved}, chain intact{keyed}{pinned}, head #{last} "
-        f"{head[:16]}"), **common)
+        f"{head[:16]}"))
 
 
 def verify_store(conn: sqlite3.Connection, key: bytes | None = None) -> tuple[bool, str]:

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from backends.actions import catalog
 from backends.actions.gates import approvals_since_promote
 from backends.domain.models import AuditEntry, FleetSnapshot
+from backends.domain.sources import AuditBackend
 from backends.domain.slo import FleetBurn, fleet_burn
 from backends.actions.gates import ApproverPolicy
 from backends.domain.slo_config import SloConfig
@@ -47,7 +48,7 @@ def _key_binding(name: str) -> Binding:
     return Binding(spec.key, name, spec.label, id=f"promotions_{name}", tooltip=spec.help)
 
 
-def read_store_approvals(audit: object, runner: object | None,
+def read_store_approvals(audit: AuditBackend, runner: object | None,
                          canaries: Sequence[tuple[str, str]]
                          ) -> dict[str, list[AuditEntry]]:
     """The audit store's approvals still valid for each ``(service key, canary)``: the
@@ -58,7 +59,7 @@ def read_store_approvals(audit: object, runner: object | None,
         if callable(valid):
             out[key] = list(valid(key, canary))
         else:
-            entries = audit.entries(target=key)  # type: ignore[attr-defined]
+            entries = audit.entries(target=key)
             out[key] = approvals_since_promote(entries, canary)
     return out
 
@@ -107,7 +108,7 @@ class PromotionsScreen(ActionKeysMixin, ViewScreen):
     @property
     def console(self) -> PitboardApp:
         """The app, typed (its controllers and settings)."""
-        return cast("PitboardApp", self.app)
+        return self.app
 
     # -- data in ------------------------------------------------------------------------
     @property
