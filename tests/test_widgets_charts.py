@@ -106,7 +106,7 @@ def gpu(node, index, util, model="m", cost=2.0, **kw):
 
 def test_gpu_sort_filter_and_idle():
     gpus = [gpu("n2", 0, 90), gpu("n1", 1, 2, cost=4.0), gpu("n1", 0, None, model=None),
-            gpu("n3", 0, 50, last_xid=79, temperature_c=88, power_watts=300,
+            gpu("n3", 0, 50, last_xid=79, xid_current=True, temperature_c=88, power_watts=300,
                 model_name="NVIDIA H100")]
     assert [g.node for g in sort_gpus(gpus, "node")] == ["n1", "n1", "n2", "n3"]
     assert [g.util_percent for g in sort_gpus(gpus, "util")][:2] == [90, 50]

@@ -117,9 +117,6 @@ class ProblemStrip(TextLines, can_focus=True):
         room = max(1, self.max_lines)
         shown = self._lines[:room]
         more = len(self._lines) - len(shown)
-        if more:
-            shown = self._lines[:room - 1] if room > 1 else ()
-            more = len(self._lines) - len(shown)
         for i, line in enumerate(shown):
             if i:
                 out.append("\n")
@@ -130,13 +127,11 @@ class ProblemStrip(TextLines, can_focus=True):
             row.append(f"  {safe(line.text, 80)}")
             if line.since is not None:
                 row.append(f"  since {line.since:%H:%M}", self._style("dim"))
+            if i == len(shown) - 1 and more:  # the rest counted on the last line
+                row.append(f"  · +{more} more", self._style("dim"))
             if self.has_focus and i == self.cursor:
                 row.stylize(self._style("cursor"))
             out.append_text(row)
-        if more:
-            if shown:
-                out.append("\n")
-            out.append(f"  + {more} more problem{'s' if more > 1 else ''}", self._style("dim"))
         return out
 
     def action_move(self, step: int) -> None:

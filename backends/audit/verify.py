@@ -311,7 +311,7 @@ def check_store(conn: sqlite3.Connection, *, key: bytes | None = None,
         conn.execute("ROLLBACK")
     last, head = scan.head
     def state(**fields: Any) -> ChainState:
-        return state(head=scan.head, keyed=scan.keyed, anchors=anchors, **fields)
+        return ChainState(head=scan.head, keyed=scan.keyed, anchors=anchors, **fields)
 
     if problem:
         through = (broken - 1) if broken is not None else 0

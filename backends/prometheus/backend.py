@@ -180,6 +180,8 @@ class PrometheusMetrics(MetricsBackend):
             "past_days": duration(max(seconds_since_month_start(now)
                                       - seconds_since_midnight(now), 1)),
             "month": duration(max(seconds_since_month_start(now), 3600)),
+            "drift_window": duration(cfg.drift_history_s),
+            "drift_step": duration(max(cfg.drift_history_s // 60, 15)),
             "xid_lookback": duration(cfg.xid_lookback_s),
             "xid_step": duration(xid_step(cfg.xid_lookback_s)),
         }
@@ -231,7 +233,7 @@ class PrometheusMetrics(MetricsBackend):
         gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
         for n in (n for n, k in kinds.items() if k == "gpu"):
             gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer,
-                               at=now, window_s=window)
+                               at=now, window_s=cfg.xid_current_s)
             for slot, ident in gpu_identities(answers(n).get("util", ()), n).items():
                 gpu_index.setdefault(slot, ident)
         sources = pricer.sources

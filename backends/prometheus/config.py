@@ -121,6 +121,14 @@ class PrometheusConfig(HttpSourceConfig):
         21600, ge=300, le=7 * 86400,
         description="how far back the first appearance of a GPU's last XID is looked for "
                     "(older: 'when' unknown, and not current)")
+    xid_current_s: int = Field(
+        3600, ge=60, le=7 * 86400,
+        description="a GPU's XID is current (red, a problem) while it appeared within this "
+                    "many seconds; older, it stays shown, dimmed")
+    drift_history_s: int = Field(
+        3600, ge=300, le=7 * 86400,
+        description="how much drift history is read: when a feature crossed its threshold "
+                    "is found in it")
     drift_threshold: float = Field(0.2, gt=0, description="default drift threshold")
     drift_thresholds: dict[str, float] = Field(
         default_factory=lambda: {"psi": 0.2, "ks": 0.1, "js": 0.1, "wasserstein": 0.1,

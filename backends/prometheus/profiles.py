@@ -16,7 +16,8 @@ Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
 ``$match``   label matchers selecting one model or one GPU (charts) or nothing (fleet
              reads); place it inside ``{...}`` (``foo{$match}`` and ``foo{a="b",$match}``
              are both valid)
-``$step``    sub-query step (drift history), e.g. ``30s``
+``$step``    sub-query step over the rate window, e.g. ``30s``
+``$drift_window`` / ``$drift_step``  the drift history read (``drift_history_s``, 1h)
 ``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
 ``$past_days`` / ``$today_end``  the month's finished days (first of the month to
              midnight) / the offset that ends a subquery just before midnight
@@ -45,7 +46,7 @@ Query keys by profile kind:
   ``today`` ($ since UTC midnight) and ``past_days`` ($ of the month's days before today;
   month-to-date = ``past_days`` + ``today``); a user's older ``month`` template is read as
   month-to-date as it is.
-- ``drift``: ``drift``: per model/feature/method score; a range vector (``[$window:$step]``)
+- ``drift``: ``drift``: per model/feature/method score; a range vector (``[$drift_window:$drift_step]``)
   gives history points, an instant vector one point. The documented default reads any gauge
   named ``*_feature_drift_score{model="...", feature="...", method="psi"}`` (e.g.
   ``model_feature_drift_score``, ``ml_feature_drift_score``) and Evidently's
@@ -444,7 +445,8 @@ def default_profiles() -> dict[str, MetricProfile]:
             "probe": [_DRIFT_SCORES, "evidently:data_drift:p_value"],
             "queries": {
                 "drift": f"(max by (model, feature, method) ({_DRIFT_SCORES}) or "
-                         f"max by (model, feature, method) ({_EVIDENTLY}))[$window:$step]",
+                         f"max by (model, feature, method) ({_EVIDENTLY}))"
+                         "[$drift_window:$drift_step]",
             },
         },
     }

@@ -151,7 +151,7 @@ class Poller(Controller):
         try:
             if prep is None:
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
-            prepared = prep(self.app.state.cluster, part)
+            prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at)
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
@@ -186,6 +186,7 @@ class Poller(Controller):
         prepared = message.prepared
         if prepared is not None:
             self.app.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)
+            self.app.state.health_status = prepared.status
             self.app.fleet_screen.prepared = prepared
         if message.source == "cluster" and "metrics" in self._pending and not self.app.paused:
             self.poll("metrics")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from backends.domain.sources import AlertsBackend, AuditBackend, ClusterBackend, ClusterPart, MetricsBackend, MetricsPart
-from backends.domain.models import Alert, FleetSnapshot, GpuDevice, SourceStatus
+from backends.domain.models import Alert, FleetSnapshot, GpuDevice, Health, SourceStatus
 
 Clock = Callable[[], datetime]
 SourcePart = ClusterPart | MetricsPart | Sequence[Alert]
@@ -109,6 +109,8 @@ class FleetState:
         self.metrics: MetricsPart | None = None
         self.alerts: tuple[Alert, ...] | None = None
         self.status: dict[str, SourceStatus] = {}
+        self.health_status: dict[str, Health] = {}
+        """Each service's health as shown, from the metrics poller (presenters.prepare)."""
         self._gpus_key: tuple[int, int] | None = None
         self._gpus: tuple[GpuDevice, ...] = ()
 
@@ -184,4 +186,5 @@ class FleetState:
             cost=m.cost if m else MetricsPart().cost,
             alerts=self.alerts or (),
             sources=dict(self.status),
+            status=self.health_status,
         )

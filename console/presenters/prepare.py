@@ -15,7 +15,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from backends.domain.sources import ClusterPart, MetricsPart
-from backends.domain.models import FleetSnapshot, GpuDevice
+from backends.domain.health import Steady, assess
+from backends.domain.models import Alert, FleetSnapshot, GpuDevice, Health
+from backends.domain.slo_config import SloConfig
 from backends.domain.slo import fleet_burn
 from console.controllers.state import merge_gpus
 from widgets.gpu_plan import GpuPlan, plan_gpus
@@ -35,13 +37,16 @@ class Prepared:
     gpus: tuple[GpuDevice, ...]
     rows: list[ModelRow]
     plan: GpuPlan
+    status: dict[str, Health]
+    """Each service's health as shown (console.controllers.state adopts it)."""
 
     def rows_for(self, snapshot: FleetSnapshot) -> list[ModelRow] | None:
         """The rows, if ``snapshot`` shows exactly the services and figures they are of."""
         part = self.part
         if (snapshot.services is self.cluster.services and snapshot.health is part.health
                 and snapshot.service_health is part.service_health
-                and snapshot.drift is part.drift and snapshot.cost is part.cost):
+                and snapshot.drift is part.drift and snapshot.cost is part.cost
+                and snapshot.status is self.status):
             return self.rows
         return None
 
@@ -55,16 +60,29 @@ class FleetPrep:
     own, never shared with the UI thread's."""
 
     def __init__(self, slo_config: Any) -> None:
-        self._rule = fleet_burn(slo_config)
+        self._slo: SloConfig = slo_config if isinstance(slo_config, SloConfig) else SloConfig()
+        self._rule = fleet_burn(self._slo)
         self._row_cache: dict = {}
+        self._steady = Steady()
 
-    def __call__(self, cluster: ClusterPart | None, part: MetricsPart) -> Prepared | None:
+    def __call__(self, cluster: ClusterPart | None, part: MetricsPart,
+                 alerts: tuple[Alert, ...] = (), at: datetime | None = None
+                 ) -> Prepared | None:
+        """Rows, GPU plan and each service's health (the one health model, held steady
+        across refreshes: this is the one place that advances it) for these parts."""
         if cluster is None:
             return None
         gpus = merge_gpus(cluster.gpus, part.gpus)
-        snapshot = FleetSnapshot.model_construct(  # what the rows read, and the required two
-            taken_at=NO_TIME, context=cluster.context, services=cluster.services,
-            health=part.health, service_health=part.service_health, drift=part.drift,
-            cost=part.cost)
+        snapshot = FleetSnapshot.model_construct(  # what health and the rows read
+            taken_at=at or NO_TIME, context=cluster.context, services=cluster.services,
+            health=part.health, service_health=part.service_health,
+            revision_health=part.revision_health,
+            service_revision_health=part.service_revision_health, drift=part.drift,
+            cost=part.cost, gpus=gpus, alerts=alerts, status={})
+        steady = self._steady
+        status = {s.key: steady.update(s.key, assess(s, snapshot, self._slo), at)
+                  for s in cluster.services}
+        steady.forget(status)
+        snapshot = snapshot.model_copy(update={"status": status})
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
-        return Prepared(cluster, part, gpus, rows, plan_gpus(gpus))
+        return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status)

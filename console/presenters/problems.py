@@ -23,15 +23,17 @@ class StripLine:
 
 def worst_problems(snapshot: FleetSnapshot) -> list[StripLine]:
     """Every model's problems at warn or bad, one line per (model, signal), worst first:
-    by level, then by the order a person should look at signals, then oldest first."""
+    by level, then by the order a person should look at signals, then oldest first. A
+    firing alert is a line only for a model with no other problem (else it repeats one)."""
     names = {s.key: s.name for s in snapshot.services}
     lines: list[tuple[tuple, StripLine]] = []
     for key, health in snapshot.status.items():
         if key not in names:
             continue
         seen: set[str] = set()
+        own = any(p.level in ("warn", "bad") and p.signal != "alert" for p in health.problems)
         for p in health.problems:
-            if p.level not in ("warn", "bad") or p.signal in seen:
+            if p.level not in ("warn", "bad") or p.signal in seen or (own and p.signal == "alert"):
                 continue
             seen.add(p.signal)
             since = p.since.timestamp() if p.since else float("inf")

@@ -23,6 +23,7 @@ from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
 from console.controllers.contexts import use_context
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
+from console.presenters.problems import worst_problems
 from console.screens import registry
 from console.screens.typed import PitboardScreen
 from console.controllers.state import answered, next_window
@@ -31,6 +32,7 @@ from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
 from widgets.gpu_grid import GpuGrid
 from widgets.model_table import ModelTable, rows_from_snapshot
+from widgets.problem_strip import ProblemStrip
 from widgets.release_history import ReleaseHistory
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
@@ -85,6 +87,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         preset_breakpoints(self)  # the app's default screen: made before the app has a size
         yield FleetHeader(id="header")
         yield ReplayBanner(id="replay-banner")
+        yield ProblemStrip(id="problems")
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 table = ModelTable(id="models")
@@ -133,6 +136,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
                 rows = rows_from_snapshot(snapshot, self._row_cache, self._slo_rule())
             table.show_rows(rows)
             self._title_models()
+            strip = self.query_one(ProblemStrip)
+            strip.max_lines = 4 if self.app.size.height >= 40 else 2
+            strip.show(worst_problems(snapshot))
             self.query_one(GpuGrid).show_gpus(
                 snapshot.gpus, prepared.plan_for(snapshot.gpus) if prepared is not None else None)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
@@ -301,6 +307,17 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             self.app.navigator.stop_replay()
         elif getattr(getattr(getattr(self.app, "navigator", None), "context_filter", None), "context", None) is not None:
             use_context(self.app, None)  # narrowed by :ctx -> every context again
+
+    @on(ProblemStrip.Selected)
+    def _problem_selected(self, event: ProblemStrip.Selected) -> None:
+        """``enter`` on a problem: select its model and open its detail."""
+        table = self.query_one(ModelTable)
+        try:
+            table.move_cursor(row=table.get_row_index(event.key))
+        except Exception:  # noqa: BLE001 - filtered out or gone: open it all the same
+            pass
+        self.selected = event.key
+        self.app.navigator.open_view("model", key=event.key)
 
     def action_open_model(self) -> None:
         """Open the selected model's detail view."""

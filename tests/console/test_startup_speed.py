@@ -65,6 +65,7 @@ def test_display_data_made_in_the_poller_equal_the_ui_threads():
     part = backends.metrics.read(state.cluster.services, 300, FROZEN)
     prepared = FleetPrep(SloConfig())(state.cluster, part)
     state.succeeded("metrics", part, FROZEN)
+    state.health_status = prepared.status  # as the poller adopts it
     snapshot = state.snapshot(FROZEN)
     assert prepared.rows_for(snapshot) == rows_from_snapshot(snapshot, {}, fleet_burn(SloConfig()))
     assert prepared.gpus == snapshot.gpus

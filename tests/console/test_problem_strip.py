@@ -1,0 +1,59 @@
+"""The "what's wrong now" strip on the fleet screen (demo fleet, frozen clock)."""
+
+from __future__ import annotations
+
+from console.app import make_app
+from console.screens.model_detail import ModelDetailScreen
+from tests.console.conftest import demo_backends, wait_for, wait_loaded
+from widgets.problem_strip import ProblemStrip
+
+
+async def test_strip_lists_the_worst_problems_and_enter_opens_the_model(settings):
+    app = make_app(settings, demo_backends())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        strip = app.fleet_screen.query_one(ProblemStrip)
+        await wait_for(pilot, lambda: bool(strip.lines))
+        first = strip.lines[0]
+        # the demo's incident: llm-chat's GPU has a new XID 79 (bad) before the
+        # recommender's canary, worse than stable (warn)
+        assert (first.model, first.level) == ("llm-chat", "bad")
+        assert first.text.startswith("XID 79 on GPU")
+        assert [x.level for x in strip.lines] == sorted(
+            (x.level for x in strip.lines), key=["bad", "warn"].index)
+        assert any(x.model == "recommender" and x.text.startswith("canary errors")
+                   for x in strip.lines)
+        text = strip.strip_text().plain
+        assert "llm-chat" in text and "since" in text
+        # the status on the row says the same as the strip
+        table = app.fleet_screen.query_one("ModelTable")
+        assert table.get_cell(first.key, "status") == "GPU"
+        strip.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
+        assert app.fleet_screen.selected == first.key
+
+
+async def test_strip_fits_80x24_and_counts_the_rest(settings):
+    app = make_app(settings, demo_backends())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        strip = app.fleet_screen.query_one(ProblemStrip)
+        await wait_for(pilot, lambda: bool(strip.lines))
+        shown = strip.strip_text().plain.splitlines()
+        assert len(shown) == 2 and strip.size.height == 2
+        assert f"+{len(strip.lines) - 2} more" in shown[-1]
+
+
+async def test_all_clear_when_nothing_is_wrong():
+    from textual.app import App, ComposeResult
+
+    class Alone(App):
+        def compose(self) -> ComposeResult:
+            yield ProblemStrip()
+
+    app = Alone()
+    async with app.run_test(size=(80, 5)):
+        strip = app.query_one(ProblemStrip)
+        strip.show(())
+        assert strip.strip_text().plain.startswith("✓ all clear")

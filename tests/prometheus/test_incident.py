@@ -1,0 +1,180 @@
+"""An incident as an on-call engineer meets it, on the suite's real Prometheus and the
+project's test API server: a KServe canary at 7 % 5xx against 0.3 % on stable, the GPU it
+runs on at 89 C with a new XID 79, an LLM whose p95 is ~6.4 s against an 800 ms SLO, and a
+feature drifting past its threshold. The fleet screen must name the four problems.
+
+Series shapes follow the exporters' own: Knative queue-proxy ``revision_request_count``
+(knative/serving pkg/metrics, <= 1.18 names, as in ../shared/upstream/knative/NOTES),
+dcgm-exporter's ``DCGM_FI_DEV_*`` with ``Hostname``/``pod``/``namespace`` (dcgm-exporter
+etc/default-counters.csv), vLLM's ``vllm:e2e_request_latency_seconds`` histogram (vLLM
+docs METRICS-TABLE), kube-state-metrics' ``kube_pod_labels``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from backends.domain.health import assess
+from backends.domain.slo_config import SloConfig
+from console.app import make_app
+from console.cli.main import build_parser, settings_from_args
+from console.controllers.state import Backends
+from console.wiring import build_backends
+from tests.kube.conftest import ML_FLEET
+from tests.kube.apiserver import ApiServer
+from tests.prometheus.conftest import start_server
+from tests.prometheus.fleets import W_LAT
+from tests.prometheus.generators import H100, KSERVE_BOUNDS_MS, VLLM_BOUNDS, Fleet, time_grid
+
+pytestmark = pytest.mark.integration
+
+NS = "ml-serving"
+CANARY, STABLE = "sentiment-bert-predictor-00003", "sentiment-bert-predictor-00002"
+POD = "sentiment-bert-predictor-00003-deployment-5d8f9-kx2lq"
+XID_AGO_S = 600
+DRIFT_AGO_S = 1200
+SLO = {"models": {"llama-chat": {"latency_ms": 800}}}
+
+
+def incident_fleet(times: list[int]) -> Fleet:
+    rng = random.Random(79)
+    f = Fleet(times)
+    t_end = times[-1]
+    # KServe canary: 7 % 5xx on the canary revision, 0.3 % on stable
+    for rev, rps, err in ((CANARY, 10.0, 0.07), (STABLE, 90.0, 0.003)):
+        base = {"namespace_name": NS, "service_name": "sentiment-bert-predictor",
+                "configuration_name": "sentiment-bert-predictor", "revision_name": rev}
+        f.counter("revision_request_count", {**base, "response_code_class": "2xx",
+                                             "response_code": "200"}, rng,
+                  rps * (1 - err), rps * (1 - err))
+        f.counter("revision_request_count", {**base, "response_code_class": "5xx",
+                                             "response_code": "503"}, rng, rps * err, rps * err)
+        f.histogram("revision_request_latencies", base, KSERVE_BOUNDS_MS, rng, W_LAT, rps)
+    # its GPU: hot, and an XID 79 that appeared ten minutes ago
+    gpu = {"gpu": "0", "UUID": "GPU-incident-0", "modelName": H100, "Hostname": "gpu-incident-1",
+           "pod": POD, "namespace": NS, "container": "kserve-container", "job": "dcgm-exporter"}
+    f.gauge("DCGM_FI_DEV_GPU_UTIL", gpu, rng, 90, 99)
+    f.add("DCGM_FI_DEV_FB_USED", gpu, (60000.0 for _ in times))
+    f.add("DCGM_FI_DEV_FB_FREE", gpu, (21559.0 for _ in times))
+    f.add("DCGM_FI_DEV_GPU_TEMP", gpu, (89.0 for _ in times))
+    f.add("DCGM_FI_DEV_POWER_USAGE", gpu, (650.0 for _ in times))
+    f.add("DCGM_FI_DEV_XID_ERRORS", gpu, (79.0 if t > t_end - XID_AGO_S else 0.0 for t in times))
+    f.add("kube_pod_labels", {"namespace": NS, "pod": POD, "job": "kube-state-metrics",
+                              "label_pitboard_io_model": "sentiment-bert"}, (1.0 for _ in times))
+    # the LLM: p95 ~6.4 s (most requests between 5 and 10 s)
+    for pod in ("llama-chat-7c9d8f6b5-a1b2c", "llama-chat-7c9d8f6b5-d3e4f"):
+        lab = {"model_name": "llama-chat", "namespace": NS, "pod": pod, "job": "vllm"}
+        f.histogram("vllm:e2e_request_latency_seconds", lab, VLLM_BOUNDS, rng,
+                    [0, 0, 0, 0, 0.5, 2, 4, 10, 0.2], 5)
+    # a feature drifting past its threshold (0.2) twenty minutes ago
+    f.add("model_feature_drift_score", {"model": "ranker", "feature": "user_age", "method": "psi"},
+          (0.35 if t > t_end - DRIFT_AGO_S else 0.08 for t in times))
+    return f
+
+
+@pytest.fixture(scope="module")
+def incident(tmp_path_factory):
+    work = tmp_path_factory.mktemp("prom-incident")
+    fleet = incident_fleet(time_grid(int(time.time()) - 120, 3600))
+    prom = start_server(work, fleet)
+    kube = ApiServer(Path(work) / "apiserver")
+    kube.load_yaml(ML_FLEET)
+    kube.start()
+    yield prom, kube, datetime.fromtimestamp(fleet.t_end, timezone.utc)
+    kube.stop()
+    prom.stop()
+
+
+def incident_backends(prom, kube, at: datetime) -> tuple[object, Backends]:
+    args = build_parser().parse_args([
+        "--kubeconfig", str(kube.kubeconfig), "--context", "test-admin", "--namespace", NS,
+        "--prometheus", prom.url, "--read-only", "--refresh", "3600"])
+    settings = settings_from_args(args).model_copy(update={"slo": SloConfig.model_validate(SLO)})
+    backends = build_backends(settings)
+    backends.clock = lambda: at  # the history ends at ``at``: the console lives then
+    return settings, backends
+
+
+def read_snapshot(settings, backends: Backends):
+    from console.controllers.state import FleetState
+
+    state = FleetState()
+    cluster = backends.cluster.read()
+    state.succeeded("cluster", cluster, backends.clock())
+    part = backends.metrics.read(cluster.services, 300, backends.clock())
+    state.succeeded("metrics", part, backends.clock())
+    return state.snapshot(backends.clock())
+
+
+def test_the_health_model_names_the_four_problems(incident):
+    prom, kube, at = incident
+    settings, backends = incident_backends(prom, kube, at)
+    try:
+        snap = read_snapshot(settings, backends)
+        by_name = {s.name: assess(s, snap, settings.slo) for s in snap.services}
+        bert = by_name["sentiment-bert"]
+        assert bert.status == "CANARY!" and bert.level == "bad"
+        assert bert.problems[0].text == "canary errors 7.0 % vs stable 0.3 %"
+        xid = next(p for p in bert.problems if p.text.startswith("XID 79"))
+        assert xid.since is not None and abs((at - xid.since).total_seconds() - XID_AGO_S) <= 75
+        assert any("89 °C" in p.text for p in bert.problems)
+        llama = by_name["llama-chat"]
+        assert llama.status == "SLOW" and llama.reasons().startswith("p95 ")
+        assert "> SLO 800 ms" in llama.reasons()
+        p95_s = float(llama.reasons().split()[1])
+        assert 5.0 <= p95_s <= 10.0
+        ranker = by_name["ranker"]
+        assert ranker.status == "DRIFT"
+        drift = ranker.problems[0]
+        assert drift.text.startswith("user_age drift psi 0.35 > 0.2")
+    finally:
+        backends.close()
+
+
+async def test_the_fleet_screen_shows_the_incident_and_holds_still(incident):
+    prom, kube, at = incident
+    settings, backends = incident_backends(prom, kube, at)
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if app.state.health_status:
+                break
+        strip = app.fleet_screen.query_one("ProblemStrip")
+        everything = [(line.model, line.level, line.text) for line in strip.lines]
+        # severity order over the whole strip (the fixture's paused rollouts are warnings)
+        ranks = [{"bad": 0, "warn": 1}[lvl] for _, lvl, _ in everything]
+        assert ranks == sorted(ranks)
+        lines = [x for x in everything if x[0] in {"sentiment-bert", "llama-chat", "ranker"}]
+        assert [m for m, _, _ in lines] == ["sentiment-bert", "llama-chat", "sentiment-bert",
+                                            "ranker"]
+        assert [lvl for _, lvl, _ in lines] == ["bad", "bad", "bad", "warn"]
+        assert lines[0][2] == "canary errors 7.0 % vs stable 0.3 %"
+        assert lines[1][2].startswith("p95 ") and lines[1][2].endswith("> SLO 800 ms")
+        assert lines[2][2] == "XID 79 on GPU gpu-incident-1/0"
+        assert lines[3][2] == "user_age drift psi 0.35 > 0.2"
+        # since when, from history: the XID's first sample, the drift's crossing
+        since = {line.text: line.since for line in strip.lines}
+        assert abs((at - since[lines[2][2]]).total_seconds() - XID_AGO_S) <= 75
+        assert abs((at - since[lines[3][2]]).total_seconds() - DRIFT_AGO_S) <= 75
+        # the canary's own figures on its row, beside stable's
+        table = app.fleet_screen.query_one("ModelTable")
+        bert = next(s for s in app.state.cluster.services if s.name == "sentiment-bert")
+        assert table.get_cell(bert.key, "err") == "7.0c/0.3s"
+        assert table.get_cell(bert.key, "status") == "CANARY!"
+        # stationary data: ten refreshes, no status changes
+        before = {k: h.status for k, h in app.state.health_status.items()}
+        for _ in range(10):
+            count = app.poller.poll_counts["metrics"]
+            app.poller.poll("metrics")
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if app.poller.poll_counts["metrics"] > count and not any(
+                        w.group == "metrics" and not w.is_finished for w in app.workers):
+                    break
+            assert {k: h.status for k, h in app.state.health_status.items()} == before
