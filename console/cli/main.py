@@ -103,7 +103,7 @@ def run_once(settings: AppSettings, fmt: str) -> int:
     try:
         backends = build_backends(settings)
         try:
-            snap = take_snapshot(backends)
+            snap = take_snapshot(backends, settings.slo)
         finally:
             backends.close()
     except BackendError as exc:

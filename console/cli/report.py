@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backends.domain.errors import BackendError
 from backends.domain.models import FleetSnapshot
+from backends.domain.health import assess
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.state import RATE_WINDOW_S, Backends, FleetState
@@ -13,9 +14,10 @@ from widgets.model_rows import COLUMNS, rows_from_snapshot
 from widgets.text import MISSING, fmt_money, safe
 
 
-def take_snapshot(backends: Backends) -> FleetSnapshot:
-    """Read every source once. Raises BackendError when the cluster cannot be read
-    (nothing to show); other sources that fail are marked in ``snapshot.sources``."""
+def take_snapshot(backends: Backends, slo: SloConfig | None = None) -> FleetSnapshot:
+    """Read every source once, and each service's health (the one health model, with
+    ``slo``'s objectives). Raises BackendError when the cluster cannot be read (nothing to
+    show); other sources that fail are marked in ``snapshot.sources``."""
     state = FleetState()
     state.expect(backends.sources)
     clock = backends.clock
@@ -37,7 +39,10 @@ def take_snapshot(backends: Backends) -> FleetSnapshot:
             state.succeeded("alerts", backends.alerts.alerts(), clock())
         except Exception as exc:  # noqa: BLE001
             state.failed("alerts", exc, clock())
-    return state.snapshot(clock())
+    snap = state.snapshot(clock())
+    objectives = slo or SloConfig()
+    return snap.model_copy(update={"status": {s.key: assess(s, snap, objectives)
+                                              for s in snap.services}})
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -82,6 +87,13 @@ def render_text(snap: FleetSnapshot, slo: SloConfig | None = None) -> str:
                 f"month projection {fmt_money(c.month_projection, 0)} / budget "
                 f"{fmt_money(c.monthly_budget, 0)}"
                 + (f" ({ratio * 100:.0f}%)" if ratio is not None else "")]
+    problems = [(s, snap.status[s.key]) for s in snap.services
+                if s.key in snap.status and snap.status[s.key].level in ("warn", "bad", "unknown")]
+    if problems:
+        out += ["", "Problems:"] + [
+            f"  {h.status:<9} {safe(s.name, 48)}: {safe(h.reasons(), 300)}"
+            for s, h in sorted(problems, key=lambda x: ["bad", "warn", "unknown"].index(
+                x[1].level))]
     if snap.alerts:
         out += ["", "Alerts:"] + [f"  {safe(a.severity or '?')} {safe(a.name)} "
                                    f"{safe(a.model or '')} {safe(a.summary or '', 100)}"

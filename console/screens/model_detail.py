@@ -14,7 +14,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from backends.domain.models import FleetSnapshot, ModelService
+from backends.domain.health import assess, gpu_label, gpus_of
+from backends.domain.models import FleetSnapshot, GpuDevice, ModelService
 from backends.domain.slo import BURN_WINDOWS_S, SloStatus
 from backends.domain.slo_config import SloConfig
 from console.screens.base import ViewScreen
@@ -98,7 +99,8 @@ class ModelDetailScreen(ViewScreen):
     def on_mount(self) -> None:
         self.query_one("#md-legs", DataTable).add_columns(
             "leg", "revision", "version", "traffic", "rps", "errors", "p95", "TTFT")
-        self.query_one("#md-gpus", DataTable).add_columns("node", "gpu", "util", "mem", "pod")
+        self.query_one("#md-gpus", DataTable).add_columns(
+            "", "node", "gpu", "util", "mem", "temp", "XID", "pod")
         self.query_one("#md-releases", DataTable).add_columns(
             "when", "what", "version", "who", "why")
         super().on_mount()
@@ -134,7 +136,11 @@ class ModelDetailScreen(ViewScreen):
         twin = snapshot.metrics_twin(svc) if health is None else None
         shared = () if twin is None else (
             f"no figures: metrics not told apart from {safe(twin.key, 60)}",)
-        self.set_title(safe(svc.name, 50), safe(svc.namespace, 30), svc.kind.value,
+        status = snapshot.status.get(svc.key) or assess(svc, snapshot, self.slo_config())
+        said = status.reasons(2)
+        self.set_title(safe(svc.name, 50), f"{status.status}" + (f": {safe(said, 120)}" if said
+                                                                  else ""),
+                       safe(svc.namespace, 30), svc.kind.value,
                        safe(svc.version, 20), f"ready {ready}", " ".join(slo) or "no SLO",
                        f"window {self.window}", *shared)
         self.query_one(Tiles).show_tiles(health_tiles(
@@ -162,12 +168,19 @@ class ModelDetailScreen(ViewScreen):
         set_border_subtitle(table, f"canary {canary.percent:.0f}%" if canary else "no canary")
 
     def _show_gpus(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
-        gpus = [g for g in snapshot.gpus if g.model == svc.name]
-        rows = [(safe(g.node, 24), str(g.index), fmt_num(g.util_percent, "{:.0f}", "%"),
-                 fmt_num(g.memory_percent, "{:.0f}", "%"), safe(g.pod, 40)) for g in gpus]
+        gpus = gpus_of(svc, snapshot.gpus)
+        health = snapshot.status.get(svc.key) or assess(svc, snapshot, self.slo_config())
+        # the GPUs behind a problem of this model (a current XID, heat, full memory)
+        flagged = {p.target for p in health.problems if p.signal == "gpu" and p.target}
+        rows = [(PROBLEM_MARK if gpu_label(g) in flagged else "", safe(g.node, 24, middle=True),
+                 str(g.index), fmt_num(g.util_percent, "{:.0f}", "%"),
+                 fmt_num(g.memory_percent, "{:.0f}", "%"),
+                 fmt_num(g.temperature_c, "{:.0f}", "°C"), xid_text(g),
+                 safe(g.pod, 40, middle=True)) for g in gpus]
         table = self.query_one("#md-gpus", DataTable)
         self._gpus_shown = sync_rows(table, rows, self._gpus_shown, _cell)
-        set_border_subtitle(table, f"{len(gpus)} GPUs")
+        set_border_subtitle(table, f"{len(gpus)} GPUs" + (
+            f" · {len(flagged)} with a problem" if flagged else ""))
 
     def _show_releases(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
         rows = merge_rows(revision_rows(svc.name, snapshot.revisions.get(svc.key, ())),
@@ -274,6 +287,19 @@ class ModelDetailScreen(ViewScreen):
             self.show(self.snapshot)
 
 
+PROBLEM_MARK = "▶"
+"""Marks the GPU behind a problem of the model (its row is shown bold and reversed)."""
+
+
+def xid_text(g: GpuDevice) -> str:
+    """The last XID: ``79 new`` while current, ``48 old`` once it has cleared, else —."""
+    if g.last_xid is None:
+        return MISSING
+    return f"{g.last_xid} {'new' if g.xid_current else 'old'}"
+
+
 def _cell(text: str) -> Text:
-    """A table cell: literal text on one line, cut with an ellipsis."""
-    return Text(text, no_wrap=True, overflow="ellipsis")
+    """A table cell: literal text on one line, cut with an ellipsis; the problem mark and
+    a current XID stand out (bold, reversed: no colour needed to see them)."""
+    style = "bold reverse" if text == PROBLEM_MARK or text.endswith(" new") else ""
+    return Text(text, no_wrap=True, overflow="ellipsis", style=style)

@@ -9,9 +9,12 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
+
+from backends.domain.health import ERROR_BAD, ERROR_WARN, TEMP_BAD_C, WORDS
 
 PALETTE = ("Command palette", "Search models, windows, panels and actions")
 EXTRA = (("ctrl+p", *PALETTE),)
@@ -64,6 +67,18 @@ def help_rows(screen: Screen) -> tuple[list[tuple[str, str, str]], list[bool]]:
     return [row for _, row, _ in rows], [enabled for *_, enabled in rows]
 
 
+def legend() -> Content:
+    """What the colours and statuses mean (the theme's own colours, the health model's
+    words and thresholds: backends/domain/health.py)."""
+    words = " ".join(dict.fromkeys(("DOWN", "DEGRADED", *WORDS.values())))
+    eb, ew, tb = f"{ERROR_BAD * 100:g}", f"{ERROR_WARN * 100:g}", f"{TEMP_BAD_C:g}"
+    return Content.from_markup(
+        f"[$error]● bad[/]: act now (errors ≥ {eb} %, SLO burn or latency, a new XID, "
+        f"GPU ≥ {tb} °C)  [$warning]▲ warning[/]: watch (errors ≥ {ew} %, drift, paused)  "
+        f"[$accent]info[/]: canary, rolling  [$success]ok[/]  [$text-muted]? — unknown[/]\n"
+        f"statuses, worst signal first: {words}   (a canary row: canary c / stable s)")
+
+
 class HelpScreen(ModalScreen[None]):
     """Lists the keys; ``esc``, ``?`` or ``q`` closes it."""
 
@@ -74,6 +89,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-title { color: $text-accent; text-style: bold; }
     HelpScreen DataTable { height: auto; max-height: 30; }
     HelpScreen #help-foot { color: $text-muted; }
+    HelpScreen #help-legend { height: auto; padding: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="help_close"),
@@ -94,6 +110,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical():
             yield Static(Text("pitboard keys"), id="help-title")
             yield DataTable(show_cursor=False, id="help-keys")
+            yield Static(legend(), id="help-legend")
             yield Static(Text("esc closes"), id="help-foot")
 
     def on_mount(self) -> None:
