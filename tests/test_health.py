@@ -125,3 +125,29 @@ def test_stationary_fleet_assessed_ten_times_never_changes():
     for _ in range(10):
         again = {s.key: steady.update(s.key, assess(s, snap, SLO)).status for s in snap.services}
         assert again == first
+
+
+def test_since_from_the_chart_for_latency_and_errors():
+    from backends.domain.health import since_in_chart
+    from backends.domain.models import Problem, Series
+
+    pts = lambda values: tuple(Point(at=NOW - timedelta(minutes=len(values) - 1 - i), value=v)  # noqa: E731
+                               for i, v in enumerate(values))
+    chart = (Series(name="p95 ms", points=pts([500, 700, 900, 1200, 6400, 6400])),
+             Series(name="error %", points=pts([0.1, 0.2, 7.0, 7.1, 6.9, 7.0])))
+    slow = Problem(signal="latency", level="bad", text="p95 6.4 s > SLO 800 ms", value=6400,
+                   threshold=800)
+    assert since_in_chart(slow, chart) == NOW - timedelta(minutes=3)
+    errors = Problem(signal="errors", level="bad", text="errors 7.0 % ≥ 5.0 %", value=0.07,
+                     threshold=0.05)
+    assert since_in_chart(errors, chart) == NOW - timedelta(minutes=3)
+    drift = Problem(signal="drift", level="warn", text="x", value=1, threshold=0.2)
+    assert since_in_chart(drift, chart) is None
+    # Steady asks the history once, for a new problem only
+    asked = []
+    steady = Steady()
+    h = Health(status="SLOW", level="bad", problems=(slow,))
+    got = steady.update("m", h, NOW, lambda p: asked.append(p) or since_in_chart(p, chart))
+    assert got.problems[0].since == NOW - timedelta(minutes=3)
+    steady.update("m", h, NOW + timedelta(minutes=1), lambda p: asked.append(p))
+    assert len(asked) == 1

@@ -29,12 +29,13 @@ stationary data never flickers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from math import isfinite
 
 from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, Health,
-                                    HealthLevel, HealthSample, ModelService, Point, Problem)
+                                    HealthLevel, HealthSample, ModelService, Point, Problem,
+                                    Series)
 from backends.domain.slo import burn_rate
 from backends.domain.slo_config import SloConfig
 
@@ -266,6 +267,22 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
     return Health(status="OK", level="ok", problems=found, why=why)
 
 
+def since_in_chart(problem: Problem, series: Sequence[Series]) -> datetime | None:
+    """When ``problem`` (errors or latency over its threshold) began, from a model's chart
+    (``MetricsBackend.chart``: ``error %``, ``p50/p95/p99 ms``): the start of the current
+    run above the threshold; None for other signals or when the chart does not show it."""
+    if problem.threshold is None:
+        return None
+    if problem.signal == "latency":
+        name, limit = problem.text.split(" ", 1)[0] + " ms", problem.threshold
+    elif problem.signal == "errors" and problem.text.startswith("errors "):
+        name, limit = "error %", problem.threshold * 100
+    else:
+        return None
+    found = next((s for s in series if s.name == name), None)
+    return crossed_at(found.points, limit) if found is not None else None
+
+
 class Steady:
     """Statuses that hold still: a model's shown health changes only when the new status
     has been assessed on ``hold`` consecutive refreshes (until then the health shown
@@ -281,20 +298,28 @@ class Steady:
         self._pending: dict[str, tuple[str, int]] = {}
         self._seen: dict[tuple[str, str, str | None], datetime] = {}
 
-    def _dated(self, key: str, new: Health, at: datetime | None) -> Health:
+    def _dated(self, key: str, new: Health, at: datetime | None,
+               history: Callable[[Problem], datetime | None] | None) -> Health:
         if at is None or not new.problems:
             return new
         problems = []
         for p in new.problems:
-            first = self._seen.setdefault((key, p.signal, p.target), at)
+            seen = (key, p.signal, p.target)
+            first = self._seen.get(seen)
+            if first is None:  # new: since when, from the history where it can be read
+                found = history(p) if history is not None and p.since is None else None
+                first = self._seen[seen] = found if found is not None and found <= at else at
             problems.append(p if p.since is not None else p.model_copy(update={"since": first}))
         live = {(key, p.signal, p.target) for p in new.problems}
         for k in [k for k in self._seen if k[0] == key and k not in live]:
             del self._seen[k]
         return new.model_copy(update={"problems": tuple(problems)})
 
-    def update(self, key: str, new: Health, at: datetime | None = None) -> Health:
-        new = self._dated(key, new, at)
+    def update(self, key: str, new: Health, at: datetime | None = None,
+               history: Callable[[Problem], datetime | None] | None = None) -> Health:
+        """The health to show for ``key`` now. ``history(problem)``: when a new problem
+        began, read from history (once per problem; None: first seen now)."""
+        new = self._dated(key, new, at, history)
         shown = self._shown.get(key)
         if shown is None or shown.status == new.status:
             self._pending.pop(key, None)

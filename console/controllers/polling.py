@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from backends.domain.errors import BackendError, ConfigError
-from backends.domain.models import ModelService
+from backends.domain.models import ModelService, Series
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
@@ -151,10 +151,17 @@ class Poller(Controller):
         try:
             if prep is None:
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
-            prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at)
+            prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at,
+                            lambda s: self._problem_chart(s, at))
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
+
+    def _problem_chart(self, service: ModelService, at: datetime) -> Sequence[Series]:
+        """The last hour of ``service``'s chart, read (in the poller's thread) when one of
+        its problems appears, to say since when it has been there."""
+        metrics = self.app.backends.metrics if self.app.backends is not None else None
+        return metrics.chart(service.name, 3600, at, service=service) if metrics else ()
 
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:

@@ -10,13 +10,15 @@ them itself otherwise (another cluster part arrived meanwhile, replay, tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from backends.domain.sources import ClusterPart, MetricsPart
-from backends.domain.health import Steady, assess
-from backends.domain.models import Alert, FleetSnapshot, GpuDevice, Health
+from backends.domain.health import Steady, assess, since_in_chart
+from backends.domain.models import (Alert, FleetSnapshot, GpuDevice, Health, ModelService,
+                                    Problem, Series)
 from backends.domain.slo_config import SloConfig
 from backends.domain.slo import fleet_burn
 from console.controllers.state import merge_gpus
@@ -55,6 +57,9 @@ class Prepared:
         return self.plan if gpus is self.gpus else None
 
 
+Chart = Callable[[ModelService], Sequence[Series]]
+
+
 class FleetPrep:
     """Used by one thread at a time (the metrics polls never overlap): its caches are its
     own, never shared with the UI thread's."""
@@ -66,10 +71,12 @@ class FleetPrep:
         self._steady = Steady()
 
     def __call__(self, cluster: ClusterPart | None, part: MetricsPart,
-                 alerts: tuple[Alert, ...] = (), at: datetime | None = None
-                 ) -> Prepared | None:
+                 alerts: tuple[Alert, ...] = (), at: datetime | None = None,
+                 chart: Chart | None = None) -> Prepared | None:
         """Rows, GPU plan and each service's health (the one health model, held steady
-        across refreshes: this is the one place that advances it) for these parts."""
+        across refreshes: this is the one place that advances it) for these parts.
+        ``chart(service)``: the service's chart over the last hour, read once when one of
+        its problems appears, to say since when it has been there."""
         if cluster is None:
             return None
         gpus = merge_gpus(cluster.gpus, part.gpus)
@@ -80,9 +87,29 @@ class FleetPrep:
             service_revision_health=part.service_revision_health, drift=part.drift,
             cost=part.cost, gpus=gpus, alerts=alerts, status={})
         steady = self._steady
-        status = {s.key: steady.update(s.key, assess(s, snapshot, self._slo), at)
+        status = {s.key: steady.update(s.key, assess(s, snapshot, self._slo), at,
+                                       self._history(chart, s))
                   for s in cluster.services}
         steady.forget(status)
         snapshot = snapshot.model_copy(update={"status": status})
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
         return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status)
+
+    @staticmethod
+    def _history(chart: Chart | None, service: ModelService
+                 ) -> Callable[[Problem], datetime | None] | None:
+        if chart is None:
+            return None
+        read: list[Sequence[Series]] = []
+
+        def since(problem: Problem) -> datetime | None:
+            if problem.signal not in ("errors", "latency"):
+                return None
+            if not read:
+                try:
+                    read.append(chart(service))
+                except Exception:  # noqa: BLE001 - no history: first seen now
+                    read.append(())
+            return since_in_chart(problem, read[0])
+
+        return since

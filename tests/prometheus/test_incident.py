@@ -162,6 +162,9 @@ async def test_the_fleet_screen_shows_the_incident_and_holds_still(incident):
         since = {line.text: line.since for line in strip.lines}
         assert abs((at - since[lines[2][2]]).total_seconds() - XID_AGO_S) <= 75
         assert abs((at - since[lines[3][2]]).total_seconds() - DRIFT_AGO_S) <= 75
+        # the LLM has been slow since the history begins (its chart, read once)
+        assert since[lines[1][2]] is not None
+        assert (at - since[lines[1][2]]).total_seconds() >= 3000
         # the canary's own figures on its row, beside stable's
         table = app.fleet_screen.query_one("ModelTable")
         bert = next(s for s in app.state.cluster.services if s.name == "sentiment-bert")
