@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from backends.domain.health import crossed_at
 from backends.domain.models import DriftSeries, Point, Series
 from widgets.series_chart import SeriesChart, finite
 from widgets.text import fmt_num, safe
@@ -29,21 +30,6 @@ def drift_ratio(d: DriftSeries) -> float | None:
 def clip(points: Sequence[Point], start: datetime | None, end: datetime | None) -> tuple[Point, ...]:
     """The points inside ``[start, end]``."""
     return tuple(p for p in points if (start is None or p.at >= start) and (end is None or p.at <= end))
-
-
-def crossed_at(points: Sequence[Point], threshold: float) -> datetime | None:
-    """When the current run above ``threshold`` began (None when not above now)."""
-    since: datetime | None = None
-    above = False
-    for p in points:
-        v = finite(p.value)
-        if v is None:
-            continue
-        if v > threshold and not above:
-            since, above = p.at, True
-        elif v <= threshold:
-            since, above = None, False
-    return since if above else None
 
 
 def worst_first(series: Sequence[DriftSeries]) -> list[DriftSeries]:

@@ -19,15 +19,13 @@ default-counters.csv); the model rule reads a recording-rule style error ratio (
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from prometheus_client import Gauge
 
-from tests.conftest import require_binary
+from tests.conftest import ServerProcess, require_binary
 from tests.prometheus.conftest import Live, PromServer, _no_proxy_env, free_port  # noqa: F401
 
 ERROR_RATIO = "model:request_error_ratio:rate5m"
@@ -71,8 +69,11 @@ receivers:
 """
 
 
-class AlertmanagerServer:
+class AlertmanagerServer(ServerProcess):
     """One ``prometheus-alertmanager`` process, single node, temp storage."""
+
+    name = "alertmanager"
+    ready_path = "/-/ready"
 
     def __init__(self, work: Path):
         self.binary = require_binary("prometheus-alertmanager")
@@ -92,30 +93,7 @@ class AlertmanagerServer:
              "--cluster.listen-address=", "--log.level=warn"],
             stdout=log, stderr=log, cwd=self.work)
         log.close()
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                tail = (self.work / "alertmanager.log").read_text(errors="replace")[-1500:]
-                raise RuntimeError(f"alertmanager exited ({self.proc.returncode}): {tail}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1,
-                             trust_env=False).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"alertmanager not ready within {deadline_s}s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.wait_ready(deadline_s)
 
 
 class AlertExporter(Live):

@@ -13,11 +13,10 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from tests.conftest import require_binary
+from tests.conftest import ServerProcess, require_binary
 from tests.prometheus.fleets import main_fleet
 from tests.prometheus.generators import H100, Fleet, time_grid
 
@@ -50,8 +49,11 @@ def backfill(fleet: Fleet, tsdb: Path, work: Path) -> None:
         raise RuntimeError(f"promtool backfill failed: {errors[0]}")
 
 
-class PromServer:
+class PromServer(ServerProcess):
     """One prometheus process; ``stop``/``start`` keep the same port and TSDB."""
+
+    name = "prometheus"
+    ready_path = "/-/ready"
 
     def __init__(self, work: Path, scrape_port: int | None = None):
         self.binary = require_binary("prometheus")
@@ -75,29 +77,7 @@ class PromServer:
              "--storage.tsdb.retention.time=3650d", "--log.level=warn"],
             stdout=log, stderr=log, cwd=self.work)
         log.close()
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                tail = (self.work / "prometheus.log").read_text(errors="replace")[-1500:]
-                raise RuntimeError(f"prometheus exited ({self.proc.returncode}): {tail}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"prometheus not ready within {deadline_s}s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.wait_ready(deadline_s)
 
 
 def start_server(work: Path, fleet: Fleet | None, scrape_port: int | None = None) -> PromServer:

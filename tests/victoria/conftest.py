@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import require_binary
+from tests.conftest import ServerProcess, require_binary
 from tests.prometheus.conftest import _no_proxy_env, free_port  # noqa: F401
 from tests.prometheus.generators import Fleet
 from tests.victoria.loader import ScaleSpec, load, series_count, wait_searchable
@@ -26,8 +25,11 @@ from tests.victoria.loader import ScaleSpec, load, series_count, wait_searchable
 SUITE_SCALE = ScaleSpec(clusters=20, models=40, gpus=80)  # 2 models and 4 GPUs a cluster
 
 
-class VmServer:
+class VmServer(ServerProcess):
     """One ``victoria-metrics`` process (single node) with its storage in ``work``."""
+
+    name = "victoria-metrics"
+    ready_path = "/health"
 
     def __init__(self, work: Path):
         self.binary = require_binary("victoria-metrics")
@@ -45,31 +47,7 @@ class VmServer:
              "-retentionPeriod=100y", "-loggerLevel=WARN"],
             stdout=log, stderr=log, cwd=self.work)
         log.close()
-        end = time.monotonic() + deadline_s
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                tail = (self.work / "victoria-metrics.log").read_text(errors="replace")
-                raise RuntimeError(f"victoria-metrics exited ({self.proc.returncode}): "
-                                   f"{tail[-1500:]}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1,
-                             trust_env=False).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"victoria-metrics not ready within {deadline_s}s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc = None
+        self.wait_ready(deadline_s)
 
 
 class VmFleet:
