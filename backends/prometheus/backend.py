@@ -181,7 +181,7 @@ class PrometheusMetrics(MetricsBackend):
                                       - seconds_since_midnight(now), 1)),
             "month": duration(max(seconds_since_month_start(now), 3600)),
             "drift_window": duration(cfg.drift_history_s),
-            "drift_step": duration(max(cfg.drift_history_s // 60, 15)),
+            "drift_step": duration(max(cfg.drift_history_s // 240, 15)),
             "xid_lookback": duration(cfg.xid_lookback_s),
             "xid_step": duration(xid_step(cfg.xid_lookback_s)),
         }
