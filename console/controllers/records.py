@@ -77,13 +77,18 @@ class RecordsController(Controller):
         from console.screens.incident import NoteScreen  # noqa: PLC0415 - a modal, on first use
 
         figures = records.note_figures(self.app.actions._snapshot(), service.key if service else None)
-        self.app.push_screen(NoteScreen(records.figures_preview(figures), self.app.actions.incident),
-                         callback=partial(self._note_closed, figures))
+        # the incident the user sees now: the note goes under it, whatever another console
+        # opens or closes meanwhile
+        seen = self.app.actions.incident
+        self.app.push_screen(NoteScreen(records.figures_preview(figures), seen),
+                             callback=partial(self._note_closed, figures,
+                                              seen.id if seen is not None else None))
 
-    def _note_closed(self, figures: dict, text: str | None) -> None:
+    def _note_closed(self, figures: dict, incident_id: int | None, text: str | None) -> None:
         if text:
             audit = self._audit()
-            self._write(partial(audit.add_note, text, self.app.actions.actor, figures), "Note saved")
+            self._write(partial(audit.add_note, text, self.app.actions.actor, figures,
+                                incident_id=incident_id), "Note saved")
 
     def begin_incident(self) -> None:
         """``i``: open an incident, or close the open one."""

@@ -17,6 +17,8 @@ from backends.domain.errors import BackendError
 from backends.audit.export import build_report
 from backends.actions.gates import find_service
 from backends.actions.guard import ActionRunner, PendingIntent
+from backends.domain.health import assess
+from backends.domain.slo_config import SloConfig
 from backends.domain.models import Alert, AuditEntry, FleetSnapshot, Incident
 
 ENTRY_LIMIT = 500
@@ -77,6 +79,9 @@ def note_figures(snapshot: FleetSnapshot | None, service_key: str | None) -> dic
             "drift": _round(drift.latest if drift else None),
             "alerts_firing": sum(1 for a in snapshot.alerts if a.model == svc.name),
         }
+        shown = snapshot.status.get(svc.key) or assess(svc, snapshot, SloConfig())
+        out["model"]["status"] = shown.status  # the health model's word and why
+        out["model"]["reasons"] = shown.reasons()
     utils = [g.util_percent for g in snapshot.gpus if g.util_percent is not None]
     cost = snapshot.cost
     out["fleet"] = {

@@ -143,3 +143,38 @@ def test_cli_audit_commands_use_the_configured_store(tmp_path, capsys):
     assert str(db) in capsys.readouterr().out
     assert main(["--config", str(config), "export", "--incident", "1"]) == 0
     assert "# Postmortem draft: incident #1: disk full" in capsys.readouterr().out
+
+
+async def test_a_note_lands_under_the_incident_its_console_shows(tmp_path, monkeypatch):
+    """Another console on the same store closes our incident and opens another while
+    the note is being written: the note still goes under the incident on our screen, and
+    the figures it carries say the model's status and why."""
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "audit.db"
+    app, _ = action_app(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        audit = app.backends.audit
+        await select(pilot, LLM)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "IncidentOpenScreen")
+        await fill(pilot, app.screen, "#title", "chat slow")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.actions.incident is not None)
+        ours = app.actions.incident.id
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteScreen))
+        other = SqliteAudit(db, clock=FrozenClock(FROZEN))  # the second console
+        try:
+            other.close_incident(ours, "bob@desk")
+            theirs = other.open_incident("disk full", "SEV2", "bob@desk").id
+        finally:
+            other.close()
+        assert theirs != ours
+        app.screen.query_one(TextArea).text = "rolled back, watching p95"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(audit.notes()) == 1)
+        note = audit.notes()[0]
+        assert note.incident_id == ours
+        assert note.figures["model"]["status"] == "GPU"
+        assert note.figures["model"]["reasons"].startswith("XID 79 on GPU")
