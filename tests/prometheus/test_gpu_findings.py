@@ -29,7 +29,8 @@ def prom(tmp_path_factory):
 @pytest.fixture(scope="module")
 def gpus(prom):
     server, fleet = prom
-    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    # an XID is current while it appeared within xid_current_s (1 h by default): 10 min here
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url, xid_current_s=600))
     try:
         part = backend.read([], W, datetime.fromtimestamp(fleet.t_end, timezone.utc))
     finally:
@@ -53,12 +54,12 @@ def test_xid_is_red_only_while_new_within_the_window(gpus, prom):
     assert end - XID_OLD_AGO <= old.xid_at.timestamp() < end - XID_OLD_AGO + step
     ancient = gpus["GPU-x-3"]  # since before the history: when unknown, not red
     assert (ancient.last_xid, ancient.xid_at, ancient.xid_current) == (13, None, False)
-    # a wider window takes the 30-minute-old XID in
+    # the default hour takes the 30-minute-old XID in
     server, _ = prom
     backend = PrometheusMetrics(PrometheusConfig(url=server.url))
     try:
         wide = {g.uuid: g for g in backend.read(
-            [], 3600, datetime.fromtimestamp(end, timezone.utc)).gpus}
+            [], W, datetime.fromtimestamp(end, timezone.utc)).gpus}
     finally:
         backend.close()
     assert wide["GPU-x-2"].xid_current and not wide["GPU-x-3"].xid_current
