@@ -55,23 +55,25 @@ class PlanReady(Message, bubble=False):
 
 
 class ActionProgressed(Message, bubble=False):
-    """The rollout moved (a newer one replaces a queued one)."""
+    """The rollout of ``key`` moved (a newer one of the same object replaces a queued one)."""
 
-    def __init__(self, progress: RolloutProgress) -> None:
+    def __init__(self, progress: RolloutProgress, key: str = "") -> None:
         super().__init__()
-        self.progress = progress
+        self.progress, self.key = progress, key
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ActionProgressed)
+        return isinstance(message, ActionProgressed) and message.key == self.key
 
 
 class ActionFinished(Message, bubble=False):
-    """The action ended: ``result``, or ``error`` when it never ran (refused, no intent)."""
+    """The action on ``key`` ended: ``result``, or ``error`` when it never ran (refused,
+    no intent)."""
 
     def __init__(self, plan: ActionPlan | None, result: ActionResult | None,
-                 error: str = "") -> None:
+                 error: str = "", key: str = "") -> None:
         super().__init__()
         self.plan, self.result, self.error = plan, result, error
+        self.key = key or (plan.request.service_key if plan is not None else "")
 
 
 class AuditOpened(Message, bubble=False):
@@ -97,8 +99,34 @@ class ActionController(Controller):
         self.audit_error = "opening the audit store…"
         self.incident: Incident | None = None  # the open incident
         self.latest_incident: int | None = None
-        self.action_busy = False
-        self._progress: ProgressScreen | None = None
+        # the lock per object: service key -> the action prepared or running on it (an
+        # action blocks a second one on the same object only; every other stays actionable)
+        self.in_flight: dict[str, ActionKind] = {}
+        self._names: dict[str, str] = {}  # service key -> the model's name, for messages
+        self._progress: dict[str, ProgressScreen] = {}  # open progress views, by key
+
+    @property
+    def action_busy(self) -> bool:
+        """Whether any action is being prepared or run (on any object)."""
+        return bool(self.in_flight)
+
+    def in_flight_text(self, limit: int = 3) -> str:
+        """What is in flight where, for the footer or header: ``rollback llm-chat ·
+        promote reranker`` ("" when nothing is); at most ``limit`` named, then "+N"."""
+        items = [f"{kind.value.replace('_', '-')} {self._names.get(key) or key}"
+                 for key, kind in self.in_flight.items()]
+        more = len(items) - limit
+        return " · ".join(items[:limit]) + (f" · +{more}" if more > 0 else "")
+
+    def _lock(self, kind: ActionKind, service: ModelService) -> None:
+        self.in_flight[service.key] = kind
+        self._names[service.key] = safe(service.name, 40)
+        self._sync_keys()
+
+    def _release(self, key: str) -> None:
+        self.in_flight.pop(key, None)
+        self._names.pop(key, None)
+        self._sync_keys()
 
     # -- policy ---------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -131,8 +159,10 @@ class ActionController(Controller):
         if target in ("model", "canary"):
             if service is None:
                 return "no model selected"
-            if self.action_busy:
-                return "another action is under way"
+            busy = self.in_flight.get(service.key)
+            if busy is not None:
+                return (f"{busy.value.replace('_', '-')} of {safe(service.name, 40)} "
+                        f"is under way")
             if target == "canary" and service.canary is None:
                 return f"{safe(service.name, 40)} has no canary"
         if target == "incident" and self.incident is None and self.latest_incident is None:
@@ -232,23 +262,24 @@ class ActionController(Controller):
 
     # -- guarded actions --------------------------------------------------------------
     def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
-        """``R``/``P``: prepare (thread) then show the guard."""
-        if self._refuse("rollback" if kind == ActionKind.ROLLBACK else "promote", service):
+        """A guarded action's key: lock the object, prepare (thread), then show the guard."""
+        declared = catalog.BY_KIND.get(kind)
+        if self._refuse(declared.name if declared else kind.value, service):
             return
         assert service is not None
-        self.action_busy = True
-        self._sync_keys()
+        self._lock(kind, service)
         request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor)
         self._prepare(request, self._snapshot())
 
-    @in_thread(exclusive=True, group="action-prepare")
+    @in_thread(group="action-prepare")
     def _prepare(self, request: ActionRequest, snapshot: FleetSnapshot | None) -> None:
         try:
             runner = self.require_runner()
             plan = runner.prepare(request, snapshot)
             self.app.post_message(PlanReady(plan, runner.confirm_name(plan)))
         except Exception as exc:  # noqa: BLE001
-            self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
+            self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}",
+                                                 key=request.service_key))
 
     def on_plan_ready(self, message: PlanReady) -> None:
         from console.screens.modals.guard import GuardScreen  # noqa: PLC0415 - a modal, on first use
@@ -257,23 +288,25 @@ class ActionController(Controller):
                          callback=partial(self._guard_closed, message.plan))
 
     def _guard_closed(self, plan: ActionPlan, decision: GuardDecision | None) -> None:
+        key = plan.request.service_key
         if decision is None:
             self.require_runner().cancel(plan, self.actor)
-            self.action_busy = False
-            self._sync_keys()
+            self._release(key)
             self.app.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
         from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415 - a modal, on first use
 
-        self._progress = ProgressScreen(plan)
-        self.app.push_screen(self._progress, callback=self._progress_closed)
+        progress = self._progress[key] = ProgressScreen(plan)
+        self.app.push_screen(progress, callback=partial(self._progress_closed, key, progress))
         self._run(plan, decision, self.actor)
 
-    @in_thread(exclusive=True, group="action-run")
+    @in_thread(group="action-run")
     def _run(self, plan: ActionPlan, decision: GuardDecision, actor: str) -> None:
+        key = plan.request.service_key
+
         def progressed(progress: RolloutProgress) -> None:
-            self.app.post_message(ActionProgressed(progress))
+            self.app.post_message(ActionProgressed(progress, key))
 
         try:
             result = self.require_runner().run(
@@ -285,15 +318,19 @@ class ActionController(Controller):
         self.app.post_message(ActionFinished(plan, result))
 
     def on_action_progressed(self, message: ActionProgressed) -> None:
-        if self._progress is not None and self._progress.is_mounted:
-            self._progress.show_progress(message.progress)
+        view = self._progress.get(message.key)
+        if view is not None and view.is_mounted:
+            view.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
-        self.action_busy = False
+        self._release(message.key)
         result, plan = message.result, message.plan
         what = plan.request.kind.value if plan else "action"
-        if self._progress is not None and self._progress.is_mounted:
-            self._progress.show_result(result, message.error)
+        if plan is not None:
+            what += f" {safe(split_name(plan.object_ref), 40)}"
+        view = self._progress.get(message.key)
+        if view is not None and view.is_mounted:
+            view.show_result(result, message.error)
         if result is None:
             self.app.notify(safe(message.error, 400), title=f"{what}: not done",
                         severity="error", markup=False)
@@ -305,5 +342,11 @@ class ActionController(Controller):
         self._sync_keys()
         self.app.poller.poll("cluster")
 
-    def _progress_closed(self, _result: None = None) -> None:
-        self._progress = None
+    def _progress_closed(self, key: str, view: ProgressScreen, _result: None = None) -> None:
+        if self._progress.get(key) is view:
+            del self._progress[key]
+
+
+def split_name(object_ref: str) -> str:
+    """``deployment/llm-chat`` -> ``llm-chat``."""
+    return object_ref.rsplit("/", 1)[-1]

@@ -200,6 +200,11 @@ class Controller:
             if self.rollout_delay_s > 0 and any(rs["spec"].get("replicas") for rs in olds):
                 self._schedule(flavor, uid)
         elif new is not None:
+            # a scaled-down ReplicaSet brought back (a rollback to an older revision) rolls
+            # out like a new one
+            if self.rollout_delay_s > 0 and not new["spec"].get("replicas") and uid not in \
+                    self._deadlines and any(rs["spec"].get("replicas") for rs in olds):
+                self._schedule(flavor, uid)
             new = self._annotate_rs(flavor, owner, new, max_old + 1, desired)
         bg = flavor is ROLLOUT and blue_green(owner) is not None
         if bg and new is not None and pause_before_promotion(
