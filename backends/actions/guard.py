@@ -14,7 +14,7 @@
    call may or may not have landed);
 5. after a success, poll ``cluster.progress`` until done or ``progress_timeout_s``,
    calling ``on_progress`` each time, and append a **settle** entry
-   (``complete`` / ``degraded`` / ``timed_out``).
+   (``complete`` / ``degraded`` / ``stuck`` / ``timed_out``: :func:`settle_outcome`).
 
 Cancel: **records nothing.** A cancel happens in the guard modal, before the intent is
 written, so nothing was attempted and nothing changed; the audit log stays a record of
@@ -107,6 +107,20 @@ def _check_dict(check: Check) -> dict:
 OPEN_INCIDENT: Any = object()
 """``run(incident_id=...)`` default: the incident open in the store when the intent is
 written (what a lone console sees); pass the id the user sees instead."""
+
+
+def settle_outcome(kind: ActionKind, progress: RolloutProgress) -> str:
+    """The settle entry's outcome for a final ``progress``: ``complete`` (also a rollout
+    that waits at a pause step, and an abort that left the rollout aborted, which is what
+    it asked for), ``degraded`` or ``stuck`` (its progress deadline passed)."""
+    if progress.phase in ("complete", "paused"):
+        return "complete"
+    if progress.phase == "degraded" and kind == ActionKind.ABORT and \
+            progress.reason == "RolloutAborted":
+        return "complete"
+    if progress.phase == "stuck":
+        return "stuck"
+    return "degraded"
 
 
 class ActionRunner:
@@ -383,13 +397,18 @@ class ActionRunner:
                 break
             self.sleep(min(gates.progress_poll_s, remaining))
         detail = progress.model_dump() if progress else {}
-        if progress is not None and progress.done and progress.phase != "degraded":
-            self._record(intent, "settle", "complete", progress.message, detail)
-            return result.model_copy(update={"detail": {**result.detail, "progress": detail}})
         if progress is not None and progress.done:
-            msg = f"rollout degraded: {progress.message}".strip()
-            self._record(intent, "settle", "degraded", msg, detail)
-            return ActionResult(status=ActionStatus.FAILED, message=msg, detail=detail)
+            outcome = settle_outcome(plan.request.kind, progress)
+            if outcome == "complete":
+                self._record(intent, "settle", "complete", progress.message, detail)
+                return result.model_copy(update={"detail": {**result.detail,
+                                                            "progress": detail}})
+            why = f"{progress.reason}: " if progress.reason and \
+                progress.reason not in progress.message else ""
+            msg = f"rollout {outcome}: {why}{progress.message}".strip()
+            self._record(intent, "settle", outcome, msg, detail)
+            return ActionResult(status=ActionStatus.FAILED, message=msg,
+                                detail={**result.detail, "progress": detail})
         msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
                + (f" ({error})" if error else ""))
         self._record(intent, "settle", "timed_out", msg, detail)

@@ -81,10 +81,35 @@ class ActionResult(Frozen):
     detail: dict = Field(default_factory=dict)
 
 
+ProgressPhase = Literal["progressing", "complete", "paused", "degraded", "stuck", "unknown"]
+
+
 class RolloutProgress(Frozen):
+    """How far a rollout got, as ``kubectl rollout status`` (and the Argo plugin) judge it.
+
+    ``done`` is final: the controller observed the change and reports it ``complete``
+    (or ``paused`` where it waits for a person), ``degraded``, or ``stuck`` (its progress
+    deadline passed: ``reason`` is the controller's, e.g. ProgressDeadlineExceeded).
+    The counts are of the **new** revision only (old ready pods never count): ``updated``
+    replicas, ``ready`` and ``available`` of those, out of ``desired``."""
+
     done: bool
     ready: int | None = None
     desired: int | None = None
     updated: int | None = None
+    available: int | None = Field(None, description="available replicas of the new revision")
     message: str = ""
-    phase: Literal["progressing", "complete", "degraded", "unknown"] = "unknown"
+    phase: ProgressPhase = "unknown"
+    reason: str = Field("", description="the controller's reason (ProgressDeadlineExceeded, "
+                                        "RolloutAborted, ...)")
+    observed: bool = Field(True, description="the controller has seen the latest change")
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the desired replicas the new revision has available (None: unknown)."""
+        if not self.desired:
+            return None
+        done = self.available if self.available is not None else None
+        if done is None:
+            return 1.0 if self.done and self.phase == "complete" else None
+        return max(0.0, min(1.0, done / self.desired))

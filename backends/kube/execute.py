@@ -282,4 +282,4 @@ def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:
 def progress(api: KubeApi, service_key: str) -> RolloutProgress:
     """How far the rollout got, from a fresh GET (the reference tool's status logic)."""
     t = Target.parse(service_key)
-    return t.handler.progress(api.request("GET", t.path))
+    return t.handler.progress(api, api.request("GET", t.path))

@@ -277,12 +277,15 @@ class ProgressScreen(ModalScreen[None]):
                 yield Button("Close", id="close", compact=True)
 
     def show_progress(self, progress: RolloutProgress) -> None:
-        """Advance the bar: ready (else updated) replicas of the desired count."""
+        """Advance the bar: the new revision's available replicas of the desired count
+        (old ready pods never count); full only once the controller reports it done."""
         bar = self.query_one(ProgressBar)
-        if progress.desired:
-            done = progress.ready if progress.ready is not None else progress.updated
-            bar.update(total=progress.desired, progress=min(done or 0, progress.desired))
-        if progress.done and progress.phase == "complete":
+        if progress.desired and progress.available is not None:
+            done = min(progress.available, progress.desired)
+            if not progress.done:  # the controller has not said "done": never a full bar
+                done = min(done, progress.desired - 1) if progress.desired > 1 else 0
+            bar.update(total=progress.desired, progress=done)
+        if progress.done and progress.phase in ("complete", "paused"):
             bar.update(total=bar.total or 1, progress=bar.total or 1)
         self.query_one("#p-message", Static).update(_text(progress.message or progress.phase,
                                                           300))
