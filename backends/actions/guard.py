@@ -130,8 +130,10 @@ class ActionRunner:
                  clock: Callable[[], datetime] = utcnow, *,
                  config: ActionsConfig | None = None, read_only: bool = False,
                  sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 alerts: Any = None) -> None:
         self.cluster = cluster
+        self.alerts = alerts  # the Alertmanager source, for the silence action
         self.audit = audit
         self.clock = clock
         self.config = config or ActionsConfig()

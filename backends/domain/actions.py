@@ -11,11 +11,16 @@ from backends.domain.models import Frozen
 
 
 class ActionKind(str, Enum):
-    ROLLBACK = "rollback"
+    ROLLBACK = "rollback"  # to the previous revision, or ActionRequest.to_revision
     PROMOTE = "promote"
     ABORT = "abort"
     PROMOTE_FULL = "promote_full"  # Argo: kubectl argo rollouts promote --full
     RETRY = "retry"  # Argo: kubectl argo rollouts retry (after an abort)
+    PAUSE = "pause"  # kubectl rollout pause / kubectl argo rollouts pause
+    RESUME = "resume"  # kubectl rollout resume / kubectl argo rollouts resume
+    RESTART = "restart"  # kubectl rollout restart (kubectl.kubernetes.io/restartedAt)
+    SCALE = "scale"  # kubectl scale --replicas=N
+    SILENCE = "silence"  # an Alertmanager silence of the model's alerts (not the cluster)
 
 
 class CheckStatus(str, Enum):
@@ -38,6 +43,8 @@ class ActionRequest(Frozen):
     kind: ActionKind
     service_key: str = Field(description="ModelService.key")
     to_revision: int | None = Field(None, description="rollback target; None = previous")
+    replicas: int | None = Field(None, ge=0, description="scale: the replica count wanted")
+    duration_s: float | None = Field(None, gt=0, description="silence: how long it lasts")
     reason: str = ""
     actor: str = ""
     override: bool = False

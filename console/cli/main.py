@@ -43,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_bench)
     add_subcommands(sub)
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
+    from console.cli.actions import add_subcommands as add_actions  # noqa: PLC0415 - light
 
     add_serve(sub)
+    add_actions(sub)
     return p
 
 

@@ -165,6 +165,12 @@ class ActionController(Controller):
                         f"is under way")
             if target == "canary" and service.canary is None:
                 return f"{safe(service.name, 40)} has no canary"
+            if declared is not None and service.kind.value not in declared.kinds:
+                return (f"{declared.verb} is for {' and '.join(declared.kinds)} only "
+                        f"({safe(service.name, 40)} is a {service.kind.value})")
+            if declared is not None and declared.kind == ActionKind.SILENCE and \
+                    getattr(self.app.backends, "alerts", None) is None:
+                return "no Alertmanager configured (--alertmanager URL)"
         if target == "incident" and self.incident is None and self.latest_incident is None:
             return "no incident to export yet (i opens one)"
         return None
@@ -261,14 +267,59 @@ class ActionController(Controller):
         self._sync_keys()
 
     # -- guarded actions --------------------------------------------------------------
-    def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
-        """A guarded action's key: lock the object, prepare (thread), then show the guard."""
-        declared = catalog.BY_KIND.get(kind)
+    def begin(self, name: str, service: ModelService | None) -> None:
+        """The key of the guarded action declared as ``name``: ask for what it needs (a
+        revision from the model's history, a replica count, a duration), then
+        :meth:`begin_action`. Cancelling a question sends and records nothing."""
+        declared = catalog.BY_NAME[name]
+        assert declared.kind is not None, f"{name} is not a guarded action"
+        if self._refuse(name, service):
+            return
+        assert service is not None
+        kind = declared.kind
+
+        def then(value: object | None) -> None:
+            if value is None:
+                return
+            if isinstance(value, float):  # a duration, in seconds
+                self.begin_action(kind, service, name=name, duration_s=value)
+            elif "replicas" in declared.params and isinstance(value, int):
+                self.begin_action(kind, service, name=name, replicas=value)
+            elif isinstance(value, int):
+                self.begin_action(kind, service, name=name, to_revision=value)
+
+        from console.screens.modals import params  # noqa: PLC0415 - a modal, on first use
+
+        if "to_revision" in declared.params:
+            snap = self._snapshot()
+            revisions = snap.revisions.get(service.key, ()) if snap is not None else ()
+            self.app.push_screen(params.RevisionScreen(service.name, revisions), callback=then)
+        elif "replicas" in declared.params:
+            now = service.replicas_desired
+            self.app.push_screen(params.ParamScreen(
+                f"Scale {service.name}", "Replicas",
+                f"now {now if now is not None else 'unknown'}; the preview follows",
+                params.parse_replicas, str(now if now is not None else "")), callback=then)
+        elif "duration" in declared.params:
+            self.app.push_screen(params.ParamScreen(
+                f"Silence the alerts of {service.name}", "For",
+                "30m, 2h, 1d ...; it expires on its own; the preview follows",
+                params.parse_duration, "2h"), callback=then)
+        else:
+            self.begin_action(kind, service, name=name)
+
+    def begin_action(self, kind: ActionKind, service: ModelService | None, *,
+                     name: str | None = None, to_revision: int | None = None,
+                     replicas: int | None = None, duration_s: float | None = None) -> None:
+        """Lock the object, prepare (thread), then show the guard."""
+        declared = catalog.BY_NAME.get(name or "") or catalog.BY_KIND.get(kind)
         if self._refuse(declared.name if declared else kind.value, service):
             return
         assert service is not None
         self._lock(kind, service)
-        request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor)
+        request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor,
+                                to_revision=to_revision, replicas=replicas,
+                                duration_s=duration_s)
         self._prepare(request, self._snapshot())
 
     @in_thread(group="action-prepare")

@@ -27,7 +27,9 @@ from widgets.text import MISSING, safe
 
 VERBS = {ActionKind.ROLLBACK: "Roll back", ActionKind.PROMOTE: "Promote",
          ActionKind.ABORT: "Abort", ActionKind.PROMOTE_FULL: "Fully promote",
-         ActionKind.RETRY: "Retry"}
+         ActionKind.RETRY: "Retry", ActionKind.PAUSE: "Pause", ActionKind.RESUME: "Resume",
+         ActionKind.RESTART: "Restart", ActionKind.SCALE: "Scale",
+         ActionKind.SILENCE: "Silence the alerts of"}
 ICONS = {CheckStatus.PASSED: "✔", CheckStatus.FAILED: "✘", CheckStatus.UNKNOWN: "?"}
 
 MODAL_CSS = """
