@@ -63,6 +63,12 @@ class ActionSpec:
         """How messages name it: ``promote-full``."""
         return self.name.replace("_", "-")
 
+    def not_for(self, model: str, kind: str) -> str:
+        """Why it does not apply to ``model`` (a ``kind`` outside :attr:`kinds`)."""
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return (f"{self.verb} is for {' and '.join(self.kinds)} only ({model} is {article} "
+                f"{kind})")
+
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("rollback", "R", "Rollback", "Roll the selected model back (guarded, audited)",

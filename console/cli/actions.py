@@ -135,8 +135,7 @@ def request_for(spec: ActionSpec, service: ModelService, args: argparse.Namespac
                 actor: str) -> ActionRequest:
     """The request the console's key would make, with the values given as options."""
     if service.kind.value not in spec.kinds:
-        raise Exit(BAD_INPUT, f"{spec.verb} is for {' and '.join(spec.kinds)} only "
-                              f"({service.name} is a {service.kind.value})")
+        raise Exit(BAD_INPUT, spec.not_for(service.name, service.kind.value))
     assert spec.kind is not None
     return ActionRequest(kind=spec.kind, service_key=service.key, actor=actor,
                          to_revision=getattr(args, "to_revision", None),

@@ -166,8 +166,7 @@ class ActionController(Controller):
             if target == "canary" and service.canary is None:
                 return f"{safe(service.name, 40)} has no canary"
             if declared is not None and service.kind.value not in declared.kinds:
-                return (f"{declared.verb} is for {' and '.join(declared.kinds)} only "
-                        f"({safe(service.name, 40)} is a {service.kind.value})")
+                return declared.not_for(safe(service.name, 40), service.kind.value)
             if declared is not None and declared.kind == ActionKind.SILENCE and \
                     getattr(self.app.backends, "alerts", None) is None:
                 return "no Alertmanager configured (--alertmanager URL)"

@@ -42,14 +42,19 @@ from backends.kube.semantics import (
     DEPLOY_REVISION,
     HASH_LABEL,
     JSON_PATCH,
+    MERGE_PATCH,
+    RESTARTED_AT,
     ActionSpec,
     Patch,
     controlled_by,
     equal_ignore_hash,
     first_image,
+    now_rfc3339,
+    pause_spec,
     pick_revision,
     refuse,
     revision_of,
+    scale_spec,
     without_label,
 )
 from backends.kube.slim import (
@@ -274,7 +279,28 @@ def _rollback(api: KubeApi, obj: dict, req: ActionRequest) -> ActionSpec:
     return deployment_rollback(obj, replicasets_of(api, obj), req.to_revision)
 
 
-ACTIONS: Mapping[ActionKind, Act] = {ActionKind.ROLLBACK: _rollback}
+def deployment_restart(deployment: dict, at: str | None = None) -> ActionSpec:
+    """``kubectl rollout restart deployment/X``: the pod template's
+    ``kubectl.kubernetes.io/restartedAt`` annotation set to now (a new ReplicaSet rolls
+    out); a paused Deployment is refused, as kubectl does."""
+    name = (deployment.get("metadata") or {}).get("name")
+    if (deployment.get("spec") or {}).get("paused"):
+        raise refuse(f"can't restart paused deployment (run rollout resume first): "
+                     f"deployment/{name}")
+    at = at or now_rfc3339()
+    out = ActionSpec(restarted_at=at, message=f"restarted (restartedAt {at})")
+    out.patches = [Patch({"spec": {"template": {"metadata": {"annotations": {
+        RESTARTED_AT: at}}}}}, MERGE_PATCH)]
+    return out
+
+
+ACTIONS: Mapping[ActionKind, Act] = {
+    ActionKind.ROLLBACK: _rollback,
+    ActionKind.RESTART: lambda api, obj, req: deployment_restart(obj),
+    ActionKind.SCALE: lambda api, obj, req: scale_spec(obj, req.replicas),
+    ActionKind.PAUSE: lambda api, obj, req: pause_spec(obj, "deployment", True),
+    ActionKind.RESUME: lambda api, obj, req: pause_spec(obj, "deployment", False),
+}
 
 
 def preflight(obj: dict, request: ActionRequest) -> tuple[Check, ...]:

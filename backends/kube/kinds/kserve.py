@@ -238,9 +238,16 @@ def kserve_rollback(isvc: dict) -> ActionSpec:
     return out
 
 
+def _rollback(api: object, obj: dict, req: ActionRequest) -> ActionSpec:
+    if req.to_revision is not None:
+        raise refuse("an InferenceService can only pin its previous rolled-out revision "
+                     "(canaryTrafficPercent: 0), not a chosen one")
+    return kserve_rollback(obj)
+
+
 ACTIONS: Mapping[ActionKind, Act] = {
     ActionKind.PROMOTE: lambda api, obj, req: kserve_promote(obj),
-    ActionKind.ROLLBACK: lambda api, obj, req: kserve_rollback(obj),
+    ActionKind.ROLLBACK: _rollback,
 }
 
 

@@ -41,7 +41,10 @@ from backends.kube.semantics import (
     controlled_by,
     derivative_equal,
     first_image,
+    now_rfc3339,
+    pause_spec,
     pick_revision,
+    scale_spec,
     revision_of,
     without_label,
 )
@@ -445,7 +448,19 @@ def _undo(api: KubeApi, obj: dict, req: ActionRequest) -> ActionSpec:
     return argo_undo(obj, replicasets_of(api, obj), req.to_revision)
 
 
+def argo_restart(at: str | None = None) -> ActionSpec:
+    """``kubectl argo rollouts restart``: ``spec.restartAt`` set to now (the controller
+    replaces the pods, oldest first)."""
+    at = at or now_rfc3339()
+    return ActionSpec([Patch({"spec": {"restartAt": at}}, MERGE_PATCH)], restarted_at=at,
+                      message=f"restarted (restartAt {at})")
+
+
 ACTIONS: Mapping[ActionKind, Act] = {
+    ActionKind.RESTART: lambda api, obj, req: argo_restart(),
+    ActionKind.SCALE: lambda api, obj, req: scale_spec(obj, req.replicas),
+    ActionKind.PAUSE: lambda api, obj, req: pause_spec(obj, "rollout", True),
+    ActionKind.RESUME: lambda api, obj, req: pause_spec(obj, "rollout", False),
     ActionKind.ROLLBACK: _undo,
     ActionKind.PROMOTE: lambda api, obj, req: argo_promote(obj),
     ActionKind.PROMOTE_FULL: lambda api, obj, req: argo_promote(obj, full=True),
