@@ -48,7 +48,8 @@ from pydantic import Field
 
 from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                               ActionStatus, Check, CheckStatus, RolloutProgress)
-from backends.actions.catalog import read_only
+from backends.actions import silence
+from backends.actions.catalog import BY_KIND, read_only
 from backends.actions.config import ActionsConfig
 from backends.domain.sources import AuditBackend, ClusterBackend
 from backends.domain.errors import ActionRefused, BackendError, NotSupported
@@ -213,13 +214,19 @@ class ActionRunner:
         if why:
             return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
                                                   reason=why, overridable=False))
+        if request.kind == ActionKind.SILENCE:
+            _ctx, namespace, _kind, name = split_key(request.service_key)
+            found = find_service(snapshot, request.service_key) if snapshot else None
+            return silence.plan(self.alerts, request, context, namespace, found,
+                                found.name if found else name, self.clock())
         try:
             plan = self.cluster.plan(request)
         except BackendError as exc:
             return self._bare_plan(request, Check(
                 name="preflight", status=CheckStatus.FAILED,
                 reason=f"{exc.source}: {exc}", overridable=False))
-        if request.kind != ActionKind.PROMOTE:
+        declared = BY_KIND.get(request.kind)
+        if declared is None or not declared.gates:  # promote and promote-full are gated
             return plan
         if snapshot is None:
             return plan.model_copy(update={"checks": plan.checks + (Check(
@@ -246,7 +253,9 @@ class ActionRunner:
     # -- run --------------------------------------------------------------------------
     def _blocking(self, plan: ActionPlan, actor: str) -> list[Check]:
         checks = list(plan.checks)
-        if plan.request.kind == ActionKind.PROMOTE and any(c.name == APPROVALS for c in checks):
+        declared = BY_KIND.get(plan.request.kind)
+        if declared is not None and "approvals" in declared.gates and \
+                any(c.name == APPROVALS for c in checks):
             key = plan.request.service_key
             gates = self.config.gates_for(plan.context)
             annotated = self._annotated.get(key)
@@ -348,6 +357,9 @@ class ActionRunner:
 
     def _call(self, request: ActionRequest) -> ActionResult:
         try:
+            if request.kind == ActionKind.SILENCE:
+                _ctx, namespace, _kind, name = split_key(request.service_key)
+                return silence.run(self.alerts, request, name, namespace, self.clock())
             return self.cluster.execute(request)
         except TimeoutError as exc:
             return ActionResult(status=ActionStatus.TIMED_OUT,
@@ -381,9 +393,12 @@ class ActionRunner:
         deadline = self.monotonic() + gates.progress_timeout_s
         progress: RolloutProgress | None = None
         error = ""
+        silence_id = result.detail.get("silence_id") \
+            if plan.request.kind == ActionKind.SILENCE else None
         while True:
             try:
-                progress = self.cluster.progress(plan.request.service_key)
+                progress = silence.progress(self.alerts, str(silence_id)) if silence_id \
+                    else self.cluster.progress(plan.request.service_key)
                 error = ""
             except BackendError as exc:
                 error = f"{exc.source}: {exc}"

@@ -220,7 +220,8 @@ class ActionController(Controller):
         if callable(advance):  # simulated time: waits advance it
             kwargs = {"sleep": advance, "monotonic": lambda: clock().timestamp()}
         return ActionRunner(backends.cluster, audit, clock, config=self.app.settings.actions,
-                            read_only=self.app.settings.read_only, **kwargs)
+                            read_only=self.app.settings.read_only, alerts=backends.alerts,
+                            **kwargs)
 
     @in_thread(exclusive=True, group="audit-open")
     def _open_audit(self) -> None:
