@@ -329,8 +329,9 @@ class ActionRunner:
         error = self._record(intent, "outcome", result.status.value, result.message,
                              {"message": result.message, **result.detail})
         if error:  # the action happened; the UI must say the record is incomplete
-            result = result.model_copy(update={"detail": {**result.detail,
-                                                          "audit_error": error}})
+            result = result.model_copy(update={
+                "detail": {**result.detail, "audit_error": error},
+                "warnings": (*result.warnings, f"audit record incomplete: {error}")})
         if result.status != ActionStatus.SUCCEEDED:
             return result
         return self._watch(plan, intent, result, on_progress)
@@ -425,11 +426,13 @@ class ActionRunner:
             msg = f"rollout {outcome}: {why}{progress.message}".strip()
             self._record(intent, "settle", outcome, msg, detail)
             return ActionResult(status=ActionStatus.FAILED, message=msg,
-                                detail={**result.detail, "progress": detail})
+                                detail={**result.detail, "progress": detail},
+                                warnings=result.warnings)
         msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
                + (f" ({error})" if error else ""))
         self._record(intent, "settle", "timed_out", msg, detail)
-        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail)
+        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail,
+                            warnings=result.warnings)
 
     # -- crash recovery ---------------------------------------------------------------
     def unknown_outcomes(self) -> list[PendingIntent]:

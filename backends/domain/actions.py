@@ -86,6 +86,10 @@ class ActionResult(Frozen):
     status: ActionStatus
     message: str = ""
     detail: dict = Field(default_factory=dict)
+    warnings: tuple[str, ...] = Field(
+        (), description="what went wrong after the action itself succeeded (its Event or "
+                        "annotation not written, the audit record incomplete): shown as a "
+                        "warning, never as a plain success")
 
 
 ProgressPhase = Literal["progressing", "complete", "paused", "degraded", "stuck", "unknown"]

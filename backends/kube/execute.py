@@ -249,7 +249,8 @@ def execute(api: KubeApi, req: ActionRequest, actor: str) -> ActionResult:
                    "to_revision": spec.to_revision, "dry_run": "ok", "attempts": attempt})
     if warnings:
         detail["warnings"] = warnings
-    return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail)
+    return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail,
+                        warnings=tuple(warnings))
 
 
 def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:

@@ -326,9 +326,7 @@ def _act(args: argparse.Namespace, spec: ActionSpec, settings: Any, backends: An
         except BackendError as exc:  # the intent could not be written: nothing was sent
             raise Exit(FAILED, f"not done: {redact(str(exc))}") from None
         report["result"] = result_dict(result)
-        warnings = list(result.detail.get("warnings") or [])
-        if result.detail.get("audit_error"):
-            warnings.append(f"audit record incomplete: {result.detail['audit_error']}")
+        warnings = list(result.warnings)
         report["warnings"] = warnings
         print(f"{result.status.value.replace('_', ' ')}: {safe(result.message, 2000)}",
               file=human)

@@ -390,6 +390,10 @@ class ActionController(Controller):
             self.app.notify(safe(result.message or result.status.value, 400),
                         title=f"{what}: {result.status.value}",
                         severity="information" if ok else "error", markup=False)
+            if result.warnings:  # done, but its record on the object (or here) is not
+                self.app.notify(safe("; ".join(result.warnings), 600),
+                                title=f"{what}: done, with a warning", severity="warning",
+                                timeout=20, markup=False)
         self._sync_keys()
         self.app.poller.poll("cluster")
 

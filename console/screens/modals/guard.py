@@ -305,8 +305,11 @@ class ProgressScreen(ModalScreen[None]):
                     else "-failed" if status == ActionStatus.FAILED else "-other")
             line.set_class(True, kind)
             text = f"{status.value.replace('_', ' ')}: {result.message or 'no message'}"
-            if result.detail.get("audit_error"):
-                text += f" (audit record incomplete: {result.detail['audit_error']})"
+            if result.warnings:
+                text += " (warning: " + "; ".join(result.warnings) + ")"
+                kind = "-other" if kind == "-succeeded" else kind
+                line.set_class(False, "-succeeded")
+                line.set_class(True, kind)
             line.update(_text(text, 600))
             if status == ActionStatus.SUCCEEDED and result.detail.get("progress"):
                 bar = self.query_one(ProgressBar)
