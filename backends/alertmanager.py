@@ -153,11 +153,63 @@ class AlertmanagerAlerts(AlertsBackend):
             model=model, gpu_uuid=gpu, labels=labels,
         )
 
+    @property
+    def model_labels(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.config.model_labels)
+
+    def create_silence(self, matchers: list[dict], starts: datetime, ends: datetime,
+                       created_by: str, comment: str) -> str:
+        """``POST /api/v2/silences``; the new silence's id. Sent once (a retry could
+        silence twice): a failure raises BackendError, the caller records it."""
+        try:
+            headers, auth = self._auth()
+        except BackendError as exc:
+            exc.source = SOURCE
+            raise
+        body = {"matchers": matchers, "startsAt": rfc3339(starts), "endsAt": rfc3339(ends),
+                "createdBy": created_by, "comment": comment}
+        try:
+            r = self._http().post("/api/v2/silences", json=body, headers=headers,
+                                  auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT)
+        except httpx.TimeoutException:
+            raise BackendError("Alertmanager did not answer in time (timeout): the silence "
+                               "may or may not exist", source=SOURCE) from None
+        except httpx.TransportError:
+            raise BackendError("cannot connect to Alertmanager", source=SOURCE,
+                               status=-1) from None
+        if r.status_code in (401, 403):
+            raise ForbiddenError(f"Alertmanager refused the silence (HTTP {r.status_code})",
+                                 source=SOURCE, status=r.status_code)
+        if r.status_code != 200:
+            raise BackendError(f"HTTP {r.status_code} from Alertmanager: "
+                               f"{short(r.text, 200) or 'empty body'}", source=SOURCE,
+                               status=r.status_code)
+        try:
+            return str(r.json()["silenceID"])
+        except (ValueError, KeyError, TypeError):
+            raise BackendError("Alertmanager answered the silence without its id",
+                               source=SOURCE) from None
+
+    def silence(self, silence_id: str) -> dict:
+        """``GET /api/v2/silence/{id}``."""
+        headers, auth = self._auth()
+        data = self._get(f"/api/v2/silence/{silence_id}", {}, headers, auth)
+        if not isinstance(data, dict):
+            raise BackendError("Alertmanager answered JSON of an unexpected shape",
+                               source=SOURCE)
+        return data
+
     def close(self) -> None:
         """Close the HTTP client."""
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def rfc3339(at: datetime) -> str:
+    """An aware datetime as Alertmanager takes it (UTC, milliseconds, 'Z')."""
+    return at.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
 
 
 def parse_time(raw: object) -> datetime | None:

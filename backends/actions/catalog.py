@@ -21,13 +21,22 @@ Target = Literal["model", "canary", "fleet", "incident"]
 """What an action needs: a selected model, a selected model with a canary, nothing
 (fleet-wide), or an incident (open or latest)."""
 
+Param = Literal["to_revision", "replicas", "duration"]
+"""What a guarded action asks for besides the reason: a revision to roll back to, a
+replica count, a duration (the request's ``to_revision``, ``replicas``, ``duration_s``)."""
+
+ALL_KINDS = ("Deployment", "Rollout", "InferenceService")
+
 
 @dataclass(frozen=True)
 class ActionSpec:
     """One action. ``mutating`` actions are refused in read-only contexts and in replay,
-    write an audit entry, and are dimmed with the reason; ``kind`` is the cluster action
-    (guarded: preview, preflight, reason, confirm) or None for an audit-store record;
-    ``gates`` name the checks the guard adds before the run (``slo``, ``approvals``)."""
+    write an audit entry, and are dimmed with the reason; ``kind`` is the guarded action
+    (preview, preflight, reason, confirm) or None for an audit-store record; ``gates``
+    name the checks the guard adds before the run (``slo``, ``approvals``); ``kinds`` the
+    resource kinds it applies to (each has its executor in ``backends.kube.kinds``);
+    ``params`` what it asks for (optional ones in ``optional``); ``shell`` its
+    ``pitboard`` subcommand (None: reached through another one's option)."""
 
     name: str
     key: str
@@ -39,21 +48,37 @@ class ActionSpec:
     gates: tuple[str, ...] = ()
     palette: str = ""
     """The command palette's label (``{model}`` is the selected model's name)."""
+    kinds: tuple[str, ...] = ALL_KINDS
+    params: tuple[Param, ...] = ()
+    optional: tuple[Param, ...] = ()
+    shell: str | None = None
 
     @property
     def per_context(self) -> bool:
         """Whether the selected model's own context decides read-only (not the console's)."""
         return self.target in ("model", "canary")
 
+    @property
+    def verb(self) -> str:
+        """How messages name it: ``promote-full``."""
+        return self.name.replace("_", "-")
+
+    def not_for(self, model: str, kind: str) -> str:
+        """Why it does not apply to ``model`` (a ``kind`` outside :attr:`kinds`)."""
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        return (f"{self.verb} is for {' and '.join(self.kinds)} only ({model} is {article} "
+                f"{kind})")
+
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("rollback", "R", "Rollback", "Roll the selected model back (guarded, audited)",
                mutating=True, target="model", kind=ActionKind.ROLLBACK,
-               palette="Rollback {model}"),
+               palette="Rollback {model}", optional=("to_revision",), shell="rollback"),
     ActionSpec("promote", "P", "Promote",
                "Promote the selected model's canary (gated, audited)",
                mutating=True, target="canary", kind=ActionKind.PROMOTE,
-               gates=("slo", "approvals"), palette="Promote {model}"),
+               gates=("slo", "approvals"), palette="Promote {model}",
+               kinds=("Rollout", "InferenceService"), shell="promote"),
     ActionSpec("approve", "A", "Approve",
                "Approve promoting the selected canary (someone else promotes)",
                mutating=True, target="canary", palette="Approve promotion of {model}"),
@@ -63,11 +88,57 @@ ACTIONS: tuple[ActionSpec, ...] = (
                mutating=True, target="fleet", palette="Open an incident"),
     ActionSpec("export", "e", "Export", "Write the incident's postmortem draft (Markdown)",
                mutating=False, target="incident", palette="Export the postmortem draft"),
+    ActionSpec("rollback_to", "U", "Undo to…",
+               "Roll the selected model back to a revision picked from its history "
+               "(kubectl rollout undo --to-revision)",
+               mutating=True, target="model", kind=ActionKind.ROLLBACK,
+               palette="Roll {model} back to a chosen revision", params=("to_revision",),
+               kinds=("Deployment", "Rollout")),
+    ActionSpec("promote_full", "F", "Full promote",
+               "Promote the canary fully, skipping the remaining steps (gated, audited)",
+               mutating=True, target="canary", kind=ActionKind.PROMOTE_FULL,
+               gates=("slo", "approvals"), palette="Fully promote {model}",
+               kinds=("Rollout",), shell="promote-full"),
+    ActionSpec("abort", "X", "Abort",
+               "Abort the rollout: traffic back to the stable revision (guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.ABORT,
+               palette="Abort the rollout of {model}", kinds=("Rollout",), shell="abort"),
+    ActionSpec("retry", "Y", "Retry", "Retry an aborted rollout (guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.RETRY,
+               palette="Retry the rollout of {model}", kinds=("Rollout",), shell="retry"),
+    ActionSpec("restart", "r", "Restart",
+               "Restart the model's pods (kubectl rollout restart; guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.RESTART,
+               palette="Restart {model}", kinds=("Deployment", "Rollout"), shell="restart"),
+    ActionSpec("scale", "s", "Scale", "Scale the model to N replicas (guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.SCALE,
+               palette="Scale {model}", kinds=("Deployment", "Rollout"), params=("replicas",),
+               shell="scale"),
+    ActionSpec("pause", "z", "Pause", "Pause the model's rollout (guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.PAUSE,
+               palette="Pause the rollout of {model}", kinds=("Deployment", "Rollout"),
+               shell="pause"),
+    ActionSpec("resume", "Z", "Resume", "Resume the model's paused rollout (guarded, audited)",
+               mutating=True, target="model", kind=ActionKind.RESUME,
+               palette="Resume the rollout of {model}", kinds=("Deployment", "Rollout"),
+               shell="resume"),
+    ActionSpec("silence", "m", "Silence",
+               "Silence the model's alerts in Alertmanager for a while (guarded, audited; "
+               "expires on its own)",
+               mutating=True, target="model", kind=ActionKind.SILENCE,
+               palette="Silence the alerts of {model}", params=("duration",), shell="silence"),
 )
 """The console's action keys, in footer order."""
 
 BY_NAME: dict[str, ActionSpec] = {a.name: a for a in ACTIONS}
-BY_KIND: dict[ActionKind, ActionSpec] = {a.kind: a for a in ACTIONS if a.kind is not None}
+BY_KIND: dict[ActionKind, ActionSpec] = {}
+"""Each guarded action's main declaration (the first with that kind: rollback's ``R``)."""
+for _a in ACTIONS:
+    if _a.kind is not None:
+        BY_KIND.setdefault(_a.kind, _a)
+GUARDED: tuple[ActionSpec, ...] = tuple(a for a in ACTIONS if a.kind is not None)
+SHELL: dict[str, ActionSpec] = {a.shell: a for a in GUARDED if a.shell}
+"""``pitboard <subcommand>`` -> the guarded action it runs."""
 NAMES: tuple[str, ...] = tuple(BY_NAME)
 MUTATING: frozenset[str] = frozenset(a.name for a in ACTIONS if a.mutating)
 

@@ -14,7 +14,7 @@
    call may or may not have landed);
 5. after a success, poll ``cluster.progress`` until done or ``progress_timeout_s``,
    calling ``on_progress`` each time, and append a **settle** entry
-   (``complete`` / ``degraded`` / ``timed_out``).
+   (``complete`` / ``degraded`` / ``stuck`` / ``timed_out``: :func:`settle_outcome`).
 
 Cancel: **records nothing.** A cancel happens in the guard modal, before the intent is
 written, so nothing was attempted and nothing changed; the audit log stays a record of
@@ -48,7 +48,8 @@ from pydantic import Field
 
 from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
                               ActionStatus, Check, CheckStatus, RolloutProgress)
-from backends.actions.catalog import read_only
+from backends.actions import silence
+from backends.actions.catalog import BY_KIND, read_only
 from backends.actions.config import ActionsConfig
 from backends.domain.sources import AuditBackend, ClusterBackend
 from backends.domain.errors import ActionRefused, BackendError, NotSupported
@@ -109,6 +110,20 @@ OPEN_INCIDENT: Any = object()
 written (what a lone console sees); pass the id the user sees instead."""
 
 
+def settle_outcome(kind: ActionKind, progress: RolloutProgress) -> str:
+    """The settle entry's outcome for a final ``progress``: ``complete`` (also a rollout
+    that waits at a pause step, and an abort that left the rollout aborted, which is what
+    it asked for), ``degraded`` or ``stuck`` (its progress deadline passed)."""
+    if progress.phase in ("complete", "paused"):
+        return "complete"
+    if progress.phase == "degraded" and kind == ActionKind.ABORT and \
+            progress.reason == "RolloutAborted":
+        return "complete"
+    if progress.phase == "stuck":
+        return "stuck"
+    return "degraded"
+
+
 class ActionRunner:
     """Orchestrates guarded actions on ``cluster`` with ``audit`` as the record."""
 
@@ -116,8 +131,10 @@ class ActionRunner:
                  clock: Callable[[], datetime] = utcnow, *,
                  config: ActionsConfig | None = None, read_only: bool = False,
                  sleep: Callable[[float], None] = time.sleep,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 alerts: Any = None) -> None:
         self.cluster = cluster
+        self.alerts = alerts  # the Alertmanager source, for the silence action
         self.audit = audit
         self.clock = clock
         self.config = config or ActionsConfig()
@@ -197,13 +214,19 @@ class ActionRunner:
         if why:
             return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
                                                   reason=why, overridable=False))
+        if request.kind == ActionKind.SILENCE:
+            _ctx, namespace, _kind, name = split_key(request.service_key)
+            found = find_service(snapshot, request.service_key) if snapshot else None
+            return silence.plan(self.alerts, request, context, namespace, found,
+                                found.name if found else name, self.clock())
         try:
             plan = self.cluster.plan(request)
         except BackendError as exc:
             return self._bare_plan(request, Check(
                 name="preflight", status=CheckStatus.FAILED,
                 reason=f"{exc.source}: {exc}", overridable=False))
-        if request.kind != ActionKind.PROMOTE:
+        declared = BY_KIND.get(request.kind)
+        if declared is None or not declared.gates:  # promote and promote-full are gated
             return plan
         if snapshot is None:
             return plan.model_copy(update={"checks": plan.checks + (Check(
@@ -230,7 +253,9 @@ class ActionRunner:
     # -- run --------------------------------------------------------------------------
     def _blocking(self, plan: ActionPlan, actor: str) -> list[Check]:
         checks = list(plan.checks)
-        if plan.request.kind == ActionKind.PROMOTE and any(c.name == APPROVALS for c in checks):
+        declared = BY_KIND.get(plan.request.kind)
+        if declared is not None and "approvals" in declared.gates and \
+                any(c.name == APPROVALS for c in checks):
             key = plan.request.service_key
             gates = self.config.gates_for(plan.context)
             annotated = self._annotated.get(key)
@@ -304,8 +329,9 @@ class ActionRunner:
         error = self._record(intent, "outcome", result.status.value, result.message,
                              {"message": result.message, **result.detail})
         if error:  # the action happened; the UI must say the record is incomplete
-            result = result.model_copy(update={"detail": {**result.detail,
-                                                          "audit_error": error}})
+            result = result.model_copy(update={
+                "detail": {**result.detail, "audit_error": error},
+                "warnings": (*result.warnings, f"audit record incomplete: {error}")})
         if result.status != ActionStatus.SUCCEEDED:
             return result
         return self._watch(plan, intent, result, on_progress)
@@ -332,6 +358,9 @@ class ActionRunner:
 
     def _call(self, request: ActionRequest) -> ActionResult:
         try:
+            if request.kind == ActionKind.SILENCE:
+                _ctx, namespace, _kind, name = split_key(request.service_key)
+                return silence.run(self.alerts, request, name, namespace, self.clock())
             return self.cluster.execute(request)
         except TimeoutError as exc:
             return ActionResult(status=ActionStatus.TIMED_OUT,
@@ -365,9 +394,12 @@ class ActionRunner:
         deadline = self.monotonic() + gates.progress_timeout_s
         progress: RolloutProgress | None = None
         error = ""
+        silence_id = result.detail.get("silence_id") \
+            if plan.request.kind == ActionKind.SILENCE else None
         while True:
             try:
-                progress = self.cluster.progress(plan.request.service_key)
+                progress = silence.progress(self.alerts, str(silence_id)) if silence_id \
+                    else self.cluster.progress(plan.request.service_key)
                 error = ""
             except BackendError as exc:
                 error = f"{exc.source}: {exc}"
@@ -383,17 +415,24 @@ class ActionRunner:
                 break
             self.sleep(min(gates.progress_poll_s, remaining))
         detail = progress.model_dump() if progress else {}
-        if progress is not None and progress.done and progress.phase != "degraded":
-            self._record(intent, "settle", "complete", progress.message, detail)
-            return result.model_copy(update={"detail": {**result.detail, "progress": detail}})
         if progress is not None and progress.done:
-            msg = f"rollout degraded: {progress.message}".strip()
-            self._record(intent, "settle", "degraded", msg, detail)
-            return ActionResult(status=ActionStatus.FAILED, message=msg, detail=detail)
+            outcome = settle_outcome(plan.request.kind, progress)
+            if outcome == "complete":
+                self._record(intent, "settle", "complete", progress.message, detail)
+                return result.model_copy(update={"detail": {**result.detail,
+                                                            "progress": detail}})
+            why = f"{progress.reason}: " if progress.reason and \
+                progress.reason not in progress.message else ""
+            msg = f"rollout {outcome}: {why}{progress.message}".strip()
+            self._record(intent, "settle", outcome, msg, detail)
+            return ActionResult(status=ActionStatus.FAILED, message=msg,
+                                detail={**result.detail, "progress": detail},
+                                warnings=result.warnings)
         msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
                + (f" ({error})" if error else ""))
         self._record(intent, "settle", "timed_out", msg, detail)
-        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail)
+        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail,
+                            warnings=result.warnings)
 
     # -- crash recovery ---------------------------------------------------------------
     def unknown_outcomes(self) -> list[PendingIntent]:

@@ -315,8 +315,8 @@ def check_store(conn: sqlite3.Connection, *, key: bytes | None = None,
 
     if problem:
         through = (broken - 1) if broken is not None else 0
-        return ChainState(ok=False, message=problem, broken_at=broken,
-                          verified_through=max(0, through))
+        return state(ok=False, message=problem, broken_at=broken,
+                     verified_through=max(0, through))
     if scan.unchecked:
         return state(ok=False, needs_key=True, verified_through=0, message=(
             f"{scan.unchecked} entr{'y is' if scan.unchecked == 1 else 'ies are'} keyed "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backends.domain.actions import ActionKind, ActionRequest, Change
-from backends.demo.state import DemoState, Leg, SvcState
+from backends.demo.state import ROLLOUT_S, DemoState, Leg, SvcState
 from backends.domain.models import ServiceKind
 
 _DEPLOY, _ISVC, _ROLLOUT = (ServiceKind.DEPLOYMENT, ServiceKind.INFERENCE_SERVICE,
@@ -57,7 +57,56 @@ def decide(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:
         return _pin_previous(state, st, req)
     if _RETRY is not None and req.kind == _RETRY:
         return _retry(state, st)
+    if req.kind in (ActionKind.PAUSE, ActionKind.RESUME, ActionKind.RESTART,
+                    ActionKind.SCALE):
+        if st.kind == _ISVC:
+            return Decision(refusal=f"{req.kind.value} is for a Deployment or a Rollout "
+                                    f"({st.spec.name} is an InferenceService)")
+        return _workload(state, st, req)
     return Decision(refusal=f"{req.kind.value} is not supported by the demo")
+
+
+def _workload(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:
+    """pause / resume (``spec.paused``), restart (the pods roll over, same revision, as
+    ``kubectl rollout restart`` does with a new ReplicaSet), scale (``spec.replicas``)."""
+    name = st.spec.name
+    if req.kind in (ActionKind.PAUSE, ActionKind.RESUME):
+        want = req.kind == ActionKind.PAUSE
+        if st.paused == want:
+            return Decision(noop=f"{name} is already {'paused' if want else 'not paused'}")
+
+        def toggle(now: float) -> str:
+            st.paused = want
+            state.touch(st, now)
+            return f"{name} {'paused' if want else 'resumed'}"
+
+        return Decision(changes=(Change(field="paused", before=str(not want).lower(),
+                                        after=str(want).lower()),), apply=toggle)
+    if req.kind == ActionKind.RESTART:
+        if st.paused:
+            return Decision(refusal=f"can't restart paused {st.kind.value.lower()} (run "
+                                    f"rollout resume first): {name}")
+
+        def restart(now: float) -> str:
+            st.rollout = (now, ROLLOUT_S)
+            state.touch(st, now)
+            return f"restarted {name}: its pods roll over"
+
+        return Decision(changes=(Change(field="restartedAt", before=None, after="now"),),
+                        apply=restart)
+    replicas = req.replicas
+    if replicas is None:
+        return Decision(refusal="scale needs the number of replicas")
+    if replicas == st.spec.replicas:
+        return Decision(noop=f"already at {replicas} replicas")
+
+    def scale(now: float) -> str:
+        st.spec.replicas = replicas
+        state.touch(st, now)
+        return f"scaled {name} to {replicas} replicas"
+
+    return Decision(changes=(Change(field="replicas", before=str(st.spec.replicas),
+                                    after=str(replicas)),), apply=scale)
 
 
 def _undo(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:

@@ -40,6 +40,30 @@ class DemoAlerts(AlertsBackend):
         self.state = state
         self.metrics = metrics
         self.clock = clock
+        self._silences: dict[str, dict] = {}  # id -> the silence, as Alertmanager keeps it
+
+    def create_silence(self, matchers: list[dict], starts: datetime, ends: datetime,
+                       created_by: str, comment: str) -> str:
+        """A silence as Alertmanager would hold it; the alerts it matches show as
+        suppressed until ``ends``."""
+        silence_id = f"demo-{len(self._silences) + 1:04d}"
+        self._silences[silence_id] = {"id": silence_id, "matchers": matchers,
+                                      "startsAt": starts.isoformat(),
+                                      "endsAt": ends.isoformat(), "createdBy": created_by,
+                                      "comment": comment, "_ends": ends}
+        return silence_id
+
+    def silence(self, silence_id: str) -> dict:
+        doc = dict(self._silences[silence_id])
+        ends = doc.pop("_ends")
+        doc["status"] = {"state": "active" if self.clock() < ends else "expired"}
+        return doc
+
+    def _silenced(self, alert: Alert, now: datetime) -> bool:
+        from backends.actions.silence import _matches  # noqa: PLC0415 - rare, and pure
+
+        return any(now < s["_ends"] and _matches(alert, s["matchers"])
+                   for s in self._silences.values())
 
     def alerts(self) -> tuple[Alert, ...]:
         """Alerts firing at the clock's now (critical first, then warning, then info)."""
@@ -107,6 +131,9 @@ class DemoAlerts(AlertsBackend):
                                   f"{IDLE_UTIL_PERCENT:.0f}% util for 6h "
                                   f"(${sum(costs):.2f}/h)", model=model))
         out.extend(self._housekeeping(part, anchor))
+        if self._silences:
+            out = [a.model_copy(update={"state": "suppressed"}) if self._silenced(a, now)
+                   else a for a in out]
         rank = {"critical": 0, "warning": 1, "info": 2}
         out.sort(key=lambda a: (rank.get(a.severity or "", 3), a.name, a.model or ""))
         return tuple(out)

@@ -215,10 +215,10 @@ class DemoCluster(ClusterBackend):
             desired, ready, updated = st.spec.replicas, st.ready(now), st.updated(now)
             if st.rollout_fraction(now) is None:
                 return RolloutProgress(done=True, ready=ready, desired=desired, updated=updated,
-                                       phase="complete",
+                                       available=ready, phase="complete",
                                        message=f"{st.kind.value} {st.spec.name} successfully "
                                                f"rolled out ({ready}/{desired} ready)")
             return RolloutProgress(done=False, ready=ready, desired=desired, updated=updated,
-                                   phase="progressing",
+                                   available=ready, phase="progressing",
                                    message=f"Waiting for rollout to finish: {ready} of "
                                            f"{desired} updated replicas are available")

@@ -11,11 +11,16 @@ from backends.domain.models import Frozen
 
 
 class ActionKind(str, Enum):
-    ROLLBACK = "rollback"
+    ROLLBACK = "rollback"  # to the previous revision, or ActionRequest.to_revision
     PROMOTE = "promote"
     ABORT = "abort"
     PROMOTE_FULL = "promote_full"  # Argo: kubectl argo rollouts promote --full
     RETRY = "retry"  # Argo: kubectl argo rollouts retry (after an abort)
+    PAUSE = "pause"  # kubectl rollout pause / kubectl argo rollouts pause
+    RESUME = "resume"  # kubectl rollout resume / kubectl argo rollouts resume
+    RESTART = "restart"  # kubectl rollout restart (kubectl.kubernetes.io/restartedAt)
+    SCALE = "scale"  # kubectl scale --replicas=N
+    SILENCE = "silence"  # an Alertmanager silence of the model's alerts (not the cluster)
 
 
 class CheckStatus(str, Enum):
@@ -38,6 +43,8 @@ class ActionRequest(Frozen):
     kind: ActionKind
     service_key: str = Field(description="ModelService.key")
     to_revision: int | None = Field(None, description="rollback target; None = previous")
+    replicas: int | None = Field(None, ge=0, description="scale: the replica count wanted")
+    duration_s: float | None = Field(None, gt=0, description="silence: how long it lasts")
     reason: str = ""
     actor: str = ""
     override: bool = False
@@ -79,12 +86,41 @@ class ActionResult(Frozen):
     status: ActionStatus
     message: str = ""
     detail: dict = Field(default_factory=dict)
+    warnings: tuple[str, ...] = Field(
+        (), description="what went wrong after the action itself succeeded (its Event or "
+                        "annotation not written, the audit record incomplete): shown as a "
+                        "warning, never as a plain success")
+
+
+ProgressPhase = Literal["progressing", "complete", "paused", "degraded", "stuck", "unknown"]
 
 
 class RolloutProgress(Frozen):
+    """How far a rollout got, as ``kubectl rollout status`` (and the Argo plugin) judge it.
+
+    ``done`` is final: the controller observed the change and reports it ``complete``
+    (or ``paused`` where it waits for a person), ``degraded``, or ``stuck`` (its progress
+    deadline passed: ``reason`` is the controller's, e.g. ProgressDeadlineExceeded).
+    The counts are of the **new** revision only (old ready pods never count): ``updated``
+    replicas, ``ready`` and ``available`` of those, out of ``desired``."""
+
     done: bool
     ready: int | None = None
     desired: int | None = None
     updated: int | None = None
+    available: int | None = Field(None, description="available replicas of the new revision")
     message: str = ""
-    phase: Literal["progressing", "complete", "degraded", "unknown"] = "unknown"
+    phase: ProgressPhase = "unknown"
+    reason: str = Field("", description="the controller's reason (ProgressDeadlineExceeded, "
+                                        "RolloutAborted, ...)")
+    observed: bool = Field(True, description="the controller has seen the latest change")
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the desired replicas the new revision has available (None: unknown)."""
+        if not self.desired:
+            return None
+        done = self.available if self.available is not None else None
+        if done is None:
+            return 1.0 if self.done and self.phase == "complete" else None
+        return max(0.0, min(1.0, done / self.desired))

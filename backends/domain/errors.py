@@ -34,3 +34,24 @@ class ActionRefused(BackendError):
 
 class NotSupported(BackendError):
     """An optional capability this backend does not have (e.g. annotating objects)."""
+
+
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """An error worth one more try: a 429 or 5xx answer, a timeout. Not a refused
+    connection, a bad kubeconfig, 401/403/404: those say the same thing again."""
+    if isinstance(exc, TimeoutError):
+        return True
+    status = getattr(exc, "status", None)
+    if isinstance(status, int) and status in TRANSIENT_STATUS:
+        return True
+    text = str(exc).lower()
+    return bool(getattr(exc, "unreachable", False)) and ("timed out" in text
+                                                          or "timeout" in text)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """The server could not be reached at all (refused, DNS, TLS), not a slow answer."""
+    return bool(getattr(exc, "unreachable", False)) and not is_transient(exc)

@@ -147,9 +147,25 @@ class MetricsBackend(ABC):
 
 
 class AlertsBackend(ABC):
+    #: alert labels that may name a model, first present wins (the silence matches on it)
+    model_labels: tuple[str, ...] = ("model",)
+
     @abstractmethod
     def alerts(self) -> tuple[Alert, ...]:
         """Active alerts, joined to models/GPUs by labels. Raises BackendError."""
+
+    def create_silence(self, matchers: list[dict], starts: datetime, ends: datetime,
+                       created_by: str, comment: str) -> str:
+        """Create a silence (Alertmanager ``POST /api/v2/silences``: ``matchers`` as it
+        takes them); returns its id. It expires on its own at ``ends``.
+
+        Optional: this default raises ``backends.domain.errors.NotSupported``."""
+        raise NotSupported(f"{type(self).__name__} cannot silence alerts", source="alerts")
+
+    def silence(self, silence_id: str) -> dict:
+        """One silence as the source holds it (``status.state``: active / pending /
+        expired, ``endsAt``). Optional, as :meth:`create_silence`."""
+        raise NotSupported(f"{type(self).__name__} cannot read silences", source="alerts")
 
 
 class AuditBackend(ABC):

@@ -169,12 +169,20 @@ class KubernetesCluster(ClusterBackend):
     def read(self) -> ClusterPart:
         """Services, histories and GPUs from the caches (cheap once synced)."""
         self.wait_synced()
+        now = time.monotonic()
         for name, caches in self.caches.items():
             for cache in caches:
-                if cache.error is not None and not cache.spec.optional:
+                if cache.spec.optional:
+                    continue
+                if cache.error is not None:
                     raise BackendError(f"{name} watch of context {self.context!r} is failing "
                                        f"(showing cached data): {cache.error}", source=SOURCE,
                                        status=cache.error.status)
+                down = cache.down_for(now)
+                if down >= self.config.stale_after_s:  # freshness from the watch itself
+                    raise BackendError(f"{name} watch of context {self.context!r} down for "
+                                       f"{down:.0f}s (showing data as of then): "
+                                       f"{cache.down_reason}", source=SOURCE)
         key = tuple(c.version for cs in self.caches.values() for c in cs)
         if key == self._part_key and self._part is not None:
             return self._part

@@ -75,6 +75,9 @@ class WatchCache:
         self._stop = threading.Event()
         self._resp = None
         self._thread: threading.Thread | None = None
+        # freshness: since when no watch stream is open (None: one is), and why
+        self.down_since: float | None = None
+        self.down_reason = ""
 
     # -- public ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -110,6 +113,17 @@ class WatchCache:
             self.synced.wait(min(left, 0.05))
         return True
 
+    def down_for(self, now: float | None = None) -> float:
+        """Seconds since the last watch stream ended or failed without a new one open
+        (0 while one is open, or before the first): how far behind the cache may be."""
+        since = self.down_since
+        return 0.0 if since is None else max(0.0, (now or time.monotonic()) - since)
+
+    def _down(self, reason: str) -> None:
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+        self.down_reason = reason
+
     @property
     def lists_failed(self) -> bool:
         return not self.synced.is_set() and self.error is not None
@@ -142,9 +156,10 @@ class WatchCache:
                 if need_list:
                     self._list()
                     need_list = False
+                opened = time.monotonic()
                 delivered = self._watch()
                 self.error = None
-                if delivered:
+                if delivered or time.monotonic() - opened >= 1.0:  # a quiet, healthy watch
                     backoff = self.backoff_initial_s
                 else:  # an empty watch that ended at once: do not spin
                     self._sleep(backoff)
@@ -156,6 +171,7 @@ class WatchCache:
                 if self._stop.is_set():
                     break
                 self.error = exc
+                self._down(str(exc))
                 if isinstance(exc, ForbiddenError):
                     backoff = self.backoff_max_s
                 self._sleep(backoff * random.uniform(0.8, 1.2))
@@ -165,6 +181,7 @@ class WatchCache:
                     break
                 self.error = BackendError(f"{self.spec.name} watch failed: {exc}",
                                           source=SOURCE)
+                self._down(str(self.error))
                 self._sleep(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)
         self._resp = None
@@ -199,6 +216,7 @@ class WatchCache:
             self.resource_version = rv
             self._changed()
         self.error = None
+        self._down("listed; the watch is not streaming yet")  # until it is (_watch)
         self.synced.set()
 
     def _watch(self) -> bool:
@@ -207,9 +225,13 @@ class WatchCache:
                  "allowWatchBookmarks": "true", "timeoutSeconds": self.watch_timeout_s,
                  "labelSelector": self.spec.label_selector}
         self.watches += 1
+        if self.down_since is not None:
+            self.down_reason = f"reconnecting the watch (last: {self.down_reason})"
         resp = self.api.open_stream(self.spec.path(self.namespace), query,
                                     read_timeout=self.watch_timeout_s + 30)
         self._resp = resp
+        self.down_since, self.down_reason = None, ""  # streaming again: fresh
+        self.error = None
         delivered = False
         if self._stop.is_set():  # stop() ran before the stream was known
             resp.shutdown()
@@ -221,10 +243,13 @@ class WatchCache:
                 delivered = True
         except (GoneError, BackendError):
             raise
-        except Exception:  # noqa: BLE001 - connection cut mid-stream: resume like a clean end
+        except Exception as exc:  # noqa: BLE001 - connection cut mid-stream: resume like a clean end
+            self._down(f"the watch connection was cut: {type(exc).__name__}")
             return delivered
         finally:
             self._resp = None
+            if self.down_since is None and not self._stop.is_set():
+                self._down("the watch ended")
             try:
                 resp.release_conn()
             except Exception:  # pragma: no cover

@@ -29,6 +29,9 @@ class KubernetesConfig(BaseModel):
     watch_timeout_s: int = Field(
         300, ge=1, description="server-side timeoutSeconds of one watch (then it is resumed)"
     )
+    stale_after_s: float = Field(
+        3.0, gt=0, description="a watch down (ended, failing or reconnecting) this long makes "
+                               "the cluster source stale, with the reason")
     backoff_initial_s: float = Field(0.5, gt=0, description="first reconnect delay")
     backoff_max_s: float = Field(30.0, gt=0, description="longest reconnect delay")
     max_events: int = Field(2000, ge=0, description="events kept in memory per cluster")

@@ -35,6 +35,8 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class UnreachableError(BackendError):
     """The API server could not be reached (DNS, refused, TLS, timeout)."""
 
+    unreachable = True  # read by the console and the CLI without importing this module
+
 
 class GoneError(BackendError):
     """410 Gone: the resourceVersion is too old; the cache must LIST again."""
@@ -111,6 +113,89 @@ def resolve_kubeconfig(explicit: str | None = None) -> str | None:
     )
 
 
+_SECTIONS = (("clusters", "cluster", ("server", "certificate-authority",
+                                       "certificate-authority-data", "proxy-url",
+                                       "tls-server-name")),
+             ("users", "user", ("token", "tokenFile", "username", "password",
+                                "client-certificate", "client-certificate-data",
+                                "client-key", "client-key-data")),
+             ("contexts", "context", ("cluster", "user", "namespace")))
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "a number", float: "a number", type(None): "empty"}.get(type(value),
+                                                                       type(value).__name__)
+
+
+def validate_kubeconfig(path: str, context: str | None = None) -> None:
+    """Check a kubeconfig file's shape before the client reads it, so a malformed one is
+    named with its file and field (``contexts[1].context.user: expected a string, got a
+    list``) instead of the client's internals. ``context``: also check that the entries
+    it names exist. Raises ConfigError."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"kubeconfig {path} is not valid YAML ({where.strip()}): "
+                          f"{exc.problem or exc}", source=SOURCE) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read kubeconfig {path}: {exc}", source=SOURCE) from None
+
+    def bad(field_path: str, what: str) -> ConfigError:
+        return ConfigError(f"invalid kubeconfig {path}: field {field_path}: {what}",
+                           source=SOURCE)
+
+    if doc is None:
+        return  # empty: no contexts (said later, with the names available)
+    if not isinstance(doc, dict):
+        raise bad("(top level)", f"expected a mapping, got {_kind(doc)}")
+    names: dict[str, set[str]] = {}
+    for section, inner, strings in _SECTIONS:
+        entries = doc.get(section)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            raise bad(section, f"expected a list, got {_kind(entries)}")
+        seen = names.setdefault(section, set())
+        for i, entry in enumerate(entries):
+            where = f"{section}[{i}]"
+            if not isinstance(entry, dict):
+                raise bad(where, f"expected a mapping, got {_kind(entry)}")
+            name = entry.get("name")
+            if not isinstance(name, str) or not name:
+                raise bad(f"{where}.name", "missing" if name is None else
+                          f"expected a string, got {_kind(name)}")
+            seen.add(name)
+            body = entry.get(inner)
+            if body is None:
+                raise bad(f"{where}.{inner}", f"missing (the {inner} of {name!r})")
+            if not isinstance(body, dict):
+                raise bad(f"{where}.{inner}", f"expected a mapping, got {_kind(body)}")
+            for key in strings:
+                if key in body and not isinstance(body[key], str):
+                    raise bad(f"{where}.{inner}.{key}",
+                              f"expected a string, got {_kind(body[key])}")
+    current = doc.get("current-context")
+    if current is not None and not isinstance(current, str):
+        raise bad("current-context", f"expected a string, got {_kind(current)}")
+    wanted = context or current
+    for i, entry in enumerate(doc.get("contexts") or []):
+        if entry.get("name") != wanted:
+            continue
+        body = entry["context"]
+        for ref, section in (("cluster", "clusters"), ("user", "users")):
+            target = body.get(ref)
+            if ref == "cluster" and target is None:
+                raise bad(f"contexts[{i}].context.cluster", f"missing (context {wanted!r} "
+                                                            f"names no cluster)")
+            if target is not None and target not in names.get(section, set()):
+                raise bad(f"contexts[{i}].context.{ref}",
+                          f"{target!r} is not the name of any {section}[] entry")
+
+
 def context_details(kubeconfig: str | None) -> tuple[list[str], str | None,
                                                      dict[str, str | None],
                                                      dict[str, str | None]]:
@@ -118,6 +203,8 @@ def context_details(kubeconfig: str | None) -> tuple[list[str], str | None,
     per context). Raises ConfigError."""
     if kubeconfig is None:
         return [IN_CLUSTER], IN_CLUSTER, {IN_CLUSTER: None}, {IN_CLUSTER: None}
+    for path in kubeconfig.split(os.pathsep):
+        validate_kubeconfig(path)
     # here, not at the top: the kubernetes client takes ~0.3 s to import, off the start-up path
     from kubernetes.config import ConfigException, list_kube_config_contexts
 
@@ -182,6 +269,8 @@ def connect(kubeconfig: str | None, context: str | None, *, pool_size: int = 32)
     elif context not in names:
         raise ConfigError(f"unknown context {context!r} in {path}; available: "
                           f"{', '.join(names) or 'none'}", source=SOURCE)
+    if path is not None and os.pathsep not in path:
+        validate_kubeconfig(path, context)  # the entries the context names exist
     # here, not at the top: the kubernetes client takes ~0.3 s to import, off the start-up path
     from kubernetes import client, config
 

@@ -116,9 +116,12 @@ def access_review(api: KubeApi, t: Target, verb: str, resource: str, group: str,
 def permission_checks(api: KubeApi, t: Target, spec: ActionSpec) -> list[Check]:
     """One Check per permission the action needs (patch, status patch, create events)."""
     group, plural = t.handler.GROUP, t.handler.PLURAL
-    needed = [("patch", plural, group, "")]
-    if any(p.subresource for p in spec.patches):
-        needed.append(("patch", plural, group, "status"))
+    # the object itself (every action but a scale, which patches only /scale), then each
+    # subresource it patches
+    needed = [] if spec.patches and all(p.subresource == "scale" for p in spec.patches) \
+        else [("patch", plural, group, "")]
+    for sub in dict.fromkeys(p.subresource for p in spec.patches if p.subresource):
+        needed.append(("patch", plural, group, sub))
     checks = []
     for verb, res, grp, sub in needed:
         allowed, why = access_review(api, t, verb, res, grp, sub)
@@ -152,6 +155,13 @@ def changes_of(spec: ActionSpec) -> tuple[Change, ...]:
         out.append(Change(field="traffic", before=spec.from_traffic, after=spec.to_traffic))
     if spec.change_cause:
         out.append(Change(field="change-cause", before=None, after=spec.change_cause))
+    if spec.replicas is not None:
+        out.append(Change(field="replicas", before=_s(spec.replicas[0]), after=_s(spec.replicas[1])))
+    if spec.paused is not None:
+        out.append(Change(field="paused", before=str(spec.paused[0]).lower(),
+                          after=str(spec.paused[1]).lower()))
+    if spec.restarted_at is not None:
+        out.append(Change(field="restartedAt", before=None, after=spec.restarted_at))
     for p in spec.patches:
         body = json.dumps(p.body, sort_keys=True)
         out.append(Change(field=f"patch{' /' + p.subresource if p.subresource else ''}",
@@ -169,7 +179,8 @@ def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
     Best effort: a failure is reported as a warning, the action itself succeeded."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     record = {"who": actor, "what": f"{req.kind.value} {t.ref}" + (
-        f" to revision {req.to_revision}" if req.to_revision else ""), "when": now,
+        f" to revision {req.to_revision}" if req.to_revision else "") + (
+        f" to {req.replicas} replicas" if req.replicas is not None else ""), "when": now,
         "reason": req.reason}
     warnings, detail = [], {}
     meta = obj.get("metadata") or {}
@@ -238,7 +249,8 @@ def execute(api: KubeApi, req: ActionRequest, actor: str) -> ActionResult:
                    "to_revision": spec.to_revision, "dry_run": "ok", "attempts": attempt})
     if warnings:
         detail["warnings"] = warnings
-    return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail)
+    return ActionResult(status=ActionStatus.SUCCEEDED, message=message, detail=detail,
+                        warnings=tuple(warnings))
 
 
 def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:
@@ -282,4 +294,4 @@ def plan(api: KubeApi, req: ActionRequest, *, read_only: bool) -> ActionPlan:
 def progress(api: KubeApi, service_key: str) -> RolloutProgress:
     """How far the rollout got, from a fresh GET (the reference tool's status logic)."""
     t = Target.parse(service_key)
-    return t.handler.progress(api.request("GET", t.path))
+    return t.handler.progress(api, api.request("GET", t.path))

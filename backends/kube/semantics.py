@@ -35,6 +35,7 @@ ANNOTATIONS_TO_SKIP = frozenset({
 })
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"  # kubectl rollout restart's annotation
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class ActionSpec:
     from_traffic: str | None = None
     to_traffic: str | None = None
     change_cause: str | None = None
+    replicas: tuple[Any, int] | None = None  # (before, after) of a scale
+    paused: tuple[bool, bool] | None = None  # (before, after) of a pause / resume
+    restarted_at: str | None = None  # the restart's new restartedAt
 
 
 def refuse(msg: str) -> ActionRefused:
@@ -184,6 +188,44 @@ def derivative_equal(a: Any, b: Any) -> bool:
         return x == y
 
     return sub(a, b)
+
+
+def now_rfc3339() -> str:
+    """The time as kubectl writes it in ``restartedAt`` (RFC 3339, local offset)."""
+    from datetime import datetime  # noqa: PLC0415
+
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def pause_spec(obj: dict, what: str, paused: bool) -> ActionSpec:
+    """``kubectl rollout pause|resume`` (and the Argo plugin's pause): ``spec.paused``.
+    kubectl refuses what is already so; here it is a no-op."""
+    name = (obj.get("metadata") or {}).get("name")
+    now = bool((obj.get("spec") or {}).get("paused"))
+    out = ActionSpec()
+    if now == paused:
+        out.noop = True
+        out.message = f"{what}/{name} is already {'paused' if paused else 'not paused'}"
+        return out
+    out.patches = [Patch({"spec": {"paused": True if paused else None}}, MERGE_PATCH)]
+    out.paused = (now, paused)
+    out.message = "paused" if paused else "resumed"
+    return out
+
+
+def scale_spec(obj: dict, replicas: int | None) -> ActionSpec:
+    """``kubectl scale --replicas=N``: a merge patch of the ``scale`` subresource."""
+    if replicas is None or replicas < 0:
+        raise refuse("scale needs the number of replicas (0 or more)")
+    now = (obj.get("spec") or {}).get("replicas", 1)
+    out = ActionSpec(from_traffic=None)
+    out.message = f"scaled to {replicas} replicas"
+    if now == replicas:
+        out.noop, out.message = True, f"already at {replicas} replicas"
+        return out
+    out.patches = [Patch({"spec": {"replicas": replicas}}, MERGE_PATCH, "scale")]
+    out.replicas = (now, replicas)
+    return out
 
 
 def first_image(template: dict) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from backends.domain.errors import BackendError
+from backends.domain.errors import BackendError, is_transient
 from console.cli.audit import add_subcommands
 from console.config_core import ConfigProblem, quick_settings
 from console.wiring import build_backends
@@ -43,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_bench)
     add_subcommands(sub)
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
+    from console.cli.actions import add_subcommands as add_actions  # noqa: PLC0415 - light
 
     add_serve(sub)
+    add_actions(sub)
     return p
 
 
@@ -96,22 +98,42 @@ def startup_settings(args: argparse.Namespace) -> AppSettings:
     return quick if quick is not None else settings_from_args(args)
 
 
-def run_once(settings: AppSettings, fmt: str) -> int:
-    """Print one snapshot; 0 on success, 2 when nothing can be read."""
+ONCE_ATTEMPTS = 4  # --once: the first try and three retries
+ONCE_BACKOFF_S = (0.5, 1.0, 2.0)  # before each retry (3.5 s at most in all)
+
+
+def run_once(settings: AppSettings, fmt: str,
+             sleep: Callable[[float], None] | None = None) -> int:
+    """Print one snapshot; 0 on success, 2 when nothing can be read. Transient failures
+    (5xx, 429, timeouts) are tried again with backoff, a bounded number of times, each
+    retry said on stderr; then the last error, with the host, and 2."""
+    import time  # noqa: PLC0415
+
     from console.cli.report import render_json, render_text, take_snapshot  # noqa: PLC0415 - Textual
+    from backends.domain.redact import redact  # noqa: PLC0415
 
-    try:
-        backends = build_backends(settings)
+    wait = sleep or time.sleep
+    for attempt in range(ONCE_ATTEMPTS):
         try:
-            snap = take_snapshot(backends, settings.slo)
-        finally:
-            backends.close()
-    except BackendError as exc:
-        from backends.domain.redact import redact  # noqa: PLC0415
-
-        print(f"pitboard: nothing can be read from {exc.source}: {redact(str(exc))}\n"
-              "(pitboard --demo runs the console on an embedded simulated fleet)", file=sys.stderr)
-        return 2
+            backends = build_backends(settings)
+            try:
+                snap = take_snapshot(backends, settings.slo)
+            finally:
+                backends.close()
+            break
+        except BackendError as exc:
+            if is_transient(exc) and attempt + 1 < ONCE_ATTEMPTS:
+                delay = ONCE_BACKOFF_S[min(attempt, len(ONCE_BACKOFF_S) - 1)]
+                print(f"pitboard: {exc.source}: {redact(str(exc))}; trying again in "
+                      f"{delay:g}s ({attempt + 1}/{ONCE_ATTEMPTS - 1})", file=sys.stderr)
+                wait(delay)
+                continue
+            tries = f" (after {attempt + 1} tries)" if attempt else ""
+            print(f"pitboard: nothing can be read from {exc.source}{tries}: "
+                  f"{redact(str(exc))}\n"
+                  "(pitboard --demo runs the console on an embedded simulated fleet)",
+                  file=sys.stderr)
+            return 2
     sys.stdout.write(render_json(snap) if fmt == "json" else render_text(snap, settings.slo))
     return 0
 

@@ -1,4 +1,4 @@
-"""The action keys of the fleet screen (R P A n i e), dimmed with their reason when
+"""The action keys of the fleet screen (R P A n i e U F X Y r s z Z m), dimmed with their reason when
 unavailable (``check_action`` + the footer tooltip), and their command palette entries.
 The work itself is done by the app's controllers (``app.actions``, ``app.records``)."""
 
@@ -70,6 +70,42 @@ class ActionKeysMixin(ScreenHost):
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
         self.app.actions.begin_action(ActionKind.PROMOTE, self._selected_model())
+
+    def action_rollback_to(self) -> None:
+        """Roll the selected model back to a revision picked from its history."""
+        self.app.actions.begin("rollback_to", self._selected_model())
+
+    def action_promote_full(self) -> None:
+        """Promote the selected canary fully (Argo)."""
+        self.app.actions.begin("promote_full", self._selected_model())
+
+    def action_abort(self) -> None:
+        """Abort the selected model's rollout (Argo)."""
+        self.app.actions.begin("abort", self._selected_model())
+
+    def action_retry(self) -> None:
+        """Retry the selected model's aborted rollout (Argo)."""
+        self.app.actions.begin("retry", self._selected_model())
+
+    def action_restart(self) -> None:
+        """Restart the selected model's pods."""
+        self.app.actions.begin("restart", self._selected_model())
+
+    def action_scale(self) -> None:
+        """Scale the selected model."""
+        self.app.actions.begin("scale", self._selected_model())
+
+    def action_pause(self) -> None:
+        """Pause the selected model's rollout."""
+        self.app.actions.begin("pause", self._selected_model())
+
+    def action_resume(self) -> None:
+        """Resume the selected model's rollout."""
+        self.app.actions.begin("resume", self._selected_model())
+
+    def action_silence(self) -> None:
+        """Silence the selected model's alerts."""
+        self.app.actions.begin("silence", self._selected_model())
 
     def action_approve(self) -> None:
         """Approve promoting the selected canary."""

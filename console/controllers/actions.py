@@ -55,23 +55,25 @@ class PlanReady(Message, bubble=False):
 
 
 class ActionProgressed(Message, bubble=False):
-    """The rollout moved (a newer one replaces a queued one)."""
+    """The rollout of ``key`` moved (a newer one of the same object replaces a queued one)."""
 
-    def __init__(self, progress: RolloutProgress) -> None:
+    def __init__(self, progress: RolloutProgress, key: str = "") -> None:
         super().__init__()
-        self.progress = progress
+        self.progress, self.key = progress, key
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, ActionProgressed)
+        return isinstance(message, ActionProgressed) and message.key == self.key
 
 
 class ActionFinished(Message, bubble=False):
-    """The action ended: ``result``, or ``error`` when it never ran (refused, no intent)."""
+    """The action on ``key`` ended: ``result``, or ``error`` when it never ran (refused,
+    no intent)."""
 
     def __init__(self, plan: ActionPlan | None, result: ActionResult | None,
-                 error: str = "") -> None:
+                 error: str = "", key: str = "") -> None:
         super().__init__()
         self.plan, self.result, self.error = plan, result, error
+        self.key = key or (plan.request.service_key if plan is not None else "")
 
 
 class AuditOpened(Message, bubble=False):
@@ -97,8 +99,34 @@ class ActionController(Controller):
         self.audit_error = "opening the audit store…"
         self.incident: Incident | None = None  # the open incident
         self.latest_incident: int | None = None
-        self.action_busy = False
-        self._progress: ProgressScreen | None = None
+        # the lock per object: service key -> the action prepared or running on it (an
+        # action blocks a second one on the same object only; every other stays actionable)
+        self.in_flight: dict[str, ActionKind] = {}
+        self._names: dict[str, str] = {}  # service key -> the model's name, for messages
+        self._progress: dict[str, ProgressScreen] = {}  # open progress views, by key
+
+    @property
+    def action_busy(self) -> bool:
+        """Whether any action is being prepared or run (on any object)."""
+        return bool(self.in_flight)
+
+    def in_flight_text(self, limit: int = 3) -> str:
+        """What is in flight where, for the footer or header: ``rollback llm-chat ·
+        promote reranker`` ("" when nothing is); at most ``limit`` named, then "+N"."""
+        items = [f"{kind.value.replace('_', '-')} {self._names.get(key) or key}"
+                 for key, kind in self.in_flight.items()]
+        more = len(items) - limit
+        return " · ".join(items[:limit]) + (f" · +{more}" if more > 0 else "")
+
+    def _lock(self, kind: ActionKind, service: ModelService) -> None:
+        self.in_flight[service.key] = kind
+        self._names[service.key] = safe(service.name, 40)
+        self._sync_keys()
+
+    def _release(self, key: str) -> None:
+        self.in_flight.pop(key, None)
+        self._names.pop(key, None)
+        self._sync_keys()
 
     # -- policy ---------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -131,10 +159,17 @@ class ActionController(Controller):
         if target in ("model", "canary"):
             if service is None:
                 return "no model selected"
-            if self.action_busy:
-                return "another action is under way"
+            busy = self.in_flight.get(service.key)
+            if busy is not None:
+                return (f"{busy.value.replace('_', '-')} of {safe(service.name, 40)} "
+                        f"is under way")
             if target == "canary" and service.canary is None:
                 return f"{safe(service.name, 40)} has no canary"
+            if declared is not None and service.kind.value not in declared.kinds:
+                return declared.not_for(safe(service.name, 40), service.kind.value)
+            if declared is not None and declared.kind == ActionKind.SILENCE and \
+                    getattr(self.app.backends, "alerts", None) is None:
+                return "no Alertmanager configured (--alertmanager URL)"
         if target == "incident" and self.incident is None and self.latest_incident is None:
             return "no incident to export yet (i opens one)"
         return None
@@ -185,7 +220,8 @@ class ActionController(Controller):
         if callable(advance):  # simulated time: waits advance it
             kwargs = {"sleep": advance, "monotonic": lambda: clock().timestamp()}
         return ActionRunner(backends.cluster, audit, clock, config=self.app.settings.actions,
-                            read_only=self.app.settings.read_only, **kwargs)
+                            read_only=self.app.settings.read_only, alerts=backends.alerts,
+                            **kwargs)
 
     @in_thread(exclusive=True, group="audit-open")
     def _open_audit(self) -> None:
@@ -231,24 +267,70 @@ class ActionController(Controller):
         self._sync_keys()
 
     # -- guarded actions --------------------------------------------------------------
-    def begin_action(self, kind: ActionKind, service: ModelService | None) -> None:
-        """``R``/``P``: prepare (thread) then show the guard."""
-        if self._refuse("rollback" if kind == ActionKind.ROLLBACK else "promote", service):
+    def begin(self, name: str, service: ModelService | None) -> None:
+        """The key of the guarded action declared as ``name``: ask for what it needs (a
+        revision from the model's history, a replica count, a duration), then
+        :meth:`begin_action`. Cancelling a question sends and records nothing."""
+        declared = catalog.BY_NAME[name]
+        assert declared.kind is not None, f"{name} is not a guarded action"
+        if self._refuse(name, service):
             return
         assert service is not None
-        self.action_busy = True
-        self._sync_keys()
-        request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor)
+        kind = declared.kind
+
+        def then(value: object | None) -> None:
+            if value is None:
+                return
+            if isinstance(value, float):  # a duration, in seconds
+                self.begin_action(kind, service, name=name, duration_s=value)
+            elif "replicas" in declared.params and isinstance(value, int):
+                self.begin_action(kind, service, name=name, replicas=value)
+            elif isinstance(value, int):
+                self.begin_action(kind, service, name=name, to_revision=value)
+
+        from console.screens.modals import params  # noqa: PLC0415 - a modal, on first use
+
+        if "to_revision" in declared.params:
+            snap = self._snapshot()
+            revisions = snap.revisions.get(service.key, ()) if snap is not None else ()
+            self.app.push_screen(params.RevisionScreen(service.name, revisions), callback=then)
+        elif "replicas" in declared.params:
+            now = service.replicas_desired
+            self.app.push_screen(params.ParamScreen(
+                f"Scale {service.name}", "Replicas",
+                f"now {now if now is not None else 'unknown'}; the preview follows",
+                params.parse_replicas, str(now if now is not None else "")), callback=then)
+        elif "duration" in declared.params:
+            self.app.push_screen(params.ParamScreen(
+                f"Silence the alerts of {service.name}", "For",
+                "30m, 2h, 1d ...; it expires on its own; the preview follows",
+                params.parse_duration, "2h"), callback=then)
+        else:
+            self.begin_action(kind, service, name=name)
+
+    def begin_action(self, kind: ActionKind, service: ModelService | None, *,
+                     name: str | None = None, to_revision: int | None = None,
+                     replicas: int | None = None, duration_s: float | None = None) -> None:
+        """Lock the object, prepare (thread), then show the guard."""
+        declared = catalog.BY_NAME.get(name or "") or catalog.BY_KIND.get(kind)
+        if self._refuse(declared.name if declared else kind.value, service):
+            return
+        assert service is not None
+        self._lock(kind, service)
+        request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor,
+                                to_revision=to_revision, replicas=replicas,
+                                duration_s=duration_s)
         self._prepare(request, self._snapshot())
 
-    @in_thread(exclusive=True, group="action-prepare")
+    @in_thread(group="action-prepare")
     def _prepare(self, request: ActionRequest, snapshot: FleetSnapshot | None) -> None:
         try:
             runner = self.require_runner()
             plan = runner.prepare(request, snapshot)
             self.app.post_message(PlanReady(plan, runner.confirm_name(plan)))
         except Exception as exc:  # noqa: BLE001
-            self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}"))
+            self.app.post_message(ActionFinished(None, None, f"preflight failed: {_why(exc)}",
+                                                 key=request.service_key))
 
     def on_plan_ready(self, message: PlanReady) -> None:
         from console.screens.modals.guard import GuardScreen  # noqa: PLC0415 - a modal, on first use
@@ -257,23 +339,25 @@ class ActionController(Controller):
                          callback=partial(self._guard_closed, message.plan))
 
     def _guard_closed(self, plan: ActionPlan, decision: GuardDecision | None) -> None:
+        key = plan.request.service_key
         if decision is None:
             self.require_runner().cancel(plan, self.actor)
-            self.action_busy = False
-            self._sync_keys()
+            self._release(key)
             self.app.notify("Cancelled: nothing was sent and nothing was recorded.",
                         title=plan.request.kind.value, markup=False)
             return
         from console.screens.modals.guard import ProgressScreen  # noqa: PLC0415 - a modal, on first use
 
-        self._progress = ProgressScreen(plan)
-        self.app.push_screen(self._progress, callback=self._progress_closed)
+        progress = self._progress[key] = ProgressScreen(plan)
+        self.app.push_screen(progress, callback=partial(self._progress_closed, key, progress))
         self._run(plan, decision, self.actor)
 
-    @in_thread(exclusive=True, group="action-run")
+    @in_thread(group="action-run")
     def _run(self, plan: ActionPlan, decision: GuardDecision, actor: str) -> None:
+        key = plan.request.service_key
+
         def progressed(progress: RolloutProgress) -> None:
-            self.app.post_message(ActionProgressed(progress))
+            self.app.post_message(ActionProgressed(progress, key))
 
         try:
             result = self.require_runner().run(
@@ -285,15 +369,19 @@ class ActionController(Controller):
         self.app.post_message(ActionFinished(plan, result))
 
     def on_action_progressed(self, message: ActionProgressed) -> None:
-        if self._progress is not None and self._progress.is_mounted:
-            self._progress.show_progress(message.progress)
+        view = self._progress.get(message.key)
+        if view is not None and view.is_mounted:
+            view.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
-        self.action_busy = False
+        self._release(message.key)
         result, plan = message.result, message.plan
         what = plan.request.kind.value if plan else "action"
-        if self._progress is not None and self._progress.is_mounted:
-            self._progress.show_result(result, message.error)
+        if plan is not None:
+            what += f" {safe(split_name(plan.object_ref), 40)}"
+        view = self._progress.get(message.key)
+        if view is not None and view.is_mounted:
+            view.show_result(result, message.error)
         if result is None:
             self.app.notify(safe(message.error, 400), title=f"{what}: not done",
                         severity="error", markup=False)
@@ -302,8 +390,18 @@ class ActionController(Controller):
             self.app.notify(safe(result.message or result.status.value, 400),
                         title=f"{what}: {result.status.value}",
                         severity="information" if ok else "error", markup=False)
+            if result.warnings:  # done, but its record on the object (or here) is not
+                self.app.notify(safe("; ".join(result.warnings), 600),
+                                title=f"{what}: done, with a warning", severity="warning",
+                                timeout=20, markup=False)
         self._sync_keys()
         self.app.poller.poll("cluster")
 
-    def _progress_closed(self, _result: None = None) -> None:
-        self._progress = None
+    def _progress_closed(self, key: str, view: ProgressScreen, _result: None = None) -> None:
+        if self._progress.get(key) is view:
+            del self._progress[key]
+
+
+def split_name(object_ref: str) -> str:
+    """``deployment/llm-chat`` -> ``llm-chat``."""
+    return object_ref.rsplit("/", 1)[-1]

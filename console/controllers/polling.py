@@ -17,7 +17,8 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from backends.domain.errors import BackendError, ConfigError
+from backends.domain.errors import BackendError, ConfigError, is_unreachable
+from backends.domain.redact import redact
 from backends.domain.models import ModelService, Series
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
@@ -74,6 +75,7 @@ class Poller(Controller):
         self._pending: set[str] = set()
         self.poll_counts: Counter[str] = Counter()
         self.polling_started = False
+        self.cluster_seen = False  # the cluster answered once: later failures only mark it stale
 
     # -- scheduling ---------------------------------------------------------------
     @property
@@ -189,6 +191,8 @@ class Poller(Controller):
             self.start_polling()  # else when it is (the app's fleet_mounted)
 
     def on_source_updated(self, message: SourceUpdated) -> None:
+        if message.source == "cluster":
+            self.cluster_seen = True
         self.app.state.succeeded(message.source, message.part, message.at, message.problem)
         prepared = message.prepared
         if prepared is not None:
@@ -209,6 +213,14 @@ class Poller(Controller):
         group = worker.group
         if event.state == WorkerState.ERROR:
             reason = describe(worker.error)
+            if group in ("connect", "cluster") and not self.cluster_seen and \
+                    worker.error is not None and is_unreachable(worker.error):
+                # Nothing was ever read and the cluster cannot be reached: say where, why.
+                self.app.exit(return_code=2, message=Text(
+                    f"pitboard: cannot reach the cluster: {redact(str(worker.error))}\n"
+                    "(check the context and the VPN; pitboard --demo runs the console on "
+                    "an embedded simulated fleet)"))
+                return
             if group == "connect" and isinstance(worker.error, ConfigError):
                 # Bad kubeconfig/context: retrying cannot help and nothing can be shown.
                 self.app.exit(return_code=2, message=Text(

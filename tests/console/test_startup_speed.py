@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from backends.domain.actions import ActionKind
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.app import make_app
@@ -98,11 +99,13 @@ async def test_footer_dims_keys_in_place(settings):
         await wait_for(pilot, lambda: app.actions.runner is not None)
         keys = {k.key: k for k in footer.query("FooterKey")}
         assert not keys["R"].has_class("-disabled")
-        app.actions.action_busy = True  # "another action is under way": R and P dimmed
+        selected = app.fleet_screen.selected
+        assert selected is not None
+        app.actions.in_flight[selected] = ActionKind.ROLLBACK  # this model's lock: R dimmed
         app.fleet_screen.sync_action_keys()
         await wait_for(pilot, lambda: keys["R"].has_class("-disabled"))
         assert {k.key: k for k in footer.query("FooterKey")}["R"] is keys["R"]  # no rebuild
-        app.actions.action_busy = False
+        del app.actions.in_flight[selected]
         app.fleet_screen.sync_action_keys()
         await wait_for(pilot, lambda: not keys["R"].has_class("-disabled"))
 

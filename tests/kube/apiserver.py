@@ -199,7 +199,8 @@ class ApiServer:
     def _snapshot(self) -> dict[str, Any]:
         store, pods = self.store, self.controller.pods
         return copy.deepcopy({"objects": store.objects, "rv": store.rv, "log": store.log, "uids": store._uids,
-                              "users": self.policy.users, "rng": pods.rng.getstate(), "ips": pods._ips})
+                              "users": self.policy.users, "rng": pods.rng.getstate(), "ips": pods._ips,
+                              "kserve": self.controller.kserve._templates})
 
     def _restore(self, snap: dict[str, Any]) -> None:
         snap = copy.deepcopy(snap)
@@ -208,6 +209,7 @@ class ApiServer:
         self.policy.users = snap["users"]
         pods.rng.setstate(snap["rng"])
         pods._ips = snap["ips"]
+        self.controller.kserve._templates = snap["kserve"]
         if self.url:
             self._listen_users()
 
@@ -276,3 +278,29 @@ class ApiServer:
     def finish_rollouts(self) -> None:
         """Complete delayed rollouts now."""
         self.controller.finish_rollouts()
+
+    # ------------------------------------------------------------ stepping a rollout
+    def hold(self, name: str, namespace: str = "ml-serving") -> None:
+        """The controller does not see changes of this object (its observedGeneration lags)
+        until :meth:`release`."""
+        self.controller.held.add((namespace, name))
+
+    def release(self, name: str, namespace: str = "ml-serving") -> None:
+        """The controller sees the object again and reconciles it now."""
+        self.controller.held.discard((namespace, name))
+        self.controller.resync(namespace, name)
+
+    def step(self, name: str, ready: int | None, namespace: str = "ml-serving") -> None:
+        """Hold a Deployment's rolling update at ``ready`` pods of the new revision ready
+        (one more starting); None: let it finish."""
+        if ready is None:
+            self.controller.stepped.pop((namespace, name), None)
+        else:
+            self.controller.stepped[(namespace, name)] = ready
+        self.controller.resync(namespace, name)
+
+    def exceed_deadline(self, name: str, namespace: str = "ml-serving") -> None:
+        """As if the Deployment's progressDeadlineSeconds passed without progress: its
+        controller reports Progressing=False, ProgressDeadlineExceeded."""
+        self.controller.stuck.add((namespace, name))
+        self.controller.resync(namespace, name)

@@ -24,6 +24,7 @@ DEPLOY = find("apps", "v1", "deployments")
 RS = find("apps", "v1", "replicasets")
 ROLLOUTS = find("argoproj.io", "v1alpha1", "rollouts")
 PODS = find("", "v1", "pods")
+ISVC = find("serving.kserve.io", "v1beta1", "inferenceservices")
 
 SKIP_COPY = {
     "kubectl.kubernetes.io/last-applied-configuration",
@@ -106,6 +107,13 @@ class Controller:
         self.rollout_delay_s = 0.0
         self._deadlines: dict[str, float] = {}
         self._timers: list[threading.Timer] = []
+        # stepping (tests drive a rollout one state at a time), by (namespace, name):
+        self.held: set[tuple[str, str]] = set()  # writes not observed (no reconcile at all)
+        self.stepped: dict[tuple[str, str], int] = {}  # new-revision pods ready so far
+        self.stuck: set[tuple[str, str]] = set()  # progress deadline exceeded
+        from .apiserver_controller_kserve import KServeController
+
+        self.kserve = KServeController(store)
 
     # ------------------------------------------------------------ entry points
     def on_write(self, res: Any, obj: dict[str, Any], deleted: bool = False) -> None:
@@ -117,10 +125,15 @@ class Controller:
                 if res == RS and owner is not None:
                     self.sync(owner[0], owner[1])
                 return
+            if (obj["metadata"].get("namespace"), obj["metadata"]["name"]) in self.held \
+                    and res in (DEPLOY, ROLLOUTS, ISVC):
+                return  # the controller has not seen it yet: observedGeneration lags
             if res == DEPLOY:
                 self.sync(DEPLOYMENT, obj)
             elif res == ROLLOUTS:
                 self.sync(ROLLOUT, obj)
+            elif res == ISVC:
+                self.kserve.sync(obj)
             elif res == RS:
                 self.pods.sync_replicaset(obj, ready=True)
                 owner = self._owner_of(obj)
@@ -135,6 +148,20 @@ class Controller:
                 for obj in self.store.list(res):
                     if obj["metadata"]["uid"] in self._deadlines:
                         self.sync(flavor, obj)
+
+    def resync(self, namespace: str, name: str) -> None:
+        """Reconcile one Deployment, Rollout or InferenceService now (after a step)."""
+        if (namespace, name) in self.held:
+            return
+        with self.store.lock:
+            for res, flavor in ((DEPLOY, DEPLOYMENT), (ROLLOUTS, ROLLOUT), (ISVC, None)):
+                obj = self.store.get(res, namespace, name)
+                if obj is None:
+                    continue
+                if flavor is None:
+                    self.kserve.sync(obj)
+                else:
+                    self.sync(flavor, obj)
 
     def stop(self) -> None:
         """Cancel pending rollout timers."""
@@ -200,6 +227,11 @@ class Controller:
             if self.rollout_delay_s > 0 and any(rs["spec"].get("replicas") for rs in olds):
                 self._schedule(flavor, uid)
         elif new is not None:
+            # a scaled-down ReplicaSet brought back (a rollback to an older revision) rolls
+            # out like a new one
+            if self.rollout_delay_s > 0 and not new["spec"].get("replicas") and uid not in \
+                    self._deadlines and any(rs["spec"].get("replicas") for rs in olds):
+                self._schedule(flavor, uid)
             new = self._annotate_rs(flavor, owner, new, max_old + 1, desired)
         bg = flavor is ROLLOUT and blue_green(owner) is not None
         if bg and new is not None and pause_before_promotion(
@@ -208,7 +240,10 @@ class Controller:
         in_progress = self._deadlines.get(uid, 0.0) > time.monotonic()
         if not in_progress:
             self._deadlines.pop(uid, None)
-        if new is not None:
+        step = self.stepped.get((ns, meta["name"])) if flavor is DEPLOYMENT else None
+        if new is not None and step is not None and not paused:
+            in_progress = self._step(new, olds, step, desired)
+        elif new is not None:
             stable = (owner.get("status") or {}).get("stableRS")
             canary = flavor is ROLLOUT and paused and bool(olds) and \
                 new["metadata"]["labels"].get(flavor.hash_label) != stable
@@ -228,6 +263,24 @@ class Controller:
                         self.pods.sync_replicaset(self.save(RS, old), ready=True)
         self._cleanup(flavor, spec, olds)
         self._write_status(flavor, owner, new, in_progress, paused, desired)
+
+    def _step(self, new: dict[str, Any], olds: list[dict[str, Any]], ready: int, desired: int) -> bool:
+        """A rolling update held at ``ready`` new pods ready (maxSurge 1, maxUnavailable 0):
+        the new ReplicaSet runs one more pod than is ready, the newest old one keeps the
+        rest. Returns whether the rollout is still in progress."""
+        ready = max(0, min(ready, desired))
+        new["spec"]["replicas"] = min(desired, ready + 1)
+        self.pods.sync_replicaset(self.save(RS, new), ready=False, ready_count=ready)
+        keep = desired - ready
+        running = [o for o in olds if o["spec"].get("replicas")]
+        pool = sorted(running or olds, key=lambda rs: revision(rs, DEPLOYMENT.revision_key), reverse=True)
+        holder = pool[0]["metadata"]["uid"] if pool and keep else None
+        for old in olds:
+            want = keep if old["metadata"]["uid"] == holder else 0
+            if old["spec"].get("replicas", 0) != want:
+                old["spec"]["replicas"] = want
+                self.pods.sync_replicaset(self.save(RS, old), ready=True)
+        return ready < desired
 
     def _create_rs(self, flavor: Flavor, owner: dict[str, Any], rev: int, desired: int) -> dict[str, Any]:
         meta, spec = owner["metadata"], owner["spec"]
@@ -326,8 +379,9 @@ class Controller:
             if new is not None:
                 current["metadata"].setdefault("annotations", {})[flavor.revision_key] = \
                     new["metadata"]["annotations"][flavor.revision_key]
+            key = (current["metadata"]["namespace"], current["metadata"]["name"])
             current["status"] = deployment_status(current, new, rss, in_progress, paused, desired,
-                                                  self.store.timestamp())
+                                                  self.store.timestamp(), stuck=key in self.stuck)
         else:
             if new is not None:
                 current["metadata"].setdefault("annotations", {})[flavor.revision_key] = \

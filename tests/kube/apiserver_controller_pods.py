@@ -132,8 +132,9 @@ class PodKeeper:
             cs["ready"] = True
         self.store.save(PODS, pod)
 
-    def sync_replicaset(self, rs: dict[str, Any], ready: bool) -> dict[str, Any]:
-        """Create/delete pods to match ``spec.replicas``; returns the RS with fresh status."""
+    def sync_replicaset(self, rs: dict[str, Any], ready: bool, ready_count: int | None = None) -> dict[str, Any]:
+        """Create/delete pods to match ``spec.replicas``; returns the RS with fresh status.
+        ``ready_count``: make (at least) that many of its pods ready, oldest first."""
         with self.store.lock:
             want = int(rs["spec"].get("replicas", 1))
             pods = self._pods_of(rs)
@@ -143,6 +144,9 @@ class PodKeeper:
                 self.store.commit(PODS, pods.pop(), deleted=True)
             if ready:
                 for pod in pods:
+                    self._make_ready(pod)
+            elif ready_count:
+                for pod in pods[:ready_count]:
                     self._make_ready(pod)
             pods = self._pods_of(rs)
             n_ready = sum(1 for p in pods if any(c["type"] == "Ready" and c["status"] == "True"

@@ -20,8 +20,10 @@ def _cond(old: list[dict[str, Any]], ctype: str, status: str, reason: str, messa
 
 
 def deployment_status(dep: dict[str, Any], new: dict[str, Any] | None, rss: list[dict[str, Any]],
-                      in_progress: bool, paused: bool, desired: int, now: str) -> dict[str, Any]:
-    """``DeploymentStatus`` (zero counts omitted, as the real JSON has them)."""
+                      in_progress: bool, paused: bool, desired: int, now: str,
+                      stuck: bool = False) -> dict[str, Any]:
+    """``DeploymentStatus`` (zero counts omitted, as the real JSON has them); ``stuck``: the
+    progress deadline passed (Progressing False, ProgressDeadlineExceeded)."""
     def total(field: str) -> int:
         return sum(int((rs.get("status") or {}).get(field, 0)) for rs in rss)
 
@@ -45,6 +47,9 @@ def deployment_status(dep: dict[str, Any], new: dict[str, Any] | None, rss: list
     rs_name = new["metadata"]["name"] if new else ""
     if paused:
         prog = _cond(old_conds, "Progressing", "Unknown", "DeploymentPaused", "Deployment is paused", now)
+    elif stuck and in_progress:
+        prog = _cond(old_conds, "Progressing", "False", "ProgressDeadlineExceeded",
+                     f'ReplicaSet "{rs_name}" has timed out progressing.', now)
     elif new is not None and not in_progress and updated == desired == replicas and available >= desired:
         prog = _cond(old_conds, "Progressing", "True", "NewReplicaSetAvailable",
                      f'ReplicaSet "{rs_name}" has successfully progressed.', now)

@@ -146,7 +146,7 @@ def test_rollback_mid_rollout_watches_progress_until_done(apiserver, rigs):
     assert_chain(rig, ("intent", None), ("outcome", "succeeded"), ("settle", "complete"))
 
 
-def test_degraded_rollout_is_recorded_as_degraded_without_waiting_out_the_timeout(
+def test_stuck_rollout_is_recorded_as_stuck_without_waiting_out_the_timeout(
         apiserver, rigs):
     def sleep(seconds: float) -> None:  # first poll wait: the rollout hits its deadline
         if not apiserver.injections:
@@ -158,9 +158,10 @@ def test_degraded_rollout_is_recorded_as_degraded_without_waiting_out_the_timeou
     _bad_image_in_flight(apiserver)
     result = rig.run(rig.plan(ActionKind.ROLLBACK, key("ranker")))
     assert result.status == ActionStatus.FAILED, result.message
-    assert "degraded" in result.message and "progress deadline" in result.message
-    assert rig.progress[-1].done and rig.progress[-1].phase == "degraded"
-    assert_chain(rig, ("intent", None), ("outcome", "succeeded"), ("settle", "degraded"))
+    assert "stuck" in result.message and "progress deadline" in result.message
+    assert "ProgressDeadlineExceeded" in result.message  # the controller's reason
+    assert rig.progress[-1].done and rig.progress[-1].phase == "stuck"
+    assert_chain(rig, ("intent", None), ("outcome", "succeeded"), ("settle", "stuck"))
 
 
 # -- (2) 403 -----------------------------------------------------------------------------------

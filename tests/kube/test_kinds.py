@@ -62,7 +62,7 @@ class _OneObject:
 
 
 @pytest.mark.parametrize("kind,action,message", [
-    ("Deployment", ActionKind.PROMOTE, "promote is not defined for a Deployment (only rollback)"),
+    ("Deployment", ActionKind.PROMOTE, "promote is not defined for a Deployment (it has no canary)"),
     ("InferenceService", ActionKind.ABORT, "abort is not supported for a InferenceService"),
 ])
 def test_an_action_a_kind_lacks_is_refused_with_its_words(kind, action, message):

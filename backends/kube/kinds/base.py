@@ -87,8 +87,9 @@ class Kind(Protocol):
         """Checks of its own for the guard modal, on the object from a fresh GET."""
         ...
 
-    def progress(self, obj: dict) -> RolloutProgress:
-        """How far its rollout got (the reference tool's status logic), from a fresh GET."""
+    def progress(self, api: KubeApi, obj: dict) -> RolloutProgress:
+        """How far its rollout got (the reference tool's status logic), from a fresh GET
+        (``api`` for what else it reads fresh, e.g. the new revision's ReplicaSet)."""
         ...
 
 

@@ -20,6 +20,7 @@ from backends.domain.actions import (
     ActionRequest,
     Check,
     CheckStatus,
+    ProgressPhase,
     RolloutProgress,
 )
 from backends.domain.models import ModelService, Revision, ServiceKind
@@ -41,13 +42,19 @@ from backends.kube.semantics import (
     DEPLOY_REVISION,
     HASH_LABEL,
     JSON_PATCH,
+    MERGE_PATCH,
+    RESTARTED_AT,
     ActionSpec,
     Patch,
+    controlled_by,
     equal_ignore_hash,
     first_image,
+    now_rfc3339,
+    pause_spec,
     pick_revision,
     refuse,
     revision_of,
+    scale_spec,
     without_label,
 )
 from backends.kube.slim import (
@@ -67,7 +74,8 @@ from backends.kube.slim import (
 KIND = ServiceKind.DEPLOYMENT
 GROUP, VERSION, PLURAL = "apps", "v1", "deployments"
 CRD = False
-UNSUPPORTED = "{action} is not defined for a Deployment (only rollback)"
+UNSUPPORTED = "{action} is not defined for a Deployment (it has no canary)"
+TIMED_OUT = "ProgressDeadlineExceeded"  # the Deployment controller's reason (kubectl: TimedOutReason)
 
 
 # -- read -------------------------------------------------------------------------------------
@@ -88,7 +96,7 @@ class DeploymentRec:
     status_replicas: int | None
     paused: bool
     images: tuple[str, ...]
-    timed_out: bool
+    timed_out: str | None  # the Progressing condition's message when its deadline passed
     version: str | None = None
     own: Mapping[str, str] = field(default_factory=lambda: EMPTY)
 
@@ -103,9 +111,10 @@ def slim_deployment(obj: dict) -> DeploymentRec:
     def count(key: str) -> int | None:
         return parse_int(st.get(key, 0)) if has_status else None
 
-    timed_out = any(c.get("type") == "Progressing" and c.get("reason") ==
-                    "ProgressDeadlineExceeded" for c in st.get("conditions") or []
-                    if isinstance(c, dict))
+    timed_out = next((str(c.get("message") or "") or "ProgressDeadlineExceeded"
+                      for c in st.get("conditions") or [] if isinstance(c, dict)
+                      and c.get("type") == "Progressing"
+                      and c.get("reason") == TIMED_OUT), None)
     return DeploymentRec(
         slim_meta(obj), ann.get(REVISION), ann.get(CHANGE_CAUSE), ann.get(LAST_ACTION),
         parse_int(m.get("generation")), parse_int(st.get("observedGeneration")),
@@ -135,22 +144,47 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
 
 
 def deployment_progress(d: DeploymentRec) -> tuple[bool, str]:
-    """kubectl rollout status: (done, message)."""
-    if d.generation is not None and d.observed_generation is not None and \
-            d.generation > d.observed_generation:
-        return False, "waiting for the deployment spec update to be observed"
-    if d.observed_generation is None:
-        return False, "no status yet"
-    if d.timed_out:
-        return False, "exceeded its progress deadline"
-    want, upd = d.replicas or 0, d.updated or 0
+    """Whether a rollout is still under way (for the model table), and why: not observed,
+    updating, stuck, or paused part-way; a paused Deployment fully rolled out is not."""
+    phase, message, _reason = deployment_phase(d)
+    if phase == "paused":
+        pending = _pending(d)
+        return pending is None, pending or message
+    return phase == "complete", message
+
+
+def _pending(d: DeploymentRec) -> str | None:
+    """What the replicas still wait for (kubectl's order), None when all are rolled out."""
+    want, upd = d.replicas if d.replicas is not None else 1, d.updated or 0
     if upd < want:
-        return False, f"{upd} out of {want} new replicas have been updated"
+        return f"{upd} out of {want} new replicas have been updated"
     if (d.status_replicas or 0) > upd:
-        return False, f"{(d.status_replicas or 0) - upd} old replicas are pending termination"
+        return f"{(d.status_replicas or 0) - upd} old replicas are pending termination"
     if (d.available or 0) < upd:
-        return False, f"{d.available or 0} of {upd} updated replicas are available"
-    return True, "successfully rolled out"
+        return f"{d.available or 0} of {upd} updated replicas are available"
+    return None
+
+
+def deployment_phase(d: DeploymentRec) -> tuple[ProgressPhase, str, str]:
+    """(phase, message, reason) as ``kubectl rollout status deployment/X`` decides it
+    (k8s.io/kubectl polymorphichelpers DeploymentStatusViewer), in its order: not observed
+    -> progressing; ProgressDeadlineExceeded -> stuck (the controller's message); updated
+    < desired, old replicas pending termination, updated not yet available -> progressing;
+    else complete. A paused Deployment is ``paused`` once observed: its controller goes no
+    further until it is resumed."""
+    if d.observed_generation is None:
+        return "progressing", "waiting for the deployment spec update to be observed (no " \
+                              "status yet)", ""
+    if d.generation is not None and d.generation > d.observed_generation:
+        return "progressing", "waiting for the deployment spec update to be observed", ""
+    if d.timed_out is not None:
+        return "stuck", f"exceeded its progress deadline: {d.timed_out}", TIMED_OUT
+    pending = _pending(d)
+    if d.paused:
+        return "paused", "paused" + (f" ({pending})" if pending else ""), "DeploymentPaused"
+    if pending is not None:
+        return "progressing", pending, ""
+    return "complete", "successfully rolled out", ""
 
 
 def deployment_history(d: DeploymentRec, owned: list[ReplicaSetRec]) -> tuple[Revision, ...]:
@@ -171,13 +205,36 @@ def deployment_history(d: DeploymentRec, owned: list[ReplicaSetRec]) -> tuple[Re
     return tuple(out)
 
 
-def progress(obj: dict) -> RolloutProgress:
+def new_replicaset(deployment: dict, replicasets: list[dict]) -> dict | None:
+    """The ReplicaSet of the Deployment's current template (kubectl's GetNewReplicaSet:
+    controlled by it, template equal ignoring ``pod-template-hash``), oldest first."""
+    uid = (deployment.get("metadata") or {}).get("uid")
+    template = (deployment.get("spec") or {}).get("template") or {}
+    owned = sorted((rs for rs in replicasets if controlled_by(rs, uid)),
+                   key=lambda rs: str((rs.get("metadata") or {}).get("creationTimestamp")))
+    return next((rs for rs in owned if equal_ignore_hash(
+        (rs.get("spec") or {}).get("template") or {}, template)), None)
+
+
+def progress(api: KubeApi, obj: dict) -> RolloutProgress:
+    """``kubectl rollout status``: the phase from the Deployment's status; the counts of
+    the new revision only (its ReplicaSet's ready / available replicas, never the old
+    ReplicaSets' ready pods)."""
     d = slim_deployment(obj)
-    done, msg = deployment_progress(d)
-    phase = "complete" if done else ("degraded" if d.timed_out else "progressing")
-    # degraded is final (kubectl rollout status exits): done, so the runner stops waiting
-    return RolloutProgress(done=done or phase == "degraded", ready=d.ready,
-                           desired=d.replicas, updated=d.updated, message=msg, phase=phase)
+    phase, message, reason = deployment_phase(d)
+    observed = d.observed_generation is not None and not (
+        d.generation is not None and d.generation > d.observed_generation)
+    ready = available = None
+    if observed:
+        rs = new_replicaset(obj, replicasets_of(api, obj))
+        st = (rs or {}).get("status") or {}
+        ready = parse_int(st.get("readyReplicas", 0)) if rs is not None else 0
+        available = parse_int(st.get("availableReplicas", 0)) if rs is not None else 0
+    # stuck and degraded are final (kubectl rollout status exits), so is paused: done
+    return RolloutProgress(done=phase in ("complete", "paused", "stuck"), ready=ready,
+                           desired=d.replicas, updated=d.updated if observed else None,
+                           available=available, message=message, reason=reason,
+                           observed=observed, phase=phase)
 
 
 # -- act --------------------------------------------------------------------------------------
@@ -222,7 +279,28 @@ def _rollback(api: KubeApi, obj: dict, req: ActionRequest) -> ActionSpec:
     return deployment_rollback(obj, replicasets_of(api, obj), req.to_revision)
 
 
-ACTIONS: Mapping[ActionKind, Act] = {ActionKind.ROLLBACK: _rollback}
+def deployment_restart(deployment: dict, at: str | None = None) -> ActionSpec:
+    """``kubectl rollout restart deployment/X``: the pod template's
+    ``kubectl.kubernetes.io/restartedAt`` annotation set to now (a new ReplicaSet rolls
+    out); a paused Deployment is refused, as kubectl does."""
+    name = (deployment.get("metadata") or {}).get("name")
+    if (deployment.get("spec") or {}).get("paused"):
+        raise refuse(f"can't restart paused deployment (run rollout resume first): "
+                     f"deployment/{name}")
+    at = at or now_rfc3339()
+    out = ActionSpec(restarted_at=at, message=f"restarted (restartedAt {at})")
+    out.patches = [Patch({"spec": {"template": {"metadata": {"annotations": {
+        RESTARTED_AT: at}}}}}, MERGE_PATCH)]
+    return out
+
+
+ACTIONS: Mapping[ActionKind, Act] = {
+    ActionKind.ROLLBACK: _rollback,
+    ActionKind.RESTART: lambda api, obj, req: deployment_restart(obj),
+    ActionKind.SCALE: lambda api, obj, req: scale_spec(obj, req.replicas),
+    ActionKind.PAUSE: lambda api, obj, req: pause_spec(obj, "deployment", True),
+    ActionKind.RESUME: lambda api, obj, req: pause_spec(obj, "deployment", False),
+}
 
 
 def preflight(obj: dict, request: ActionRequest) -> tuple[Check, ...]:

@@ -24,6 +24,7 @@ from backends.domain.models import (
 )
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
+from backends.kube.connect import KubeApi
 from backends.kube.kinds.base import (
     DONE_PHASES,
     VERSION_LABEL,
@@ -159,12 +160,46 @@ def isvc_history(i: InferenceServiceRec) -> tuple[tuple[Revision, ...], tuple[Tr
     return tuple(revs), tuple(traffic)
 
 
-def progress(obj: dict) -> RolloutProgress:
+def progress(api: KubeApi, obj: dict) -> RolloutProgress:
+    """Settled only when the controller acted: ``status.observedGeneration`` caught up
+    with ``metadata.generation``, the latest created revision is ready, and the
+    predictor's traffic is what ``canaryTrafficPercent`` asks for (unset or 100: the
+    latest ready revision takes 100 %; N: the latest takes N %; 0: the previous one takes
+    everything). A Ready condition False with ProgressDeadlineExceeded is stuck."""
     i = slim_isvc(obj)
-    done = bool(i.ready) and i.latest_created == i.latest_ready
-    return RolloutProgress(done=done, message=f"ready revision {i.latest_ready or 'n/a'}",
-                           phase="complete" if done else (
-                               "unknown" if i.ready is None else "progressing"))
+    meta, st = obj.get("metadata") or {}, obj.get("status") or {}
+    generation, observed_gen = parse_int(meta.get("generation")), parse_int(
+        st.get("observedGeneration"))
+    observed = observed_gen is not None and (generation is None or observed_gen >= generation)
+    ready_cond = next((c for c in st.get("conditions") or [] if isinstance(c, dict)
+                       and c.get("type") == "Ready"), {})
+    if not observed:
+        return RolloutProgress(done=False, phase="progressing", observed=False,
+                               message="waiting for the InferenceService spec update to be "
+                                       "observed")
+    if ready_cond.get("status") == "False" and ready_cond.get("reason") == "ProgressDeadlineExceeded":
+        return RolloutProgress(done=True, phase="stuck", reason="ProgressDeadlineExceeded",
+                               message=f"revision {i.latest_created or '?'}: "
+                                       f"{ready_cond.get('message') or 'not ready'}")
+    if i.latest_created is not None and i.latest_created != i.latest_ready:
+        return RolloutProgress(done=False, phase="progressing",
+                               message=f"waiting for revision {i.latest_created} to be ready "
+                                       f"(ready: {i.latest_ready or 'none'})")
+    if not i.ready:
+        return RolloutProgress(done=False, phase="progressing" if i.ready is False else "unknown",
+                               message=str(ready_cond.get("message") or "not ready yet"))
+    want = 100.0 if i.canary_percent is None or i.canary_percent >= 100 else float(i.canary_percent)
+    latest = next((leg for leg in i.traffic if leg.latest or leg.revision == i.latest_ready), None)
+    have = latest.percent if latest is not None and latest.percent is not None else 0.0
+    split = " / ".join(f"{leg.tag or leg.revision} {leg.percent:g}%" for leg in i.traffic
+                       if leg.percent is not None)
+    if have != want:
+        return RolloutProgress(done=False, phase="progressing",
+                               message=f"waiting for the traffic: latest {have:g}% of {want:g}%"
+                                       f" ({split or 'no traffic yet'})")
+    return RolloutProgress(done=True, phase="complete",
+                           message=f"ready revision {i.latest_ready or 'n/a'}; traffic "
+                                   f"{split or 'n/a'}")
 
 
 # -- act --------------------------------------------------------------------------------------
@@ -203,9 +238,16 @@ def kserve_rollback(isvc: dict) -> ActionSpec:
     return out
 
 
+def _rollback(api: object, obj: dict, req: ActionRequest) -> ActionSpec:
+    if req.to_revision is not None:
+        raise refuse("an InferenceService can only pin its previous rolled-out revision "
+                     "(canaryTrafficPercent: 0), not a chosen one")
+    return kserve_rollback(obj)
+
+
 ACTIONS: Mapping[ActionKind, Act] = {
     ActionKind.PROMOTE: lambda api, obj, req: kserve_promote(obj),
-    ActionKind.ROLLBACK: lambda api, obj, req: kserve_rollback(obj),
+    ActionKind.ROLLBACK: _rollback,
 }
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from backends.domain.actions import ActionKind, ActionRequest, Check, RolloutProgress
+from backends.domain.actions import (ActionKind, ActionRequest, Check, ProgressPhase,
+                                     RolloutProgress)
 from backends.domain.models import ModelService, Revision, ServiceKind, TrafficTarget
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
@@ -37,9 +38,13 @@ from backends.kube.semantics import (
     MERGE_PATCH,
     ActionSpec,
     Patch,
+    controlled_by,
     derivative_equal,
     first_image,
+    now_rfc3339,
+    pause_spec,
     pick_revision,
+    scale_spec,
     revision_of,
     without_label,
 )
@@ -58,6 +63,7 @@ KIND = ServiceKind.ROLLOUT
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "rollouts"
 CRD = True
 UNSUPPORTED = "{action} is not supported for a Rollout"
+DEGRADED = ("RolloutAborted", "ProgressDeadlineExceeded")  # Progressing reasons: Degraded
 
 
 # -- read -------------------------------------------------------------------------------------
@@ -84,6 +90,10 @@ class RolloutRec:
     images: tuple[str, ...]
     version: str | None = None
     own: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    stable_weight: int | None = None
+    #: the status the Argo plugin computes (:func:`rollout_status`)
+    status: str = "Progressing"
+    status_message: str = ""
 
 
 def slim_rollout(obj: dict) -> RolloutRec:
@@ -92,7 +102,10 @@ def slim_rollout(obj: dict) -> RolloutRec:
     canary = strategy.get("canary")
     steps = (canary or {}).get("steps") or [] if isinstance(canary, dict) else []
     weights = tuple(parse_int(s.get("setWeight")) if isinstance(s, dict) else None for s in steps)
-    w = (((st.get("canary") or {}).get("weights") or {}).get("canary") or {}).get("weight")
+    reported = (st.get("canary") or {}).get("weights") or {}
+    w = (reported.get("canary") or {}).get("weight")
+    sw = (reported.get("stable") or {}).get("weight")
+    status, message, _reason = rollout_status(obj)
     return RolloutRec(
         slim_meta(obj), bool(spec.get("paused")), len(st.get("pauseConditions") or []),
         bool(st.get("abort")), parse_int(st.get("currentStepIndex")), weights,
@@ -103,6 +116,7 @@ def slim_rollout(obj: dict) -> RolloutRec:
         parse_int(st.get("updatedReplicas", 0)) if st else None,
         parse_int(st.get("availableReplicas", 0)) if st else None,
         images(spec.get("template")), template_version(obj), own_annotations(obj.get("metadata")),
+        parse_int(sw), status, message,
     )
 
 
@@ -123,7 +137,7 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
             image=r.images[0] if r.images else None, replicas_desired=r.replicas,
             replicas_ready=r.ready, traffic=rollout_traffic(r, hist),
             runtime=detect_runtime(r.images),
-            rollout_in_progress=r.phase in ("Progressing", "Paused") or (
+            rollout_in_progress=r.status in ("Progressing", "Paused") or (
                 r.current_pod_hash is not None and r.current_pod_hash != r.stable_rs),
             paused=r.paused or r.pause_conditions > 0, labels=dict(r.meta.labels),
             annotations=dict(r.own))
@@ -165,6 +179,10 @@ def _rollout_weights(r: RolloutRec) -> tuple[float | None, float | None]:
     if r.strategy == "blueGreen":
         return 100.0, 0.0
     w = r.canary_weight
+    if w is not None and r.stable_weight is not None:
+        # the weights the controller reports (status.canary.weights): as they are, they
+        # need not sum to 100 (additional destinations, experiments)
+        return float(r.stable_weight), float(w)
     if w is None and r.strategy == "canary" and r.step_weights:
         idx = r.current_step_index if r.current_step_index is not None else 0
         seen = [x for x in r.step_weights[: idx + 1] if x is not None]
@@ -194,13 +212,155 @@ def rollout_traffic(r: RolloutRec, hist: tuple[Revision, ...]) -> tuple[TrafficT
     return tuple(legs)
 
 
-def progress(obj: dict) -> RolloutProgress:
-    r = slim_rollout(obj)
-    phase = {"Healthy": "complete", "Degraded": "degraded"}.get(r.phase or "", "progressing")
-    return RolloutProgress(done=r.phase in ("Healthy", "Degraded"), ready=r.ready,
-                           desired=r.replicas, updated=r.updated,
-                           message=r.message or r.phase or "",
-                           phase=phase if r.phase else "unknown")
+def _number(value: object) -> int | None:
+    """Lua's ``tonumber`` on a status field (a hash before v0.10: None)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return None
+
+
+def _generation_observed(obj: dict) -> bool:
+    """``status.observedGeneration`` (a string) has caught up with ``metadata.generation``;
+    a hash (v0.9) or a number above the generation (also v0.9) counts as observed, and so
+    does the workload generation of a ``workloadRef`` (v1.3)."""
+    meta, spec, st = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status")
+    if not isinstance(st, dict):
+        return False
+    observed, generation = _number(st.get("observedGeneration")), _number(meta.get("generation"))
+    if observed is not None and generation is not None and observed < generation:
+        return False
+    if observed is not None and generation is not None and observed > generation:
+        return True  # a v0.9 hash that happens to be all digits
+    annotations = meta.get("annotations") or {}
+    if spec.get("workloadRef") and annotations:
+        return (_number(annotations.get("rollout.argoproj.io/workload-generation"))
+                == _number(st.get("workloadObservedGeneration")))
+    return True
+
+
+def rollout_status(obj: dict) -> tuple[str, str, str]:
+    """(status, message, reason) of a Rollout (:func:`plugin_status`), and whether the
+    controller answered a status-subresource action yet: ``status.abort`` set while not
+    Degraded is aborting, an abort cleared while still RolloutAborted is retrying,
+    ``promoteFull`` set while Paused is promoting (all Progressing)."""
+    status, message, reason = plugin_status(obj)
+    st = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    assert isinstance(st, dict)
+    if st.get("abort") and status != "Degraded":
+        return "Progressing", "aborting (waiting for the controller)", ""
+    if not st.get("abort") and reason == "RolloutAborted":
+        return "Progressing", "retrying (waiting for the controller)", ""
+    if st.get("promoteFull") and status == "Paused":
+        return "Progressing", "promoting fully (waiting for the controller)", ""
+    return status, message, reason
+
+
+def plugin_status(obj: dict) -> tuple[str, str, str]:
+    """(status, message, reason) of a Rollout as ``kubectl argo rollouts`` computes it
+    (rolloututil.GetRolloutPhase; Argo CD's health check agrees on every status):
+    ``Healthy``, ``Progressing``, ``Paused`` or ``Degraded``.
+
+    In order: an observedGeneration (or workload generation) that lags -> Progressing;
+    the controller's own ``status.phase`` / ``message`` (v1.0+), except a ``Paused`` whose
+    pause conditions were cleared (promoted: ``controllerPause`` with no condition left is
+    unpausing) -> Progressing; else computed: InvalidSpec, RolloutAborted,
+    ProgressDeadlineExceeded -> Degraded (before Paused); ``spec.paused``, pause
+    conditions, a blue-green preview being verified -> Paused; no ``currentPodHash`` ->
+    Progressing; replicas (more to update, not yet available, a canary's old ones pending
+    termination); blue-green active service cutover; canary steps left; the stable
+    ReplicaSet not the current one -> Progressing; else Healthy."""
+    spec, st = obj.get("spec") or {}, obj.get("status")
+    if not _generation_observed(obj) or not isinstance(st, dict):
+        return "Progressing", "waiting for rollout spec update to be observed", ""
+    conditions = [c for c in st.get("conditions") or [] if isinstance(c, dict)]
+    pause_conditions = [p for p in st.get("pauseConditions") or [] if isinstance(p, dict)]
+    if st.get("phase"):
+        phase, message = str(st["phase"]), str(st.get("message") or "")
+        if phase == "Paused" and not pause_conditions and not spec.get("paused"):
+            return "Progressing", "unpausing (the pause conditions were cleared)", ""
+        reason = ""
+        if phase == "Degraded":
+            reason = next((str(c.get("reason") or c.get("type")) for c in conditions
+                           if c.get("type") == "InvalidSpec" or c.get("reason") in DEGRADED),
+                          message.split(":", 1)[0].strip())
+        return phase, message, reason
+    for c in conditions:
+        if c.get("type") == "InvalidSpec":
+            return "Degraded", f"InvalidSpec: {c.get('message') or ''}".strip(), "InvalidSpec"
+        if c.get("type") == "Progressing" and c.get("reason") in DEGRADED:
+            reason = str(c.get("reason"))
+            return "Degraded", f"{reason}: {c.get('message') or ''}".strip(), reason
+    if spec.get("paused"):
+        return "Paused", "manually paused", ""
+    if pause_conditions:
+        return "Paused", str(pause_conditions[0].get("reason") or "paused"), ""
+    if st.get("verifyingPreview"):
+        return "Paused", "verifying the preview", ""
+    current = st.get("currentPodHash")
+    if current is None:
+        return "Progressing", "waiting for rollout spec update to be observed", ""
+    strategy = spec.get("strategy") or {}
+    desired = _number(spec.get("replicas"))
+    desired = 1 if desired is None else desired
+    replicas, updated, available = (_number(st.get(k)) or 0 for k in (
+        "replicas", "updatedReplicas", "availableReplicas"))
+    if updated < desired:
+        return "Progressing", "more replicas need to be updated", ""
+    if available < updated:
+        return "Progressing", "updated replicas are still becoming available", ""
+    if strategy.get("canary") is not None and replicas > updated:
+        return "Progressing", "old replicas are pending termination", ""
+    stable = st.get("stableRS") or (st.get("canary") or {}).get("stableRS")
+    if strategy.get("blueGreen") is not None:
+        active = (st.get("blueGreen") or {}).get("activeSelector") or st.get("activeSelector")
+        if active != current:
+            return "Progressing", "active service cutover pending", ""
+        if stable and stable != current:
+            return "Progressing", "waiting for analysis to complete", ""
+    elif strategy.get("canary") is not None:
+        steps = (strategy.get("canary") or {}).get("steps") or []
+        index = _number(st.get("currentStepIndex"))
+        if (steps and index is not None and index < len(steps)) or (stable and stable != current):
+            return "Progressing", "waiting for all steps to complete", ""
+    return "Healthy", "", ""
+
+
+def _new_rs(api: KubeApi, obj: dict) -> dict | None:
+    """The ReplicaSet of ``status.currentPodHash`` (the new revision), from a fresh LIST."""
+    current = (obj.get("status") or {}).get("currentPodHash")
+    if not current:
+        return None
+    uid = (obj.get("metadata") or {}).get("uid")
+    return next((rs for rs in replicasets_of(api, obj) if controlled_by(rs, uid) and
+                 ((rs.get("metadata") or {}).get("labels") or {}).get(ARGO_HASH_LABEL)
+                 == current), None)
+
+
+def progress(api: KubeApi, obj: dict) -> RolloutProgress:
+    """The plugin's status (:func:`rollout_status`): Healthy -> complete; Paused ->
+    paused (it waits for a person: the action's part is done); Degraded -> degraded, or
+    stuck when its reason is ProgressDeadlineExceeded; the counts of the new revision."""
+    status, message, reason = rollout_status(obj)
+    st = obj.get("status") or {}
+    observed = _generation_observed(obj) and isinstance(obj.get("status"), dict) and \
+        "waiting for the controller" not in message and not message.startswith("unpausing")
+    rs = _new_rs(api, obj) if observed else None
+    rs_st = (rs or {}).get("status") or {}
+    phases: dict[str, ProgressPhase] = {"Healthy": "complete", "Paused": "paused",
+                                        "Degraded": "degraded"}
+    phase = phases.get(status, "progressing")
+    if phase == "degraded" and reason == "ProgressDeadlineExceeded":
+        phase = "stuck"
+    return RolloutProgress(
+        done=phase != "progressing", phase=phase, reason=reason, observed=observed,
+        message=message or status, desired=parse_int((obj.get("spec") or {}).get("replicas", 1)),
+        updated=parse_int(st.get("updatedReplicas", 0)) if observed else None,
+        ready=parse_int(rs_st.get("readyReplicas", 0)) if observed else None,
+        available=parse_int(rs_st.get("availableReplicas", 0)) if observed else None)
 
 
 # -- act --------------------------------------------------------------------------------------
@@ -288,7 +448,19 @@ def _undo(api: KubeApi, obj: dict, req: ActionRequest) -> ActionSpec:
     return argo_undo(obj, replicasets_of(api, obj), req.to_revision)
 
 
+def argo_restart(at: str | None = None) -> ActionSpec:
+    """``kubectl argo rollouts restart``: ``spec.restartAt`` set to now (the controller
+    replaces the pods, oldest first)."""
+    at = at or now_rfc3339()
+    return ActionSpec([Patch({"spec": {"restartAt": at}}, MERGE_PATCH)], restarted_at=at,
+                      message=f"restarted (restartAt {at})")
+
+
 ACTIONS: Mapping[ActionKind, Act] = {
+    ActionKind.RESTART: lambda api, obj, req: argo_restart(),
+    ActionKind.SCALE: lambda api, obj, req: scale_spec(obj, req.replicas),
+    ActionKind.PAUSE: lambda api, obj, req: pause_spec(obj, "rollout", True),
+    ActionKind.RESUME: lambda api, obj, req: pause_spec(obj, "rollout", False),
     ActionKind.ROLLBACK: _undo,
     ActionKind.PROMOTE: lambda api, obj, req: argo_promote(obj),
     ActionKind.PROMOTE_FULL: lambda api, obj, req: argo_promote(obj, full=True),

@@ -27,7 +27,9 @@ from widgets.text import MISSING, safe
 
 VERBS = {ActionKind.ROLLBACK: "Roll back", ActionKind.PROMOTE: "Promote",
          ActionKind.ABORT: "Abort", ActionKind.PROMOTE_FULL: "Fully promote",
-         ActionKind.RETRY: "Retry"}
+         ActionKind.RETRY: "Retry", ActionKind.PAUSE: "Pause", ActionKind.RESUME: "Resume",
+         ActionKind.RESTART: "Restart", ActionKind.SCALE: "Scale",
+         ActionKind.SILENCE: "Silence the alerts of"}
 ICONS = {CheckStatus.PASSED: "✔", CheckStatus.FAILED: "✘", CheckStatus.UNKNOWN: "?"}
 
 MODAL_CSS = """
@@ -277,12 +279,15 @@ class ProgressScreen(ModalScreen[None]):
                 yield Button("Close", id="close", compact=True)
 
     def show_progress(self, progress: RolloutProgress) -> None:
-        """Advance the bar: ready (else updated) replicas of the desired count."""
+        """Advance the bar: the new revision's available replicas of the desired count
+        (old ready pods never count); full only once the controller reports it done."""
         bar = self.query_one(ProgressBar)
-        if progress.desired:
-            done = progress.ready if progress.ready is not None else progress.updated
-            bar.update(total=progress.desired, progress=min(done or 0, progress.desired))
-        if progress.done and progress.phase == "complete":
+        if progress.desired and progress.available is not None:
+            done = min(progress.available, progress.desired)
+            if not progress.done:  # the controller has not said "done": never a full bar
+                done = min(done, progress.desired - 1) if progress.desired > 1 else 0
+            bar.update(total=progress.desired, progress=done)
+        if progress.done and progress.phase in ("complete", "paused"):
             bar.update(total=bar.total or 1, progress=bar.total or 1)
         self.query_one("#p-message", Static).update(_text(progress.message or progress.phase,
                                                           300))
@@ -300,8 +305,11 @@ class ProgressScreen(ModalScreen[None]):
                     else "-failed" if status == ActionStatus.FAILED else "-other")
             line.set_class(True, kind)
             text = f"{status.value.replace('_', ' ')}: {result.message or 'no message'}"
-            if result.detail.get("audit_error"):
-                text += f" (audit record incomplete: {result.detail['audit_error']})"
+            if result.warnings:
+                text += " (warning: " + "; ".join(result.warnings) + ")"
+                kind = "-other" if kind == "-succeeded" else kind
+                line.set_class(False, "-succeeded")
+                line.set_class(True, kind)
             line.update(_text(text, 600))
             if status == ActionStatus.SUCCEEDED and result.detail.get("progress"):
                 bar = self.query_one(ProgressBar)

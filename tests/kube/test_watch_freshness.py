@@ -1,0 +1,110 @@
+"""Freshness from the watches themselves: a cut watch that cannot come back, or one slow
+to come back, makes the cluster source stale within a few seconds, with the reason; it
+is fresh again once the watch streams again -- in the backend and in the console."""
+
+from __future__ import annotations
+
+import pytest
+
+from backends.domain.errors import BackendError
+from console.app import make_app
+from console.config import load_settings
+from tests.console.conftest import wait_for
+
+from .helpers import NS, cluster, eventually
+
+pytestmark = pytest.mark.integration
+
+
+def streaming(apiserver, c) -> bool:
+    """Every cache of ``c`` has its watch open on the server."""
+    return apiserver.open_watches >= sum(len(caches) for caches in c.caches.values())
+
+
+def stale_reason(c) -> str | None:
+    try:
+        c.read()
+    except BackendError as exc:
+        return str(exc)
+    return None
+
+
+def test_a_cut_watch_that_cannot_resume_goes_stale_with_the_reason(apiserver):
+    c = cluster(apiserver, stale_after_s=1.0)
+    try:
+        assert c.read().services
+        eventually(lambda: streaming(apiserver, c))
+        rule = apiserver.inject("GET", r"/deployments", 500, times=None,
+                                query={"watch": "true"})
+        apiserver.drop_watches()
+        why = eventually(lambda: stale_reason(c), timeout=6)
+        assert "deployments watch of context 'test-admin'" in why
+        assert "500" in why
+        rule.times = 0  # the API server answers watches again
+        eventually(lambda: stale_reason(c) is None, timeout=8)
+        assert c.read().services
+    finally:
+        c.close()
+
+
+def test_a_watch_slow_to_come_back_goes_stale_after_the_threshold(apiserver):
+    c = cluster(apiserver, stale_after_s=1.0)
+    try:
+        assert c.read().services
+        eventually(lambda: streaming(apiserver, c))
+        apiserver.inject("GET", r"/deployments", None, times=1, delay_s=4.0,
+                         query={"watch": "true"})
+        apiserver.drop_watches()
+        why = eventually(lambda: stale_reason(c), timeout=4)
+        assert "down for" in why and "reconnecting the watch" in why
+        eventually(lambda: stale_reason(c) is None, timeout=10)  # the slow one answered
+    finally:
+        c.close()
+
+
+def test_a_watch_that_never_starts_streaming_goes_stale(apiserver):
+    apiserver.inject("GET", r"/deployments", None, times=None, delay_s=3.0,
+                     query={"watch": "true"})
+    c = cluster(apiserver, stale_after_s=1.0)
+    try:
+        why = eventually(lambda: stale_reason(c), timeout=5)
+        assert "not streaming yet" in why or "reconnecting" in why
+    finally:
+        apiserver.injections.clear()
+        c.close()
+
+
+def test_a_quiet_healthy_watch_stays_fresh(apiserver):
+    c = cluster(apiserver, stale_after_s=0.5, watch_timeout_s=1)  # watches end each second
+    try:
+        assert c.read().services
+        eventually(lambda: streaming(apiserver, c))
+        import time
+
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:  # nothing changes; every watch ends and resumes
+            assert stale_reason(c) is None
+            time.sleep(0.1)
+    finally:
+        c.close()
+
+
+async def test_the_console_shows_the_cluster_stale_then_fresh(apiserver, tmp_path):
+    settings = load_settings(
+        refresh=0.3, audit={"path": str(tmp_path / "audit.db")},
+        kubernetes={"kubeconfig": str(apiserver.kubeconfig), "contexts": ["test-admin"],
+                    "namespaces": [NS], "stale_after_s": 1.0, "backoff_initial_s": 0.1,
+                    "backoff_max_s": 0.3})
+    app = make_app(settings)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.state.cluster is not None
+                       and app.state.status["cluster"].ok, timeout=20)
+        rule = apiserver.inject("GET", r"/deployments", 503, times=None,
+                                query={"watch": "true"})
+        apiserver.drop_watches()
+        await wait_for(pilot, lambda: not app.state.status["cluster"].ok, timeout=6)
+        status = app.state.status["cluster"]
+        assert "deployments watch" in (status.error or "") and "503" in (status.error or "")
+        assert app.state.cluster is not None and app.state.cluster.services  # kept
+        rule.times = 0
+        await wait_for(pilot, lambda: app.state.status["cluster"].ok, timeout=10)
