@@ -81,11 +81,11 @@ class AuditOpened(Message, bubble=False):
 
     def __init__(self, audit: AuditBackend | None, runner: ActionRunner | None, error: str = "",
                  pending: tuple[PendingIntent, ...] = (), incident: Incident | None = None,
-                 latest: int | None = None, actor: str = "") -> None:
+                 latest: int | None = None, actor: str = "", chain: str | None = None) -> None:
         super().__init__()
         self.audit, self.runner, self.error = audit, runner, error
         self.pending, self.incident, self.latest = pending, incident, latest
-        self.actor = actor
+        self.actor, self.chain = actor, chain
 
 
 class ActionController(Controller):
@@ -94,6 +94,8 @@ class ActionController(Controller):
 
     def __init__(self, app: PitboardApp) -> None:
         super().__init__(app)
+        self.chain_warning: str | None = None
+        """Why the audit chain does not verify, as found when the store opened."""
         self.actor = ""
         self.runner: ActionRunner | None = None
         self.audit_error = "opening the audit store…"
@@ -244,10 +246,12 @@ class ActionController(Controller):
         try:
             pending = tuple(runner.unknown_outcomes())
             incident, latest = records.latest_incident(audit)
+            chain = records.chain_warning(audit)  # reads the whole chain: here, in the worker
         except Exception as exc:  # noqa: BLE001
             self.app.post_message(AuditOpened(audit, None, f"audit store unreadable: {_why(exc)}"))
             return
-        self.app.post_message(AuditOpened(audit, runner, "", pending, incident, latest, actor))
+        self.app.post_message(AuditOpened(audit, runner, "", pending, incident, latest, actor,
+                                          chain))
 
     def on_audit_opened(self, message: AuditOpened) -> None:
         if message.pending:
@@ -264,6 +268,10 @@ class ActionController(Controller):
         for pending in message.pending:
             self.app.notify(safe(pending_line(pending), 400), title="outcome unknown",
                         severity="error", timeout=30, markup=False)
+        self.chain_warning = message.chain
+        if message.chain:  # a broken or unverifiable chain: red, and it stays up
+            self.app.notify(safe(message.chain, 400), title="audit chain", severity="error",
+                            timeout=24 * 3600, markup=False)
         self._sync_keys()
 
     # -- guarded actions --------------------------------------------------------------

@@ -178,3 +178,33 @@ async def test_a_note_lands_under_the_incident_its_console_shows(tmp_path, monke
         assert note.incident_id == ours
         assert note.figures["model"]["status"] == "GPU"
         assert note.figures["model"]["reasons"].startswith("XID 79 on GPU")
+
+
+async def test_a_broken_chain_is_a_red_notice_at_start(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "audit.db"
+    store = SqliteAudit(db, clock=FrozenClock(FROZEN))
+    store.append("note", actor=ALICE, target=LLM, reason="first")
+    store.append("note", actor=ALICE, target=LLM, reason="second")
+    store.close()
+    conn = sqlite3.connect(db)  # an insider edits the file behind pitboard's back
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"):
+        conn.execute(f'DROP TRIGGER "{name}"')
+    conn.execute("UPDATE entries SET reason = 'edited' WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    notes: list[tuple[str, str, str]] = []
+
+    def hook(message):
+        if isinstance(message, Notify):
+            n = message.notification
+            notes.append((n.title, n.severity, n.message))
+
+    app, _ = action_app(db)
+    async with app.run_test(size=(100, 30), message_hook=hook) as pilot:
+        await ready(pilot)
+        await wait_for(pilot, lambda: app.actions.chain_warning is not None)
+        chain = [n for n in notes if n[0] == "audit chain"]
+        assert chain and chain[0][1] == "error" and "BROKEN" in chain[0][2]
+        assert "entry 1" in chain[0][2]
