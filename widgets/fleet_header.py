@@ -52,8 +52,10 @@ class FleetHeader(Horizontal):
         read_only: bool,
         sources: Mapping[str, SourceStatus],
         now: datetime,
+        in_flight: str = "",
     ) -> None:
-        """Render the header as of ``now``."""
+        """Render the header as of ``now``; ``in_flight``: the actions under way and on
+        what (``rollback llm-chat · promote reranker``), shown after the place."""
         parts = self._parts
         if parts is None:  # looked up once: this runs on every refresh and every second
             parts = self._parts = (
@@ -65,6 +67,9 @@ class FleetHeader(Horizontal):
         where.append(safe(context or "…", 40))
         where.append(" / ", "dim")
         where.append(safe(namespace or "all namespaces", 40))
+        if in_flight:
+            where.append("  ⟳ ", "bold")
+            where.append(safe(in_flight, 120), "bold")
         update_text(where_box, where)
         update_text(window_box, Text(f"⏱ {window}"))
         paused_box.set_class(paused, "-on")

@@ -54,6 +54,27 @@ class TrafficTarget(Frozen):
     version: str | None = None
 
 
+ROLE_ORDER: dict[str, int] = {"stable": 0, "canary": 1, "previous": 2, "latest": 3}
+
+
+def ordered_traffic(legs: tuple[TrafficTarget, ...] | list[TrafficTarget]
+                    ) -> tuple[TrafficTarget, ...]:
+    """A split in the one order every kind shows it: stable, canary, then the others."""
+    return tuple(sorted(legs, key=lambda t: ROLE_ORDER.get(t.role, 9)))
+
+
+def traffic_text(legs: tuple[TrafficTarget, ...]) -> str:
+    """``stable 90 / canary 10`` (roles named, stable first); "" for no split."""
+    return " / ".join(f"{t.role} {t.percent:g}" for t in ordered_traffic(legs))
+
+
+def running_version(image_tag: str | None, label: str | None) -> tuple[str | None, str | None]:
+    """(version, version_label): what runs (the image tag, else the label), and the label
+    when it says something else."""
+    version = image_tag or label
+    return version, (label if label and label != version else None)
+
+
 class ModelService(Frozen):
     """A model as it is served in a cluster (Deployment, InferenceService or Rollout)."""
 
@@ -61,11 +82,16 @@ class ModelService(Frozen):
     namespace: str
     cluster: str = Field(description="kubeconfig context (or 'demo')")
     kind: ServiceKind = ServiceKind.DEPLOYMENT
-    version: str | None = None
+    version: str | None = Field(None, description="what runs: the image tag of the current "
+                                                 "revision (else its version label)")
+    version_label: str | None = Field(
+        None, description="the app.kubernetes.io/version label, when it differs from the "
+                          "running image tag (e.g. after kubectl set image): shown beside it")
     image: str | None = None
     replicas_desired: int | None = None
     replicas_ready: int | None = None
-    traffic: tuple[TrafficTarget, ...] = ()
+    traffic: tuple[TrafficTarget, ...] = Field(
+        (), description="the split, stable first, then canary, then the others")
     gpus: int | None = Field(None, description="nvidia.com/gpu requested by its pods")
     runtime: str | None = Field(None, description="vllm | triton | kserve | http ...")
     rollout_in_progress: bool = False
@@ -105,6 +131,18 @@ class ModelService(Frozen):
     @property
     def canary(self) -> TrafficTarget | None:
         return next((t for t in self.traffic if t.role == "canary"), None)
+
+    @property
+    def version_text(self) -> str | None:
+        """``v1.4.3 (label v1.4.2)`` when the label lags what runs, else the version."""
+        if self.version_label and self.version_label != self.version:
+            return f"{self.version or '?'} (label {self.version_label})"
+        return self.version
+
+    @property
+    def traffic_text(self) -> str:
+        """``stable 90 / canary 10``, the same way for every kind ("" without a split)."""
+        return traffic_text(self.traffic)
 
 
 class Revision(Frozen):

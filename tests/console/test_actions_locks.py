@@ -104,3 +104,24 @@ async def test_cancel_and_failed_preflight_release_the_lock(tmp_path):
         await pilot.press("R")
         await wait_for(pilot, lambda: not app.actions.in_flight)
         assert app.screen is app.fleet_screen and kinds(app) == []
+
+
+async def test_the_header_can_show_what_is_in_flight(tmp_path):
+    """FleetHeader.show(in_flight=...): what the fleet screen passes from
+    ``app.actions.in_flight_text()`` (its one-line hook)."""
+    from textual.widgets import Static
+
+    from widgets.fleet_header import FleetHeader
+
+    app, _fleet = action_app(tmp_path / "audit.db")
+    async with app.run_test(size=(160, 34)) as pilot:
+        await ready(pilot)
+        app.actions.in_flight[LLM] = ActionKind.ROLLBACK
+        app.actions._names[LLM] = "llm-chat"
+        header = app.fleet_screen.query_one(FleetHeader)
+        header.show(context="demo", namespace="ml-serving", window="1h", paused=False,
+                    read_only=False, sources=app.state.status, now=app.clock(),
+                    in_flight=app.actions.in_flight_text())
+        await pilot.pause()
+        where = str(header.query_one("#hdr-where", Static).render())
+        assert "demo / ml-serving  ⟳ rollback llm-chat" in where

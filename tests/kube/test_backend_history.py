@@ -63,7 +63,9 @@ def test_deployment_service_history_and_gpus():
     p = part()
     [svc] = p.services
     assert svc.key == "prod/eu/ml/Deployment/llm"
-    assert (svc.version, svc.image, svc.runtime) == ("2.0", "reg/vllm-openai:v0.6", "vllm")
+    # the version is what runs (the image tag); the label, which says otherwise, beside it
+    assert (svc.version, svc.image, svc.runtime) == ("v0.6", "reg/vllm-openai:v0.6", "vllm")
+    assert svc.version_label == "2.0" and svc.version_text == "v0.6 (label 2.0)"
     assert (svc.replicas_desired, svc.replicas_ready, svc.gpus) == (2, 2, 4)
     assert not svc.rollout_in_progress
     hist = p.revisions[svc.key]

@@ -23,7 +23,7 @@ from backends.domain.actions import (
     ProgressPhase,
     RolloutProgress,
 )
-from backends.domain.models import ModelService, Revision, ServiceKind
+from backends.domain.models import ModelService, Revision, ServiceKind, running_version
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
 from backends.kube.connect import KubeApi
@@ -132,9 +132,11 @@ def caches(config: KubernetesConfig) -> tuple[KindSpec, ...]:
 def read(ctx: ReadContext) -> Iterator[ServiceRead]:
     d: DeploymentRec
     for d in ctx.objects(PLURAL).values():
+        version, label = running_version(
+            image_tag(d.images[0] if d.images else None), d.version)
         svc = ModelService(
             name=d.meta.name, namespace=d.meta.namespace or "", cluster=ctx.context,
-            kind=KIND, version=d.version or image_tag(d.images[0] if d.images else None),
+            kind=KIND, version=version, version_label=label,
             image=d.images[0] if d.images else None, replicas_desired=d.replicas,
             replicas_ready=d.ready, runtime=detect_runtime(d.images),
             rollout_in_progress=not deployment_progress(d)[0], paused=d.paused,
@@ -198,7 +200,7 @@ def deployment_history(d: DeploymentRec, owned: list[ReplicaSetRec]) -> tuple[Re
         if n is None:
             continue
         img = rs.images[0] if rs.images else None
-        out.append(Revision(number=n, version=rs.template_labels.get(VERSION_LABEL) or image_tag(img),
+        out.append(Revision(number=n, version=image_tag(img) or rs.template_labels.get(VERSION_LABEL),
                             image=img, created=rs.meta.created, change_cause=rs.change_cause,
                             who=who(rs.last_action), current=current is not None and n == current))
     out.sort(key=lambda r: r.number, reverse=True)

@@ -21,6 +21,8 @@ from backends.domain.models import (
     ServiceKind,
     TrafficRole,
     TrafficTarget,
+    ordered_traffic,
+    running_version,
 )
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
@@ -111,10 +113,11 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
     for i in ctx.objects(PLURAL).values():
         hist, traffic = isvc_history(i)
         images = tuple(x for x in (i.image, i.storage_uri) if x)
+        version, label = running_version(image_tag(i.image), i.meta.labels.get(VERSION_LABEL))
         svc = ModelService(
             name=i.meta.name, namespace=i.meta.namespace or "", cluster=ctx.context,
             kind=KIND,
-            version=i.meta.labels.get(VERSION_LABEL) or image_tag(i.image),
+            version=version, version_label=label,
             image=i.image or i.storage_uri, replicas_desired=None,
             replicas_ready=isvc_ready.get(f"{i.meta.namespace}/{i.meta.name}"),
             traffic=traffic,
@@ -157,7 +160,7 @@ def isvc_history(i: InferenceServiceRec) -> tuple[tuple[Revision, ...], tuple[Tr
         else:
             role = "latest" if leg.latest else "stable"
         traffic.append(TrafficTarget(revision=leg.revision, percent=leg.percent, role=role))
-    return tuple(revs), tuple(traffic)
+    return tuple(revs), ordered_traffic(traffic)
 
 
 def progress(api: KubeApi, obj: dict) -> RolloutProgress:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 from backends.domain.actions import (ActionKind, ActionRequest, Check, ProgressPhase,
                                      RolloutProgress)
-from backends.domain.models import ModelService, Revision, ServiceKind, TrafficTarget
+from backends.domain.models import (ModelService, Revision, ServiceKind, TrafficTarget,
+                                     running_version)
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
 from backends.kube.connect import KubeApi
@@ -131,9 +132,11 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
         if label and label not in r.meta.labels:
             continue
         hist = rollout_history(r, ctx.replicasets_by_owner.get(r.meta.uid or "", []))
+        version, label = running_version(
+            image_tag(r.images[0] if r.images else None), r.version)
         svc = ModelService(
             name=r.meta.name, namespace=r.meta.namespace or "", cluster=ctx.context,
-            kind=KIND, version=r.version or image_tag(r.images[0] if r.images else None),
+            kind=KIND, version=version, version_label=label,
             image=r.images[0] if r.images else None, replicas_desired=r.replicas,
             replicas_ready=r.ready, traffic=rollout_traffic(r, hist),
             runtime=detect_runtime(r.images),
@@ -161,7 +164,7 @@ def rollout_history(r: RolloutRec, owned: list[ReplicaSetRec]) -> tuple[Revision
         elif h is not None and h == r.current_pod_hash:
             pct = canary_w
         img = rs.images[0] if rs.images else None
-        out.append(Revision(number=n, version=rs.template_labels.get(VERSION_LABEL) or image_tag(img),
+        out.append(Revision(number=n, version=image_tag(img) or rs.template_labels.get(VERSION_LABEL),
                             image=img, created=rs.meta.created, change_cause=rs.change_cause,
                             who=who(rs.last_action),
                             current=h is not None and h == r.current_pod_hash,
