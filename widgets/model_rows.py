@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from backends.domain.models import DriftSeries, FleetSnapshot, HealthSample, ModelService
+from backends.domain.models import ordered_traffic, DriftSeries, FleetSnapshot, HealthSample, ModelService
 from backends.domain.health import assess, canary_legs
 from backends.domain.slo_config import SloConfig
 from widgets.levels import Level, drift_level, error_level
@@ -91,10 +91,19 @@ def worst_drift_by_model(drift: Iterable[DriftSeries]) -> dict[str, DriftSeries]
 
 
 def traffic_text(service: ModelService) -> str:
-    """``100``, ``90/10`` ... or the missing marker."""
+    """``100``, ``90/10`` (stable first, for every kind, as ``ModelService.traffic_text``
+    names them) ... or the missing marker."""
     if not service.traffic:
         return MISSING
-    return "/".join(f"{t.percent:.0f}" for t in service.traffic)
+    return "/".join(f"{t.percent:.0f}" for t in ordered_traffic(service.traffic))
+
+
+def version_cell(service: ModelService) -> str:
+    """What runs (the image tag); ``*`` after it when the version label says otherwise
+    (the model detail shows both)."""
+    if service.version_label and service.version_label != service.version:
+        return f"{safe(service.version, 15)}*"
+    return safe(service.version, 16)
 
 
 def ready_cell(service: ModelService) -> Cell:
@@ -113,7 +122,7 @@ def _static_cells(s: ModelService, with_context: bool) -> tuple[Cell, Cell, Cell
     as ``context/name`` when the table holds several contexts (the same model name may
     run in each)."""
     name = f"{safe(s.cluster, 24)}/{safe(s.name)}" if with_context else safe(s.name)
-    return ((name, Level.OK), (safe(s.version, 16), Level.OK),
+    return ((name, Level.OK), (version_cell(s), Level.OK),
             (traffic_text(s), Level.INFO if s.canary else Level.OK), ready_cell(s))
 
 

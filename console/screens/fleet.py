@@ -66,7 +66,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     # what the footer keeps when the terminal is narrow (80x24: / : R P n q ?); every key
     # is in the help
     FOOTER_PRIORITY = ("slash", "colon", "R", "P", "n", "q", "question_mark", "A", "i", "e",
-                       "t", "space", "T")
+                       "t", "space", "T", "U", "X", "r", "s", "m")
 
     window: reactive[str] = reactive("1h")
     selected: reactive[str | None] = reactive(None)
@@ -182,6 +182,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             context=snap.context if snap else None,
             namespace=snap.namespace if snap else None,
             window=self.window, paused=app.paused, read_only=app.read_only,
+            in_flight=app.actions.in_flight_text(),
             sources=app.state.status, now=app.clock(),
         )
 
