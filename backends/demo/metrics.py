@@ -321,15 +321,19 @@ class DemoMetrics(MetricsBackend):
 
 
     # ------------------------------------------------------------------ sampled series
-    def gpu_chart(self, node: str, index: int, window_s: int, end: datetime
+    def gpu_chart(self, node: str, index: int, window_s: int, end: datetime, *,
+                  uuid: str | None = None, cluster: str | None = None
                   ) -> tuple[Series, ...]:
         """util/mem/temp/power of one GPU: :meth:`read` sampled at ``SAMPLES`` instants
-        over the window (the same figures the fleet showed at each instant)."""
+        over the window (the same figures the fleet showed at each instant). The GPU of
+        ``uuid`` when given (demo node names are unique: ``cluster`` changes nothing)."""
         rows: list[tuple[datetime, GpuDevice | None]] = []
+
+        def mine(g: GpuDevice) -> bool:
+            return g.uuid == uuid if uuid else (g.node == node and g.index == index)
         for at in _instants(window_s, end):
             part = self.read((), 300, at)
-            rows.append((at, next((g for g in part.gpus
-                                   if g.node == node and g.index == index), None)))
+            rows.append((at, next((g for g in part.gpus if mine(g)), None)))
         return tuple(Series(name=name, points=tuple(
             Point(at=at, value=None if g is None else get(g)) for at, g in rows))
             for name, get in GPU_FIELDS)

@@ -30,6 +30,8 @@ from backends.prometheus.chart import (
     WHOLE,
     Scope,
     chart_series,
+    GpuIdent,
+    GpuSlot,
     extra_series,
     gpu_identities,
     gpu_series,
@@ -67,8 +69,10 @@ class PrometheusMetrics(MetricsBackend):
         #: model name -> [(profile, raw label value, namespace)] from the last read.
         self._index: dict[str, list[tuple[str, str, str | None]]] = {}
         self._joiner: ModelJoiner | None = None  # the last read's services, by model name
-        #: (node, GPU index) -> (profile, identity label, value) from the last read.
-        self._gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
+        #: (cluster label value, node, GPU index) -> (profile, identity label, value) from
+        #: the last read; by UUID too (``gpu_chart``).
+        self._gpu_index: dict[GpuSlot, GpuIdent] = {}
+        self._gpu_uuids: dict[str, GpuIdent] = {}
         #: Queries the server rejected in the last read (bad template): shown as a reason.
         self.warnings: tuple[str, ...] = ()
 
@@ -228,11 +232,14 @@ class PrometheusMetrics(MetricsBackend):
                                       _scalar(a.get("month")))
         pricer = Pricer(by_node, cfg.gpu_prices, cfg.default_gpu_price)
         gpus = []
-        gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
+        gpu_index: dict[GpuSlot, GpuIdent] = {}
+        contexts = {svc.cluster for svc in services}
         for n in (n for n, k in kinds.items() if k == "gpu"):
             gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer,
-                               at=now, window_s=window)
-            for slot, ident in gpu_identities(answers(n).get("util", ()), n).items():
+                               at=now, window_s=window, cluster_label=cfg.cluster_label,
+                               context_of=lambda v: cfg.context_for(v, contexts))
+            for slot, ident in gpu_identities(answers(n).get("util", ()), n,
+                                              cfg.cluster_label).items():
                 gpu_index.setdefault(slot, ident)
         sources = pricer.sources
         cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
@@ -246,6 +253,8 @@ class PrometheusMetrics(MetricsBackend):
         self._index = index
         self._joiner = joiner
         self._gpu_index = gpu_index
+        self._gpu_uuids = {ident[2]: ident for ident in gpu_index.values()
+                           if ident[1] != "gpu"}
         return MetricsPart(
             gpus=tuple(gpus), health=health, revision_health=served.revisions,
             service_health=served.by_service,
@@ -276,18 +285,34 @@ class PrometheusMetrics(MetricsBackend):
         return extra_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
 
-    def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None
+    def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None,
+                  *, uuid: str | None = None, cluster: str | None = None
                   ) -> tuple[Series, ...]:
         """util %, mem %, temp C and power W of one GPU (range queries selecting it by
-        its UUID as seen in the last read; by node and index before any read)."""
+        its UUID as seen in the last read; by node and index before any read).
+
+        ``uuid`` / ``cluster`` (``GpuDevice.uuid`` / ``.cluster``, the context) tell apart
+        GPUs of same-named nodes in several clusters (one store behind
+        ``cluster_label``): the GPU of that UUID, else of that cluster's node; without
+        them, the first such GPU the last read saw."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
         self.ensure_probed(at)
-        ident = self._gpu_index.get((node, index))
+        cfg = self.config
+        value = cfg.cluster_of(cluster) if cluster is not None and cfg.cluster_label else None
+        ident = self._gpu_uuids.get(uuid) if uuid else None
+        if ident is None:
+            if value is not None:
+                ident = self._gpu_index.get((value, node, index))
+            else:
+                ident = next((i for (_, n, x), i in self._gpu_index.items()
+                              if n == node and x == index), None)
+        if ident is not None and ident[1] != "gpu":
+            value = None  # a UUID is the GPU's in every cluster
         targets: list[tuple[str, str | None, str | None]] = [ident] if ident else [
             (n, None, None) for n in self.active_profiles
-            if self.config.profiles[n].kind == "gpu"]
-        return gpu_series(self, targets, node, index, int(window_s), end)
+            if cfg.profiles[n].kind == "gpu"]
+        return gpu_series(self, targets, node, index, int(window_s), end, value)
 
     def _scope(self, model: str, service: ModelService | None) -> Scope:
         """The series of ``model`` that are ``service``'s, told apart as the last read told
