@@ -100,6 +100,11 @@ class MetricProfile(BaseModel):
                            "wherever the engine counts them (vLLM before request_success)")
     feature_label: str = "feature"
     method_label: str = "method"
+    identity_labels: list[str] = Field(
+        default_factory=list,
+        description="gpu profiles: the labels naming one GPU, as its templates group by "
+                    "them (UUID first); set = fleet figures are aggregated by the server "
+                    "and only a page of GPUs is read row by row (GpuScope)")
 
 
 _VLLM_NAMES = (
@@ -167,6 +172,7 @@ def default_profiles() -> dict[str, MetricProfile]:
                       "DCGM_FI_DEV_FB_USED"],
             "model_label": "pitboard_io_model",
             "ignore_pods": r"^(nvidia-)?dcgm-exporter",
+            "identity_labels": ["UUID", "gpu", "Hostname", "hostname"],
             "queries": {
                 "util": "DCGM_FI_DEV_GPU_UTIL{$match}"
                         " or (DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match} * 100)",
@@ -195,6 +201,7 @@ def default_profiles() -> dict[str, MetricProfile]:
             "kind": "gpu",
             "fallback_for": "dcgm",
             "probe": ["nv_gpu_utilization"],
+            "identity_labels": ["gpu_uuid", "instance"],
             "queries": {
                 "util": "max by (gpu_uuid, instance$cluster_by) (nv_gpu_utilization{$match}) * 100",
                 "util_avg": "max by (gpu_uuid, instance$cluster_by) (avg_over_time("
