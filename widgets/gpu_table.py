@@ -19,16 +19,14 @@ from textual.strip import Strip
 
 from backends.domain.models import GpuDevice
 from widgets.bars import level_for, meter, power_limits, power_percent, temp_percent
+from widgets.gpu_plan import gpu_key
 from widgets.series_chart import finite
 from widgets.text import fmt_money, safe
 
+__all__ = ["GpuTable", "SORTS", "filter_gpus", "gpu_key", "is_idle", "sort_gpus"]
+
 SORTS = ("node", "util", "memory", "temp", "power", "cost", "idle")
 DEFAULT_IDLE_UTIL = 10.0
-
-
-def gpu_key(g: GpuDevice) -> str:
-    """Stable identity of a GPU across refreshes."""
-    return f"{g.node}/{g.index}"
 
 
 def is_idle(g: GpuDevice, idle_util: float = DEFAULT_IDLE_UTIL) -> bool:

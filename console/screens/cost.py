@@ -150,7 +150,11 @@ class CostScreen(ViewScreen):
 
     def show(self, snapshot: FleetSnapshot) -> None:
         cost, idle_util = snapshot.cost, self._idle_util()
-        idle = sum(1 for g in snapshot.gpus if is_idle(g, idle_util))
+        part = self.app.state.metrics
+        # a fleet past GPU_ROWS_MAX: rows for a page only, every GPU counted by the server
+        summary = part.gpu_summary if part is not None and part.gpu_scope is not None else None
+        idle = (summary.idle_allocated or 0) if summary is not None else sum(
+            1 for g in snapshot.gpus if is_idle(g, idle_util))
         update_text(self.query_one("#cost-summary", Static),
                     summary_text(cost, idle, self.size.width or 80))
         self.set_title(f"{fmt_money(cost.hourly)}/h", f"month → {fmt_money(cost.month_projection, 0)}"
@@ -158,8 +162,8 @@ class CostScreen(ViewScreen):
         by_model = dict(cost.by_model) or {
             k: v for k, v, _, _ in group_cost(snapshot.gpus, lambda g: g.model or "(free)",
                                               idle_util) if v is not None}
-        gpu_count: dict[str, int] = {}
-        for g in snapshot.gpus:
+        gpu_count: dict[str, int] = dict(summary.by_model) if summary is not None else {}
+        for g in snapshot.gpus if summary is None else ():
             if g.model:
                 gpu_count[g.model] = gpu_count.get(g.model, 0) + 1
         services = {s.name: s for s in snapshot.services}
@@ -177,6 +181,9 @@ class CostScreen(ViewScreen):
                               ("cost-nodes", lambda g: g.node)):
             self._fill(table_id, [(safe(k, 40), fmt_money(v), str(n), fmt_money(i))
                                   for k, v, n, i in group_cost(snapshot.gpus, key, idle_util)])
+            if summary is not None:  # not every GPU's: say whose
+                set_border_subtitle(self.query_one(f"#{table_id}", DataTable),
+                                    f"the {len(snapshot.gpus)} GPUs read of {summary.gpus}")
 
     def _fill(self, table_id: str, rows: list[tuple[str, ...]]) -> None:
         """Show ``rows`` (first cell: the row's name, its key); the cursor stays on its
