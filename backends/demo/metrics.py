@@ -139,6 +139,9 @@ class DemoMetrics(MetricsBackend):
         self.clock = clock
         self._cache: OrderedDict[tuple, MetricsPart] = OrderedDict()
         self._scope_cache: OrderedDict[tuple, MetricsPart] = OrderedDict()
+        # parts kept (each holds every GPU's row): 8 up to 2,000 GPUs; 2 past that, where
+        # one part is ~50 MB at 20,000 GPUs and the console reads scoped pages anyway
+        self._cache_max = 8 if len(state.catalog.gpus) <= 2000 else 2
         self._drift_cache: tuple[int, tuple[DriftSeries, ...]] | None = None
         self._month_cache: dict[tuple[float, float, float], float] = {}
         self._slo = DemoSlo()
@@ -159,7 +162,7 @@ class DemoMetrics(MetricsBackend):
             if part is None:
                 part = self._compute(bucket * BUCKET_S)
                 self._cache[key] = part
-                while len(self._cache) > 8:
+                while len(self._cache) > self._cache_max:
                     self._cache.popitem(last=False)
         if gpu_scope is not None:
             part = self._scoped(key, part, gpu_scope)
@@ -185,7 +188,7 @@ class DemoMetrics(MetricsBackend):
                 "gpus": page(part.gpus, scope, IDLE_UTIL_PERCENT), "gpu_scope": scope,
                 "gpu_summary": summary})
             self._scope_cache[cache_key] = scoped
-            while len(self._scope_cache) > 8:
+            while len(self._scope_cache) > self._cache_max:
                 self._scope_cache.popitem(last=False)
         return scoped
 

@@ -149,9 +149,13 @@ class Poller(Controller):
         ``GPU_ROWS_MAX`` (None); past it, what the active view shows: its own
         ``gpu_scope()`` (``:gpus``: the page of its sort and filter), a model's GPUs in
         its detail, else the fleet screen's ``FLEET_SCOPE``."""
-        metrics = self.app.state.metrics
+        metrics, cluster = self.app.state.metrics, self.app.state.cluster
         summary = metrics.gpu_summary if metrics is not None else None
-        if summary is None or summary.gpus <= GPU_ROWS_MAX:
+        # the fleet's size: the last read's count, else the cluster's GPUs (allocation from
+        # Kubernetes) so a large fleet's first read is scoped too; else unknown: every GPU
+        known = summary.gpus if summary is not None else (
+            len(cluster.gpus) if cluster is not None else 0)
+        if known <= GPU_ROWS_MAX:
             return None
         screen = self.app.screen
         own = getattr(screen, "gpu_scope", None)
