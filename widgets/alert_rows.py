@@ -104,12 +104,24 @@ def columns_for(width: int, with_state: bool, rows: Sequence[Alert]) -> list[tup
     return cols
 
 
+_by_name_cache: list = [None, {}]
+
+
+def _services_by_name(services: Sequence[ModelService]) -> dict[str, list[ModelService]]:
+    """Services by name, made again only for another ``services`` (3,000 services: ~1 ms
+    a refresh otherwise)."""
+    if _by_name_cache[0] is not services:
+        by_name: dict[str, list[ModelService]] = {}
+        for s in services:
+            by_name.setdefault(s.name, []).append(s)
+        _by_name_cache[:] = [services, by_name]
+    return _by_name_cache[1]
+
+
 def make_rows(alerts: Sequence[Alert], services: Sequence[ModelService], now: datetime,
               wide: bool, with_state: bool) -> list[AlertRow]:
     """Sorted table rows for ``alerts`` (every text literal through ``safe``)."""
-    by_name: dict[str, list[ModelService]] = {}
-    for s in services:
-        by_name.setdefault(s.name, []).append(s)
+    by_name = _services_by_name(services)
     out = []
     for a in sort_alerts(alerts):
         rank = severity_rank(a)

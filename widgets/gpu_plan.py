@@ -10,6 +10,12 @@ from backends.domain.models import GpuDevice
 from widgets.levels import TEMP_HOT_C
 
 
+def gpu_key(g: GpuDevice) -> str:
+    """Stable identity of a GPU across refreshes (its cluster's too: node names may
+    repeat across the clusters of one metrics store)."""
+    return f"{g.cluster}/{g.node}/{g.index}" if g.cluster else f"{g.node}/{g.index}"
+
+
 @dataclass(frozen=True)
 class GpuPlan:
     """What :class:`GpuGrid` shows for one tuple of GPUs: node and GPU lines, counts."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -19,16 +20,15 @@ from textual.strip import Strip
 
 from backends.domain.models import GpuDevice
 from widgets.bars import level_for, meter, power_limits, power_percent, temp_percent
+from widgets.gpu_plan import gpu_key
+from widgets.repaint import ComponentStyles, PrestyledLines
 from widgets.series_chart import finite
 from widgets.text import fmt_money, safe
 
+__all__ = ["GpuTable", "SORTS", "filter_gpus", "gpu_key", "is_idle", "sort_gpus"]
+
 SORTS = ("node", "util", "memory", "temp", "power", "cost", "idle")
 DEFAULT_IDLE_UTIL = 10.0
-
-
-def gpu_key(g: GpuDevice) -> str:
-    """Stable identity of a GPU across refreshes."""
-    return f"{g.node}/{g.index}"
 
 
 def is_idle(g: GpuDevice, idle_util: float = DEFAULT_IDLE_UTIL) -> bool:
@@ -86,7 +86,7 @@ def filter_gpus(gpus: Sequence[GpuDevice], text: str, idle_util: float = DEFAULT
     return out
 
 
-class GpuTable(ScrollView, can_focus=True):
+class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
     """One line per GPU: node/index, util, memory, temperature, power bars, XID, owner, idle $."""
 
     DEFAULT_CSS = """
@@ -131,12 +131,17 @@ class GpuTable(ScrollView, can_focus=True):
     class Chosen(Highlighted):
         """``enter`` on GPU ``key``."""
 
+    COMPONENT_PREFIX = "gpu-table"
+
     def __init__(self, idle_util: float = DEFAULT_IDLE_UTIL, **kwargs) -> None:
         super().__init__(**kwargs)
         self.idle_util = idle_util
         self._gpus: list[GpuDevice] = []
         self._limits: dict[str | None, float] = {}
-        self._cache: dict[tuple[int, int, bool], Strip] = {}
+        # strips keyed by what they show (the GPU's figures, width, cursor): a GPU whose
+        # figures did not change is not drawn again; styles cached per theme
+        self._cache: dict[tuple, Strip] = {}
+        self._styles: dict[str, Style] = {}
 
     @property
     def gpus(self) -> list[GpuDevice]:
@@ -151,8 +156,10 @@ class GpuTable(ScrollView, can_focus=True):
         """Display ``gpus`` in this order; the cursor stays on the same GPU when it can."""
         keep = gpu_key(self.selected) if self.selected is not None else None
         self._gpus = list(gpus)
-        self._limits = limits if limits is not None else power_limits(self._gpus)
-        self._cache.clear()
+        limits = limits if limits is not None else power_limits(self._gpus)
+        if limits != self._limits or len(self._cache) > 4 * max(64, len(self._gpus)):
+            self._cache.clear()
+        self._limits = limits
         self.virtual_size = Size(self.size.width, len(self._gpus) + 1)
         index = next((i for i, g in enumerate(self._gpus) if gpu_key(g) == keep), 0)
         self.set_reactive(GpuTable.cursor, min(index, max(0, len(self._gpus) - 1)))
@@ -177,7 +184,6 @@ class GpuTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, gpu_key(self.selected)))
 
     def on_resize(self) -> None:
-        self._cache.clear()
         self.virtual_size = Size(self.size.width, len(self._gpus) + 1)
 
     def on_click(self, event) -> None:
@@ -185,22 +191,26 @@ class GpuTable(ScrollView, can_focus=True):
         if 0 <= row < len(self._gpus):
             self.cursor = row
 
-    def _style(self, name: str):
-        return self.get_component_rich_style(f"gpu-table--{name}")
-
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
+        base = self._style("base")
         if y == 0:
-            return Strip([Segment(self._header(width), self._style("header"))]).crop_extend(
-                0, width, self.rich_style)
+            key: tuple = ("header", width)
+            strip = self._cache.get(key)
+            if strip is None:
+                strip = self._cache[key] = Strip(
+                    [Segment(self._header(width), self._style("header"))]).crop_extend(
+                        0, width, base)
+            return strip
         index = y - 1 + self.scroll_offset.y
         if index >= len(self._gpus):
-            return Strip.blank(width, self.rich_style)
-        key = (index, width, index == self.cursor)
+            return Strip.blank(width, base)
+        g = self._gpus[index]
+        key = (g, width, index == self.cursor)
         strip = self._cache.get(key)
         if strip is None:
-            segs = self._gpu_line(self._gpus[index], width)
-            strip = Strip(segs).crop_extend(0, width, self.rich_style)
+            segs = self._gpu_line(g, width)
+            strip = Strip(segs).crop_extend(0, width, base)
             if index == self.cursor:
                 strip = strip.apply_style(self._style("cursor"))
             self._cache[key] = strip

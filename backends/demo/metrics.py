@@ -28,10 +28,12 @@ from backends.demo.sim import (
 )
 from backends.demo.state import DemoState, Leg, SvcState
 from backends.domain.errors import NotFoundError
+from backends.domain.gpus import filtered, matches, page, summarize
 from backends.domain.models import (
     CostBurn,
     DriftSeries,
     GpuDevice,
+    GpuScope,
     HealthSample,
     ModelService,
     Point,
@@ -136,16 +138,22 @@ class DemoMetrics(MetricsBackend):
         self.state = state
         self.clock = clock
         self._cache: OrderedDict[tuple, MetricsPart] = OrderedDict()
+        self._scope_cache: OrderedDict[tuple, MetricsPart] = OrderedDict()
+        # parts kept (each holds every GPU's row): 8 up to 2,000 GPUs; 2 past that, where
+        # one part is ~50 MB at 20,000 GPUs and the console reads scoped pages anyway
+        self._cache_max = 8 if len(state.catalog.gpus) <= 2000 else 2
         self._drift_cache: tuple[int, tuple[DriftSeries, ...]] | None = None
         self._month_cache: dict[tuple[float, float, float], float] = {}
         self._slo = DemoSlo()
 
     # ------------------------------------------------------------------ read
     def read(self, services: Sequence[ModelService] = (), window_s: int = 300,
-             at: datetime | None = None) -> MetricsPart:
+             at: datetime | None = None, *, gpu_scope: GpuScope | None = None
+             ) -> MetricsPart:
         """Figures at ``at`` (None = the clock's now), snapped to the 15 s scrape bucket.
         ``services`` restricts health and drift to those names (empty = every model);
-        GPUs and cost always cover the whole fleet."""
+        cost and ``gpu_summary`` always cover the whole fleet, GPU rows too unless
+        ``gpu_scope`` narrows them to a page (chosen as a metrics server would)."""
         ts = (at or self.clock()).timestamp()
         bucket = bucket_of(ts)
         with self.state.lock:
@@ -154,8 +162,10 @@ class DemoMetrics(MetricsBackend):
             if part is None:
                 part = self._compute(bucket * BUCKET_S)
                 self._cache[key] = part
-                while len(self._cache) > 8:
+                while len(self._cache) > self._cache_max:
                     self._cache.popitem(last=False)
+        if gpu_scope is not None:
+            part = self._scoped(key, part, gpu_scope)
         names = {s.name for s in services}
         if not names or names >= part.health.keys():
             return part
@@ -164,6 +174,23 @@ class DemoMetrics(MetricsBackend):
             "revision_health": {k: v for k, v in part.revision_health.items() if k in names},
             "drift": tuple(d for d in part.drift if d.model in names),
         })
+
+    def _scoped(self, key: tuple, part: MetricsPart, scope: GpuScope) -> MetricsPart:
+        """``part`` with the GPU rows of ``scope`` only (cached per part and scope)."""
+        cache_key = (key, scope)
+        scoped = self._scope_cache.get(cache_key)
+        if scoped is None:
+            summary = part.gpu_summary
+            if summary is not None and filtered(scope):
+                summary = summary.model_copy(update={"matching": sum(
+                    1 for g in part.gpus if matches(g, scope, IDLE_UTIL_PERCENT))})
+            scoped = part.model_copy(update={
+                "gpus": page(part.gpus, scope, IDLE_UTIL_PERCENT), "gpu_scope": scope,
+                "gpu_summary": summary})
+            self._scope_cache[cache_key] = scoped
+            while len(self._scope_cache) > self._cache_max:
+                self._scope_cache.popitem(last=False)
+        return scoped
 
     def _compute(self, ts: float) -> MetricsPart:
         at = to_dt(ts)
@@ -177,6 +204,7 @@ class DemoMetrics(MetricsBackend):
         gpus = self._gpus(ts)
         return MetricsPart(gpus=gpus, health=health, revision_health=rev_health,
                            drift=self._drift(ts), cost=self._cost(ts, gpus), queries=0,
+                           gpu_summary=summarize(gpus, IDLE_UTIL_PERCENT),
                            profiles=("demo",))
 
     def _gpus(self, ts: float) -> tuple[GpuDevice, ...]:
@@ -321,15 +349,19 @@ class DemoMetrics(MetricsBackend):
 
 
     # ------------------------------------------------------------------ sampled series
-    def gpu_chart(self, node: str, index: int, window_s: int, end: datetime
+    def gpu_chart(self, node: str, index: int, window_s: int, end: datetime, *,
+                  uuid: str | None = None, cluster: str | None = None
                   ) -> tuple[Series, ...]:
         """util/mem/temp/power of one GPU: :meth:`read` sampled at ``SAMPLES`` instants
-        over the window (the same figures the fleet showed at each instant)."""
+        over the window (the same figures the fleet showed at each instant). The GPU of
+        ``uuid`` when given (demo node names are unique: ``cluster`` changes nothing)."""
         rows: list[tuple[datetime, GpuDevice | None]] = []
+
+        def mine(g: GpuDevice) -> bool:
+            return g.uuid == uuid if uuid else (g.node == node and g.index == index)
         for at in _instants(window_s, end):
             part = self.read((), 300, at)
-            rows.append((at, next((g for g in part.gpus
-                                   if g.node == node and g.index == index), None)))
+            rows.append((at, next((g for g in part.gpus if mine(g)), None)))
         return tuple(Series(name=name, points=tuple(
             Point(at=at, value=None if g is None else get(g)) for at, g in rows))
             for name, get in GPU_FIELDS)

@@ -204,6 +204,54 @@ class GpuDevice(Frozen):
         return self.pod is not None
 
 
+GPU_HOT_C = 80.0
+"""A GPU at or above this temperature is hot (``widgets.levels.TEMP_HOT_C``, the red)."""
+
+GpuSort = Literal["node", "util", "memory", "temp", "power", "cost", "idle"]
+GpuState = Literal["idle", "xid", "hot", "free"]
+
+
+class GpuScope(Frozen):
+    """Which GPUs a metrics read returns one row each for (``MetricsBackend.read``'s
+    ``gpu_scope``): the first ``limit`` by ``sort`` (highest first; ``idle``: the least
+    used allocated GPUs first; ``node``: the busiest, shown in node order) among those
+    matching every filter given. Every other GPU counts only in ``GpuSummary``, so the
+    bytes read stay those of the page whatever the fleet size."""
+
+    sort: GpuSort = "util"
+    limit: int = Field(100, ge=1, le=1000)
+    state: GpuState | None = Field(None, description="only GPUs in that state")
+    text: str | None = Field(
+        None, description="words each matching (case-insensitive, part of) the node, pod, "
+                          "UUID or GPU model name")
+    node: str | None = None
+    cluster: str | None = Field(None, description="kubeconfig context (GpuDevice.cluster)")
+    model: str | None = Field(None, description="GPUs held by this model's pods")
+
+
+class GpuSummary(Frozen):
+    """Fleet-wide GPU figures (every GPU, whatever the page holds), aggregated by the
+    metrics server when the read was scoped (``count``/``sum``/``avg``)."""
+
+    gpus: int = 0
+    nodes: int | None = None
+    allocated: int | None = None
+    util_avg_percent: float | None = None
+    hot: int | None = Field(None, description=f"GPUs at or above {GPU_HOT_C:.0f} C")
+    xid_current: int | None = Field(None, description="GPUs with an XID new in the window")
+    idle_allocated: int | None = Field(
+        None, description="allocated GPUs whose (window-averaged) utilisation is below the "
+                          "idle threshold")
+    by_cluster: dict[str, int] = Field(
+        default_factory=dict, description="context -> GPUs (empty when not told)")
+    by_model: dict[str, int] = Field(default_factory=dict, description="model -> GPUs held")
+    matching: int | None = Field(
+        None, description="GPUs matching the scope's filters (None: no filter, all of them)")
+    server_side: bool = Field(
+        False, description="aggregated by the metrics server (False: counted from every "
+                           "GPU's row, as read)")
+
+
 class HealthSample(Frozen):
     """Serving health of one model (or one revision of it) at one instant."""
 

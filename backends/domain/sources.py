@@ -24,6 +24,8 @@ from backends.domain.models import (
     DriftSeries,
     Frozen,
     GpuDevice,
+    GpuScope,
+    GpuSummary,
     HealthSample,
     Incident,
     ModelService,
@@ -60,7 +62,13 @@ class MetricsPart(Frozen):
         None, description="why there is no drift (no series matched: the names looked for "
                           "and the config key that sets one); None when drift was read")
     cost: CostBurn = CostBurn()
+    gpu_summary: GpuSummary | None = Field(
+        None, description="every GPU's figures, aggregated (None: not told)")
+    gpu_scope: GpuScope | None = Field(
+        None, description="the scope ``gpus`` were read for (None: every GPU)")
     queries: int = Field(0, description="queries sent to produce this part")
+    bytes_read: int | None = Field(
+        None, description="response bytes read to produce this part (None: not counted)")
     profiles: tuple[str, ...] = Field((), description="active metric profiles")
 
 
@@ -128,10 +136,15 @@ class MetricsBackend(ABC):
 
     @abstractmethod
     def read(
-        self, services: Sequence[ModelService], window_s: int, at: datetime | None = None
+        self, services: Sequence[ModelService], window_s: int, at: datetime | None = None,
+        *, gpu_scope: GpuScope | None = None,
     ) -> MetricsPart:
         """Instant figures at ``at`` (None = now), rates over ``window_s``.
-        A constant number of queries whatever the fleet size. Raises BackendError."""
+        A constant number of queries whatever the fleet size. Raises BackendError.
+
+        ``gpu_scope``: one ``GpuDevice`` only for the GPUs of that page (or node, or
+        model), every GPU in ``MetricsPart.gpu_summary`` and the cost figures; None =
+        every GPU one row each (small fleets, reports)."""
 
     @abstractmethod
     def chart(

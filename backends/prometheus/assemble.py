@@ -114,12 +114,15 @@ def build_gpus(answers: Answers, profile: MetricProfile,
                pod_models: Mapping[tuple[str | None, str], str],
                joiner: ModelJoiner,
                price_of: Callable[[str, str | None], float | None] | None = None, *,
-               at: datetime | None = None, window_s: float | None = None
-               ) -> list[GpuDevice]:
-    """One GpuDevice per UUID (or node+index), fields from each query of the profile;
-    ``price_of(node, gpu model name)`` gives its $/h; an XID is current when it appeared
-    within ``window_s`` before ``at``."""
+               at: datetime | None = None, window_s: float | None = None,
+               cluster_label: str | None = None,
+               context_of: Callable[[str], str] | None = None) -> list[GpuDevice]:
+    """One GpuDevice per UUID (or cluster+node+index), fields from each query of the
+    profile; ``price_of(node, gpu model name)`` gives its $/h; an XID is current when it
+    appeared within ``window_s`` before ``at``; ``cluster_label``: the label naming its
+    cluster, whose value ``context_of`` turns into ``GpuDevice.cluster`` (the context)."""
     gpus: dict[tuple, dict] = {}
+    contexts: dict[str, str] = {}
     ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
     at_ts = at.timestamp() if at is not None else None
     for key in ("util", "util_avg", "mem_used", "mem_free", "mem_total", "power", "temp",
@@ -129,10 +132,17 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             uuid = first_label(lab, UUID_LABELS)
             node = first_label(lab, NODE_LABELS)
             idx = lab.get("gpu")
-            ident = ("u", uuid) if uuid else ("n", node, idx)
-            g = gpus.setdefault(ident, {"node": node, "uuid": uuid, "index": idx})
+            cluster = lab.get(cluster_label) if cluster_label else None
+            ident = ("u", uuid) if uuid else ("n", cluster, node, idx)
+            g = gpus.setdefault(ident, {"node": node, "uuid": uuid, "index": idx,
+                                        "cluster": None})
             g["node"] = g["node"] or node
             g["index"] = g["index"] if g["index"] is not None else idx
+            if cluster and g["cluster"] is None:
+                context = contexts.get(cluster)
+                if context is None:
+                    context = contexts[cluster] = context_of(cluster) if context_of else cluster
+                g["cluster"] = context
             g.setdefault("model_name", lab.get("modelName"))
             if not g.get("pod"):
                 pod = workload_pod(lab, ignore)
@@ -171,8 +181,9 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             temperature_c=g.get("temp"), last_xid=xid, xid_current=current,
             xid_at=datetime.fromtimestamp(since, timezone.utc) if since is not None else None,
             pod=g.get("pod"), namespace=g.get("namespace"), model=model, hourly_cost=price,
+            cluster=g["cluster"],
         ))
-    out.sort(key=lambda d: (d.node, d.index, d.uuid or ""))
+    out.sort(key=lambda d: (d.node, d.index, d.cluster or "", d.uuid or ""))
     return out
 
 

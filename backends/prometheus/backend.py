@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from backends.domain.sources import MetricsBackend, MetricsPart
 from backends.domain.errors import BackendError
-from backends.domain.models import ModelService, Series
+from backends.domain.gpus import summarize
+from backends.domain.models import GpuDevice, GpuScope, ModelService, Series
 from backends.prometheus.assemble import (
     ModelJoiner,
     build_drift,
@@ -30,21 +31,34 @@ from backends.prometheus.chart import (
     WHOLE,
     Scope,
     chart_series,
+    GpuIdent,
+    GpuSlot,
     extra_series,
     gpu_identities,
     gpu_series,
 )
 from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, short
 from backends.prometheus.cost import (
+    Priced,
     Pricer,
     cost_burn,
+    priced_summary,
     month_to_date,
     node_prices,
     seconds_since_midnight,
     seconds_since_month_start,
 )
 from backends.prometheus.discovery import PrometheusDiscovery
-from backends.prometheus.calc import duration, matcher, xid_step
+from backends.prometheus.gpu_scope import (
+    CHUNK,
+    GpuQueries,
+    _alternatives,
+    merge_summaries,
+    metric_name,
+    page_match,
+    read_summary,
+)
+from backends.prometheus.calc import duration, matcher, promql_string as _promql_str, xid_step
 from backends.prometheus.profiles import render
 from backends.prometheus.slo import SLO_KEY, apply_slo, slo_query, slo_ratios
 from backends.prometheus.config import PrometheusConfig
@@ -67,8 +81,10 @@ class PrometheusMetrics(MetricsBackend):
         #: model name -> [(profile, raw label value, namespace)] from the last read.
         self._index: dict[str, list[tuple[str, str, str | None]]] = {}
         self._joiner: ModelJoiner | None = None  # the last read's services, by model name
-        #: (node, GPU index) -> (profile, identity label, value) from the last read.
-        self._gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
+        #: (cluster label value, node, GPU index) -> (profile, identity label, value) from
+        #: the last read; by UUID too (``gpu_chart``).
+        self._gpu_index: dict[GpuSlot, GpuIdent] = {}
+        self._gpu_uuids: dict[str, GpuIdent] = {}
         #: Queries the server rejected in the last read (bad template): shown as a reason.
         self.warnings: tuple[str, ...] = ()
 
@@ -162,9 +178,13 @@ class PrometheusMetrics(MetricsBackend):
 
     # -- read -------------------------------------------------------------------------------
     def read(self, services: Sequence[ModelService], window_s: int,
-             at: datetime | None = None) -> MetricsPart:
-        """Instant figures at ``at`` (None = now), rates over ``window_s``."""
-        before = self.client.queries
+             at: datetime | None = None, *, gpu_scope: GpuScope | None = None
+             ) -> MetricsPart:
+        """Instant figures at ``at`` (None = now), rates over ``window_s``; with
+        ``gpu_scope``, GPU rows for that page only and every GPU aggregated by the server
+        (``backends.prometheus.gpu_scope``): 2 queries more than without, whatever the
+        fleet size, and answers the size of the page."""
+        before, bytes_before = self.client.queries, self.client.bytes_read
         now = at or datetime.now(timezone.utc)
         self.client.prepare()
         self.ensure_probed(at)
@@ -185,23 +205,33 @@ class PrometheusMetrics(MetricsBackend):
             "xid_lookback": duration(cfg.xid_lookback_s),
             "xid_step": duration(xid_step(cfg.xid_lookback_s)),
         }
+        kinds = {n: cfg.profiles[n].kind for n in self.active_profiles}
+        scoped = self._scoped(gpu_scope, kinds, values, now, window)
         plan: list[tuple[str, str, str]] = []
         for name in self.active_profiles:
             profile = cfg.profiles[name]
             for key, template in profile.queries.items():
-                if key != "discover":
+                if key != "discover" and not (scoped and scoped.defers(name, key)):
                     plan.append((name, key, render(template, profile,
                                                    cluster_label=cfg.cluster_label, **values)))
             slo = slo_query(profile)
             if slo is not None:
                 plan.append((name, SLO_KEY, slo))
+        if scoped:
+            plan += scoped.first_plan()
         results = self.run_all(plan, lambda q: self.client.query(q, now))
+        if scoped:  # the page's own rows, its pods and its nodes' prices
+            warned = self.warnings
+            second = scoped.second_plan(results)
+            if second:
+                results.update(self.run_all(second, lambda q: self.client.query(q, now)))
+                self.warnings = warned + self.warnings
+                scoped.merge_chunks(results)
 
         def answers(name: str) -> dict[str, list[Sample]]:
             return {k: v for (p, k), v in results.items() if p == name}
 
         joiner = ModelJoiner(services, cfg.cluster_of if cfg.cluster_label else None)
-        kinds = {n: cfg.profiles[n].kind for n in self.active_profiles}
         index: dict[str, list[tuple[str, str, str | None]]] = {}
         serving = [(n, cfg.profiles[n], answers(n)) for n, k in kinds.items() if k == "serving"]
         served = build_health(serving, joiner, cfg.quantiles, now, index, cfg.cluster_label)
@@ -230,14 +260,31 @@ class PrometheusMetrics(MetricsBackend):
                                       _scalar(a.get("month")))
         pricer = Pricer(by_node, cfg.gpu_prices, cfg.default_gpu_price)
         gpus = []
-        gpu_index: dict[tuple[str, int], tuple[str, str, str]] = {}
+        gpu_index: dict[GpuSlot, GpuIdent] = {}
+        contexts = {svc.cluster for svc in services}
         for n in (n for n, k in kinds.items() if k == "gpu"):
             gpus += build_gpus(answers(n), cfg.profiles[n], pod_models, joiner, pricer,
-                               at=now, window_s=cfg.xid_current_s)
-            for slot, ident in gpu_identities(answers(n).get("util", ()), n).items():
+                               at=now, window_s=cfg.xid_current_s, cluster_label=cfg.cluster_label,
+                               context_of=lambda v: cfg.context_for(v, contexts))
+            for slot, ident in gpu_identities(answers(n).get("util", ()), n,
+                                              cfg.cluster_label).items():
                 gpu_index.setdefault(slot, ident)
+        contexts_list = sorted(contexts)
+        if scoped:
+            figures = [read_summary(results.get((n, SUMMARY_KEY), ()), gq,
+                                    lambda v: cfg.context_for(v, contexts_list),
+                                    lambda m: joiner.resolve(m),
+                                    lambda pod, ns: pod_models.get((ns, pod))
+                                    or pod_models.get((None, pod))
+                                    or joiner.from_pod(pod, ns))
+                       for n, gq in scoped.queries.items()]
+            summary = merge_summaries(figures, scoped.chosen_any)
+            priced: Sequence[GpuDevice] | Priced = priced_summary(figures, pricer)
+        else:
+            summary = summarize(gpus, cfg.idle_util_percent)
+            priced = gpus
         sources = pricer.sources
-        cost = cost_burn(gpus, sources, at=now, idle_util=cfg.idle_util_percent,
+        cost = cost_burn(priced, sources, at=now, idle_util=cfg.idle_util_percent,
                          budget=cfg.monthly_budget, today=today, month=month,
                          total_hourly=total)
         drift = []
@@ -248,13 +295,40 @@ class PrometheusMetrics(MetricsBackend):
         self._index = index
         self._joiner = joiner
         self._gpu_index = gpu_index
+        self._gpu_uuids = {ident[2]: ident for ident in gpu_index.values()
+                           if ident[1] != "gpu"}
         return MetricsPart(
             gpus=tuple(gpus), health=health, revision_health=served.revisions,
             service_health=served.by_service,
             service_revision_health=served.revisions_by_service, drift=tuple(drift),
             drift_reason=reason,
-            cost=cost, queries=self.client.queries - before, profiles=self.active_profiles,
+            cost=cost, gpu_summary=summary, gpu_scope=gpu_scope if scoped else None,
+            queries=self.client.queries - before,
+            bytes_read=self.client.bytes_read - bytes_before, profiles=self.active_profiles,
         )
+
+    def _scoped(self, scope: GpuScope | None, kinds: Mapping[str, str],
+                values: dict[str, str],
+                now: datetime, window: int) -> _ScopedRead | None:
+        """The plan of a scoped read, when every active GPU profile can be read so
+        (``identity_labels`` set); None: every GPU row by row."""
+        cfg = self.config
+        gpu_profiles = [n for n, k in kinds.items() if k == "gpu"]
+        if scope is None or not gpu_profiles or not all(
+                cfg.profiles[n].identity_labels for n in gpu_profiles):
+            return None
+        pods = next((cfg.profiles[n] for n, k in kinds.items() if k == "pods"), None)
+        cost = next((n for n, k in kinds.items()
+                     if k == "cost" and "gpu_price" in cfg.profiles[n].queries), None)
+        price = render(cfg.profiles[cost].queries["gpu_price"], cfg.profiles[cost],
+                       **values) if cost else None
+        queries = {n: GpuQueries(cfg.profiles[n], values, cfg.cluster_label, pods, price)
+                   for n in gpu_profiles}
+        cluster = cfg.cluster_of(scope.cluster) if scope.cluster is not None else None
+        lookback = duration(window + xid_step(cfg.xid_lookback_s))
+        return _ScopedRead(scope, queries, cluster, cfg.idle_util_percent,
+                           now.timestamp() - window, lookback,
+                           [n for n, k in kinds.items() if k == "pods"], cost, cfg)
 
     # -- charts -----------------------------------------------------------------------------
     def chart(self, model: str, window_s: int, at: datetime | None = None, *,
@@ -278,18 +352,34 @@ class PrometheusMetrics(MetricsBackend):
         return extra_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
 
-    def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None
+    def gpu_chart(self, node: str, index: int, window_s: int, at: datetime | None = None,
+                  *, uuid: str | None = None, cluster: str | None = None
                   ) -> tuple[Series, ...]:
         """util %, mem %, temp C and power W of one GPU (range queries selecting it by
-        its UUID as seen in the last read; by node and index before any read)."""
+        its UUID as seen in the last read; by node and index before any read).
+
+        ``uuid`` / ``cluster`` (``GpuDevice.uuid`` / ``.cluster``, the context) tell apart
+        GPUs of same-named nodes in several clusters (one store behind
+        ``cluster_label``): the GPU of that UUID, else of that cluster's node; without
+        them, the first such GPU the last read saw."""
         end = at or datetime.now(timezone.utc)
         self.client.prepare()
         self.ensure_probed(at)
-        ident = self._gpu_index.get((node, index))
+        cfg = self.config
+        value = cfg.cluster_of(cluster) if cluster is not None and cfg.cluster_label else None
+        ident = self._gpu_uuids.get(uuid) if uuid else None
+        if ident is None:
+            if value is not None:
+                ident = self._gpu_index.get((value, node, index))
+            else:
+                ident = next((i for (_, n, x), i in self._gpu_index.items()
+                              if n == node and x == index), None)
+        if ident is not None and ident[1] != "gpu":
+            value = None  # a UUID is the GPU's in every cluster
         targets: list[tuple[str, str | None, str | None]] = [ident] if ident else [
             (n, None, None) for n in self.active_profiles
-            if self.config.profiles[n].kind == "gpu"]
-        return gpu_series(self, targets, node, index, int(window_s), end)
+            if cfg.profiles[n].kind == "gpu"]
+        return gpu_series(self, targets, node, index, int(window_s), end, value)
 
     def _scope(self, model: str, service: ModelService | None) -> Scope:
         """The series of ``model`` that are ``service``'s, told apart as the last read told
@@ -337,6 +427,87 @@ class PrometheusMetrics(MetricsBackend):
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
         self.client.close()
+
+
+SUMMARY_KEY, PAGE_KEY = "__summary", "__page"
+CHUNK_SEP = "#"
+
+
+class _ScopedRead:
+    """The queries of one scoped read: the summary and page queries first (with the
+    serving ones), then each GPU profile's per-GPU queries narrowed to the page, the
+    pods profile's to its pods and OpenCost's node prices to its nodes."""
+
+    def __init__(self, scope: GpuScope, queries: dict[str, GpuQueries], cluster: str | None,
+                 idle_util: float, since_ts: float, lookback: str, pods: list[str],
+                 cost: str | None, config: PrometheusConfig):
+        self.scope, self.queries, self.config = scope, queries, config
+        self.pods, self.cost = pods, cost
+        self.chosen = {n: gq.filter(scope, cluster, idle_util, since_ts, lookback)
+                       for n, gq in queries.items()}
+        self.chosen_any = any(self.chosen.values())
+        self.idle_util, self.since_ts, self.lookback = idle_util, since_ts, lookback
+
+    def __bool__(self) -> bool:
+        return True
+
+    def defers(self, profile: str, key: str) -> bool:
+        """Whether ``profile``'s ``key`` is read for the page only (second round)."""
+        return (profile in self.queries or profile in self.pods
+                or (profile == self.cost and key == "gpu_price"))
+
+    def first_plan(self) -> list[tuple[str, str, str]]:
+        plan = []
+        for n, gq in self.queries.items():
+            chosen = self.chosen[n]
+            plan.append((n, SUMMARY_KEY, gq.summary(self.scope, chosen, self.idle_util,
+                                                    self.since_ts, self.lookback)))
+            plan.append((n, PAGE_KEY, gq.page(self.scope, chosen)))
+        return plan
+
+    def second_plan(self, results: dict[tuple[str, str], list]) -> list[tuple[str, str, str]]:
+        cfg = self.config
+        plan: list[tuple[str, str, str]] = []
+        pods: set[str] = set()
+        node_sets: list[str] = []
+        for n, gq in self.queries.items():
+            page = results.get((n, PAGE_KEY))
+            if not page:
+                continue
+            matches, _ids, page_pods, _nodes = page_match(page, gq)
+            pods |= page_pods
+            for i, match in enumerate(matches):
+                for key in gq.profile.queries:
+                    if key != "discover":
+                        plan.append((n, f"{key}{CHUNK_SEP}{i}", gq.q(key, match)))
+                if gq.node_labels:  # the page's nodes, as OpenCost names them
+                    labels = ", ".join(gq.node_labels)
+                    quoted = ", ".join(f'"{x}"' for x in gq.node_labels)
+                    node_sets.append(f'label_join(group by ({labels}) '
+                                     f'({gq.q("util", match)}), "node", "", {quoted})')
+        listed = sorted(pods)
+        for n in self.pods:
+            profile = cfg.profiles[n]
+            name = metric_name(profile.probe[0]) if profile.probe else None
+            for key, template in profile.queries.items():
+                for i in range(0, len(listed) if name else 0, CHUNK):
+                    sel = f'{name}{{pod=~{_promql_str(_alternatives(listed[i:i + CHUNK]))}}}'
+                    plan.append((n, f"{key}{CHUNK_SEP}{i}",
+                                 f"({render(template, profile)}) and on (namespace, pod)"
+                                 f" group by (namespace, pod) ({sel})"))
+        if self.cost is not None:
+            profile = cfg.profiles[self.cost]
+            price = render(profile.queries["gpu_price"], profile)
+            for i, nodes in enumerate(node_sets):
+                plan.append((self.cost, f"gpu_price{CHUNK_SEP}{i}",
+                             f"({price}) and on (node) group by (node) ({nodes})"))
+        return plan
+
+    @staticmethod
+    def merge_chunks(results: dict[tuple[str, str], list]) -> None:
+        """Put the answers of a key's chunks together under the key."""
+        for (n, key) in [k for k in results if CHUNK_SEP in k[1]]:
+            results.setdefault((n, key.split(CHUNK_SEP)[0]), []).extend(results.pop((n, key)))
 
 
 class _Skipped(Exception):

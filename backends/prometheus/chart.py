@@ -237,13 +237,19 @@ def _points(stamps, get) -> tuple[Point, ...]:
 GpuIdent = tuple[str, str, str]  # (profile, identity label, value)
 
 
-def gpu_identities(samples, profile_name: str) -> dict[tuple[str, int], GpuIdent]:
-    """(node, index) -> how to select that GPU in ``profile_name``'s queries: its UUID label
-    when it has one, else its ``gpu`` label (narrowed to the node client-side)."""
-    out: dict[tuple[str, int], GpuIdent] = {}
+GpuSlot = tuple[str | None, str, int]  # (cluster label value, node, GPU index)
+
+
+def gpu_identities(samples, profile_name: str, cluster_label: str | None = None
+                   ) -> dict[GpuSlot, GpuIdent]:
+    """(cluster, node, index) -> how to select that GPU in ``profile_name``'s queries: its
+    UUID label when it has one, else its ``gpu`` label (narrowed to the node and cluster
+    client-side); the cluster is the ``cluster_label`` value (None without one)."""
+    out: dict[GpuSlot, GpuIdent] = {}
     for s in samples:
         lab = s.labels
         node = first_label(lab, NODE_LABELS) or ""
+        cluster = lab.get(cluster_label) if cluster_label else None
         try:
             index = int(lab["gpu"]) if lab.get("gpu") is not None else -1
         except ValueError:
@@ -251,14 +257,18 @@ def gpu_identities(samples, profile_name: str) -> dict[tuple[str, int], GpuIdent
         uuid_label = next((n for n in UUID_LABELS if lab.get(n)), None)
         ident = (profile_name, uuid_label, lab[uuid_label]) if uuid_label else \
             (profile_name, "gpu", lab.get("gpu", ""))
-        out.setdefault((node, index), ident)
+        out.setdefault((cluster, node, index), ident)
     return out
 
 
 def gpu_series(backend: RangeQueries, targets: list[tuple[str, str | None, str | None]],
-               node: str, index: int, window_s: int, end: datetime) -> tuple[Series, ...]:
-    """util %, mem %, temp C and power W of one GPU over the window (gauges, no rate)."""
+               node: str, index: int, window_s: int, end: datetime,
+               cluster: str | None = None) -> tuple[Series, ...]:
+    """util %, mem %, temp C and power W of one GPU over the window (gauges, no rate);
+    ``cluster``: the ``cluster_label`` value the GPU's series carry (selects it among
+    same-named nodes of other clusters when it is known by node and index only)."""
     cfg = backend.config
+    label_c = cfg.cluster_label if cluster is not None else None
     step = chart_step(window_s)
     start = end - timedelta(seconds=window_s)
     plan: list[tuple[str, str, str]] = []
@@ -267,10 +277,13 @@ def gpu_series(backend: RangeQueries, targets: list[tuple[str, str | None, str |
         if profile is None or profile.kind != "gpu":
             continue
         match = matcher(label, value) if label and value is not None else ""
+        if label_c and cluster is not None:
+            match = ",".join(filter(None, (match, matcher(label_c, cluster))))
         for key in GPU_KEYS:
             template = profile.queries.get(key)
             if template:
-                plan.append((f"{i}", key, render(template, profile, match=match)))
+                plan.append((f"{i}", key, render(template, profile, match=match,
+                                                 cluster_label=cfg.cluster_label)))
     results = backend.range_all(plan, start, end, step) if plan else {}
 
     def mine(i: int, key: str, label: str | None, value: str | None):
@@ -284,6 +297,8 @@ def gpu_series(backend: RangeQueries, targets: list[tuple[str, str | None, str |
                 ok = lab.get(label) == value
             else:
                 ok = lab.get("gpu") == str(index) and first_label(lab, NODE_LABELS) == node
+            if ok and label_c and lab.get(label_c, cluster) != cluster:
+                ok = False
             if ok:
                 for ts, v in s.points:
                     value_now, before = dcgm_value(v), merged.get(ts)

@@ -125,7 +125,15 @@ class PromClient:
                 else config.cert_file
         self._lock = threading.Lock()
         self.queries = 0
+        #: response body bytes read (decoded JSON, every query and retry)
+        self.bytes_read = 0
+        session.hooks["response"].append(self._count_bytes)
         self._sleep = time.sleep
+
+    def _count_bytes(self, response, *args, **kwargs) -> None:
+        size = len(response.content or b"")
+        with self._lock:
+            self.bytes_read += size
 
     # -- auth ------------------------------------------------------------------------
     def _refresh_auth(self) -> None:

@@ -7,6 +7,7 @@ password is read from a file or an environment variable named here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -165,6 +166,18 @@ class PrometheusConfig(HttpSourceConfig):
     def cluster_of(self, context: str) -> str:
         """The value of ``cluster_label`` on the series of kubeconfig context ``context``."""
         return self.cluster_values.get(context, context)
+
+    def context_for(self, value: str, contexts: Iterable[str] = ()) -> str:
+        """The kubeconfig context whose series carry ``cluster_label=value``: the one
+        ``cluster_values`` maps to it, else one of ``contexts`` (the services' own) whose
+        value it is, else the value itself (a context named as its cluster)."""
+        for context, v in self.cluster_values.items():
+            if v == value:
+                return context
+        for context in contexts:
+            if self.cluster_of(context) == value:
+                return context
+        return value
 
     @field_validator("gpu_prices")
     @classmethod

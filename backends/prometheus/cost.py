@@ -50,15 +50,97 @@ class Pricer:
         if price is not None:
             self.sources.add("opencost")
             return price
-        if model_name not in self._table:
-            self._table[model_name] = table_price(model_name, self.prices, self.default)
-        price = self._table[model_name]
+        price = self.table(model_name)
         if price is not None:
             self.sources.add("price table")
         return price
 
+    def table(self, model_name: str | None) -> float | None:
+        """The config table's $/h for a GPU model name (no OpenCost)."""
+        if model_name not in self._table:
+            self._table[model_name] = table_price(model_name, self.prices, self.default)
+        return self._table[model_name]
 
-def cost_burn(gpus: Sequence[GpuDevice], sources: set[str], *, at: datetime,
+
+class _Sum:
+    def __init__(self) -> None:
+        self.hourly = 0.0
+        self.count = 0
+
+    def add(self, price: float | None, n: int = 1) -> None:
+        if price is not None and n > 0:
+            self.hourly += price * n
+            self.count += n
+
+
+class Priced:
+    """Sums of GPU $/h: every priced GPU, the idle and the unallocated ones, per model."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.hourly = 0.0
+        self.by_model: dict[str, float] = {}
+        self.idle = _Sum()
+        self.free = _Sum()
+
+    def add(self, price: float | None, n: int = 1, *, model: str | None = None) -> None:
+        if price is None or n <= 0:
+            return
+        self.count += n
+        self.hourly += price * n
+        if model:
+            self.by_model[model] = self.by_model.get(model, 0.0) + price * n
+
+
+
+def priced_gpus(gpus: Sequence[GpuDevice], idle_util: float) -> Priced:
+    """Each GPU's own price (``GpuDevice.hourly_cost``), as read row by row."""
+    out = Priced()
+    for g in gpus:
+        cost = g.hourly_cost
+        if cost is None:
+            continue
+        out.add(cost, model=g.model)
+        if g.allocated and _idle(g, idle_util):
+            out.idle.add(cost)
+        if not g.allocated:
+            out.free.add(cost)
+    return out
+
+
+def priced_summary(figures, pricer: Pricer) -> Priced:
+    """The same sums from the server's counts (``gpu_scope.SummaryFigures``): OpenCost's
+    prices summed on the server by node, the rest counted per GPU model name and priced
+    from the config table here."""
+    out = Priced()
+    for f in figures:
+        oc = f.opencost
+        for gtype, n in f.types.get("gpus", {}).items():
+            total, count = oc.get("gpus", {}).get((gtype, None), (0.0, 0))
+            if count:
+                out.count += count
+                out.hourly += total
+                pricer.sources.add("opencost")
+            table = pricer.table(gtype)
+            if table is not None and n - count > 0:
+                pricer.sources.add("price table")
+            out.add(table, n - count)
+        for which, acc in (("idle", out.idle), ("free", out.free)):
+            for gtype, n in f.types.get(which, {}).items():
+                total, count = oc.get(which, {}).get((gtype, None), (0.0, 0))
+                acc.hourly += total
+                acc.count += count
+                acc.add(pricer.table(gtype), n - count)
+        for (gtype, model), n in f.models.items():
+            total, count = oc.get("model", {}).get((gtype, model), (0.0, 0))
+            table = pricer.table(gtype)
+            value = total + (table * (n - count) if table is not None else 0.0)
+            if count or (table is not None and n > count):
+                out.by_model[model] = out.by_model.get(model, 0.0) + value
+    return out
+
+
+def cost_burn(gpus: Sequence[GpuDevice] | Priced, sources: set[str], *, at: datetime,
               idle_util: float, budget: float | None, today: float | None,
               month: float | None, total_hourly: float | None = None) -> CostBurn:
     """GPU $/h (GPUs with a known price), all nodes' $/h when known, per model, idle and
@@ -68,14 +150,9 @@ def cost_burn(gpus: Sequence[GpuDevice], sources: set[str], *, at: datetime,
     where no average was read) is below ``idle_util``; unallocated GPUs are their own
     figure. ``today`` / ``month`` (month-to-date, today included) count all nodes when
     ``total_hourly`` is known, else the GPUs; the projection adds the matching $/h."""
-    priced = [(g, g.hourly_cost) for g in gpus if g.hourly_cost is not None]
-    hourly = sum(cost for _, cost in priced) if priced else None
-    by_model: dict[str, float] = {}
-    for g, cost in priced:
-        if g.model:
-            by_model[g.model] = by_model.get(g.model, 0.0) + cost
-    idle = [cost for g, cost in priced if g.allocated and _idle(g, idle_util)]
-    free = [cost for g, cost in priced if not g.allocated]
+    p = gpus if isinstance(gpus, Priced) else priced_gpus(gpus, idle_util)
+    priced = p.count > 0
+    hourly = p.hourly if priced else None
     basis = "all nodes" if total_hourly is not None else "GPUs"
     rate = total_hourly if total_hourly is not None else hourly
     projection = None
@@ -86,11 +163,12 @@ def cost_burn(gpus: Sequence[GpuDevice], sources: set[str], *, at: datetime,
     return CostBurn(
         hourly=hourly, total_hourly=total_hourly, today=today, month_to_date=month,
         month_projection=projection, monthly_budget=budget,
-        idle_hourly=sum(idle) if priced else None, idle_gpus=len(idle) if priced else None,
-        unallocated_hourly=sum(free) if priced else None,
-        unallocated_gpus=len(free) if priced else None,
+        idle_hourly=p.idle.hourly if priced else None,
+        idle_gpus=p.idle.count if priced else None,
+        unallocated_hourly=p.free.hourly if priced else None,
+        unallocated_gpus=p.free.count if priced else None,
         spend_basis=basis if (today is not None or month is not None) else None,
-        by_model=by_model, source=" + ".join(sorted(sources)) if sources else "n/a",
+        by_model=p.by_model, source=" + ".join(sorted(sources)) if sources else "n/a",
     )
 
 

@@ -21,6 +21,9 @@ Placeholders (``string.Template`` syntax, so PromQL braces stay untouched):
 ``$today`` / ``$month``  seconds since UTC midnight / since the first of the month
 ``$past_days`` / ``$today_end``  the month's finished days (first of the month to
              midnight) / the offset that ends a subquery just before midnight
+``$cluster_by``  ``, <cluster_label>`` when ``[prometheus] cluster_label`` is set, else
+             nothing: GPU templates end their ``by (...)`` lists with it, so each GPU keeps
+             the cluster it is in (``GpuDevice.cluster``)
 ``$xid_lookback`` / ``$xid_step``  how far back (and how finely) an XID's first
              appearance is looked for (``[prometheus] xid_lookback_s``)
 
@@ -98,6 +101,11 @@ class MetricProfile(BaseModel):
                            "wherever the engine counts them (vLLM before request_success)")
     feature_label: str = "feature"
     method_label: str = "method"
+    identity_labels: list[str] = Field(
+        default_factory=list,
+        description="gpu profiles: the labels naming one GPU, as its templates group by "
+                    "them (UUID first); set = fleet figures are aggregated by the server "
+                    "and only a page of GPUs is read row by row (GpuScope)")
 
 
 _VLLM_NAMES = (
@@ -165,26 +173,27 @@ def default_profiles() -> dict[str, MetricProfile]:
                       "DCGM_FI_DEV_FB_USED"],
             "model_label": "pitboard_io_model",
             "ignore_pods": r"^(nvidia-)?dcgm-exporter",
+            "identity_labels": ["UUID", "gpu", "Hostname", "hostname"],
             "queries": {
                 "util": "DCGM_FI_DEV_GPU_UTIL{$match}"
                         " or (DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match} * 100)",
                 # averaged over the window: idle is judged on this, not on one sample
-                "util_avg": "max by (UUID, gpu, Hostname, hostname) (avg_over_time("
+                "util_avg": "max by (UUID, gpu, Hostname, hostname$cluster_by) (avg_over_time("
                             "DCGM_FI_DEV_GPU_UTIL{$match}[$window])) or max by (UUID, gpu, "
-                            "Hostname, hostname) (avg_over_time("
+                            "Hostname, hostname$cluster_by) (avg_over_time("
                             "DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match}[$window])) * 100",
-                "mem_used": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_USED{$match})",
-                "mem_free": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_FB_FREE{$match})",
-                "power": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_POWER_USAGE{$match})",
-                "temp": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_GPU_TEMP{$match})",
+                "mem_used": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_FB_USED{$match})",
+                "mem_free": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_FB_FREE{$match})",
+                "power": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_POWER_USAGE{$match})",
+                "temp": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_GPU_TEMP{$match})",
                 # the last XID ever seen (sticky; 0 = none) ...
-                "xid": "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS{$match})",
+                "xid": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_XID_ERRORS{$match})",
                 # ... and when the per-GPU value last changed (a new XID, maybe as a new
                 # series with another err_code label): a subquery step time, or nothing
                 # when it did not change within the look-back
-                "xid_since": "max by (UUID, gpu, Hostname, hostname) (max_over_time(timestamp("
-                             "max by (UUID, gpu, Hostname, hostname) (DCGM_FI_DEV_XID_ERRORS"
-                             "{$match}) != max by (UUID, gpu, Hostname, hostname) ("
+                "xid_since": "max by (UUID, gpu, Hostname, hostname$cluster_by) (max_over_time(timestamp("
+                             "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_XID_ERRORS"
+                             "{$match}) != max by (UUID, gpu, Hostname, hostname$cluster_by) ("
                              "DCGM_FI_DEV_XID_ERRORS{$match} offset $xid_step)"
                              ")[$xid_lookback:$xid_step]))",
             },
@@ -193,15 +202,16 @@ def default_profiles() -> dict[str, MetricProfile]:
             "kind": "gpu",
             "fallback_for": "dcgm",
             "probe": ["nv_gpu_utilization"],
+            "identity_labels": ["gpu_uuid", "instance"],
             "queries": {
-                "util": "max by (gpu_uuid, instance) (nv_gpu_utilization{$match}) * 100",
-                "util_avg": "max by (gpu_uuid, instance) (avg_over_time("
+                "util": "max by (gpu_uuid, instance$cluster_by) (nv_gpu_utilization{$match}) * 100",
+                "util_avg": "max by (gpu_uuid, instance$cluster_by) (avg_over_time("
                             "nv_gpu_utilization{$match}[$window])) * 100",
-                "mem_used": "max by (gpu_uuid, instance) (nv_gpu_memory_used_bytes{$match})"
+                "mem_used": "max by (gpu_uuid, instance$cluster_by) (nv_gpu_memory_used_bytes{$match})"
                             " / 1048576",
-                "mem_total": "max by (gpu_uuid, instance) (nv_gpu_memory_total_bytes{$match})"
+                "mem_total": "max by (gpu_uuid, instance$cluster_by) (nv_gpu_memory_total_bytes{$match})"
                              " / 1048576",
-                "power": "max by (gpu_uuid, instance) (nv_gpu_power_usage{$match})",
+                "power": "max by (gpu_uuid, instance$cluster_by) (nv_gpu_power_usage{$match})",
             },
         },
         "vllm": {
@@ -495,12 +505,14 @@ def merge_profiles(user: dict | None) -> dict[str, MetricProfile]:
 def render(template: str, profile: MetricProfile, *, cluster_label: str | None = None,
            **values: str) -> str:
     """Fill a template's ``$window``/``$by``/``$match``/... placeholders; a serving
-    profile's ``$by`` also groups by ``cluster_label`` when given."""
+    profile's ``$by`` also groups by ``cluster_label`` when given, and ``$cluster_by`` is
+    ``, <cluster_label>`` then (nothing otherwise)."""
     by = [profile.model_label] if profile.model_label else []
     by += list(profile.namespace_labels) if profile.kind == "serving" else []
     if profile.revision_label:
         by.append(profile.revision_label)
     if cluster_label and profile.kind == "serving":
         by.append(cluster_label)
-    mapping = {"by": ", ".join(dict.fromkeys(by)), "match": "", **values}
+    mapping = {"by": ", ".join(dict.fromkeys(by)), "match": "",
+               "cluster_by": f", {cluster_label}" if cluster_label else "", **values}
     return Template(template).safe_substitute(mapping)

@@ -75,7 +75,8 @@ def gpu_util(metrics: MetricsBackend, model: str, window_s: int, end: datetime
     if not callable(chart):
         return None
     gpus = [g for g in metrics.read((), 300, end).gpus if g.model == model][:MAX_GPUS]
-    utils = [s for g in gpus for s in chart(g.node, g.index, window_s, end)
+    utils = [s for g in gpus for s in chart(g.node, g.index, window_s, end, uuid=g.uuid,
+                                            cluster=g.cluster)
              if s.name == "util %"]
     return mean_series("util %", utils) if utils else None
 

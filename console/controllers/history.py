@@ -9,6 +9,7 @@ from collections import deque
 from datetime import datetime
 
 from backends.domain.models import FleetSnapshot
+from widgets.gpu_plan import gpu_key
 
 MAX_SAMPLES = 240
 Row = tuple[datetime, tuple[float | None, ...]]
@@ -32,7 +33,7 @@ class SessionHistory:
         self._last = at
         for g in snapshot.gpus if gpus else ():
             row = (at, (g.util_percent, g.memory_percent, g.temperature_c, g.power_watts))
-            self.gpus.setdefault(f"{g.node}/{g.index}", deque(maxlen=self.maxlen)).append(row)
+            self.gpus.setdefault(gpu_key(g), deque(maxlen=self.maxlen)).append(row)
         for name, h in snapshot.health.items() if models else ():
             if h.ttft_p95_ms is None and h.tokens_per_s is None and h.kv_cache_percent is None:
                 continue

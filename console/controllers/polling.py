@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from backends.domain.errors import BackendError, ConfigError, is_unreachable
 from backends.domain.redact import redact
-from backends.domain.models import ModelService, Series
+from backends.domain.models import GpuScope, ModelService, Series
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
@@ -32,6 +32,12 @@ if TYPE_CHECKING:
     from console.app import PitboardApp
 
 DONE = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+GPU_ROWS_MAX = 2000
+"""Up to this many GPUs a metrics read gives every GPU one row (the fleet's GPU panel shows
+them all; measured flat at 2,000 GPUs). Past it, reads are scoped to what is on screen
+(:meth:`Poller.gpu_scope`): a page of GPUs, every GPU counted in ``gpu_summary``."""
+FLEET_SCOPE = GpuScope(sort="util", limit=100)
+"""The fleet screen's GPUs past ``GPU_ROWS_MAX``: the 100 busiest."""
 
 
 def describe(error: BaseException | None) -> str:
@@ -112,7 +118,8 @@ class Poller(Controller):
         if source == "cluster":
             self._poll_cluster(backends.cluster, backends.clock)
         elif source == "metrics" and backends.metrics is not None and cluster is not None:
-            self._poll_metrics(backends.metrics, backends.clock, cluster.services)
+            self._poll_metrics(backends.metrics, backends.clock, cluster.services,
+                               self.gpu_scope())
         elif source == "alerts" and backends.alerts is not None:
             self._poll_alerts(backends.alerts, backends.clock)
 
@@ -139,11 +146,35 @@ class Poller(Controller):
         self.app.post_message(SourceUpdated("cluster", part, clock(),
                                             problem=partial_failure(backend)))
 
+    def gpu_scope(self) -> GpuScope | None:
+        """Which GPUs the next metrics read gives one row each: every GPU up to
+        ``GPU_ROWS_MAX`` (None); past it, what the active view shows: its own
+        ``gpu_scope()`` (``:gpus``: the page of its sort and filter), a model's GPUs in
+        its detail, else the fleet screen's ``FLEET_SCOPE``."""
+        metrics, cluster = self.app.state.metrics, self.app.state.cluster
+        summary = metrics.gpu_summary if metrics is not None else None
+        # the fleet's size: the last read's count, else the cluster's GPUs (allocation from
+        # Kubernetes) so a large fleet's first read is scoped too; else unknown: every GPU
+        known = summary.gpus if summary is not None else (
+            len(cluster.gpus) if cluster is not None else 0)
+        if known <= GPU_ROWS_MAX:
+            return None
+        screen = self.app.screen
+        own = getattr(screen, "gpu_scope", None)
+        if callable(own):
+            scope = own()
+            return scope if isinstance(scope, GpuScope) else FLEET_SCOPE
+        model = getattr(screen, "model_name", None)  # a model's detail: its GPUs
+        if type(screen).__name__ == "ModelDetailScreen" and isinstance(model, str):
+            return GpuScope(model=model, limit=100)
+        return FLEET_SCOPE
+
     @in_thread(exclusive=True, group="metrics", name="metrics", description="read metrics")
     def _poll_metrics(self, backend: MetricsBackend, clock: Clock,
-                      services: Sequence[ModelService]) -> None:
+                      services: Sequence[ModelService], scope: GpuScope | None = None) -> None:
         at = clock()
-        part = backend.read(services, RATE_WINDOW_S, at)
+        part = (backend.read(services, RATE_WINDOW_S, at) if scope is None
+                else backend.read(services, RATE_WINDOW_S, at, gpu_scope=scope))
         self.app.post_message(self.metrics_update(part, at))
 
     def metrics_update(self, part: MetricsPart, at: datetime) -> SourceUpdated:

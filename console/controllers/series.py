@@ -43,7 +43,9 @@ def gpu_series(metrics: MetricsBackend, gpu: GpuDevice, window_s: int, end: date
     """util/mem/temp/power of one GPU over the window; None = not available from the
     backend (the caller then uses session history)."""
     fn = getattr(metrics, "gpu_chart", None)
-    return tuple(fn(gpu.node, gpu.index, window_s, end)) if callable(fn) else None
+    # by UUID and cluster too: node names may repeat across the clusters of one store
+    return tuple(fn(gpu.node, gpu.index, window_s, end, uuid=gpu.uuid, cluster=gpu.cluster)
+                 ) if callable(fn) else None
 
 
 def llm_series(metrics: MetricsBackend, model: str, window_s: int, end: datetime,

@@ -157,11 +157,17 @@ class AlertsScreen(ViewScreen):
                 table.add_column(Text(label), width=width)
         if styled != self._shown:
             shown = self._shown
-            if shown is not None and len(shown) == len(styled) == table.row_count:
+            if shown is not None and len(shown) == table.row_count:
+                # in place: the rows both have, then rows added or removed at the end (a
+                # rebuild makes the table measure every row again: ~70 ms at 200 alerts)
                 for y, (new, before) in enumerate(zip(styled, shown)):
                     for x, (cell, was) in enumerate(zip(new, before)):
                         if cell != was:
                             table.update_cell_at(Coordinate(y, x), table.cell(*cell))
+                for cells in styled[len(shown):]:
+                    table.add_row(*(table.cell(*c) for c in cells))
+                for y in range(len(shown) - 1, len(styled) - 1, -1):
+                    table.remove_row(table.coordinate_to_cell_key(Coordinate(y, 0)).row_key)
             else:
                 table.clear()
                 for cells in styled:

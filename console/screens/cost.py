@@ -14,7 +14,6 @@ from textual.widgets import DataTable, Static
 
 from backends.domain.models import CostBurn, FleetSnapshot, GpuDevice, HealthSample
 from console.screens.base import ViewScreen
-from console.screens.model_detail import is_llm
 from widgets.badges import update_text
 from widgets.bars import meter
 from widgets.cost_panel import budget_ratio
@@ -100,6 +99,15 @@ def _cell(text: str, column: int) -> Text:
     return Text(text, no_wrap=True, overflow="ellipsis", justify="left" if column == 0 else "right")
 
 
+MAX_MODEL_ROWS = 50
+"""Models listed (the costliest): every refresh changes most rows' unit cost, and each
+changed cell is a table update; past a couple of screenfuls nobody reads them here."""
+MAX_GROUP_ROWS = 20
+"""Namespaces and nodes listed (the costliest)."""
+LLM_RUNTIMES = ("vllm", "tgi", "llm")
+"""Runtimes whose unit is the generated token (``model_detail.is_llm``'s list)."""
+
+
 class CostScreen(ViewScreen):
     """Cost burn of the fleet, broken down three ways, with unit costs."""
 
@@ -119,6 +127,8 @@ class CostScreen(ViewScreen):
         self._shown: dict[str, tuple] = {}
         self._keys: dict[str, list[str]] = {}
         self._cells: dict[str, list[tuple[str, ...]]] = {}
+        self._services_key: object = None
+        self._services: dict = {}
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="cost-body"):
@@ -144,13 +154,24 @@ class CostScreen(ViewScreen):
         super().on_mount()
         self.query_one("#cost-models").focus()
 
+    def _services_by_name(self, snapshot: FleetSnapshot) -> dict:
+        """Services by name (made again only when the services change)."""
+        if self._services_key is not snapshot.services:
+            self._services_key = snapshot.services
+            self._services = {s.name: s for s in snapshot.services}
+        return self._services
+
     def _idle_util(self) -> float:
         prom = getattr(self.app.settings, "prometheus", None)
         return getattr(prom, "idle_util_percent", 10.0)
 
     def show(self, snapshot: FleetSnapshot) -> None:
         cost, idle_util = snapshot.cost, self._idle_util()
-        idle = sum(1 for g in snapshot.gpus if is_idle(g, idle_util))
+        part = self.app.state.metrics
+        # a fleet past GPU_ROWS_MAX: rows for a page only, every GPU counted by the server
+        summary = part.gpu_summary if part is not None and part.gpu_scope is not None else None
+        idle = (summary.idle_allocated or 0) if summary is not None else sum(
+            1 for g in snapshot.gpus if is_idle(g, idle_util))
         update_text(self.query_one("#cost-summary", Static),
                     summary_text(cost, idle, self.size.width or 80))
         self.set_title(f"{fmt_money(cost.hourly)}/h", f"month → {fmt_money(cost.month_projection, 0)}"
@@ -158,25 +179,40 @@ class CostScreen(ViewScreen):
         by_model = dict(cost.by_model) or {
             k: v for k, v, _, _ in group_cost(snapshot.gpus, lambda g: g.model or "(free)",
                                               idle_util) if v is not None}
-        gpu_count: dict[str, int] = {}
-        for g in snapshot.gpus:
+        gpu_count: dict[str, int] = dict(summary.by_model) if summary is not None else {}
+        for g in snapshot.gpus if summary is None else ():
             if g.model:
                 gpu_count[g.model] = gpu_count.get(g.model, 0) + 1
-        services = {s.name: s for s in snapshot.services}
+        services = self._services_by_name(snapshot)
         total = sum(by_model.values()) or None
         rows: list[tuple[str, ...]] = []
-        for name, hourly in sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0])):
-            llm = is_llm(services.get(name), snapshot)
-            unit, label = unit_cost(hourly, snapshot.health.get(name), llm)
+        ranked = sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))
+        for name, hourly in ranked[:MAX_MODEL_ROWS]:
+            health = snapshot.health.get(name)
+            svc = services.get(name)
+            # is_llm's test on the figures unit_cost reads (by model name): O(1) a row
+            llm = svc is not None and ((svc.runtime or "").lower() in LLM_RUNTIMES or (
+                health is not None and health.tokens_per_s is not None))
+            unit, label = unit_cost(hourly, health, llm)
             rows.append((safe(name, 40), fmt_money(hourly), MISSING if not total else
                          f"{100 * hourly / total:.0f}%", str(gpu_count.get(name, 0)),
                          MISSING if unit is None else f"{fmt_money(unit, 4)}/{label}",
                          fmt_money(hourly * 24, 0)))
         self._fill("cost-models", rows)
+        if len(ranked) > MAX_MODEL_ROWS:
+            set_border_subtitle(self.query_one("#cost-models", DataTable),
+                                f"the {MAX_MODEL_ROWS} costliest of {len(ranked)} models")
         for table_id, key in (("cost-ns", lambda g: g.namespace or "(no namespace)"),
                               ("cost-nodes", lambda g: g.node)):
+            groups = group_cost(snapshot.gpus, key, idle_util)
             self._fill(table_id, [(safe(k, 40), fmt_money(v), str(n), fmt_money(i))
-                                  for k, v, n, i in group_cost(snapshot.gpus, key, idle_util)])
+                                  for k, v, n, i in groups[:MAX_GROUP_ROWS]])
+            table = self.query_one(f"#{table_id}", DataTable)
+            if summary is not None:  # not every GPU's: say whose
+                set_border_subtitle(table, f"of the {len(snapshot.gpus)} GPUs read "
+                                           f"(of {summary.gpus})")
+            elif len(groups) > MAX_GROUP_ROWS:
+                set_border_subtitle(table, f"the {MAX_GROUP_ROWS} costliest of {len(groups)}")
 
     def _fill(self, table_id: str, rows: list[tuple[str, ...]]) -> None:
         """Show ``rows`` (first cell: the row's name, its key); the cursor stays on its

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
-from backends.domain.models import FleetSnapshot, GpuDevice
+from backends.domain.models import FleetSnapshot, GpuDevice, GpuScope, GpuSummary
 from console.screens.base import ViewScreen
 from console.controllers.series import GPU_FIELDS, from_history, gpu_series
 from widgets.bars import power_limits
@@ -24,6 +24,12 @@ from widgets.gpu_table import SORTS, GpuTable, filter_gpus, gpu_key, is_idle, so
 from widgets.series_chart import SeriesChart
 from widgets.text import fmt_money, safe
 from widgets.titles import set_border_subtitle, set_border_title
+
+
+STATE_WORDS = ("idle", "xid", "hot", "free")
+"""Filter words selecting GPUs by state (``filter_gpus``), read on the server too."""
+PAGE_ROWS = 100
+"""GPU rows read for this view on a scoped fleet (one query per figure)."""
 
 
 def idle_summary(gpus, idle_util: float) -> tuple[int, float | None]:
@@ -79,6 +85,7 @@ class GpuScreen(ViewScreen):
         super().on_mount()
         self.query_one("#gpu-filter", Input).cursor_blink = False
         self.query_one(GpuTable).focus()
+        self._repoll()
 
     def _idle_util(self) -> float:
         if self.idle_util is not None:
@@ -87,6 +94,26 @@ class GpuScreen(ViewScreen):
         return getattr(prom, "idle_util_percent", 10.0)
 
     # -- data --------------------------------------------------------------------------------
+    def gpu_scope(self) -> GpuScope:
+        """The page a metrics read gives rows for while this view is on (a fleet past
+        ``GPU_ROWS_MAX`` GPUs): this sort, this filter (state words and the rest)."""
+        words = self.filter_text.lower().split()
+        state = next((w for w in words if w in STATE_WORDS), None)
+        text = " ".join(w for w in words if w not in STATE_WORDS) or None
+        return GpuScope(sort=self.sort if self.sort in SORTS else "util", limit=PAGE_ROWS,
+                        state=state, text=text)
+
+    def _scoped(self) -> tuple[GpuSummary | None, GpuScope | None]:
+        """The last read's fleet summary and the scope its rows were read for."""
+        part = self.app.state.metrics
+        return (part.gpu_summary, part.gpu_scope) if part is not None else (None, None)
+
+    def _repoll(self) -> None:
+        """A scoped fleet: read the page of the new sort or filter now."""
+        _summary, scope = self._scoped()
+        if scope is not None and scope != self.gpu_scope():
+            self.app.poller.poll("metrics")
+
     def show(self, snapshot: FleetSnapshot) -> None:
         key = (id(snapshot.gpus), self.sort, self.filter_text)
         table = self.query_one(GpuTable)
@@ -96,14 +123,25 @@ class GpuScreen(ViewScreen):
             gpus = sort_gpus(filter_gpus(snapshot.gpus, self.filter_text, idle_util), self.sort,
                              idle_util)
             table.show_gpus(gpus, power_limits(snapshot.gpus))
-        nodes = len({g.node for g in snapshot.gpus})
-        count, cost = idle_summary(snapshot.gpus, idle_util)
-        set_border_title(table, Text(f"GPUs {len(table.gpus)}/{len(snapshot.gpus)}"))
+        summary, scope = self._scoped()
+        if scope is not None and summary is not None:  # a page of a large fleet
+            total, nodes = summary.gpus, summary.nodes
+            count = summary.idle_allocated or 0
+            cost = snapshot.cost.idle_hourly
+            of = summary.matching if summary.matching is not None else total
+            more = f" of {of}" if of > len(table.gpus) else ""
+            set_border_title(table, Text(f"GPUs {len(table.gpus)}{more} · top by "
+                                         f"{scope.sort}"))
+        else:
+            total, nodes = len(snapshot.gpus), len({g.node for g in snapshot.gpus})
+            count, cost = idle_summary(snapshot.gpus, idle_util)
+            set_border_title(table, Text(f"GPUs {len(table.gpus)}/{len(snapshot.gpus)}"))
         set_border_subtitle(table, Text(f"sort: {self.sort}" + (
             f" · /{safe(self.filter_text, 20)}" if self.filter_text else "")))
         idle = (f"{count} idle-allocated {fmt_money(cost)}/h" if count
                 else "no idle-allocated GPU")
-        self.set_title(f"{len(snapshot.gpus)} GPUs on {nodes} nodes", idle, f"window {self.window}")
+        on = f" on {nodes} nodes" if nodes is not None else ""
+        self.set_title(f"{total} GPUs{on}", idle, f"window {self.window}")
         self._maybe_chart()
 
     def _gpu(self, key: str) -> GpuDevice | None:
@@ -173,6 +211,7 @@ class GpuScreen(ViewScreen):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         if self.snapshot is not None:
             self.show(self.snapshot)
+        self._repoll()
 
     def action_filter(self) -> None:
         """Show the filter prompt."""
@@ -191,6 +230,7 @@ class GpuScreen(ViewScreen):
         event.stop()
         event.input.remove_class("-on")
         self.query_one(GpuTable).focus()
+        self._repoll()  # the page of the filter (as typed: on enter, not every key)
 
     def action_back(self) -> None:
         """Close a prompt, then the chart, then clear the filter, then leave."""

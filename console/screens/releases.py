@@ -3,7 +3,10 @@ merged with pitboard's own actions, approvals and notes from the audit store (â—
 
 from __future__ import annotations
 
-from datetime import timedelta
+import heapq
+from collections.abc import Iterator
+
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on
@@ -40,6 +43,10 @@ class ReleasesScreen(ViewScreen):
         super().__init__(window=window, **kwargs)
         self.audit: list = []
         self._shown: tuple | None = None
+        self._merged_for: tuple | None = None
+        self._merged_rows: list = []
+        self._audit_for: list | None = None
+        self._audit_rows: list = []
         self._models: list[str | None] = []  # ModelService.key per row
         self.audit_state = "no audit store"
 
@@ -54,13 +61,32 @@ class ReleasesScreen(ViewScreen):
         super().on_mount()
         self.query_one("#rel-table").focus()
 
+    def _merged(self, snapshot: FleetSnapshot) -> Iterator:
+        """Every revision's and audit entry's row, newest first: made again only when the
+        revisions, the services or the audit entries changed (a metrics refresh keeps
+        them: at 3,000 models that is 15,000 rows not rebuilt every 5 s)."""
+        key = (snapshot.revisions, snapshot.services)
+        if self._merged_for is None or any(a is not b for a, b in zip(key, self._merged_for)):
+            names = {s.key: s.name for s in snapshot.services}
+            groups = [revision_rows(names[k] if k in names else key_name(k), revs, key=k)
+                      for k, revs in snapshot.revisions.items()]
+            self._merged_rows = merge_rows(*groups)
+            self._merged_for = key
+        if self._audit_for is not self.audit:
+            self._audit_rows = merge_rows(audit_rows(None, self.audit))
+            self._audit_for = self.audit
+        # both newest first (rows without a time last), as merge_rows orders them
+        return heapq.merge(self._merged_rows, self._audit_rows, reverse=True,
+                           key=lambda r: (r.at is not None, r.at or datetime.min))
+
     def show(self, snapshot: FleetSnapshot) -> None:
-        names = {s.key: s.name for s in snapshot.services}
-        groups = [revision_rows(names[k] if k in names else key_name(k), revs, key=k)
-                  for k, revs in snapshot.revisions.items()]
-        rows = merge_rows(*groups, audit_rows(None, self.audit))
         end = snapshot.taken_at
-        rows = [r for r in rows if r.at is None or r.at <= end][:MAX_ROWS]
+        rows = []
+        for r in self._merged(snapshot):  # newest first: stop at MAX_ROWS
+            if r.at is None or r.at <= end:
+                rows.append(r)
+                if len(rows) >= MAX_ROWS:
+                    break
         start = end - timedelta(seconds=self.app.navigator.window_s())
         recent = sum(1 for r in rows if r.at is not None and r.at >= start)
         actions = sum(1 for r in rows if r.pitboard)

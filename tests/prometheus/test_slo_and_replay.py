@@ -114,6 +114,7 @@ def charts(main_prom):
 class _Gpu:
     def __init__(self, node: str, index: int):
         self.node, self.index = node, index
+        self.uuid = self.cluster = None  # known by node and index only
 
 
 def test_llm_extra_series_equal_samples(charts, main_prom):

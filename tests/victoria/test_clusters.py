@@ -145,8 +145,6 @@ def test_each_clusters_gpus_carry_their_own_samples(read, vm_fleet):
                 "DCGM_FI_DEV_GPU_UTIL")) / 4)
 
 
-@pytest.mark.xfail(strict=True, reason="PrometheusMetrics does not set GpuDevice.cluster "
-                   "from cluster_label (see the infra report); drop this mark once it does")
 def test_gpus_carry_the_context_of_their_cluster_label(read, vm_fleet):
     _, snap, _ = read
     owners = {g.uuid[4:6]: g.cluster for g in snap.gpus}
