@@ -154,7 +154,7 @@ class AlertmanagerAlerts(AlertsBackend):
         )
 
     @property
-    def model_labels(self) -> tuple[str, ...]:  # type: ignore[override]
+    def model_labels(self) -> tuple[str, ...]:  # type: ignore[override]  # the protocol's class default, read from config here
         return tuple(self.config.model_labels)
 
     def create_silence(self, matchers: list[dict], starts: datetime, ends: datetime,
