@@ -15,6 +15,8 @@ be cut by it: entries with large ``detail`` are better forwarded to a file.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import json
 import logging
 import os
@@ -33,7 +35,7 @@ def entry_line(row: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-class Forwarder:
+class Forwarder(ABC):
     """Sends lines somewhere; ``error`` holds the last failure (None after a success)."""
 
     target = ""
@@ -42,8 +44,9 @@ class Forwarder:
         self.error: str | None = None
         self.sent = 0
 
-    def _send(self, line: str) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _send(self, line: str) -> None:
+        """Deliver one line (raises on failure; :meth:`send` records it)."""
 
     def send(self, row: dict[str, Any]) -> None:
         """Forward one stored row; never raises."""
