@@ -325,9 +325,11 @@ class PrometheusMetrics(MetricsBackend):
         queries = {n: GpuQueries(cfg.profiles[n], values, cfg.cluster_label, pods, price)
                    for n in gpu_profiles}
         cluster = cfg.cluster_of(scope.cluster) if scope.cluster is not None else None
-        lookback = duration(window + xid_step(cfg.xid_lookback_s))
+        # an XID is current while it appeared within xid_current_s, as on the GPU rows
+        current = cfg.xid_current_s
+        lookback = duration(current + xid_step(cfg.xid_lookback_s))
         return _ScopedRead(scope, queries, cluster, cfg.idle_util_percent,
-                           now.timestamp() - window, lookback,
+                           now.timestamp() - current, lookback,
                            [n for n, k in kinds.items() if k == "pods"], cost, cfg)
 
     # -- charts -----------------------------------------------------------------------------
