@@ -131,13 +131,16 @@ _DEFAULT_SLO = SloConfig()
 
 
 def err_cell(service: ModelService, snapshot: FleetSnapshot, err: float | None) -> Cell:
-    """The error ratio in %; in a canary rollout whose legs differ, canary and stable side
-    by side (``7.0c/0.3s``), coloured by the canary's level when it is the worse."""
+    """The error ratio in %; in a canary rollout whose legs differ (another level, or at
+    least 0.5 points apart), canary and stable side by side (``7.0c/0.3s``), coloured by the
+    canary's level when it is the worse."""
     if service.canary is not None:
         c, st = canary_legs(service, snapshot.revision_health_of(service))
         ce = c.error_ratio if c else None
         se = st.error_ratio if st else None
-        if ce is not None and se is not None and f"{ce * 100:.1f}" != f"{se * 100:.1f}":
+        # side by side when they differ enough to matter: another level, or 0.5 points
+        if ce is not None and se is not None and (
+                error_level(ce) != error_level(se) or abs(ce - se) >= 0.005):
             level = error_level(ce) if ce > se else error_level(err)
             return f"{ce * 100:.1f}c/{se * 100:.1f}s", level
     return fmt_num(None if err is None else err * 100, "{:.2f}"), error_level(err)
