@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text",
                    help="--once output format")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    bench = sub.add_parser("bench", help="startup and refresh benchmark (prints JSON)")
+    bench = sub.add_parser("bench", help="startup, refresh and memory benchmark (prints "
+                                         "JSON; --quick, --help for its options)",
+                           add_help=False)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
     add_subcommands(sub)
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
@@ -50,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _bench(_args: argparse.Namespace) -> int:
+def _bench(args: argparse.Namespace) -> int:
     from console.cli.bench import main as bench_main  # noqa: PLC0415 - the app: bench only
 
-    return bench_main([])
+    return bench_main(list(args.bench_args))
 
 
 def overrides_from_args(args: argparse.Namespace) -> dict:
@@ -141,7 +144,11 @@ def run_once(settings: AppSettings, fmt: str,
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pitboard`` command."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "command", None) == "bench":  # its own options: console.cli.bench
+        args.bench_args = [*args.bench_args, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     func = getattr(args, "func", None)
     if func is not None:
         if args.command in ("export", "audit") and not (
