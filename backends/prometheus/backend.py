@@ -36,6 +36,7 @@ from backends.prometheus.chart import (
     extra_series,
     gpu_identities,
     gpu_series,
+    revision_error_series,
 )
 from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, short
 from backends.prometheus.cost import (
@@ -343,6 +344,17 @@ class PrometheusMetrics(MetricsBackend):
         scope = self._scope(model, service)
         return chart_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
+
+    def revision_error_chart(self, model: str, window_s: int, at: datetime | None = None, *,
+                             service: ModelService | None = None) -> tuple[Series, ...]:
+        """Error % per revision of one model over ``window_s``: 2 range queries per
+        serving profile (and label value) that has a revision label, none otherwise."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self.ensure_probed(at)
+        scope = self._scope(model, service)
+        return revision_error_series(self, self._targets(model, scope), model,
+                                     int(window_s), end, scope)
 
     def model_extra_chart(self, model: str, window_s: int, at: datetime | None = None, *,
                           service: ModelService | None = None) -> tuple[Series, ...]:
