@@ -295,6 +295,12 @@ class HealthSample(Frozen):
     _norm_slo = field_validator("error_ratio_1h", "error_ratio_6h", mode="before")(
         finite_or_none)
 
+    reasons: dict[str, str] = Field(
+        default_factory=dict,
+        description="figure (field name) -> why it is None: 'vllm does not expose TTFT', "
+                    "'no series matched (vllm.ttft)', 'histogram has no +Inf bucket', "
+                    "'two engines (vllm, sglang) report this model' ... shown on focus")
+
 
 class Point(Frozen):
     at: datetime
