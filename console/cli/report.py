@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backends.domain.errors import BackendError
+from backends.domain.figures import figure_reasons
 from backends.domain.models import FleetSnapshot
 from backends.domain.health import assess
 from backends.domain.slo import fleet_burn
@@ -42,7 +43,9 @@ def take_snapshot(backends: Backends, slo: SloConfig | None = None) -> FleetSnap
     snap = state.snapshot(clock())
     objectives = slo or SloConfig()
     return snap.model_copy(update={"status": {s.key: assess(s, snap, objectives)
-                                              for s in snap.services}})
+                                              for s in snap.services},
+                                   "reasons": {s.key: why for s in snap.services
+                                               if (why := figure_reasons(snap, s))}})
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -3,13 +3,21 @@ reason, never a crash or a wrong number (fixtures: ``fleets_bad.py``)."""
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from backends.prometheus.backend import PrometheusMetrics
+from backends.domain.models import FleetSnapshot
+from backends.prometheus.backend import PrometheusDiscovery, PrometheusMetrics
 from backends.prometheus.config import PrometheusConfig
+from console.app import make_app
+from console.cli.main import build_parser, settings_from_args
+from console.cli.report import render_json, take_snapshot
+from console.screens.model_detail import ModelDetailScreen
+from console.wiring import build_backends
+from tests.console.conftest import wait_for, workers_idle
 from tests.prometheus.conftest import start_server
 from tests.prometheus.fleets_bad import bad_fleet
 from tests.prometheus.generators import quantile_from_rates, time_grid
@@ -20,7 +28,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def prom(tmp_path_factory):
-    fleet = bad_fleet(time_grid(int(time.time()) - 600, 1800))
+    # the history ends now: Prometheus-only discovery (the console tests) reads "now"
+    fleet = bad_fleet(time_grid(int(time.time()) - 15, 1800))
     server = start_server(tmp_path_factory.mktemp("prom-bad"), fleet)
     yield server, fleet
     server.stop()
@@ -115,3 +124,97 @@ def test_engine_without_a_figure_says_so(part, prom):
     assert h.reasons["kv_cache_percent"] == "tgi does not expose KV cache"
     assert h.p95_ms is not None and "p95_ms" not in h.reasons
     assert h.rps == rel(sum(rates(f, "tgi_request_count")))
+
+
+# -- the console, Prometheus only (no kubeconfig: models discovered from the metrics) ------
+def prometheus_only(url: str, at: datetime, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    args = build_parser().parse_args(["--prometheus", url, "--refresh", "3600"])
+    settings = settings_from_args(args)
+    backends = build_backends(settings)
+    assert isinstance(backends.cluster, PrometheusDiscovery)
+    backends.clock = lambda: at  # the figures at the history's end
+    return settings, backends
+
+
+def test_once_json_says_engine_profile_and_reasons(prom, tmp_path, monkeypatch):
+    server, f = prom
+    at = datetime.fromtimestamp(f.t_end, timezone.utc)
+    _, backends = prometheus_only(server.url, at, tmp_path, monkeypatch)
+    try:
+        out = render_json(take_snapshot(backends))
+    finally:
+        backends.close()
+    snap = FleetSnapshot.model_validate_json(out)
+    keys = {s.name: s.key for s in snap.services}
+    raw = json.loads(out)
+    assert raw["reasons"][keys["nohist"]]["p95_ms"] == "histogram has no +Inf bucket"
+    assert raw["reasons"][keys["tgi-mistral"]]["ttft_p95_ms"] == "tgi does not expose TTFT"
+    assert raw["reasons"][keys["dual"]]["rps"] == "two engines (vllm, sglang) report this model"
+    assert "rps" not in raw["reasons"][keys["nohist"]]
+    nohist = raw["health"]["nohist"]
+    assert (nohist["engine"], nohist["profile"]) == ("vllm", "vllm")
+    assert (raw["health"]["trbad"]["engine"], raw["health"]["trbad"]["profile"]) == (
+        "triton", "triton")
+
+
+async def test_model_detail_says_why_each_figure_is_missing(prom, tmp_path, monkeypatch):
+    server, f = prom
+    at = datetime.fromtimestamp(f.t_end, timezone.utc)
+    settings, backends = prometheus_only(server.url, at, tmp_path, monkeypatch)
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.state.metrics is not None
+                       and app.state.cluster is not None, timeout=30)
+        services = {s.name: s for s in app.state.cluster.services}
+        table = app.fleet_screen.query_one("ModelTable")
+        assert table.get_cell(services["nohist"].key, "p95") == "—"  # the row stays compact
+        for name, said in (
+                ("nohist", ("engine vllm · profile vllm",
+                            "p50, p95, p99 —: histogram has no +Inf bucket")),
+                ("tgi-mistral", ("engine tgi · profile tgi", "TTFT p95 —: tgi does not expose "
+                                 "TTFT", "KV cache —: tgi does not expose KV cache")),
+                ("dual", ("rps, errors, p50, p95, p99, TTFT p95, ITL p95, tokens/s, prompt "
+                          "tok/s, queue, KV cache —: two engines (vllm, sglang) report this "
+                          "model",)),
+                ("nanllm", ("queue —: NaN or Inf in a series (vllm.queue)",))):
+            app.navigator.open_view("model", key=services[name].key)
+            await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
+            await workers_idle(pilot, timeout=30)
+            await pilot.pause()
+            screen = app.screen
+            why = str(screen.query_one("#md-why").render())
+            for text in said:
+                assert text in why, (name, why)
+            assert screen.query_one("#md-tiles").tooltip == why
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.screen is app.fleet_screen)
+
+
+async def test_replay_without_a_cluster_claims_no_traffic(prom, tmp_path, monkeypatch):
+    """Prometheus only: the revisions seen in the metrics (Triton versions 1 and 2) say
+    nothing of who took the traffic then; replay shows it "—" with the reason, never
+    the highest revision live at 100 %."""
+    server, f = prom
+    at = datetime.fromtimestamp(f.t_end, timezone.utc)
+    settings, backends = prometheus_only(server.url, at, tmp_path, monkeypatch)
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.state.metrics is not None
+                       and app.state.cluster is not None, timeout=30)
+        svc = next(s for s in app.state.cluster.services if s.name == "trbad")
+        assert [r.number for r in app.state.cluster.revisions[svc.key]] == [2, 1]
+        app.fleet_screen.selected = svc.key
+        app.navigator.start_replay(at - timedelta(minutes=10))
+        await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None, timeout=30)
+        await workers_idle(pilot, timeout=30)
+        await pilot.pause()
+        table = app.fleet_screen.query_one("ModelTable")
+        assert table.get_cell(svc.key, "traffic") == "—"
+        history = app.fleet_screen.query_one("ReleaseHistory")
+        assert "traffic —: no cluster source: traffic not measured" in str(
+            history.border_subtitle)
+        assert [str(history.get_cell_at((i, 0))).strip() for i in range(history.row_count)] \
+            == ["2", "1"]  # no revision marked live (▶)
+        (shown,) = [s for s in app.navigator.view_snapshot().services if s.key == svc.key]
+        assert shown.traffic == () and shown.traffic_note is not None
