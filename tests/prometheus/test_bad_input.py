@@ -117,6 +117,20 @@ def test_two_engines_claiming_one_model_show_no_figure(part):
     assert (h.engine, h.profile) == (None, None)
 
 
+def test_two_engines_claiming_one_model_draw_no_chart(prom):
+    server, f = prom
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    end = datetime.fromtimestamp(f.t_end, timezone.utc)
+    try:
+        backend.read([], W, end)
+        dual = backend.chart("dual", 1800, end) + backend.model_extra_chart("dual", 1800, end)
+        alone = {s.name: s for s in backend.chart("nohist", 1800, end)}
+    finally:
+        backend.close()
+    assert all(not s.points or all(p.value is None for p in s.points) for s in dual)
+    assert any(p.value is not None for p in alone["rps"].points)
+
+
 def test_engine_without_a_figure_says_so(part, prom):
     _, f = prom
     h = part.health["tgi-mistral"]
