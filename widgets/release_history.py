@@ -54,6 +54,6 @@ class ReleaseHistory(DataTable):
             self.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
                            for c in revision_cells(rev)), key=str(rev.number))
         said = f"{len(revisions)} revisions" if revisions else "no history"
-        if traffic_note:
-            said += f" · traffic {MISSING}: {safe(traffic_note, 80)}"
+        if traffic_note:  # first: a narrow panel cuts the count, not the reason
+            said = f"{MISSING} {safe(traffic_note, 80)} · {said}"
         self.border_subtitle = said

@@ -301,7 +301,7 @@ class HealthSample(Frozen):
     reasons: dict[str, str] = Field(
         default={},  # a plain default: fast_constructor (the demo) fills plain defaults only
         description="figure (field name) -> why it is None: 'vllm does not expose TTFT', "
-                    "'no series matched (vllm.ttft)', 'histogram has no +Inf bucket', "
+                    "'no series matched (vllm)', 'histogram has no +Inf bucket', "
                     "'two engines (vllm, sglang) report this model' ... shown on focus")
 
 

@@ -336,8 +336,8 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
 # HealthSample field -> (the serving query key it comes from, what it is called)
 FIGURES: dict[str, tuple[str, str]] = {
     "rps": ("requests", "requests/s"), "error_ratio": ("errors", "errors"),
-    "p50_ms": ("latency", "latency"), "p95_ms": ("latency", "latency"),
-    "p99_ms": ("latency", "latency"), "ttft_p95_ms": ("ttft", "TTFT"),
+    "p50_ms": ("latency", "a latency histogram"), "p95_ms": ("latency", "a latency histogram"),
+    "p99_ms": ("latency", "a latency histogram"), "ttft_p95_ms": ("ttft", "TTFT"),
     "itl_p95_ms": ("itl", "inter-token latency"), "tokens_per_s": ("tokens", "tokens/s"),
     "prompt_tokens_per_s": ("prompt_tokens", "prompt tokens/s"),
     "queue_depth": ("queue", "a queue"), "kv_cache_percent": ("kv_cache", "KV cache"),
@@ -369,13 +369,13 @@ def figure_reasons(sample: HealthSample, acc: _Acc, profile: MetricProfile, pnam
                 continue  # engine-specific extras (Triton's counters), shown only when read
             why = f"{engine} does not expose {what}"
         elif answered is not None and key not in answered:
-            why = f"query rejected or failed ({pname}.{key}: see the warnings)"
+            why = f"query rejected or failed ({pname}: see the warnings)"
         elif key in acc.nan:
-            why = f"NaN or Inf in a series ({pname}.{key})"
+            why = f"NaN or Inf in a series ({pname})"
         elif name in _BUCKET_OF:
             buckets = getattr(acc, _BUCKET_OF[name])
             why = (quantile_reason(buckets.items()) if buckets else None) \
-                or f"no series matched ({pname}.{key})"
+                or f"no series matched ({pname})"
         elif name in ("error_ratio", "avg_latency_ms", "queue_ms") and (
                 sample.rps is None or sample.rps <= 0) and (
                 name != "error_ratio" or "errors" in profile.queries):
@@ -383,9 +383,9 @@ def figure_reasons(sample: HealthSample, acc: _Acc, profile: MetricProfile, pnam
                 rps_reason or "no request rate")
         elif not getattr(acc, _LIST_OF[key]):
             why = (f"no error series: {engine} counts no failures for this model"
-                   if name == "error_ratio" else f"no series matched ({pname}.{key})")
+                   if name == "error_ratio" else f"no series matched ({pname})")
         else:
-            why = f"no value ({pname}.{key})"
+            why = f"no value ({pname})"
         if name == "rps":
             rps_reason = why
         out[name] = why
