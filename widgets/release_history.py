@@ -32,21 +32,28 @@ class ReleaseHistory(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", show_cursor=True, **kwargs)
         self._shown: tuple[Revision, ...] | None = None
+        self._note: str | None = None
 
     def on_mount(self) -> None:
         for label in ("Rev", "Version", "Created", "Traffic", "Who", "Change cause"):
             self.add_column(Text(label), key=label.lower())  # a str would be parsed as markup
 
-    def show_history(self, revisions: Sequence[Revision] | None) -> None:
-        """Show ``revisions`` (newest first); None = nothing selected / not read yet."""
+    def show_history(self, revisions: Sequence[Revision] | None,
+                     traffic_note: str | None = None) -> None:
+        """Show ``revisions`` (newest first); None = nothing selected / not read yet.
+        ``traffic_note``: why the traffic column is "—" (``ModelService.traffic_note``),
+        said in the subtitle."""
         revisions = tuple(revisions or ())
-        if revisions == self._shown:
+        if (revisions, traffic_note) == (self._shown, self._note):
             return
-        self._shown = revisions
+        self._shown, self._note = revisions, traffic_note
         self.clear(columns=False)
         current = self.get_component_rich_style("release-history--current", partial=True)
         for rev in revisions:
             style = current if rev.current else ""
             self.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
                            for c in revision_cells(rev)), key=str(rev.number))
-        self.border_subtitle = f"{len(revisions)} revisions" if revisions else "no history"
+        said = f"{len(revisions)} revisions" if revisions else "no history"
+        if traffic_note:  # first: a narrow panel cuts the count, not the reason
+            said = f"{MISSING} {safe(traffic_note, 80)} · {said}"
+        self.border_subtitle = said

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from math import isfinite
 
+from backends.domain.figures import FIGURE_FIELDS
 from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, Health,
                                     HealthLevel, HealthSample, ModelService, Point, Problem,
                                     Series)
@@ -276,6 +277,12 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
         return Health(status="CANARY", level="info", problems=found)
     if s.rollout_in_progress:
         return Health(status="ROLLING", level="info", problems=found)
+    if h is not None and not any(getattr(h, f) is not None for f in FIGURE_FIELDS):
+        # a sample with no figure at all (two engines claim the model): not "OK"
+        blank = h.reasons.get("rps") or "no serving figure for this model"
+        if s.replicas_ready is None and not gpus:
+            return Health(status="?", level="unknown", problems=found, why=blank)
+        return Health(status="OK", level="ok", problems=found, why=f"replicas ready; {blank}")
     if h is None and s.replicas_ready is None and not gpus:
         return Health(status="?", level="unknown", problems=found,
                       why="no replica count, serving metrics or GPU figures for this model")

@@ -427,7 +427,13 @@ class PrometheusMetrics(MetricsBackend):
         targets: dict[tuple[str, str], tuple[str, str, str | None]] = {}
         for target in found:
             targets.setdefault((target[0], target[1]), target)
-        return list(targets.values())
+        # two engine families in one namespace: no chart, as no figure (assemble.two_engines)
+        families: dict[str | None, set[str]] = {}
+        for pname, _raw, ns in targets.values():
+            family = self.config.profiles[pname].family
+            if family:
+                families.setdefault(ns, set()).add(family)
+        return [t for t in targets.values() if len(families.get(t[2], ())) < 2]
 
     def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
                   step: int) -> dict[tuple[str, str], list]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from backends.domain.errors import BackendError
+from backends.domain.figures import figure_reasons
 from backends.domain.models import FleetSnapshot, Health, Problem
 from backends.domain.health import assess
 from backends.domain.slo import fleet_burn
@@ -58,7 +59,9 @@ def take_snapshot(backends: Backends, slo: SloConfig | None = None, *,
                 s, lambda svc: metrics.chart(svc.name, 3600, at, service=svc),
                 lambda svc: metrics.revision_error_chart(svc.name, 3600, at, service=svc))
             status[s.key] = _dated(status[s.key], since, at)
-    return snap.model_copy(update={"status": status})
+    return snap.model_copy(update={"status": status,
+                                   "reasons": {s.key: why for s in snap.services
+                                               if (why := figure_reasons(snap, s))}})
 
 
 def _dated(health: Health, since: Callable[[Problem], datetime | None] | None,

@@ -230,7 +230,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     def _show_history(self) -> None:
         svc, snap = self._selected_service(), self.snapshot
         history = self.query_one(ReleaseHistory)
-        history.show_history(snap.revisions.get(svc.key) if svc and snap else None)
+        history.show_history(snap.revisions.get(svc.key) if svc and snap else None,
+                             svc.traffic_note if svc else None)
         title = Text("Releases")
         box_title = Text("Latency / errors")
         if svc is not None:

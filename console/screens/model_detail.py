@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from backends.domain.figures import figure_reasons
 from backends.domain.health import assess, gpu_label, gpus_of
 from backends.domain.models import FleetSnapshot, GpuDevice, ModelService
 from backends.domain.slo import BURN_WINDOWS_S, SloStatus
@@ -21,8 +22,8 @@ from backends.domain.slo_config import SloConfig
 from console.screens.base import ViewScreen
 from console.controllers.series import LLM_FIELDS, from_history, llm_series, slo_status
 from widgets.model_panels import (
-    Tiles, alerts_text, audit_rows, health_tiles, leg_rows, merge_rows, release_cells,
-    revision_rows,
+    Tiles, alerts_text, audit_rows, figures_note, health_tiles, leg_rows, merge_rows,
+    release_cells, revision_rows,
 )
 from widgets.badges import update_text
 from widgets.series_chart import Marker, SeriesChart
@@ -55,6 +56,7 @@ class ModelDetailScreen(ViewScreen):
     ModelDetailScreen.-llm #md-llm { display: block; }
     ModelDetailScreen #md-tables { height: 9; }
     ModelDetailScreen DataTable.panel { height: 1fr; }
+    ModelDetailScreen #md-why { height: auto; padding: 0 1; color: $text-muted; }
     ModelDetailScreen #md-alerts { height: auto; max-height: 12; padding: 0 1; }
     ModelDetailScreen #md-releases { height: 12; }
     ModelDetailScreen.-narrow .row { layout: vertical; height: auto; }
@@ -76,6 +78,7 @@ class ModelDetailScreen(ViewScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="md-body"):
             yield Tiles(id="md-tiles")
+            yield Static(Text(""), id="md-why")
             for row_id, charts in (("md-charts", CHARTS), ("md-llm", LLM_CHARTS)):
                 with Horizontal(id=row_id, classes="row"):
                     for cid, title in charts:
@@ -143,8 +146,8 @@ class ModelDetailScreen(ViewScreen):
                        safe(svc.namespace, 30), svc.kind.value,
                        safe(svc.version, 20), f"ready {ready}", " ".join(slo) or "no SLO",
                        f"window {self.window}", *shared)
-        self.query_one(Tiles).show_tiles(health_tiles(
-            health, llm, self._slo_dict(), obj.latency_ms))
+        self._show_tiles(health_tiles(health, llm, self._slo_dict(), obj.latency_ms),
+                         svc, snapshot)
         self._show_legs(svc, snapshot)
         self._show_gpus(svc, snapshot)
         alerts = [a for a in snapshot.alerts if a.model == svc.name]
@@ -153,6 +156,16 @@ class ModelDetailScreen(ViewScreen):
         set_border_subtitle(box, f"{len(alerts)} firing")
         self._show_releases(svc, snapshot)
         self._fetch(svc, llm)
+
+    def _show_tiles(self, tiles: list, svc: ModelService, snapshot: FleetSnapshot) -> None:
+        """The figure tiles, and under them the engine and profile they came from and
+        why each "—" is so (also the tiles' tooltip)."""
+        self.query_one(Tiles).show_tiles(tiles)
+        note = figures_note(snapshot.health_of(svc), tiles, figure_reasons(snapshot, svc))
+        why = self.query_one("#md-why", Static)
+        update_text(why, Text(note))
+        why.display = bool(note)
+        self.query_one(Tiles).tooltip = note or None
 
     def _slo_dict(self) -> dict | None:
         if self.slo is None:
@@ -165,7 +178,9 @@ class ModelDetailScreen(ViewScreen):
         table = self.query_one("#md-legs", DataTable)
         self._legs_shown = sync_rows(table, rows, self._legs_shown, _cell)
         canary = svc.canary
-        set_border_subtitle(table, f"canary {canary.percent:.0f}%" if canary else "no canary")
+        set_border_subtitle(table, f"canary {canary.percent:.0f}%" if canary else
+                            f"traffic {MISSING}: {safe(svc.traffic_note, 60)}"
+                            if svc.traffic_note and not svc.traffic else "no canary")
 
     def _show_gpus(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
         gpus = gpus_of(svc, snapshot.gpus)
@@ -241,9 +256,9 @@ class ModelDetailScreen(ViewScreen):
             self.slo = status
             self._draw_main(svc, result["series"], result["end"], result["window_s"])
             if self.snapshot is not None:
-                self.query_one(Tiles).show_tiles(health_tiles(
+                self._show_tiles(health_tiles(
                     self.snapshot.health_of(svc), is_llm(svc, self.snapshot),
-                    self._slo_dict(), status.objective.latency_ms))
+                    self._slo_dict(), status.objective.latency_ms), svc, self.snapshot)
         elif tag == "llm":
             end, window_s, series = result
             start = end - timedelta(seconds=window_s)
