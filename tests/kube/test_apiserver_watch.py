@@ -143,7 +143,7 @@ def _reader(resp: http.client.HTTPResponse) -> list[dict[str, Any]]:
             for line in resp:
                 if line.strip():
                     got.append(json.loads(line))
-        except (OSError, ValueError, http.client.HTTPException):
+        except Exception:  # noqa: BLE001 - the stream cut or closed under the reader: done
             pass
 
     threading.Thread(target=run, daemon=True).start()
