@@ -10,22 +10,11 @@ from backends.domain.models import Revision
 from console.screens.modals.guard import GuardScreen
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.releases import ReleasesScreen
-from tests.console.actions_support import (LLM, RECOMMENDER, action_app, kinds, ready,
-                                           screen_text, select, service)
+from tests.console.actions_support import (LLM, RECOMMENDER, action_app, highlight, kinds,
+                                           ready, screen_text, select, service)
 from tests.console.conftest import wait_for
 from tests.console.test_actions_keys import confirm
 from widgets.release_history import ReleaseHistory
-
-
-async def highlight(pilot, table, row: int) -> None:
-    """Focus ``table`` and move its cursor to ``row`` with the arrow keys, as a user would."""
-    table.focus()
-    await pilot.pause()
-    while table.cursor_row > row:
-        await pilot.press("up")
-    while table.cursor_row < row:
-        await pilot.press("down")
-    await wait_for(pilot, lambda: table.cursor_row == row)
 
 
 def messages(app) -> list[str]:
