@@ -65,7 +65,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
     ModelDetailScreen.-narrow #md-tables > DataTable { height: 7; }
     """
     BINDINGS = [revision_binding("rollback", "model"), revision_binding("rollback_to", "model")]
-    FOOTER_PRIORITY = ("escape", "question_mark", "R", "U", "q", "colon", "enter", "t",
+    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "R", "U", "t",
                        "slash", "s", "T", "space")
     VIEW_TITLE = "model"
 

@@ -44,7 +44,7 @@ class ReleasesScreen(ActionKeysMixin, ViewScreen):
                         tooltip="Open the model of the selected release"),
                 revision_binding("rollback", "releases"),
                 revision_binding("rollback_to", "releases")]
-    FOOTER_PRIORITY = ("escape", "question_mark", "R", "U", "q", "colon", "enter", "t",
+    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "R", "U", "t",
                        "slash", "s", "T", "space")
     VIEW_TITLE = "releases"
 
