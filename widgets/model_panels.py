@@ -203,6 +203,7 @@ class ReleaseRow:
     pitboard: bool = False
     current: bool = False
     key: str | None = None  # the ModelService.key it is about (never parsed back to a name)
+    revision: int | None = None  # a revision's number (None: a pitboard action, note ...)
 
 
 ACTION_KINDS = ("outcome", "approval", "note", "incident", "cancel")
@@ -212,7 +213,8 @@ def revision_rows(model: str, revisions: Sequence[Revision],
                   key: str | None = None) -> list[ReleaseRow]:
     return [ReleaseRow(at=r.created, model=model, what=f"{'▶' if r.current else ' '}rev {r.number}",
                        version=safe(r.version, 16), who=safe(r.who, 20),
-                       why=safe(r.change_cause, 200), current=r.current, key=key)
+                       why=safe(r.change_cause, 200), current=r.current, key=key,
+                       revision=r.number)
             for r in revisions]
 
 
