@@ -47,7 +47,8 @@ from typing import Any
 from pydantic import Field
 
 from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
-                              ActionStatus, Check, CheckStatus, RolloutProgress)
+                              ActionStatus, Check, CheckStatus, ClusterIdentity,
+                              RolloutProgress)
 from backends.actions import silence
 from backends.actions.catalog import BY_KIND, read_only
 from backends.actions.config import ActionsConfig
@@ -58,7 +59,8 @@ from backends.actions.approvals import AnnotationApprovals
 from backends.actions.gates import (APPROVALS, ApproverPolicy, annotation_approvals,
                                     approvals_since_promote, evaluate_promote_gates,
                                     find_service, recheck_approvals, service_approvals)
-from backends.actions.identity import same_identity
+from backends.actions.identity import actor as identity_actor
+from backends.actions.identity import parse_actor, same_identity
 from backends.domain.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
 log = logging.getLogger(__name__)
@@ -164,11 +166,61 @@ class ActionRunner:
         that are part of the verified audit chain (:meth:`approvals_for`)."""
         return self.approvals_for(service_key, canary)[0]
 
-    def approver_policy(self) -> ApproverPolicy:
+    def approver_policy(self, context: str | None = None) -> ApproverPolicy:
         """Whose approvals may count here: cluster identities; local ones on the demo or
-        when ``actions.local_approvers`` names them."""
-        return ApproverPolicy(simulated=bool(getattr(self.cluster, "simulated", False)),
-                              local_approvers=tuple(self.config.local_approvers))
+        when ``actions.local_approvers`` names them. On a ``context`` whose API server
+        cannot say who anyone is, the policy's ``note`` says so and names who counts."""
+        simulated = bool(getattr(self.cluster, "simulated", False))
+        named = tuple(self.config.local_approvers)
+        note = ""
+        who = self._whoami(context) if context is not None and not simulated else None
+        if who is not None and not who.user:
+            note = (f"on {context}: {who.problem}; counted: cluster identities only"
+                    + (f", and the local identities named in actions.local_approvers "
+                       f"({', '.join(named)})" if named else
+                       " (actions.local_approvers names no local identity)"))
+        return ApproverPolicy(simulated=simulated, local_approvers=named, note=note)
+
+    def _whoami(self, context: str) -> ClusterIdentity | None:
+        """The cluster's SelfSubjectReview answer for ``context`` (None: this backend has
+        no such answer to give, e.g. a test double)."""
+        whoami_for = getattr(self.cluster, "whoami_for", None)
+        if not callable(whoami_for):
+            return None
+        try:
+            found = whoami_for(context)
+        except Exception as exc:  # noqa: BLE001 - an identity unknown is refused, never a crash
+            return ClusterIdentity(context=context, problem=f"could not ask who you are: {exc}")
+        return found if isinstance(found, ClusterIdentity) else None
+
+    def actor_for(self, context: str, actor: str) -> str:
+        """The actor to record for an action or approval on ``context``.
+
+        On a cluster, who acts is the cluster's answer (SelfSubjectReview), never ``$USER``:
+        an ``actor`` without a cluster identity gets this context's answer added
+        (``user@host k8s:<name>``); an actor that already carries one (the console and the
+        CLI put the cluster's answer there) is kept. Where the API server cannot say (no
+        SelfSubjectReview, or it could not be asked), the action is refused
+        (ActionRefused, with why) unless ``actions.local_approvers`` names the local
+        identity. On the demo, and on a backend with no identity to give, ``actor``
+        stands."""
+        if getattr(self.cluster, "simulated", False):
+            return actor
+        user, host, kube = parse_actor(actor)
+        if kube:
+            return actor
+        who = self._whoami(context)
+        if who is None:
+            return actor
+        if who.user:
+            return identity_actor(who.user, user=user, host=host)
+        if ApproverPolicy(local_approvers=tuple(self.config.local_approvers)).basis(actor):
+            return actor  # named in the config: the operator chose to trust it here
+        name = f"{user}@{host}" if host else user
+        raise ActionRefused(
+            f"refused on {context}: {who.problem}. With no cluster identity to record, "
+            f"actions and approvals there are refused; to act as the local identity "
+            f"{name!r}, name it (or {user!r}) in actions.local_approvers", source=SOURCE)
 
     def _chain_through(self) -> tuple[int | None, str]:
         """Up to which entry the audit chain verifies (None: all of it) and why not."""
@@ -214,6 +266,12 @@ class ActionRunner:
         if why:
             return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
                                                   reason=why, overridable=False))
+        try:
+            request = request.model_copy(update={"actor": self.actor_for(context,
+                                                                         request.actor)})
+        except ActionRefused as exc:
+            return self._bare_plan(request, Check(name="identity", status=CheckStatus.FAILED,
+                                                  reason=str(exc), overridable=False))
         if request.kind == ActionKind.SILENCE:
             _ctx, namespace, _kind, name = split_key(request.service_key)
             found = find_service(snapshot, request.service_key) if snapshot else None
@@ -245,7 +303,8 @@ class ActionRunner:
         self._annotated[request.service_key] = annotated
         extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
                                        request.actor, now=now, annotated=annotated,
-                                       policy=self.approver_policy(), not_counted=aside)
+                                       policy=self.approver_policy(plan.context),
+                                       not_counted=aside)
         names = {c.name for c in plan.checks}
         return plan.model_copy(update={
             "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
@@ -264,7 +323,8 @@ class ActionRunner:
             service = self._seen.get(key, (None, None))[0]
             approvals, aside = self.approvals_for(key, _canary(service))
             fresh = recheck_approvals(approvals, gates, actor, annotated, self.clock(),
-                                      policy=self.approver_policy(), not_counted=aside)
+                                      policy=self.approver_policy(plan.context),
+                                      not_counted=aside)
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
 
@@ -307,6 +367,7 @@ class ActionRunner:
             raise ActionRefused("a reason is required", source=SOURCE)
         if not (actor or "").strip():
             raise ActionRefused("no actor identity", source=SOURCE)
+        actor = self.actor_for(plan.context, actor)
         name = self.confirm_name(plan)
         if name is not None and (confirm_text or "").strip() != name:
             raise ActionRefused(f"{plan.context} is a protected context: type {name!r} "
@@ -479,6 +540,12 @@ class ActionRunner:
         reason = (reason or "").strip()
         if not reason:
             raise ActionRefused("an approval needs a reason", source=SOURCE)
+        actor = self.actor_for(context, actor)
+        if promoter:
+            try:
+                promoter = self.actor_for(context, promoter)
+            except ActionRefused:
+                pass  # compared as given
         if promoter and same_identity(actor, promoter):
             raise ActionRefused(f"{actor} cannot approve their own promotion: the approval "
                                 f"must come from someone else", source=SOURCE)
