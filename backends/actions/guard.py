@@ -38,7 +38,9 @@ cannot be read counts none of them), the refusal saying why.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -147,6 +149,10 @@ class ActionRunner:
         # prepare's now; the approvals in the object's annotation, as prepare read them
         self._seen: dict[str, tuple[ModelService | None, datetime]] = {}
         self._annotated: dict[str, AnnotationApprovals] = {}
+        self._chain_id: str | None = None
+        #: per thread (actions on different objects run at once): the newest entry written
+        #: for the action in hand, whose anchor goes out to the cluster
+        self._written = threading.local()
 
     # -- policy -----------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -386,6 +392,9 @@ class ActionRunner:
         request = plan.request.model_copy(
             update={"reason": reason, "actor": actor, "override": bool(failed)})
         intent = self._write_intent(plan, request, failed, incident_id)
+        last = self._last_written() or intent  # the override entry, when there is one
+        request = request.model_copy(update={"audit_anchor": f"{last.seq}:{last.hash}",
+                                             "audit_chain": self.chain_id()})
         result = self._call(request)
         error = self._record(intent, "outcome", result.status.value, result.message,
                              {"message": result.message, **result.detail})
@@ -393,9 +402,74 @@ class ActionRunner:
             result = result.model_copy(update={
                 "detail": {**result.detail, "audit_error": error},
                 "warnings": (*result.warnings, f"audit record incomplete: {error}")})
+        else:
+            result = self._with_anchor(result, self._anchor_outcome(request, result))
         if result.status != ActionStatus.SUCCEEDED:
             return result
         return self._watch(plan, intent, result, on_progress)
+
+    # -- anchors in the cluster ----------------------------------------------------------
+    def _last_written(self) -> AuditEntry | None:
+        return getattr(self._written, "entry", None)
+
+    def chain_id(self) -> str | None:
+        """The audit chain's id: its entry #1's hash, 16 hex digits (None: no entry #1 in
+        the live store, e.g. pruned, or a store that cannot say)."""
+        if self._chain_id is None:
+            entry = getattr(self.audit, "entry", None)
+            try:
+                first = entry(1) if callable(entry) else None
+            except BackendError:
+                first = None
+            self._chain_id = first.hash[:16] if first is not None else None
+        return self._chain_id
+
+    def _anchor(self, entry: AuditEntry | None, what: str, *, reason: str = "PitboardAudit",
+                annotations: dict[str, str] | None = None) -> list[str]:
+        """Leave ``entry``'s ``COUNT:HASH`` on its object and in an Event there
+        (``ClusterBackend.mirror_audit``). Returns warnings; never raises."""
+        if entry is None or not entry.target:
+            return []
+        mirror = getattr(self.cluster, "mirror_audit", None)
+        if not callable(mirror):
+            return []
+        anchor = f"{entry.seq}:{entry.hash}"
+        try:
+            return list(mirror(entry.target, anchor, self.chain_id(), what, reason=reason,
+                               annotations=annotations))
+        except NotSupported:
+            return []
+        except BackendError as exc:
+            return [f"audit entry #{entry.seq} not anchored on the cluster: {exc}"]
+        except Exception as exc:  # noqa: BLE001 - the record stands: say, don't raise
+            log.exception("audit anchor failed unexpectedly")
+            return [f"audit entry #{entry.seq} not anchored on the cluster: unexpected "
+                    f"{type(exc).__name__}: {exc}"]
+
+    def _anchor_outcome(self, request: ActionRequest, result: ActionResult) -> list[str]:
+        """The outcome entry just written, anchored; a silence's with the silence (its id
+        and expiry on the model's object, as other actions leave theirs)."""
+        entry = self._last_written()
+        what = f"{request.kind.value} {result.status.value}: {result.message}"
+        if request.kind == ActionKind.SILENCE and result.status == ActionStatus.SUCCEEDED:
+            record = {"id": result.detail.get("silence_id"),
+                      "ends_at": result.detail.get("ends_at"), "who": request.actor,
+                      "reason": request.reason, "audit": f"{entry.seq}:{entry.hash}"
+                      if entry is not None else None}
+            return self._anchor(entry, f"{request.actor}: {result.message}; reason: "
+                                       f"{request.reason}", reason="PitboardSilence",
+                                annotations={"pitboard.io/silence": json.dumps(
+                                    record, sort_keys=True)})
+        return self._anchor(entry, what)
+
+    @staticmethod
+    def _with_anchor(result: ActionResult, warnings: list[str]) -> ActionResult:
+        if not warnings:
+            return result
+        return result.model_copy(update={
+            "detail": {**result.detail, "warnings": [*result.detail.get("warnings", []),
+                                                     *warnings]},
+            "warnings": (*result.warnings, *warnings)})
 
     def _write_intent(self, plan: ActionPlan, request: ActionRequest,
                       overridden: list[Check], incident_id: Any = OPEN_INCIDENT
@@ -410,11 +484,12 @@ class ActionRunner:
                     "changes": [c.model_dump() for c in plan.changes],
                     "checks": [_check_dict(c) for c in plan.checks],
                     "override": bool(overridden)})
+        self._written.entry = intent
         if overridden:
-            self.audit.append("override", actor=request.actor, action=kind,
-                              target=request.service_key, reason=request.reason,
-                              intent_seq=intent.seq, incident_id=intent.incident_id,
-                              detail={"checks": [_check_dict(c) for c in overridden]})
+            self._written.entry = self.audit.append(
+                "override", actor=request.actor, action=kind, target=request.service_key,
+                reason=request.reason, intent_seq=intent.seq, incident_id=intent.incident_id,
+                detail={"checks": [_check_dict(c) for c in overridden]})
         return intent
 
     def _call(self, request: ActionRequest) -> ActionResult:
@@ -438,9 +513,11 @@ class ActionRunner:
 
     def _record(self, intent: AuditEntry, kind: str, outcome: str, message: str,
                 detail: dict) -> str:
-        """Append an outcome/settle entry; returns "" or why it could not be written."""
+        """Append an outcome/settle entry (kept as ``_last_written``); returns "" or why it
+        could not be written."""
+        self._written.entry = None
         try:
-            self.audit.append(kind, actor=intent.actor, action=intent.action,
+            self._written.entry = self.audit.append(kind, actor=intent.actor, action=intent.action,
                               target=intent.target, outcome=outcome, intent_seq=intent.seq,
                               incident_id=intent.incident_id,
                               reason=message[:4000] or None, detail=detail)
@@ -479,21 +556,29 @@ class ActionRunner:
         if progress is not None and progress.done:
             outcome = settle_outcome(plan.request.kind, progress)
             if outcome == "complete":
-                self._record(intent, "settle", "complete", progress.message, detail)
-                return result.model_copy(update={"detail": {**result.detail,
-                                                            "progress": detail}})
+                extra = self._settled(intent, "complete", progress.message, detail)
+                return self._with_anchor(result.model_copy(update={
+                    "detail": {**result.detail, "progress": detail}}), extra)
             why = f"{progress.reason}: " if progress.reason and \
                 progress.reason not in progress.message else ""
             msg = f"rollout {outcome}: {why}{progress.message}".strip()
-            self._record(intent, "settle", outcome, msg, detail)
-            return ActionResult(status=ActionStatus.FAILED, message=msg,
-                                detail={**result.detail, "progress": detail},
-                                warnings=result.warnings)
+            extra = self._settled(intent, outcome, msg, detail)
+            return self._with_anchor(ActionResult(
+                status=ActionStatus.FAILED, message=msg,
+                detail={**result.detail, "progress": detail}, warnings=result.warnings), extra)
         msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
                + (f" ({error})" if error else ""))
-        self._record(intent, "settle", "timed_out", msg, detail)
-        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail,
-                            warnings=result.warnings)
+        extra = self._settled(intent, "timed_out", msg, detail)
+        return self._with_anchor(ActionResult(status=ActionStatus.TIMED_OUT, message=msg,
+                                              detail=detail, warnings=result.warnings), extra)
+
+    def _settled(self, intent: AuditEntry, outcome: str, message: str, detail: dict
+                 ) -> list[str]:
+        """Record the settle entry and anchor it; the anchor's warnings."""
+        if self._record(intent, "settle", outcome, message, detail):
+            return []
+        return self._anchor(self._last_written(), f"{intent.action} settled {outcome}: "
+                                                f"{message}")
 
     # -- crash recovery ---------------------------------------------------------------
     def unknown_outcomes(self) -> list[PendingIntent]:
@@ -552,7 +637,15 @@ class ActionRunner:
         entry = self.audit.append("approval", actor=actor, action="approve",
                                   target=service_key, reason=reason,
                                   detail={"canary": canary, "promoter": promoter})
-        return self._annotate(entry, canary)
+        result = self._annotate(entry, canary)
+        if result.supported:
+            anchored = self._anchor(entry, f"{actor} approved promoting {service_key}"
+                                           + (f" to canary {canary}" if canary else "")
+                                           + f"; reason: {reason}")
+            if anchored:
+                result = result.model_copy(update={
+                    "message": f"{result.message}; {'; '.join(anchored)}"})
+        return result
 
     def _annotate(self, entry: AuditEntry, canary: str | None) -> ApprovalResult:
         """Mirror ``entry`` on the object; never raises (the audit approval stands)."""

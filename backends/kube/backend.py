@@ -258,6 +258,14 @@ class KubernetesCluster(ClusterBackend):
         annotate_approval(self.api, t.path, t.ref, record)
         return t.ref
 
+    def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
+                     reason: str = "PitboardAudit",
+                     annotations: dict[str, str] | None = None) -> list[str]:
+        if self.read_only:
+            raise ActionRefused(f"context {self.context!r} is read-only", source=SOURCE)
+        return execute.mirror_audit(self.api, service_key, anchor, chain, what,
+                                    reason=reason, annotations=annotations)
+
     def approvals_annotation(self, service_key: str) -> str | None:
         """The object's ``pitboard.io/approvals`` annotation, from a GET of the object
         now (not the watch cache, which may lag behind a deletion)."""
@@ -354,6 +362,12 @@ class KubernetesFleet(ClusterBackend):
 
     def approvals_annotation(self, service_key: str) -> str | None:
         return self.cluster_for(service_key).approvals_annotation(service_key)
+
+    def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
+                     reason: str = "PitboardAudit",
+                     annotations: dict[str, str] | None = None) -> list[str]:
+        return self.cluster_for(service_key).mirror_audit(
+            service_key, anchor, chain, what, reason=reason, annotations=annotations)
 
     @property
     def identity(self) -> str | None:
