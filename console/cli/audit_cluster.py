@@ -73,7 +73,8 @@ def cmd_verify_cluster(args: argparse.Namespace, open_store: Any, fail: Any,
     try:
         first = audit.entry(1)
         chain = first.hash[:16] if first is not None else None
-        ours, theirs = [], []
+        ours: list[Any] = []
+        theirs: list[Any] = []
         for _ctx, found, _notes in read:
             for f in found:
                 (ours if f.chain in (None, chain) else theirs).append(f)
