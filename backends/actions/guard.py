@@ -373,11 +373,14 @@ class ActionRunner:
             raise ActionRefused("a reason is required", source=SOURCE)
         if not (actor or "").strip():
             raise ActionRefused("no actor identity", source=SOURCE)
-        actor = self.actor_for(plan.context, actor)
         name = self.confirm_name(plan)
         if name is not None and (confirm_text or "").strip() != name:
             raise ActionRefused(f"{plan.context} is a protected context: type {name!r} "
                                 f"to confirm", source=SOURCE)
+        declared = BY_KIND.get(plan.request.kind)
+        gated = declared is not None and bool(declared.gates)
+        if gated:  # the approvals re-check compares identities: the cluster's, first
+            actor = self.actor_for(plan.context, actor)
         failed = self._blocking(plan, actor)
         if failed and not override:
             raise ActionRefused("blocked by " + "; ".join(f"{c.name}: {c.reason}"
@@ -389,6 +392,8 @@ class ActionRunner:
         if plan.noop:
             return ActionResult(status=ActionStatus.SKIPPED,
                                 message=plan.noop_reason or "nothing to change")
+        if not gated:  # refused above without asking the cluster anything
+            actor = self.actor_for(plan.context, actor)
         request = plan.request.model_copy(
             update={"reason": reason, "actor": actor, "override": bool(failed)})
         intent = self._write_intent(plan, request, failed, incident_id)
@@ -425,7 +430,8 @@ class ActionRunner:
         return self._chain_id
 
     def _anchor(self, entry: AuditEntry | None, what: str, *, reason: str = "PitboardAudit",
-                annotations: dict[str, str] | None = None) -> list[str]:
+                annotations: dict[str, str] | None = None, annotate: bool = True
+                ) -> list[str]:
         """Leave ``entry``'s ``COUNT:HASH`` on its object and in an Event there
         (``ClusterBackend.mirror_audit``). Returns warnings; never raises."""
         if entry is None or not entry.target:
@@ -436,7 +442,7 @@ class ActionRunner:
         anchor = f"{entry.seq}:{entry.hash}"
         try:
             return list(mirror(entry.target, anchor, self.chain_id(), what, reason=reason,
-                               annotations=annotations))
+                               annotations=annotations, annotate=annotate))
         except NotSupported:
             return []
         except BackendError as exc:
@@ -460,7 +466,8 @@ class ActionRunner:
                                        f"{request.reason}", reason="PitboardSilence",
                                 annotations={"pitboard.io/silence": json.dumps(
                                     record, sort_keys=True)})
-        return self._anchor(entry, what)
+        # after a failed call the object stays exactly as it was: the Event only
+        return self._anchor(entry, what, annotate=result.status == ActionStatus.SUCCEEDED)
 
     @staticmethod
     def _with_anchor(result: ActionResult, warnings: list[str]) -> ActionResult:
@@ -638,7 +645,7 @@ class ActionRunner:
                                   target=service_key, reason=reason,
                                   detail={"canary": canary, "promoter": promoter})
         result = self._annotate(entry, canary)
-        if result.supported:
+        if result.annotated:  # an object that refused the approval is left as it was
             anchored = self._anchor(entry, f"{actor} approved promoting {service_key}"
                                            + (f" to canary {canary}" if canary else "")
                                            + f"; reason: {reason}")

@@ -51,9 +51,10 @@ def message_tail(anchor: str | None) -> str:
 
 def write(api: KubeApi, *, path: str, namespace: str, involved: dict[str, Any],
           name: str, anchor: str, chain: str | None, reason: str, message: str,
-          annotations: dict[str, str] | None = None) -> list[str]:
-    """Annotate the object at ``path`` with ``anchor`` (and ``annotations``) and post an
-    Event carrying it. Returns warnings (empty when both landed)."""
+          annotations: dict[str, str] | None = None, annotate: bool = True) -> list[str]:
+    """Annotate the object at ``path`` with ``anchor`` (and ``annotations``; not with
+    ``annotate=False``) and post an Event carrying it. Returns warnings (empty when all
+    landed)."""
     marks = anchor_annotations(anchor, chain)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     warnings: list[str] = []
@@ -72,6 +73,8 @@ def write(api: KubeApi, *, path: str, namespace: str, involved: dict[str, Any],
         api.request("POST", f"/api/v1/namespaces/{namespace}/events", body=event)
     except BackendError as exc:
         warnings.append(f"event not recorded (audit anchor {anchor[:24]}…): {exc}")
+    if not annotate:
+        return warnings
     try:
         api.request("PATCH", path, body={"metadata": {"annotations": {
             **marks, **(annotations or {})}}}, content_type=MERGE_PATCH)

@@ -260,11 +260,13 @@ class KubernetesCluster(ClusterBackend):
 
     def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
                      reason: str = "PitboardAudit",
-                     annotations: dict[str, str] | None = None) -> list[str]:
+                     annotations: dict[str, str] | None = None,
+                     annotate: bool = True) -> list[str]:
         if self.read_only:
             raise ActionRefused(f"context {self.context!r} is read-only", source=SOURCE)
         return execute.mirror_audit(self.api, service_key, anchor, chain, what,
-                                    reason=reason, annotations=annotations)
+                                    reason=reason, annotations=annotations,
+                                    annotate=annotate)
 
     def approvals_annotation(self, service_key: str) -> str | None:
         """The object's ``pitboard.io/approvals`` annotation, from a GET of the object
@@ -365,9 +367,11 @@ class KubernetesFleet(ClusterBackend):
 
     def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
                      reason: str = "PitboardAudit",
-                     annotations: dict[str, str] | None = None) -> list[str]:
+                     annotations: dict[str, str] | None = None,
+                     annotate: bool = True) -> list[str]:
         return self.cluster_for(service_key).mirror_audit(
-            service_key, anchor, chain, what, reason=reason, annotations=annotations)
+            service_key, anchor, chain, what, reason=reason, annotations=annotations,
+            annotate=annotate)
 
     @property
     def identity(self) -> str | None:

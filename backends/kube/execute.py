@@ -221,7 +221,8 @@ def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
 
 def mirror_audit(api: KubeApi, service_key: str, anchor: str, chain: str | None, what: str,
                  *, reason: str = "PitboardAudit",
-                 annotations: dict[str, str] | None = None) -> list[str]:
+                 annotations: dict[str, str] | None = None,
+                 annotate: bool = True) -> list[str]:
     """An audit entry about the object of ``service_key``, anchored on it: the
     ``pitboard.io/audit`` annotation (plus ``annotations``) and an Event whose message is
     ``what`` (:mod:`backends.kube.anchors`). Returns warnings; never raises for the
@@ -232,7 +233,7 @@ def mirror_audit(api: KubeApi, service_key: str, anchor: str, chain: str | None,
                 "namespace": t.namespace}
     return anchors_write(api, path=t.path, namespace=t.namespace, involved=involved,
                          name=t.name, anchor=anchor, chain=chain, reason=reason,
-                         message=what, annotations=annotations)
+                         message=what, annotations=annotations, annotate=annotate)
 
 
 def default_actor() -> str:
