@@ -222,6 +222,9 @@ class ApproverPolicy:
 
     simulated: bool = False
     local_approvers: tuple[str, ...] = ()
+    #: whose approvals count on this context and why, when that is not the norm (the API
+    #: server cannot say who anyone is): appended to the approvals check's reason
+    note: str = ""
 
     def basis(self, actor: str) -> str | None:
         """Why ``actor``'s approval may count ("" for a cluster identity: the norm), or
@@ -331,6 +334,8 @@ def approval_check(approvals: Sequence[AuditEntry | AnnotatedApproval], required
         return f"{actor} ({', '.join(tags)})" if tags else actor
 
     names = ", ".join(name(a) for a in approvers)
+    if policy.note:
+        tail += f"; {policy.note}"
     if len(approvers) >= required:
         return Check(name=APPROVALS, status=CheckStatus.PASSED,
                      reason=f"approved by {names}{tail}")

@@ -38,7 +38,9 @@ cannot be read counts none of them), the refusal saying why.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -47,7 +49,8 @@ from typing import Any
 from pydantic import Field
 
 from backends.domain.actions import (ActionKind, ActionPlan, ActionRequest, ActionResult,
-                              ActionStatus, Check, CheckStatus, RolloutProgress)
+                              ActionStatus, Check, CheckStatus, ClusterIdentity,
+                              RolloutProgress)
 from backends.actions import silence
 from backends.actions.catalog import BY_KIND, read_only
 from backends.actions.config import ActionsConfig
@@ -58,7 +61,8 @@ from backends.actions.approvals import AnnotationApprovals
 from backends.actions.gates import (APPROVALS, ApproverPolicy, annotation_approvals,
                                     approvals_since_promote, evaluate_promote_gates,
                                     find_service, recheck_approvals, service_approvals)
-from backends.actions.identity import same_identity
+from backends.actions.identity import actor as identity_actor
+from backends.actions.identity import parse_actor, same_identity
 from backends.domain.models import AuditEntry, FleetSnapshot, Frozen, ModelService, utcnow
 
 log = logging.getLogger(__name__)
@@ -145,6 +149,10 @@ class ActionRunner:
         # prepare's now; the approvals in the object's annotation, as prepare read them
         self._seen: dict[str, tuple[ModelService | None, datetime]] = {}
         self._annotated: dict[str, AnnotationApprovals] = {}
+        self._chain_id: str | None = None
+        #: per thread (actions on different objects run at once): the newest entry written
+        #: for the action in hand, whose anchor goes out to the cluster
+        self._written = threading.local()
 
     # -- policy -----------------------------------------------------------------------
     def read_only_reason(self, context: str | None = None) -> str | None:
@@ -164,11 +172,61 @@ class ActionRunner:
         that are part of the verified audit chain (:meth:`approvals_for`)."""
         return self.approvals_for(service_key, canary)[0]
 
-    def approver_policy(self) -> ApproverPolicy:
+    def approver_policy(self, context: str | None = None) -> ApproverPolicy:
         """Whose approvals may count here: cluster identities; local ones on the demo or
-        when ``actions.local_approvers`` names them."""
-        return ApproverPolicy(simulated=bool(getattr(self.cluster, "simulated", False)),
-                              local_approvers=tuple(self.config.local_approvers))
+        when ``actions.local_approvers`` names them. On a ``context`` whose API server
+        cannot say who anyone is, the policy's ``note`` says so and names who counts."""
+        simulated = bool(getattr(self.cluster, "simulated", False))
+        named = tuple(self.config.local_approvers)
+        note = ""
+        who = self._whoami(context) if context is not None and not simulated else None
+        if who is not None and not who.user:
+            note = (f"on {context}: {who.problem}; counted: cluster identities only"
+                    + (f", and the local identities named in actions.local_approvers "
+                       f"({', '.join(named)})" if named else
+                       " (actions.local_approvers names no local identity)"))
+        return ApproverPolicy(simulated=simulated, local_approvers=named, note=note)
+
+    def _whoami(self, context: str) -> ClusterIdentity | None:
+        """The cluster's SelfSubjectReview answer for ``context`` (None: this backend has
+        no such answer to give, e.g. a test double)."""
+        whoami_for = getattr(self.cluster, "whoami_for", None)
+        if not callable(whoami_for):
+            return None
+        try:
+            found = whoami_for(context)
+        except Exception as exc:  # noqa: BLE001 - an identity unknown is refused, never a crash
+            return ClusterIdentity(context=context, problem=f"could not ask who you are: {exc}")
+        return found if isinstance(found, ClusterIdentity) else None
+
+    def actor_for(self, context: str, actor: str) -> str:
+        """The actor to record for an action or approval on ``context``.
+
+        On a cluster, who acts is the cluster's answer (SelfSubjectReview), never ``$USER``:
+        an ``actor`` without a cluster identity gets this context's answer added
+        (``user@host k8s:<name>``); an actor that already carries one (the console and the
+        CLI put the cluster's answer there) is kept. Where the API server cannot say (no
+        SelfSubjectReview, or it could not be asked), the action is refused
+        (ActionRefused, with why) unless ``actions.local_approvers`` names the local
+        identity. On the demo, and on a backend with no identity to give, ``actor``
+        stands."""
+        if getattr(self.cluster, "simulated", False):
+            return actor
+        user, host, kube = parse_actor(actor)
+        if kube:
+            return actor
+        who = self._whoami(context)
+        if who is None:
+            return actor
+        if who.user:
+            return identity_actor(who.user, user=user, host=host)
+        if ApproverPolicy(local_approvers=tuple(self.config.local_approvers)).basis(actor):
+            return actor  # named in the config: the operator chose to trust it here
+        name = f"{user}@{host}" if host else user
+        raise ActionRefused(
+            f"refused on {context}: {who.problem}. With no cluster identity to record, "
+            f"actions and approvals there are refused; to act as the local identity "
+            f"{name!r}, name it (or {user!r}) in actions.local_approvers", source=SOURCE)
 
     def _chain_through(self) -> tuple[int | None, str]:
         """Up to which entry the audit chain verifies (None: all of it) and why not."""
@@ -214,6 +272,12 @@ class ActionRunner:
         if why:
             return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
                                                   reason=why, overridable=False))
+        try:
+            request = request.model_copy(update={"actor": self.actor_for(context,
+                                                                         request.actor)})
+        except ActionRefused as exc:
+            return self._bare_plan(request, Check(name="identity", status=CheckStatus.FAILED,
+                                                  reason=str(exc), overridable=False))
         if request.kind == ActionKind.SILENCE:
             _ctx, namespace, _kind, name = split_key(request.service_key)
             found = find_service(snapshot, request.service_key) if snapshot else None
@@ -245,7 +309,8 @@ class ActionRunner:
         self._annotated[request.service_key] = annotated
         extra = evaluate_promote_gates(snapshot, request.service_key, gates, approvals,
                                        request.actor, now=now, annotated=annotated,
-                                       policy=self.approver_policy(), not_counted=aside)
+                                       policy=self.approver_policy(plan.context),
+                                       not_counted=aside)
         names = {c.name for c in plan.checks}
         return plan.model_copy(update={
             "checks": plan.checks + tuple(c for c in extra if c.name not in names)})
@@ -264,7 +329,8 @@ class ActionRunner:
             service = self._seen.get(key, (None, None))[0]
             approvals, aside = self.approvals_for(key, _canary(service))
             fresh = recheck_approvals(approvals, gates, actor, annotated, self.clock(),
-                                      policy=self.approver_policy(), not_counted=aside)
+                                      policy=self.approver_policy(plan.context),
+                                      not_counted=aside)
             checks = [fresh if c.name == APPROVALS else c for c in checks]
         return [c for c in checks if c.status == CheckStatus.FAILED and c.blocking]
 
@@ -311,6 +377,10 @@ class ActionRunner:
         if name is not None and (confirm_text or "").strip() != name:
             raise ActionRefused(f"{plan.context} is a protected context: type {name!r} "
                                 f"to confirm", source=SOURCE)
+        declared = BY_KIND.get(plan.request.kind)
+        gated = declared is not None and bool(declared.gates)
+        if gated:  # the approvals re-check compares identities: the cluster's, first
+            actor = self.actor_for(plan.context, actor)
         failed = self._blocking(plan, actor)
         if failed and not override:
             raise ActionRefused("blocked by " + "; ".join(f"{c.name}: {c.reason}"
@@ -322,9 +392,14 @@ class ActionRunner:
         if plan.noop:
             return ActionResult(status=ActionStatus.SKIPPED,
                                 message=plan.noop_reason or "nothing to change")
+        if not gated:  # refused above without asking the cluster anything
+            actor = self.actor_for(plan.context, actor)
         request = plan.request.model_copy(
             update={"reason": reason, "actor": actor, "override": bool(failed)})
         intent = self._write_intent(plan, request, failed, incident_id)
+        last = self._last_written() or intent  # the override entry, when there is one
+        request = request.model_copy(update={"audit_anchor": f"{last.seq}:{last.hash}",
+                                             "audit_chain": self.chain_id()})
         result = self._call(request)
         error = self._record(intent, "outcome", result.status.value, result.message,
                              {"message": result.message, **result.detail})
@@ -332,9 +407,76 @@ class ActionRunner:
             result = result.model_copy(update={
                 "detail": {**result.detail, "audit_error": error},
                 "warnings": (*result.warnings, f"audit record incomplete: {error}")})
+        else:
+            result = self._with_anchor(result, self._anchor_outcome(request, result))
         if result.status != ActionStatus.SUCCEEDED:
             return result
         return self._watch(plan, intent, result, on_progress)
+
+    # -- anchors in the cluster ----------------------------------------------------------
+    def _last_written(self) -> AuditEntry | None:
+        return getattr(self._written, "entry", None)
+
+    def chain_id(self) -> str | None:
+        """The audit chain's id: its entry #1's hash, 16 hex digits (None: no entry #1 in
+        the live store, e.g. pruned, or a store that cannot say)."""
+        if self._chain_id is None:
+            entry = getattr(self.audit, "entry", None)
+            try:
+                first = entry(1) if callable(entry) else None
+            except BackendError:
+                first = None
+            self._chain_id = first.hash[:16] if first is not None else None
+        return self._chain_id
+
+    def _anchor(self, entry: AuditEntry | None, what: str, *, reason: str = "PitboardAudit",
+                annotations: dict[str, str] | None = None, annotate: bool = True
+                ) -> list[str]:
+        """Leave ``entry``'s ``COUNT:HASH`` on its object and in an Event there
+        (``ClusterBackend.mirror_audit``). Returns warnings; never raises."""
+        if entry is None or not entry.target:
+            return []
+        mirror = getattr(self.cluster, "mirror_audit", None)
+        if not callable(mirror):
+            return []
+        anchor = f"{entry.seq}:{entry.hash}"
+        try:
+            return list(mirror(entry.target, anchor, self.chain_id(), what, reason=reason,
+                               annotations=annotations, annotate=annotate))
+        except NotSupported:
+            return []
+        except BackendError as exc:
+            return [f"audit entry #{entry.seq} not anchored on the cluster: {exc}"]
+        except Exception as exc:  # noqa: BLE001 - the record stands: say, don't raise
+            log.exception("audit anchor failed unexpectedly")
+            return [f"audit entry #{entry.seq} not anchored on the cluster: unexpected "
+                    f"{type(exc).__name__}: {exc}"]
+
+    def _anchor_outcome(self, request: ActionRequest, result: ActionResult) -> list[str]:
+        """The outcome entry just written, anchored; a silence's with the silence (its id
+        and expiry on the model's object, as other actions leave theirs)."""
+        entry = self._last_written()
+        what = f"{request.kind.value} {result.status.value}: {result.message}"
+        if request.kind == ActionKind.SILENCE and result.status == ActionStatus.SUCCEEDED:
+            record = {"id": result.detail.get("silence_id"),
+                      "ends_at": result.detail.get("ends_at"), "who": request.actor,
+                      "reason": request.reason, "audit": f"{entry.seq}:{entry.hash}"
+                      if entry is not None else None}
+            return self._anchor(entry, f"{request.actor}: {result.message}; reason: "
+                                       f"{request.reason}", reason="PitboardSilence",
+                                annotations={"pitboard.io/silence": json.dumps(
+                                    record, sort_keys=True)})
+        # after a failed call the object stays exactly as it was: the Event only
+        return self._anchor(entry, what, annotate=result.status == ActionStatus.SUCCEEDED)
+
+    @staticmethod
+    def _with_anchor(result: ActionResult, warnings: list[str]) -> ActionResult:
+        if not warnings:
+            return result
+        return result.model_copy(update={
+            "detail": {**result.detail, "warnings": [*result.detail.get("warnings", []),
+                                                     *warnings]},
+            "warnings": (*result.warnings, *warnings)})
 
     def _write_intent(self, plan: ActionPlan, request: ActionRequest,
                       overridden: list[Check], incident_id: Any = OPEN_INCIDENT
@@ -349,11 +491,12 @@ class ActionRunner:
                     "changes": [c.model_dump() for c in plan.changes],
                     "checks": [_check_dict(c) for c in plan.checks],
                     "override": bool(overridden)})
+        self._written.entry = intent
         if overridden:
-            self.audit.append("override", actor=request.actor, action=kind,
-                              target=request.service_key, reason=request.reason,
-                              intent_seq=intent.seq, incident_id=intent.incident_id,
-                              detail={"checks": [_check_dict(c) for c in overridden]})
+            self._written.entry = self.audit.append(
+                "override", actor=request.actor, action=kind, target=request.service_key,
+                reason=request.reason, intent_seq=intent.seq, incident_id=intent.incident_id,
+                detail={"checks": [_check_dict(c) for c in overridden]})
         return intent
 
     def _call(self, request: ActionRequest) -> ActionResult:
@@ -377,9 +520,11 @@ class ActionRunner:
 
     def _record(self, intent: AuditEntry, kind: str, outcome: str, message: str,
                 detail: dict) -> str:
-        """Append an outcome/settle entry; returns "" or why it could not be written."""
+        """Append an outcome/settle entry (kept as ``_last_written``); returns "" or why it
+        could not be written."""
+        self._written.entry = None
         try:
-            self.audit.append(kind, actor=intent.actor, action=intent.action,
+            self._written.entry = self.audit.append(kind, actor=intent.actor, action=intent.action,
                               target=intent.target, outcome=outcome, intent_seq=intent.seq,
                               incident_id=intent.incident_id,
                               reason=message[:4000] or None, detail=detail)
@@ -418,21 +563,29 @@ class ActionRunner:
         if progress is not None and progress.done:
             outcome = settle_outcome(plan.request.kind, progress)
             if outcome == "complete":
-                self._record(intent, "settle", "complete", progress.message, detail)
-                return result.model_copy(update={"detail": {**result.detail,
-                                                            "progress": detail}})
+                extra = self._settled(intent, "complete", progress.message, detail)
+                return self._with_anchor(result.model_copy(update={
+                    "detail": {**result.detail, "progress": detail}}), extra)
             why = f"{progress.reason}: " if progress.reason and \
                 progress.reason not in progress.message else ""
             msg = f"rollout {outcome}: {why}{progress.message}".strip()
-            self._record(intent, "settle", outcome, msg, detail)
-            return ActionResult(status=ActionStatus.FAILED, message=msg,
-                                detail={**result.detail, "progress": detail},
-                                warnings=result.warnings)
+            extra = self._settled(intent, outcome, msg, detail)
+            return self._with_anchor(ActionResult(
+                status=ActionStatus.FAILED, message=msg,
+                detail={**result.detail, "progress": detail}, warnings=result.warnings), extra)
         msg = (f"rollout did not settle within {gates.progress_timeout_s:g}s"
                + (f" ({error})" if error else ""))
-        self._record(intent, "settle", "timed_out", msg, detail)
-        return ActionResult(status=ActionStatus.TIMED_OUT, message=msg, detail=detail,
-                            warnings=result.warnings)
+        extra = self._settled(intent, "timed_out", msg, detail)
+        return self._with_anchor(ActionResult(status=ActionStatus.TIMED_OUT, message=msg,
+                                              detail=detail, warnings=result.warnings), extra)
+
+    def _settled(self, intent: AuditEntry, outcome: str, message: str, detail: dict
+                 ) -> list[str]:
+        """Record the settle entry and anchor it; the anchor's warnings."""
+        if self._record(intent, "settle", outcome, message, detail):
+            return []
+        return self._anchor(self._last_written(), f"{intent.action} settled {outcome}: "
+                                                f"{message}")
 
     # -- crash recovery ---------------------------------------------------------------
     def unknown_outcomes(self) -> list[PendingIntent]:
@@ -479,13 +632,27 @@ class ActionRunner:
         reason = (reason or "").strip()
         if not reason:
             raise ActionRefused("an approval needs a reason", source=SOURCE)
+        actor = self.actor_for(context, actor)
+        if promoter:
+            try:
+                promoter = self.actor_for(context, promoter)
+            except ActionRefused:
+                pass  # compared as given
         if promoter and same_identity(actor, promoter):
             raise ActionRefused(f"{actor} cannot approve their own promotion: the approval "
                                 f"must come from someone else", source=SOURCE)
         entry = self.audit.append("approval", actor=actor, action="approve",
                                   target=service_key, reason=reason,
                                   detail={"canary": canary, "promoter": promoter})
-        return self._annotate(entry, canary)
+        result = self._annotate(entry, canary)
+        if result.annotated:  # an object that refused the approval is left as it was
+            anchored = self._anchor(entry, f"{actor} approved promoting {service_key}"
+                                           + (f" to canary {canary}" if canary else "")
+                                           + f"; reason: {reason}")
+            if anchored:
+                result = result.model_copy(update={
+                    "message": f"{result.message}; {'; '.join(anchored)}"})
+        return result
 
     def _annotate(self, entry: AuditEntry, canary: str | None) -> ApprovalResult:
         """Mirror ``entry`` on the object; never raises (the audit approval stands)."""

@@ -48,6 +48,13 @@ class ActionRequest(Frozen):
     reason: str = ""
     actor: str = ""
     override: bool = False
+    audit_anchor: str | None = Field(
+        None, description="``COUNT:HASH`` of the audit entry written just before the call "
+                          "(the runner sets it): the Event and annotation carry it")
+    audit_chain: str | None = Field(
+        None, description="the audit chain's id (its entry #1's hash, 16 hex digits), so "
+                          "`audit verify --against-cluster` tells its anchors from another "
+                          "store's")
 
 
 class Change(Frozen):
@@ -124,3 +131,18 @@ class RolloutProgress(Frozen):
         if done is None:
             return 1.0 if self.done and self.phase == "complete" else None
         return max(0.0, min(1.0, done / self.desired))
+
+
+class ClusterIdentity(Frozen):
+    """Who one cluster says we are: its ``SelfSubjectReview`` answer (``user``), or why it
+    could not say (``problem``; ``unsupported`` when the API server serves no version of
+    SelfSubjectReview, every one a 404). Never a name the client chose (``$USER``, the
+    kubeconfig's user entry)."""
+
+    context: str
+    user: str | None = None
+    groups: tuple[str, ...] = ()
+    uid: str | None = None
+    api_version: str | None = Field(None, description="e.g. authentication.k8s.io/v1")
+    unsupported: bool = False
+    problem: str = ""

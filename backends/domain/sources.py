@@ -127,6 +127,20 @@ class ClusterBackend(ABC):
         raise NotSupported(f"{type(self).__name__} does not read annotations",
                            source="cluster")
 
+    def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
+                     reason: str = "PitboardAudit",
+                     annotations: dict[str, str] | None = None,
+                     annotate: bool = True) -> list[str]:
+        """Leave an audit entry's ``COUNT:HASH`` (``anchor``; ``chain``: the chain's id) on
+        the object of ``service_key`` and in an Event about it whose message is ``what``,
+        with ``annotations`` added to the object. ``annotate=False``: the Event only (after
+        a failed call the object is left exactly as it was). Returns warnings (what did not
+        land).
+
+        Optional: this default raises ``backends.domain.errors.NotSupported``."""
+        raise NotSupported(f"{type(self).__name__} does not anchor audit entries",
+                           source="cluster")
+
     def close(self) -> None:  # pragma: no cover - default no-op
         """Stop watches/threads."""
 

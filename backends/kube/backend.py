@@ -17,11 +17,13 @@ from datetime import datetime
 from types import MappingProxyType
 
 from backends.actions.approvals import APPROVALS, approval_record, object_target
-from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
+from backends.domain.actions import (ActionPlan, ActionRequest, ActionResult, ClusterIdentity,
+                                     RolloutProgress)
 from backends.domain.errors import ActionRefused, BackendError, ForbiddenError, NotFoundError
 from backends.domain.sources import ClusterBackend, ClusterPart
 from backends.kube import execute
-from backends.kube.annotate import annotate_approval, self_subject_review
+from backends.kube.annotate import annotate_approval
+from backends.kube.whoami import self_subject_review
 from backends.kube.cache import KindSpec, WatchCache
 from backends.kube.config import KubernetesConfig
 from backends.kube.connect import KubeApi, connect
@@ -84,23 +86,37 @@ class KubernetesCluster(ClusterBackend):
         self._started = False
         self._part_key: tuple | None = None
         self._part: ClusterPart | None = None
-        self._reviewed: str | None = None
-        self._review_asked = False
+        self._reviewed: ClusterIdentity | None = None
+        self._review_lock = threading.Lock()
 
     # -- identity ---------------------------------------------------------------------------
     @property
     def identity(self) -> str | None:
-        """Who the cluster knows us as: the SelfSubjectReview answer once ``whoami`` asked,
-        else the kubeconfig user entry name of the context. No request."""
-        return self._reviewed or self._conn.user
+        """Who the cluster knows us as: the SelfSubjectReview answer once ``whoami`` asked
+        (None before, and when the server cannot say). Never the kubeconfig's user entry
+        name: that is the client's choice. No request."""
+        return self._reviewed.user if self._reviewed is not None else None
+
+    def whoami_for(self, context: str | None = None) -> ClusterIdentity:
+        """The API server's SelfSubjectReview answer (:mod:`backends.kube.whoami`), asked
+        once (an answer, or "unsupported", is kept; a failure to ask is asked again next
+        time). Read-only: nothing is sent, and the identity is unknown. Blocks: call it
+        from a thread."""
+        with self._review_lock:
+            if self._reviewed is not None:
+                return self._reviewed
+            if self.read_only:
+                return ClusterIdentity(context=self.context, problem=(
+                    f"context {self.context!r} is read-only: pitboard did not ask who you are"))
+            found = self_subject_review(self.api)
+            if found.user or found.unsupported:
+                self._reviewed = found
+            return found
 
     def whoami(self) -> str | None:
         """``identity``, asking the API server once (SelfSubjectReview) unless read-only
         (no POST at all then). Blocks: call it from a thread."""
-        if not self._review_asked and not self.read_only:
-            self._review_asked = True
-            self._reviewed = self_subject_review(self.api)
-        return self.identity
+        return self.whoami_for().user
 
     # -- start-up ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -253,6 +269,16 @@ class KubernetesCluster(ClusterBackend):
         annotate_approval(self.api, t.path, t.ref, record)
         return t.ref
 
+    def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
+                     reason: str = "PitboardAudit",
+                     annotations: dict[str, str] | None = None,
+                     annotate: bool = True) -> list[str]:
+        if self.read_only:
+            raise ActionRefused(f"context {self.context!r} is read-only", source=SOURCE)
+        return execute.mirror_audit(self.api, service_key, anchor, chain, what,
+                                    reason=reason, annotations=annotations,
+                                    annotate=annotate)
+
     def approvals_annotation(self, service_key: str) -> str | None:
         """The object's ``pitboard.io/approvals`` annotation, from a GET of the object
         now (not the watch cache, which may lag behind a deletion)."""
@@ -350,11 +376,26 @@ class KubernetesFleet(ClusterBackend):
     def approvals_annotation(self, service_key: str) -> str | None:
         return self.cluster_for(service_key).approvals_annotation(service_key)
 
+    def mirror_audit(self, service_key: str, anchor: str, chain: str | None, what: str, *,
+                     reason: str = "PitboardAudit",
+                     annotations: dict[str, str] | None = None,
+                     annotate: bool = True) -> list[str]:
+        return self.cluster_for(service_key).mirror_audit(
+            service_key, anchor, chain, what, reason=reason, annotations=annotations,
+            annotate=annotate)
+
     @property
     def identity(self) -> str | None:
         """The clusters' identities, distinct, comma-separated (None when none is known)."""
         names = dict.fromkeys(i for c in self.clusters.values() if (i := c.identity))
         return ",".join(names) or None
+
+    def whoami_for(self, context: str | None = None) -> ClusterIdentity:
+        """Who the cluster of ``context`` says we are (each context has its own answer)."""
+        if context is None or context not in self.clusters:
+            return ClusterIdentity(context=context or "", problem=(
+                f"no cluster {context!r} in this fleet ({', '.join(self.clusters)})"))
+        return self.clusters[context].whoami_for(context)
 
     def whoami(self) -> str | None:
         """Ask every cluster (in parallel) who we are; then ``identity``."""

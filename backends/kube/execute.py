@@ -26,6 +26,8 @@ from backends.domain.actions import (
     RolloutProgress,
 )
 from backends.domain.errors import ActionRefused, BackendError, ConflictError, NotFoundError
+from backends.kube.anchors import anchor_annotations, message_tail
+from backends.kube.anchors import write as anchors_write
 from backends.kube.connect import SOURCE, KubeApi
 from backends.kube.kinds import KINDS
 from backends.kube.kinds.base import Kind, api_path
@@ -182,17 +184,21 @@ def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
         f" to revision {req.to_revision}" if req.to_revision else "") + (
         f" to {req.replicas} replicas" if req.replicas is not None else ""), "when": now,
         "reason": req.reason}
+    if req.audit_anchor:  # the audit entry written before the call: a witness outside it
+        record["audit"] = req.audit_anchor
+    marks = anchor_annotations(req.audit_anchor, req.audit_chain)
     warnings, detail = [], {}
     meta = obj.get("metadata") or {}
     g, v = t.handler.GROUP, t.handler.VERSION
     event: dict[str, Any] = {
         "apiVersion": "v1", "kind": "Event",
         "metadata": {"name": f"{t.name[:200]}.pitboard-{uuid.uuid4().hex[:12]}",
-                     "namespace": t.namespace},
+                     "namespace": t.namespace, **({"annotations": marks} if marks else {})},
         "involvedObject": {"apiVersion": f"{g}/{v}", "kind": t.kind, "name": t.name,
                            "namespace": t.namespace, "uid": meta.get("uid")},
         "reason": f"Pitboard{req.kind.value.title().replace('_', '')}",
-        "message": f"{actor}: {message}" + (f"; reason: {req.reason}" if req.reason else ""),
+        "message": (f"{actor}: {message}" + (f"; reason: {req.reason}" if req.reason else "")
+                    )[:900] + message_tail(req.audit_anchor),
         "type": "Normal", "source": {"component": "pitboard"},
         "firstTimestamp": now, "lastTimestamp": now, "count": 1,
         "reportingComponent": "pitboard", "reportingInstance": socket.gethostname()[:128],
@@ -205,11 +211,29 @@ def mirror(api: KubeApi, t: Target, obj: dict, req: ActionRequest, actor: str,
         warnings.append(f"event not recorded: {exc}")
     try:
         api.request("PATCH", t.path, body={"metadata": {"annotations": {
-            LAST_ACTION: json.dumps(record, sort_keys=True)}}}, content_type=MERGE_PATCH)
+            LAST_ACTION: json.dumps(record, sort_keys=True), **marks}}},
+            content_type=MERGE_PATCH)
         detail["annotation"] = record
     except BackendError as exc:
         warnings.append(f"annotation {LAST_ACTION} not written: {exc}")
     return detail, warnings
+
+
+def mirror_audit(api: KubeApi, service_key: str, anchor: str, chain: str | None, what: str,
+                 *, reason: str = "PitboardAudit",
+                 annotations: dict[str, str] | None = None,
+                 annotate: bool = True) -> list[str]:
+    """An audit entry about the object of ``service_key``, anchored on it: the
+    ``pitboard.io/audit`` annotation (plus ``annotations``) and an Event whose message is
+    ``what`` (:mod:`backends.kube.anchors`). Returns warnings; never raises for the
+    writes themselves."""
+    t = Target.parse(service_key)
+    g, v = t.handler.GROUP, t.handler.VERSION
+    involved = {"apiVersion": f"{g}/{v}" if g else v, "kind": t.kind, "name": t.name,
+                "namespace": t.namespace}
+    return anchors_write(api, path=t.path, namespace=t.namespace, involved=involved,
+                         name=t.name, anchor=anchor, chain=chain, reason=reason,
+                         message=what, annotations=annotations, annotate=annotate)
 
 
 def default_actor() -> str:

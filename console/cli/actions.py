@@ -287,7 +287,12 @@ def _act(args: argparse.Namespace, spec: ActionSpec, settings: Any, backends: An
         if why:
             raise Exit(REFUSED, f"refused: {why}: nothing was sent or recorded")
         actor = str(backends.extra.get("actor") or "") or identity.actor(
-            cluster_identity(backends.cluster))
+            None if callable(getattr(backends.cluster, "whoami_for", None))
+            else cluster_identity(backends.cluster))  # the runner adds the context's answer
+        try:
+            actor = runner.actor_for(service.cluster, actor)
+        except ActionRefused as exc:
+            raise Exit(REFUSED, f"{exc}; nothing was sent or recorded") from None
         request = request_for(spec, service, args, actor)
         try:
             plan = runner.prepare(request, snapshot)

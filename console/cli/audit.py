@@ -3,6 +3,7 @@
     pitboard export --incident ID [--format md|json|html] [-o FILE]
     pitboard audit log [--since ISO|1h|30m|2d] [--model NAME] [--limit N] [--json]
     pitboard audit verify [--anchor COUNT:HASH]  # exit 0, or 1 naming the first broken entry
+    pitboard audit verify --against-cluster [--context C]  # the anchors in the cluster
     pitboard audit anchor          # the verified head as COUNT:HASH, for a ticket
     pitboard audit prune --before ISO|90d   # old entries to a sealed archive (a writer)
 
@@ -209,6 +210,12 @@ def _state(args: argparse.Namespace):
 def cmd_verify(args: argparse.Namespace) -> int:
     """Exit 0 if the chain verifies (and matches every ``--anchor``), 1 with the first
     broken entry named, 2 when it cannot be checked (no store, keyed without the key)."""
+    if getattr(args, "against_cluster", False):
+        if getattr(args, "anchor", None):
+            return _fail("--anchor and --against-cluster: give one or the other")
+        from console.cli.audit_cluster import cmd_verify_cluster  # noqa: PLC0415 - kube client
+
+        return cmd_verify_cluster(args, _open, _fail, to_stdout)
     state, path = _state(args)
     if isinstance(state, int):
         return state
@@ -294,6 +301,15 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--anchor", type=_anchor, action="append", metavar="COUNT:HASH",
                         help="a head printed earlier by `audit anchor` (repeatable): "
                              "catches truncation and rewrite-and-rehash up to it")
+    verify.add_argument("--against-cluster", action="store_true",
+                        help="check every anchor pitboard's actions left in the cluster "
+                             "(object annotations, Events): catches truncation and "
+                             "rewrite-and-rehash")
+    verify.add_argument("--context", action="append", metavar="CTX",
+                        default=argparse.SUPPRESS, help="with --against-cluster (repeatable)")
+    verify.add_argument("--kubeconfig", metavar="PATH", default=argparse.SUPPRESS)
+    verify.add_argument("--namespace", action="append", metavar="NS",
+                        default=argparse.SUPPRESS, help="default: every namespace")
     _db_option(verify)
     verify.set_defaults(func=cmd_verify)
 

@@ -212,6 +212,16 @@ class ActionController(Controller):
             self.app.read_only = True
         self._open_audit()
 
+    def acting_as(self) -> str:
+        """The actor handed to the runner for an action or approval. On a cluster that
+        answers per context (SelfSubjectReview), the local ``user@host`` only: the runner
+        adds the answer of the object's context (``ActionRunner.actor_for``), or refuses
+        where the API server cannot say; elsewhere (demo, tests) ``actor``."""
+        b = self.app.require_backends()
+        if b.extra.get("actor") or not callable(getattr(b.cluster, "whoami_for", None)):
+            return self.actor
+        return identity.actor()
+
     def _make_runner(self, audit: AuditBackend) -> ActionRunner:
         from backends.actions.guard import ActionRunner  # noqa: PLC0415 - the guard: after frame 1
 
@@ -344,7 +354,7 @@ class ActionController(Controller):
             return
         assert service is not None
         self._lock(kind, service)
-        request = ActionRequest(kind=kind, service_key=service.key, actor=self.actor,
+        request = ActionRequest(kind=kind, service_key=service.key, actor=self.acting_as(),
                                 to_revision=to_revision, replicas=replicas,
                                 duration_s=duration_s)
         self._prepare(request, self._snapshot())
@@ -377,7 +387,7 @@ class ActionController(Controller):
 
         progress = self._progress[key] = ProgressScreen(plan)
         self.app.push_screen(progress, callback=partial(self._progress_closed, key, progress))
-        self._run(plan, decision, self.actor)
+        self._run(plan, decision, plan.request.actor or self.actor)  # prepare's, per context
 
     @in_thread(group="action-run")
     def _run(self, plan: ActionPlan, decision: GuardDecision, actor: str) -> None:

@@ -65,7 +65,7 @@ class RecordsController(Controller):
 
         if reason:
             self._write(partial(self.app.actions.require_runner().approve, key,
-                                self.app.actions.actor, reason, canary=canary),
+                                self.app.actions.acting_as(), reason, canary=canary),
                         f"Approval recorded for {short_target(key)}")
 
     # -- notes and incidents -----------------------------------------------------------

@@ -129,3 +129,72 @@ def test_no_alert_yet_is_a_warning_not_a_refusal(rig):
     assert not plan.blocked
     assert {c.field: c.after for c in plan.changes}["silence"] == \
         'model=~"llm\\-never\\-fired(-predictor(-default)?)?"'  # no namespace: none seen
+
+
+# -- mirrored on the model's object, as every other action is ----------------------------------
+from tests.kube.conftest import apiserver  # noqa: E402,F401 - the test API server fixture
+
+
+@pytest.fixture
+def kube_rig(alert_stack, apiserver, tmp_path):
+    """A runner acting on the test API server's cluster, silencing on the real
+    Alertmanager."""
+    from tests.kube.helpers import cluster
+
+    c = cluster(apiserver)
+    alerts = AlertmanagerAlerts(AlertmanagerConfig(url=alert_stack.url))
+    audit = SqliteAudit(str(tmp_path / "audit-kube.db"))
+    yield ActionRunner(c, audit, alerts=alerts), audit
+    c.close()
+    audit.close()
+    alerts.close()
+
+
+def _silence_embedder(runner) -> tuple:
+    key = "test-admin/ml-serving/Deployment/embedder"
+    req = ActionRequest(kind=ActionKind.SILENCE, service_key=key, duration_s=90,
+                        actor="ana@laptop")
+    plan = runner.prepare(req, None)
+    assert not plan.blocked, plan.checks
+    return plan, runner.run(plan, "noisy during the embedder migration", "ana@laptop")
+
+
+def test_a_silence_writes_an_event_and_an_annotation_on_the_models_object(
+        kube_rig, apiserver, alert_stack):
+    import json
+
+    runner, audit = kube_rig
+    plan, result = _silence_embedder(runner)
+    assert result.status == ActionStatus.SUCCEEDED and not result.warnings, result.warnings
+    sid = result.detail["silence_id"]
+    assert get_silence(alert_stack.url, sid)["createdBy"] == "ana@laptop k8s:admin"
+    intent, outcome, settle = audit.entries()
+    obj = apiserver.get_object("apps/v1", "deployments", "ml-serving", "embedder")
+    marks = obj["metadata"]["annotations"]
+    record = json.loads(marks["pitboard.io/silence"])
+    assert record["id"] == sid and record["ends_at"] == result.detail["ends_at"]
+    assert record["audit"] == f"{outcome.seq}:{outcome.hash}"
+    assert record["who"] == "ana@laptop k8s:admin"
+    assert marks["pitboard.io/audit"] == f"{settle.seq}:{settle.hash}"  # the newest entry
+    events = [e for e in apiserver.list_objects("v1", "events", "ml-serving")
+              if e["involvedObject"]["name"] == "embedder"
+              and e["reason"] == "PitboardSilence"]
+    [event] = events
+    assert sid in event["message"] and "noisy during the embedder migration" in event["message"]
+    assert event["message"].endswith(f"[audit {outcome.seq}:{outcome.hash}]")
+    assert event["metadata"]["annotations"]["pitboard.io/audit"] == \
+        f"{outcome.seq}:{outcome.hash}"
+
+
+def test_a_failed_mirror_of_a_silence_is_a_warning_and_the_silence_stands(
+        kube_rig, apiserver, alert_stack):
+    runner, audit = kube_rig
+    apiserver.inject("POST", r"/events$", 403, times=None)
+    apiserver.inject("PATCH", r"/deployments/embedder$", 403, times=None)
+    _plan, result = _silence_embedder(runner)
+    assert result.status == ActionStatus.SUCCEEDED
+    assert get_silence(alert_stack.url, result.detail["silence_id"])["status"]["state"] == \
+        "active"
+    assert any(w.startswith("event not recorded") and "403" in w for w in result.warnings)
+    assert any("pitboard.io/audit not written" in w for w in result.warnings)
+    assert [e.kind for e in audit.entries()] == ["intent", "outcome", "settle"]

@@ -8,6 +8,8 @@ Use it through the ``apiserver`` / ``apiserver_factory`` fixtures (tests/kube/co
     server.list_objects("v1", "pods", "ml-serving")
     server.requests                                # RequestRecord log
     server.inject("PATCH", r"/deployments/", 409)  # fault injection (status and/or delay_s)
+    server.add_user("ana", groups=("ml-release",))  # another identity: context test-ana
+    server.self_review_versions = ()               # no SelfSubjectReview (404 on every version)
     server.drop_watches(); server.compact()        # watch resume and 410 Gone
     server.bookmark_interval_s = 0.2               # periodic BOOKMARKs (allowWatchBookmarks; default 60 s)
     server.silence_watches("deployments")          # watches stay open but send nothing ... ("*": all)
@@ -139,6 +141,9 @@ class ApiServer:
         self._lock = threading.Lock()
         self._listeners: dict[str | None, _HTTPServer] = {}
         self.user_urls: dict[str, str] = {}
+        #: the SelfSubjectReview versions served (``()``: none, every POST is a 404, as on a
+        #: server older than 1.26 or with the API disabled); 1.28+ serve v1 only
+        self.self_review_versions: tuple[str, ...] = ("v1",)
         self.url = ""
         self.kubeconfig = self.workdir / "kubeconfig"
 
@@ -219,6 +224,17 @@ class ApiServer:
         self.controller.kserve._templates = snap["kserve"]
         if self.url:
             self._listen_users()
+
+    def add_user(self, name: str, *, token: str | None = None, groups: tuple[str, ...] = (),
+                 verbs: tuple[str, ...] = ("*",), uid: str = "") -> str:
+        """Add (or replace) a user allowed ``verbs`` everywhere, with a ``test-<name>``
+        context in the kubeconfig; returns that context's name."""
+        from .apiserver_auth import Rule
+
+        self.policy.set_user(name, token or f"{name}-token", [Rule(verbs=verbs)], groups, uid)
+        if self.url:
+            self._listen_users()
+        return f"test-{name}"
 
     def get_object(self, group_version: str, plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """A copy of a stored object, or None when it does not exist."""

@@ -39,6 +39,7 @@ class User:
     token: str
     groups: tuple[str, ...] = ("system:authenticated",)
     rules: list[Rule] = field(default_factory=list)
+    uid: str = ""
 
 
 class Policy:
@@ -49,12 +50,13 @@ class Policy:
         self.set_user("admin", "admin-token", [Rule(verbs=("*",))], groups=("system:masters",))
         self.set_user("viewer", "viewer-token", [Rule(verbs=("get", "list", "watch"))])
 
-    def set_user(self, name: str, token: str, rules: list[Rule], groups: tuple[str, ...] = ()) -> User:
-        """Add or replace a user."""
+    def set_user(self, name: str, token: str, rules: list[Rule], groups: tuple[str, ...] = (),
+                 uid: str = "") -> User:
+        """Add or replace a user (``uid``: what SelfSubjectReview reports, if anything)."""
         for key, user in list(self.users.items()):
             if user.name == name:
                 del self.users[key]
-        user = User(name, token, tuple(groups) + ("system:authenticated",), rules)
+        user = User(name, token, tuple(groups) + ("system:authenticated",), rules, uid)
         self.users[token] = user
         return user
 
@@ -103,3 +105,12 @@ class Policy:
             "kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
             "metadata": {"creationTimestamp": None}, "spec": spec, "status": status,
         }
+
+    def self_review(self, user: User, version: str) -> dict[str, Any]:
+        """Answer a SelfSubjectReview (``authentication.k8s.io/<version>``) for ``user``: the
+        user the request's credentials (token, or the per-user port) authenticate as."""
+        info: dict[str, Any] = {"username": user.name, "groups": list(user.groups)}
+        if user.uid:
+            info["uid"] = user.uid
+        return {"kind": "SelfSubjectReview", "apiVersion": f"authentication.k8s.io/{version}",
+                "metadata": {"creationTimestamp": None}, "status": {"userInfo": info}}

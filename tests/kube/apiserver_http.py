@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import apiserver_resources as resources
 from .apiserver_errors import ApiError, status_body
-from .apiserver_protobuf import PROTOBUF, decode_ssar
+from .apiserver_protobuf import PROTOBUF, decode_ssar, decode_ssr
 from .apiserver_reads import list_objects, watch_stream
 
 if TYPE_CHECKING:
@@ -131,6 +131,11 @@ class Handler(BaseHTTPRequestHandler):
                 body = decode_ssar(raw)
             except ApiError:
                 body = raw.decode("utf-8", "replace")
+        elif raw and ctype == PROTOBUF and url.path.endswith("/selfsubjectreviews"):
+            try:  # `kubectl auth whoami` sends protobuf; its object has no spec
+                body = decode_ssr(raw)
+            except ApiError:
+                body = raw.decode("utf-8", "replace")
         elif raw:
             try:
                 body = json.loads(raw)
@@ -234,9 +239,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(201, self.api.policy.review(user, body))
             return
         if res.plural == "selfsubjectreviews":  # who am I: any authenticated user may ask
-            self.send_json(201, {"kind": "SelfSubjectReview", "apiVersion": "authentication.k8s.io/v1",
-                                 "metadata": {"creationTimestamp": None},
-                                 "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}}})
+            if res.version not in self.api.self_review_versions:
+                raise ApiError(404, "the server could not find the requested resource", details={})
+            self.send_json(201, self.api.policy.self_review(user, res.version))
             return
         if not self.api.policy.allowed(user, verb, res.group, res.plural, target.sub, target.namespace, target.name):
             from .apiserver_errors import forbidden

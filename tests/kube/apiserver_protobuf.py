@@ -1,7 +1,8 @@
 """Just enough of the Kubernetes protobuf envelope to read what kubectl sends as protobuf.
 
-``kubectl auth can-i`` POSTs its SelfSubjectAccessReview as ``application/vnd.kubernetes.protobuf``
-(magic ``k8s\\0`` + ``runtime.Unknown``); everything else kubectl sends here is JSON.
+``kubectl auth can-i`` POSTs its SelfSubjectAccessReview and ``kubectl auth whoami`` its
+SelfSubjectReview as ``application/vnd.kubernetes.protobuf`` (magic ``k8s\\0`` +
+``runtime.Unknown``); everything else kubectl sends here is JSON.
 """
 
 from __future__ import annotations
@@ -67,5 +68,19 @@ def decode_ssar(body: bytes) -> dict[str, Any]:
         if 2 in spec:
             out["spec"]["nonResourceAttributes"] = _strings(fields(spec[2][0]), {1: "path", 2: "verb"})
         return out
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the body of the request was in an unknown format: {exc}") from None
+
+
+def decode_ssr(body: bytes) -> dict[str, Any]:
+    """A protobuf SelfSubjectReview (``kubectl auth whoami``) as its JSON dict: it carries
+    only the envelope's type meta (apiVersion, kind), no spec."""
+    try:
+        if not body.startswith(MAGIC):
+            raise ValueError("missing k8s protobuf magic")
+        unknown = fields(body[len(MAGIC):])
+        meta = _strings(fields(unknown.get(1, [b""])[0]), {1: "apiVersion", 2: "kind"})
+        return {"kind": meta.get("kind") or "SelfSubjectReview",
+                "apiVersion": meta.get("apiVersion") or "authentication.k8s.io/v1", "metadata": {}}
     except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"the body of the request was in an unknown format: {exc}") from None

@@ -70,6 +70,11 @@ RESOURCES: tuple[Resource, ...] = (
              "SelfSubjectAccessReview", False, verbs=("create",)),
     Resource("authentication.k8s.io", "v1", "selfsubjectreviews", "selfsubjectreview",
              "SelfSubjectReview", False, verbs=("create",)),
+    # older servers (1.26-1.27): served only when ApiServer.self_review_versions names them
+    Resource("authentication.k8s.io", "v1beta1", "selfsubjectreviews", "selfsubjectreview",
+             "SelfSubjectReview", False, verbs=("create",)),
+    Resource("authentication.k8s.io", "v1alpha1", "selfsubjectreviews", "selfsubjectreview",
+             "SelfSubjectReview", False, verbs=("create",)),
 )
 
 # Group -> preferred version, in the order the real server lists groups.

@@ -105,10 +105,11 @@ def snapshot(rig: Rig, health: dict[str, tuple[tuple[str, float, float], ...]] |
 
 def patches(records: list, path: str, *, dry_run: bool | None = None,
             content_type: str | None = None) -> list:
-    """PATCH requests to exactly ``path`` (dry runs only / real ones only / both)."""
+    """PATCH requests to exactly ``path`` (dry runs only / real ones only / both), without
+    those that only leave an audit anchor (``anchor_writes`` lists them)."""
     out = []
     for r in records:
-        if r.method != "PATCH" or r.path != path:
+        if r.method != "PATCH" or r.path != path or is_anchor_write(r):
             continue
         if dry_run is not None and (r.query.get("dryRun") == "All") != dry_run:
             continue
@@ -116,6 +117,24 @@ def patches(records: list, path: str, *, dry_run: bool | None = None,
             continue
         out.append(r)
     return out
+
+
+ANCHOR_KEYS = {"pitboard.io/audit", "pitboard.io/audit-chain"}
+
+
+def is_anchor_write(r) -> bool:
+    """A request that only leaves an audit entry's anchor on the cluster: a merge patch of
+    the ``pitboard.io/audit`` annotations alone, or a ``PitboardAudit`` Event."""
+    body = r.body if isinstance(r.body, dict) else {}
+    if r.method == "PATCH":
+        keys = set(((body.get("metadata") or {}).get("annotations") or {}))
+        return bool(keys) and keys <= ANCHOR_KEYS and set(body) == {"metadata"}
+    return r.method == "POST" and r.path.endswith("/events") and \
+        body.get("reason") == "PitboardAudit"
+
+
+def anchor_writes(records: list) -> list:
+    return [r for r in records if is_anchor_write(r)]
 
 
 def index_of(records: list, record) -> int:

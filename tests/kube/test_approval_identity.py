@@ -1,5 +1,6 @@
 """Approvals mirrored as the ``pitboard.io/approvals`` annotation, and who we are to the
-cluster (SelfSubjectReview, else the kubeconfig user), against the test API server."""
+cluster (SelfSubjectReview only: never the kubeconfig's user entry name), against the test
+API server."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ def test_read_only_cluster_sends_no_annotation(apiserver):
         start = len(apiserver.requests)
         with pytest.raises(ActionRefused, match="read-only"):
             c.annotate_approval(key("llama-chat"), BOB, "lgtm", AT)
-        assert c.whoami() == "admin"  # the kubeconfig user: no SelfSubjectReview POST
+        assert c.whoami() is None  # read-only: not asked (no POST), and no local guess
         assert mutations(apiserver, start) == []
         assert not any(r.path == REVIEWS for r in apiserver.requests)
     finally:
@@ -132,11 +133,11 @@ def _rename_kubeconfig_user(apiserver, old: str, new: str) -> None:
     apiserver.kubeconfig.write_text(yaml.safe_dump(doc))
 
 
-def test_identity_is_the_kubeconfig_user_until_the_server_says_who_we_are(apiserver):
+def test_identity_is_unknown_until_the_server_says_who_we_are(apiserver):
     _rename_kubeconfig_user(apiserver, "admin", "laptop-admin")
     c = cluster(apiserver)
     try:
-        assert c.identity == "laptop-admin"  # local: no request
+        assert c.identity is None  # the kubeconfig's entry name is the client's choice: unused
         assert not any(r.path == REVIEWS for r in apiserver.requests)
         assert c.whoami() == "admin"  # SelfSubjectReview: the name the server knows
         assert c.identity == "admin"
@@ -148,12 +149,18 @@ def test_identity_is_the_kubeconfig_user_until_the_server_says_who_we_are(apiser
         c.close()
 
 
-def test_identity_falls_back_to_the_kubeconfig_user_without_selfsubjectreview(apiserver):
+def test_no_identity_without_selfsubjectreview_and_the_answer_says_why(apiserver):
     _rename_kubeconfig_user(apiserver, "viewer", "ro-viewer")
-    apiserver.inject("POST", r"selfsubjectreviews$", 404, times=None)
+    apiserver.self_review_versions = ()
     c = cluster(apiserver, context="test-viewer")
     try:
-        assert c.whoami() == "ro-viewer"
+        assert c.whoami() is None  # never the kubeconfig's "ro-viewer"
+        who = c.whoami_for()
+        assert who.unsupported and who.user is None
+        assert "does not serve SelfSubjectReview" in who.problem
+        asked = [r.path.split("/")[3] for r in apiserver.requests
+                 if r.path.endswith("/selfsubjectreviews")]
+        assert asked == ["v1", "v1beta1", "v1alpha1"]  # kubectl auth whoami's order, once
     finally:
         c.close()
 

@@ -14,7 +14,8 @@ from tests.conftest import require_binary
 from .helpers import NS, cluster, eventually
 
 pytestmark = pytest.mark.integration
-IGNORED_ANNOTATIONS = {"pitboard.io/last-action"}
+IGNORED_ANNOTATIONS = {"pitboard.io/last-action", "pitboard.io/audit",
+                       "pitboard.io/audit-chain"}
 
 
 def kubectl(binary: str, server, home, *args: str) -> str:
