@@ -58,8 +58,10 @@ class RequestRecord:
 
     @property
     def mutating(self) -> bool:
-        """True for POST/PUT/PATCH/DELETE other than access reviews (which change nothing)."""
-        return self.method in ("POST", "PUT", "PATCH", "DELETE") and not self.path.endswith("accessreviews")
+        """True for POST/PUT/PATCH/DELETE other than access and subject reviews (which change
+        nothing: the API server answers them and stores nothing)."""
+        return (self.method in ("POST", "PUT", "PATCH", "DELETE")
+                and not self.path.endswith(("accessreviews", "subjectreviews")))
 
     @property
     def is_watch(self) -> bool:

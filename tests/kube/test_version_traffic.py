@@ -28,8 +28,10 @@ def test_set_image_shows_what_runs_with_the_label_beside(apiserver):
         after = eventually(lambda: (s := svc(c, "llama-chat")).version == "v0.8.0" and s)
         assert after.version_label == before.version  # the label still says the old one
         assert after.version_text == f"v0.8.0 (label {before.version})"
-        newest = c.read().revisions[after.key][0]
-        assert newest.current and newest.version == "v0.8.0"
+        # the new ReplicaSet becomes the current revision once the controller has rolled it
+        # (a read between the template change and that can still show the old one current)
+        newest = eventually(lambda: (r := c.read().revisions[after.key][0]).current and r)
+        assert newest.version == "v0.8.0"
     finally:
         c.close()
 
