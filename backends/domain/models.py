@@ -520,6 +520,9 @@ class FleetSnapshot(Frozen):
                           "waiting for data")
     cost: CostBurn = CostBurn()
     alerts: tuple[Alert, ...] = ()
+    cluster_search: str | None = Field(
+        None, description="why there is no model: what the cluster source looked for and how "
+                          "to change it (ClusterPart.search), shown instead of an empty table")
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
     status: dict[str, Health] = Field(
         default_factory=dict, description="ModelService.key -> its health as shown (held "

@@ -4,7 +4,7 @@
   (``latestRolledoutRevision``, ``previousRolledoutRevision``, ``latestReadyRevision``,
   ``traffic[]``); its pods are those labelled ``serving.kserve.io/inferenceservice``.
 - Raw deployment mode (annotation ``serving.kserve.io/deploymentMode`` ``RawDeployment``,
-  renamed ``Standard``; or ``status.deploymentMode``): KServe runs the predictor as a plain
+  renamed ``Standard``): KServe runs the predictor as a plain
   Deployment (``<name>-predictor``, controlled by the InferenceService) and reports no
   revisions and no traffic (kserve pkg/apis/serving/v1beta1/inference_service_status.go
   ``PropagateRawStatus``: the ready condition and observedGeneration only;
@@ -82,7 +82,7 @@ class InferenceServiceRec:
     traffic: tuple[Leg, ...]
     ready: bool | None
     own: Mapping[str, str] = field(default_factory=lambda: EMPTY)
-    mode: str | None = None  # deployment mode (annotation, else status.deploymentMode)
+    mode: str | None = None  # the serving.kserve.io/deploymentMode annotation
     stopped: bool = False  # the Stopped condition is True (serving.kserve.io/stop)
     not_ready: str | None = None  # the Ready condition's reason/message when not True
 
@@ -94,7 +94,7 @@ class InferenceServiceRec:
 def _mode(obj: dict) -> str | None:
     ann = ((obj.get("metadata") or {}).get("annotations") or {})
     mode = ann.get(MODE) if isinstance(ann, dict) else None
-    return str(mode or (obj.get("status") or {}).get("deploymentMode") or "") or None
+    return str(mode) if mode else None
 
 
 def slim_isvc(obj: dict) -> InferenceServiceRec:

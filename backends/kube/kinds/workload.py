@@ -21,6 +21,8 @@ NAME_LABEL = "app.kubernetes.io/name"
 LWS_NAME_LABEL = "leaderworkerset.sigs.k8s.io/name"
 
 Role = Literal["model", "unlabelled"]
+#: the kinds a label (or discovery) makes a model; the others are models as they are
+LABELLED = ("Deployment", "StatefulSet", "LeaderWorkerSet")
 _SET = re.compile(r"\s*([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)\s*")
 
 
@@ -144,3 +146,32 @@ def classify(kind_resource: str, meta_name: str, namespace: str | None,
     return True, adopt_lines(kind_resource, meta_name, namespace, labels, config)
 
 
+
+
+def looked_for(config: KubernetesConfig, context: str, namespaces: list[str],
+               followed: list[str], not_served: list[str]) -> str:
+    """What a cluster that showed no model looked for, and how to change it."""
+    where = f"namespace{'s' if len(namespaces) > 1 else ''} {', '.join(namespaces)}" \
+        if namespaces else "all namespaces"
+    labelled = [k for k in followed if k in LABELLED]
+    sought = [f"{', '.join(labelled)} labelled {config.model_label}"]
+    sought += [f"those matching [kubernetes] adopt {s!r}" for s in config.adopt]
+    if config.discover:
+        sought.append("those without the label requesting "
+                      f"{' or '.join(GPU_RESOURCES)} or carrying {NAME_LABEL}")
+    for k in followed:
+        if k == "Rollout" and config.rollout_label:
+            sought.append(f"Rollouts labelled {config.rollout_label}")
+        elif k not in LABELLED:
+            sought.append(f"every {k}")
+    lines = [f"No models in context {context} ({where}).",
+             "Looked for: " + "; ".join(sought) + "."]
+    if not_served:
+        lines.append(f"Not served by this cluster (CRD absent): {', '.join(not_served)}.")
+    lines.append(
+        f"To change it: label a workload (kubectl label deployment NAME "
+        f"{config.model_label.partition('=')[0]}=NAME), adopt it in the config "
+        f"([kubernetes] adopt = [\"{NAME_LABEL}=NAME\"]), set [kubernetes] model_label"
+        + ("" if config.discover else ", turn discovery on ([kubernetes] discover = true)")
+        + ", or look elsewhere (--namespace, --context).")
+    return "\n".join(lines)
