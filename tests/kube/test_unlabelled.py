@@ -5,7 +5,6 @@ what was looked for; unlabelled models take no action until adopted."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,23 +13,7 @@ from backends.domain.actions import ActionKind, ActionRequest
 from backends.domain.errors import ActionRefused
 
 from . import gen_workloads as gen
-from .apiserver import ApiServer
 from .helpers import NS, cluster, eventually, lists, mutations, service
-
-
-@pytest.fixture
-def server_of(tmp_path: Path) -> Iterator:
-    made: list[ApiServer] = []
-
-    def make(docs: list[dict]) -> ApiServer:
-        server = ApiServer(tmp_path / f"apiserver-{len(made)}")
-        server.load(docs)
-        made.append(server.start())
-        return made[-1]
-
-    yield make
-    for s in made:
-        s.stop()
 
 
 def test_ordinary_workloads_appear_marked_unlabelled(server_of):
