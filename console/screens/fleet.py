@@ -170,7 +170,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         if why:
             box.update(Text(why))
         box.set_class(bool(why), "-on")
-        self.query_one(ModelTable).set_class(bool(why), "-searched")
+        self.set_class(bool(why), "-searched")  # no chart or history to show either
 
     def _slo_rule(self):
         """The burn-rate column's rule from the ``[slo]`` settings (built once)."""
