@@ -11,6 +11,7 @@ from console.app import make_app
 from console.cli.main import build_parser, main, settings_from_args
 
 from . import gen_workloads as gen
+from .helpers import mutations
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,7 @@ async def test_fleet_table_shows_unlabelled_rows_and_refuses_their_actions(serve
         await pilot.press("R")
         await pilot.pause(0.2)
         assert any("unlabelled" in m and "adopt it" in m for m in seen), seen
-        assert all(r.method == "GET" for r in list(server.requests)[before:])
+        assert mutations(server, before) == []  # refused before anything was sent
 
 
 async def test_empty_cluster_shows_the_explanation_not_an_empty_table(server_of, tmp_path,
@@ -101,3 +102,19 @@ async def test_empty_cluster_shows_the_explanation_not_an_empty_table(server_of,
         assert text.startswith("No models in context test-admin (namespace ml-serving).")
         assert "Looked for:" in text and "To change it:" in text
         assert "No&#160;models&#160;in&#160;context" in app.export_screenshot()  # on screen
+
+
+def test_a_shell_action_on_an_unlabelled_model_is_refused_and_sends_nothing(
+        server_of, tmp_path, capsys):
+    server = server_of(gen.unlabelled_fleet())
+    conf = tmp_path / "config.toml"
+    conf.write_text(f'[audit]\npath = "{tmp_path / "audit.db"}"\n', encoding="utf-8")
+    before = len(server.requests)
+    rc = main(["restart", "qwen-chat", "--reason", "stuck", "--yes", *args(server),
+               "--config", str(conf)])
+    out, err = capsys.readouterr()
+    assert rc == 1, (out, err)
+    assert "qwen-chat is unlabelled (no model label): read-only until adopted" in out + err
+    # nothing sent but the who-am-I question (a SelfSubjectReview changes nothing)
+    assert [r.path for r in mutations(server, before)] == \
+        ["/apis/authentication.k8s.io/v1/selfsubjectreviews"]

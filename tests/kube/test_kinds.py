@@ -84,6 +84,11 @@ class _OneObject:
 @pytest.mark.parametrize("kind,action,message", [
     ("Deployment", ActionKind.PROMOTE, "promote is not defined for a Deployment (it has no canary)"),
     ("InferenceService", ActionKind.ABORT, "abort is not supported for a InferenceService"),
+    ("StatefulSet", ActionKind.RESTART, "restart is not supported for a StatefulSet by pitboard"),
+    ("LeaderWorkerSet", ActionKind.SCALE, "scale is not supported for a LeaderWorkerSet by "
+                                          "pitboard"),
+    ("LLMInferenceService", ActionKind.PROMOTE, "promote is not supported for an "
+                                                "LLMInferenceService: KServe keeps no revisions"),
 ])
 def test_an_action_a_kind_lacks_is_refused_with_its_words(kind, action, message):
     t = execute.Target.parse(f"ctx/ml/{kind}/m")
