@@ -151,3 +151,67 @@ def test_since_from_the_chart_for_latency_and_errors():
     assert got.problems[0].since == NOW - timedelta(minutes=3)
     steady.update("m", h, NOW + timedelta(minutes=1), lambda p: asked.append(p))
     assert len(asked) == 1
+
+
+def test_canary_since_is_the_latest_run_worse_than_stable_by_the_same_rule():
+    from backends.domain.health import canary_since
+    from backends.domain.models import Problem, Series
+
+    canary_rev, stable_rev = (t.revision for t in RANKER.traffic)
+    pts = lambda values: tuple(Point(at=NOW - timedelta(minutes=len(values) - 1 - i), value=v)  # noqa: E731
+                               for i, v in enumerate(values))
+    # worse, then 0.9 % (under 1 %: not worse), then 3 % vs stable 2 % (not twice: not
+    # worse), then worse from 4 minutes ago; a missing stable point is judged alone
+    canary = Series(name=canary_rev, points=pts([7.0, 0.9, 3.0, 7.0, 6.0, 7.0, 7.0]))
+    stable = Series(name=stable_rev, points=pts([0.3, 0.3, 2.0, 0.3, None, 0.3, 0.3]))
+    bad = Problem(signal="canary", level="bad", text="canary errors 7.0 % vs stable 0.3 %",
+                  value=0.07, threshold=0.003, target=canary_rev)
+    assert canary_since(bad, (canary, stable), canary_rev, stable_rev) == NOW - timedelta(minutes=3)
+    # a gap in the canary's figures breaks the run
+    gap = Series(name=canary_rev, points=pts([7.0, 7.0, None, 7.0, 7.0]))
+    assert canary_since(bad, (gap, stable), canary_rev, stable_rev) == NOW - timedelta(minutes=1)
+    # not worse now, no canary series, another kind of problem: unknown
+    better = Series(name=canary_rev, points=pts([7.0, 0.2]))
+    assert canary_since(bad, (better, stable), canary_rev, stable_rev) is None
+    assert canary_since(bad, (stable,), canary_rev, stable_rev) is None
+    slow = bad.model_copy(update={"text": "canary p95 2.0 s > SLO 800 ms"})
+    assert canary_since(slow, (canary, stable), canary_rev, stable_rev) is None
+
+
+def test_history_reads_each_source_once_and_a_failure_is_first_seen():
+    from backends.domain.errors import BackendError
+    from backends.domain.models import Problem, Series
+    from console.presenters.prepare import history
+
+    canary_rev, stable_rev = (t.revision for t in RANKER.traffic)
+    pts = tuple(Point(at=NOW - timedelta(minutes=4 - i), value=v)
+                for i, v in enumerate([0.3, 7.0, 7.0, 7.0, 7.0]))
+    reads: list[str] = []
+
+    def revisions(s):
+        reads.append(s.name)
+        return (Series(name=canary_rev, points=pts),
+                Series(name=stable_rev, points=tuple(p.model_copy(update={"value": 0.3})
+                                                     for p in pts)))
+
+    errors = Problem(signal="canary", level="bad", text="canary errors 7.0 % vs stable 0.3 %",
+                     value=0.07, threshold=0.003, target=canary_rev)
+    slow = Problem(signal="canary", level="warn", text="canary p95 2.0 s > SLO 800 ms",
+                   value=2000, threshold=800, target=canary_rev)
+    steady = Steady()
+    h = Health(status="CANARY!", level="bad", problems=(slow, errors))
+    got = steady.update(RANKER.key, h, NOW, history(RANKER, None, revisions))
+    # the canary's errors and its latency are two problems, each with its own since
+    assert got.problems[1].since == NOW - timedelta(minutes=3)
+    assert got.problems[0].since == NOW
+    for minute in range(1, 4):  # later refreshes: no read
+        again = steady.update(RANKER.key, h, NOW + timedelta(minutes=minute),
+                              history(RANKER, None, revisions))
+        assert again.problems[1].since == NOW - timedelta(minutes=3)
+    assert reads == ["recsys-ranker"]
+
+    def refused(_s):
+        raise BackendError("query_range refused: 503", source="prometheus")
+
+    fresh = Steady().update(RANKER.key, h, NOW, history(RANKER, refused, refused))
+    assert [p.since for p in fresh.problems] == [NOW, NOW]

@@ -26,6 +26,7 @@ class Tile:
     label: str
     value: str
     level: Level = Level.INFO
+    field: str | None = None  # the HealthSample figure it shows (for its "—" reason)
 
 
 def _ms(v: float | None) -> str:
@@ -44,11 +45,12 @@ def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
         Level.BAD if p95 > latency_ms else Level.OK)
     err = getattr(h, "error_ratio", None)
     tiles = [
-        Tile("rps", fmt_num(getattr(h, "rps", None), "{:,.1f}")),
-        Tile("errors", fmt_num(None if err is None else err * 100, "{:.2f}", "%"), error_level(err)),
-        Tile("p50", _ms(getattr(h, "p50_ms", None))),
-        Tile("p95", _ms(p95), p95_level),
-        Tile("p99", _ms(getattr(h, "p99_ms", None))),
+        Tile("rps", fmt_num(getattr(h, "rps", None), "{:,.1f}"), field="rps"),
+        Tile("errors", fmt_num(None if err is None else err * 100, "{:.2f}", "%"), error_level(err),
+             "error_ratio"),
+        Tile("p50", _ms(getattr(h, "p50_ms", None)), field="p50_ms"),
+        Tile("p95", _ms(p95), p95_level, "p95_ms"),
+        Tile("p99", _ms(getattr(h, "p99_ms", None)), field="p99_ms"),
     ]
     for name, label in (("avg_latency_ms", "avg"), ("queue_ms", "queue time")):
         value = getattr(h, name, None)
@@ -57,14 +59,16 @@ def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
     if llm:
         kv = getattr(h, "kv_cache_percent", None)
         tiles += [
-            Tile("TTFT p95", _ms(getattr(h, "ttft_p95_ms", None))),
-            Tile("ITL p95", _ms(getattr(h, "itl_p95_ms", None))),
-            Tile("tokens/s", fmt_num(getattr(h, "tokens_per_s", None), "{:,.0f}")),
-            Tile("prompt tok/s", fmt_num(getattr(h, "prompt_tokens_per_s", None), "{:,.0f}")),
-            Tile("queue", fmt_num(getattr(h, "queue_depth", None), "{:.0f}")),
+            Tile("TTFT p95", _ms(getattr(h, "ttft_p95_ms", None)), field="ttft_p95_ms"),
+            Tile("ITL p95", _ms(getattr(h, "itl_p95_ms", None)), field="itl_p95_ms"),
+            Tile("tokens/s", fmt_num(getattr(h, "tokens_per_s", None), "{:,.0f}"),
+                 field="tokens_per_s"),
+            Tile("prompt tok/s", fmt_num(getattr(h, "prompt_tokens_per_s", None), "{:,.0f}"),
+                 field="prompt_tokens_per_s"),
+            Tile("queue", fmt_num(getattr(h, "queue_depth", None), "{:.0f}"), field="queue_depth"),
             Tile("KV cache", fmt_num(kv, "{:.0f}", "%"),
                  Level.UNKNOWN if kv is None else Level.BAD if kv >= 95 else
-                 Level.WARN if kv >= 85 else Level.OK),
+                 Level.WARN if kv >= 85 else Level.OK, "kv_cache_percent"),
         ]
     elif getattr(h, "queue_depth", None) is not None:
         tiles.append(Tile("queue", fmt_num(h.queue_depth, "{:.0f}")))
@@ -79,6 +83,24 @@ def health_tiles(h: HealthSample | None, llm: bool, slo: dict | None = None,
             Tile("burn 6h", fmt_num(slo.get("burn_6h"), "{:.1f}", "×"), level),
         ]
     return tiles
+
+
+def figures_note(h: HealthSample | None, tiles: Sequence[Tile],
+                 reasons: dict[str, str]) -> str:
+    """The line under the tiles: which engine and profile the figures came from, and why
+    each tile showing "—" is so (``reasons``: figure -> why, as
+    ``backends.domain.figures.figure_reasons`` gives them)."""
+    parts = []
+    if h is not None and (h.engine or h.profile):
+        parts.append(f"engine {safe(h.engine or '?', 20)} · profile {safe(h.profile or '?', 20)}")
+    said: dict[str, list[str]] = {}
+    for t in tiles:
+        why = reasons.get(t.field or "") if t.value == MISSING else None
+        if why:
+            said.setdefault(why, []).append(t.label)
+    for why, labels in said.items():
+        parts.append(f"{', '.join(labels)} {MISSING}: {safe(why, 160)}")
+    return " · ".join(parts)
 
 
 class Tiles(Static):
@@ -181,6 +203,7 @@ class ReleaseRow:
     pitboard: bool = False
     current: bool = False
     key: str | None = None  # the ModelService.key it is about (never parsed back to a name)
+    revision: int | None = None  # a revision's number (None: a pitboard action, note ...)
 
 
 ACTION_KINDS = ("outcome", "approval", "note", "incident", "cancel")
@@ -190,7 +213,8 @@ def revision_rows(model: str, revisions: Sequence[Revision],
                   key: str | None = None) -> list[ReleaseRow]:
     return [ReleaseRow(at=r.created, model=model, what=f"{'▶' if r.current else ' '}rev {r.number}",
                        version=safe(r.version, 16), who=safe(r.who, 20),
-                       why=safe(r.change_cause, 200), current=r.current, key=key)
+                       why=safe(r.change_cause, 200), current=r.current, key=key,
+                       revision=r.number)
             for r in revisions]
 
 

@@ -21,7 +21,8 @@ def revision_cells(rev: Revision) -> tuple[str, ...]:
 
 
 class ReleaseHistory(DataTable):
-    """Revisions of the selected model; :meth:`show_history` replaces them when changed."""
+    """Revisions of the selected model; :meth:`show_history` replaces them when changed.
+    The highlighted row (:attr:`highlighted_revision`) is what the rollback keys pick."""
 
     DEFAULT_CSS = """
     ReleaseHistory { height: 1fr; }
@@ -32,21 +33,41 @@ class ReleaseHistory(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", show_cursor=True, **kwargs)
         self._shown: tuple[Revision, ...] | None = None
+        self._note: str | None = None
+        self._owner: str | None = None
 
     def on_mount(self) -> None:
         for label in ("Rev", "Version", "Created", "Traffic", "Who", "Change cause"):
             self.add_column(Text(label), key=label.lower())  # a str would be parsed as markup
 
-    def show_history(self, revisions: Sequence[Revision] | None) -> None:
-        """Show ``revisions`` (newest first); None = nothing selected / not read yet."""
+    def show_history(self, revisions: Sequence[Revision] | None, owner: str | None = None,
+                     traffic_note: str | None = None) -> None:
+        """Show ``revisions`` (newest first) of ``owner`` (a model's key); None = nothing
+        selected / not read yet. The highlighted revision stays highlighted while the same
+        owner's history changes. ``traffic_note``: why the traffic column is "—"
+        (``ModelService.traffic_note``), said in the subtitle."""
         revisions = tuple(revisions or ())
-        if revisions == self._shown:
+        same_owner, self._owner = owner == self._owner, owner
+        if (revisions, traffic_note) == (self._shown, self._note):
             return
-        self._shown = revisions
+        before = self.highlighted_revision if same_owner else None
+        self._shown, self._note = revisions, traffic_note
         self.clear(columns=False)
         current = self.get_component_rich_style("release-history--current", partial=True)
         for rev in revisions:
             style = current if rev.current else ""
             self.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
                            for c in revision_cells(rev)), key=str(rev.number))
-        self.border_subtitle = f"{len(revisions)} revisions" if revisions else "no history"
+        said = f"{len(revisions)} revisions" if revisions else "no history"
+        if traffic_note:  # first: a narrow panel cuts the count, not the reason
+            said = f"{MISSING} {safe(traffic_note, 80)} · {said}"
+        self.border_subtitle = said
+        if before is not None:  # the same revision stays highlighted (what R / U pick)
+            row = next((i for i, r in enumerate(revisions) if r.number == before.number), 0)
+            self.move_cursor(row=row, animate=False)
+
+    @property
+    def highlighted_revision(self) -> Revision | None:
+        """The revision of the highlighted row (None: no history shown)."""
+        shown, row = self._shown or (), self.cursor_row
+        return shown[row] if 0 <= row < len(shown) else None

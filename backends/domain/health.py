@@ -10,8 +10,9 @@ on ("p95 6.4 s > SLO 800 ms"):
 - replicas: none ready (bad, DOWN), fewer than desired (warn, DEGRADED);
 - errors: error ratio >= 5 % bad, >= 1 % warn; SLO burn rate over the fast (1h, bad) or
   slow (6h, warn) threshold (ERRORS);
-- canary: a canary leg with an error ratio of at least 1 % and at least twice stable's,
-  or a p95 over the SLO while stable meets it (bad at >= 5 % errors, else warn; ERRORS or
+- canary: a canary leg with an error ratio of at least 1 % and at least twice stable's
+  (:func:`canary_worse`; since when: :func:`canary_since`), or a p95 over the SLO while
+  stable meets it (bad at >= 5 % errors, else warn; ERRORS or
   SLOW) -- what ``P`` warns about;
 - latency: the SLO's latency quantile over its objective (bad, SLOW);
 - saturation: KV cache >= 98 % bad, >= 90 % warn (SATURATED);
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from math import isfinite
 
+from backends.domain.figures import FIGURE_FIELDS
 from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, Health,
                                     HealthLevel, HealthSample, ModelService, Point, Problem,
                                     Series)
@@ -137,15 +139,30 @@ def _latency(s: ModelService, h: HealthSample | None, slo: SloConfig) -> Iterabl
                   value=value, threshold=obj.latency_ms)
 
 
-def canary_legs(s: ModelService, legs: Sequence[HealthSample]
-                ) -> tuple[HealthSample | None, HealthSample | None]:
-    """(canary, stable) samples of ``s``'s traffic legs, by revision name."""
+def canary_worse(canary: float | None, stable: float | None) -> bool:
+    """The canary's error ratio is worse than stable's: at least ``ERROR_WARN`` and at
+    least ``CANARY_FACTOR`` times stable's (any, when stable's is unknown)."""
+    return (canary is not None and canary >= ERROR_WARN
+            and (stable is None or canary >= CANARY_FACTOR * stable))
+
+
+def canary_revisions(s: ModelService) -> tuple[str | None, str | None]:
+    """(canary, stable) revision names of ``s``'s traffic split."""
     canary = s.canary
     if canary is None:
         return None, None
     stable = next((t for t in s.traffic if t.role != "canary"), None)
+    return canary.revision, stable.revision if stable else None
+
+
+def canary_legs(s: ModelService, legs: Sequence[HealthSample]
+                ) -> tuple[HealthSample | None, HealthSample | None]:
+    """(canary, stable) samples of ``s``'s traffic legs, by revision name."""
+    canary, stable = canary_revisions(s)
+    if canary is None:
+        return None, None
     by_rev = {h.revision: h for h in legs}
-    return by_rev.get(canary.revision), by_rev.get(stable.revision) if stable else None
+    return by_rev.get(canary), by_rev.get(stable) if stable else None
 
 
 def _canary(s: ModelService, legs: Sequence[HealthSample], slo: SloConfig
@@ -155,7 +172,7 @@ def _canary(s: ModelService, legs: Sequence[HealthSample], slo: SloConfig
         return
     name = s.canary.revision if s.canary else None
     ce, se = finite(c.error_ratio), finite(st.error_ratio) if st else None
-    if ce is not None and ce >= ERROR_WARN and (se is None or ce >= CANARY_FACTOR * se):
+    if canary_worse(ce, se) and ce is not None:
         versus = f" vs stable {fmt_pct(se)}" if se is not None else ""
         yield Problem(signal="canary", level="bad" if ce >= ERROR_BAD else "warn",
                       text=f"canary errors {fmt_pct(ce)}{versus}", value=ce, threshold=se,
@@ -266,6 +283,12 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
         return Health(status="UNLABELLED", level="info", problems=found)
     if s.rollout_in_progress:
         return Health(status="ROLLING", level="info", problems=found)
+    if h is not None and not any(getattr(h, f) is not None for f in FIGURE_FIELDS):
+        # a sample with no figure at all (two engines claim the model): not "OK"
+        blank = h.reasons.get("rps") or "no serving figure for this model"
+        if s.replicas_ready is None and not gpus:
+            return Health(status="?", level="unknown", problems=found, why=blank)
+        return Health(status="OK", level="ok", problems=found, why=f"replicas ready; {blank}")
     if h is None and s.replicas_ready is None and not gpus:
         return Health(status="?", level="unknown", problems=found,
                       why="no replica count, serving metrics or GPU figures for this model")
@@ -295,6 +318,43 @@ def since_in_chart(problem: Problem, series: Sequence[Series]) -> datetime | Non
     return crossed_at(found.points, limit) if found is not None else None
 
 
+def canary_since(problem: Problem, series: Sequence[Series], canary: str | None,
+                 stable: str | None) -> datetime | None:
+    """When a "canary errors X % vs stable Y %" problem began, from per-revision error
+    ratios (``MetricsBackend.revision_error_chart``: one series per revision, named by it,
+    in %): the start of the latest unbroken run where the canary was worse than stable by
+    :func:`canary_worse` (the rule :func:`assess` applies). A step without the canary's
+    figure breaks the run; one without stable's is judged as :func:`assess` judges it
+    (the canary alone). None for other problems, or when the history does not show it."""
+    if problem.signal != "canary" or not problem.text.startswith("canary errors") \
+            or canary is None:
+        return None
+    by_name = {s.name: s for s in series}
+    mine = by_name.get(canary)
+    if mine is None:
+        return None
+    theirs = {p.at: p.value for p in by_name[stable].points} \
+        if stable is not None and stable in by_name else {}
+    since: datetime | None = None
+    for p in mine.points:
+        c, st = finite(p.value), finite(theirs.get(p.at))
+        worse = canary_worse(c / 100 if c is not None else None,
+                             st / 100 if st is not None else None)
+        if not worse:
+            since = None
+        elif since is None:
+            since = p.at
+    return since
+
+
+def _facet(p: Problem) -> str | None:
+    """What tells apart problems of one signal and target: a canary's errors and its
+    latency are two problems, each with its own since."""
+    if p.signal == "canary":
+        return "errors" if p.text.startswith("canary errors") else "latency"
+    return None
+
+
 class Steady:
     """Statuses that hold still: a model's shown health changes only when the new status
     has been assessed on ``hold`` consecutive refreshes (until then the health shown
@@ -308,7 +368,7 @@ class Steady:
         self.hold = hold
         self._shown: dict[str, Health] = {}
         self._pending: dict[str, tuple[str, int]] = {}
-        self._seen: dict[tuple[str, str, str | None], datetime] = {}
+        self._seen: dict[tuple[str, str, str | None, str | None], datetime] = {}
 
     def _dated(self, key: str, new: Health, at: datetime | None,
                history: Callable[[Problem], datetime | None] | None) -> Health:
@@ -316,13 +376,13 @@ class Steady:
             return new
         problems = []
         for p in new.problems:
-            seen = (key, p.signal, p.target)
+            seen = (key, p.signal, p.target, _facet(p))
             first = self._seen.get(seen)
             if first is None:  # new: since when, from the history where it can be read
                 found = history(p) if history is not None and p.since is None else None
                 first = self._seen[seen] = found if found is not None and found <= at else at
             problems.append(p if p.since is not None else p.model_copy(update={"since": first}))
-        live = {(key, p.signal, p.target) for p in new.problems}
+        live = {(key, p.signal, p.target, _facet(p)) for p in new.problems}
         for k in [k for k in self._seen if k[0] == key and k not in live]:
             del self._seen[k]
         return new.model_copy(update={"problems": tuple(problems)})

@@ -95,6 +95,9 @@ class ModelService(Frozen):
     replicas_ready: int | None = None
     traffic: tuple[TrafficTarget, ...] = Field(
         (), description="the split, stable first, then canary, then the others")
+    traffic_note: str | None = Field(
+        None, description="why the split is not known (shown with its '—'), e.g. no "
+                          "cluster source: nobody measured it, and replay invents none")
     gpus: int | None = Field(None, description="nvidia.com/gpu requested by its pods")
     runtime: str | None = Field(None, description="vllm | triton | kserve | http ...")
     rollout_in_progress: bool = False
@@ -306,6 +309,12 @@ class HealthSample(Frozen):
 
     _norm_slo = field_validator("error_ratio_1h", "error_ratio_6h", mode="before")(
         finite_or_none)
+
+    reasons: dict[str, str] = Field(
+        default={},  # a plain default: fast_constructor (the demo) fills plain defaults only
+        description="figure (field name) -> why it is None: 'vllm does not expose TTFT', "
+                    "'no series matched (vllm)', 'histogram has no +Inf bucket', "
+                    "'two engines (vllm, sglang) report this model' ... shown on focus")
 
 
 class Point(Frozen):
@@ -527,6 +536,9 @@ class FleetSnapshot(Frozen):
     status: dict[str, Health] = Field(
         default_factory=dict, description="ModelService.key -> its health as shown (held "
                                           "steady across refreshes); empty before the first")
+    reasons: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="ModelService.key -> figure -> why it is '—' "
+                                          "(backends.domain.figures; filled by --once)")
 
     def metrics_twin(self, service: ModelService) -> ModelService | None:
         """Another service with ``service``'s model name in the same namespace (another

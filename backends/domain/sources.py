@@ -158,6 +158,16 @@ class MetricsBackend(ABC):
         the service the chart is of, when known: a backend that tells the services of one
         model name apart (namespace, cluster) gives only that service's series."""
 
+    def revision_error_chart(
+        self, model: str, window_s: int, at: datetime | None = None, *,
+        service: ModelService | None = None,
+    ) -> tuple[Series, ...]:
+        """One model's error % per revision over ``window_s`` (range queries): one series
+        per revision, named by it (the names ``HealthSample.revision`` carries), read when
+        a canary worse than stable appears, to say since when. Raises BackendError; a
+        backend that cannot tell revisions apart gives none (the default)."""
+        return ()
+
     def close(self) -> None:  # pragma: no cover
         pass
 

@@ -129,7 +129,8 @@ class KubernetesCluster(ClusterBackend):
                     WatchCache(self.api, spec, ns, watch_timeout_s=c.watch_timeout_s,
                                backoff_initial_s=c.backoff_initial_s,
                                backoff_max_s=c.backoff_max_s, page_size=c.page_size,
-                               max_items=c.max_events if spec.name == "events" else None)
+                               max_items=c.max_events if spec.name == "events" else None,
+                               bookmark_interval_s=c.bookmark_interval_s)
                     for ns in where]
             for caches in self.caches.values():
                 for cache in caches:
@@ -172,6 +173,9 @@ class KubernetesCluster(ClusterBackend):
         """Services, histories and GPUs from the caches (cheap once synced)."""
         self.wait_synced()
         now = time.monotonic()
+        for caches in self.caches.values():
+            for cache in caches:
+                cache.give_up_if_silent(now)  # silent twice too long: watched again
         for name, caches in self.caches.items():
             for cache in caches:
                 if cache.spec.optional:
@@ -185,6 +189,13 @@ class KubernetesCluster(ClusterBackend):
                     raise BackendError(f"{name} watch of context {self.context!r} down for "
                                        f"{down:.0f}s (showing data as of then): "
                                        f"{cache.down_reason}", source=SOURCE)
+                silent = cache.silent_for(now)
+                if silent >= cache.silent_after_s:  # connected, but nothing comes through
+                    raise BackendError(f"{name} watch of context {self.context!r} silent for "
+                                       f"{silent:.0f}s: neither an event nor a bookmark "
+                                       f"(bookmarks are due every "
+                                       f"{self.config.bookmark_interval_s:g}s; showing data as "
+                                       f"of then)", source=SOURCE)
         key = tuple(c.version for cs in self.caches.values() for c in cs)
         if key == self._part_key and self._part is not None:
             return self._part

@@ -6,6 +6,13 @@ resourceVersion -> when the watch ends, WATCH again from the last resourceVersio
 -> on 410 Gone (HTTP status or an ERROR event), LIST again -> on errors, reconnect with
 exponential backoff and jitter. In steady state no LIST is sent.
 
+Freshness: a watch that is down (ended, failing, reconnecting) says since when
+(``down_for``); a watch connected but silent says how long it has delivered neither an
+event nor a bookmark (``silent_for``) -- counted only once the server has shown that it
+sends bookmarks (the apiserver: every minute), since a quiet namespace on a server that
+sends none is silent and fine. A stream silent twice that long is given up
+(``give_up_if_silent``, asked at each read) and watched again from the last resourceVersion.
+
 Readers get ``snapshot()``: a read-only mapping of immutable slim records, rebuilt only
 when something changed; the worker never mutates a mapping a reader holds.
 """
@@ -56,7 +63,8 @@ class WatchCache:
     def __init__(self, api: KubeApi, spec: KindSpec, namespace: str | None = None, *,
                  watch_timeout_s: int = 300, backoff_initial_s: float = 0.5,
                  backoff_max_s: float = 30.0, page_size: int = 500,
-                 max_items: int | None = None, on_change: Callable[[], None] | None = None):
+                 max_items: int | None = None, on_change: Callable[[], None] | None = None,
+                 bookmark_interval_s: float = 60.0, silent_intervals: int = 3):
         self.api, self.spec, self.namespace = api, spec, namespace
         self.watch_timeout_s = watch_timeout_s
         self.backoff_initial_s, self.backoff_max_s = backoff_initial_s, backoff_max_s
@@ -78,6 +86,14 @@ class WatchCache:
         # freshness: since when no watch stream is open (None: one is), and why
         self.down_since: float | None = None
         self.down_reason = ""
+        # freshness of an open stream: when it last delivered anything (an event, a
+        # bookmark; the LIST before it), and whether the server sends bookmarks at all
+        self.silent_after_s = bookmark_interval_s * silent_intervals
+        self.last_heard: float | None = None
+        self.bookmarks_seen = False
+        self.bookmarks = 0
+        self._giving_up = False  # give_up_if_silent ended the stream
+        self._opened = 0.0  # when the open stream was opened
 
     # -- public ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,9 +135,39 @@ class WatchCache:
         since = self.down_since
         return 0.0 if since is None else max(0.0, (now or time.monotonic()) - since)
 
-    def _down(self, reason: str) -> None:
+    def silent_for(self, now: float | None = None) -> float:
+        """Seconds the open watch stream has delivered neither an event nor a bookmark
+        (0 while none is open, or while the server has not shown it sends bookmarks)."""
+        heard = self.last_heard
+        if self.down_since is not None or heard is None or not self.bookmarks_seen:
+            return 0.0
+        return max(0.0, (now or time.monotonic()) - heard)
+
+    @property
+    def silent(self) -> bool:
+        """Whether the open stream has been silent for ``silent_after_s`` or longer."""
+        return self.silent_for() >= self.silent_after_s
+
+    def give_up_if_silent(self, now: float | None = None) -> bool:
+        """End the open stream when it has been silent twice ``silent_after_s`` (a hung
+        connection, a proxy that stopped forwarding): the worker watches again from the last
+        resourceVersion. True when it was ended."""
+        resp, opened = self._resp, self._opened
+        now = now or time.monotonic()
+        quiet_since = max(self.last_heard or opened, opened)  # this stream's own silence
+        if resp is None or self.silent_for(now) < 2 * self.silent_after_s or \
+                now - quiet_since < 2 * self.silent_after_s:
+            return False
+        self._giving_up = True
+        try:
+            resp.shutdown()
+        except Exception:  # pragma: no cover - best effort; the read timeout remains
+            return False
+        return True
+
+    def _down(self, reason: str, since: float | None = None) -> None:
         if self.down_since is None:
-            self.down_since = time.monotonic()
+            self.down_since = since if since is not None else time.monotonic()
         self.down_reason = reason
 
     @property
@@ -215,6 +261,7 @@ class WatchCache:
             self._items = items
             self.resource_version = rv
             self._changed()
+        self.last_heard = time.monotonic()
         self.error = None
         self._down("listed; the watch is not streaming yet")  # until it is (_watch)
         self.synced.set()
@@ -229,7 +276,7 @@ class WatchCache:
             self.down_reason = f"reconnecting the watch (last: {self.down_reason})"
         resp = self.api.open_stream(self.spec.path(self.namespace), query,
                                     read_timeout=self.watch_timeout_s + 30)
-        self._resp = resp
+        self._resp, self._opened = resp, time.monotonic()
         self.down_since, self.down_reason = None, ""  # streaming again: fresh
         self.error = None
         delivered = False
@@ -244,17 +291,28 @@ class WatchCache:
         except (GoneError, BackendError):
             raise
         except Exception as exc:  # noqa: BLE001 - connection cut mid-stream: resume like a clean end
-            self._down(f"the watch connection was cut: {type(exc).__name__}")
+            self._ended(f"the watch connection was cut: {type(exc).__name__}")
             return delivered
         finally:
             self._resp = None
             if self.down_since is None and not self._stop.is_set():
-                self._down("the watch ended")
+                self._ended("the watch ended")
+            self._giving_up = False
             try:
                 resp.release_conn()
             except Exception:  # pragma: no cover
                 pass
         return delivered
+
+    def _ended(self, reason: str) -> None:
+        """The stream ended (``reason``), or was given up for its silence: then the cache is
+        behind since it last heard anything, not since now."""
+        heard, silent = self.last_heard, self.silent_for()
+        if self._giving_up and heard is not None:
+            self._down(f"silent for {silent:.0f}s (neither an event nor a bookmark); "
+                       f"watching again", since=heard)
+        else:
+            self._down(reason)
 
     def _apply(self, line: bytes) -> None:
         try:
@@ -264,6 +322,10 @@ class WatchCache:
                                source=SOURCE) from None
         etype = event.get("type")
         obj = event.get("object") or {}
+        self.last_heard = time.monotonic()
+        if etype == "BOOKMARK":
+            self.bookmarks += 1
+            self.bookmarks_seen = True
         if etype == "ERROR":
             code = obj.get("code")
             msg = obj.get("message") or "watch error"

@@ -58,6 +58,11 @@ class KubernetesConfig(BaseModel):
     stale_after_s: float = Field(
         3.0, gt=0, description="a watch down (ended, failing or reconnecting) this long makes "
                                "the cluster source stale, with the reason")
+    bookmark_interval_s: float = Field(
+        60.0, gt=0, description="how often the API server sends a watch bookmark (Kubernetes: "
+                                "every minute); once a server has sent one, a watch connected "
+                                "but silent -- neither an event nor a bookmark -- for 3 of these "
+                                "makes the cluster source stale, with the reason")
     backoff_initial_s: float = Field(0.5, gt=0, description="first reconnect delay")
     backoff_max_s: float = Field(30.0, gt=0, description="longest reconnect delay")
     max_events: int = Field(2000, ge=0, description="events kept in memory per cluster")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -28,6 +28,7 @@ from backends.prometheus.calc import (
     first_label,
     highest,
     parse_le,
+    quantile_reason,
     total,
     xid_state,
 )
@@ -228,8 +229,11 @@ class _Acc:
     latency: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     ttft: dict[float, float] = field(default_factory=lambda: defaultdict(float))
     itl: dict[float, float] = field(default_factory=lambda: defaultdict(float))
+    #: query keys that answered NaN or +-Inf for this model (a figure then is "—")
+    nan: set[str] = field(default_factory=set)
 
     def merge(self, other: _Acc) -> None:
+        self.nan |= other.nan
         for name in _ACC_LISTS.values():
             getattr(self, name).extend(getattr(other, name))
         for name in _ACC_BUCKETS:
@@ -271,6 +275,8 @@ def serving_accumulate(answers: Answers, profile: MetricProfile,
                 s.labels.get(cluster_label) if cluster_label else None,
             )
             acc = accs[key]
+            if s.value is None:  # NaN or +-Inf in the answer (parse_result)
+                acc.nan.add(qkey)
             if qkey in _ACC_BUCKETS:
                 le = parse_le(s.labels.get("le"))
                 if le is not None and s.value is not None:
@@ -280,10 +286,17 @@ def serving_accumulate(answers: Answers, profile: MetricProfile,
     return accs
 
 
+def _sum(values: list[float | None]) -> float | None:
+    """The sum of a figure's series; None when any of them is NaN/Inf (as Prometheus'
+    ``sum`` gives NaN): a partial sum would be a wrong number."""
+    return None if any(v is None for v in values) else total(values)
+
+
 def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, model: str,
             namespace: str | None, revision: str | None, at: datetime,
-            source: str | None = None) -> HealthSample:
-    rps, errs = total(acc.requests), total(acc.errors)
+            source: str | None = None, answered: Collection[str] | None = None
+            ) -> HealthSample:
+    rps, errs = _sum(acc.requests), _sum(acc.errors)
     if rps is None or rps <= 0:
         ratio = None
     elif errs is None:
@@ -300,22 +313,83 @@ def _sample(acc: _Acc, profile: MetricProfile, quantiles: Sequence[float], *, mo
     itl = bucket_quantile(quantiles[1], acc.itl.items()) if acc.itl else None
 
     def per_request_ms(summed: list[float | None]) -> float | None:
-        spent = total(summed)
+        spent = _sum(summed)
         if spent is None or rps is None or rps <= 0:
             return None
         return spent / rps * profile.duration_to_ms
 
-    return HealthSample(
+    sample = HealthSample(
         model=model, namespace=namespace, revision=revision, at=at, rps=rps,
         error_ratio=ratio, p50_ms=ms[0], p95_ms=ms[1], p99_ms=ms[2],
         ttft_p95_ms=None if ttft is None else ttft * profile.latency_to_ms,
-        tokens_per_s=total(acc.tokens), queue_depth=total(acc.queue),
-        kv_cache_percent=highest(acc.kv), running_requests=total(acc.running),
+        tokens_per_s=_sum(acc.tokens), queue_depth=_sum(acc.queue),
+        kv_cache_percent=highest(acc.kv), running_requests=_sum(acc.running),
         itl_p95_ms=None if itl is None else itl * profile.latency_to_ms,
-        prompt_tokens_per_s=total(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
+        prompt_tokens_per_s=_sum(acc.prompt), avg_latency_ms=per_request_ms(acc.duration),
         queue_ms=per_request_ms(acc.queue_time), profile=source,
         engine=profile.runtime or source,
     )
+    reasons = figure_reasons(sample, acc, profile, source or "", answered)
+    return sample.model_copy(update={"reasons": reasons}) if reasons else sample
+
+
+# HealthSample field -> (the serving query key it comes from, what it is called)
+FIGURES: dict[str, tuple[str, str]] = {
+    "rps": ("requests", "requests/s"), "error_ratio": ("errors", "errors"),
+    "p50_ms": ("latency", "a latency histogram"), "p95_ms": ("latency", "a latency histogram"),
+    "p99_ms": ("latency", "a latency histogram"), "ttft_p95_ms": ("ttft", "TTFT"),
+    "itl_p95_ms": ("itl", "inter-token latency"), "tokens_per_s": ("tokens", "tokens/s"),
+    "prompt_tokens_per_s": ("prompt_tokens", "prompt tokens/s"),
+    "queue_depth": ("queue", "a queue"), "kv_cache_percent": ("kv_cache", "KV cache"),
+    "running_requests": ("running", "running requests"),
+    "avg_latency_ms": ("duration", "request duration"),
+    "queue_ms": ("queue_time", "queue time"),
+}
+_BUCKET_OF = {"p50_ms": "latency", "p95_ms": "latency", "p99_ms": "latency",
+              "ttft_p95_ms": "ttft", "itl_p95_ms": "itl"}
+_LIST_OF = {"requests": "requests", "errors": "errors", "tokens": "tokens",
+            "queue": "queue", "kv_cache": "kv", "running": "running",
+            "prompt_tokens": "prompt", "duration": "duration", "queue_time": "queue_time"}
+
+
+def figure_reasons(sample: HealthSample, acc: _Acc, profile: MetricProfile, pname: str,
+                   answered: Collection[str] | None = None) -> dict[str, str]:
+    """Why each figure of ``sample`` that is None is so, in the words shown beside its
+    "—": the engine does not expose it, no series matched, the query was rejected, a
+    series is NaN/Inf, a histogram without +Inf, no requests in the window.
+    ``answered``: the query keys the server answered (None: all of them)."""
+    engine = profile.runtime or pname
+    out: dict[str, str] = {}
+    rps_reason: str | None = None
+    for name, (key, what) in FIGURES.items():
+        if getattr(sample, name) is not None:
+            continue
+        if key not in profile.queries:
+            if name in ("avg_latency_ms", "queue_ms"):
+                continue  # engine-specific extras (Triton's counters), shown only when read
+            why = f"{engine} does not expose {what}"
+        elif answered is not None and key not in answered:
+            why = f"query rejected or failed ({pname}: see the warnings)"
+        elif key in acc.nan:
+            why = f"NaN or Inf in a series ({pname})"
+        elif name in _BUCKET_OF:
+            buckets = getattr(acc, _BUCKET_OF[name])
+            why = (quantile_reason(buckets.items()) if buckets else None) \
+                or f"no series matched ({pname})"
+        elif name in ("error_ratio", "avg_latency_ms", "queue_ms") and (
+                sample.rps is None or sample.rps <= 0) and (
+                name != "error_ratio" or "errors" in profile.queries):
+            why = "no requests in the window" if sample.rps is not None else (
+                rps_reason or "no request rate")
+        elif not getattr(acc, _LIST_OF[key]):
+            why = (f"no error series: {engine} counts no failures for this model"
+                   if name == "error_ratio" else f"no series matched ({pname})")
+        else:
+            why = f"no value ({pname})"
+        if name == "rps":
+            rps_reason = why
+        out[name] = why
+    return out
 
 
 class ServingHealth(NamedTuple):
@@ -343,7 +417,11 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
     # namespace or cluster (KServe names revisions after the service); each stays its own
     revisions: dict[str, dict[tuple[str, str, str], HealthSample]] = defaultdict(dict)
     service_revs: dict[str, dict[str, HealthSample]] = defaultdict(dict)
+    # name (and service key) -> engine family -> profile: two families = two engines
+    families: dict[str, dict[str, str]] = defaultdict(dict)
+    service_families: dict[str, dict[str, str]] = defaultdict(dict)
     for pname, profile, answers in per_profile:
+        answered = set(answers)
         accs = serving_accumulate(answers, profile, cluster_label)
         models: dict[tuple[str, str | None, str | None], _Acc] = defaultdict(_Acc)
         raws: dict[tuple[str, str | None, str | None], str] = {}
@@ -354,7 +432,8 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             raws[scope] = key.raw
             if key.revision:
                 sample = _sample(acc, profile, quantiles, model=name, namespace=key.namespace,
-                                 revision=key.revision, at=at, source=pname)
+                                 revision=key.revision, at=at, source=pname,
+                                 answered=answered)
                 rev = (key.revision, key.namespace or "", key.cluster or "")
                 sample = revisions[name].setdefault(rev, sample)
                 owner = joiner.owner(name, key.namespace, key.cluster)
@@ -365,15 +444,24 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
             if entry not in index.setdefault(name, []):
                 index[name].append(entry)
             new = _sample(acc, profile, quantiles, model=name, namespace=ns, revision=None,
-                          at=at, source=pname)
+                          at=at, source=pname, answered=answered)
             shown = scope_of.setdefault(name, (ns, cluster))
             if all(a is None or b is None or a == b for a, b in zip(shown, (ns, cluster))):
                 health[name] = merge_health(health.get(name), new)
+                if profile.family:
+                    families[name].setdefault(profile.family, profile.runtime or pname)
             # else another namespace's or cluster's: not mixed into these (by_service
             # tells whose figures are whose)
             owner = joiner.owner(name, ns, cluster)
             if owner is not None:
                 by_service[owner.key] = merge_health(by_service.get(owner.key), new)
+                if profile.family:
+                    service_families[owner.key].setdefault(profile.family,
+                                                           profile.runtime or pname)
+    for figures, claims in ((health, families), (by_service, service_families)):
+        for name, engines in claims.items():
+            if len(engines) > 1:
+                figures[name] = two_engines(figures[name], tuple(engines.values()))
     rev_out = {name: tuple(revs[k] for k in sorted(revs)) for name, revs in revisions.items()}
     rev_by_service = {key: tuple(revs[r] for r in sorted(revs))
                       for key, revs in service_revs.items()}
@@ -381,12 +469,34 @@ def build_health(per_profile: Sequence[tuple[str, MetricProfile, Answers]],
 
 
 def merge_health(old: HealthSample | None, new: HealthSample) -> HealthSample:
-    """Fill ``old``'s missing figures from ``new`` (profiles earlier in order win)."""
+    """Fill ``old``'s missing figures from ``new`` (profiles earlier in order win); the
+    reasons of the figures still missing are both samples' (each said once)."""
     if old is None:
         return new
-    patch = {k: v for k, v in new.model_dump().items()
+    patch = {k: v for k, v in new.model_dump(exclude={"reasons"}).items()
              if v is not None and getattr(old, k) is None}
+    reasons = {}
+    for name in {*old.reasons, *new.reasons}:
+        if name in patch:
+            continue
+        said = [r for r in (old.reasons.get(name), new.reasons.get(name)) if r]
+        reasons[name] = "; ".join(dict.fromkeys(said))
+    if reasons != old.reasons:
+        patch["reasons"] = reasons
     return old.model_copy(update=patch) if patch else old
+
+
+def two_engines(sample: HealthSample, engines: Sequence[str]) -> HealthSample:
+    """The figures of a model two engines report (``vllm:`` and ``sglang:`` series for
+    one name in one namespace): every figure "—", saying so. Either engine's figures
+    alone would be a part of the traffic shown as the whole, and a blend of the two a
+    number no engine measured; the on-call engineer needs to know the name is claimed
+    twice (a migration in flight, or one engine's model label set to another's model)."""
+    said = f"two engines ({', '.join(engines)}) report this model"
+    return HealthSample(model=sample.model, namespace=sample.namespace,
+                        revision=sample.revision, at=sample.at,
+                        reasons={name: said for name in (*FIGURES, "error_ratio_1h",
+                                                         "error_ratio_6h")})
 
 
 # -- drift --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from backends.prometheus.chart import (
     extra_series,
     gpu_identities,
     gpu_series,
+    revision_error_series,
 )
 from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, short
 from backends.prometheus.cost import (
@@ -344,6 +345,17 @@ class PrometheusMetrics(MetricsBackend):
         return chart_series(self, self._targets(model, scope), model, int(window_s), end,
                             scope)
 
+    def revision_error_chart(self, model: str, window_s: int, at: datetime | None = None, *,
+                             service: ModelService | None = None) -> tuple[Series, ...]:
+        """Error % per revision of one model over ``window_s``: 2 range queries per
+        serving profile (and label value) that has a revision label, none otherwise."""
+        end = at or datetime.now(timezone.utc)
+        self.client.prepare()
+        self.ensure_probed(at)
+        scope = self._scope(model, service)
+        return revision_error_series(self, self._targets(model, scope), model,
+                                     int(window_s), end, scope)
+
     def model_extra_chart(self, model: str, window_s: int, at: datetime | None = None, *,
                           service: ModelService | None = None) -> tuple[Series, ...]:
         """TTFT p95 ms, tokens/s, queue and KV cache % of one model (range queries)."""
@@ -415,7 +427,13 @@ class PrometheusMetrics(MetricsBackend):
         targets: dict[tuple[str, str], tuple[str, str, str | None]] = {}
         for target in found:
             targets.setdefault((target[0], target[1]), target)
-        return list(targets.values())
+        # two engine families in one namespace: no chart, as no figure (assemble.two_engines)
+        families: dict[str | None, set[str]] = {}
+        for pname, _raw, ns in targets.values():
+            family = self.config.profiles[pname].family
+            if family:
+                families.setdefault(ns, set()).add(family)
+        return [t for t in targets.values() if len(families.get(t[2], ())) < 2]
 
     def range_all(self, plan: list[tuple[str, str, str]], start: datetime, end: datetime,
                   step: int) -> dict[tuple[str, str], list]:

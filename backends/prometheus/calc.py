@@ -63,6 +63,23 @@ def bucket_quantile(q: float, buckets: Iterable[tuple[float, float]]) -> float |
     return start + (end - start) * (rank / count)
 
 
+def quantile_reason(buckets: Iterable[tuple[float, float | None]]) -> str | None:
+    """Why :func:`bucket_quantile` gives no figure for these (upper bound, rate) pairs,
+    in the words shown beside the "—"; None when it gives one (or there is nothing to
+    say beyond "no series")."""
+    pairs = list(buckets)
+    finite = [(ub, c) for ub, c in pairs if c is not None and not math.isnan(c)]
+    if pairs and not finite:
+        return "histogram buckets are NaN"
+    if finite and not any(math.isinf(ub) and ub > 0 for ub, _ in finite):
+        return "histogram has no +Inf bucket"
+    if 0 < len(finite) < 2:
+        return "histogram has fewer than two buckets"
+    if finite and max(c for _, c in finite) <= 0:
+        return "no requests in the window"
+    return None
+
+
 def parse_le(raw: str | None) -> float | None:
     """A bucket's ``le`` label -> float (``+Inf`` included); None when unparsable."""
     if raw is None:

@@ -164,6 +164,43 @@ def chart_series(backend: RangeQueries, targets: list[tuple[str, str, str | None
     )
 
 
+def revision_error_series(backend: RangeQueries, targets: list[tuple[str, str, str | None]],
+                          model: str, window_s: int, end: datetime,
+                          scope: Scope = WHOLE) -> tuple[Series, ...]:
+    """Error % of each revision of one model over the window (the requests and errors
+    queries of its serving profiles, grouped by their ``revision_label`` as the instant
+    per-revision figures are): one series per revision, named by it. Two range queries
+    per (profile, label value) target; profiles without a revision label send none. The
+    first target with a revision's requests wins, as for the instant figures."""
+    cfg = backend.config
+    with_revisions = [t for t in targets if (p := cfg.profiles.get(t[0])) is not None
+                      and p.revision_label and "errors" in p.queries]
+    results = _serving_range(backend, with_revisions, ("requests", "errors"), window_s, end,
+                             scope)
+    found: dict[str, tuple[dict[float, float], dict[float, float]]] = {}
+    for i, (pname, raw, _ns) in enumerate(with_revisions):
+        profile = cfg.profiles[pname]
+        label = profile.revision_label or ""
+        per: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+        for k, key in enumerate(("requests", "errors")):
+            for s in results.get((f"{i}", key), ()):
+                rev = s.labels.get(label)
+                if rev and _is_model(profile, s.labels, raw, model) \
+                        and scope.admits(profile, s.labels):
+                    per[rev][k].append(s)
+        for rev, (reqs, errs) in per.items():
+            if reqs and rev not in found:
+                found[rev] = (_sum_by_ts(reqs), _sum_by_ts(errs))
+
+    def pct(reqs: dict[float, float], errs: dict[float, float], ts: float) -> float | None:
+        total_ = reqs.get(ts)
+        return 100.0 * errs.get(ts, 0.0) / total_ if total_ else None
+
+    return tuple(Series(name=rev, points=tuple(
+        Point(at=datetime.fromtimestamp(ts, timezone.utc), value=pct(reqs, errs, ts))
+        for ts in sorted(reqs))) for rev, (reqs, errs) in sorted(found.items()))
+
+
 def _sum_by_ts(samples) -> dict[float, float]:
     out: dict[float, float] = defaultdict(float)
     for s in samples:

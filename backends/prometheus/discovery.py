@@ -20,6 +20,7 @@ from backends.prometheus.profiles import render
 REFUSAL = ("read-only: models were discovered from Prometheus metrics; pitboard has no "
            "cluster access to act on them (start with --context to use Kubernetes)")
 _REV_NUM = re.compile(r"(\d+)$")
+NO_TRAFFIC = "no cluster source: traffic not measured"
 
 
 class ServingQueries(Protocol):
@@ -82,7 +83,8 @@ class PrometheusDiscovery(ClusterBackend):
                 svc = services.get((cluster, ns, name))
                 if svc is None:
                     svc = ModelService(name=name, namespace=ns, cluster=cluster,
-                                       kind=kind, runtime=profile.runtime or pname)
+                                       kind=kind, runtime=profile.runtime or pname,
+                                       traffic_note=NO_TRAFFIC)
                     services[(cluster, ns, name)] = svc
                 rev = s.labels.get(profile.revision_label) if profile.revision_label else None
                 if rev:

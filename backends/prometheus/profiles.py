@@ -99,6 +99,13 @@ class MetricProfile(BaseModel):
         False, description="a model without an 'errors' series has no error count "
                            "(unknown), not zero failures: the errors query gives a 0 series "
                            "wherever the engine counts them (vLLM before request_success)")
+    family: str | None = Field(
+        None, description="serving profiles: the engine family whose processes emit these "
+                          "series (vllm, sglang, tgi); profiles of two families reporting "
+                          "one model are two engines (its figures are '—', saying so). "
+                          "Profiles of one family, or of none (Triton's server, queue-"
+                          "proxies, gateways, HTTP middleware: layers in front of an "
+                          "engine), see the same requests and complete each other")
     feature_label: str = "feature"
     method_label: str = "method"
     identity_labels: list[str] = Field(
@@ -217,6 +224,7 @@ def default_profiles() -> dict[str, MetricProfile]:
         "vllm": {
             "kind": "serving",
             "runtime": "vllm",
+            "family": "vllm",
             "model_label": "model_name",
             "probe": [f'{{__name__=~"{_VLLM_NAMES}"}}'],
             # vLLM counts every finished request in request_success_total, aborts and
@@ -258,6 +266,7 @@ def default_profiles() -> dict[str, MetricProfile]:
         "sglang": {
             "kind": "serving",
             "runtime": "sglang",
+            "family": "sglang",
             "model_label": "model_name",
             "errors_need_series": True,
             "probe": [f'{{__name__=~"{_SGLANG_NAMES}"}}'],
@@ -293,6 +302,7 @@ def default_profiles() -> dict[str, MetricProfile]:
         "tgi": {
             "kind": "serving",
             "runtime": "tgi",
+            "family": "tgi",
             "model_label": "tgi_model",
             "probe": ["tgi_request_count", "tgi_queue_size"],
             "queries": {

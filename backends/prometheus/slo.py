@@ -89,9 +89,10 @@ def apply_slo(health: dict[str, HealthSample],
             if h is None:
                 continue
             patch = {}
-            if h.error_ratio_1h is None and e1 is not None:
+            # a figure with a reason (two engines claim the model) stays "—"
+            if h.error_ratio_1h is None and e1 is not None and "error_ratio_1h" not in h.reasons:
                 patch["error_ratio_1h"] = e1
-            if h.error_ratio_6h is None and e6 is not None:
+            if h.error_ratio_6h is None and e6 is not None and "error_ratio_6h" not in h.reasons:
                 patch["error_ratio_6h"] = e6
             if patch:
                 health[name] = h.model_copy(update=patch)

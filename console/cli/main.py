@@ -120,7 +120,7 @@ def run_once(settings: AppSettings, fmt: str,
         try:
             backends = build_backends(settings)
             try:
-                snap = take_snapshot(backends, settings.slo)
+                snap = take_snapshot(backends, settings.slo, history=True)
             finally:
                 backends.close()
             break

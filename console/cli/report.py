@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from backends.domain.errors import BackendError
-from backends.domain.models import FleetSnapshot
+from backends.domain.figures import figure_reasons
+from backends.domain.models import FleetSnapshot, Health, Problem
 from backends.domain.health import assess
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.state import RATE_WINDOW_S, Backends, FleetState
+from console.presenters.prepare import history as problem_history
 from widgets.cost_panel import budget_ratio
 from widgets.levels import TEMP_HOT_C
 from widgets.model_rows import COLUMNS, rows_from_snapshot
 from widgets.text import MISSING, fmt_money, safe
 
 
-def take_snapshot(backends: Backends, slo: SloConfig | None = None) -> FleetSnapshot:
+def take_snapshot(backends: Backends, slo: SloConfig | None = None, *,
+                  history: bool = False) -> FleetSnapshot:
     """Read every source once, and each service's health (the one health model, with
     ``slo``'s objectives). Raises BackendError when the cluster cannot be read (nothing to
-    show); other sources that fail are marked in ``snapshot.sources``."""
+    show); other sources that fail are marked in ``snapshot.sources``. ``history``: each
+    problem's ``since`` read from history as the console reads it for a new problem
+    (``console.presenters.prepare.history``: a chart per model with errors or latency
+    problems, error % per revision per worse canary); unknown stays None."""
     state = FleetState()
     state.expect(backends.sources)
     clock = backends.clock
@@ -41,8 +50,39 @@ def take_snapshot(backends: Backends, slo: SloConfig | None = None) -> FleetSnap
             state.failed("alerts", exc, clock())
     snap = state.snapshot(clock())
     objectives = slo or SloConfig()
-    return snap.model_copy(update={"status": {s.key: assess(s, snap, objectives)
-                                              for s in snap.services}})
+    status = {s.key: assess(s, snap, objectives) for s in snap.services}
+    metrics = backends.metrics
+    if history and metrics is not None and state.metrics is not None:
+        at = snap.taken_at
+        for s in snap.services:
+            since = problem_history(
+                s, lambda svc: metrics.chart(svc.name, 3600, at, service=svc),
+                lambda svc: metrics.revision_error_chart(svc.name, 3600, at, service=svc))
+            status[s.key] = _dated(status[s.key], since, at)
+    return snap.model_copy(update={"status": status,
+                                   "reasons": {s.key: why for s in snap.services
+                                               if (why := figure_reasons(snap, s))}})
+
+
+def _dated(health: Health, since: Callable[[Problem], datetime | None] | None,
+           at: datetime) -> Health:
+    """``health`` with each problem's since from history where its signal does not say."""
+    if since is None or not health.problems:
+        return health
+    problems = []
+    for p in health.problems:
+        found = since(p) if p.since is None else None
+        problems.append(p.model_copy(update={"since": found})
+                        if found is not None and found <= at else p)
+    return health.model_copy(update={"problems": tuple(problems)})
+
+
+def problem_lines(health: Health, limit: int = 3) -> str:
+    """The problems as one line, each with since when (HH:MM UTC, as the strip shows it)."""
+    if not (health.problems and health.level in ("warn", "bad")):
+        return health.reasons(limit)
+    return "; ".join(p.text + (f" since {p.since:%H:%M}" if p.since is not None else "")
+                     for p in health.problems[:limit])
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -98,7 +138,7 @@ def render_text(snap: FleetSnapshot, slo: SloConfig | None = None) -> str:
                 if s.key in snap.status and snap.status[s.key].level in ("warn", "bad", "unknown")]
     if problems:
         out += ["", "Problems:"] + [
-            f"  {h.status:<9} {safe(s.name, 48)}: {safe(h.reasons(), 300)}"
+            f"  {h.status:<9} {safe(s.name, 48)}: {safe(problem_lines(h), 300)}"
             for s, h in sorted(problems, key=lambda x: ["bad", "warn", "unknown"].index(
                 x[1].level))]
     if snap.alerts:

@@ -1,6 +1,10 @@
 """The action keys of the fleet screen (R P A n i e U F X Y r s z Z m), dimmed with their reason when
 unavailable (``check_action`` + the footer tooltip), and their command palette entries.
-The work itself is done by the app's controllers (``app.actions``, ``app.records``)."""
+The work itself is done by the app's controllers (``app.actions``, ``app.records``).
+
+In a release history (the fleet screen's releases panel focused, the model detail's
+releases, ``:releases``) ``R`` and ``U`` roll back to the highlighted revision: the host
+screen says which through :meth:`ActionKeysMixin.picked_revision`."""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ from console.screens.typed import ScreenHost
 from widgets.text import safe
 
 if TYPE_CHECKING:
-    from backends.domain.models import ModelService
+    from backends.domain.models import ModelService, Revision
     from console.app import PitboardApp
 
 KEY_ACTIONS = catalog.NAMES
+PICKING = ("rollback", "rollback_to")
+"""The keys that, in a release history, roll back to the highlighted revision."""
 ACTION_BINDINGS = [Binding(a.key, a.name, a.label, id=a.name, tooltip=a.help)
                    for a in catalog.ACTIONS]
 """The fleet screen's action keys, from the declarations (backends.actions.catalog)."""
@@ -36,8 +42,15 @@ class ActionKeysMixin(ScreenHost):
             return None
         return next((s for s in snap.services if s.key == key), None)
 
+    def picked_revision(self) -> Revision | str | None:
+        """In a release history with focus: the highlighted revision, or why its row gives
+        none (a string); None when no release history has focus (the host overrides it)."""
+        return None
+
     def _unavailable(self, action: str) -> str | None:
         probe = getattr(getattr(self.app, "actions", None), "action_unavailable", None)
+        if action in PICKING and self.picked_revision() is not None:
+            action = "rollback_to"  # in a history both keys roll back to the picked one
         return probe(action, self._selected_model()) if probe else "not wired"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -60,12 +73,32 @@ class ActionKeysMixin(ScreenHost):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         """The screen's bindings; a dimmed action key's tooltip says why it is dimmed."""
-        bindings = super().active_bindings
+        return self._annotated(super().active_bindings)
+
+    @property
+    def unfitted_bindings(self) -> dict[str, ActiveBinding]:
+        """What the help lists, annotated the same way (on a screen whose footer is fitted
+        after this mixin: console.screens.footer_fit)."""
+        try:
+            unfitted = super().unfitted_bindings  # type: ignore[misc]  # FooterFitMixin
+        except AttributeError:
+            return self.active_bindings
+        return self._annotated(unfitted)
+
+    def _annotated(self, bindings: dict[str, ActiveBinding]) -> dict[str, ActiveBinding]:
+        bindings = dict(bindings)
+        picked: Revision | str | None = None
+        asked = False
         for key, active in list(bindings.items()):
             if not active.enabled and active.binding.action in KEY_ACTIONS:
                 why = self._unavailable(active.binding.action) or "unavailable"
                 bindings[key] = active._replace(
                     tooltip=f"{active.binding.description}: unavailable, {why}")
+            elif active.binding.action in PICKING:
+                if not asked:
+                    picked, asked = self.picked_revision(), True
+                if picked is not None:
+                    bindings[key] = active._replace(tooltip=pick_help(picked))
         return bindings
 
     def sync_action_keys(self) -> None:
@@ -76,16 +109,26 @@ class ActionKeysMixin(ScreenHost):
             self.refresh_bindings()
 
     def action_rollback(self) -> None:
-        """Roll back the selected model (guarded)."""
-        self.app.actions.begin_action(ActionKind.ROLLBACK, self._selected_model())
+        """Roll back the selected model (guarded): to the previous revision, or in a
+        release history to the highlighted one."""
+        picked = self.picked_revision()
+        if picked is not None:
+            self.app.actions.rollback_to_picked(self._selected_model(), picked)
+        else:
+            self.app.actions.begin_action(ActionKind.ROLLBACK, self._selected_model())
 
     def action_promote(self) -> None:
         """Promote the selected model's canary (gated)."""
         self.app.actions.begin_action(ActionKind.PROMOTE, self._selected_model())
 
     def action_rollback_to(self) -> None:
-        """Roll the selected model back to a revision picked from its history."""
-        self.app.actions.begin("rollback_to", self._selected_model())
+        """Roll the selected model back to the revision highlighted in a release history,
+        else to one picked from a list of its history."""
+        picked = self.picked_revision()
+        if picked is not None:
+            self.app.actions.rollback_to_picked(self._selected_model(), picked)
+        else:
+            self.app.actions.begin("rollback_to", self._selected_model())
 
     def action_promote_full(self) -> None:
         """Promote the selected canary fully (Argo)."""
@@ -134,6 +177,24 @@ class ActionKeysMixin(ScreenHost):
     def action_export(self) -> None:
         """Export the incident's postmortem draft."""
         self.app.records.begin_export()
+
+
+def pick_help(picked: Revision | str) -> str:
+    """What ``R`` / ``U`` do in a release history, for the footer tooltip and ``?``."""
+    if isinstance(picked, str):
+        return f"Roll back to the highlighted revision: {picked}"
+    if picked.current:
+        return (f"Roll back to the highlighted revision: revision {picked.number} is the live "
+                f"one; highlight an older one")
+    return (f"Roll back to revision {picked.number} (highlighted; kubectl rollout undo "
+            f"--to-revision={picked.number}; guarded, audited)")
+
+
+def revision_binding(name: str, screen: str) -> Binding:
+    """The key of the rollback action ``name`` (``rollback``, ``rollback_to``) on a view
+    with a release history (``screen``: the binding id's prefix)."""
+    spec = catalog.BY_NAME[name]
+    return Binding(spec.key, name, spec.label, id=f"{screen}_{name}", tooltip=spec.help)
 
 
 def palette_entries(app: PitboardApp) -> list[tuple[str, Callable[[], object], str]]:

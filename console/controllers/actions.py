@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from console.app import PitboardApp
     from backends.domain.actions import ActionPlan, ActionResult, RolloutProgress
     from backends.actions.guard import ActionRunner, PendingIntent
-    from backends.domain.models import FleetSnapshot, Incident, ModelService
+    from backends.domain.models import FleetSnapshot, Incident, ModelService, Revision
     from backends.domain.sources import AuditBackend
     from console.screens.modals.guard import GuardDecision, ProgressScreen
 
@@ -319,6 +319,25 @@ class ActionController(Controller):
                 params.parse_duration, "2h"), callback=then)
         else:
             self.begin_action(kind, service, name=name)
+
+    def rollback_to_picked(self, service: ModelService | None, picked: Revision | str) -> None:
+        """``R`` / ``U`` in a release history: the guarded rollback to the highlighted
+        revision (``kubectl rollout undo --to-revision``). ``picked`` is that revision, or
+        why the highlighted row gives none; the live revision is no target."""
+        if self._refuse("rollback_to", service):
+            return
+        assert service is not None
+        name = safe(service.name, 40)
+        if isinstance(picked, str):
+            self.app.notify(safe(picked, 200), title="rollback", severity="warning",
+                            markup=False)
+        elif picked.current:
+            self.app.notify(f"revision {picked.number} is the one {name} runs now: highlight "
+                            f"an older revision to roll back to", title="rollback",
+                            severity="warning", markup=False)
+        else:
+            self.begin_action(ActionKind.ROLLBACK, service, name="rollback_to",
+                              to_revision=picked.number)
 
     def begin_action(self, kind: ActionKind, service: ModelService | None, *,
                      name: str | None = None, to_revision: int | None = None,

@@ -185,7 +185,8 @@ class Poller(Controller):
             if prep is None:
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
             prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at,
-                            lambda s: self._problem_chart(s, at))
+                            lambda s: self._problem_chart(s, at),
+                            lambda s: self._problem_revisions(s, at))
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
@@ -195,6 +196,13 @@ class Poller(Controller):
         its problems appears, to say since when it has been there."""
         metrics = self.app.backends.metrics if self.app.backends is not None else None
         return metrics.chart(service.name, 3600, at, service=service) if metrics else ()
+
+    def _problem_revisions(self, service: ModelService, at: datetime) -> Sequence[Series]:
+        """The last hour of ``service``'s error % per revision, read (in the poller's
+        thread) when a canary worse than stable appears, to say since when."""
+        metrics = self.app.backends.metrics if self.app.backends is not None else None
+        return metrics.revision_error_chart(service.name, 3600, at, service=service) \
+            if metrics else ()
 
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:

@@ -5,6 +5,11 @@ release history says more: a revision created after the replayed instant did not
 then, and the revision live then is the newest one that did. A service whose every
 revision is newer than the instant was not deployed yet and is left out.
 
+Nothing is invented where nothing was measured: a service whose split the live source
+did not report (``traffic_note``, e.g. models discovered from Prometheus alone) gets no
+split at the instant either, and a history that carries neither creation times nor a
+live revision (revision labels seen in metrics) does not say which revision was live.
+
 Limit (documented, not guessed around): a ReplicaSet reused by a rollback keeps its
 creation time, so the moment of a rollback is not in the history; the audit store's
 entries (shown in the releases view) are what records it.
@@ -24,8 +29,11 @@ def cluster_at(services: tuple[ModelService, ...], revisions: dict[str, tuple[Re
     out_revisions: dict[str, tuple[Revision, ...]] = {}
     for svc in services:
         history = revisions.get(svc.key, ())
-        if not history:
-            out_services.append(svc)
+        if not history or (svc.traffic_note is not None and not svc.traffic) or not any(
+                r.created is not None or r.current for r in history):
+            out_services.append(svc)  # no history, or one that says nothing about when
+            if history:
+                out_revisions[svc.key] = history
             continue
         known = [r for r in history if r.created is None or r.created <= at]
         if not known:
@@ -37,9 +45,10 @@ def cluster_at(services: tuple[ModelService, ...], revisions: dict[str, tuple[Re
         if live is not None and live.number == then.number:
             out_services.append(svc)
             continue
+        # the live revision then took the traffic, if the live source measures a split
         out_services.append(svc.model_copy(update={
             "version": then.version, "image": then.image, "rollout_in_progress": False,
             "traffic": (TrafficTarget(revision=str(then.number), percent=100.0,
-                                      version=then.version),),
+                                      version=then.version),) if svc.traffic else (),
         }))
     return tuple(out_services), out_revisions

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from backends.domain.sources import ClusterPart, MetricsPart
-from backends.domain.health import Steady, assess, since_in_chart
+from backends.domain.health import (Steady, assess, canary_revisions, canary_since,
+                                    since_in_chart)
 from backends.domain.models import (Alert, FleetSnapshot, GpuDevice, Health, ModelService,
                                     Problem, Series)
 from backends.domain.slo_config import SloConfig
@@ -72,11 +73,14 @@ class FleetPrep:
 
     def __call__(self, cluster: ClusterPart | None, part: MetricsPart,
                  alerts: tuple[Alert, ...] = (), at: datetime | None = None,
-                 chart: Chart | None = None) -> Prepared | None:
+                 chart: Chart | None = None, revisions: Chart | None = None
+                 ) -> Prepared | None:
         """Rows, GPU plan and each service's health (the one health model, held steady
         across refreshes: this is the one place that advances it) for these parts.
         ``chart(service)``: the service's chart over the last hour, read once when one of
-        its problems appears, to say since when it has been there."""
+        its errors or latency problems appears, to say since when it has been there;
+        ``revisions(service)``: its error % per revision over the last hour, read once when
+        a canary worse than stable appears (:func:`history`)."""
         if cluster is None:
             return None
         gpus = merge_gpus(cluster.gpus, part.gpus)
@@ -88,28 +92,39 @@ class FleetPrep:
             cost=part.cost, gpus=gpus, alerts=alerts, status={})
         steady = self._steady
         status = {s.key: steady.update(s.key, assess(s, snapshot, self._slo), at,
-                                       self._history(chart, s))
+                                       history(s, chart, revisions))
                   for s in cluster.services}
         steady.forget(status)
         snapshot = snapshot.model_copy(update={"status": status})
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
         return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status)
 
-    @staticmethod
-    def _history(chart: Chart | None, service: ModelService
-                 ) -> Callable[[Problem], datetime | None] | None:
-        if chart is None:
-            return None
-        read: list[Sequence[Series]] = []
 
-        def since(problem: Problem) -> datetime | None:
-            if problem.signal not in ("errors", "latency"):
-                return None
-            if not read:
-                try:
-                    read.append(chart(service))
-                except Exception:  # noqa: BLE001 - no history: first seen now
-                    read.append(())
-            return since_in_chart(problem, read[0])
+def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None
+            ) -> Callable[[Problem], datetime | None] | None:
+    """Since when a new problem of ``service`` has been there, from history: errors and
+    latency from its chart (``chart``), a canary's errors from its revisions' error %
+    (``revisions``), each read at most once and only when such a problem is new (the
+    caller, :class:`Steady`, asks for new problems only); a failed read: None (first
+    seen now)."""
+    if chart is None and revisions is None:
+        return None
+    read: dict[str, Sequence[Series]] = {}
 
-        return since
+    def once(name: str, source: Chart | None) -> Sequence[Series]:
+        if name not in read:
+            try:
+                read[name] = source(service) if source is not None else ()
+            except Exception:  # noqa: BLE001 - no history: first seen now
+                read[name] = ()
+        return read[name]
+
+    def since(problem: Problem) -> datetime | None:
+        if problem.signal in ("errors", "latency"):
+            return since_in_chart(problem, once("chart", chart))
+        if problem.signal == "canary" and problem.text.startswith("canary errors"):
+            canary, stable = canary_revisions(service)
+            return canary_since(problem, once("revisions", revisions), canary, stable)
+        return None
+
+    return since

@@ -82,6 +82,11 @@ def note_figures(snapshot: FleetSnapshot | None, service_key: str | None) -> dic
         shown = snapshot.status.get(svc.key) or assess(svc, snapshot, SloConfig())
         out["model"]["status"] = shown.status  # the health model's word and why
         out["model"]["reasons"] = shown.reasons()
+        # each problem as the strip shows it: what, level, since when (from history)
+        out["model"]["problems"] = [
+            {"signal": p.signal, "level": p.level, "text": p.text,
+             "since": iso_utc(p.since) if p.since is not None else None}
+            for p in shown.problems if p.level in ("warn", "bad")][:5]
     utils = [g.util_percent for g in snapshot.gpus if g.util_percent is not None]
     cost = snapshot.cost
     out["fleet"] = {

@@ -16,7 +16,7 @@ from textual.events import ScreenResume
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
-from backends.domain.models import FleetSnapshot, ModelService, Series
+from backends.domain.models import FleetSnapshot, ModelService, Revision, Series
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
@@ -244,7 +244,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     def _show_history(self) -> None:
         svc, snap = self._selected_service(), self.snapshot
         history = self.query_one(ReleaseHistory)
-        history.show_history(snap.revisions.get(svc.key) if svc and snap else None)
+        history.show_history(snap.revisions.get(svc.key) if svc and snap else None,
+                             svc.key if svc else None, svc.traffic_note if svc else None)
         title = Text("Releases")
         box_title = Text("Latency / errors")
         if svc is not None:
@@ -252,6 +253,23 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             box_title.append(f" · {safe(svc.name, 40)} · {self.window}")
         _set_title(history, title)
         _set_title(self.query_one("#chart-box"), box_title)
+
+    def picked_revision(self) -> Revision | str | None:
+        """With the releases panel focused: its highlighted revision (``R`` / ``U`` roll
+        back to it), or why there is none; None with any other panel focused."""
+        history = self.focused
+        if not isinstance(history, ReleaseHistory):
+            return None
+        svc = self._selected_service()
+        picked = history.highlighted_revision
+        if picked is None:
+            return (f"no release history of {safe(svc.name, 40)} to pick from" if svc
+                    else "no model selected")
+        return picked
+
+    @on(ReleaseHistory.RowHighlighted, "#history")
+    def _revision_highlighted(self) -> None:
+        self.refresh_bindings()  # the footer's and help's R / U name the highlighted one
 
     def _title_models(self) -> None:
         table = self.query_one(ModelTable)

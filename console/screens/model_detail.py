@@ -10,19 +10,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from backends.domain.figures import figure_reasons
 from backends.domain.health import assess, gpu_label, gpus_of
-from backends.domain.models import FleetSnapshot, GpuDevice, ModelService
+from backends.domain.models import FleetSnapshot, GpuDevice, ModelService, Revision
 from backends.domain.slo import BURN_WINDOWS_S, SloStatus
 from backends.domain.slo_config import SloConfig
+from console.controllers.action_keys import ActionKeysMixin, revision_binding
 from console.screens.base import ViewScreen
 from console.controllers.series import LLM_FIELDS, from_history, llm_series, slo_status
 from widgets.model_panels import (
-    Tiles, alerts_text, audit_rows, health_tiles, leg_rows, merge_rows, release_cells,
-    revision_rows,
+    ReleaseRow, Tiles, alerts_text, audit_rows, figures_note, health_tiles, leg_rows, merge_rows,
+    release_cells, revision_rows,
 )
 from widgets.badges import update_text
 from widgets.series_chart import Marker, SeriesChart
@@ -44,8 +47,9 @@ def is_llm(service: ModelService | None, snapshot: FleetSnapshot | None) -> bool
     return h is not None and h.tokens_per_s is not None
 
 
-class ModelDetailScreen(ViewScreen):
-    """Everything about one model; ``esc`` goes back."""
+class ModelDetailScreen(ActionKeysMixin, ViewScreen):
+    """Everything about one model; ``esc`` goes back. ``R`` / ``U`` roll it back: with its
+    releases focused, to the highlighted revision."""
 
     DEFAULT_CSS = """
     ModelDetailScreen #md-body { height: 1fr; }
@@ -55,6 +59,7 @@ class ModelDetailScreen(ViewScreen):
     ModelDetailScreen.-llm #md-llm { display: block; }
     ModelDetailScreen #md-tables { height: 9; }
     ModelDetailScreen DataTable.panel { height: 1fr; }
+    ModelDetailScreen #md-why { height: auto; padding: 0 1; color: $text-muted; }
     ModelDetailScreen #md-alerts { height: auto; max-height: 12; padding: 0 1; }
     ModelDetailScreen #md-notes { height: auto; max-height: 12; padding: 0 1; }
     ModelDetailScreen #md-releases { height: 12; }
@@ -62,6 +67,9 @@ class ModelDetailScreen(ViewScreen):
     ModelDetailScreen.-narrow .row > .panel { width: 1fr; height: 8; }
     ModelDetailScreen.-narrow #md-tables > DataTable { height: 7; }
     """
+    BINDINGS = [revision_binding("rollback", "model"), revision_binding("rollback_to", "model")]
+    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "R", "U", "t",
+                       "slash", "s", "T", "space")
     VIEW_TITLE = "model"
 
     def __init__(self, window: str = "1h", key: str | None = None, name: str | None = None,
@@ -73,10 +81,12 @@ class ModelDetailScreen(ViewScreen):
         self._legs_shown: tuple | None = None
         self._gpus_shown: tuple | None = None
         self._rel_shown: tuple | None = None
+        self._rel_rows: tuple[ReleaseRow, ...] = ()
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="md-body"):
             yield Tiles(id="md-tiles")
+            yield Static(Text(""), id="md-why")
             for row_id, charts in (("md-charts", CHARTS), ("md-llm", LLM_CHARTS)):
                 with Horizontal(id=row_id, classes="row"):
                     for cid, title in charts:
@@ -118,6 +128,33 @@ class ModelDetailScreen(ViewScreen):
         return next((s for s in snap.services if s.key == self.key or
                      (self.key is None and s.name == self.model_name)), None)
 
+    @property
+    def selected(self) -> str | None:
+        """The model's service key (what ``R`` / ``U`` act on)."""
+        svc = self.service()
+        return svc.key if svc is not None else None
+
+    def picked_revision(self) -> Revision | str | None:
+        """With the releases focused: the highlighted row's revision, or why it gives none;
+        None otherwise (``R`` then rolls back to the previous revision, ``U`` asks)."""
+        table = self.query_one("#md-releases", DataTable)
+        if self.focused is not table:
+            return None
+        row = table.cursor_row
+        picked = self._rel_rows[row] if 0 <= row < len(self._rel_rows) else None
+        if picked is None:
+            return "no release to pick"
+        if picked.revision is None:
+            return "the highlighted row is a pitboard record, not a revision: highlight a rev row"
+        svc, snap = self.service(), self.snapshot
+        revisions = snap.revisions.get(svc.key, ()) if svc is not None and snap else ()
+        found = next((r for r in revisions if r.number == picked.revision), None)
+        return found or f"revision {picked.revision} is no longer in the history"
+
+    @on(DataTable.RowHighlighted, "#md-releases")
+    def _release_highlighted(self) -> None:
+        self.refresh_bindings()  # the footer's and help's R / U name the highlighted one
+
     def slo_config(self) -> SloConfig:
         return getattr(self.app.settings, "slo", None) or SloConfig()
 
@@ -147,8 +184,8 @@ class ModelDetailScreen(ViewScreen):
                        safe(svc.namespace, 30), svc.kind.value,
                        safe(svc.version, 20), f"ready {ready}", " ".join(slo) or "no SLO",
                        f"window {self.window}", *shared)
-        self.query_one(Tiles).show_tiles(health_tiles(
-            health, llm, self._slo_dict(), obj.latency_ms))
+        self._show_tiles(health_tiles(health, llm, self._slo_dict(), obj.latency_ms),
+                         svc, snapshot)
         self._show_legs(svc, snapshot)
         self._show_gpus(svc, snapshot)
         notes = self.query_one("#md-notes", Static)
@@ -162,6 +199,17 @@ class ModelDetailScreen(ViewScreen):
         set_border_subtitle(box, f"{len(alerts)} firing")
         self._show_releases(svc, snapshot)
         self._fetch(svc, llm)
+        self.sync_action_keys()
+
+    def _show_tiles(self, tiles: list, svc: ModelService, snapshot: FleetSnapshot) -> None:
+        """The figure tiles, and under them the engine and profile they came from and
+        why each "—" is so (also the tiles' tooltip)."""
+        self.query_one(Tiles).show_tiles(tiles)
+        note = figures_note(snapshot.health_of(svc), tiles, figure_reasons(snapshot, svc))
+        why = self.query_one("#md-why", Static)
+        update_text(why, Text(note))
+        why.display = bool(note)
+        self.query_one(Tiles).tooltip = note or None
 
     def _slo_dict(self) -> dict | None:
         if self.slo is None:
@@ -174,7 +222,9 @@ class ModelDetailScreen(ViewScreen):
         table = self.query_one("#md-legs", DataTable)
         self._legs_shown = sync_rows(table, rows, self._legs_shown, _cell)
         canary = svc.canary
-        set_border_subtitle(table, f"canary {canary.percent:.0f}%" if canary else "no canary")
+        set_border_subtitle(table, f"canary {canary.percent:.0f}%" if canary else
+                            f"traffic {MISSING}: {safe(svc.traffic_note, 60)}"
+                            if svc.traffic_note and not svc.traffic else "no canary")
 
     def _show_gpus(self, svc: ModelService, snapshot: FleetSnapshot) -> None:
         gpus = gpus_of(svc, snapshot.gpus)
@@ -199,11 +249,18 @@ class ModelDetailScreen(ViewScreen):
             return
         self._rel_shown = key
         table = self.query_one("#md-releases", DataTable)
+        row = table.cursor_row
+        before = self._rel_rows[row] if 0 <= row < len(self._rel_rows) else None
+        self._rel_rows = key
         table.clear()
         for r in rows:
             style = "bold" if r.current or r.pitboard else ""
             table.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
                             for c in release_cells(r, with_model=False)))
+        if before is not None and before.revision is not None:
+            # the same revision stays highlighted (what R / U pick)
+            row = next((i for i, r in enumerate(rows) if r.revision == before.revision), 0)
+            table.move_cursor(row=row, animate=False)
 
     def _markers(self, svc: ModelService) -> list[Marker]:
         snap = self.snapshot
@@ -250,9 +307,9 @@ class ModelDetailScreen(ViewScreen):
             self.slo = status
             self._draw_main(svc, result["series"], result["end"], result["window_s"])
             if self.snapshot is not None:
-                self.query_one(Tiles).show_tiles(health_tiles(
+                self._show_tiles(health_tiles(
                     self.snapshot.health_of(svc), is_llm(svc, self.snapshot),
-                    self._slo_dict(), status.objective.latency_ms))
+                    self._slo_dict(), status.objective.latency_ms), svc, self.snapshot)
         elif tag == "llm":
             end, window_s, series = result
             start = end - timedelta(seconds=window_s)

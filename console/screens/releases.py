@@ -1,5 +1,6 @@
 """Releases view: every model's revisions in time order (newest first) with who/what/why,
-merged with pitboard's own actions, approvals and notes from the audit store (◆)."""
+merged with pitboard's own actions, approvals and notes from the audit store (◆).
+``R`` / ``U`` on a revision's row roll its model back to that revision (guarded)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from backends.domain.models import FleetSnapshot
+from backends.domain.models import FleetSnapshot, Revision
+from console.controllers.action_keys import ActionKeysMixin, revision_binding
 from console.screens.base import ViewScreen
-from widgets.model_panels import audit_rows, key_name, merge_rows, release_cells, revision_rows
+from widgets.model_panels import (
+    ReleaseRow, audit_rows, key_name, merge_rows, release_cells, revision_rows,
+)
 
 MAX_ROWS = 2000
 
@@ -29,14 +33,19 @@ class ReleaseTable(DataTable):
                         tooltip="Open the model of the selected release")]
 
 
-class ReleasesScreen(ViewScreen):
-    """Fleet release history; ``enter`` opens the model of the selected row."""
+class ReleasesScreen(ActionKeysMixin, ViewScreen):
+    """Fleet release history; ``enter`` opens the model of the selected row; ``R`` / ``U``
+    roll that model back to the highlighted revision."""
 
     DEFAULT_CSS = """
     ReleasesScreen #rel-table { height: 1fr; }
     """
     BINDINGS = [Binding("enter", "open_model", "Model", id="rel_model",
-                        tooltip="Open the model of the selected release")]
+                        tooltip="Open the model of the selected release"),
+                revision_binding("rollback", "releases"),
+                revision_binding("rollback_to", "releases")]
+    FOOTER_PRIORITY = ("escape", "question_mark", "q", "colon", "enter", "R", "U", "t",
+                       "slash", "s", "T", "space")
     VIEW_TITLE = "releases"
 
     def __init__(self, window: str = "1h", **kwargs) -> None:
@@ -48,6 +57,7 @@ class ReleasesScreen(ViewScreen):
         self._audit_for: list | None = None
         self._audit_rows: list = []
         self._models: list[str | None] = []  # ModelService.key per row
+        self._rows: list[ReleaseRow] = []
         self.audit_state = "no audit store"
 
     def compose_body(self) -> ComposeResult:
@@ -97,15 +107,21 @@ class ReleasesScreen(ViewScreen):
             self._shown = key
             table = self.query_one("#rel-table", DataTable)
             row = table.cursor_row
+            before = self._rows[row] if 0 <= row < len(self._rows) else None
             table.clear()
-            self._models = []
+            self._models, self._rows = [], rows
             for r in rows:
                 style = "bold" if r.pitboard else "dim" if r.at is not None and r.at < start else ""
                 table.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
                                 for c in release_cells(r, with_model=True)))
                 self._models.append(r.key)
+            if before is not None and before.revision is not None:
+                # the same revision stays highlighted (what R / U pick)
+                row = next((i for i, r in enumerate(rows) if r.key == before.key
+                            and r.revision == before.revision), row)
             if rows:
                 table.move_cursor(row=min(row, len(rows) - 1), animate=False)
+        self.sync_action_keys()
         audit = getattr(self.app.backends, "audit", None) if self.app.backends else None
         if audit is not None and self.due("audit", None):
             self.request("audit", lambda: tuple(audit.entries(limit=1000)))
@@ -121,6 +137,31 @@ class ReleasesScreen(ViewScreen):
         self.audit_state = f"{len(self.audit)} audit entries"
         if self.snapshot is not None:
             self.show(self.snapshot)
+
+    @property
+    def selected(self) -> str | None:
+        """The highlighted row's model (its service key: what ``R`` / ``U`` act on)."""
+        row = self.query_one("#rel-table", DataTable).cursor_row
+        return self._models[row] if 0 <= row < len(self._models) else None
+
+    def picked_revision(self) -> Revision | str:
+        """The highlighted row's revision, or why it gives none (the whole view is a
+        release history: ``R`` / ``U`` always pick here)."""
+        row = self.query_one("#rel-table", DataTable).cursor_row
+        picked = self._rows[row] if 0 <= row < len(self._rows) else None
+        if picked is None:
+            return "no release to pick"
+        if picked.revision is None:
+            return "the highlighted row is a pitboard record, not a revision: highlight a rev row"
+        snap = self.snapshot
+        revisions = snap.revisions.get(picked.key or "", ()) if snap is not None else ()
+        found = next((r for r in revisions if r.number == picked.revision), None)
+        return found or f"revision {picked.revision} is no longer in the history"
+
+    @on(DataTable.RowHighlighted, "#rel-table")
+    def _release_highlighted(self) -> None:
+        self.sync_action_keys()
+        self.refresh_bindings()  # the footer's and help's R / U name the highlighted one
 
     def action_open_model(self) -> None:
         """Open the model detail of the selected row."""

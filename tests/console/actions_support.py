@@ -92,3 +92,14 @@ async def fill(pilot, screen, selector: str, text: str) -> None:
     field.focus()
     field.value = text
     await pilot.pause()
+
+
+async def highlight(pilot, table, row: int) -> None:
+    """Focus ``table`` and move its cursor to ``row`` with the arrow keys, as a user would."""
+    table.focus()
+    await pilot.pause()
+    while table.cursor_row > row:
+        await pilot.press("up")
+    while table.cursor_row < row:
+        await pilot.press("down")
+    await wait_for(pilot, lambda: table.cursor_row == row)

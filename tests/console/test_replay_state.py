@@ -47,3 +47,21 @@ def test_service_not_deployed_yet_is_left_out_and_no_history_is_kept_as_is():
     services, hist = cluster_at((new, bare), revisions, NOW - timedelta(days=2))
     assert services == (bare,)
     assert new.key not in hist
+
+
+def test_no_split_is_invented_where_nothing_measured_one():
+    """Prometheus-only services (``traffic_note``, revisions from metric labels: no
+    creation time, none live): replay keeps them as they are, no revision live at 100 %."""
+    s = ModelService(name="tr", namespace="ml", cluster="prometheus",
+                     traffic_note="no cluster source: traffic not measured")
+    revisions = {s.key: (Revision(number=2, version="2"), Revision(number=1, version="1"))}
+    services, hist = cluster_at((s,), revisions, NOW - timedelta(days=3))
+    assert services == (s,) and services[0].traffic == ()
+    assert [(r.number, r.current) for r in hist[s.key]] == [(2, False), (1, False)]
+
+
+def test_a_service_without_a_split_gets_none_at_the_instant():
+    s = svc("llm", "v3").model_copy(update={"traffic": ()})
+    revisions = {s.key: (rev(3, "v3", 1, current=True), rev(2, "v2", 5))}
+    (then,), _ = cluster_at((s,), revisions, NOW - timedelta(days=3))
+    assert then.version == "v2" and then.traffic == ()

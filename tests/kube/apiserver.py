@@ -9,6 +9,9 @@ Use it through the ``apiserver`` / ``apiserver_factory`` fixtures (tests/kube/co
     server.requests                                # RequestRecord log
     server.inject("PATCH", r"/deployments/", 409)  # fault injection (status and/or delay_s)
     server.drop_watches(); server.compact()        # watch resume and 410 Gone
+    server.bookmark_interval_s = 0.2               # periodic BOOKMARKs (allowWatchBookmarks; default 60 s)
+    server.silence_watches("deployments")          # watches stay open but send nothing ... ("*": all)
+    server.silence_watches(None)                   # ... until lifted
 """
 
 from __future__ import annotations
@@ -129,6 +132,10 @@ class ApiServer:
         self.requests: list[RequestRecord] = []
         self.injections: list[Injection] = []
         self.stopping = threading.Event()
+        self.bookmark_interval_s: float | None = 60.0
+        """How often a watch with ``allowWatchBookmarks`` gets a BOOKMARK (the apiserver's
+        cacher: every minute, plus one right before the deadline); None: only that last one."""
+        self.silent_watches: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self._listeners: dict[str | None, _HTTPServer] = {}
         self.user_urls: dict[str, str] = {}
@@ -252,6 +259,18 @@ class ApiServer:
         with self._lock:
             self.requests.append(record)
         return record
+
+    def silence_watches(self, *plurals: str | None) -> None:
+        """Keep the watches of ``plurals`` (``"*"``: every resource) connected but silent: no
+        event, no bookmark, no end at timeoutSeconds -- a hung server or a proxy that stopped
+        forwarding. ``silence_watches(None)`` (or no argument) lifts it; what happened
+        meanwhile is then delivered."""
+        self.silent_watches = frozenset(p for p in plurals if p)
+
+    def watch_is_silent(self, plural: str) -> bool:
+        """Whether watches of ``plural`` are kept silent now."""
+        silent = self.silent_watches
+        return bool(silent) and ("*" in silent or plural in silent)
 
     def drop_watches(self, abrupt: bool = True) -> int:
         """Cut every open watch (abruptly by default, like a lost connection); returns how many."""

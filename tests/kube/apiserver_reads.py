@@ -89,16 +89,46 @@ def watch_stream(handler: Handler, res: Resource, namespace: str | None) -> None
     timeout = float(query.get("timeoutSeconds") or MAX_WATCH_S)
     deadline = time.monotonic() + timeout
     bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
+    interval = api.bookmark_interval_s
+    next_bookmark = time.monotonic() + interval if interval else None
     abrupt = False
     last_rv = query.get("resourceVersion") or ""
     try:
         handler.start_stream()
         while True:
-            left = deadline - time.monotonic()
+            if api.watch_is_silent(res.plural):
+                # connected but silent: nothing is sent (no event, no bookmark, no end at
+                # timeoutSeconds) until the silence is lifted, the watch dropped or the
+                # server stopped; the same stream then delivers what happened meanwhile
+                if watcher.closed.is_set() or api.stopping.is_set():
+                    abrupt = watcher.abrupt
+                    break
+                paused = time.monotonic()
+                time.sleep(0.05)
+                paused = time.monotonic() - paused  # the timeout clock stands still
+                deadline += paused
+                if next_bookmark is not None:
+                    next_bookmark += paused
+                continue
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 break
+            if bookmarks and next_bookmark is not None and now >= next_bookmark:
+                # periodic bookmark (the apiserver's cacher: every minute besides the one
+                # right before the deadline): "every change up to this resourceVersion has
+                # been sent", so only with nothing queued, at the store's resourceVersion
+                with api.store.lock:
+                    rv = str(api.store.rv) if watcher.events.empty() else None
+                if rv is not None:
+                    handler.write_chunk(json.dumps(_bookmark(res, rv)).encode() + b"\n")
+                    last_rv = rv
+                next_bookmark = now + (api.bookmark_interval_s or interval)
+            wait = min(left, 0.25)
+            if bookmarks and next_bookmark is not None:
+                wait = max(0.0, min(wait, next_bookmark - now))
             try:
-                event = watcher.events.get(timeout=min(left, 0.25))
+                event = watcher.events.get(timeout=wait)
             except queue.Empty:
                 if api.stopping.is_set():
                     break
@@ -111,14 +141,18 @@ def watch_stream(handler: Handler, res: Resource, namespace: str | None) -> None
             handler.write_chunk(json.dumps(event).encode() + b"\n")
             last_rv = event["object"]["metadata"].get("resourceVersion") or last_rv
         if bookmarks and not abrupt and last_rv not in ("", "0") and not api.stopping.is_set():
-            handler.write_chunk(json.dumps({"type": "BOOKMARK", "object": {
-                "kind": res.kind, "apiVersion": res.group_version,
-                "metadata": {"resourceVersion": last_rv}}}).encode() + b"\n")
+            handler.write_chunk(json.dumps(_bookmark(res, last_rv)).encode() + b"\n")
         handler.end_stream(abrupt)
     except (BrokenPipeError, ConnectionResetError, OSError):
         handler.close_connection = True
     finally:
         api.store.unwatch(watcher)
+
+
+def _bookmark(res: Resource, rv: str) -> dict[str, Any]:
+    """A BOOKMARK event: an object of the watched kind carrying only its resourceVersion."""
+    return {"type": "BOOKMARK", "object": {"kind": res.kind, "apiVersion": res.group_version,
+                                           "metadata": {"resourceVersion": rv}}}
 
 
 def error_event(code: int, message: str) -> dict[str, Any]:

@@ -132,3 +132,81 @@ def test_delayed_rollout_is_observable(apiserver: ApiServer) -> None:
     assert done.wait(5)
     dep = apiserver.get_object("apps/v1", "deployments", NS, "embedder")
     assert dep["status"]["replicas"] == 2 and dep["status"]["conditions"][1]["reason"] == "NewReplicaSetAvailable"
+
+
+def _reader(resp: http.client.HTTPResponse) -> list[dict[str, Any]]:
+    """Events read from ``resp`` by a background thread, as they arrive."""
+    got: list[dict[str, Any]] = []
+
+    def run() -> None:
+        try:
+            for line in resp:
+                if line.strip():
+                    got.append(json.loads(line))
+        except Exception:  # noqa: BLE001 - the stream cut or closed under the reader: done
+            pass
+
+    threading.Thread(target=run, daemon=True).start()
+    return got
+
+
+def test_periodic_bookmarks_carry_the_current_resource_version(apiserver: ApiServer) -> None:
+    apiserver.bookmark_interval_s = 0.2
+    rv = str(apiserver.store.rv)
+    resp, conn = stream(apiserver, DEPLOY, {"resourceVersion": rv, "timeoutSeconds": "30",
+                                            "allowWatchBookmarks": "true"})
+    got = _reader(resp)
+    wait_for(lambda: sum(e["type"] == "BOOKMARK" for e in got) >= 2)
+    patch(apiserver, "ranker", {"metadata": {"labels": {"x": "1"}}})
+    wait_for(lambda: any(e["type"] == "MODIFIED" for e in got))
+    changed = next(e for e in got if e["type"] == "MODIFIED")["object"]["metadata"]["resourceVersion"]
+    wait_for(lambda: got[-1]["type"] == "BOOKMARK" and
+             int(got[-1]["object"]["metadata"]["resourceVersion"]) >= int(changed))
+    marks = [e for e in got if e["type"] == "BOOKMARK"]
+    for mark in marks:  # only the kind and the resourceVersion, as the real apiserver sends
+        assert mark["object"] == {"kind": "Deployment", "apiVersion": "apps/v1",
+                                  "metadata": {"resourceVersion": mark["object"]["metadata"]["resourceVersion"]}}
+    assert marks[-1]["object"]["metadata"]["resourceVersion"] == str(apiserver.store.rv)
+    apiserver.drop_watches()
+    conn.close()
+
+    # a watch resumed from the last bookmark misses nothing made after it
+    resp, conn = stream(apiserver, DEPLOY, {"resourceVersion": marks[-1]["object"]["metadata"]["resourceVersion"],
+                                            "timeoutSeconds": "30"})
+    got = _reader(resp)
+    wait_for(lambda: apiserver.open_watches == 1)
+    patch(apiserver, "embedder", {"metadata": {"labels": {"x": "2"}}})
+    wait_for(lambda: [e["type"] for e in got] == ["MODIFIED"])
+    assert got[0]["object"]["metadata"]["name"] == "embedder"
+    apiserver.drop_watches()
+    conn.close()
+
+
+def test_no_bookmark_without_allow_watch_bookmarks(apiserver: ApiServer) -> None:
+    apiserver.bookmark_interval_s = 0.05
+    rv = str(apiserver.store.rv)
+    resp, conn = stream(apiserver, DEPLOY, {"resourceVersion": rv, "timeoutSeconds": "1"})
+    events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    assert events == []  # 1 s of 0.05 s bookmark intervals, none asked for: none sent
+    conn.close()
+
+
+def test_a_silenced_watch_stays_open_and_sends_nothing_until_lifted(apiserver: ApiServer) -> None:
+    apiserver.bookmark_interval_s = 0.1
+    rv = str(apiserver.store.rv)
+    resp, conn = stream(apiserver, DEPLOY, {"resourceVersion": rv, "timeoutSeconds": "1",
+                                            "allowWatchBookmarks": "true"})
+    got = _reader(resp)
+    wait_for(lambda: any(e["type"] == "BOOKMARK" for e in got))
+    apiserver.silence_watches("deployments")
+    time.sleep(0.3)  # let a bookmark already on its way arrive
+    before = len(got)
+    patch(apiserver, "ranker", {"metadata": {"labels": {"x": "silent"}}})
+    end = time.monotonic() + 1.5  # past timeoutSeconds and many bookmark intervals
+    while time.monotonic() < end:
+        assert len(got) == before and apiserver.open_watches == 1
+        time.sleep(0.05)
+    apiserver.silence_watches(None)
+    wait_for(lambda: any(e["type"] == "MODIFIED" for e in got[before:]))
+    assert next(e for e in got[before:] if e["type"] == "MODIFIED")["object"]["metadata"]["labels"]["x"] == "silent"
+    conn.close()

@@ -145,6 +145,8 @@ def _esc(value: str) -> str:
 
 
 def _num(v: float) -> str:
+    if math.isnan(v):
+        return "NaN"
     if math.isinf(v):
         return "+Inf" if v > 0 else "-Inf"
     return repr(float(v))

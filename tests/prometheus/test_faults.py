@@ -96,6 +96,8 @@ def test_rejected_query_keeps_the_rest(proxy, main_prom):
     finally:
         backend.close()
     assert part.health["llm-chat"].queue_depth is None
+    assert part.health["llm-chat"].reasons["queue_depth"] == (
+        "query rejected or failed (vllm: see the warnings)")
     assert part.health["llm-chat"].p95_ms is not None
     assert any(w.startswith("vllm.queue: query rejected") for w in backend.warnings)
 

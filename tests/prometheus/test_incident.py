@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from backends.domain.health import assess
+from backends.prometheus.calc import chart_step
 from backends.domain.slo_config import SloConfig
 from console.app import make_app
 from console.cli.main import build_parser, settings_from_args
@@ -37,6 +38,7 @@ NS = "ml-serving"
 CANARY, STABLE = "sentiment-bert-predictor-00003", "sentiment-bert-predictor-00002"
 POD = "sentiment-bert-predictor-00003-deployment-5d8f9-kx2lq"
 XID_AGO_S = 600
+CANARY_AGO_S = 1500  # the canary went bad 25 minutes before the history ends
 DRIFT_AGO_S = 1200
 SLO = {"models": {"llama-chat": {"latency_ms": 800}}}
 
@@ -45,15 +47,19 @@ def incident_fleet(times: list[int]) -> Fleet:
     rng = random.Random(79)
     f = Fleet(times)
     t_end = times[-1]
-    # KServe canary: 7 % 5xx on the canary revision, 0.3 % on stable
+    # KServe canary: 0.3 % 5xx on both revisions until CANARY_AGO_S before the end, then
+    # 7 % on the canary (the samples from then on count at the new rates)
+    went_bad = t_end - CANARY_AGO_S
     for rev, rps, err in ((CANARY, 10.0, 0.07), (STABLE, 90.0, 0.003)):
         base = {"namespace_name": NS, "service_name": "sentiment-bert-predictor",
                 "configuration_name": "sentiment-bert-predictor", "revision_name": rev}
-        f.counter("revision_request_count", {**base, "response_code_class": "2xx",
-                                             "response_code": "200"}, rng,
-                  rps * (1 - err), rps * (1 - err))
-        f.counter("revision_request_count", {**base, "response_code_class": "5xx",
-                                             "response_code": "503"}, rng, rps * err, rps * err)
+        ratio = [err if t >= went_bad else 0.003 for t in times]
+        f.add("revision_request_count", {**base, "response_code_class": "2xx",
+                                         "response_code": "200"},
+              _cumulative(f, [rps * (1 - r) for r in ratio]))
+        f.add("revision_request_count", {**base, "response_code_class": "5xx",
+                                         "response_code": "503"},
+              _cumulative(f, [rps * r for r in ratio]))
         f.histogram("revision_request_latencies", base, KSERVE_BOUNDS_MS, rng, W_LAT, rps)
     # its GPU: hot, and an XID 79 that appeared ten minutes ago
     gpu = {"gpu": "0", "UUID": "GPU-incident-0", "modelName": H100, "Hostname": "gpu-incident-1",
@@ -75,6 +81,15 @@ def incident_fleet(times: list[int]) -> Fleet:
     f.add("model_feature_drift_score", {"model": "ranker", "feature": "user_age", "method": "psi"},
           (0.35 if t > t_end - DRIFT_AGO_S else 0.08 for t in times))
     return f
+
+
+def _cumulative(f: Fleet, rates: list[float], base: float = 1e6) -> list[float]:
+    """A counter growing at ``rates[i]`` per second over the step ending at time ``i``."""
+    out, value = [], base
+    for dt, rate in zip(f.steps(), rates, strict=True):
+        value += round(rate * dt, 3)
+        out.append(value)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +177,10 @@ async def test_the_fleet_screen_shows_the_incident_and_holds_still(incident):
         since = {line.text: line.since for line in strip.lines}
         assert abs((at - since[lines[2][2]]).total_seconds() - XID_AGO_S) <= 75
         assert abs((at - since[lines[3][2]]).total_seconds() - DRIFT_AGO_S) <= 75
+        # the canary since it went bad, from its revisions' error % (read once)
+        step = chart_step(3600)
+        assert abs((since[lines[0][2]] - (at - timedelta(seconds=CANARY_AGO_S)))
+                   .total_seconds()) <= step
         # the LLM has been slow since the history begins (its chart, read once)
         assert since[lines[1][2]] is not None
         assert (at - since[lines[1][2]]).total_seconds() >= 3000
@@ -181,3 +200,154 @@ async def test_the_fleet_screen_shows_the_incident_and_holds_still(incident):
                         w.group == "metrics" and not w.is_finished for w in app.workers):
                     break
             assert {k: h.status for k, h in app.state.health_status.items()} == before
+
+
+async def _first_refresh(app, pilot) -> None:
+    for _ in range(200):
+        await pilot.pause(0.05)
+        if app.state.health_status:
+            return
+    raise AssertionError("no health status after the first refresh")
+
+
+async def _refresh(app, pilot) -> None:
+    count = app.poller.poll_counts["metrics"]
+    app.poller.poll("metrics")
+    for _ in range(200):
+        await pilot.pause(0.02)
+        if app.poller.poll_counts["metrics"] > count and not any(
+                w.group == "metrics" and not w.is_finished for w in app.workers):
+            return
+    raise AssertionError("the metrics refresh did not finish")
+
+
+def _canary_line(app):
+    strip = app.fleet_screen.query_one("ProblemStrip")
+    return next(line for line in strip.lines if line.text.startswith("canary errors"))
+
+
+async def test_steady_refreshes_ask_no_history(incident):
+    """The canary's history is one read (2 range queries: requests and errors by revision)
+    when its problem appears; a steady refresh sends exactly the read's own queries."""
+    prom, kube, at = incident
+    settings, backends = incident_backends(prom, kube, at)
+    metrics = backends.metrics
+    asked: list[str] = []
+    real = metrics.revision_error_chart
+
+    def counted(model, *args, **kwargs):  # the real read, counted
+        asked.append(model)
+        before = metrics.client.queries
+        out = real(model, *args, **kwargs)
+        asked.append(f"{metrics.client.queries - before} queries")
+        return out
+
+    metrics.revision_error_chart = counted
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _first_refresh(app, pilot)
+        assert asked == ["sentiment-bert", "2 queries"]
+        first = _canary_line(app).since
+        per_refresh = []
+        for _ in range(5):
+            before = metrics.client.queries
+            await _refresh(app, pilot)
+            per_refresh.append((metrics.client.queries - before,
+                                app.state.metrics.queries))
+        # every refresh sends its read's queries and nothing else (no history), and the
+        # count never grows (the first may still probe the profiles)
+        assert all(sent == read for sent, read in per_refresh)
+        counts = [sent for sent, _ in per_refresh]
+        assert counts == sorted(counts, reverse=True) and len(set(counts[-3:])) == 1
+        assert asked == ["sentiment-bert", "2 queries"]
+        assert _canary_line(app).since == first
+
+
+async def test_once_and_notes_carry_the_strips_since(incident, monkeypatch, capsys):
+    import json
+
+    from backends.audit.chain import iso_utc
+    from console.cli import main as cli
+    from console.presenters.records import note_figures
+
+    prom, kube, at = incident
+    settings, backends = incident_backends(prom, kube, at)
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _first_refresh(app, pilot)
+        since = _canary_line(app).since
+        bert = next(s for s in app.state.cluster.services if s.name == "sentiment-bert")
+        figures = note_figures(app.actions._snapshot(), bert.key)
+    assert abs((since - (at - timedelta(seconds=CANARY_AGO_S))).total_seconds()) \
+        <= chart_step(3600)
+    canary = next(p for p in figures["model"]["problems"] if p["signal"] == "canary")
+    assert canary["text"] == "canary errors 7.0 % vs stable 0.3 %"
+    assert canary["since"] == iso_utc(since)
+
+    def at_incident(s):  # --once's own backends, living when the history ends
+        built = build_backends(s)
+        built.clock = lambda: at
+        return built
+
+    monkeypatch.setattr(cli, "build_backends", at_incident)
+    assert cli.run_once(settings, "json") == 0
+    snap = json.loads(capsys.readouterr().out)
+    problems = snap["status"][bert.key]["problems"]
+    once = next(p for p in problems if p["text"].startswith("canary errors"))
+    assert datetime.fromisoformat(once["since"].replace("Z", "+00:00")) == since
+    assert cli.run_once(settings, "text") == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if "sentiment-bert:" in x and "CANARY!" in x)
+    assert f"canary errors 7.0 % vs stable 0.3 % since {since:%H:%M}" in line
+
+
+async def test_a_failed_history_read_leaves_first_seen(incident):
+    from backends.domain.errors import BackendError
+    from console.cli.report import take_snapshot
+
+    prom, kube, at = incident
+    settings, backends = incident_backends(prom, kube, at)
+
+    def refused(*_args, **_kwargs):
+        raise BackendError("query_range refused: 503", source="prometheus")
+
+    backends.metrics.revision_error_chart = refused
+    snap = take_snapshot(backends, settings.slo, history=True)
+    bert = next(s for s in snap.services if s.name == "sentiment-bert")
+    canary = next(p for p in snap.status[bert.key].problems if p.signal == "canary")
+    assert canary.since is None  # --once: not known
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await _first_refresh(app, pilot)
+        assert _canary_line(app).since == at  # the console: first seen now
+        assert app.state.health_status[bert.key].status == "CANARY!"
+
+
+def test_prometheus_only_reads_each_revisions_error_ratio(incident):
+    """Without Kubernetes no traffic split is known (no canary problem to date), but the
+    per-revision read works on the discovered services all the same."""
+    from backends.domain.health import canary_since
+    from backends.domain.models import Problem
+
+    prom, _kube, at = incident
+    args = build_parser().parse_args(["--prometheus", prom.url, "--refresh", "3600"])
+    settings = settings_from_args(args).model_copy(update={"slo": SloConfig.model_validate(SLO)})
+    backends = build_backends(settings)
+    backends.clock = lambda: at
+    try:
+        snap = read_snapshot(settings, backends)
+        bert = next(s for s in snap.services if s.name == "sentiment-bert")
+        series = backends.metrics.revision_error_chart(bert.name, 3600, at, service=bert)
+        by_name = {s.name: s for s in series}
+        assert set(by_name) == {CANARY, STABLE}
+        assert 6.5 <= by_name[CANARY].points[-1].value <= 7.5
+        assert by_name[CANARY].points[0].value <= 0.5 and by_name[STABLE].points[-1].value <= 0.5
+        problem = Problem(signal="canary", level="bad", text="canary errors 7.0 % vs stable "
+                          "0.3 %", value=0.07, threshold=0.003, target=CANARY)
+        since = canary_since(problem, series, CANARY, STABLE)
+        assert since is not None
+        assert abs((since - (at - timedelta(seconds=CANARY_AGO_S))).total_seconds()) \
+            <= chart_step(3600)
+        assert all(p.signal != "canary" for p in assess(bert, snap, settings.slo).problems)
+    finally:
+        backends.close()
