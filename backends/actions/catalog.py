@@ -155,7 +155,7 @@ def is_mutating(action: str) -> bool:
 
 
 # -- the read-only rule ---------------------------------------------------------------------
-ReadOnlyCause = Literal["--read-only", "config", "backend"]
+ReadOnlyCause = Literal["--read-only", "config", "backend", "unlabelled"]
 
 
 @dataclass(frozen=True)
@@ -167,15 +167,28 @@ class ReadOnly:
 
 
 def read_only(context: str, *, flag: bool, config: Any = None,
-              backend: bool = False) -> ReadOnly | None:
+              backend: bool = False, service: Any = None) -> ReadOnly | None:
     """Why ``context`` takes no mutating action, None when it may: ``--read-only``
     (``flag``), the ``[actions]`` config (``config.is_read_only(context)``:
     ``read_only_contexts`` or ``contexts.<name>.read_only``), or a backend built read-only
-    (``backend``). The guard, the console's keys and ``:ctx`` all ask this."""
+    (``backend``); for one model (``service``), also an unlabelled one (found without the
+    model label: read-only until adopted). The guard, the console's keys and ``:ctx`` all
+    ask this."""
     if flag:
         return ReadOnly("--read-only", "read-only mode (--read-only)")
     if config is not None and config.is_read_only(context):
         return ReadOnly("config", f"context {context} is read-only (config)")
     if backend:
         return ReadOnly("backend", f"context {context} is read-only (backend)")
+    if service is not None and getattr(service, "unlabelled", False):
+        return ReadOnly("unlabelled", unlabelled_message(service))
     return None
+
+
+def unlabelled_message(service: Any) -> str:
+    """Why an unlabelled model takes no action, and the line that adopts it."""
+    adopt = tuple(getattr(service, "adopt", ()) or ())
+    how = f"; adopt it: {adopt[0]}" + (f" (or {adopt[1]})" if len(adopt) > 1 else "") \
+        if adopt else ""
+    return (f"{getattr(service, 'name', '?')} is unlabelled (no model label): read-only "
+            f"until adopted{how}")

@@ -272,6 +272,11 @@ class ActionRunner:
         if why:
             return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
                                                   reason=why, overridable=False))
+        seen = find_service(snapshot, request.service_key) if snapshot else None
+        unlabelled = read_only(context, flag=False, service=seen) if seen is not None else None
+        if unlabelled is not None:
+            return self._bare_plan(request, Check(name="read-only", status=CheckStatus.FAILED,
+                                                  reason=unlabelled.message, overridable=False))
         try:
             request = request.model_copy(update={"actor": self.actor_for(context,
                                                                          request.actor)})

@@ -20,7 +20,9 @@ on ("p95 6.4 s > SLO 800 ms"):
   (warn), memory >= 98 % (warn) (GPU);
 - drift: a feature over its threshold (warn, DRIFT);
 - rollout: paused (warn, PAUSED);
-- alerts: a firing alert naming the model (critical/page: bad, else warn; ALERT).
+- alerts: a firing alert naming the model (critical/page: bad, else warn; ALERT);
+- label: found without the model label (info; UNLABELLED when nothing else is wrong): the
+  reason names the config line that adopts it.
 
 With none of these, the status says what is going on (CANARY, ROLLING) or OK; "?" only
 when no signal exists at all, and ``why`` says which figures are missing.
@@ -54,7 +56,7 @@ WORDS: dict[str, str] = {"errors": "ERRORS", "canary": "CANARY!", "latency": "SL
                          "rollout": "PAUSED", "alert": "ALERT"}
 # among problems of one level, the order a person should look at them
 ORDER: tuple[str, ...] = ("replicas", "canary", "errors", "latency", "gpu", "saturation",
-                          "rollout", "drift", "alert")
+                          "rollout", "drift", "alert", "label")
 """A canary worse than stable comes before the blended errors it causes; an alert last, as
 the signal it is about (when pitboard sees it) names the problem better."""
 
@@ -264,6 +266,8 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
                 *_alerts(s, snap.alerts)]
     if s.paused:
         problems.append(Problem(signal="rollout", level="warn", text="rollout paused"))
+    if s.unlabelled:
+        problems.append(Problem(signal="label", level="info", text=unlabelled_text(s)))
     problems.sort(key=_key)
     found = tuple(problems)
     worst = problems[0] if problems else None
@@ -275,6 +279,8 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
         return Health(status=word, level=worst.level, problems=found)
     if s.canary is not None:
         return Health(status="CANARY", level="info", problems=found)
+    if s.unlabelled:
+        return Health(status="UNLABELLED", level="info", problems=found)
     if s.rollout_in_progress:
         return Health(status="ROLLING", level="info", problems=found)
     if h is not None and not any(getattr(h, f) is not None for f in FIGURE_FIELDS):
@@ -288,6 +294,12 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
                       why="no replica count, serving metrics or GPU figures for this model")
     why = None if h is not None else "replicas ready; no serving metrics matched this model"
     return Health(status="OK", level="ok", problems=found, why=why)
+
+
+def unlabelled_text(s: ModelService) -> str:
+    """Why an unlabelled model is shown and how to adopt it (the config line first)."""
+    how = f": adopt it with {s.adopt[0]}" if s.adopt else ""
+    return f"unlabelled (no model label), read-only until adopted{how}"
 
 
 def since_in_chart(problem: Problem, series: Sequence[Series]) -> datetime | None:

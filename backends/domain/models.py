@@ -40,6 +40,9 @@ class ServiceKind(str, Enum):
     DEPLOYMENT = "Deployment"
     INFERENCE_SERVICE = "InferenceService"
     ROLLOUT = "Rollout"
+    STATEFUL_SET = "StatefulSet"
+    LEADER_WORKER_SET = "LeaderWorkerSet"
+    LLM_INFERENCE_SERVICE = "LLMInferenceService"
 
 
 TrafficRole = Literal["stable", "canary", "latest", "previous"]
@@ -103,6 +106,15 @@ class ModelService(Frozen):
     annotations: dict[str, str] = Field(
         default_factory=dict,
         description="pitboard's own annotations on the object (e.g. pitboard.io/approvals)")
+    unlabelled: bool = Field(
+        False, description="found without the model label (it requests GPUs or carries "
+                           "app.kubernetes.io/name): shown, read-only until adopted")
+    adopt: tuple[str, ...] = Field(
+        (), description="how to adopt an unlabelled one: the config line, then the kubectl "
+                        "command that labels it")
+    notes: tuple[str, ...] = Field(
+        (), description="what could not be read and why (e.g. no traffic split in KServe's "
+                        "raw deployment mode), shown in the model detail")
 
     @property
     def key(self) -> str:
@@ -445,7 +457,7 @@ class SourceStatus(Frozen):
 
 HealthLevel = Literal["ok", "info", "warn", "bad", "unknown"]
 HealthSignal = Literal["replicas", "errors", "canary", "latency", "saturation", "gpu", "drift",
-                       "rollout", "alert"]
+                       "rollout", "alert", "label"]
 
 
 class Problem(Frozen):
@@ -517,6 +529,9 @@ class FleetSnapshot(Frozen):
                           "waiting for data")
     cost: CostBurn = CostBurn()
     alerts: tuple[Alert, ...] = ()
+    cluster_search: str | None = Field(
+        None, description="why there is no model: what the cluster source looked for and how "
+                          "to change it (ClusterPart.search), shown instead of an empty table")
     sources: dict[str, SourceStatus] = Field(default_factory=dict)
     status: dict[str, Health] = Field(
         default_factory=dict, description="ModelService.key -> its health as shown (held "

@@ -45,6 +45,9 @@ class ClusterPart(Frozen):
     # GPU allocation known from the cluster (pods' nvidia.com/gpu on nodes); metrics
     # backends enrich these with utilisation. May be empty.
     gpus: tuple[GpuDevice, ...] = ()
+    search: str | None = Field(
+        None, description="when no model was found: what was looked for (kinds, labels, GPU "
+                          "requests, namespaces) and how to change it; None otherwise")
 
 
 class MetricsPart(Frozen):

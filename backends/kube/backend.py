@@ -17,6 +17,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from backends.actions.approvals import APPROVALS, approval_record, object_target
+from backends.actions.catalog import read_only
 from backends.domain.actions import (ActionPlan, ActionRequest, ActionResult, ClusterIdentity,
                                      RolloutProgress)
 from backends.domain.errors import ActionRefused, BackendError, ForbiddenError, NotFoundError
@@ -30,6 +31,7 @@ from backends.kube.connect import KubeApi, connect
 from backends.kube.execute import Target, default_actor
 from backends.kube.history import Inputs, build_part
 from backends.kube.kinds import KINDS
+from backends.kube.kinds.workload import looked_for
 from backends.kube.slim import slim_event, slim_node, slim_pod, slim_replicaset
 
 __all__ = ["KubernetesCluster", "KubernetesFleet", "make_cluster_backend"]
@@ -220,6 +222,11 @@ class KubernetesCluster(ClusterBackend):
             nodes=self.snapshot("nodes"),
             objects={n: self.snapshot(n) for n in self.caches if n not in shared},
             config=self.config))
+        if not part.services:  # say what was looked for, never just an empty table
+            part = part.model_copy(update={"search": looked_for(
+                self.config, self.context, self.namespaces,
+                [k.KIND.value for k in KINDS.values() if k.PLURAL in self.caches],
+                [k.KIND.value for k in KINDS.values() if k.PLURAL not in self.caches])})
         self._part_key, self._part = key, part
         return part
 
@@ -242,10 +249,20 @@ class KubernetesCluster(ClusterBackend):
                 "relists": sum(c.relists for c in cs)}
 
     # -- actions ----------------------------------------------------------------------------
+    def _refuse_unlabelled(self, service_key: str) -> None:
+        """An unlabelled model (as last read) takes no action until adopted."""
+        part = self._part
+        svc = next((s for s in part.services if s.key == service_key), None) if part else None
+        why = read_only(self.context, flag=False, service=svc) if svc is not None else None
+        if why is not None:
+            raise ActionRefused(why.message, source=SOURCE)
+
     def plan(self, request: ActionRequest) -> ActionPlan:
+        self._refuse_unlabelled(request.service_key)
         return execute.plan(self.api, request, read_only=self.read_only)
 
     def execute(self, request: ActionRequest) -> ActionResult:
+        self._refuse_unlabelled(request.service_key)
         if self.read_only:
             raise ActionRefused(f"context {self.context!r} is read-only: {request.kind.value} "
                                 "was not sent", source=SOURCE)
@@ -347,9 +364,11 @@ class KubernetesFleet(ClusterBackend):
         revisions: dict = {}
         for p in parts:
             revisions.update(p.revisions)
+        services = tuple(s for p in parts for s in p.services)
+        search = None if services else "\n".join(p.search for p in parts if p.search) or None
         return ClusterPart(context=self.context, namespace=self.namespace,
-                           services=tuple(s for p in parts for s in p.services),
-                           revisions=revisions, gpus=tuple(g for p in parts for g in p.gpus))
+                           services=services, revisions=revisions,
+                           gpus=tuple(g for p in parts for g in p.gpus), search=search)
 
     def cluster_for(self, service_key: str) -> KubernetesCluster:
         t = Target.parse(service_key)

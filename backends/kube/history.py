@@ -44,13 +44,29 @@ class _Owners:
                          for rs in (inp.replicasets or {}).values()}
         self.by_uid: dict[str, str] = {}
         self.labelled: dict[tuple[str | None, str], str] = {}  # (namespace, name) -> key
+        self.lws: dict[tuple[str | None, str], str] = {}  # likewise, by the LWS pod label
+        # a followed object's uid -> its controller's uid (a workload another kind
+        # made, e.g. KServe's): a pod counts for the model that owns its owner
+        self.parent: dict[str, str] = {}
+        for recs in inp.objects.values():
+            for rec in (recs or {}).values():
+                up = getattr(rec, "owner_uid", None)
+                uid = getattr(getattr(rec, "meta", None), "uid", None)
+                if up and uid:
+                    self.parent[uid] = up
 
     def owner_key(self, pod: PodRec) -> str | None:
         if pod.isvc:
             return self.labelled.get((pod.namespace, pod.isvc))
+        if pod.lws:
+            return self.lws.get((pod.namespace, pod.lws))
         uid = pod.owner_uid
         if pod.owner_kind == "ReplicaSet":
             uid = self.rs_owner.get(uid, (None, None))[1]
+        for _ in range(4):  # up the controller chain to a model (a few hops at most)
+            if not uid or uid in self.by_uid:
+                break
+            uid = self.parent.get(uid)
         return self.by_uid.get(uid) if uid else None
 
 
@@ -75,6 +91,8 @@ def build_part(inp: Inputs) -> ClusterPart:
                 owners.by_uid[found.owner_uid] = svc.key
             if found.labelled_pods:
                 owners.labelled[(svc.namespace, svc.name)] = svc.key
+            if found.lws_pods:
+                owners.lws[(svc.namespace, svc.name)] = svc.key
 
     gpus_by_key: dict[str, int] = defaultdict(int)
     if inp.pods is not None:

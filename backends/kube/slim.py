@@ -28,6 +28,7 @@ APPROVALS = "pitboard.io/approvals"  # = backends.actions.approvals.APPROVALS (k
 #: pitboard's own annotations, carried to ``ModelService.annotations``.
 OWN_ANNOTATIONS = (APPROVALS, LAST_ACTION)
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
+LWS_LABEL = "leaderworkerset.sigs.k8s.io/name"
 EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
@@ -170,6 +171,7 @@ class PodRec:
     gpus: int
     phase: str | None
     ready: bool
+    lws: str | None = None  # the LeaderWorkerSet its group belongs to (LWS_LABEL)
 
 
 def slim_pod(obj: dict) -> PodRec:
@@ -179,7 +181,8 @@ def slim_pod(obj: dict) -> PodRec:
                 for c in st.get("conditions") or [] if isinstance(c, dict))
     return PodRec(str(m.get("name", "")), m.get("namespace"), kind, uid,
                   (m.get("labels") or {}).get(ISVC_LABEL), spec.get("nodeName"),
-                  pod_gpus(spec), st.get("phase"), ready)
+                  pod_gpus(spec), st.get("phase"), ready,
+                  (m.get("labels") or {}).get(LWS_LABEL))
 
 
 @dataclass(frozen=True, slots=True)

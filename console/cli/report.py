@@ -104,6 +104,13 @@ def render_text(snap: FleetSnapshot, slo: SloConfig | None = None) -> str:
     rows = [[c[0] if i else safe(r.name, 48) for i, c in enumerate(r.cells)]
             for r in rows_from_snapshot(snap, slo=fleet_burn(slo or SloConfig()))]
     out += _table([c[1] for c in COLUMNS], rows)
+    if not snap.services and snap.cluster_search:
+        out += [""] + [safe(line, 400) for line in snap.cluster_search.splitlines()]
+    unlabelled = [s for s in snap.services if s.unlabelled]
+    if unlabelled:
+        out += ["", "Unlabelled (read-only until adopted):"] + [
+            f"  {safe(s.name, 48)} ({s.kind.value}): {safe(s.adopt[0] if s.adopt else '', 200)}"
+            for s in unlabelled]
     out.append("")
     nodes: dict[str, list] = {}
     for g in snap.gpus:

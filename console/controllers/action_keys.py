@@ -55,8 +55,20 @@ class ActionKeysMixin(ScreenHost):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in KEY_ACTIONS:
-            return None if self._unavailable(action) else True
+            why = self._unavailable(action)
+            if why and self._unlabelled_only(action):
+                return True  # pressed, it says why and the line that adopts the model
+            return None if why else True
         return super().check_action(action, parameters)
+
+    def _unlabelled_only(self, action: str) -> bool:
+        """The key is refused only because the selected model is unlabelled."""
+        svc = self._selected_model()
+        declared = catalog.spec(action)
+        if svc is None or declared is None or not declared.mutating or not declared.per_context:
+            return False
+        ro = catalog.read_only(svc.cluster, flag=False, service=svc)
+        return ro is not None and self._unavailable(action) == ro.message
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:

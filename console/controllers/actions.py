@@ -153,6 +153,10 @@ class ActionController(Controller):
             why = self.read_only_reason(service.cluster if per_context and service else None)
             if why:
                 return why
+            unlabelled = catalog.read_only(service.cluster, flag=False, service=service) \
+                if per_context and service is not None else None
+            if unlabelled is not None:
+                return unlabelled.message
         if self.app.backends is None:
             return "not connected yet"
         if self.runner is None:

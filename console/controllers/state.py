@@ -185,6 +185,7 @@ class FleetState:
             drift_reason=m.drift_reason if m else None,
             cost=m.cost if m else MetricsPart().cost,
             alerts=self.alerts or (),
+            cluster_search=c.search if c else None,
             sources=dict(self.status),
             status=self.health_status,
         )

@@ -93,6 +93,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
                 table = ModelTable(id="models")
                 table.border_title = "Models"
                 yield table
+                empty = Static(id="models-empty")  # what was looked for, when nothing matched
+                empty.border_title = "Models 0"
+                yield empty
                 with Horizontal(id="detail"):
                     box = Vertical(id="chart-box")
                     box.border_title = "Latency / errors"
@@ -135,6 +138,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             if rows is None:
                 rows = rows_from_snapshot(snapshot, self._row_cache, self._slo_rule())
             table.show_rows(rows)
+            self._show_search(snapshot)
             self._title_models()
             strip = self.query_one(ProblemStrip)
             strip.max_lines = 4 if self.app.size.height >= 40 else 2
@@ -157,6 +161,16 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             # the first complete frame: models and every source's data (or its error);
             # plotext is imported and drawn only once it is out
             self.call_after_refresh(self._after_first_frame)
+
+    def _show_search(self, snapshot: FleetSnapshot) -> None:
+        """No model at all: say what the cluster source looked for and how to change it,
+        in the table's place (never an empty table)."""
+        why = snapshot.cluster_search if not snapshot.services else None
+        box = self.query_one("#models-empty", Static)
+        if why:
+            box.update(Text(why))
+        box.set_class(bool(why), "-on")
+        self.set_class(bool(why), "-searched")  # no chart or history to show either
 
     def _slo_rule(self):
         """The burn-rate column's rule from the ``[slo]`` settings (built once)."""

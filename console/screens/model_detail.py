@@ -61,6 +61,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
     ModelDetailScreen DataTable.panel { height: 1fr; }
     ModelDetailScreen #md-why { height: auto; padding: 0 1; color: $text-muted; }
     ModelDetailScreen #md-alerts { height: auto; max-height: 12; padding: 0 1; }
+    ModelDetailScreen #md-notes { height: auto; max-height: 12; padding: 0 1; }
     ModelDetailScreen #md-releases { height: 12; }
     ModelDetailScreen.-narrow .row { layout: vertical; height: auto; }
     ModelDetailScreen.-narrow .row > .panel { width: 1fr; height: 8; }
@@ -99,6 +100,9 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
                 gpus: DataTable[Text] = DataTable(id="md-gpus", classes="panel", cursor_type="row")
                 gpus.border_title = "Pods / GPUs"
                 yield gpus
+            notes = Static(Text(""), id="md-notes", classes="panel")
+            notes.border_title = "How it was read"
+            yield notes
             alerts = Static(Text(""), id="md-alerts", classes="panel")
             alerts.border_title = "Alerts"
             yield alerts
@@ -184,6 +188,11 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
                          svc, snapshot)
         self._show_legs(svc, snapshot)
         self._show_gpus(svc, snapshot)
+        notes = self.query_one("#md-notes", Static)
+        lines = ([f"unlabelled: read-only until adopted. Adopt it: {svc.adopt[0]}"] if svc.adopt
+                 else []) + [f"  or: {a}" for a in svc.adopt[1:]] + list(svc.notes)
+        update_text(notes, Text("\n".join(safe(line, 300) for line in lines)))
+        notes.display = bool(lines)
         alerts = [a for a in snapshot.alerts if a.model == svc.name]
         box = self.query_one("#md-alerts", Static)
         update_text(box, alerts_text(alerts, max(20, self.size.width - 4)))

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from . import apiserver_controller_workloads as workloads
 from .apiserver_controller_bluegreen import blue_green, pause_before_promotion, preview_replicas
 from .apiserver_controller_pods import PodKeeper
 from .apiserver_resources import find
@@ -130,10 +131,25 @@ class Controller:
                 return  # the controller has not seen it yet: observedGeneration lags
             if res == DEPLOY:
                 self.sync(DEPLOYMENT, obj)
+                self._raw_owner(obj)
             elif res == ROLLOUTS:
                 self.sync(ROLLOUT, obj)
+            elif res == ISVC and workloads.is_raw(obj):
+                dep, changed = workloads.raw_predictor(self.store, obj)
+                if changed:
+                    self.sync(DEPLOYMENT, dep)
+                workloads.raw_status(self.store, obj)
             elif res == ISVC:
                 self.kserve.sync(obj)
+            elif res == workloads.LLMISVC:
+                dep, changed = workloads.llm_workload(self.store, obj)
+                if changed:
+                    self.sync(DEPLOYMENT, dep)
+                workloads.llm_status(self.store, obj)
+            elif res == workloads.STS:
+                workloads.sync_statefulset(self.store, self.pods, obj)
+            elif res == workloads.LWS:
+                workloads.sync_leaderworkerset(self.store, self.pods, obj)
             elif res == RS:
                 self.pods.sync_replicaset(obj, ready=True)
                 owner = self._owner_of(obj)
@@ -169,6 +185,16 @@ class Controller:
             timer.cancel()
 
     # ------------------------------------------------------------ helpers
+    def _raw_owner(self, dep: dict[str, Any]) -> None:
+        """A raw-mode InferenceService's status follows its predictor Deployment."""
+        uid = controller_uid(dep)
+        for isvc in self.store.list(ISVC, dep["metadata"].get("namespace")):
+            if uid and isvc["metadata"]["uid"] == uid:
+                workloads.raw_status(self.store, isvc)
+        for llm in self.store.list(workloads.LLMISVC, dep["metadata"].get("namespace")):
+            if uid and llm["metadata"]["uid"] == uid:
+                workloads.llm_status(self.store, llm)
+
     def _owner_of(self, obj: dict[str, Any]) -> tuple[Flavor, dict[str, Any]] | None:
         uid = controller_uid(obj)
         ns = obj["metadata"].get("namespace")

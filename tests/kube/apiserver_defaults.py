@@ -50,7 +50,14 @@ def apply_defaults(res: Resource, obj: dict[str, Any]) -> None:
             ru.setdefault("maxSurge", "25%")
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
-    if res.plural in ("deployments", "replicasets") and isinstance(spec, dict):
+    if res.plural == "statefulsets" and isinstance(spec, dict):  # SetDefaults_StatefulSet
+        spec.setdefault("replicas", 1)
+        spec.setdefault("podManagementPolicy", "OrderedReady")
+        spec.setdefault("updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}})
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("persistentVolumeClaimRetentionPolicy",
+                        {"whenDeleted": "Retain", "whenScaled": "Retain"})
+    if res.plural in ("deployments", "replicasets", "statefulsets") and isinstance(spec, dict):
         default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
     if res.plural == "replicasets" and isinstance(spec, dict):
         spec.setdefault("replicas", 1)
@@ -82,7 +89,7 @@ def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None) -> 
                       "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
                       "'.', and must start and end with an alphanumeric character")
     spec = obj.get("spec") or {}
-    if res.plural in ("deployments", "replicasets"):
+    if res.plural in ("deployments", "replicasets", "statefulsets"):
         selector = spec.get("selector")
         if not selector:
             raise invalid(kind, group, name, "spec.selector", None, "Required value")
@@ -95,7 +102,7 @@ def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None) -> 
         if int(spec.get("replicas", 0)) < 0:
             raise invalid(kind, group, name, "spec.replicas", spec.get("replicas"),
                           "must be greater than or equal to 0")
-    if res.plural in ("deployments", "replicasets", "pods"):
+    if res.plural in ("deployments", "replicasets", "statefulsets", "pods"):
         pod_spec = spec if res.plural == "pods" else (spec.get("template") or {}).get("spec") or {}
         prefix = "spec" if res.plural == "pods" else "spec.template.spec"
         containers = pod_spec.get("containers") or []

@@ -71,11 +71,11 @@ class Registry:
             meta["uid"] = self.store.new_uid()
             meta.setdefault("creationTimestamp", self.store.timestamp()) if keep_status else \
                 meta.__setitem__("creationTimestamp", self.store.timestamp())
-            if res.plural in ("deployments", "replicasets") or res.custom:
+            if res.plural in ("deployments", "replicasets", "statefulsets") or res.custom:
                 meta["generation"] = 1
             if res.status_subresource and not keep_status and res.plural not in ("namespaces", "nodes", "pods"):
                 obj.pop("status", None)
-            if res.plural in ("deployments", "replicasets") and not keep_status:
+            if res.plural in ("deployments", "replicasets", "statefulsets") and not keep_status:
                 obj["status"] = {}
             apply_defaults(res, obj)
             validate(res, obj, None)

@@ -46,6 +46,20 @@ RESOURCES: tuple[Resource, ...] = (
              status_subresource=True),
     Resource("apps", "v1", "replicasets", "replicaset", "ReplicaSet", True, ("rs",), ("all",),
              status_subresource=True),
+    Resource("apps", "v1", "statefulsets", "statefulset", "StatefulSet", True, ("sts",), ("all",),
+             status_subresource=True),
+    # sigs.k8s.io/lws api/leaderworkerset/v1 (shortName lws; kubectl prints its Name and Age)
+    Resource("leaderworkerset.x-k8s.io", "v1", "leaderworkersets", "leaderworkerset", "LeaderWorkerSet",
+             True, ("lws",), status_subresource=True, custom=True),
+    # kserve pkg/apis/serving/v1alpha1/llm_inference_service_types.go (kubebuilder printcolumns)
+    Resource("serving.kserve.io", "v1alpha1", "llminferenceservices", "llminferenceservice",
+             "LLMInferenceService", True, ("llmisvc",), status_subresource=True, custom=True,
+             printer_columns=(
+                 ("URL", "string", ".status.url", 0),
+                 ("Ready", "string", '.status.conditions[?(@.type=="Ready")].status', 0),
+                 ("Reason", "string", '.status.conditions[?(@.type=="Ready")].reason', 0),
+                 ("Age", "date", ".metadata.creationTimestamp", 0),
+             )),
     Resource("serving.kserve.io", "v1beta1", "inferenceservices", "inferenceservice", "InferenceService", True,
              ("isvc",), status_subresource=True, custom=True,
              printer_columns=(
@@ -84,7 +98,10 @@ GROUPS: dict[str, str] = {
     "authorization.k8s.io": "v1",
     "serving.kserve.io": "v1beta1",
     "argoproj.io": "v1alpha1",
+    "leaderworkerset.x-k8s.io": "v1",
 }
+# Group -> its other served versions (listed after the preferred one)
+MORE_VERSIONS: dict[str, tuple[str, ...]] = {"serving.kserve.io": ("v1alpha1",)}
 
 
 def find(group: str, version: str, plural: str) -> Resource | None:
@@ -135,7 +152,8 @@ def api_versions(server_address: str) -> dict[str, Any]:
 
 def _group_doc(group: str) -> dict[str, Any]:
     gv = {"groupVersion": f"{group}/{GROUPS[group]}", "version": GROUPS[group]}
-    return {"name": group, "versions": [gv], "preferredVersion": gv}
+    more = [{"groupVersion": f"{group}/{v}", "version": v} for v in MORE_VERSIONS.get(group, ())]
+    return {"name": group, "versions": [gv, *more], "preferredVersion": gv}
 
 
 def api_group_list() -> dict[str, Any]:

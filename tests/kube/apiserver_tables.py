@@ -56,6 +56,8 @@ _WIDE_TEMPLATE = [_col("Containers", priority=1), _col("Images", priority=1), _c
 
 COLUMNS: dict[str, list[dict[str, Any]]] = {
     "deployments": [NAME, _col("Ready"), _col("Up-to-date"), _col("Available"), _col("Age")] + _WIDE_TEMPLATE,
+    "statefulsets": [NAME, _col("Ready"), _col("Age"), _col("Containers", priority=1),
+                     _col("Images", priority=1)],
     "replicasets": [NAME, _col("Desired", "integer"), _col("Current", "integer"), _col("Ready", "integer"),
                     _col("Age")] + _WIDE_TEMPLATE,
     "pods": [NAME, _col("Ready"), _col("Status"), _col("Restarts"), _col("Age"), _col("IP", priority=1),
@@ -164,6 +166,9 @@ def cells(res: Resource, obj: dict[str, Any]) -> list[Any]:
         return [meta["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
                 int(status.get("updatedReplicas", 0)), int(status.get("availableReplicas", 0)), age] + \
             _template_cells(spec)
+    if res.plural == "statefulsets":
+        return [meta["name"], f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}", age] + \
+            _template_cells(spec)[:2]
     if res.plural == "replicasets":
         return [meta["name"], int(spec.get("replicas", 1)), int(status.get("replicas", 0)),
                 int(status.get("readyReplicas", 0)), age] + _template_cells(spec)

@@ -58,3 +58,20 @@ def rigs(apiserver: ApiServer, tmp_path: Path):
     yield make
     for rig in made:
         rig.close()
+
+
+@pytest.fixture
+def server_of(tmp_path: Path) -> Iterator[Callable[[list[dict]], ApiServer]]:
+    """``server_of(docs)`` -> a started server loaded with ``docs`` (fixture objects built
+    by code, e.g. tests/kube/gen_workloads.py); all stopped after the test."""
+    made: list[ApiServer] = []
+
+    def make(docs: list[dict]) -> ApiServer:
+        server = ApiServer(tmp_path / f"apiserver-docs-{len(made)}")
+        server.load(docs)
+        made.append(server.start())
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.stop()

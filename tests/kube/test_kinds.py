@@ -17,6 +17,9 @@ from backends.kube.config import KubernetesConfig
 from backends.kube.kinds import KINDS
 
 KUBE = Path(__file__).resolve().parents[2] / "backends" / "kube"
+#: the kinds pitboard acts on; the others (StatefulSet, LeaderWorkerSet,
+#: LLMInferenceService) are read only
+ACTING = {"Deployment", "Rollout", "InferenceService"}
 
 
 def test_every_service_kind_has_one_module_of_the_common_shape():
@@ -26,7 +29,9 @@ def test_every_service_kind_has_one_module_of_the_common_shape():
     for name, kind in KINDS.items():
         assert kind.KIND.value == name
         assert kind.caches(KubernetesConfig())[0].name == kind.PLURAL
-        assert kind.ACTIONS and all(isinstance(a, ActionKind) for a in kind.ACTIONS)
+        # read-only kinds declare no action (each one is refused with UNSUPPORTED)
+        assert bool(kind.ACTIONS) == (name in ACTING)
+        assert all(isinstance(a, ActionKind) for a in kind.ACTIONS)
         assert "{action}" in kind.UNSUPPORTED
         for member in ("read", "preflight", "progress"):
             assert callable(getattr(kind, member)), (name, member)
@@ -41,13 +46,28 @@ def test_generic_code_names_no_kind(module):
 
 
 def test_crd_kinds_are_followed_only_when_served():
-    cfg = KubernetesConfig(model_label="team/model")
+    cfg = KubernetesConfig(model_label="team/model", discover=False)
     names = [s.name for s in _kind_specs(cfg, set())]
-    assert names == ["deployments", "replicasets", "pods", "nodes", "events"]
-    served = {f"{k.GROUP}/{k.VERSION}" for k in KINDS.values()}
+    assert names == ["deployments", "statefulsets", "replicasets", "pods", "nodes", "events"]
+    served = {f"{k.GROUP}/{k.VERSION}" for k in KINDS.values() if k.GROUP}
     specs = _kind_specs(cfg, served)
-    assert [s.name for s in specs] == names + ["inferenceservices", "rollouts"]
-    assert specs[0].label_selector == "team/model"
+    assert [s.name for s in specs] == names + ["inferenceservices", "rollouts",
+                                               "leaderworkersets", "llminferenceservices"]
+    # only labelled objects: the model label is the server-side selector
+    assert specs[0].label_selector == specs[1].label_selector == "team/model"
+
+
+def test_discovery_watches_every_workload_once_without_a_selector():
+    """Discovery (the default) or an adopt selector: one watch per kind, no label
+    selector (the kinds decide client-side); the Deployments KServe's kinds read are
+    the same cache."""
+    for cfg in (KubernetesConfig(), KubernetesConfig(discover=False, adopt=["a=b"])):
+        served = {f"{k.GROUP}/{k.VERSION}" for k in KINDS.values() if k.GROUP}
+        specs = _kind_specs(cfg, served)
+        names = [s.name for s in specs]
+        assert len(names) == len(set(names)) and names.count("deployments") == 1
+        assert all(s.label_selector is None for s in specs
+                   if s.name in ("deployments", "statefulsets", "leaderworkersets"))
 
 
 class _OneObject:
@@ -64,6 +84,11 @@ class _OneObject:
 @pytest.mark.parametrize("kind,action,message", [
     ("Deployment", ActionKind.PROMOTE, "promote is not defined for a Deployment (it has no canary)"),
     ("InferenceService", ActionKind.ABORT, "abort is not supported for a InferenceService"),
+    ("StatefulSet", ActionKind.RESTART, "restart is not supported for a StatefulSet by pitboard"),
+    ("LeaderWorkerSet", ActionKind.SCALE, "scale is not supported for a LeaderWorkerSet by "
+                                          "pitboard"),
+    ("LLMInferenceService", ActionKind.PROMOTE, "promote is not supported for an "
+                                                "LLMInferenceService: KServe keeps no revisions"),
 ])
 def test_an_action_a_kind_lacks_is_refused_with_its_words(kind, action, message):
     t = execute.Target.parse(f"ctx/ml/{kind}/m")

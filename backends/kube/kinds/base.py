@@ -58,6 +58,8 @@ class ServiceRead:
     owner_uid: str | None = None
     #: its pods are those labelled ``serving.kserve.io/inferenceservice=<its name>``
     labelled_pods: bool = False
+    #: its pods are those labelled ``leaderworkerset.sigs.k8s.io/name=<its name>``
+    lws_pods: bool = False
 
 
 class Kind(Protocol):

@@ -1,8 +1,9 @@
 """apps/v1 Deployment: read as kubectl shows it, rolled back as ``kubectl rollout undo``.
 
-- Read: the Deployments carrying the model label (``[kubernetes] model_label``, a server-side
-  label selector); history = the ReplicaSets it controls, by
-  ``deployment.kubernetes.io/revision``; progress = ``kubectl rollout status``.
+- Read: the Deployments carrying the model label (``[kubernetes] model_label``) or matching
+  an ``adopt`` selector, and (discovery, ``kinds.workload``) those without it that request
+  GPUs or carry ``app.kubernetes.io/name``, marked unlabelled; history = the ReplicaSets
+  it controls, by ``deployment.kubernetes.io/revision``; progress = ``kubectl rollout status``.
 - Act: rollback = ``kubectl rollout undo deployment/X [--to-revision=N]``
   (k8s.io/kubectl polymorphichelpers DeploymentRollbacker): target = the ReplicaSet with the
   second-highest revision among those the Deployment controls (or the one asked for);
@@ -37,6 +38,7 @@ from backends.kube.kinds.base import (
     replicasets_of,
     who,
 )
+from backends.kube.kinds.workload import classify, owner_uid, server_selector, template_gpus
 from backends.kube.semantics import (
     ANNOTATIONS_TO_SKIP,
     DEPLOY_REVISION,
@@ -99,6 +101,8 @@ class DeploymentRec:
     timed_out: str | None  # the Progressing condition's message when its deadline passed
     version: str | None = None
     own: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    gpus: int = 0  # nvidia.com/gpu + amd.com/gpu its pod template asks for
+    owner_uid: str | None = None  # its controller's (KServe's own workloads have one)
 
 
 def slim_deployment(obj: dict) -> DeploymentRec:
@@ -121,17 +125,22 @@ def slim_deployment(obj: dict) -> DeploymentRec:
         parse_int(spec.get("replicas", 1)), count("readyReplicas"), count("updatedReplicas"),
         count("availableReplicas"), count("replicas"), bool(spec.get("paused")),
         images(spec.get("template")), timed_out, template_version(obj), own_annotations(m),
+        template_gpus(spec.get("template")), owner_uid(m),
     )
 
 
 def caches(config: KubernetesConfig) -> tuple[KindSpec, ...]:
     return (KindSpec(PLURAL, f"{GROUP}/{VERSION}", PLURAL, slim_deployment,
-                     label_selector=config.model_label),)
+                     label_selector=server_selector(config)),)
 
 
 def read(ctx: ReadContext) -> Iterator[ServiceRead]:
     d: DeploymentRec
     for d in ctx.objects(PLURAL).values():
+        found = classify("deployment", d.meta.name, d.meta.namespace, d.meta.labels, d.gpus,
+                         d.owner_uid is not None, ctx.config)
+        if found is None:
+            continue
         version, label = running_version(
             image_tag(d.images[0] if d.images else None), d.version)
         svc = ModelService(
@@ -140,7 +149,8 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
             image=d.images[0] if d.images else None, replicas_desired=d.replicas,
             replicas_ready=d.ready, runtime=detect_runtime(d.images),
             rollout_in_progress=not deployment_progress(d)[0], paused=d.paused,
-            labels=dict(d.meta.labels), annotations=dict(d.own))
+            labels=dict(d.meta.labels), annotations=dict(d.own),
+            unlabelled=found[0], adopt=found[1])
         yield ServiceRead(svc, deployment_history(
             d, ctx.replicasets_by_owner.get(d.meta.uid or "", [])), owner_uid=d.meta.uid)
 

@@ -3,8 +3,16 @@
 - Read: history and traffic split from ``status.components.predictor``
   (``latestRolledoutRevision``, ``previousRolledoutRevision``, ``latestReadyRevision``,
   ``traffic[]``); its pods are those labelled ``serving.kserve.io/inferenceservice``.
+- Raw deployment mode (annotation ``serving.kserve.io/deploymentMode`` ``RawDeployment``,
+  renamed ``Standard``): KServe runs the predictor as a plain
+  Deployment (``<name>-predictor``, controlled by the InferenceService) and reports no
+  revisions and no traffic (kserve pkg/apis/serving/v1beta1/inference_service_status.go
+  ``PropagateRawStatus``: the ready condition and observedGeneration only;
+  ``canaryTrafficPercent`` is not applied). What runs, replicas and history are read from
+  that Deployment and its ReplicaSets; the traffic is unknown, said so in ``notes``.
 - Act: promote = remove ``spec.predictor.canaryTrafficPercent``; roll back / pin the
-  previous revision = ``canaryTrafficPercent: 0``.
+  previous revision = ``canaryTrafficPercent: 0``. In raw mode both are refused (there is no
+  split to change; the predictor Deployment rolls back with ``kubectl rollout undo``).
 """
 
 from __future__ import annotations
@@ -37,12 +45,15 @@ from backends.kube.kinds.base import (
     image_tag,
 )
 from backends.kube.semantics import MERGE_PATCH, ActionSpec, Patch, refuse
+import backends.kube.kinds.deployment as deployment
 from backends.kube.slim import EMPTY, Meta, own_annotations, parse_int, slim_meta
 
 KIND = ServiceKind.INFERENCE_SERVICE
 GROUP, VERSION, PLURAL = "serving.kserve.io", "v1beta1", "inferenceservices"
 CRD = True
 UNSUPPORTED = "{action} is not supported for a InferenceService"
+MODE = "serving.kserve.io/deploymentMode"
+RAW_MODES = frozenset({"RawDeployment", "Standard"})
 
 
 # -- read -------------------------------------------------------------------------------------
@@ -71,6 +82,19 @@ class InferenceServiceRec:
     traffic: tuple[Leg, ...]
     ready: bool | None
     own: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    mode: str | None = None  # the serving.kserve.io/deploymentMode annotation
+    stopped: bool = False  # the Stopped condition is True (serving.kserve.io/stop)
+    not_ready: str | None = None  # the Ready condition's reason/message when not True
+
+    @property
+    def raw(self) -> bool:
+        return self.mode in RAW_MODES
+
+
+def _mode(obj: dict) -> str | None:
+    ann = ((obj.get("metadata") or {}).get("annotations") or {})
+    mode = ann.get(MODE) if isinstance(ann, dict) else None
+    return str(mode) if mode else None
 
 
 def slim_isvc(obj: dict) -> InferenceServiceRec:
@@ -83,7 +107,12 @@ def slim_isvc(obj: dict) -> InferenceServiceRec:
             float(t["percent"]) if isinstance(t.get("percent"), (int, float)) else None,
             bool(t.get("latestRevision")), t.get("tag"))
         for t in comp.get("traffic") or [] if isinstance(t, dict))
-    conds = [c for c in st.get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"]
+    every = [c for c in st.get("conditions") or [] if isinstance(c, dict)]
+    conds = [c for c in every if c.get("type") == "Ready"]
+    stopped = any(c.get("type") == "Stopped" and c.get("status") == "True" for c in every)
+    why = None
+    if conds and conds[0].get("status") != "True":
+        why = " ".join(str(x) for x in (conds[0].get("reason"), conds[0].get("message")) if x)
     containers = pred.get("containers") or []
     image = next((c.get("image") for c in containers if isinstance(c, dict)), None)
     fmt = model.get("modelFormat") or {}
@@ -94,12 +123,61 @@ def slim_isvc(obj: dict) -> InferenceServiceRec:
         comp.get("latestRolledoutRevision"), comp.get("previousRolledoutRevision"),
         comp.get("latestReadyRevision"), comp.get("latestCreatedRevision"), legs,
         (conds[0].get("status") == "True") if conds else None,
-        own_annotations(obj.get("metadata")),
+        own_annotations(obj.get("metadata")), _mode(obj), stopped, why or None,
     )
 
 
 def caches(config: KubernetesConfig) -> tuple[KindSpec, ...]:
-    return (KindSpec(PLURAL, f"{GROUP}/{VERSION}", PLURAL, slim_isvc),)
+    # the Deployments: a raw-mode predictor is one (followed once, by the Deployment kind)
+    return (KindSpec(PLURAL, f"{GROUP}/{VERSION}", PLURAL, slim_isvc),
+            *deployment.caches(config))
+
+
+def predictor_of(ctx: ReadContext, i: InferenceServiceRec) -> deployment.DeploymentRec | None:
+    """The raw-mode predictor Deployment: controlled by the InferenceService (the one named
+    ``<name>-predictor`` first). None when the Deployments seen hold none."""
+    mine = [d for d in ctx.objects(deployment.PLURAL).values()
+            if i.meta.uid and getattr(d, "owner_uid", None) == i.meta.uid]
+    mine.sort(key=lambda d: d.meta.name != f"{i.meta.name}-predictor")
+    return mine[0] if mine else None
+
+
+def _raw(ctx: ReadContext, i: InferenceServiceRec, ready: int | None
+         ) -> tuple[ModelService, tuple[Revision, ...], str | None]:
+    """A raw-mode InferenceService read through its predictor Deployment."""
+    d = predictor_of(ctx, i)
+    notes = [f"{i.mode} mode: KServe splits no traffic (the predictor is a Deployment "
+             f"rolled out in place); the traffic is unknown"]
+    if i.canary_percent is not None:
+        notes.append(f"canaryTrafficPercent {i.canary_percent} is set but not applied in "
+                     f"{i.mode} mode")
+    if i.stopped:
+        notes.append("stopped (serving.kserve.io/stop): no replicas")
+    if i.not_ready:
+        notes.append(f"not ready: {i.not_ready}")
+    image = (d.images[0] if d is not None and d.images else None) or i.image
+    tag_from = d.version if d is not None else None
+    version, label = running_version(image_tag(image),
+                                     tag_from or i.meta.labels.get(VERSION_LABEL))
+    if d is None:
+        notes.append("its predictor Deployment is not in view (discovery off, or not "
+                     "created yet): replicas from pods, no history")
+        hist: tuple[Revision, ...] = ()
+        desired = 0 if i.stopped else None
+        rolling = False
+    else:
+        hist = deployment.deployment_history(d, ctx.replicasets_by_owner.get(d.meta.uid or "", []))
+        desired, ready = d.replicas, d.ready
+        rolling = not deployment.deployment_progress(d)[0]
+    svc = ModelService(
+        name=i.meta.name, namespace=i.meta.namespace or "", cluster=ctx.context, kind=KIND,
+        version=version, version_label=label, image=image or i.storage_uri,
+        replicas_desired=desired, replicas_ready=ready, traffic=(),
+        runtime=detect_runtime(tuple(x for x in (image, i.storage_uri) if x),
+                               f"{i.runtime or ''} {i.model_format or ''}") or "kserve",
+        rollout_in_progress=rolling, labels=dict(i.meta.labels), annotations=dict(i.own),
+        notes=tuple(notes))
+    return svc, hist, (d.meta.uid if d is not None else None)
 
 
 def read(ctx: ReadContext) -> Iterator[ServiceRead]:
@@ -111,6 +189,10 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
                 isvc_ready[k] = isvc_ready.get(k, 0) + (1 if p.ready else 0)
     i: InferenceServiceRec
     for i in ctx.objects(PLURAL).values():
+        if i.raw:
+            raw, raw_hist, uid = _raw(ctx, i, isvc_ready.get(f"{i.meta.namespace}/{i.meta.name}"))
+            yield ServiceRead(raw, raw_hist, owner_uid=uid, labelled_pods=True)
+            continue
         hist, traffic = isvc_history(i)
         images = tuple(x for x in (i.image, i.storage_uri) if x)
         version, label = running_version(image_tag(i.image), i.meta.labels.get(VERSION_LABEL))
@@ -212,8 +294,18 @@ def _isvc_canary(isvc: dict) -> Any:
     return ((isvc.get("spec") or {}).get("predictor") or {}).get("canaryTrafficPercent")
 
 
+def _refuse_raw(isvc: dict, action: str) -> None:
+    mode = _mode(isvc)
+    if mode in RAW_MODES:
+        name = (isvc.get("metadata") or {}).get("name")
+        raise refuse(f"{action} is not possible for an InferenceService in {mode} mode: KServe "
+                     f"splits no traffic there (no canary, no previous revision to pin); roll "
+                     f"its predictor back with 'kubectl rollout undo deployment/{name}-predictor'")
+
+
 def kserve_promote(isvc: dict) -> ActionSpec:
     """Promote the canary: remove ``spec.predictor.canaryTrafficPercent``."""
+    _refuse_raw(isvc, "promote")
     pct = _isvc_canary(isvc)
     out = ActionSpec(from_traffic=f"canary {pct}%" if pct is not None else None,
                      to_traffic="latest 100%")
@@ -227,6 +319,7 @@ def kserve_promote(isvc: dict) -> ActionSpec:
 
 def kserve_rollback(isvc: dict) -> ActionSpec:
     """Roll back / pin the previous revision: ``canaryTrafficPercent: 0``."""
+    _refuse_raw(isvc, "rollback")
     pct = _isvc_canary(isvc)
     out = ActionSpec(from_traffic=f"canary {pct}%" if pct is not None else "latest 100%",
                      to_traffic="canary 0% (previous revision 100%)")
