@@ -199,16 +199,17 @@ def build_gpus(answers: Answers, profile: MetricProfile,
         if tot is None and used is not None and free is not None:
             tot = used + free
         if used is None and g["mig"]:  # the GPU's framebuffer: its instances' together
-            used = total(x.memory_used_mib for x in slices)
-            tot = total(x.memory_total_mib for x in slices)
-        pod, ns = pods[0][0] if pods else (None, None)
+            whole = list({x.instance: x for x in slices}.values())
+            used = total([x.memory_used_mib for x in whole])
+            tot = total([x.memory_total_mib for x in whole])
+        owner_pod, owner_ns = pods[0][0] if pods else (None, None)
         model = g.get("model")
-        model = joiner.resolve(model, ns) if model else model_of(pods[0][0] if pods else None,
-                                                                  None)
-        if slices and pod is None:  # the first share's owner: the GPU is allocated
+        model = joiner.resolve(model, owner_ns) if model else model_of(
+            pods[0][0] if pods else None, None)
+        if slices and owner_pod is None:  # the first share's owner: the GPU is allocated
             first = next((x for x in slices if x.pod), None)
             if first is not None:
-                pod, ns, model = first.pod, first.namespace, first.model
+                owner_pod, owner_ns, model = first.pod, first.namespace, first.model
         price = price_of(g.get("node") or "", g.get("model_name")) if price_of else None
         xid, since, current = xid_state(g.get("xid"), g.get("xid_since"), at_ts, window_s)
         try:
@@ -222,7 +223,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
             temperature_c=g.get("temp"), last_xid=xid, xid_current=current,
             xid_at=datetime.fromtimestamp(since, timezone.utc) if since is not None else None,
-            pod=pod, namespace=ns, model=model, hourly_cost=price,
+            pod=owner_pod, namespace=owner_ns, model=model, hourly_cost=price,
             cluster=g["cluster"], slices=slices,
         ))
     out.sort(key=lambda d: (d.node, d.index, d.cluster or "", d.uuid or ""))
