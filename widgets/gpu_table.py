@@ -291,7 +291,7 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             segs += [Segment(temp_text + " ", self._style(level_for("temp", temp).value)),
                      Segment(power_text + " ", dim)]
         # the last XID stays on screen, red only while new within the window
-        segs.append(Segment(f"{g.last_xid:<4}" if g.last_xid is not None else "   — ",
+        segs.append(Segment(f"{g.last_xid:>4} " if g.last_xid is not None else "   — ",
                             self._style("bad") if g.last_xid is not None and g.xid_current
                             else dim))
         used = sum(len(s.text) for s in segs)
