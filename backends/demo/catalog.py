@@ -210,7 +210,7 @@ def _catalog() -> list[dict]:
         # small models on MIG instances of one A100 (profile per replica)
         dict(name="tiny-llm", kind=D, runtime="vllm", gpu=None, gpr=0, replicas=1,
              rps=3.0, err=0.0006, p50=900.0, t95=2.0, t99=1.4, util=68.0, mem=0.7,
-             peak=14.0, team="assistant", llm=True, ttft=160.0, out=120.0,
+             peak=10.0, team="assistant", llm=True, ttft=160.0, out=120.0,
              versions=["v0.1.0", "v0.2.0", "v0.2.1"], first=1,
              mig=("3g.40gb",)),
         dict(name="embed-mini", kind=D, runtime="triton", gpu=None, gpr=0, replicas=2,
