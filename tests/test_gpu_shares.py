@@ -79,6 +79,8 @@ def test_a_cleared_xid_shows_its_code_and_when():
     assert xid_text(old.model_copy(update={"xid_at": None})) == "48 old"
     assert xid_text(old.model_copy(update={"xid_current": True})) == "48 new"
     assert xid_text(WHOLE) == "—"
+    assert gpu_owner(old, False) == "solo · XID 48 at 03:07, cleared"
+    assert gpu_owner(old.model_copy(update={"xid_current": True}), False) == "solo"
 
 
 def test_the_tables_put_each_share_under_its_gpu():

@@ -109,6 +109,8 @@ def gpu_owner(g: GpuDevice, wide: bool) -> str:
     owner = g.model or (g.pod if g.pod else "free")
     if g.pod and g.model and wide:
         owner = f"{g.model} · {g.pod}"
+    if g.last_xid is not None and not g.xid_current and g.xid_at is not None:
+        owner += f" · XID {g.last_xid} at {g.xid_at:%H:%M}, cleared"  # history, not red
     return owner
 
 
