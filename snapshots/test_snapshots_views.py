@@ -72,3 +72,27 @@ def test_view(snap_compare, view, keys, size):
 def test_model_detail_replayed(snap_compare, size):
     assert snap_compare(demo_app(), terminal_size=size,
                         run_before=opener("model", replay=True))
+
+
+def _mig_node(*, model: bool):
+    """The MIG node: ``:gpus`` filtered to it (each instance its own line under its GPU,
+    the GPU beside it with an XID that cleared hours ago), or the model detail of a model
+    served from two of its instances."""
+    async def run_before(pilot):
+        app = pilot.app
+        await settle(pilot, lambda: loaded(app))
+        if model:
+            app.navigator.open_view("model", key="demo/ml-serving/Deployment/embed-mini")
+        else:
+            app.navigator.open_view("gpus")
+        await settle(pilot, lambda: type(app.screen).__name__ != "FleetScreen")
+        if not model:
+            await pilot.press("slash", *"a100", "minus", *"mig", "enter")
+        await settle(pilot)
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("model", [False, True], ids=["gpus", "model"])
+def test_mig_node(snap_compare, model, size):
+    assert snap_compare(demo_app(), terminal_size=size, run_before=_mig_node(model=model))

@@ -16,7 +16,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from backends.domain.models import GpuDevice
+from backends.domain.models import GpuDevice, GpuSlice
 from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.levels import (MEMORY_THRESHOLDS, UTIL_THRESHOLDS, Level,
                             bar, load_level, temp_level)
@@ -49,7 +49,7 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
+        self._lines: list[GpuDevice | GpuSlice | tuple[str, list[GpuDevice]]] = []
         self._cache: dict[tuple, Strip] = {}
         self._shown: dict[int, tuple] = {}
         self._gpus: Sequence[GpuDevice] | None = None
@@ -110,7 +110,8 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             if isinstance(item, tuple):
                 strip = Strip(self._node_line(*item, width)).crop_extend(0, width, self._style("base"))
             else:
-                segs = self._gpu_line(item, width)
+                segs = (self._share_line(item, width) if isinstance(item, GpuSlice)
+                        else self._gpu_line(item, width))
                 strip = (Strip(segs, width) if sum(len(x.text) for x in segs) == width else
                          Strip(segs).crop_extend(0, width, self._style("base")))
             if len(self._cache) > 4 * self._frame[3] + 64:  # old figures never come back
@@ -151,21 +152,49 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             used += len(xid)
         room = width - used - 1
         if room >= 4:
-            owner = " " + safe(g.model or ("idle" if g.pod is None else g.pod), room)
+            if g.slices:
+                text = f"MIG ×{len(g.slices)}" if g.mig else f"shared ×{len(g.slices)}"
+            else:
+                text = g.model or ("idle" if g.pod is None else g.pod)
+            owner = " " + safe(text, room)
             segs.append(Segment(owner, dim))
             used += cell_len(owner)
         if used < width:  # pad here: the strip is then exactly ``width`` cells
             segs.append(Segment(" " * (width - used), self._style("base")))
         return segs
 
+    def _share_line(self, sl: GpuSlice, width: int) -> list[Segment]:
+        """A MIG instance (its profile and own utilisation) or a time-sliced pod, under its
+        GPU; temperature and power are the GPU's line's."""
+        dim = self._style("dim")
+        bar_w = max(3, min(12, (width - 28) // 3))
+        util = sl.util_percent
+        if sl.mig_profile is not None:
+            segs = [Segment(f" └ {safe(sl.mig_profile, bar_w):<{bar_w}}", dim),
+                    Segment(_pct(util) + " ")]
+        else:  # the utilisation is the GPU's (dcgm-exporter copies it per pod)
+            segs = [Segment(f" └ {'shared':<{bar_w}}", dim), Segment("     ")]
+        used = sum(cell_len(x.text) for x in segs)
+        room = width - used - 1
+        if room >= 4:
+            owner = " " + safe(sl.model or sl.pod or "free", room)
+            segs.append(Segment(owner, dim))
+            used += cell_len(owner)
+        if used < width:
+            segs.append(Segment(" " * (width - used), self._style("base")))
+        return segs
 
-def _line_key(item: GpuDevice | tuple[str, list[GpuDevice]]) -> tuple:
+
+def _line_key(item: GpuDevice | GpuSlice | tuple[str, list[GpuDevice]]) -> tuple:
     """Everything one line shows (lines with equal keys render the same)."""
+    if isinstance(item, GpuSlice):
+        return ("share", item.mig_profile, item.instance, item.util_percent, item.model,
+                item.pod)
     if isinstance(item, tuple):
         node, devices = item
         return (node, len(devices), sum(d.allocated for d in devices),
                 frozenset(d.model_name for d in devices if d.model_name))
     g = item
     return (g.index, g.util_percent, g.memory_percent, g.temperature_c, g.power_watts,
-            g.last_xid, g.xid_current, g.model, g.pod)
+            g.last_xid, g.xid_current, g.model, g.pod, len(g.slices), g.mig)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from backends.domain.models import GpuDevice
+from backends.domain.models import GpuDevice, GpuSlice
 from widgets.levels import TEMP_HOT_C
 
 
@@ -21,14 +21,15 @@ class GpuPlan:
     """What :class:`GpuGrid` shows for one tuple of GPUs: node and GPU lines, counts."""
 
     gpus: Sequence[GpuDevice]
-    lines: list[GpuDevice | tuple[str, list[GpuDevice]]]
+    lines: list[GpuDevice | GpuSlice | tuple[str, list[GpuDevice]]]
     hot: int
     xid: int
     subtitle: str
 
 
 def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
-    """Group ``gpus`` by node (in order) and count hot / XID GPUs (pure; any thread)."""
+    """Group ``gpus`` by node (in order), each GPU's shares under it, and count hot / XID
+    GPUs (pure; any thread)."""
     nodes: dict[str, list[GpuDevice]] = {}
     hot = xid = 0
     util_sum, util_n = 0.0, 0
@@ -45,10 +46,12 @@ def plan_gpus(gpus: Sequence[GpuDevice]) -> GpuPlan:
         if util is not None:
             util_sum += util
             util_n += 1
-    lines: list[GpuDevice | tuple[str, list[GpuDevice]]] = []
+    lines: list[GpuDevice | GpuSlice | tuple[str, list[GpuDevice]]] = []
     for node, devices in nodes.items():
         lines.append((node, devices))
-        lines.extend(devices)
+        for d in devices:  # a GPU, then each share of it (MIG instance, time-sliced pod)
+            lines.append(d)
+            lines.extend(d.slices)
     avg = f"avg util {util_sum / util_n:.0f}%" if util_n else "util n/a"
     extra = (f" · {hot} hot" if hot else "") + (f" · {xid} XID" if xid else "")
     return GpuPlan(gpus, lines, hot, xid,

@@ -18,14 +18,15 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from backends.domain.models import GpuDevice
+from backends.domain.models import GpuDevice, GpuSlice
 from widgets.bars import level_for, meter, power_limits, power_percent, temp_percent
 from widgets.gpu_plan import gpu_key
 from widgets.repaint import ComponentStyles, PrestyledLines
 from widgets.series_chart import finite
 from widgets.text import fmt_money, safe
 
-__all__ = ["GpuTable", "SORTS", "filter_gpus", "gpu_key", "is_idle", "sort_gpus"]
+__all__ = ["GpuTable", "SORTS", "filter_gpus", "gpu_key", "gpu_owner", "is_idle", "share_owner",
+           "sort_gpus", "table_rows"]
 
 SORTS = ("node", "util", "memory", "temp", "power", "cost", "idle")
 DEFAULT_IDLE_UTIL = 10.0
@@ -66,7 +67,8 @@ def filter_gpus(gpus: Sequence[GpuDevice], text: str, idle_util: float = DEFAULT
     out = []
     for g in gpus:
         hay = " ".join(str(x) for x in (g.node, g.model, g.pod, g.model_name, g.uuid,
-                                        g.namespace) if x).lower()
+                                        g.namespace, *(y for sl in g.slices for y in (
+                                            sl.pod, sl.model, sl.mig_profile))) if x).lower()
         ok = True
         for w in words:
             if w == "idle":
@@ -86,8 +88,35 @@ def filter_gpus(gpus: Sequence[GpuDevice], text: str, idle_util: float = DEFAULT
     return out
 
 
+def table_rows(gpus: Sequence[GpuDevice]) -> list[tuple[GpuDevice, GpuSlice | None]]:
+    """Each GPU's line, then one line per share of it (MIG instance, time-sliced pod)."""
+    return [(g, sl) for g in gpus for sl in (None, *g.slices)]
+
+
+def share_owner(sl: GpuSlice) -> str:
+    """Who holds a share: its model and pod, or "free"."""
+    if sl.model and sl.pod:
+        return f"{sl.model} · {sl.pod}"
+    return sl.model or sl.pod or "free"
+
+
+def gpu_owner(g: GpuDevice, wide: bool) -> str:
+    """The owner cell of a GPU's own line (a shared GPU names how it is shared)."""
+    if g.slices:
+        held = sum(1 for sl in g.slices if sl.pod)
+        return (f"MIG {len(g.slices)} instances, {held} held" if g.mig
+                else f"time-sliced by {len(g.slices)} pods")
+    owner = g.model or (g.pod if g.pod else "free")
+    if g.pod and g.model and wide:
+        owner = f"{g.model} · {g.pod}"
+    if g.last_xid is not None and not g.xid_current and g.xid_at is not None:
+        owner += f" · XID {g.last_xid} at {g.xid_at:%H:%M}, cleared"  # history, not red
+    return owner
+
+
 class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
-    """One line per GPU: node/index, util, memory, temperature, power bars, XID, owner, idle $."""
+    """One line per GPU: node/index, util, memory, temperature, power bars, XID, owner, idle $;
+    a MIG or time-sliced GPU's shares each on an indented line under it."""
 
     DEFAULT_CSS = """
     GpuTable { height: 1fr; }
@@ -137,6 +166,7 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self.idle_util = idle_util
         self._gpus: list[GpuDevice] = []
+        self._rows: list[tuple[GpuDevice, GpuSlice | None]] = []
         self._limits: dict[str | None, float] = {}
         # strips keyed by what they show (the GPU's figures, width, cursor): a GPU whose
         # figures did not change is not drawn again; styles cached per theme
@@ -149,25 +179,30 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
 
     @property
     def selected(self) -> GpuDevice | None:
-        return self._gpus[self.cursor] if 0 <= self.cursor < len(self._gpus) else None
+        return self._rows[self.cursor][0] if 0 <= self.cursor < len(self._rows) else None
 
     def show_gpus(self, gpus: Sequence[GpuDevice], limits: dict[str | None, float] | None = None
                   ) -> None:
         """Display ``gpus`` in this order; the cursor stays on the same GPU when it can."""
         keep = gpu_key(self.selected) if self.selected is not None else None
+        old = self._rows[self.cursor][1] if 0 <= self.cursor < len(self._rows) else None
         self._gpus = list(gpus)
+        self._rows = table_rows(self._gpus)
         limits = limits if limits is not None else power_limits(self._gpus)
-        if limits != self._limits or len(self._cache) > 4 * max(64, len(self._gpus)):
+        if limits != self._limits or len(self._cache) > 4 * max(64, len(self._rows)):
             self._cache.clear()
         self._limits = limits
-        self.virtual_size = Size(self.size.width, len(self._gpus) + 1)
-        index = next((i for i, g in enumerate(self._gpus) if gpu_key(g) == keep), 0)
-        self.set_reactive(GpuTable.cursor, min(index, max(0, len(self._gpus) - 1)))
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        index = next((i for i, (g, sl) in enumerate(self._rows)
+                      if gpu_key(g) == keep and sl == old), None)
+        if index is None:
+            index = next((i for i, (g, _) in enumerate(self._rows) if gpu_key(g) == keep), 0)
+        self.set_reactive(GpuTable.cursor, min(index, max(0, len(self._rows) - 1)))
         self.refresh()
 
     def action_cursor(self, delta: int) -> None:
-        if self._gpus:
-            self.cursor = max(0, min(len(self._gpus) - 1, self.cursor + delta))
+        if self._rows:
+            self.cursor = max(0, min(len(self._rows) - 1, self.cursor + delta))
 
     def action_choose(self) -> None:
         if self.selected is not None:
@@ -184,11 +219,11 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, gpu_key(self.selected)))
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._gpus) + 1)
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
 
     def on_click(self, event) -> None:
         row = event.y + self.scroll_offset.y - 1
-        if 0 <= row < len(self._gpus):
+        if 0 <= row < len(self._rows):
             self.cursor = row
 
     def render_line(self, y: int) -> Strip:
@@ -203,13 +238,13 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
                         0, width, base)
             return strip
         index = y - 1 + self.scroll_offset.y
-        if index >= len(self._gpus):
+        if index >= len(self._rows):
             return Strip.blank(width, base)
-        g = self._gpus[index]
-        key = (g, width, index == self.cursor)
+        g, sl = self._rows[index]
+        key = (g, sl, width, index == self.cursor)
         strip = self._cache.get(key)
         if strip is None:
-            segs = self._gpu_line(g, width)
+            segs = self._gpu_line(g, width) if sl is None else self._share_line(sl, width)
             strip = Strip(segs).crop_extend(0, width, base)
             if index == self.cursor:
                 strip = strip.apply_style(self._style("cursor"))
@@ -258,7 +293,7 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             segs += [Segment(temp_text + " ", self._style(level_for("temp", temp).value)),
                      Segment(power_text + " ", dim)]
         # the last XID stays on screen, red only while new within the window
-        segs.append(Segment(f"{g.last_xid:<4}" if g.last_xid is not None else "   — ",
+        segs.append(Segment(f"{g.last_xid:>4} " if g.last_xid is not None else "   — ",
                             self._style("bad") if g.last_xid is not None and g.xid_current
                             else dim))
         used = sum(len(s.text) for s in segs)
@@ -267,10 +302,33 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             tail = f" IDLE {fmt_money(g.hourly_cost)}/h"
         room = width - used - len(tail) - 1
         if room >= 4:
-            owner = g.model or (g.pod if g.pod else "free")
-            if g.pod and g.model and width >= 150:
-                owner = f"{g.model} · {g.pod}"
+            owner = gpu_owner(g, width >= 150)
             segs.append(Segment(" " + safe(owner, room).ljust(room), dim))
         if tail:
             segs.append(Segment(tail, self._style("idle")))
+        return segs
+
+    def _share_line(self, sl: GpuSlice, width: int) -> list[Segment]:
+        """A share under its GPU: what it is, its own utilisation (a MIG instance's; a
+        time-sliced pod has none of its own: the GPU's line holds it) and memory, owner."""
+        name_w, bar_w, full = self._widths(width)
+        dim = self._style("dim")
+        util, mem = finite(sl.util_percent), sl.memory_percent
+        segs = [Segment(f"  └ {safe(sl.label, name_w):<{name_w}} ", dim)]
+        if sl.mig_profile is None:
+            segs.append(Segment(" " * (bar_w + 5)))
+        else:
+            segs += [Segment(meter(util, bar_w), self._style(level_for("util", util).value)),
+                     Segment(" n/a " if util is None else f"{util:>3.0f}% ")]
+        if mem is None:
+            segs.append(Segment(" " * (bar_w + 5)))
+        else:
+            segs += [Segment(meter(mem, bar_w), self._style(level_for("memory", mem).value)),
+                     Segment(f"{mem:>3.0f}% ")]
+        # temperature, power and XID are the GPU's: blank here
+        segs.append(Segment(" " * ((2 * bar_w + 11) if full else 11) + "     "))
+        used = sum(len(x.text) for x in segs)
+        room = width - used - 1
+        if room >= 4:
+            segs.append(Segment(" " + safe(share_owner(sl), room).ljust(room), dim))
         return segs

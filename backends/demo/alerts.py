@@ -12,6 +12,7 @@ from backends.demo.metrics import DemoMetrics
 from backends.demo.sim import IDLE_UTIL_PERCENT
 from backends.demo.state import DemoState
 from backends.domain.models import Alert
+from backends.domain.gpus import idle_util_of
 
 RUNBOOKS = "https://runbooks.example.com/ml"
 CANARY_ERROR_RATIO = 0.02
@@ -107,7 +108,10 @@ class DemoAlerts(AlertsBackend):
                 out.append(_alert("ModelErrorRateHigh", "critical", now - timedelta(minutes=5),
                                   f"{name} error ratio {whole.error_ratio:.2%} "
                                   f"(> {MODEL_ERROR_RATIO:.0%})", model=name))
+            # a rule on vLLM's own gauge (vllm:kv_cache_usage_perc): other engines'
+            # KV figures (SGLang's token_usage, Ray Serve's ray_vllm_ names) are not its
             if (whole is not None and whole.kv_cache_percent is not None
+                    and whole.engine in (None, "vllm")
                     and whole.kv_cache_percent > KV_CACHE_HIGH):
                 out.append(_alert("VllmKvCacheHigh", "warning", now - timedelta(minutes=10),
                                   f"{name} KV cache {whole.kv_cache_percent:.0f}% used; "
@@ -123,7 +127,9 @@ class DemoAlerts(AlertsBackend):
         for g in part.gpus:
             if g.model is not None:
                 idle.setdefault(g.model, []).append(
-                    (g.hourly_cost or 0.0) if (g.util_percent or 0) < IDLE_UTIL_PERCENT else -1.0)
+                    # a MIG GPU: its busiest instance (no whole-GPU utilisation under MIG)
+                    (g.hourly_cost or 0.0) if (idle_util_of(g) or 0) < IDLE_UTIL_PERCENT
+                    else -1.0)
         for model, costs in idle.items():
             if costs and all(c >= 0 for c in costs):
                 out.append(_alert("GpuAllocatedIdle", "info", anchor - timedelta(hours=6),

@@ -67,11 +67,25 @@ class ServiceSpec:
     key: int = 0
     allocated: int = 0  # GPUs actually placed on nodes
     index: int = 0
+    mig: tuple[str, ...] = ()  # MIG profiles its replicas run on (one each), e.g. "3g.40gb"
+
+
+@dataclass(frozen=True, slots=True)
+class MigSlot:
+    """One MIG instance of a GPU (dcgm-exporter's ``GPU_I_PROFILE`` / ``GPU_I_ID``)."""
+
+    profile: str          # e.g. "3g.40gb": 3 of the GPU's 7 compute slices, 40 GB
+    instance: str
+    service: int | None   # index into Catalog.services
+    replica: int          # the service's replica this instance holds
+    pod: str | None
+    memory_mib: float
 
 
 @dataclass(frozen=True, slots=True)
 class GpuSlot:
-    """One physical GPU and the pod holding it (if any)."""
+    """One physical GPU and the pod holding it (if any); a MIG GPU lists its instances
+    (its own ``service``/``pod`` are then the first held instance's)."""
 
     node: str
     index: int
@@ -81,6 +95,8 @@ class GpuSlot:
     pod: str | None
     key: int
     hot: bool = False
+    mig: tuple[MigSlot, ...] = ()
+    old_xid: tuple[int, float] | None = None  # (code, seconds before the anchor): cleared
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +186,37 @@ def _catalog() -> list[dict]:
         dict(name="doc-ocr", kind=D, runtime="http", gpu=None, gpr=0, replicas=3,
              rps=15.0, err=0.0007, p50=450.0, t95=2.0, t99=1.5, util=0.0, mem=0.0,
              peak=11.0, team="documents", versions=["v1.0.0", "v1.1.0", "v1.1.3"], first=9),
+        # one model per engine of 2026 (runtime = the engine its metric profile reports)
+        dict(name="chat-sglang", kind=D, runtime="sglang", gpu="h100", gpr=2, replicas=1,
+             rps=9.0, err=0.0005, p50=1500.0, t95=2.0, t99=1.4, util=84.0, mem=0.88,
+             peak=15.0, team="assistant", llm=True, ttft=300.0, out=180.0,
+             versions=["v0.4.0", "v0.5.0", "v0.5.2"], first=3),
+        dict(name="summarize-tgi", kind=D, runtime="tgi", gpu="h100", gpr=1, replicas=1,
+             rps=4.0, err=0.0006, p50=2600.0, t95=1.9, t99=1.4, util=72.0, mem=0.8,
+             peak=14.0, team="documents", llm=True, ttft=None, out=260.0,
+             versions=["v2.2.0", "v2.3.0", "v2.4.1"], first=2),
+        dict(name="assist-rayserve", kind=D, runtime="ray-serve", gpu="h100", gpr=2,
+             replicas=1, rps=6.0, err=0.0007, p50=2000.0, t95=2.1, t99=1.4, util=79.0,
+             mem=0.9, peak=16.0, team="assistant", llm=True, ttft=450.0, out=230.0,
+             versions=["v0.9.0", "v1.0.0", "v1.1.0"], first=1),
+        dict(name="router-llmd", kind=D, runtime="llm-d", gpu="h100", gpr=2, replicas=1,
+             rps=14.0, err=0.0004, p50=1700.0, t95=2.0, t99=1.5, util=86.0, mem=0.9,
+             peak=15.0, team="platform", llm=True, ttft=280.0, out=200.0,
+             versions=["v0.2.0", "v0.3.0", "v0.3.1"], first=4),
+        dict(name="intent-knative", kind=ISVC, runtime="knative", gpu=None, gpr=0,
+             replicas=2, rps=60.0, err=0.0005, p50=35.0, t95=2.2, t99=1.6, util=0.0,
+             mem=0.0, peak=13.0, team="support", versions=["v1.0.0", "v1.1.0", "v1.2.0"],
+             first=1),
+        # small models on MIG instances of one A100 (profile per replica)
+        dict(name="tiny-llm", kind=D, runtime="vllm", gpu=None, gpr=0, replicas=1,
+             rps=3.0, err=0.0006, p50=900.0, t95=2.0, t99=1.4, util=68.0, mem=0.7,
+             peak=10.0, team="assistant", llm=True, ttft=160.0, out=120.0,
+             versions=["v0.1.0", "v0.2.0", "v0.2.1"], first=1,
+             mig=("3g.40gb",)),
+        dict(name="embed-mini", kind=D, runtime="triton", gpu=None, gpr=0, replicas=2,
+             rps=220.0, err=0.0003, p50=6.0, t95=2.3, t99=1.6, util=47.0, mem=0.5,
+             peak=13.0, team="search", versions=["v0.9.0", "v1.0.0", "v1.0.1"], first=2,
+             mig=("2g.20gb", "1g.10gb")),
     ]
 
 
@@ -226,6 +273,7 @@ def _spec(seed: int, anchor: float, d: dict) -> ServiceSpec:
         canary_replicas=1 if canary is not None else 0, paused=d.get("paused", False),
         llm=d.get("llm", False), ttft_ms=d.get("ttft"), out_tokens=d.get("out"),
         idle=d.get("idle", False), key=entity_key(seed, "svc", d["name"]),
+        mig=tuple(d.get("mig", ())),
     )
 
 
@@ -275,7 +323,8 @@ def _hostile(seed: int) -> list[dict]:
 def _nodes(n_gpus: int | None) -> list[tuple[str, GpuType, int]]:
     if n_gpus is None:
         return [("gpu-h100-a", GPU_TYPES["h100"], 8), ("gpu-h100-b", GPU_TYPES["h100"], 8),
-                ("gpu-a100-a", GPU_TYPES["a100"], 8), ("gpu-l4-a", GPU_TYPES["l4"], 4)]
+                ("gpu-h100-c", GPU_TYPES["h100"], 8), ("gpu-a100-a", GPU_TYPES["a100"], 8),
+                ("gpu-l4-a", GPU_TYPES["l4"], 4)]
     if n_gpus < 1:
         raise ValueError(f"n_gpus must be >= 1, got {n_gpus}")
     cycle = ("h100", "h100", "a100", "l4")
@@ -341,6 +390,43 @@ def _place(seed: int, services: list[ServiceSpec], nodes: list[tuple[str, GpuTyp
     return slots
 
 
+MIG_NODE = "gpu-a100-mig"
+# the A100 80GB's MIG instances: 7 compute and 8 memory slices (3g.40gb + 2g.20gb +
+# 2 x 1g.10gb fills one GPU); instance ids as nvidia-smi mig -lgi numbers them
+_MIG_LAYOUT = (("3g.40gb", "2", 40448.0), ("2g.20gb", "3", 19968.0), ("1g.10gb", "9", 9728.0),
+               ("1g.10gb", "10", 9728.0))
+OLD_XID = (48, 3 * 3600.0 + 420.0)  # GPU 1 of the MIG node: XID 48, cleared 3 h 7 min ago
+
+
+def _mig_node(seed: int, services: list[ServiceSpec]) -> list[GpuSlot]:
+    """A node of two A100s: GPU 0 split into MIG instances serving small models (each
+    replica of a service with ``mig`` profiles takes the next free instance of its
+    profile), GPU 1 whole and free, its last XID long cleared."""
+    gtype = GPU_TYPES["a100"]
+    free = list(_MIG_LAYOUT)
+    held: dict[str, tuple[int, int, str]] = {}
+    for si, s in enumerate(services):
+        for r, profile in enumerate(s.mig):
+            hit = next((x for x in free if x[0] == profile), None)
+            if hit is None:
+                continue
+            free.remove(hit)
+            pod = pod_name(seed, s.name, s.history[-1].template, r)
+            held[hit[1]] = (si, r, pod)
+            s.allocated += 1
+    instances = tuple(MigSlot(profile=p, instance=i, service=held[i][0] if i in held else None,
+                              replica=held[i][1] if i in held else 0,
+                              pod=held[i][2] if i in held else None, memory_mib=m)
+                      for p, i, m in _MIG_LAYOUT)
+    first = next((x for x in instances if x.service is not None), None)
+    return [GpuSlot(node=MIG_NODE, index=0, uuid=_uuid(seed, MIG_NODE, 0), gtype=gtype,
+                    service=first.service if first else None, pod=first.pod if first else None,
+                    key=entity_key(seed, "gpu", MIG_NODE, 0), mig=instances),
+            GpuSlot(node=MIG_NODE, index=1, uuid=_uuid(seed, MIG_NODE, 1), gtype=gtype,
+                    service=None, pod=None, key=entity_key(seed, "gpu", MIG_NODE, 1),
+                    old_xid=OLD_XID)]
+
+
 def _fill(services: list[ServiceSpec], first_synthetic: int, capacity: int) -> None:
     """Scale synthetic services' replicas so a big fleet is about 90 % allocated."""
     synth = [s for s in services[first_synthetic:] if s.gpu_type and s.gpus_per_replica]
@@ -371,6 +457,8 @@ def build_catalog(seed: int, anchor_ts: float, n_gpus: int | None = None,
     nodes = _nodes(n_gpus)
     _fill(services, len(templates), sum(n for _, _, n in nodes))
     gpus = _place(seed, services, nodes, limit=1.0 if n_gpus is None else 0.9)
+    if n_gpus is None:
+        gpus += _mig_node(seed, services)
     drift = []
     for d in dicts:
         for feature, base, *phase in d.get("drift") or ():
@@ -387,5 +475,5 @@ def build_catalog(seed: int, anchor_ts: float, n_gpus: int | None = None,
     return cat
 
 
-__all__ = ["Catalog", "DriftSpec", "GpuSlot", "RevSpec", "ServiceSpec", "build_catalog",
+__all__ = ["Catalog", "DriftSpec", "GpuSlot", "MigSlot", "RevSpec", "ServiceSpec", "build_catalog",
            "pod_name", "CONTEXT", "NAMESPACE"]

@@ -58,9 +58,10 @@ def make_demo(seed: int = 7, clock: Callable[[], datetime] | None = None,
     """Build a demo fleet.
 
     ``clock`` returns a timezone-aware UTC datetime (default: real now; tests pass a
-    :class:`FrozenClock`). ``n_gpus`` None = the standard 4 nodes (H100 x8, H100 x8,
-    A100 x8, L4 x4); otherwise nodes of 8 GPUs. ``n_models`` None = the 10 standard
-    services; more adds synthetic ones. ``hostile`` adds models whose names are Rich markup,
+    :class:`FrozenClock`). ``n_gpus`` None = the standard nodes (H100 x8 three times,
+    A100 x8, L4 x4, and an A100 x2 node whose GPU 0 is split into MIG instances and whose
+    GPU 1 had an XID hours ago); otherwise nodes of 8 GPUs. ``n_models`` None = the 17
+    standard services (one per serving engine among them); more adds synthetic ones. ``hostile`` adds models whose names are Rich markup,
     an ANSI escape, 300 characters and emoji. ``read_only`` makes execute() refuse.
     Raises ValueError for a negative size.
     """

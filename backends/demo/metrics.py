@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
 from backends.domain.sources import MetricsBackend, MetricsPart
-from backends.demo.catalog import NAMESPACE, DriftSpec
+from backends.demo.catalog import NAMESPACE, DriftSpec, GpuSlot, pod_name
 from backends.demo.actions import leg_name
 from backends.demo.slo import DemoSlo
 from backends.demo.sim import (
@@ -34,6 +34,7 @@ from backends.domain.models import (
     DriftSeries,
     GpuDevice,
     GpuScope,
+    GpuSlice,
     HealthSample,
     ModelService,
     Point,
@@ -122,13 +123,34 @@ _INV16 = 1.0 / 65536.0
 _new_point = fast_constructor(Point)
 
 
+# engine (ServiceSpec.runtime) -> the metric profile the Prometheus backend would pick
+# for it (backends/prometheus/profiles.py; HealthSample.profile / .engine as it reports)
+ENGINE_PROFILE = {"vllm": "vllm", "sglang": "sglang", "tgi": "tgi", "triton": "triton",
+                  "ray-serve": "ray_vllm_", "llm-d": "gaie", "kserve": "kserve",
+                  "knative": "knative", "http": "http"}
+# Values indices an engine's profile has no metric for (shown as "—"): TGI has no TTFT
+# and no KV gauge; the inference gateway (llm-d / GAIE) no queue, KV or inter-token figure
+_ENGINE_LACKS = {"tgi": (5, 8), "llm-d": (7, 8, 9)}
+# engines exporting requests being served now (running = rps x median latency here)
+_RUNNING = frozenset({"vllm", "sglang", "tgi", "ray-serve", "llm-d"})
+
+
 def _sample(name: str, rev: str | None, at: datetime, v: Values,
-            slo: tuple[float | None, float | None] = (None, None)) -> HealthSample:
+            slo: tuple[float | None, float | None] = (None, None),
+            engine: str | None = None) -> HealthSample:
+    lacks = _ENGINE_LACKS.get(engine or "")
+    if lacks:
+        v = tuple(None if i in lacks else x for i, x in enumerate(v))
+    running = None
+    if engine in _RUNNING and v[0] is not None:
+        running = float(round(v[0] * (v[2] or 0.0) / 1000.0))
     return _new_sample(
         model=name, namespace=NAMESPACE, revision=rev, at=at, rps=v[0], error_ratio=v[1],
         p50_ms=v[2], p95_ms=v[3], p99_ms=v[4], ttft_p95_ms=v[5], tokens_per_s=v[6],
         queue_depth=v[7], kv_cache_percent=v[8], itl_p95_ms=v[9], prompt_tokens_per_s=v[10],
-        avg_latency_ms=v[11], queue_ms=v[12], error_ratio_1h=slo[0], error_ratio_6h=slo[1])
+        avg_latency_ms=v[11], queue_ms=v[12], error_ratio_1h=slo[0], error_ratio_6h=slo[1],
+        running_requests=running, profile=ENGINE_PROFILE.get(engine or ""),
+        engine=engine)
 
 
 class DemoMetrics(MetricsBackend):
@@ -198,8 +220,10 @@ class DemoMetrics(MetricsBackend):
         for st in self.state.services:
             name = st.spec.name
             whole, legs = model_values(st, ts)
-            health[name] = _sample(name, None, at, whole, self._slo.ratios(st, ts))
-            rev_health[name] = tuple(_sample(name, leg_name(st, lg.rev.number), at, v)
+            engine = st.spec.runtime
+            health[name] = _sample(name, None, at, whole, self._slo.ratios(st, ts), engine)
+            rev_health[name] = tuple(_sample(name, leg_name(st, lg.rev.number), at, v,
+                                             engine=engine)
                                      for lg, v in legs)
         gpus = self._gpus(ts)
         return MetricsPart(gpus=gpus, health=health, revision_health=rev_health,
@@ -238,14 +262,54 @@ class DemoMetrics(MetricsBackend):
                 namespace = NAMESPACE
             if g.hot:
                 temp = 87.0 + 2.0 * u3
+            slices: tuple[GpuSlice, ...] = ()
+            util_avg: float | None = util
+            whole_util: float | None = util
+            if g.mig:  # per instance; no whole-GPU utilisation under MIG (as dcgm reports)
+                slices = self._mig_slices(g, per_svc, bits)
+                busy = [x.util_percent for x in slices if x.util_percent is not None]
+                whole_util, util_avg = None, max(busy) if busy else None
+                mem = float(sum(x.memory_used_mib or 0.0 for x in slices))
+                mean = sum(busy) / len(busy) if busy else 0.0
+                power = gt.idle_w + (gt.tdp_w - gt.idle_w) * mean * 0.01 * (0.9 + 0.1 * u2)
+                temp = 31.0 + 0.42 * mean + 3.0 * u3
+            last_xid, at_xid, current = (79, xid_at, True) if g.hot else (None, None, False)
+            if g.old_xid is not None:  # long cleared: the last code and when, not red
+                last_xid, at_xid = g.old_xid[0], to_dt(self.state.catalog.anchor_ts
+                                                       - g.old_xid[1])
             append(wrap({
                 "node": g.node, "index": g.index, "uuid": g.uuid, "model_name": gt.model_name,
-                "util_percent": util, "util_avg_percent": util, "memory_used_mib": mem,
-                "memory_total_mib": gt.memory_mib,
+                "util_percent": whole_util, "util_avg_percent": util_avg,
+                "memory_used_mib": mem, "memory_total_mib": gt.memory_mib,
                 "power_watts": round(power, 1), "temperature_c": float(round(temp)),
-                "last_xid": 79 if g.hot else None, "xid_at": xid_at if g.hot else None,
-                "xid_current": g.hot, "pod": pod, "namespace": namespace,
-                "model": model, "hourly_cost": gt.price_per_hour, "cluster": None}))
+                "last_xid": last_xid, "xid_at": at_xid,
+                "xid_current": current, "pod": pod, "namespace": namespace,
+                "model": model, "hourly_cost": gt.price_per_hour, "cluster": None,
+                "slices": slices}))
+        return tuple(out)
+
+    def _mig_slices(self, g: GpuSlot, per_svc: list[tuple[float, float, str]],
+                    bits: int) -> tuple[GpuSlice, ...]:
+        """Each MIG instance of ``g``: its service's utilisation and memory share, its pod
+        (after a release, the pod of the service's current template)."""
+        out = []
+        cat = self.state.catalog
+        for k, m in enumerate(g.mig):
+            if m.service is None:
+                out.append(GpuSlice(mig_profile=m.profile, instance=m.instance,
+                                    util_percent=0.0, memory_used_mib=0.0,
+                                    memory_total_mib=m.memory_mib))
+                continue
+            peak, mem_frac, name = per_svc[m.service]
+            st = self.state.services[m.service]
+            u = ((bits >> (8 * k)) & 0xFF) / 255.0
+            util = float(round(min(100.0, peak * (0.92 + 0.16 * u))))
+            pod = pod_name(cat.seed, name, st.history[st.current].template, m.replica) \
+                if st.gen else m.pod
+            out.append(GpuSlice(mig_profile=m.profile, instance=m.instance, util_percent=util,
+                                memory_used_mib=float(round(m.memory_mib * mem_frac)),
+                                memory_total_mib=m.memory_mib, pod=pod, namespace=NAMESPACE,
+                                model=name))
         return tuple(out)
 
     # ------------------------------------------------------------------ drift

@@ -49,12 +49,13 @@ def matches(g: GpuDevice, scope: GpuScope, idle_util: float) -> bool:
         return False
     if scope.cluster is not None and g.cluster != scope.cluster:
         return False
-    if scope.model is not None and g.model != scope.model:
+    if scope.model is not None and scope.model not in g.models:
         return False
     if scope.state is not None and not STATES[scope.state](g, idle_util):
         return False
     if scope.text:
-        hay = " ".join(x for x in (g.node, g.pod, g.uuid, g.model_name) if x).lower()
+        hay = " ".join(x for x in (g.node, g.pod, g.uuid, g.model_name,
+                                   *(x.pod for x in g.slices)) if x).lower()
         if not all(word in hay for word in scope.text.lower().split()):
             return False
     return True
@@ -112,8 +113,8 @@ def summarize(gpus: Sequence[GpuDevice], idle_util: float,
             by_cluster[g.cluster] = by_cluster.get(g.cluster, 0) + 1
         if g.allocated:
             allocated += 1
-            if g.model is not None:
-                by_model[g.model] = by_model.get(g.model, 0) + 1
+            for model in g.models:  # a shared or MIG GPU counts once for each model
+                by_model[model] = by_model.get(model, 0) + 1
         idle += is_idle(g, idle_util)
         hot += is_hot(g)
         xid += has_current_xid(g)
@@ -125,3 +126,17 @@ def summarize(gpus: Sequence[GpuDevice], idle_util: float,
         util_avg_percent=sum(utils) / len(utils) if utils else None, hot=hot,
         xid_current=xid, idle_allocated=idle, by_cluster=by_cluster, by_model=by_model,
         matching=matching, server_side=False)
+
+
+def owners(g: GpuDevice) -> list[tuple[str | None, str | None, str | None]]:
+    """(model, pod, namespace) of each holder of ``g``: its shares' when it has any (MIG
+    instances, time-sliced pods), else its own."""
+    if g.slices:
+        return [(x.model, x.pod, x.namespace) for x in g.slices]
+    return [(g.model, g.pod, g.namespace)]
+
+
+def serves(g: GpuDevice, model: str, namespace: str | None) -> bool:
+    """Whether ``model`` of ``namespace`` holds ``g`` or a share of it (a holder whose
+    namespace is not known counts)."""
+    return any(m == model and (ns is None or ns == namespace) for m, _pod, ns in owners(g))

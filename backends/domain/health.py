@@ -40,6 +40,7 @@ from backends.domain.figures import FIGURE_FIELDS
 from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, Health,
                                     HealthLevel, HealthSample, ModelService, Point, Problem,
                                     Series)
+from backends.domain.gpus import serves
 from backends.domain.slo import burn_rate
 from backends.domain.slo_config import SloConfig
 
@@ -197,8 +198,8 @@ def _saturation(h: HealthSample | None) -> Iterable[Problem]:
 
 def gpus_of(s: ModelService, gpus: Iterable[GpuDevice]) -> list[GpuDevice]:
     """The GPUs ``s`` holds: its model name, and its context when the GPU knows it."""
-    return [g for g in gpus if g.model == s.name and (g.cluster is None or g.cluster == s.cluster)
-            and (g.namespace is None or g.namespace == s.namespace)]
+    return [g for g in gpus if (g.cluster is None or g.cluster == s.cluster)
+            and serves(g, s.name, s.namespace)]
 
 
 def gpu_label(g: GpuDevice) -> str:

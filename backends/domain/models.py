@@ -173,8 +173,43 @@ class Revision(Frozen):
     traffic_percent: float | None = None
 
 
+class GpuSlice(Frozen):
+    """A share of one GPU, shown on its own line under it: a MIG instance (dcgm-exporter's
+    ``GPU_I_PROFILE`` / ``GPU_I_ID`` labels, with its own utilisation and memory), or one of
+    the pods time-slicing the GPU (dcgm-exporter copies the device's figures onto one series
+    per pod: such a share has no utilisation of its own, ``util_percent`` None)."""
+
+    mig_profile: str | None = Field(None, description="MIG profile, e.g. '1g.10gb'; "
+                                                      "None = a time-sliced share")
+    instance: str | None = Field(None, description="MIG GPU instance id (GPU_I_ID)")
+    util_percent: float | None = None
+    memory_used_mib: float | None = None
+    memory_total_mib: float | None = None
+    pod: str | None = None
+    namespace: str | None = None
+    model: str | None = Field(None, description="ModelService.name holding this share")
+
+    _norm = field_validator("util_percent", "memory_used_mib", "memory_total_mib",
+                            mode="before")(finite_or_none)
+
+    @property
+    def label(self) -> str:
+        """``MIG 1g.10gb/7`` or ``shared``."""
+        if self.mig_profile is None:
+            return "shared"
+        return f"MIG {self.mig_profile}" + (f"/{self.instance}" if self.instance else "")
+
+    @property
+    def memory_percent(self) -> float | None:
+        if self.memory_used_mib is None or not self.memory_total_mib:
+            return None
+        return 100.0 * self.memory_used_mib / self.memory_total_mib
+
+
 class GpuDevice(Frozen):
-    """One physical GPU (dcgm-exporter view, joined to pods/models)."""
+    """One physical GPU (dcgm-exporter view, joined to pods/models). A MIG or time-sliced
+    GPU lists its shares in ``slices``; its own ``pod``/``model`` are then the first
+    share's (so it counts as allocated), and temperature, power and XID stay the GPU's."""
 
     node: str
     index: int
@@ -202,6 +237,8 @@ class GpuDevice(Frozen):
     cluster: str | None = Field(
         None, description="kubeconfig context of its node (as ModelService.cluster); "
                           "None = not told (one context, or a source without it)")
+    slices: tuple[GpuSlice, ...] = Field(
+        (), description="MIG instances or time-sliced pods, each its own line; () = whole")
 
     _norm = field_validator(
         "util_percent", "util_avg_percent", "memory_used_mib", "memory_total_mib",
@@ -217,6 +254,17 @@ class GpuDevice(Frozen):
     @property
     def allocated(self) -> bool:
         return self.pod is not None
+
+    @property
+    def mig(self) -> bool:
+        """Partitioned into MIG instances (utilisation is then per instance)."""
+        return any(s.mig_profile is not None for s in self.slices)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Every model this GPU serves: its own, and each share's (in order, once)."""
+        return tuple(dict.fromkeys(m for m in (self.model, *(s.model for s in self.slices))
+                                   if m is not None))
 
 
 GPU_HOT_C = 80.0

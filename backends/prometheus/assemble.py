@@ -12,6 +12,7 @@ from typing import NamedTuple
 from backends.domain.models import (
     DriftSeries,
     GpuDevice,
+    GpuSlice,
     HealthSample,
     ModelService,
     Point,
@@ -111,6 +112,14 @@ def apply_model_regex(profile: MetricProfile, value: str) -> str:
 
 
 # -- GPUs -------------------------------------------------------------------------------
+MIG_PROFILE_LABEL = "GPU_I_PROFILE"
+MIG_ID_LABEL = "GPU_I_ID"
+# the figures a MIG instance has of its own (dcgm-exporter: the profiling fields and the
+# framebuffer per GPU instance; DCGM_FI_DEV_GPU_UTIL is not reported under MIG); the
+# others (temperature, power, XID) are the GPU's, whatever labels their series carry
+_PER_INSTANCE = frozenset({"util", "mem_used", "mem_free", "mem_total"})
+
+
 def build_gpus(answers: Answers, profile: MetricProfile,
                pod_models: Mapping[tuple[str | None, str], str],
                joiner: ModelJoiner,
@@ -121,7 +130,12 @@ def build_gpus(answers: Answers, profile: MetricProfile,
     """One GpuDevice per UUID (or cluster+node+index), fields from each query of the
     profile; ``price_of(node, gpu model name)`` gives its $/h; an XID is current when it
     appeared within ``window_s`` before ``at``; ``cluster_label``: the label naming its
-    cluster, whose value ``context_of`` turns into ``GpuDevice.cluster`` (the context)."""
+    cluster, whose value ``context_of`` turns into ``GpuDevice.cluster`` (the context).
+
+    Series carrying ``GPU_I_ID`` are a MIG instance's: each instance becomes a
+    ``GpuSlice`` with its own utilisation, memory and pod; a GPU whose series name several
+    pods (time-slicing: dcgm-exporter copies the device's figures per pod) gets one
+    ``GpuSlice`` per pod and its figures counted once."""
     gpus: dict[tuple, dict] = {}
     contexts: dict[str, str] = {}
     ignore = re.compile(profile.ignore_pods) if profile.ignore_pods else None
@@ -136,7 +150,7 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             cluster = lab.get(cluster_label) if cluster_label else None
             ident = ("u", uuid) if uuid else ("n", cluster, node, idx)
             g = gpus.setdefault(ident, {"node": node, "uuid": uuid, "index": idx,
-                                        "cluster": None})
+                                        "cluster": None, "pods": {}, "mig": {}})
             g["node"] = g["node"] or node
             g["index"] = g["index"] if g["index"] is not None else idx
             if cluster and g["cluster"] is None:
@@ -145,29 +159,58 @@ def build_gpus(answers: Answers, profile: MetricProfile,
                     context = contexts[cluster] = context_of(cluster) if context_of else cluster
                 g["cluster"] = context
             g.setdefault("model_name", lab.get("modelName"))
-            if not g.get("pod"):
-                pod = workload_pod(lab, ignore)
-                if pod:
-                    g["pod"], g["namespace"] = pod
-            if profile.model_label and lab.get(profile.model_label):
-                g["model"] = lab[profile.model_label]
-            # first series with a value wins (several pods may share a GPU); DCGM's blank
-            # sentinels and NaN are no value
+            pod = workload_pod(lab, ignore)
+            label_model = lab.get(profile.model_label) if profile.model_label else None
+            # DCGM's blank sentinels and NaN are no value
             value = s.value if key == "xid_since" else dcgm_value(s.value)
+            inst = lab.get(MIG_ID_LABEL)
+            if inst and key in _PER_INSTANCE:
+                m = g["mig"].setdefault(inst, {"profile": lab.get(MIG_PROFILE_LABEL),
+                                               "pods": {}})
+                if pod:
+                    m["pods"].setdefault(pod, label_model)
+                if m.get(key) is None:
+                    m[key] = value
+                continue
+            if pod:
+                g["pods"].setdefault(pod, label_model)
+            if label_model:
+                g["model"] = label_model
+            # first series with a value wins (the per-pod copies of a shared GPU's figure)
             if g.get(key) is None:
                 g[key] = value
+
+    def model_of(pod: tuple[str, str | None] | None, label_model: str | None) -> str | None:
+        if label_model:
+            return joiner.resolve(label_model, pod[1] if pod else None)
+        if pod is None:
+            return None
+        name, ns = pod
+        return pod_models.get((ns, name)) or pod_models.get((None, name)) \
+            or joiner.from_pod(name, ns)
+
     out: list[GpuDevice] = []
     for g in gpus.values():
+        slices = _slices(g, model_of)
+        pods = sorted(g["pods"].items(), key=lambda kv: (kv[0][1] or "", kv[0][0]))
+        if not g["mig"] and len(pods) > 1:  # time-sliced: one line per pod
+            slices = tuple(GpuSlice(pod=p, namespace=ns, model=model_of((p, ns), lm))
+                           for (p, ns), lm in pods)
         used, free, tot = g.get("mem_used"), g.get("mem_free"), g.get("mem_total")
         if tot is None and used is not None and free is not None:
             tot = used + free
+        if used is None and g["mig"]:  # the GPU's framebuffer: its instances' together
+            whole = list({x.instance: x for x in slices}.values())
+            used = total([x.memory_used_mib for x in whole])
+            tot = total([x.memory_total_mib for x in whole])
+        owner_pod, owner_ns = pods[0][0] if pods else (None, None)
         model = g.get("model")
-        if model:
-            model = joiner.resolve(model, g.get("namespace"))
-        elif g.get("pod"):
-            model = pod_models.get((g.get("namespace"), g["pod"])) \
-                or pod_models.get((None, g["pod"])) \
-                or joiner.from_pod(g["pod"], g.get("namespace"))
+        model = joiner.resolve(model, owner_ns) if model else model_of(
+            pods[0][0] if pods else None, None)
+        if slices and owner_pod is None:  # the first share's owner: the GPU is allocated
+            first = next((x for x in slices if x.pod), None)
+            if first is not None:
+                owner_pod, owner_ns, model = first.pod, first.namespace, first.model
         price = price_of(g.get("node") or "", g.get("model_name")) if price_of else None
         xid, since, current = xid_state(g.get("xid"), g.get("xid_since"), at_ts, window_s)
         try:
@@ -181,11 +224,36 @@ def build_gpus(answers: Answers, profile: MetricProfile,
             memory_used_mib=used, memory_total_mib=tot, power_watts=g.get("power"),
             temperature_c=g.get("temp"), last_xid=xid, xid_current=current,
             xid_at=datetime.fromtimestamp(since, timezone.utc) if since is not None else None,
-            pod=g.get("pod"), namespace=g.get("namespace"), model=model, hourly_cost=price,
-            cluster=g["cluster"],
+            pod=owner_pod, namespace=owner_ns, model=model, hourly_cost=price,
+            cluster=g["cluster"], slices=slices,
         ))
     out.sort(key=lambda d: (d.node, d.index, d.cluster or "", d.uuid or ""))
     return out
+
+
+def _mig_order(inst: str) -> tuple[int, str]:
+    return (int(inst), inst) if inst.isdigit() else (1 << 30, inst)
+
+
+def _slices(g: Mapping, model_of: Callable[[tuple[str, str | None] | None, str | None],
+                                           str | None]) -> tuple[GpuSlice, ...]:
+    """The MIG instances of one GPU's series (in instance id order), one line per pod of
+    each (an instance nobody holds: one line, free)."""
+    out: list[GpuSlice] = []
+    for inst in sorted(g["mig"], key=_mig_order):
+        m = g["mig"][inst]
+        used, free, tot = m.get("mem_used"), m.get("mem_free"), m.get("mem_total")
+        if tot is None and used is not None and free is not None:
+            tot = used + free
+        pods = sorted(m["pods"].items(), key=lambda kv: (kv[0][1] or "", kv[0][0])) \
+            or [(None, None)]
+        for pod, label_model in pods:
+            out.append(GpuSlice(
+                mig_profile=m["profile"] or "?", instance=inst, util_percent=m.get("util"),
+                memory_used_mib=used, memory_total_mib=tot,
+                pod=pod[0] if pod else None, namespace=pod[1] if pod else None,
+                model=model_of(pod, label_model)))
+    return tuple(out)
 
 
 def workload_pod(labels: Mapping[str, str],

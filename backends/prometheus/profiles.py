@@ -182,6 +182,11 @@ def default_profiles() -> dict[str, MetricProfile]:
             "ignore_pods": r"^(nvidia-)?dcgm-exporter",
             "identity_labels": ["UUID", "gpu", "Hostname", "hostname"],
             "queries": {
+                # every series as exported: pod labels (one series per pod when
+                # time-sliced) and MIG instances (GPU_I_PROFILE/GPU_I_ID: GPU_UTIL is not
+                # reported under MIG, GR_ENGINE_ACTIVE is, per instance) stay apart;
+                # framebuffer is per instance too (dcgm-exporter's
+                # internal/pkg/rendermetrics/render_metrics.go, kubernetes.go)
                 "util": "DCGM_FI_DEV_GPU_UTIL{$match}"
                         " or (DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match} * 100)",
                 # averaged over the window: idle is judged on this, not on one sample
@@ -189,8 +194,8 @@ def default_profiles() -> dict[str, MetricProfile]:
                             "DCGM_FI_DEV_GPU_UTIL{$match}[$window])) or max by (UUID, gpu, "
                             "Hostname, hostname$cluster_by) (avg_over_time("
                             "DCGM_FI_PROF_GR_ENGINE_ACTIVE{$match}[$window])) * 100",
-                "mem_used": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_FB_USED{$match})",
-                "mem_free": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_FB_FREE{$match})",
+                "mem_used": "max by (UUID, gpu, Hostname, hostname, GPU_I_PROFILE, GPU_I_ID$cluster_by) (DCGM_FI_DEV_FB_USED{$match})",
+                "mem_free": "max by (UUID, gpu, Hostname, hostname, GPU_I_PROFILE, GPU_I_ID$cluster_by) (DCGM_FI_DEV_FB_FREE{$match})",
                 "power": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_POWER_USAGE{$match})",
                 "temp": "max by (UUID, gpu, Hostname, hostname$cluster_by) (DCGM_FI_DEV_GPU_TEMP{$match})",
                 # the last XID ever seen (sticky; 0 = none) ...

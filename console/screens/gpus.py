@@ -20,7 +20,8 @@ from backends.domain.models import FleetSnapshot, GpuDevice, GpuScope, GpuSummar
 from console.screens.base import ViewScreen
 from console.controllers.series import GPU_FIELDS, from_history, gpu_series
 from widgets.bars import power_limits
-from widgets.gpu_table import SORTS, GpuTable, filter_gpus, gpu_key, is_idle, sort_gpus
+from widgets.gpu_table import (SORTS, GpuTable, filter_gpus, gpu_key, gpu_owner, is_idle,
+                               sort_gpus)
 from widgets.series_chart import SeriesChart
 from widgets.text import fmt_money, safe
 from widgets.titles import set_border_subtitle, set_border_title
@@ -179,7 +180,7 @@ class GpuScreen(ViewScreen):
         power = [s for s in series if s.name == "power W"]
         self.query_one("#gpu-load", SeriesChart).show(load, start=start, end=end)
         self.query_one("#gpu-power", SeriesChart).show(power, start=start, end=end)
-        owner = gpu.model or gpu.pod or "free"
+        owner = gpu_owner(gpu, False)
         set_border_title(self.query_one("#gpu-load-box"), Text(
             f"{safe(gpu.node, 30)} GPU {gpu.index} · {safe(owner, 30)} · {self.window}"))
 

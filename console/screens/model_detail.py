@@ -231,11 +231,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
         health = snapshot.status.get(svc.key) or assess(svc, snapshot, self.slo_config())
         # the GPUs behind a problem of this model (a current XID, heat, full memory)
         flagged = {p.target for p in health.problems if p.signal == "gpu" and p.target}
-        rows = [(PROBLEM_MARK if gpu_label(g) in flagged else "", safe(g.node, 24, middle=True),
-                 str(g.index), fmt_num(g.util_percent, "{:.0f}", "%"),
-                 fmt_num(g.memory_percent, "{:.0f}", "%"),
-                 fmt_num(g.temperature_c, "{:.0f}", "°C"), xid_text(g),
-                 safe(g.pod, 40, middle=True)) for g in gpus]
+        rows = [row for g in gpus for row in gpu_rows(g, svc, gpu_label(g) in flagged)]
         table = self.query_one("#md-gpus", DataTable)
         self._gpus_shown = sync_rows(table, rows, self._gpus_shown, _cell)
         set_border_subtitle(table, f"{len(gpus)} GPUs" + (
@@ -358,10 +354,33 @@ PROBLEM_MARK = "▶"
 
 
 def xid_text(g: GpuDevice) -> str:
-    """The last XID: ``79 new`` while current, ``48 old`` once it has cleared, else —."""
+    """The last XID: ``79 new`` while current, ``48 old 21:04`` (when it appeared, UTC)
+    once it has cleared, else —."""
     if g.last_xid is None:
         return MISSING
-    return f"{g.last_xid} {'new' if g.xid_current else 'old'}"
+    if g.xid_current:
+        return f"{g.last_xid} new"
+    return f"{g.last_xid} old" + (f" {g.xid_at:%H:%M}" if g.xid_at is not None else "")
+
+
+def gpu_rows(g: GpuDevice, svc: ModelService, flagged: bool) -> list[tuple[str, ...]]:
+    """The model's lines for one GPU: the GPU itself (temperature and XID are the GPU's),
+    then each share of it this model holds (a MIG instance: its profile and id, its own
+    utilisation and memory; a time-sliced pod), indented under it."""
+    mine = [sl for sl in g.slices if sl.model == svc.name
+            and (sl.namespace is None or sl.namespace == svc.namespace)]
+    pod = (("MIG" if g.mig else "shared") + f" ×{len(g.slices)}") if g.slices else (g.pod or "")
+    rows: list[tuple[str, ...]] = [(
+             PROBLEM_MARK if flagged else "", safe(g.node, 24, middle=True), str(g.index),
+             fmt_num(g.util_percent, "{:.0f}", "%"), fmt_num(g.memory_percent, "{:.0f}", "%"),
+             fmt_num(g.temperature_c, "{:.0f}", "°C"), xid_text(g),
+             safe(pod, 40, middle=True))]
+    for sl in mine:
+        # a time-sliced pod has no utilisation of its own (dcgm copies the GPU's)
+        util = fmt_num(sl.util_percent, "{:.0f}", "%") if sl.mig_profile else MISSING
+        rows.append(("", f" └ {sl.label}", "", util, fmt_num(sl.memory_percent, "{:.0f}", "%"),
+                     "", "", safe(sl.pod or "", 40, middle=True)))
+    return rows
 
 
 def _cell(text: str) -> Text:

@@ -34,7 +34,7 @@ async def test_demo_fleet_on_screen(settings):
         assert table.row_count == len(services) >= 8
         names = {str(table.get_cell(s.key, "name")) for s in services}
         assert "llm-chat" in names
-        assert len(app.fleet_screen.query_one(GpuGrid)._gpus) == 28
+        assert len(app.fleet_screen.query_one(GpuGrid)._gpus) == 38
         text = screen_text(app)
         assert "demo" in text and "Cost burn" in text and "XID 79" in text
         assert app.return_code is None

@@ -211,7 +211,7 @@ async def test_ctx_on_the_demo_lists_its_one_context():
         rows = table_text(app.screen)
         assert [r[1] for r in rows] == ["all contexts", "demo"]
         assert rows[0][0] == "●" and rows[1][0] == ""  # every context shown
-        assert rows[1][2:5] == ["ml-serving", "10", "26/28"]  # 80 columns: no server
+        assert rows[1][2:5] == ["ml-serving", "17", "34/38"]  # 80 columns: no server
         assert rows[1][5].startswith("ok") and rows[1][6] == "writable"
         keys = shown_keys(app)
         assert "select_cursor" in keys and "back" in keys and "quit" in keys
@@ -243,7 +243,7 @@ async def test_enter_on_the_demo_context_and_back():
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.screen is app.fleet_screen)
         assert app.navigator.context_filter.context == "demo"
-        assert len(app.fleet_screen.snapshot.services) == 10  # one context: all of it
+        assert len(app.fleet_screen.snapshot.services) == 17  # one context: all of it
         await pilot.press("escape")
         assert app.navigator.context_filter.context is None
 

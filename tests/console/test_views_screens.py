@@ -43,7 +43,7 @@ async def test_gpu_view_sort_filter_and_chart():
         screen = app.screen
         assert isinstance(screen, GpuScreen)
         table = screen.query_one(GpuTable)
-        assert len(table.gpus) == 28
+        assert len(table.gpus) == 38
         text = text_of(app)
         assert "idle-allocated" in text and "IDLE $2.90/h" in text and "79" in text
         await pilot.press("s")  # util, highest first
@@ -128,7 +128,7 @@ async def test_cost_view_breakdowns_and_unit_costs():
         await jump(pilot, "cost")
         assert isinstance(app.screen, CostScreen)
         text = text_of(app)
-        for word in ("$92.00/h", "month to date", "OVER budget", "idle GPUs", "$5.80/h",
+        for word in ("$130.60/h", "month to date", "OVER budget", "idle GPUs", "$5.80/h",
                      "/1k tok", "/1k req", "By namespace", "By node", "gpu-h100-a"):
             assert word in text, word
 

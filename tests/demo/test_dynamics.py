@@ -8,6 +8,7 @@ import pytest
 
 from backends.demo.fleet import GPU_TYPES
 from backends.domain.errors import NotFoundError
+from backends.domain.gpus import idle_util_of
 from tests.demo.conftest import T0
 
 DAY = datetime(2026, 11, 21, tzinfo=timezone.utc)
@@ -16,12 +17,13 @@ DAY = datetime(2026, 11, 21, tzinfo=timezone.utc)
 def test_default_fleet_shape(fleet):
     part = fleet.cluster.read()
     assert part.context == "demo" and part.namespace == "ml-serving"
-    assert 8 <= len(part.services) <= 10
+    assert len(part.services) == 17
     nodes = {}
     for g in part.gpus:
         nodes.setdefault(g.node, []).append(g.model_name)
     assert {n: len(v) for n, v in nodes.items()} == {
-        "gpu-h100-a": 8, "gpu-h100-b": 8, "gpu-a100-a": 8, "gpu-l4-a": 4}
+        "gpu-h100-a": 8, "gpu-h100-b": 8, "gpu-h100-c": 8, "gpu-a100-a": 8, "gpu-l4-a": 4,
+        "gpu-a100-mig": 2}
     assert set(nodes["gpu-l4-a"]) == {"NVIDIA L4"}
     kinds = {s.kind.value for s in part.services}
     assert kinds == {"Deployment", "InferenceService", "Rollout"}
@@ -98,7 +100,11 @@ def test_hot_gpu_with_xid_and_alert(fleet):
     hot = [g for g in gpus if g.temperature_c >= 85]
     assert len(hot) == 1
     assert hot[0].last_xid == 79 and 86 <= hot[0].temperature_c <= 90
-    assert [g.uuid for g in gpus if g.last_xid is not None] == [hot[0].uuid]
+    # besides it, one GPU whose XID 48 cleared hours ago: its code and when, not red
+    old = [g for g in gpus if g.last_xid is not None and g is not hot[0]]
+    assert [(g.node, g.index, g.last_xid, g.xid_current) for g in old] == [
+        ("gpu-a100-mig", 1, 48, False)]
+    assert (T0 - old[0].xid_at).total_seconds() == 3 * 3600 + 420
     # new within any window of 4 minutes or more: red now, and when it appeared
     assert [g.uuid for g in gpus if g.xid_current] == [hot[0].uuid]
     assert 0 <= (T0 - hot[0].xid_at).total_seconds() < 240
@@ -115,7 +121,7 @@ def test_hot_gpu_with_xid_and_alert(fleet):
 
 def test_idle_and_free_gpus(fleet):
     gpus = fleet.metrics.read((), 300).gpus
-    idle = [g for g in gpus if g.allocated and g.util_percent < 10]
+    idle = [g for g in gpus if g.allocated and idle_util_of(g) < 10]
     free = [g for g in gpus if not g.allocated]
     assert idle and all(g.model == "legacy-sentiment" for g in idle)
     assert free and all(g.util_percent == 0 and g.model is None for g in free)
@@ -125,7 +131,7 @@ def test_idle_and_free_gpus(fleet):
     # even at the traffic trough, busy models keep their GPUs above the idle line
     for hour in (3, 4, 5):
         night = fleet.metrics.read((), 300, at=DAY + timedelta(hours=hour)).gpus
-        assert {g.model for g in night if g.allocated and g.util_percent < 10} == {
+        assert {g.model for g in night if g.allocated and idle_util_of(g) < 10} == {
             "legacy-sentiment"}
 
 
@@ -137,7 +143,7 @@ def test_cost_arithmetic(fleet, clock):
     # hourly = every GPU on the nodes = allocated (by model) + unallocated
     free = sum(g.hourly_cost for g in gpus if g.model is None)
     assert cost.hourly == pytest.approx(sum(cost.by_model.values()) + free)
-    assert cost.hourly == pytest.approx(16 * 4.10 + 8 * 2.90 + 4 * 0.80)
+    assert cost.hourly == pytest.approx(24 * 4.10 + 10 * 2.90 + 4 * 0.80)
     assert cost.by_model["llm-chat"] == pytest.approx(8 * 4.10)
     assert "doc-ocr" not in cost.by_model  # CPU only: no GPU cost known, not a fake 0
     assert cost.today == pytest.approx(cost.hourly * 14, abs=0.01)  # since UTC midnight
@@ -190,7 +196,7 @@ def test_read_filters_health_by_services(fleet):
     services = [s for s in fleet.cluster.read().services if s.name == "llm-chat"]
     part = fleet.metrics.read(services, 300)
     assert set(part.health) == {"llm-chat"} and set(part.revision_health) == {"llm-chat"}
-    assert len(part.gpus) == 28  # GPUs and cost cover the whole fleet
+    assert len(part.gpus) == 38  # GPUs and cost cover the whole fleet
 
 
 def test_a_feature_is_past_its_threshold_at_any_hour(fleet):
