@@ -15,8 +15,9 @@ from textual.widgets import Static
 _TAILS = (
     "  read-only · space pause/play · 1/2/3 speed 1x/10x/60x · . , step · ] [ next/prev "
     "event · esc/T: exit replay",
-    "  read-only · space ⏯ · 1/2/3 speed · ./, step · ]/[ event · T: exit replay",
+    "  read-only · space ⏯ · 1/2/3 speed · ./, step · ]/[ event · T: exit",
     "  read-only · ? keys · T: exit replay",
+    "  read-only · ? keys · T: exit",
     "  read-only · T: exit",
     "",
 )
@@ -34,7 +35,7 @@ def replay_text(at: datetime | None, width: int = 200, speed: int = 1,
     out.append(head)
     out.append(state, "reverse")
     used = len(head) + len(state)
-    out.append(next(t for t in _TAILS if used + len(t) <= width))
+    out.append(next((t for t in _TAILS if used + len(t) <= width), ""))
     return out
 
 
