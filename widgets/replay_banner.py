@@ -1,7 +1,7 @@
 """The "REPLAY <time> <speed>" banner: shown while the console renders a past instant.
 
 It says the replayed instant (UTC), whether replay is playing (``▶ 10x``) or paused
-(``⏸ 10x paused``), that actions are off, and as much of the replay keys as fits; it
+(``‖ 10x paused``), that actions are off, and as much of the replay keys as fits; it
 never calls a replayed instant live."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def replay_text(at: datetime | None, width: int = 200, speed: int = 1,
     out = Text(no_wrap=True, overflow="ellipsis")
     when = at.astimezone(timezone.utc) if at.tzinfo is not None else at
     head = f" REPLAY {when:%Y-%m-%d %H:%M:%S} UTC "
-    state = f" ⏸ {speed}x paused " if paused else f" ▶ {speed}x "
+    state = f" ‖ {speed}x paused " if paused else f" ▶ {speed}x "
     out.append(head)
     out.append(state, "reverse")
     used = len(head) + len(state)

@@ -132,7 +132,7 @@ def test_the_banner_says_the_time_the_speed_and_paused_never_live():
     playing = replay_text(at, 200, 10, False).plain
     paused = replay_text(at, 200, 10, True).plain
     assert playing.startswith(" REPLAY 2026-11-21 13:00:00 UTC  ▶ 10x ")
-    assert paused.startswith(" REPLAY 2026-11-21 13:00:00 UTC  ⏸ 10x paused ")
+    assert paused.startswith(" REPLAY 2026-11-21 13:00:00 UTC  ‖ 10x paused ")
     for width in (200, 120, 80, 60, 40):
         for text in (replay_text(at, width, 60, False).plain, replay_text(at, width, 60, True).plain):
             assert "13:00:00 UTC" in text and "60x" in text and len(text) <= max(width, 46)

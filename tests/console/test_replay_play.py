@@ -88,7 +88,7 @@ async def test_replay_plays_pauses_steps_and_jumps(tmp_path):
 
         # pause: the instant on screen stays, ticks do nothing, the banner says so
         await pilot.press("space")
-        await wait_for(pilot, lambda: "⏸ 10x paused" in banner(app))
+        await wait_for(pilot, lambda: "‖ 10x paused" in banner(app))
         assert not app.paused  # space paused the replay, not the live polling
         wall.t += 600
         reads = len(backends.metrics.reads)
@@ -102,7 +102,7 @@ async def test_replay_plays_pauses_steps_and_jumps(tmp_path):
         await shown(pilot, START + timedelta(seconds=900))
         await pilot.press("comma")
         await shown(pilot, START + timedelta(seconds=300))
-        assert "⏸ 10x paused" in banner(app)
+        assert "‖ 10x paused" in banner(app)
 
         # resume at 60x: the 600 s paused do not count
         await pilot.press("3", "space")
