@@ -136,11 +136,14 @@ class ReplayPlayer(Controller):
         self._timer = None
         if self.clock is None or self.clock.paused:
             return
-        self._show(self.clock.tick(self.wall(), self.app.clock()))
+        now = self.app.clock()
+        self._show(self.clock.tick(self.wall(), now), now)
 
-    def _show(self, clock: ReplayClock) -> None:
+    def _show(self, clock: ReplayClock, now: datetime) -> None:
+        """Show ``clock.at``, or end replay when it reached ``now`` (the same ``now`` the
+        clock was clamped to: a live clock moves on meanwhile)."""
         self.clock = clock
-        if clock.ended(self.app.clock()):
+        if clock.ended(now):
             self.app.notify("replay reached now: back to live figures (actions on again "
                             "where allowed)", title="replay over", markup=False)
             self.navigator.stop_replay()
@@ -177,7 +180,8 @@ class ReplayPlayer(Controller):
         """``.`` / ``,``: one tick of replayed time forward / back, then paused."""
         if self.clock is None:
             return
-        self._show(self.clock.step(direction, self.wall(), self.app.clock()))
+        now = self.app.clock()
+        self._show(self.clock.step(direction, self.wall(), now), now)
         self.navigator.replay_status_changed()
 
     def jump(self, direction: int) -> None:
@@ -196,4 +200,5 @@ class ReplayPlayer(Controller):
             return
         self.app.notify(f"{event.at:%Y-%m-%d %H:%M:%S} UTC  {event.label}",
                         title="replay: event", markup=False)
-        self._show(self.clock.seek(event.at, self.wall(), self.app.clock()))
+        now = self.app.clock()
+        self._show(self.clock.seek(event.at, self.wall(), now), now)

@@ -4,7 +4,7 @@ while replaying, read-only throughout, and the end at now (back to live)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from backends.audit.store import SqliteAudit
 from console.app import make_app
@@ -164,3 +164,27 @@ async def test_step_past_now_ends_replay_and_space_pauses_polling_again():
         await wait_for(pilot, lambda: app.navigator.replay_at is None)
         await pilot.press("space")
         assert app.paused  # live again: space pauses the polling
+
+
+async def test_playing_into_a_moving_now_ends_replay():
+    """A live clock moves on between two readings: reaching it still ends replay."""
+    backends = spied()
+    ticks = [0]
+
+    def moving() -> datetime:
+        ticks[0] += 1
+        return FROZEN + timedelta(milliseconds=ticks[0])
+
+    backends.clock = moving
+    app = make_app(load_settings(refresh=3600), backends)
+    wall = Wall()
+    app.navigator.player.wall = wall
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        app.navigator.start_replay(FROZEN - timedelta(seconds=30))
+        await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None)
+        await pilot.press("3")
+        wall.t += 5  # 300 replayed seconds: well past now
+        app.navigator.player.tick()
+        await wait_for(pilot, lambda: app.navigator.replay_at is None)
+        assert app.navigator.player.clock is None
