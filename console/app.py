@@ -25,6 +25,7 @@ from console.controllers.actions import ActionController
 from console.controllers.navigation import Navigator
 from console.controllers.polling import Poller
 from console.controllers.records import RecordsController
+from console.controllers.replay_player import REPLAY_ACTIONS, REPLAY_BINDINGS
 from console.controllers.state import Backends, FleetState, system_clock
 from console.screens.commands import FleetCommands
 from console.screens.fleet import FleetScreen
@@ -36,8 +37,13 @@ if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.conf
 def _to(controller: str, handler: str) -> Callable[[PitboardApp, Any], None]:
     """An ``on_*`` handler of the app that hands the message to ``app.<controller>``."""
 
+    path = controller.split(".")  # "navigator.player": an object a controller owns
+
     def hand_over(app: PitboardApp, message: Any) -> None:
-        getattr(getattr(app, controller), handler)(message)
+        owner: Any = app
+        for name in path:
+            owner = getattr(owner, name)
+        getattr(owner, handler)(message)
 
     hand_over.__name__ = handler
     return hand_over
@@ -55,9 +61,11 @@ class PitboardApp(App):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave pitboard"),
         Binding("question_mark", "help", "Help", id="help", tooltip="List the keys"),
         Binding("space", "toggle_pause", "Pause", id="pause",
-                tooltip="Pause / resume the refresh of every source"),
+                tooltip="Pause / resume the refresh of every source (replaying: pause / "
+                        "resume the replay)"),
         Binding("T", "replay", "Replay", id="replay",
                 tooltip="Replay a past instant from metrics history (again: back to live)"),
+        *REPLAY_BINDINGS,
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
@@ -83,6 +91,7 @@ class PitboardApp(App):
     on_chart_updated = _to("poller", "on_chart_updated")
     on_worker_state_changed = _to("poller", "on_worker_state_changed")
     on_replay_loaded = _to("navigator", "on_replay_loaded")
+    on_replay_events_loaded = _to("navigator.player", "on_replay_events_loaded")
     on_audit_opened = _to("actions", "on_audit_opened")
     on_plan_ready = _to("actions", "on_plan_ready")
     on_action_progressed = _to("actions", "on_action_progressed")
@@ -145,12 +154,34 @@ class PitboardApp(App):
             self.fleet_screen.show_header()
 
     def action_toggle_pause(self) -> None:
-        """Pause or resume polling; skipped polls run on resume."""
+        """Pause or resume polling (skipped polls run on resume); while replaying, pause
+        or resume the replay instead."""
+        if self.navigator.replay:
+            self.navigator.player.toggle_pause()
+            return
         self.paused = not self.paused
 
     def action_replay(self) -> None:
         """Jump to a past instant (or back to live when replaying)."""
         self.navigator.action_replay()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The replay player's keys exist only while replaying (hidden when live)."""
+        if action in REPLAY_ACTIONS:
+            return self.navigator.replay
+        return super().check_action(action, parameters)
+
+    def action_replay_speed(self, speed: int) -> None:
+        """Replay at ``speed`` x (1, 10, 60)."""
+        self.navigator.player.set_speed(speed)
+
+    def action_replay_step(self, direction: int) -> None:
+        """Replay one step forward (1) or back (-1), paused."""
+        self.navigator.player.step(direction)
+
+    def action_replay_event(self, direction: int) -> None:
+        """Replay from the next (1) or previous (-1) event: alert, action, note."""
+        self.navigator.player.jump(direction)
 
     def action_help(self) -> None:
         """Open the help screen listing the current screen's and the app's keys."""

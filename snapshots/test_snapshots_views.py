@@ -96,3 +96,17 @@ def _mig_node(*, model: bool):
 @pytest.mark.parametrize("model", [False, True], ids=["gpus", "model"])
 def test_mig_node(snap_compare, model, size):
     assert snap_compare(demo_app(), terminal_size=size, run_before=_mig_node(model=model))
+
+
+async def _replaying_at_10x(pilot):
+    """The fleet screen replaying an hour ago at 10x, paused (a still frame)."""
+    app = pilot.app
+    await settle(pilot, lambda: loaded(app))
+    app.navigator.start_replay(FROZEN - timedelta(hours=1))
+    await settle(pilot, lambda: app.navigator._replay_snapshot is not None)
+    await pilot.press("2", "space")
+    await settle(pilot, lambda: app.navigator.player.paused)
+
+
+def test_fleet_replaying_at_10x(snap_compare):
+    assert snap_compare(demo_app(), terminal_size=(160, 48), run_before=_replaying_at_10x)

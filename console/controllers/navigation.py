@@ -4,7 +4,9 @@
 - ``fetch(screen, tag, fn)`` runs one blocking read in a thread worker and posts the result
   to ``screen`` as :class:`ViewData` (errors included, never raised into the app);
 - ``T`` replays a past instant: metrics are read with ``at=``, every screen shows a
-  "REPLAY <time>" banner and mutating actions are dimmed (``check_action``);
+  "REPLAY <time> <speed>" banner and mutating actions are dimmed (``check_action``);
+  replay then plays forward (``self.player``, console.controllers.replay_player): each
+  tick shows every panel at the next replayed instant (:meth:`Navigator.load_replay`);
 - per-context accent colour from ``[display]`` config (k9s-style skins via a theme).
 """
 
@@ -26,6 +28,7 @@ from console.controllers.history import SessionHistory
 from console.controllers.contexts import ContextFilter
 from console.controllers.messages import ChartUpdated, ViewData
 from console.controllers.polling import describe, draw_safely
+from console.controllers.replay_player import ReplayPlayer
 from console.controllers.replay_state import cluster_at
 from console.controllers.series import has_range
 from console.controllers.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
@@ -63,6 +66,9 @@ class Navigator(Controller):
         self.last_fetch_s: dict[str, float] = {}
         self._serial = 0
         self._replay_snapshot: FleetSnapshot | None = None
+        self._replay_pending: datetime | None = None  # the instant being read
+        self._replay_error: str | None = None
+        self.player = ReplayPlayer(app, self)  # plays replay forward
         self._accent_context: str | None = None
         self._base_theme: str | None = None
         self.context_filter = ContextFilter()  # :ctx narrowing (context None = all)
@@ -199,11 +205,19 @@ class Navigator(Controller):
             self.start_replay(at)
 
     def start_replay(self, at: datetime) -> None:
-        """Render every screen at ``at`` from metrics history; read-only until live again."""
+        """Render every screen at ``at`` from metrics history, then play forward;
+        read-only until live again."""
         self.replay_at = at
         self._replay_snapshot = None
+        self._replay_error = None
+        self.player.start(at)
         self._banner(at)
         self._keys_changed()
+        self.load_replay(at)
+
+    def load_replay(self, at: datetime) -> None:
+        """Read the metrics at ``at`` (thread); :meth:`on_replay_loaded` shows them."""
+        self._replay_pending = at
         metrics = self.app.backends.metrics if self.app.backends else None
         cluster = self.app.state.cluster
         services = cluster.services if cluster else ()
@@ -219,16 +233,24 @@ class Navigator(Controller):
         self.app.run_worker(run, thread=True, group="replay", exclusive=True, exit_on_error=False)
 
     def on_replay_loaded(self, message: ReplayLoaded) -> None:
-        if message.at != self.replay_at:
+        if self.replay_at is None or message.at != self._replay_pending:
             return
-        if message.error is not None:
+        self.replay_at = message.at
+        if message.error is not None and message.error != self._replay_error:
             self.app.notify(message.error, title="replay failed", severity="error", markup=False)
+        self._replay_error = message.error
         cluster = self.app.state.cluster
         self._replay_snapshot = replay_snapshot(self.app.state.snapshot(self.app.clock()),
                                                 message.at, message.part,
                                                 cluster.gpus if cluster else ())
         self.app.show_state()
+        self._banner(message.at)
         self._reload_fleet_chart()
+        self.player.loaded()  # the next tick, once this instant is on screen
+
+    def replay_status_changed(self) -> None:
+        """Speed or pause changed: the banners say so."""
+        self._banner(self.replay_at)
 
     def _reload_fleet_chart(self) -> None:
         """The fleet chart follows replay on and off (its own refresh is time-based)."""
@@ -242,8 +264,10 @@ class Navigator(Controller):
 
     def stop_replay(self) -> None:
         """Back to live figures."""
+        self.player.stop()
         self.replay_at = None
         self._replay_snapshot = None
+        self._replay_pending = None
         self._banner(None)
         self._keys_changed()
         self.app.show_state()
@@ -256,9 +280,11 @@ class Navigator(Controller):
             screen.refresh_bindings()
 
     def _banner(self, at: datetime | None) -> None:
+        clock = self.player.clock
+        speed, paused = (clock.speed, clock.paused) if clock is not None else (1, False)
         for screen in self.app.screen_stack:
             for banner in screen.query(ReplayBanner):
-                banner.at = at
+                banner.show_replay(at, speed, paused)
 
     def replay_blocks(self, action: str) -> bool:
         """True when ``action`` mutates and the console is replaying (dim it)."""

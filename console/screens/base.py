@@ -42,7 +42,8 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
 
     # Keys kept in the footer when it is narrow, most important first (all are in ``?``).
     FOOTER_PRIORITY: tuple[str, ...] = ("escape", "question_mark", "q", "colon", "enter", "t",
-                                        "slash", "s", "T", "space")
+                                        "slash", "s", "T", "space",
+                                        "1", "full_stop", "right_square_bracket")  # replay's
 
     DEFAULT_CSS = """
     ViewScreen { layout: vertical; }

@@ -34,8 +34,13 @@ class FleetCommands(Provider):
         if fleet is None:
             return out
         paused = getattr(app, "paused", False)
-        out.append(("Resume refresh" if paused else "Pause refresh",
-                    app.action_toggle_pause, "space"))
+        player = getattr(getattr(app, "navigator", None), "player", None)
+        if player is not None and player.clock is not None:  # replaying: space is the player's
+            out.append(("Resume replay" if player.paused else "Pause replay",
+                        app.action_toggle_pause, "space"))
+        else:
+            out.append(("Resume refresh" if paused else "Pause refresh",
+                        app.action_toggle_pause, "space"))
         out.append(("Filter models", fleet.action_filter, "/"))
         out.append(("Show keys (help)", app.action_help, "?"))
         out.extend(palette_entries(app))

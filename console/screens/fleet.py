@@ -65,8 +65,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     ]
     # what the footer keeps when the terminal is narrow (80x24: / : R P n q ?); every key
     # is in the help
-    FOOTER_PRIORITY = ("slash", "colon", "R", "P", "n", "q", "question_mark", "A", "i", "e",
-                       "t", "space", "T", "U", "X", "r", "s", "m")
+    FOOTER_PRIORITY = ("slash", "colon", "R", "P", "n", "q", "question_mark",
+                       "1", "full_stop", "right_square_bracket",  # replay's (only then)
+                       "A", "i", "e", "t", "space", "T", "U", "X", "r", "s", "m")
 
     window: reactive[str] = reactive("1h")
     selected: reactive[str | None] = reactive(None)
