@@ -30,7 +30,7 @@ def svc(**kw) -> ModelService:
 def test_an_unlabelled_model_shows_unlabelled_with_the_adopt_line():
     s = svc()
     h = assess(s, FleetSnapshot(taken_at=AT, context="c", services=(s,)), SloConfig())
-    assert (h.status, h.level) == ("UNLABELLED", "info")
+    assert (h.status, h.level) == ("NO LABEL", "info")
     assert h.problems[-1].text == ("unlabelled (no model label), read-only until adopted: "
                                    f"adopt it with {ADOPT[0]}")
 

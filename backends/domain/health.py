@@ -15,13 +15,13 @@ on ("p95 6.4 s > SLO 800 ms"):
   stable meets it (bad at >= 5 % errors, else warn; ERRORS or
   SLOW) -- what ``P`` warns about;
 - latency: the SLO's latency quantile over its objective (bad, SLOW);
-- saturation: KV cache >= 98 % bad, >= 90 % warn (SATURATED);
+- saturation: KV cache >= 98 % bad, >= 90 % warn (OVERLOAD, a word that fits the 8-wide status column);
 - GPUs the model holds: an XID new within the window (bad), >= 85 C (bad), >= 80 C
   (warn), memory >= 98 % (warn) (GPU);
 - drift: a feature over its threshold (warn, DRIFT);
 - rollout: paused (warn, PAUSED);
 - alerts: a firing alert naming the model (critical/page: bad, else warn; ALERT);
-- label: found without the model label (info; UNLABELLED when nothing else is wrong): the
+- label: found without the model label (info; NO LABEL when nothing else is wrong): the
   reason names the config line that adopts it.
 
 With none of these, the status says what is going on (CANARY, ROLLING) or OK; "?" only
@@ -53,7 +53,7 @@ CANARY_FACTOR = 2.0
 RANK: dict[str, int] = {"bad": 3, "warn": 2, "info": 1, "ok": 0, "unknown": 0}
 # which word a model's worst problem shows, by signal
 WORDS: dict[str, str] = {"errors": "ERRORS", "canary": "CANARY!", "latency": "SLOW",
-                         "saturation": "SATURATED", "gpu": "GPU", "drift": "DRIFT",
+                         "saturation": "OVERLOAD", "gpu": "GPU", "drift": "DRIFT",
                          "rollout": "PAUSED", "alert": "ALERT"}
 # among problems of one level, the order a person should look at them
 ORDER: tuple[str, ...] = ("replicas", "canary", "errors", "latency", "gpu", "saturation",
@@ -281,7 +281,7 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
     if s.canary is not None:
         return Health(status="CANARY", level="info", problems=found)
     if s.unlabelled:
-        return Health(status="UNLABELLED", level="info", problems=found)
+        return Health(status="NO LABEL", level="info", problems=found)
     if s.rollout_in_progress:
         return Health(status="ROLLING", level="info", problems=found)
     if h is not None and not any(getattr(h, f) is not None for f in FIGURE_FIELDS):

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 GPU = "nvidia.com/gpu"
+GPU_RESOURCES = (GPU, "amd.com/gpu")  # the device plugins' whole-GPU resources
 GPU_PRODUCT = "nvidia.com/gpu.product"
 GPU_MEMORY = "nvidia.com/gpu.memory"
 REVISION = "deployment.kubernetes.io/revision"
@@ -73,16 +74,19 @@ def parse_int(value: Any) -> int | None:
 def _gpu_quantity(resources: Any) -> int:
     if not isinstance(resources, dict):
         return 0
-    for section in ("requests", "limits"):  # extended resources: requests == limits
-        value = (resources.get(section) or {}).get(GPU)
-        n = parse_int(value) if value is not None else None
-        if n is not None:
-            return max(n, 0)
-    return 0
+    total = 0
+    for name in GPU_RESOURCES:
+        for section in ("requests", "limits"):  # extended resources: requests == limits
+            value = (resources.get(section) or {}).get(name)
+            n = parse_int(value) if value is not None else None
+            if n is not None:
+                total += max(n, 0)
+                break
+    return total
 
 
 def pod_gpus(spec: Any) -> int:
-    """nvidia.com/gpu requested by a pod spec (containers; init containers as max)."""
+    """Whole GPUs (nvidia.com/gpu, amd.com/gpu) requested by a pod spec (containers; init containers as max)."""
     if not isinstance(spec, dict):
         return 0
     main = sum(_gpu_quantity(c.get("resources")) for c in spec.get("containers") or []
@@ -198,9 +202,17 @@ def slim_node(obj: dict) -> NodeRec:
     m, st = obj.get("metadata") or {}, obj.get("status") or {}
     labels = m.get("labels") or {}
     mem = parse_int(labels.get(GPU_MEMORY))
-    return NodeRec(str(m.get("name", "")), parse_int((st.get("capacity") or {}).get(GPU)),
-                   parse_int((st.get("allocatable") or {}).get(GPU)), labels.get(GPU_PRODUCT),
+    return NodeRec(str(m.get("name", "")), _node_gpus(st.get("capacity")),
+                   _node_gpus(st.get("allocatable")), labels.get(GPU_PRODUCT),
                    float(mem) if mem is not None else None)
+
+
+def _node_gpus(resources: Any) -> int | None:
+    """A node's whole GPUs of either vendor (None: the node advertises none)."""
+    if not isinstance(resources, dict):
+        return None
+    found = [n for name in GPU_RESOURCES if (n := parse_int(resources.get(name))) is not None]
+    return sum(found) if found else None
 
 
 @dataclass(frozen=True, slots=True)

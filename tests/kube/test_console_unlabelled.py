@@ -30,7 +30,7 @@ def test_once_json_marks_unlabelled_with_the_line_that_adopts(server_of, capsys)
     qwen = next(s for s in snap.services if s.name == "qwen-chat")
     assert qwen.unlabelled and qwen.adopt[0] == \
         '[kubernetes] adopt = ["app.kubernetes.io/name=qwen-chat"]'
-    assert snap.status[qwen.key].status == "UNLABELLED"
+    assert snap.status[qwen.key].status == "NO LABEL"
     assert "adopt it with [kubernetes] adopt" in snap.status[qwen.key].problems[-1].text
     assert snap.cluster_search is None
 
