@@ -28,7 +28,7 @@ from backends.demo.sim import (
 )
 from backends.demo.state import DemoState, Leg, SvcState
 from backends.domain.errors import NotFoundError
-from backends.domain.gpus import filtered, matches, page, summarize
+from backends.domain.gpus import cost_shares, filtered, matches, page, summarize
 from backends.domain.models import (
     CostBurn,
     DriftSeries,
@@ -345,8 +345,10 @@ class DemoMetrics(MetricsBackend):
         for g in gpus:
             price = g.hourly_cost or 0.0
             hourly += price
+            for model, part in cost_shares(g):  # MIG instances pay for their slices
+                if model is not None:
+                    by_model[model] = by_model.get(model, 0.0) + price * part
             if g.model is not None:
-                by_model[g.model] = by_model.get(g.model, 0.0) + price
                 if g.util_avg_percent is not None and g.util_avg_percent < IDLE_UTIL_PERCENT:
                     idle += price
                     n_idle += 1

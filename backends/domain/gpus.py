@@ -140,3 +140,31 @@ def serves(g: GpuDevice, model: str, namespace: str | None) -> bool:
     """Whether ``model`` of ``namespace`` holds ``g`` or a share of it (a holder whose
     namespace is not known counts)."""
     return any(m == model and (ns is None or ns == namespace) for m, _pod, ns in owners(g))
+
+
+def mig_compute_slices(model_name: str | None) -> int:
+    """Compute slices one GPU of this model splits into under MIG: 4 on an A30, 7 on the
+    A100 / H100 / H200 / B200 families (NVIDIA MIG user guide, "Supported MIG Profiles")."""
+    return 4 if model_name and "A30" in model_name.upper() else 7
+
+
+def cost_shares(g: GpuDevice) -> list[tuple[str | None, float]]:
+    """Who pays for ``g``, as (model or None for nobody, fraction of its price). A MIG
+    instance pays for its compute slices (``3g.40gb`` = 3 of 7 on an A100), the slices no
+    instance holds are nobody's; pods time-slicing a GPU share it equally; otherwise the
+    holder pays for all of it. The fractions sum to 1."""
+    if not g.slices:
+        return [(g.model, 1.0)]
+    if all(x.mig_profile is None for x in g.slices):
+        holders = [x.model for x in g.slices]
+        return [(m, 1.0 / len(holders)) for m in holders]
+    total = mig_compute_slices(g.model_name)
+    shares: list[tuple[str | None, float]] = []
+    for x in g.slices:
+        head = (x.mig_profile or "").split("g.", 1)[0]
+        n = int(head) if head.isdigit() else 0
+        shares.append((x.model, n / total))
+    used = sum(f for _m, f in shares)
+    if used > 1.0 or used <= 0.0:  # an unknown layout: split what is there equally
+        return [(x.model, 1.0 / len(g.slices)) for x in g.slices]
+    return shares + ([(None, 1.0 - used)] if used < 1.0 else [])

@@ -6,6 +6,7 @@ import calendar
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from backends.domain.gpus import cost_shares
 from backends.domain.models import CostBurn, GpuDevice
 from backends.prometheus.client import Sample
 from backends.prometheus.calc import NODE_LABELS, first_label
@@ -100,7 +101,10 @@ def priced_gpus(gpus: Sequence[GpuDevice], idle_util: float) -> Priced:
         cost = g.hourly_cost
         if cost is None:
             continue
-        out.add(cost, model=g.model)
+        out.add(cost)
+        for model, part in cost_shares(g):  # a MIG or time-sliced GPU: each holder its part
+            if model:
+                out.by_model[model] = out.by_model.get(model, 0.0) + cost * part
         if g.allocated and _idle(g, idle_util):
             out.idle.add(cost)
         if not g.allocated:

@@ -201,6 +201,7 @@ class ActionController(Controller):
         screen = getattr(self.app, "fleet_screen", None)
         if screen is not None and screen.is_mounted:
             screen.sync_action_keys()
+            screen.show_header()  # what is in flight where, now (not at the next tick)
 
     # -- start: audit store, actor, pending intents -----------------------------------
     def actions_ready(self) -> None:

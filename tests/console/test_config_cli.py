@@ -79,7 +79,7 @@ def test_once_json_parses_back(capsys):
     code, out, err = run(["--demo", "--once", "--format", "json"], capsys)
     assert code == 0, err
     snap = FleetSnapshot.model_validate_json(out)
-    assert snap.context == "demo" and len(snap.services) >= 8 and len(snap.gpus) == 28
+    assert snap.context == "demo" and len(snap.services) >= 8 and len(snap.gpus) == 38
     assert all(s.ok for s in snap.sources.values())
     assert json.loads(out)["cost"]["hourly"] is not None
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from backends.domain.gpus import cost_shares
+
 from backends.demo.fleet import GPU_TYPES
 from backends.domain.errors import NotFoundError
 from backends.domain.gpus import idle_util_of
@@ -140,9 +142,13 @@ def test_cost_arithmetic(fleet, clock):
     cost, gpus = part.cost, part.gpus
     prices = {t.model_name: t.price_per_hour for t in GPU_TYPES.values()}
     assert all(g.hourly_cost == prices[g.model_name] for g in gpus)
-    # hourly = every GPU on the nodes = allocated (by model) + unallocated
-    free = sum(g.hourly_cost for g in gpus if g.model is None)
+    # hourly = every GPU on the nodes = allocated (by model) + unallocated, where a MIG
+    # instance pays for its compute slices and the slices nobody holds are unallocated
+    free = sum(g.hourly_cost * part for g in gpus for m, part in cost_shares(g) if m is None)
     assert cost.hourly == pytest.approx(sum(cost.by_model.values()) + free)
+    mig = next(g for g in gpus if g.slices)
+    assert cost.by_model["tiny-llm"] == pytest.approx(mig.hourly_cost * 3 / 7, abs=1e-4)  # 3g.40gb
+    assert cost.by_model["embed-mini"] == pytest.approx(mig.hourly_cost * 3 / 7, abs=1e-4)  # 2g + 1g
     assert cost.hourly == pytest.approx(24 * 4.10 + 10 * 2.90 + 4 * 0.80)
     assert cost.by_model["llm-chat"] == pytest.approx(8 * 4.10)
     assert "doc-ocr" not in cost.by_model  # CPU only: no GPU cost known, not a fake 0
