@@ -57,9 +57,11 @@ WORDS: dict[str, str] = {"errors": "ERRORS", "canary": "CANARY!", "latency": "SL
                          "rollout": "PAUSED", "alert": "ALERT"}
 # among problems of one level, the order a person should look at them
 ORDER: tuple[str, ...] = ("replicas", "canary", "errors", "latency", "gpu", "saturation",
-                          "rollout", "drift", "alert", "label")
-"""A canary worse than stable comes before the blended errors it causes; an alert last, as
-the signal it is about (when pitboard sees it) names the problem better."""
+                          "drift", "rollout", "alert", "label")
+"""A canary worse than stable comes before the blended errors it causes; drift past its
+threshold (the model answering worse) before a paused rollout (most often a person's own
+pause); an alert last, as the signal it is about (when pitboard sees it) names the problem
+better."""
 
 
 def finite(value: float | None) -> float | None:

@@ -165,6 +165,8 @@ async def test_the_fleet_screen_shows_the_incident_and_holds_still(incident):
         # severity order over the whole strip (the fixture's paused rollouts are warnings)
         ranks = [{"bad": 0, "warn": 1}[lvl] for _, lvl, _ in everything]
         assert ranks == sorted(ranks)
+        # the incident's four problems come first (the paused rollouts, deliberate, after)
+        assert {m for m, _, _ in everything[:4]} == {"sentiment-bert", "llama-chat", "ranker"}
         lines = [x for x in everything if x[0] in {"sentiment-bert", "llama-chat", "ranker"}]
         assert [m for m, _, _ in lines] == ["sentiment-bert", "llama-chat", "sentiment-bert",
                                             "ranker"]
