@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
+from backends.domain.models import ServiceKind
 
 from .helpers import NS, cluster, merge_patch
 from .helpers_guard import fast_actions, key
@@ -48,6 +49,11 @@ def test_deployment_not_observed_partial_stuck(apiserver):
         p = c.progress(LLAMA)
         assert not p.done and (p.updated, p.available) == (2, 1) and p.fraction == 0.5
         assert p.message == "1 old replicas are pending termination"
+        # mid-rollout the split between old and new pods is nobody's measurement: no
+        # traffic figure (rolled out, the current revision takes 100: test_version_traffic)
+        llama = next(s for s in c.read().services
+                     if s.name == "llama-chat" and s.kind == ServiceKind.DEPLOYMENT)
+        assert llama.rollout_in_progress and llama.traffic == ()
 
         apiserver.exceed_deadline("llama-chat")
         p = c.progress(LLAMA)

@@ -45,7 +45,11 @@ def test_traffic_is_stable_first_and_labelled_for_every_kind(apiserver):
         mistral = svc(c, "mistral-chat")  # Argo, paused at its first canary step
         assert [t.role for t in mistral.traffic] == ["stable", "canary"]
         assert mistral.traffic_text == "stable 80 / canary 20"
-        assert svc(c, "llama-chat").traffic_text == ""  # a Deployment has no split
+        # a Deployment rolled out: its current revision takes everything, as in the demo
+        llama = svc(c, "llama-chat")
+        assert llama.traffic_text == "stable 100" and not llama.rollout_in_progress
+        assert llama.traffic[0].revision == str(next(
+            r.number for r in c.read().revisions[llama.key] if r.current))
     finally:
         c.close()
 

@@ -24,7 +24,8 @@ from backends.domain.actions import (
     ProgressPhase,
     RolloutProgress,
 )
-from backends.domain.models import ModelService, Revision, ServiceKind, running_version
+from backends.domain.models import (ModelService, Revision, ServiceKind, TrafficTarget,
+                                     running_version)
 from backends.kube.cache import KindSpec
 from backends.kube.config import KubernetesConfig
 from backends.kube.connect import KubeApi
@@ -143,16 +144,23 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
             continue
         version, label = running_version(
             image_tag(d.images[0] if d.images else None), d.version)
+        history = deployment_history(d, ctx.replicasets_by_owner.get(d.meta.uid or "", []))
+        settled = deployment_progress(d)[0]
+        current = next((r for r in history if r.current), None)
+        # rolled out: every pod runs the current template, so it takes all the traffic;
+        # during a rolling update the split is by pods, which nobody measured ("—")
+        traffic = ((TrafficTarget(revision=str(current.number), percent=100.0,
+                                  role="stable", version=version),)
+                   if settled and current is not None and d.ready else ())
         svc = ModelService(
             name=d.meta.name, namespace=d.meta.namespace or "", cluster=ctx.context,
             kind=KIND, version=version, version_label=label,
             image=d.images[0] if d.images else None, replicas_desired=d.replicas,
             replicas_ready=d.ready, runtime=detect_runtime(d.images),
-            rollout_in_progress=not deployment_progress(d)[0], paused=d.paused,
+            rollout_in_progress=not settled, paused=d.paused, traffic=traffic,
             labels=dict(d.meta.labels), annotations=dict(d.own),
             unlabelled=found[0], adopt=found[1])
-        yield ServiceRead(svc, deployment_history(
-            d, ctx.replicasets_by_owner.get(d.meta.uid or "", [])), owner_uid=d.meta.uid)
+        yield ServiceRead(svc, history, owner_uid=d.meta.uid)
 
 
 def deployment_progress(d: DeploymentRec) -> tuple[bool, str]:
