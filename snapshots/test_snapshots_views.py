@@ -17,7 +17,12 @@ from snapshots.settle import tables_settled
 FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 SIZES = [(80, 24), (160, 48)]
 SLO = {"default": {"availability": 0.995, "latency_ms": 250},
-       "models": {"llm-chat": {"latency_ms": 6000}, "code-assist": {"latency_ms": 8000}}}
+       "models": {"llm-chat": {"latency_ms": 6000}, "code-assist": {"latency_ms": 8000},
+                  # the LLM engines' end-to-end p95 is seconds, an OCR pass about one
+                  **{m: {"latency_ms": 8000} for m in ("chat-sglang", "summarize-tgi",
+                                                       "assist-rayserve", "router-llmd",
+                                                       "tiny-llm")},
+                  "doc-ocr": {"latency_ms": 1500}}}
 
 
 def demo_app():

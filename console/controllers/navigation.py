@@ -23,7 +23,9 @@ from textual.message import Message
 from textual.screen import Screen
 
 from backends.actions.catalog import is_mutating
+from backends.domain.health import assess
 from backends.domain.models import Alert, FleetSnapshot, Series
+from backends.domain.slo_config import SloConfig
 from console.controllers.history import SessionHistory
 from console.controllers.contexts import ContextFilter
 from console.controllers.messages import ChartUpdated, ViewData
@@ -242,7 +244,8 @@ class Navigator(Controller):
         cluster = self.app.state.cluster
         self._replay_snapshot = replay_snapshot(self.app.state.snapshot(self.app.clock()),
                                                 message.at, message.part,
-                                                cluster.gpus if cluster else ())
+                                                cluster.gpus if cluster else (),
+                                                self.app.settings.slo)
         self.app.show_state()
         self._banner(message.at)
         self._reload_fleet_chart()
@@ -327,9 +330,12 @@ def _count_points(result: object) -> int:
     return 0
 
 
-def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) -> FleetSnapshot:
+def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=(),
+                    slo: SloConfig | None = None) -> FleetSnapshot:
     """The cluster as its release history says it stood at ``at`` (console.controllers.replay_state),
-    with metrics read at ``at`` and the alerts already firing then."""
+    with metrics read at ``at`` and the alerts already firing then. Each model's status is
+    assessed on those figures (never the live one carried over), and no problem is dated
+    after ``at``."""
     alerts: tuple[Alert, ...] = tuple(a for a in live.alerts
                                       if a.starts_at is not None and a.starts_at <= at)
     services, revisions = cluster_at(live.services, live.revisions, at)
@@ -339,4 +345,14 @@ def replay_snapshot(live: FleetSnapshot, at: datetime, part, cluster_gpus=()) ->
                       service_health=part.service_health,
                       service_revision_health=part.service_revision_health,
                       drift=part.drift, cost=part.cost)
-    return live.model_copy(update=update)
+    snap = live.model_copy(update=update | {"status": {}})
+    objectives = slo if isinstance(slo, SloConfig) else SloConfig()
+    status = {}
+    for s in services:
+        health = assess(s, snap, objectives)
+        if any(p.since is not None and p.since > at for p in health.problems):
+            health = health.model_copy(update={"problems": tuple(
+                p.model_copy(update={"since": None}) if p.since is not None and p.since > at
+                else p for p in health.problems)})
+        status[s.key] = health
+    return snap.model_copy(update={"status": status})

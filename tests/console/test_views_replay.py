@@ -149,3 +149,30 @@ async def test_replay_toggle_with_T_and_bad_time():
         await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None)
         await pilot.press("T")
         assert app.navigator.replay_at is None
+
+
+async def test_replay_assesses_each_model_at_the_replayed_instant():
+    """Statuses and the strip in replay come from the replayed figures: never the live
+    status carried over, never a problem dated after the replayed instant."""
+    from backends.domain.health import assess
+    from console.presenters.problems import worst_problems
+
+    app = make_app(load_settings(refresh=3600), spied())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        await wait_for(pilot, lambda: bool(app.state.health_status))
+        past = FROZEN - timedelta(hours=1)
+        app.navigator.start_replay(past)
+        await wait_for(pilot, lambda: app.navigator._replay_snapshot is not None)
+        await workers_idle(pilot)
+        snap = app.navigator._replay_snapshot
+        assert snap.taken_at == past and snap.status
+        for s in snap.services:
+            fresh = assess(s, snap.model_copy(update={"status": {}}), app.settings.slo)
+            got = snap.status[s.key]
+            assert (got.status, got.level) == (fresh.status, fresh.level), s.name
+            assert all(p.since is None or p.since <= past for p in got.problems), s.name
+        lines = worst_problems(snap)
+        assert lines and all(line.since is None or line.since <= past for line in lines)
+        strip = app.fleet_screen.query_one("ProblemStrip")
+        assert [(x.model, x.text) for x in strip.lines] == [(x.model, x.text) for x in lines]
