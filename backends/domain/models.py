@@ -22,7 +22,9 @@ def utcnow() -> datetime:
 class Frozen(BaseModel):
     """Base for all domain models: immutable, hashable where fields allow, no extras."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: each model builds its validator on first use, not at import (the
+    # first frame needs a few of them; the others build when first made)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def finite_or_none(value: float | None) -> float | None:
