@@ -22,9 +22,7 @@ def utcnow() -> datetime:
 class Frozen(BaseModel):
     """Base for all domain models: immutable, hashable where fields allow, no extras."""
 
-    # defer_build: each model builds its validator on first use, not at import (the
-    # first frame needs a few of them; the others build when first made)
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 def finite_or_none(value: float | None) -> float | None:
