@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from backends.domain.models import Alert, ModelService
+from widgets.render.cell_cache import CellCachedTable
 from widgets.text import MISSING, fmt_age, safe
 
 SEVERITY_RANK = {"critical": 0, "warning": 1, "warn": 1, "info": 2}
@@ -179,7 +180,7 @@ def detail_text(row: AlertRow | None, now: datetime, width: int) -> Text:
     return out
 
 
-class AlertTable(DataTable):
+class AlertTable(CellCachedTable):
     """The alerts table; severity colours come from theme variables (component classes)."""
 
     DEFAULT_CSS = """

@@ -52,6 +52,7 @@ from backends.prometheus.cost import (
 from backends.prometheus.discovery import PrometheusDiscovery
 from backends.prometheus.gpu_scope import (
     CHUNK,
+    SUMMARY_PARTS,
     GpuQueries,
     _alternatives,
     merge_summaries,
@@ -183,8 +184,8 @@ class PrometheusMetrics(MetricsBackend):
              ) -> MetricsPart:
         """Instant figures at ``at`` (None = now), rates over ``window_s``; with
         ``gpu_scope``, GPU rows for that page only and every GPU aggregated by the server
-        (``backends.prometheus.gpu_scope``): 2 queries more than without, whatever the
-        fleet size, and answers the size of the page."""
+        (``backends.prometheus.gpu_scope``): ``SUMMARY_PARTS`` + 1 queries more than
+        without, whatever the fleet size, and answers the size of the page."""
         before, bytes_before = self.client.queries, self.client.bytes_read
         now = at or datetime.now(timezone.utc)
         self.client.prepare()
@@ -222,6 +223,7 @@ class PrometheusMetrics(MetricsBackend):
             plan += scoped.first_plan()
         results = self.run_all(plan, lambda q: self.client.query(q, now))
         if scoped:  # the page's own rows, its pods and its nodes' prices
+            scoped.merge_chunks(results)  # the summary's parts
             warned = self.warnings
             second = scoped.second_plan(results)
             if second:
@@ -480,8 +482,9 @@ class _ScopedRead:
         plan = []
         for n, gq in self.queries.items():
             chosen = self.chosen[n]
-            plan.append((n, SUMMARY_KEY, gq.summary(self.scope, chosen, self.idle_util,
-                                                    self.since_ts, self.lookback)))
+            parts = gq.summary_parts(self.scope, chosen, self.idle_util, self.since_ts,
+                                     self.lookback, SUMMARY_PARTS)
+            plan += [(n, f"{SUMMARY_KEY}{CHUNK_SEP}{i}", q) for i, q in enumerate(parts)]
             plan.append((n, PAGE_KEY, gq.page(self.scope, chosen)))
         return plan
 

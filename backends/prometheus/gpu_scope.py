@@ -3,8 +3,9 @@
 A scoped read (``PrometheusMetrics.read(..., gpu_scope=GpuScope(...))``) sends, per GPU
 profile that names its identity labels (``MetricProfile.identity_labels``):
 
-1. one *summary* query: every fleet figure as a ``count``/``sum`` ``by (cluster, ...)``,
-   each tagged with a ``pitboard_figure`` label and joined with ``or`` (GPU count per GPU
+1. the *summary* queries (``SUMMARY_PARTS`` of them, sent concurrently): every fleet
+   figure as a ``count``/``sum`` ``by (cluster, ...)``, each tagged with a
+   ``pitboard_figure`` label, the figures dealt among the parts and joined with ``or`` (GPU count per GPU
    model name, utilisation sum and count, nodes, allocated, idle, hot, current XID, GPUs
    per serving model, per GPU model name for the price table, and OpenCost's price of each
    of them when an OpenCost profile is active, joined by node on the server);
@@ -15,7 +16,8 @@ profile that names its identity labels (``MetricProfile.identity_labels``):
    narrowed to the page's pods and OpenCost's prices to its nodes.
 
 So the answers' size follows the page, the serving models and the GPU model names, never
-the GPU count; the number of queries is fixed (2 more than an unscoped read).
+the GPU count; the number of queries is fixed (``SUMMARY_PARTS`` + 1 more than an
+unscoped read).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ GPU_MODEL_LABEL = "modelName"
 FIGURE = "pitboard_figure"
 MODEL = "pitboard_model"
 NODE = "pitboard_node"
+SUMMARY_PARTS = 4
+"""Summary queries of a scoped read (per GPU profile), sent concurrently."""
 BLANK = "2147483632"  # DCGM's INT32 blank: every sentinel is at or above it (calc.dcgm_value)
 
 
@@ -255,8 +259,8 @@ class GpuQueries:
         return f"max by ({labels}) ({self.q('util')}) and on ({self.id_by}) ({top})"
 
     # -- the summary ------------------------------------------------------------------
-    def summary(self, scope: GpuScope, chosen: str | None, idle_util: float,
-                since_ts: float, lookback: str) -> str:
+    def _figures(self, scope: GpuScope, chosen: str | None, idle_util: float,
+                 since_ts: float, lookback: str) -> list[tuple[str, str | None]]:
         figures: list[tuple[str, str | None]] = [
             ("gpus", f"count {self.by(GPU_MODEL_LABEL, cluster=True)} ({self.util})"),
             ("util_sum", f"sum {self.by()} (({self.util}) < {BLANK})"),
@@ -293,8 +297,26 @@ class GpuQueries:
                 by = self.by(GPU_MODEL_LABEL, *extra)
                 figures.append((f"oc_{name}_sum", f"sum {by} ({priced})"))
                 figures.append((f"oc_{name}_n", f"count {by} ({priced})"))
-        return " or ".join(f'label_replace({expr}, "{FIGURE}", "{name}", "", "")'
-                           for name, expr in figures if expr)
+        return figures
+
+    def summary(self, scope: GpuScope, chosen: str | None, idle_util: float,
+                since_ts: float, lookback: str) -> str:
+        """Every summary figure in one query (see :meth:`summary_parts`)."""
+        return " or ".join(self.summary_parts(scope, chosen, idle_util, since_ts, lookback,
+                                              parts=1))
+
+    def summary_parts(self, scope: GpuScope, chosen: str | None, idle_util: float,
+                      since_ts: float, lookback: str, parts: int = 4) -> list[str]:
+        """The summary figures as ``parts`` queries, sent at once: a store evaluates the
+        branches of one ``or`` one after another, so one query would take the sum of
+        its figures' times. Dealt round-robin in a fixed order (the costly joins --
+        allocated, idle, free, per model, per pod -- land in different parts); always
+        ``parts`` queries (there are more figures than parts)."""
+        figures = [(name, expr) for name, expr in self._figures(
+            scope, chosen, idle_util, since_ts, lookback) if expr]
+        tagged = [f'label_replace({expr}, "{FIGURE}", "{name}", "", "")'
+                  for name, expr in figures]
+        return [" or ".join(tagged[i::parts]) for i in range(min(parts, len(tagged)))]
 
 
 CHUNK = 100

@@ -199,6 +199,7 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     demo at ``n_gpus`` / ``n_models``."""
     from console.controllers.messages import SourceUpdated  # noqa: PLC0415 - bench only
 
+    rss_start = _rss_mb(os.getpid())
     if source is None:
         settings = load_settings(refresh=3600, demo={"enabled": True, "n_gpus": n_gpus,
                                                      "n_models": n_models})
@@ -218,6 +219,10 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     cluster = backends.cluster.read()
     metrics, alerts = backends.metrics, backends.alerts
     assert metrics is not None, "a metrics source"
+    # what the source itself holds in this process (the demo's simulated fleet; next to
+    # nothing for a remote store): measured before the app exists, left out of the
+    # console-only figure below
+    rss_source = _rss_mb(os.getpid())
     app = make_app(settings, backends)
     out: dict = {"views": {}}
     read_ms: list[float] = []
@@ -302,6 +307,17 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     out["read_ms_in_worker_median"] = round(statistics.median(read_ms), 1)
     out["display_data_ms_in_worker_median"] = round(statistics.median(prep_ms), 1)
     out["rss"] = _rss_trend(rss, soak)
+    if rss_start is not None and rss_source is not None:
+        held = max(0.0, rss_source - rss_start)
+        out["rss"]["source_in_process_mb"] = round(held, 1)
+        out["rss"]["console_only_note"] = (
+            "console-only = each figure minus source_in_process_mb (the source's memory "
+            "measured after building it and before the app; its later growth, if any, "
+            "is still counted)")
+        for name in ("after_views_mb", "hour_extrapolated_mb"):
+            if out["rss"].get(name) is not None:
+                out["rss"][name.replace("_mb", "_console_only_mb")] = round(
+                    out["rss"][name] - held, 1)
     return out
 
 
@@ -509,7 +525,8 @@ def _judge(out: dict) -> dict:
                 (e["median_ms"] or 0) <= TARGETS["view_refresh_median_ms"]
                 and (e["p95_ms"] or 0) <= TARGETS["view_refresh_p95_ms"] for e in worst)
         rss = run.get("rss", {})
-        hour = rss.get("hour_extrapolated_mb", rss.get("after_views_mb"))
+        hour = rss.get("hour_extrapolated_console_only_mb", rss.get(
+            "hour_extrapolated_mb", rss.get("after_views_mb")))
         if hour is not None:
             verdict[f"{label}_rss_hour"] = hour <= TARGETS["rss_mb"]
     ff = out.get("first_frame")

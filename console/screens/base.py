@@ -24,6 +24,7 @@ from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.screens import registry
 from console.screens.typed import PitboardScreen
+from console.screens.visibility import covered
 from console.controllers.state import next_window
 from console.controllers.messages import ViewData
 from widgets.badges import update_text
@@ -82,6 +83,7 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
         self.snapshot: FleetSnapshot | None = None
         self._serials: dict[str, int] = {}
         self._asked: dict[str, tuple[object, datetime]] = {}
+        self._stale = False  # a snapshot arrived while another view covered this one
 
     def compose(self) -> ComposeResult:
         yield FleetHeader(id="header")
@@ -101,11 +103,18 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         skip_first_restyle(self, event)
+        if self._stale and self.snapshot is not None:
+            self.apply_snapshot(self.snapshot)  # the latest state, kept while covered
 
     # -- data in ----------------------------------------------------------------------------
     def apply_snapshot(self, snapshot: FleetSnapshot) -> None:
-        """Show ``snapshot`` (main thread)."""
+        """Show ``snapshot`` (main thread); under another view only kept, and applied
+        once when this one is on top again (see console.screens.visibility)."""
         self.snapshot = snapshot
+        if covered(self):
+            self._stale = True
+            return
+        self._stale = False
         with self.app.batch_update():
             self.show_header()
             self.show(snapshot)

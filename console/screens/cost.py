@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from backends.domain.models import CostBurn, FleetSnapshot, GpuDevice, HealthSample
 from console.screens.base import ViewScreen
+from widgets.render.cell_cache import CellCachedTable
 from widgets.badges import update_text
 from widgets.bars import meter
 from widgets.cost_panel import budget_ratio
@@ -135,14 +136,14 @@ class CostScreen(ViewScreen):
             box = Static(Text("waiting for data…"), id="cost-summary", classes="panel")
             box.border_title = "Burn"
             yield box
-            models: DataTable[Text] = DataTable(id="cost-models", classes="panel", cursor_type="row")
+            models: DataTable[Text] = CellCachedTable(id="cost-models", classes="panel", cursor_type="row")
             models.border_title = "By model"
             yield models
             with Horizontal(id="cost-groups"):
-                ns: DataTable[Text] = DataTable(id="cost-ns", classes="panel", cursor_type="row")
+                ns: DataTable[Text] = CellCachedTable(id="cost-ns", classes="panel", cursor_type="row")
                 ns.border_title = "By namespace"
                 yield ns
-                nodes: DataTable[Text] = DataTable(id="cost-nodes", classes="panel", cursor_type="row")
+                nodes: DataTable[Text] = CellCachedTable(id="cost-nodes", classes="panel", cursor_type="row")
                 nodes.border_title = "By node"
                 yield nodes
 

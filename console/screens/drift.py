@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from backends.domain.models import FleetSnapshot
 from console.screens.base import ViewScreen
+from widgets.render.cell_cache import CellCachedTable
 from widgets.drift_chart import DriftPanel, crossed_at, drift_ratio, model_summary, worst_first
 from widgets.text import MISSING, safe
 from widgets.titles import set_border_subtitle, set_border_title
@@ -47,7 +48,7 @@ class DriftScreen(ViewScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="drift-body"):
-            table: DataTable[Text] = DataTable(id="drift-models", classes="panel", cursor_type="row")
+            table: DataTable[Text] = CellCachedTable(id="drift-models", classes="panel", cursor_type="row")
             table.border_title = "Models"
             yield table
             with VerticalScroll(id="drift-features", classes="panel") as box:

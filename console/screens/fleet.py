@@ -26,6 +26,7 @@ from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.presenters.problems import worst_problems
 from console.screens import registry
 from console.screens.typed import PitboardScreen
+from console.screens.visibility import covered
 from console.controllers.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
@@ -83,6 +84,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         self.prepared: Prepared | None = None  # of the latest metrics part
         self._chart_asked: tuple[str | None, str, datetime] | None = None
         self._first_frame_done = False
+        self._stale = False  # a snapshot arrived while a view covered this screen
 
     def compose(self) -> ComposeResult:
         preset_breakpoints(self)  # the app's default screen: made before the app has a size
@@ -129,8 +131,13 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
 
     # -- data in ------------------------------------------------------------------
     def apply_snapshot(self, snapshot: FleetSnapshot) -> None:
-        """Show ``snapshot`` (main thread). Only changed cells/lines are redrawn."""
+        """Show ``snapshot`` (main thread). Only changed cells/lines are redrawn. Under a
+        view, only kept: applied once when this screen is on top again (``_stale``)."""
         self.snapshot = snapshot
+        if covered(self):
+            self._stale = True
+            return
+        self._stale = False
         with self.app.batch_update():
             self.show_header()
             table = self.query_one(ModelTable)
@@ -393,6 +400,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
 
     def on_screen_resume(self, event: ScreenResume) -> None:
         skip_first_restyle(self, event)
+        if self._stale and self.snapshot is not None:
+            self.apply_snapshot(self.snapshot)  # the latest state, kept while covered
         if self.is_mounted:
             self.app.poller.resume_pending()
 

@@ -23,6 +23,7 @@ from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ActionKeysMixin, revision_binding
 from console.screens.base import ViewScreen
 from console.controllers.series import LLM_FIELDS, from_history, llm_series, slo_status
+from widgets.render.cell_cache import CellCachedTable
 from widgets.model_panels import (
     ReleaseRow, Tiles, alerts_text, audit_rows, figures_note, health_tiles, leg_rows, merge_rows,
     release_cells, revision_rows,
@@ -94,10 +95,10 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
                             box.border_title = title
                             yield SeriesChart(id=cid)
             with Horizontal(id="md-tables", classes="row"):
-                legs: DataTable[Text] = DataTable(id="md-legs", classes="panel", cursor_type="row")
+                legs: DataTable[Text] = CellCachedTable(id="md-legs", classes="panel", cursor_type="row")
                 legs.border_title = "Canary vs stable"
                 yield legs
-                gpus: DataTable[Text] = DataTable(id="md-gpus", classes="panel", cursor_type="row")
+                gpus: DataTable[Text] = CellCachedTable(id="md-gpus", classes="panel", cursor_type="row")
                 gpus.border_title = "Pods / GPUs"
                 yield gpus
             notes = Static(Text(""), id="md-notes", classes="panel")
@@ -106,7 +107,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
             alerts = Static(Text(""), id="md-alerts", classes="panel")
             alerts.border_title = "Alerts"
             yield alerts
-            releases: DataTable[Text] = DataTable(id="md-releases", classes="panel", cursor_type="row")
+            releases: DataTable[Text] = CellCachedTable(id="md-releases", classes="panel", cursor_type="row")
             releases.border_title = "Releases · ◆ = pitboard"
             yield releases
 

@@ -16,6 +16,7 @@ from backends.domain.gpus import page
 from backends.domain.models import GpuScope, ModelService, ServiceKind
 from backends.prometheus.backend import PrometheusMetrics
 from backends.prometheus.config import PrometheusConfig
+from backends.prometheus.gpu_scope import SUMMARY_PARTS
 from tests.victoria.conftest import VmServer
 from tests.victoria.loader import ScaleSpec, load, model_name, series_count, wait_searchable
 
@@ -77,7 +78,7 @@ def test_a_scoped_refresh_reads_the_page_not_the_fleet(stores):
     assert (len(s_scoped.gpus), len(l_scoped.gpus)) == (40, 50)
     assert (s_scoped.gpu_summary.gpus, l_scoped.gpu_summary.gpus) == (40, 2000)
     # the same queries whatever the size: serving, pods, the GPU profile's own, summary, page
-    assert s_scoped.queries == l_scoped.queries == s_full.queries + 2
+    assert s_scoped.queries == l_scoped.queries == s_full.queries + SUMMARY_PARTS + 1
     assert l_full.queries == s_full.queries
     # bytes: GPU rows read one by one grow with the GPUs ...
     assert l_full.bytes_read > 20 * s_full.bytes_read
