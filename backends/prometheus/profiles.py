@@ -420,6 +420,32 @@ def default_profiles() -> dict[str, MetricProfile]:
                 "discover": f'group by ($by) ({{__name__=~"{_gaie_names("request_total")}"}})',
             },
         },
+        # Ray Serve's own deployment metrics (any model served by Ray Serve, LLM or not):
+        # ray-project/ray python/ray/serve/_private/replica.py and metrics_utils (Ray >=
+        # 2.9; the names Ray's own Serve Grafana dashboard queries, dashboard/modules/
+        # metrics/dashboards/serve_deployment_dashboard_panels.py): counters with _total,
+        # labels application, deployment, replica, route; processing latency a histogram in
+        # milliseconds (DEFAULT_LATENCY_BUCKET_MS); an error counter that appears with the
+        # first error (none yet = none counted). The model is the Serve application.
+        "ray_serve": {
+            "kind": "serving",
+            "runtime": "ray-serve",
+            "model_label": "application",
+            "latency_to_ms": 1.0,
+            "probe": ["ray_serve_deployment_request_counter_total"],
+            "queries": {
+                "requests": "sum by ($by) (rate(ray_serve_deployment_request_counter_total"
+                            "{$match}[$window]))",
+                "errors": "sum by ($by) (rate(ray_serve_deployment_error_counter_total"
+                          "{$match}[$window]))",
+                "latency": "sum by (le, $by) (rate("
+                           "ray_serve_deployment_processing_latency_ms_bucket"
+                           "{$match}[$window]))",
+                "queue": "sum by ($by) (ray_serve_deployment_queued_queries{$match})",
+                "running": "sum by ($by) (ray_serve_replica_processing_queries{$match})",
+                "discover": "group by ($by) (ray_serve_deployment_request_counter_total)",
+            },
+        },
         "http": {
             "kind": "serving",
             "runtime": "http",

@@ -240,6 +240,28 @@ def ray_vllm(f: Fleet, rng: random.Random) -> None:
         f.gauge("ray_vllm:gpu_cache_usage_perc", lab, rng, 0.2, 0.8)
 
 
+# Ray Serve's own metrics for a non-LLM application (ray-project/ray python/ray/serve/
+# _private/replica.py, constants.DEFAULT_LATENCY_BUCKET_MS; labels as Ray's Serve
+# dashboard queries them): two replicas of one deployment, errors on one of them only.
+RAY_SERVE_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, math.inf)
+
+
+def ray_serve(f: Fleet, rng: random.Random) -> None:
+    for replica in ("FraudModel#aXbYcZ", "FraudModel#dEfGhI"):
+        lab = {"application": "fraud-rs", "deployment": "FraudModel", "replica": replica,
+               "route": "/fraud", "namespace": "ray", "job": "ray-head",
+               "Component": "core_worker", "WorkerId": replica[-6:]}
+        f.counter("ray_serve_deployment_request_counter_total", lab, rng, 40, 60)
+        if replica.endswith("aXbYcZ"):
+            f.counter("ray_serve_deployment_error_counter_total", lab, rng, 0.4, 0.8)
+        f.histogram("ray_serve_deployment_processing_latency_ms", lab, RAY_SERVE_MS, rng,
+                    bell(RAY_SERVE_MS, 4), 50)
+        f.gauge("ray_serve_replica_processing_queries", lab, rng, 1, 8)
+    f.gauge("ray_serve_deployment_queued_queries",
+            {"application": "fraud-rs", "deployment": "FraudModel", "namespace": "ray",
+             "job": "ray-head"}, rng, 0, 5)
+
+
 def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     rng = random.Random(seed)
     f = Fleet(times)
@@ -250,4 +272,5 @@ def engine_fleet(times: list[int], seed: int = 23) -> Fleet:
     gaie(f, rng)
     triton(f, rng)
     ray_vllm(f, rng)
+    ray_serve(f, rng)
     return f

@@ -234,7 +234,7 @@ def test_inference_gateway_dual_emitted_names_count_once(part, prom):
 def test_mixed_fleet_query_count(prom):
     """vLLM, SGLang, TGI, Triton, Knative and the inference gateway side by side: one probe,
     then per refresh one query per template of each detected profile plus one SLO query
-    per serving profile, whatever the number of models (61 here)."""
+    per serving profile, whatever the number of models (67 here, 8 profiles)."""
     server, f = prom
     cfg = PrometheusConfig(url=server.url)
     backend = PrometheusMetrics(cfg)
@@ -245,12 +245,12 @@ def test_mixed_fleet_query_count(prom):
     finally:
         backend.close()
     assert set(steady.profiles) == {"vllm", "ray_vllm", "sglang", "tgi", "triton", "knative",
-                                    "gaie"}
+                                    "gaie", "ray_serve"}
     expected = sum(len([k for k in cfg.profiles[n].queries if k != "discover"]) + 1
                    for n in steady.profiles)
-    assert first.queries == steady.queries + 1 and steady.queries == expected == 61
+    assert first.queries == steady.queries + 1 and steady.queries == expected == 67
     assert set(steady.health) == {"llama-v1", "qwen-sg", "tgi-mistral", "bert-tr", "sentiment",
-                                  "translate", "granite", "phi-gw", RAY_MODEL}
+                                  "translate", "granite", "phi-gw", RAY_MODEL, "fraud-rs"}
 
 
 def test_each_model_says_which_engine_and_profile(part):
@@ -259,7 +259,7 @@ def test_each_model_says_which_engine_and_profile(part):
                    "tgi-mistral": ("tgi", "tgi"), "bert-tr": ("triton", "triton"),
                    "sentiment": ("knative", "knative"), "translate": ("knative", "knative"),
                    "granite": ("llm-d", "gaie"), "phi-gw": ("llm-d", "gaie"),
-                   RAY_MODEL: ("ray-serve", "ray_vllm")}
+                   RAY_MODEL: ("ray-serve", "ray_vllm"), "fraud-rs": ("ray-serve", "ray_serve")}
     assert all(r.profile == "knative" for r in part.revision_health["sentiment"])
 
 
@@ -277,3 +277,20 @@ def test_ray_serve_reexported_vllm(part, prom):
     assert h.queue_depth == rel(sum(values(f, "ray_vllm:num_requests_waiting")))
     assert h.running_requests == rel(sum(values(f, "ray_vllm:num_requests_running")))
     assert h.kv_cache_percent == rel(100 * max(values(f, "ray_vllm:gpu_cache_usage_perc")))
+
+
+def test_ray_serve_own_deployment_metrics(part, prom):
+    """Ray Serve's own counters and millisecond histogram, by application: replicas summed,
+    the error counter present on one replica only (the other has counted none)."""
+    _, f = prom
+    h = part.health["fraud-rs"]
+    requests = sum(rates(f, "ray_serve_deployment_request_counter_total"))
+    assert h.rps == rel(requests)
+    assert h.error_ratio == rel(sum(rates(f, "ray_serve_deployment_error_counter_total"))
+                                / requests)
+    lat = buckets(f, "ray_serve_deployment_processing_latency_ms", scale=0.001)
+    assert h.p50_ms == rel(ms(0.5, lat)) and h.p95_ms == rel(ms(0.95, lat))
+    assert h.p99_ms == rel(ms(0.99, lat))
+    assert h.queue_depth == rel(sum(values(f, "ray_serve_deployment_queued_queries")))
+    assert h.running_requests == rel(sum(values(f, "ray_serve_replica_processing_queries")))
+    assert h.ttft_p95_ms is None and h.kv_cache_percent is None  # not a Ray Serve figure
