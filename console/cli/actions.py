@@ -92,7 +92,9 @@ def add_subcommands(sub: Any) -> None:
             p.add_argument("--replicas", type=_positive, metavar="N",
                            required="replicas" in spec.params, help="replicas wanted")
         if "duration" in wants:
-            p.add_argument("--duration", type=_duration, default=_duration("2h"),
+            # a string default is parsed by argparse only when the flag is absent: building
+            # the parser (every start of the console) imports no modal
+            p.add_argument("--duration", type=_duration, default="2h",
                            metavar="D", help="how long the silence lasts (30m, 2h, 1d; "
                                              "default 2h)")
         p.add_argument("--yes", action="store_true",
