@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.conf
     from console.config_core import AppSettings
 
 
+STARTUP_GC_LIMIT_S = 30.0
+"""Seconds after mount when the cyclic collector is on again even without a first frame."""
+
+
 def _to(controller: str, handler: str) -> Callable[[PitboardApp, Any], None]:
     """An ``on_*`` handler of the app that hands the message to ``app.<controller>``."""
 
@@ -116,6 +120,9 @@ class PitboardApp(App):
         return self.fleet_screen
 
     def on_mount(self) -> None:
+        # start-up turned the collector off until after the first frame: on at the latest
+        # after this, should a source never answer
+        self.set_timer(STARTUP_GC_LIMIT_S, gc.enable)
         if self.backends is None:
             # Build the backends in a thread while the screen composes; polling starts
             # once both are there (Poller.on_backends_ready / fleet_mounted)
@@ -146,6 +153,7 @@ class PitboardApp(App):
         # the app: keep them out of the collector's full passes, which otherwise stall a
         # refresh now and then (~150 ms at 2,000 GPUs) scanning them again.
         gc.freeze()
+        gc.enable()  # off since start-up (console/__main__.py): on from now
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from backends.domain.actions import ActionKind
+from backends.domain.action_kind import ActionKind
 
 Target = Literal["model", "canary", "fleet", "incident"]
 """What an action needs: a selected model, a selected model with a canary, nothing

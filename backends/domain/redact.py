@@ -28,26 +28,42 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 
-_URL_USERINFO = re.compile(
+
+class _Lazy:
+    """A pattern compiled at its first use, not at import: the console's start-up path
+    imports this module, and compiling these patterns costs more than the rest of it."""
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._source = (pattern, flags)
+        self._compiled: re.Pattern[str] | None = None
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], text: str) -> str:
+        if self._compiled is None:  # two threads may both compile: the same pattern
+            self._compiled = re.compile(*self._source)
+        return self._compiled.sub(repl, text)
+
+
+_URL_USERINFO = _Lazy(
     r"(?P<pre>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:\[\]]*):(?P<pw>[^\s/?#]*)@")
-_AUTH_HEADER = re.compile(
+_AUTH_HEADER = _Lazy(
     r"(?P<pre>\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?"
     r"(?:(?:bearer|basic|digest|negotiate|token|apikey|aws4-hmac-sha256)\s+)?)"
     r"(?P<secret>[^\s\"',;]+(?:,\s*[A-Za-z]+=[^\s\"',;]+)*)",
     re.IGNORECASE)
-_BEARER = re.compile(r"(?P<pre>\bbearer\s+)(?P<secret>[A-Za-z0-9._~+/=-]{16,})",
-                     re.IGNORECASE)
-_BASIC = re.compile(r"(?P<pre>\bbasic\s+)(?P<secret>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])",
-                    re.IGNORECASE)
-_PARAM = re.compile(
+_BEARER = _Lazy(r"(?P<pre>\bbearer\s+)(?P<secret>[A-Za-z0-9._~+/=-]{16,})",
+                re.IGNORECASE)
+_BASIC = _Lazy(r"(?P<pre>\bbasic\s+)(?P<secret>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])",
+               re.IGNORECASE)
+_PARAM = _Lazy(
     r"(?P<pre>(?<![A-Za-z0-9_])(?:password|passwd|pwd|token|access_token|refresh_token|"
     r"id_token|api_key|apikey|api-key|client_secret|secret)\s*=\s*)(?P<secret>[^\s&;,\"']+)",
     re.IGNORECASE)
-_TOKENS = re.compile(
+_TOKENS = _Lazy(
     r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"   # JWT
     r"|\bgh[pousr]_[A-Za-z0-9]{30,}"                                # GitHub classic
     r"|\bgithub_pat_[A-Za-z0-9_]{22,}"                              # GitHub fine-grained

@@ -13,9 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
-from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
 from backends.domain.errors import NotSupported
 from backends.domain.models import (
     Alert,
@@ -33,6 +34,9 @@ from backends.domain.models import (
     Revision,
     Series,
 )
+
+if TYPE_CHECKING:  # annotations only: the action models load with the first action
+    from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
 
 
 class ClusterPart(Frozen):

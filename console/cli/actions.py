@@ -28,7 +28,6 @@ from typing import IO, TYPE_CHECKING, Any
 
 from backends.actions import catalog
 from backends.actions.catalog import ActionSpec
-from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, ActionStatus, CheckStatus
 from backends.domain.errors import ActionRefused, BackendError, ConfigError
 from backends.domain.models import FleetSnapshot, ModelService
 from backends.domain.redact import redact
@@ -36,9 +35,13 @@ from widgets.text import safe
 
 if TYPE_CHECKING:
     from backends.actions.guard import ActionRunner
+    from backends.domain.actions import ActionPlan, ActionRequest, ActionResult
 
+# The action models (backends.domain.actions) are imported where an action is made: the
+# console builds this module's subcommands (add_subcommands) before its first frame.
 DONE, REFUSED, BAD_INPUT, FAILED = 0, 1, 2, 3
-OK_STATUSES = (ActionStatus.SUCCEEDED, ActionStatus.SKIPPED)
+OK_STATUSES = ("succeeded", "skipped")
+"""The ActionStatus values of a done action."""
 # the console's own flags, accepted after the subcommand too (``pitboard rollback X
 # --context C``); SUPPRESS keeps what was given before the subcommand
 _SHARED = (("--context", dict(action="append", metavar="CTX", help="kubeconfig context")),
@@ -92,7 +95,9 @@ def add_subcommands(sub: Any) -> None:
             p.add_argument("--replicas", type=_positive, metavar="N",
                            required="replicas" in spec.params, help="replicas wanted")
         if "duration" in wants:
-            p.add_argument("--duration", type=_duration, default=_duration("2h"),
+            # a string default is parsed by argparse only when the flag is absent: building
+            # the parser (every start of the console) imports no modal
+            p.add_argument("--duration", type=_duration, default="2h",
                            metavar="D", help="how long the silence lasts (30m, 2h, 1d; "
                                              "default 2h)")
         p.add_argument("--yes", action="store_true",
@@ -136,6 +141,8 @@ def request_for(spec: ActionSpec, service: ModelService, args: argparse.Namespac
     """The request the console's key would make, with the values given as options."""
     if service.kind.value not in spec.kinds:
         raise Exit(BAD_INPUT, spec.not_for(service.name, service.kind.value))
+    from backends.domain.actions import ActionRequest  # noqa: PLC0415 - see OK_STATUSES
+
     assert spec.kind is not None
     return ActionRequest(kind=spec.kind, service_key=service.key, actor=actor,
                          to_revision=getattr(args, "to_revision", None),
@@ -155,6 +162,8 @@ def plan_dict(plan: ActionPlan) -> dict[str, Any]:
 
 def print_plan(plan: ActionPlan, spec: ActionSpec, out: IO[str]) -> None:
     """The preview and the preflight, as the guard modal shows them."""
+    from backends.domain.actions import CheckStatus  # noqa: PLC0415 - see OK_STATUSES
+
     print(f"{spec.label}: {safe(plan.context)} / {safe(plan.namespace)} / "
           f"{safe(plan.object_ref)}", file=out)
     for change in plan.changes:
@@ -194,7 +203,7 @@ def confirm(args: argparse.Namespace, runner: ActionRunner, plan: ActionPlan,
 
 
 def code_of(result: ActionResult) -> int:
-    return DONE if result.status in OK_STATUSES else FAILED
+    return DONE if result.status.value in OK_STATUSES else FAILED
 
 
 def result_dict(result: ActionResult) -> dict[str, Any]:
@@ -269,6 +278,7 @@ def _act(args: argparse.Namespace, spec: ActionSpec, settings: Any, backends: An
          tty: bool) -> int:
     from backends.actions import identity  # noqa: PLC0415
     from backends.actions.guard import ActionRunner  # noqa: PLC0415 - the guard, on demand
+    from backends.domain.actions import ActionStatus, CheckStatus  # noqa: PLC0415
     from console.cli.report import take_snapshot  # noqa: PLC0415
     from console.presenters.records import cluster_identity  # noqa: PLC0415
     from console.wiring import open_audit  # noqa: PLC0415

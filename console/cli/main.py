@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -143,6 +144,14 @@ def run_once(settings: AppSettings, fmt: str,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pitboard`` command."""
+    gc.disable()  # until the console's first frame (see console/__main__.py)
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if getattr(args, "command", None) == "bench":  # its own options: console.cli.bench
@@ -150,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     func = getattr(args, "func", None)
+    if func is not None or getattr(args, "once", False):  # no console: collect as usual
+        gc.enable()
     if func is not None:
         if args.command in ("export", "audit") and not (
                 getattr(args, "audit_db", None) and getattr(args, "audit_key_file", None)):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from textual.binding import ActiveBinding, Binding
 
 from backends.actions import catalog
-from backends.domain.actions import ActionKind
+from backends.domain.action_kind import ActionKind
 from console.screens.typed import ScreenHost
 from widgets.text import safe
 

@@ -26,7 +26,7 @@ from console.controllers.base import Controller, in_thread
 from widgets.text import safe
 
 from backends.actions import catalog, identity
-from backends.domain.actions import ActionKind, ActionRequest, ActionStatus
+from backends.domain.action_kind import ActionKind
 from console.controllers.records import why_failed as _why
 from console.controllers.contexts import context_policy
 from console.wiring import open_audit
@@ -38,7 +38,7 @@ __all__ = ["ActionController", "ActionFinished", "ActionProgressed", "AuditOpene
 # console's first frame does not wait for them.
 if TYPE_CHECKING:
     from console.app import PitboardApp
-    from backends.domain.actions import ActionPlan, ActionResult, RolloutProgress
+    from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
     from backends.actions.guard import ActionRunner, PendingIntent
     from backends.domain.models import FleetSnapshot, Incident, ModelService, Revision
     from backends.domain.sources import AuditBackend
@@ -354,6 +354,8 @@ class ActionController(Controller):
                      name: str | None = None, to_revision: int | None = None,
                      replicas: int | None = None, duration_s: float | None = None) -> None:
         """Lock the object, prepare (thread), then show the guard."""
+        from backends.domain.actions import ActionRequest  # noqa: PLC0415 - models: after frame 1
+
         declared = catalog.BY_NAME.get(name or "") or catalog.BY_KIND.get(kind)
         if self._refuse(declared.name if declared else kind.value, service):
             return
@@ -416,6 +418,8 @@ class ActionController(Controller):
             view.show_progress(message.progress)
 
     def on_action_finished(self, message: ActionFinished) -> None:
+        from backends.domain.actions import ActionStatus  # noqa: PLC0415 - models: after frame 1
+
         self._release(message.key)
         result, plan = message.result, message.plan
         what = plan.request.kind.value if plan else "action"
