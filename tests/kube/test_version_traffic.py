@@ -48,8 +48,9 @@ def test_traffic_is_stable_first_and_labelled_for_every_kind(apiserver):
         # a Deployment rolled out: its current revision takes everything, as in the demo
         llama = svc(c, "llama-chat")
         assert llama.traffic_text == "stable 100" and not llama.rollout_in_progress
-        assert llama.traffic[0].revision == str(next(
-            r.number for r in c.read().revisions[llama.key] if r.current))
+        current = next(r for r in c.read().revisions[llama.key] if r.current)
+        assert llama.traffic[0].revision == str(current.number)
+        assert current.traffic_percent == 100.0  # the history says the same
     finally:
         c.close()
 

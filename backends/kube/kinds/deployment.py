@@ -152,6 +152,9 @@ def read(ctx: ReadContext) -> Iterator[ServiceRead]:
         traffic = ((TrafficTarget(revision=str(current.number), percent=100.0,
                                   role="stable", version=version),)
                    if settled and current is not None and d.ready else ())
+        if traffic:  # the history says the same of its current revision
+            history = tuple(r.model_copy(update={"traffic_percent": 100.0}) if r.current
+                            else r for r in history)
         svc = ModelService(
             name=d.meta.name, namespace=d.meta.namespace or "", cluster=ctx.context,
             kind=KIND, version=version, version_label=label,
