@@ -31,6 +31,8 @@ class Line(Protocol):
     @property
     def level(self) -> str: ...  # "bad" | "warn"
     @property
+    def word(self) -> str: ...  # the signal's status word, for the short mention of the rest
+    @property
     def text(self) -> str: ...
     @property
     def since(self) -> datetime | None: ...
@@ -117,6 +119,9 @@ class ProblemStrip(TextLines, can_focus=True):
         room = max(1, self.max_lines)
         shown = self._lines[:room]
         more = len(self._lines) - len(shown)
+        summary = room == 2 and more > 0  # two rows: the worst, then every other one named
+        if summary:
+            shown = self._lines[:1]
         for i, line in enumerate(shown):
             if i:
                 out.append("\n")
@@ -127,12 +132,32 @@ class ProblemStrip(TextLines, can_focus=True):
             row.append(f"  {safe(line.text, 80)}")
             if line.since is not None:
                 row.append(f"  since {line.since:%H:%M}", self._style("dim"))
-            if i == len(shown) - 1 and more:  # the rest counted on the last line
-                row.append(f"  · +{more} more", self._style("dim"))
-            if self.has_focus and i == self.cursor:
-                row.stylize(self._style("cursor"))
+            if i == len(shown) - 1 and more and not summary:  # the rest on the last line
+                row.append(f"  · +{more} more: {self._names(room)}", self._style("dim"))
+            self._fit(row, i)
+            out.append_text(row)
+        if summary:
+            rest = self._lines[1:]
+            row = Text(no_wrap=True)
+            mark = "●" if rest[0].level == "bad" else "▲"
+            row.append(f"{mark} +{len(rest)} more: ", self._style(rest[0].level))
+            row.append(self._names(1))
+            self._fit(row, 1)
+            out.append("\n")
             out.append_text(row)
         return out
+
+    def _names(self, start: int) -> str:
+        """The problems from ``start`` on, worst first, each as model and status word."""
+        return ", ".join(f"{safe(x.model, 28, middle=True)} {x.word}".rstrip()
+                         for x in self._lines[start:])
+
+    def _fit(self, row: Text, i: int) -> None:
+        """One row per line however many are named; the focused one highlighted."""
+        if self.size.width:
+            row.truncate(self.size.width, overflow="ellipsis")
+        if self.has_focus and i == self.cursor:
+            row.stylize(self._style("cursor"))
 
     def action_move(self, step: int) -> None:
         last = max(0, min(len(self._lines), self.max_lines) - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backends.domain.health import ORDER, RANK
+from backends.domain.health import ORDER, RANK, WORDS
 from backends.domain.models import FleetSnapshot, HealthLevel
 
 
@@ -19,6 +19,7 @@ class StripLine:
     level: HealthLevel
     text: str
     since: datetime | None
+    word: str = ""  # the signal's status word (GPU, DRIFT, PAUSED, ...), for a short mention
 
 
 def worst_problems(snapshot: FleetSnapshot) -> list[StripLine]:
@@ -37,7 +38,8 @@ def worst_problems(snapshot: FleetSnapshot) -> list[StripLine]:
                 continue
             seen.add(p.signal)
             since = p.since.timestamp() if p.since else float("inf")
-            line = StripLine(key, names[key], p.level, p.text, p.since)
+            line = StripLine(key, names[key], p.level, p.text, p.since,
+                             WORDS.get(p.signal, p.signal.upper()))
             lines.append(((-RANK[p.level], ORDER.index(p.signal), since, names[key]), line))
     lines.sort(key=lambda x: x[0])
     return [line for _, line in lines]

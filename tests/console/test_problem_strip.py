@@ -42,7 +42,13 @@ async def test_strip_fits_80x24_and_counts_the_rest(settings):
         await wait_for(pilot, lambda: bool(strip.lines))
         shown = strip.strip_text().plain.splitlines()
         assert len(shown) == 2 and strip.size.height == 2
-        assert f"+{len(strip.lines) - 2} more" in shown[-1]
+        # two rows: the worst problem whole, then every other one named (model and status
+        # word, worst first) as far as the line goes
+        first, rest = strip.lines[0], strip.lines[1:]
+        assert shown[0].startswith(f"● {first.model}  {first.text}")
+        assert shown[1].startswith(f"{'●' if rest[0].level == 'bad' else '▲'} "
+                                   f"+{len(rest)} more: {rest[0].model} {rest[0].word}")
+        assert all(x.word and x.word.isupper() for x in rest)
 
 
 async def test_all_clear_when_nothing_is_wrong():
