@@ -148,9 +148,15 @@ class ProblemStrip(TextLines, can_focus=True):
         return out
 
     def _names(self, start: int) -> str:
-        """The problems from ``start`` on, worst first, each as model and status word."""
-        return ", ".join(f"{safe(x.model, 28, middle=True)} {x.word}".rstrip()
-                         for x in self._lines[start:])
+        """The problems from ``start`` on, worst first, each as model and status word (as
+        many as a line can hold: a fleet may have thousands)."""
+        room, names, used = max(80, self.size.width), [], 0
+        for x in self._lines[start:]:
+            names.append(f"{safe(x.model, 28, middle=True)} {x.word}".rstrip())
+            used += len(names[-1]) + 2
+            if used > room:
+                break
+        return ", ".join(names)
 
     def _fit(self, row: Text, i: int) -> None:
         """One row per line however many are named; the focused one highlighted."""

@@ -11,7 +11,7 @@ them itself otherwise (another cluster part arrived meanwhile, replay, tests).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,6 +23,7 @@ from backends.domain.models import (Alert, FleetSnapshot, GpuDevice, Health, Mod
 from backends.domain.slo_config import SloConfig
 from backends.domain.slo import fleet_burn
 from console.controllers.state import merge_gpus
+from console.presenters.problems import StripLine, worst_problems
 from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.model_rows import ModelRow, rows_from_snapshot
 
@@ -42,6 +43,15 @@ class Prepared:
     plan: GpuPlan
     status: dict[str, Health]
     """Each service's health as shown (console.controllers.state adopts it)."""
+    problems: list[StripLine] = field(default_factory=list)
+    """The "what's wrong now" strip's lines, worst first, for ``status``."""
+
+    def problems_for(self, snapshot: FleetSnapshot) -> list[StripLine] | None:
+        """The strip's lines, if ``snapshot`` shows exactly the services and statuses
+        they were made of."""
+        if snapshot.services is self.cluster.services and snapshot.status is self.status:
+            return self.problems
+        return None
 
     def rows_for(self, snapshot: FleetSnapshot) -> list[ModelRow] | None:
         """The rows, if ``snapshot`` shows exactly the services and figures they are of."""
@@ -97,7 +107,8 @@ class FleetPrep:
         steady.forget(status)
         snapshot = snapshot.model_copy(update={"status": status})
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
-        return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status)
+        return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status,
+                        worst_problems(snapshot))
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

@@ -150,7 +150,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             self._title_models()
             strip = self.query_one(ProblemStrip)
             strip.max_lines = 4 if self.app.size.height >= 40 else 2
-            strip.show(worst_problems(snapshot))
+            lines = prepared.problems_for(snapshot) if prepared is not None else None
+            strip.show(lines if lines is not None else worst_problems(snapshot))
             self.query_one(GpuGrid).show_gpus(
                 snapshot.gpus, prepared.plan_for(snapshot.gpus) if prepared is not None else None)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
