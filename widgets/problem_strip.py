@@ -99,11 +99,14 @@ class ProblemStrip(TextLines, can_focus=True):
     def on_blur(self) -> None:
         self._redraw()
 
+    def on_resize(self) -> None:
+        self._redraw()  # the lines are cut to the width
+
     def _style(self, name: str):
         return self.get_component_rich_style(f"problem-strip--{name}", partial=True)
 
     def _redraw(self) -> None:
-        key = (self._lines, self.max_lines, self.cursor, self.has_focus)
+        key = (self._lines, self.max_lines, self.cursor, self.has_focus, self.size.width)
         if key == self._shown_for:
             return
         self._shown_for = key

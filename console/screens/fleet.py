@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -130,6 +130,14 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             ready()
 
     # -- data in ------------------------------------------------------------------
+    def _strip_lines(self) -> int:
+        """The strip's rows: 4 on a tall terminal, else 2 (the worst, then the rest named)."""
+        return 4 if self.app.size.height >= 40 else 2
+
+    def on_resize(self, _event: events.Resize) -> None:
+        """A resized terminal re-lays the strip now, not at the next refresh."""
+        self.query_one(ProblemStrip).max_lines = self._strip_lines()
+
     def apply_snapshot(self, snapshot: FleetSnapshot) -> None:
         """Show ``snapshot`` (main thread). Only changed cells/lines are redrawn. Under a
         view, only kept: applied once when this screen is on top again (``_stale``)."""
@@ -149,7 +157,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             self._show_search(snapshot)
             self._title_models()
             strip = self.query_one(ProblemStrip)
-            strip.max_lines = 4 if self.app.size.height >= 40 else 2
+            strip.max_lines = self._strip_lines()
             lines = prepared.problems_for(snapshot) if prepared is not None else None
             strip.show(lines if lines is not None else worst_problems(snapshot))
             self.query_one(GpuGrid).show_gpus(
