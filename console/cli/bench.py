@@ -188,7 +188,8 @@ def _q(xs: list[float], p: float) -> float | None:
 
 
 async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
-                 size: tuple[int, int] = (160, 48), source: dict | None = None) -> dict:
+                 size: tuple[int, int] = (160, 48), source: dict | None = None,
+                 only: Sequence[str] = VIEWS) -> dict:
     """Per view: main-thread CPU milliseconds of a metrics refresh with that view on top,
     each round a part read at a new instant (``step_s`` later: the demo's 15 s scrape
     step, 5 s -- the default refresh -- against VictoriaMetrics) the way the poller reads
@@ -249,7 +250,7 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
         await pilot.pause()
         idle_cpu = await _idle_cpu(pilot)
         bytes_gpus: list[int] = []
-        for view in VIEWS:
+        for view in [v for v in VIEWS if v in only]:
             if view == "model":
                 app.navigator.open_view("model", key=app.fleet_screen.selected)
             elif view != "fleet":
@@ -476,6 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--gpus", type=int, default=20000)
     p.add_argument("--models", type=int, default=3000)
     p.add_argument("--clusters", type=int, default=20, help="VictoriaMetrics clusters")
+    p.add_argument("--views", default=",".join(VIEWS),
+                   help=f"comma-separated views to time (default all: {','.join(VIEWS)})")
     p.add_argument("--skip-first-frame", action="store_true")
     p.add_argument("--skip-views", action="store_true")
     p.add_argument("--skip-victoria", action="store_true")
@@ -485,6 +488,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None and not argv and os.environ.get("PITBOARD_BENCH_ARGS"):
         argv = os.environ["PITBOARD_BENCH_ARGS"].split()
     args = p.parse_args(argv)
+    only = [v.strip() for v in args.views.split(",") if v.strip()]
+    unknown = [v for v in only if v not in VIEWS]
+    if unknown:
+        p.error(f"unknown view(s) {', '.join(unknown)}; choose from {', '.join(VIEWS)}")
     quick = args.quick
     runs = args.runs or (2 if quick else 5)
     rounds = args.rounds or (5 if quick else 15)
@@ -492,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: dict = {"python": sys.version.split()[0], "quick": quick,
                  "machine": f"{os.cpu_count()} cores (shared: figures are noisy)"}
     if not args.skip_views:
-        views = asyncio.run(_views(args.gpus, args.models, rounds, soak))
+        views = asyncio.run(_views(args.gpus, args.models, rounds, soak, only=only))
         out["scale"] = views.pop("scale")
         out.update(views)
     if not args.skip_victoria:
