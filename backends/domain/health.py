@@ -41,6 +41,7 @@ from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice
                                     HealthLevel, HealthSample, ModelService, Point, Problem,
                                     Series)
 from backends.domain.gpus import serves
+from backends.domain.index import alerts_by_model, drift_by_model, gpus_by_model
 from backends.domain.slo import burn_rate
 from backends.domain.slo_config import SloConfig
 
@@ -200,8 +201,9 @@ def _saturation(h: HealthSample | None) -> Iterable[Problem]:
 
 def gpus_of(s: ModelService, gpus: Iterable[GpuDevice]) -> list[GpuDevice]:
     """The GPUs ``s`` holds: its model name, and its context when the GPU knows it."""
-    return [g for g in gpus if (g.cluster is None or g.cluster == s.cluster)
-            and serves(g, s.name, s.namespace)]
+    return [g for g in gpus_by_model(tuple(gpus) if not isinstance(gpus, (tuple, list))
+                                     else gpus).get(s.name, ())
+            if (g.cluster is None or g.cluster == s.cluster) and serves(g, s.name, s.namespace)]
 
 
 def gpu_label(g: GpuDevice) -> str:
@@ -239,7 +241,9 @@ def _drift(drift: Sequence[DriftSeries]) -> Iterable[Problem]:
 
 
 def _alerts(s: ModelService, alerts: Iterable[Alert]) -> Iterable[Problem]:
-    for a in alerts:
+    mine = alerts_by_model(alerts).get(s.name, ()) if isinstance(alerts, (tuple, list)) \
+        else alerts
+    for a in mine:
         if a.state != "firing" or a.model != s.name:
             continue
         sev = (a.severity or "").lower()
@@ -258,7 +262,7 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
     """The health of ``s`` in ``snap`` (its own figures only: :meth:`FleetSnapshot.health_of`)."""
     h = snap.health_of(s)
     legs = snap.revision_health_of(s)
-    drift = [d for d in snap.drift if d.model == s.name]
+    drift = drift_by_model(snap.drift).get(s.name, [])
     gpus = gpus_of(s, snap.gpus)
     canary = list(_canary(s, legs, slo))
     # a canary worse than stable explains the blended error ratio: one problem, not two

@@ -606,9 +606,10 @@ class FleetSnapshot(Frozen):
         from ``service``'s namespace and no :meth:`metrics_twin` shares it."""
         if self.service_health:
             return self.service_health.get(service.key)
+        from backends.domain.index import name_shared  # noqa: PLC0415 - imports this module
+
         sample = self.health.get(service.name)
-        if sample is None or not any(o.name == service.name and o.key != service.key
-                                     for o in self.services):
+        if sample is None or not name_shared(service, self.services):
             return sample
         if self.metrics_twin(service) is not None or sample.namespace != service.namespace:
             return None
@@ -618,8 +619,10 @@ class FleetSnapshot(Frozen):
         """``service``'s per-revision samples, on the same terms as :meth:`health_of`."""
         if self.service_revision_health or self.service_health:
             return self.service_revision_health.get(service.key, ())
+        from backends.domain.index import name_shared  # noqa: PLC0415 - imports this module
+
         samples = self.revision_health.get(service.name, ())
-        if not any(o.name == service.name and o.key != service.key for o in self.services):
+        if not name_shared(service, self.services):
             return samples
         if self.metrics_twin(service) is not None:
             return ()
