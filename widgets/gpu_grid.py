@@ -21,7 +21,7 @@ from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.levels import (MEMORY_THRESHOLDS, UTIL_THRESHOLDS, Level,
                             bar, load_level, temp_level)
 from widgets.text import safe
-from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
+from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
 from widgets.titles import set_border_subtitle
 
 def _pct(value: float | None) -> str:
@@ -71,7 +71,7 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._lines = plan.lines
         self.hot_count, self.xid_count = plan.hot, plan.xid
         if relayout:
-            self.virtual_size = Size(self.size.width, len(plan.lines))
+            set_virtual_size(self, Size(self.size.width, len(plan.lines)))
         set_border_subtitle(self, plan.subtitle)
         if relayout:
             self.refresh()

@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.levels import Level
-from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs
+from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
 from widgets.text import cut_middle
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
@@ -173,7 +173,8 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._index = {r.key: i for i, r in enumerate(self._shown)}
         if len(self._cache) > 4 * len(self._shown) + 64:
             self._cache.clear()
-        self.virtual_size = Size(sum(self._widths) + SEP * len(self._widths), len(self._shown) + 1)
+        set_virtual_size(self, Size(sum(self._widths) + SEP * len(self._widths),
+                                    len(self._shown) + 1))
         if keep in self._index:
             self.cursor_row = self._index[keep]
         else:

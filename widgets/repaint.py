@@ -35,6 +35,24 @@ def refresh_runs(view: ScrollView, lines: list[int], offset: int = 0) -> None:
         view.refresh_lines(start + offset, prev - start + 1)
 
 
+def set_virtual_size(view: ScrollView, size: Size) -> None:
+    """``view.virtual_size = size`` without a layout of the whole screen when the widget's
+    own box cannot change (no ``auto`` width or height): only its scrollbars follow, and a
+    layout happens only if one of them appears or goes. Textual's reactive lays out the
+    screen on every change: at 20,000 GPUs the fleet's GPU panel (the 100 busiest, grouped
+    by node, so a varying number of lines) cost a full layout, ~50 ms, each refresh."""
+    if size == view.virtual_size:
+        return
+    if not view.is_mounted or not view.container_size or view.styles.auto_dimensions:
+        view.virtual_size = size
+        return
+    view.set_reactive(ScrollView.virtual_size, size)
+    # Textual's own update after a layout (private; textual is pinned to a minor series):
+    # scrollbar visibility (itself a layout when it changes), sizes and the scroll clamped
+    view._scroll_update(size)
+    view.refresh()
+
+
 class ComponentStyles(_WidgetHost):
     """Mixin for line-API widgets: cached component styles (``<prefix>--<name>``), and a
     render cache, both dropped when the theme or CSS changes. The widget sets

@@ -182,3 +182,43 @@ async def test_tiles_wrap_between_tiles_never_inside_one():
         await pilot.resize_terminal(160, 12)
         await pilot.pause()
         assert len(lines(widget)) < len(narrow)  # laid out again for the new width
+
+
+def _gpus(nodes: int, per_node: int = 4) -> tuple[GpuDevice, ...]:
+    return tuple(GpuDevice(node=f"node-{n:03d}", index=i, util_percent=float(50 + i))
+                 for n in range(nodes) for i in range(per_node))
+
+
+async def test_gpu_panel_grows_and_shrinks_without_laying_out_the_screen():
+    """A GPU panel whose line count changes (the fleet's busiest GPUs, grouped by node)
+    keeps its box: the scrollbar follows the new length and the scroll stays in range,
+    and the screen is laid out again only when the scrollbar appears or goes."""
+    app = Alone()
+    async with app.run_test(size=(70, 20)) as pilot:
+        grid = app.query_one(GpuGrid)
+        grid.show_gpus(_gpus(30))  # 150 lines: scrolled
+        await pilot.pause()
+        assert grid.show_vertical_scrollbar and grid.virtual_size.height == 150
+        grid.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert grid.scroll_y == grid.max_scroll_y > 0
+        layouts: list[object] = []
+        real = app.screen._refresh_layout
+
+        def counting(*args, **kwargs):
+            layouts.append(args)
+            return real(*args, **kwargs)
+
+        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        box = grid.region
+        grid.show_gpus(_gpus(20))  # 100 lines: still scrolled, now past the end
+        await pilot.pause()
+        assert not layouts
+        assert grid.region == box and grid.virtual_size.height == 100
+        assert grid.vertical_scrollbar.window_virtual_size == 100
+        assert grid.scroll_y == grid.max_scroll_y == 100 - grid.scrollable_content_region.height
+        assert grid.render_line(0).text.strip()  # a line of the new list, not a blank
+        grid.show_gpus(_gpus(1))  # 5 lines: the scrollbar goes, the screen is laid out
+        await pilot.pause()
+        assert layouts and not grid.show_vertical_scrollbar and grid.scroll_y == 0
+        assert grid.render_line(0).text.startswith("node-000")
