@@ -63,3 +63,50 @@ async def test_all_clear_when_nothing_is_wrong():
         strip = app.query_one(ProblemStrip)
         strip.show(())
         assert strip.strip_text().plain.startswith("✓ all clear")
+
+
+async def test_a_line_that_changes_length_is_repainted_not_laid_out():
+    """The strip keeps its height while only what a line says changes (at 3,000 models
+    the named rest changes every refresh); a layout only when its line count does."""
+    from dataclasses import dataclass
+    from datetime import datetime
+
+    from textual.app import App, ComposeResult
+
+    @dataclass(frozen=True)
+    class P:
+        key: str
+        model: str
+        level: str
+        word: str
+        text: str
+        since: datetime | None = None
+
+    class Alone(App):
+        def compose(self) -> ComposeResult:
+            yield ProblemStrip()
+
+    app = Alone()
+    async with app.run_test(size=(100, 8)) as pilot:
+        strip = app.query_one(ProblemStrip)
+        strip.max_lines = 4
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
+                    P("b", "b", "warn", "SLOW", "p95 1.2 s > SLO 800 ms")])
+        await pilot.pause()
+        assert strip.size.height == 2
+        layouts: list[object] = []
+        real = app.screen._refresh_layout
+
+        def counting(*args, **kwargs):
+            layouts.append(args)
+            return real(*args, **kwargs)
+
+        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
+                    P("b", "b", "warn", "SLOW", "p95 12.5 s > SLO 800 ms")])
+        await pilot.pause()
+        assert not layouts
+        assert "12.5 s" in strip.render_line(1).text  # repainted with the new text
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready")])  # one line fewer
+        await pilot.pause()
+        assert layouts and strip.size.height == 1
