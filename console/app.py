@@ -22,6 +22,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 
 from console.controllers.actions import ActionController
+from console.controllers.collector import Collector
 from console.controllers.navigation import Navigator
 from console.controllers.polling import Poller
 from console.controllers.records import RecordsController
@@ -86,6 +87,7 @@ class PitboardApp(App):
         self.actions = ActionController(self)
         self.records = RecordsController(self)
         self.navigator = Navigator(self)
+        self.collector = Collector(self)
         if settings.theme:
             self.theme = settings.theme
 
@@ -139,6 +141,7 @@ class PitboardApp(App):
         snapshot = self.navigator.view_snapshot()
         self.fleet_screen.apply_snapshot(snapshot)
         self.navigator.show_views(snapshot)
+        self.collector.refreshed()
         if not self.started and self.backends is not None and self.state.answered():
             self.started = True
             self.call_after_refresh(self.after_first_frame)
@@ -150,10 +153,11 @@ class PitboardApp(App):
         self.actions.actions_ready()
         self.navigator._apply_accent(self.state.context)
         # Start-up objects (modules, styles, widgets, the first snapshot) live as long as
-        # the app: keep them out of the collector's full passes, which otherwise stall a
-        # refresh now and then (~150 ms at 2,000 GPUs) scanning them again.
-        gc.freeze()
-        gc.enable()  # off since start-up (console/__main__.py): on from now
+        # the app: kept out of the collector's full passes, which otherwise stall a
+        # refresh now and then (~150 ms at 2,000 GPUs) scanning them again; the full
+        # passes from now on run between refreshes (console.controllers.collector). The
+        # collector, off since start-up (console/__main__.py), is on from now.
+        self.collector.start()
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:
@@ -201,6 +205,7 @@ class PitboardApp(App):
         self.push_screen(HelpScreen(self.screen))  # its live keys, the app's included
 
     def on_unmount(self) -> None:
+        self.collector.stop()
         if self.backends is not None:
             self.backends.close()
 

@@ -301,6 +301,13 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
                         "source": "demo (one context; the simulated fleet, in this process)"
                         if source is None else "VictoriaMetrics (Prometheus-only mode: "
                         "models discovered from its series, cluster_label = cluster)"}
+        pauses = list(app.collector.pauses_ms)
+        out["gc_full_passes"] = {  # made between refreshes, on an idle screen
+            "count": len(pauses), "median_ms": _q(pauses, 0.5),
+            "max_ms": round(max(pauses), 1) if pauses else None,
+            "note": "the collector's full passes, run by the console once the screen is "
+                    "idle after a refresh (console/controllers/collector.py): outside "
+                    "the refresh figures above, each still a pause of the UI thread"}
         bytes_read = [p for p in (app.state.metrics,) if p is not None]
         if bytes_read and bytes_read[0].bytes_read is not None:
             out["last_refresh"] = {"queries": bytes_read[0].queries,
