@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, NoReturn
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from backends.domain.errors import BackendError, is_transient  # noqa: E402 - after the line above
-from console.cli.audit import add_subcommands  # noqa: E402
 from console.config_core import ConfigProblem, quick_settings  # noqa: E402
 from console.wiring import build_backends  # noqa: E402
 
@@ -65,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                            add_help=False)
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
-    add_subcommands(sub)
+    # the subcommands' modules: only for the full parser, never for pitboard --demo
+    from console.cli.audit import add_subcommands  # noqa: PLC0415 - light
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
     from console.cli.actions import add_subcommands as add_actions  # noqa: PLC0415 - light
 
