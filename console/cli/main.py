@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light
     from console.cli.actions import add_subcommands as add_actions  # noqa: PLC0415 - light
 
+    add_subcommands(sub)
     add_serve(sub)
     add_actions(sub)
     return p

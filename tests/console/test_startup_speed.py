@@ -73,6 +73,9 @@ def test_anything_but_console_flags_goes_to_the_full_parser(argv, capsys):
         assert exc.code == (0 if argv == ["-h"] else 2)
         return
     assert parser is not None
+    listed = parser.format_help()  # every subcommand is there
+    assert all(f"    {name} " in listed for name in ("bench", "audit", "export", "serve",
+                                                   "rollback", "silence"))
     assert (vars(args), extra) == tuple(
         (vars(a), e) for a, e in [build_parser().parse_known_args(argv)])[0]
 
