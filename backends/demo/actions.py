@@ -7,17 +7,30 @@ guard modal and the outcome can never disagree. Semantics: DESIGN.md "Release se
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass
 
-from backends.domain.actions import ActionKind, ActionRequest, Change
+from backends.domain.action_kind import ActionKind
 from backends.demo.state import ROLLOUT_S, DemoState, Leg, SvcState
 from backends.domain.models import ServiceKind
+
+# The action models (a key press, after the first frame) load where a decision is made:
+# the demo's metrics and cluster import this module at start for leg_name / split_text.
+if TYPE_CHECKING:
+    from backends.domain.actions import ActionRequest, Change
 
 _DEPLOY, _ISVC, _ROLLOUT = (ServiceKind.DEPLOYMENT, ServiceKind.INFERENCE_SERVICE,
                             ServiceKind.ROLLOUT)
 _PROMOTES = (ActionKind.PROMOTE, ActionKind.PROMOTE_FULL) if hasattr(
     ActionKind, "PROMOTE_FULL") else (ActionKind.PROMOTE,)
 _RETRY = getattr(ActionKind, "RETRY", None)
+
+
+def _change(**fields) -> Change:
+    """A ``Change`` of the action models, imported at the first decision (after frame 1)."""
+    from backends.domain.actions import Change  # noqa: PLC0415 - off the start-up path
+
+    return Change(**fields)
 
 
 def leg_name(st: SvcState, number: int) -> str:
@@ -80,7 +93,7 @@ def _workload(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:
             state.touch(st, now)
             return f"{name} {'paused' if want else 'resumed'}"
 
-        return Decision(changes=(Change(field="paused", before=str(not want).lower(),
+        return Decision(changes=(_change(field="paused", before=str(not want).lower(),
                                         after=str(want).lower()),), apply=toggle)
     if req.kind == ActionKind.RESTART:
         if st.paused:
@@ -92,7 +105,7 @@ def _workload(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:
             state.touch(st, now)
             return f"restarted {name}: its pods roll over"
 
-        return Decision(changes=(Change(field="restartedAt", before=None, after="now"),),
+        return Decision(changes=(_change(field="restartedAt", before=None, after="now"),),
                         apply=restart)
     replicas = req.replicas
     if replicas is None:
@@ -105,7 +118,7 @@ def _workload(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:
         state.touch(st, now)
         return f"scaled {name} to {replicas} replicas"
 
-    return Decision(changes=(Change(field="replicas", before=str(st.spec.replicas),
+    return Decision(changes=(_change(field="replicas", before=str(st.spec.replicas),
                                     after=str(replicas)),), apply=scale)
 
 
@@ -128,12 +141,12 @@ def _undo(state: DemoState, st: SvcState, req: ActionRequest) -> Decision:
         return Decision(noop=f"skipped rollback: the current template already matches "
                              f"revision {target}")
     new_no = max(st.history) + 1
-    changes = [Change(field="revision", before=str(st.current),
+    changes = [_change(field="revision", before=str(st.current),
                       after=f"{new_no} (template of revision {target})"),
-               Change(field="version", before=cur.version, after=tgt.version),
-               Change(field="image", before=cur.image, after=tgt.image)]
+               _change(field="version", before=cur.version, after=tgt.version),
+               _change(field="image", before=cur.image, after=tgt.image)]
     if len(legs) > 1:
-        changes.append(Change(field="traffic", before=split_text(st, legs),
+        changes.append(_change(field="traffic", before=split_text(st, legs),
                               after=f"stable {new_no} 100%"))
 
     def apply(now: float) -> str:
@@ -162,11 +175,11 @@ def _pin_previous(state: DemoState, st: SvcState, req: ActionRequest) -> Decisio
     field = "canaryTrafficPercent" if st.kind == _ISVC else "canary weight"
     before = st.canary_percent
     changes = (
-        Change(field="traffic", before=split_text(st, legs),
+        _change(field="traffic", before=split_text(st, legs),
                after=f"stable {leg_name(st, st.stable)} 100% / canary "
                      f"{leg_name(st, st.current)} 0%"),
-        Change(field=field, before="unset" if before is None else f"{before:g}", after="0"),
-        Change(field="version", before=legs[-1].rev.version, after=prev.version),
+        _change(field=field, before="unset" if before is None else f"{before:g}", after="0"),
+        _change(field="version", before=legs[-1].rev.version, after=prev.version),
     )
 
     def apply(now: float) -> str:
@@ -185,10 +198,10 @@ def _promote(state: DemoState, st: SvcState) -> Decision:
         return Decision(refusal=f"no canary in flight: all traffic of {name} is already on "
                                 f"revision {st.current}")
     stable = legs[0].rev
-    changes = (Change(field="traffic", before=split_text(st, legs),
+    changes = (_change(field="traffic", before=split_text(st, legs),
                       after=f"stable {leg_name(st, st.current)} 100%"),
-               Change(field="version", before=stable.version, after=cur.version),
-               Change(field="image", before=stable.image, after=cur.image))
+               _change(field="version", before=stable.version, after=cur.version),
+               _change(field="image", before=stable.image, after=cur.image))
 
     def apply(now: float) -> str:
         state.promote(st, now)
@@ -206,7 +219,7 @@ def _retry(state: DemoState, st: SvcState) -> Decision:
     if st.canary_percent != 0 or st.stable is None:
         return Decision(refusal=f"nothing to retry: {name} has no aborted canary")
     weight = st.spec.canary_percent or 10.0
-    changes = (Change(field="canary weight", before="0", after=f"{weight:g}"),)
+    changes = (_change(field="canary weight", before="0", after=f"{weight:g}"),)
 
     def apply(now: float) -> str:
         state.set_canary(st, weight, now)

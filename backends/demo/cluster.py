@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from datetime import datetime
 
-from backends.actions.approvals import (APPROVALS, approval_record, object_target, parse_approvals,
-                                with_approval)
-
-from backends.domain.actions import (
-    ActionPlan,
-    ActionRequest,
-    ActionResult,
-    ActionStatus,
-    Check,
-    CheckStatus,
-    RolloutProgress,
-)
 from backends.domain.sources import ClusterBackend, ClusterPart
 from backends.demo.catalog import CONTEXT, NAMESPACE
 from backends.demo.sim import to_dt
@@ -30,6 +19,12 @@ from backends.domain.models import (
     TrafficTarget,
     fast_constructor,
 )
+
+# The action models and the approvals' annotation format are read by the actions (a key
+# press, after the first frame): imported there, so building the demo at start does not
+# load them (~16 ms on 2 cores).
+if TYPE_CHECKING:
+    from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
 
 SOURCE = "demo"
 _new_gpu = fast_constructor(GpuDevice)
@@ -121,6 +116,9 @@ class DemoCluster(ClusterBackend):
 
     def plan(self, request: ActionRequest) -> ActionPlan:
         """Diff and preflight checks; never mutates. Refusals show as failed checks."""
+        from backends.domain.actions import (ActionPlan, Check,  # noqa: PLC0415 - after frame 1
+                                             CheckStatus)
+
         now = self.clock().timestamp()
         with self.state.lock:
             st = self._lookup(request.service_key)
@@ -157,6 +155,8 @@ class DemoCluster(ClusterBackend):
 
     def execute(self, request: ActionRequest) -> ActionResult:
         """Apply the action to the simulated state. Raises ActionRefused / NotFoundError."""
+        from backends.domain.actions import ActionResult, ActionStatus  # noqa: PLC0415 - after frame 1
+
         if self.read_only:
             raise ActionRefused("context 'demo' is read-only: no mutating action is sent",
                                 source=SOURCE)
@@ -183,6 +183,9 @@ class DemoCluster(ClusterBackend):
                           *, canary: str | None = None) -> str:
         """Append the approval to the simulated object's ``pitboard.io/approvals``
         annotation (shown by ``read()`` in ``ModelService.annotations``)."""
+        from backends.actions.approvals import (  # noqa: PLC0415 - after frame 1
+            APPROVALS, approval_record, object_target, parse_approvals, with_approval)
+
         if self.read_only:
             raise ActionRefused("context 'demo' is read-only: the approval annotation was "
                                 "not written", source=SOURCE)
@@ -199,6 +202,8 @@ class DemoCluster(ClusterBackend):
 
     def approvals_annotation(self, service_key: str) -> str | None:
         """The simulated object's ``pitboard.io/approvals`` annotation now."""
+        from backends.actions.approvals import APPROVALS  # noqa: PLC0415 - after frame 1
+
         with self.state.lock:
             st = self._lookup(service_key)
             if st is None:
@@ -207,6 +212,8 @@ class DemoCluster(ClusterBackend):
 
     def progress(self, service_key: str) -> RolloutProgress:
         """Rollout progress at the clock's now; ``done`` once every replica is updated."""
+        from backends.domain.actions import RolloutProgress  # noqa: PLC0415 - after frame 1
+
         now = self.clock().timestamp()
         with self.state.lock:
             st = self._lookup(service_key)

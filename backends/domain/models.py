@@ -22,7 +22,7 @@ def utcnow() -> datetime:
 class Frozen(BaseModel):
     """Base for all domain models: immutable, hashable where fields allow, no extras."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def finite_or_none(value: float | None) -> float | None:
@@ -575,7 +575,7 @@ class FleetSnapshot(Frozen):
     drift_reason: str | None = Field(
         None, description="why drift is empty (MetricsPart.drift_reason), shown instead of "
                           "waiting for data")
-    cost: CostBurn = CostBurn()
+    cost: CostBurn = CostBurn.model_construct()  # trusted: no schema build at import
     alerts: tuple[Alert, ...] = ()
     cluster_search: str | None = Field(
         None, description="why there is no model: what the cluster source looked for and how "

@@ -13,6 +13,7 @@ from backends.domain.actions import ActionKind
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.app import make_app
+from console.cli.main import build_parser, parse_args
 from console.config import load_settings
 from console.config_core import SECTIONS, CoreSettings, QuickSettings, quick_settings
 from console.presenters.prepare import FleetPrep
@@ -46,6 +47,37 @@ def test_anything_else_takes_the_full_path(tmp_path, monkeypatch):
     monkeypatch.delenv("PITBOARD_DEMO__SEED")
     monkeypatch.setenv("PITBOARD_FIRST_FRAME_FILE", str(tmp_path / "f"))
     assert quick_settings() is not None  # the benchmark hook is not a setting
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["--demo"], ["--demo", "--seed", "3", "--read-only", "--window", "6h"],
+    ["--context", "a", "--context", "b", "--namespace", "ml", "--refresh", "2.5"],
+    ["--prometheus", "http://p:9090", "--alertmanager=http://a:9093", "--once",
+     "--format", "json"], ["--dem", "--conf", "x.toml"]])
+def test_console_flags_parse_as_the_full_parser_parses_them(argv):
+    parser, args, extra = parse_args(argv)
+    assert parser is None and extra == []  # the subcommands' parsers were not built
+    full, full_extra = build_parser().parse_known_args(argv)
+    assert vars(args) == vars(full) and full_extra == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["audit", "verify"], ["--demo", "bench", "--quick"], ["-h"], ["--demo", "--bogus"],
+    ["--refresh", "abc"], ["--window", "3h"], ["audti"]])
+def test_anything_but_console_flags_goes_to_the_full_parser(argv, capsys):
+    try:
+        parser, args, extra = parse_args(argv)
+    except SystemExit as exc:  # --help, or an error worded by the full parser
+        out = capsys.readouterr()
+        assert "COMMAND" in out.out + out.err  # the full usage, subcommands included
+        assert exc.code == (0 if argv == ["-h"] else 2)
+        return
+    assert parser is not None
+    listed = parser.format_help()  # every subcommand is there
+    assert all(f"    {name} " in listed for name in ("bench", "audit", "export", "serve",
+                                                   "rollback", "silence"))
+    assert (vars(args), extra) == tuple(
+        (vars(a), e) for a, e in [build_parser().parse_known_args(argv)])[0]
 
 
 def test_heavy_modules_are_not_imported_before_the_first_frame():
