@@ -15,7 +15,7 @@ import os
 import tracemalloc
 from collections import Counter
 
-FRAMES = 24
+FRAMES = 12
 """Frames kept per allocation: deep enough to reach pitboard's code through pydantic,
 Textual and Rich."""
 
