@@ -45,7 +45,7 @@ import termios
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from textual.worker import WorkerState
 
@@ -224,6 +224,17 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     cluster = backends.cluster.read()
     metrics, alerts = backends.metrics, backends.alerts
     assert metrics is not None, "a metrics source"
+    if source is None:
+        # the demo keeps its last full parts (every GPU's row) and scoped pages: read at
+        # three earlier instants (the app's reads replace them, same sizes), so what it
+        # holds -- and the allocator's high-water mark of making one more -- is the
+        # source's, not the console's
+        from console.controllers.polling import FLEET_SCOPE, GPU_ROWS_MAX  # noqa: PLC0415
+
+        for back in (3, 2, 1):
+            metrics.read(cluster.services, RATE_WINDOW_S, clock() - timedelta(
+                seconds=back * step_s), gpu_scope=FLEET_SCOPE if n_gpus > GPU_ROWS_MAX
+                else None)
     # what the source itself holds in this process (the demo's simulated fleet; next to
     # nothing for a remote store): measured before the app exists, left out of the
     # console-only figure below
@@ -319,7 +330,8 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
         out["rss"]["source_in_process_mb"] = round(held, 1)
         out["rss"]["console_only_note"] = (
             "console-only = each figure minus source_in_process_mb (the source's memory "
-            "measured after building it and before the app; its later growth, if any, "
+            "measured after building it, reading the cluster and three metrics instants "
+            "-- the demo's caches full -- and before the app; its later growth, if any, "
             "is still counted)")
         for name in ("after_views_mb", "hour_extrapolated_mb"):
             if out["rss"].get(name) is not None:
@@ -530,7 +542,7 @@ def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
             while not (os.path.exists(marker) and os.path.getsize(marker)):
                 for proc in procs:
                     if proc.poll() is not None:
-                        raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+                        raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
                 if time.monotonic() - t0 > 600:
                     raise TimeoutError("no first frame within 600 s")
                 time.sleep(0.05)
@@ -542,7 +554,7 @@ def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
                 t = time.monotonic() - t1
                 for proc, into in ((console, ours), (source, theirs)):
                     if proc.poll() is not None:
-                        raise RuntimeError(f"{proc.args} exited with {proc.returncode} "
+                        raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} "
                                            f"after {t:.0f} s")
                     rss = _rss_mb(proc.pid)
                     if rss is not None:
