@@ -25,6 +25,13 @@
   judged on both the metrics-only median and that figure.
 - ``rss_mb``: resident memory of pitboard at its first frame, and of this process after
   the 2,000-GPU run.
+- ``--soak-seconds N`` (alone): the console's RSS over N seconds in a process of its own
+  (:func:`soak_process`: ``pitboard --demo`` at ``--gpus`` / ``--models`` in a
+  pseudo-terminal, real clock, a refresh every 5 s), beside the demo source alone in
+  another process; start, end, max and slope, the console's own share too.
+- ``--memory-profile``: where the views' process keeps its memory after the soak
+  (``console.cli._bench_memory``: tracemalloc by line and by owning pitboard code, the
+  demo simulator apart; live objects by type).
 Targets: first frame <= 1.25x bare; <= 25 ms per refresh; RSS <= 150 MB.
 """
 
