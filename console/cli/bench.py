@@ -503,7 +503,8 @@ def _series_summary(samples: list[tuple[float, float]]) -> dict:
 
 
 def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
-                 interval: float = 5.0, size: tuple[int, int] = (160, 48)) -> dict:
+                 interval: float = 5.0, size: tuple[int, int] = (160, 48),
+                 first_frame_timeout: float = 1800.0) -> dict:
     """The console's memory over ``seconds`` in a process of its own: ``pitboard --demo``
     at ``gpus`` / ``models``, on the real clock, refreshing every ``refresh`` seconds in a
     pseudo-terminal; its RSS sampled every ``interval`` seconds from its first frame.
@@ -550,8 +551,8 @@ def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
                 for proc in procs:
                     if proc.poll() is not None:
                         raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
-                if time.monotonic() - t0 > 600:
-                    raise TimeoutError("no first frame within 600 s")
+                if time.monotonic() - t0 > first_frame_timeout:
+                    raise TimeoutError(f"no first frame within {first_frame_timeout:g} s")
                 time.sleep(0.05)
             start_s = round(time.monotonic() - t0, 1)
             ours: list[tuple[float, float]] = []
