@@ -18,6 +18,8 @@ from backends.domain.models import (
     ServiceKind,
     SourceStatus,
     TrafficTarget,
+    fast_constructor,
+    fast_wrapper,
     finite_or_none,
 )
 
@@ -99,3 +101,28 @@ def test_source_age_and_snapshot_json_round_trip():
     again = FleetSnapshot.model_validate_json(snap.model_dump_json())
     assert again == snap
     assert again.gpus[0].util_percent is None
+
+
+def test_trusted_constructors_equal_the_validated_models_and_share_one_fields_set():
+    new_gpu, new_sample = fast_constructor(GpuDevice), fast_constructor(HealthSample)
+    a = new_gpu(node="n", index=0, util_percent=50.0, pod="p")
+    b = new_gpu(node="n", index=1, util_percent=60.0, pod="q")
+    assert a == GpuDevice(node="n", index=0, util_percent=50.0, pod="p")
+    assert a.model_fields_set == {"node", "index", "util_percent", "pod"}
+    # the names passed are one set shared by every instance made with them (memory: a
+    # set of names costs more than the figures), never changed by a copy of one of them
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
+    c = a.model_copy(update={"util_percent": 70.0, "cluster": "x"})
+    assert c.model_fields_set == {"node", "index", "util_percent", "pod", "cluster"}
+    assert b.model_fields_set == {"node", "index", "util_percent", "pod"}
+    with pytest.raises(ValidationError):
+        b.util_percent = 1.0  # frozen: nothing can add a name to the shared set
+    s = new_sample(model="m", at=T0, rps=1.0)
+    assert s == HealthSample(model="m", at=T0, rps=1.0)
+    wrap = fast_wrapper(GpuDevice)
+    row = {**{n: None for n in GpuDevice.model_fields}, "node": "n", "index": 2,
+           "xid_current": False, "slices": ()}
+    d, e = wrap(dict(row)), wrap({**row, "index": 3})
+    assert d == GpuDevice(node="n", index=2)
+    assert d.__pydantic_fields_set__ is e.__pydantic_fields_set__
+    assert d.model_fields_set == set(GpuDevice.model_fields)

@@ -25,6 +25,13 @@
   judged on both the metrics-only median and that figure.
 - ``rss_mb``: resident memory of pitboard at its first frame, and of this process after
   the 2,000-GPU run.
+- ``--soak-seconds N`` (alone): the console's RSS over N seconds in a process of its own
+  (:func:`soak_process`: ``pitboard --demo`` at ``--gpus`` / ``--models`` in a
+  pseudo-terminal, real clock, a refresh every 5 s), beside the demo source alone in
+  another process; start, end, max and slope, the console's own share too.
+- ``--memory-profile``: where the views' process keeps its memory after the soak
+  (``console.cli._bench_memory``: tracemalloc by line and by owning pitboard code, the
+  demo simulator apart; live objects by type).
 Targets: first frame <= 1.25x bare; <= 25 ms per refresh; RSS <= 150 MB.
 """
 
@@ -45,7 +52,7 @@ import termios
 import threading
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from textual.worker import WorkerState
 
@@ -189,7 +196,7 @@ def _q(xs: list[float], p: float) -> float | None:
 
 async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
                  size: tuple[int, int] = (160, 48), source: dict | None = None,
-                 only: Sequence[str] = VIEWS) -> dict:
+                 only: Sequence[str] = VIEWS, memory_profile: bool = False) -> dict:
     """Per view: main-thread CPU milliseconds of a metrics refresh with that view on top,
     each round a part read at a new instant (``step_s`` later: the demo's 15 s scrape
     step, 5 s -- the default refresh -- against VictoriaMetrics) the way the poller reads
@@ -200,6 +207,10 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     demo at ``n_gpus`` / ``n_models``."""
     from console.controllers.messages import SourceUpdated  # noqa: PLC0415 - bench only
 
+    if memory_profile:  # where the memory goes (console.cli._bench_memory)
+        from console.cli import _bench_memory  # noqa: PLC0415 - bench only
+
+        _bench_memory.start()
     rss_start = _rss_mb(os.getpid())
     if source is None:
         settings = load_settings(refresh=3600, demo={"enabled": True, "n_gpus": n_gpus,
@@ -220,6 +231,17 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     cluster = backends.cluster.read()
     metrics, alerts = backends.metrics, backends.alerts
     assert metrics is not None, "a metrics source"
+    if source is None:
+        # the demo keeps its last full parts (every GPU's row) and scoped pages: read at
+        # three earlier instants (the app's reads replace them, same sizes), so what it
+        # holds -- and the allocator's high-water mark of making one more -- is the
+        # source's, not the console's
+        from console.controllers.polling import FLEET_SCOPE, GPU_ROWS_MAX  # noqa: PLC0415
+
+        for back in (3, 2, 1):
+            metrics.read(cluster.services, RATE_WINDOW_S, clock() - timedelta(
+                seconds=back * step_s), gpu_scope=FLEET_SCOPE if n_gpus > GPU_ROWS_MAX
+                else None)
     # what the source itself holds in this process (the demo's simulated fleet; next to
     # nothing for a remote store): measured before the app exists, left out of the
     # console-only figure below
@@ -294,6 +316,8 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
             await pilot.pause()
             if i % max(1, soak // 5) == 0 or i == soak:
                 rss.append((i, _rss_mb(os.getpid())))
+        if memory_profile:
+            out["memory_profile"] = _bench_memory.report()
         summary = app.state.metrics.gpu_summary if app.state.metrics else None
         out["scale"] = {"gpus": summary.gpus if summary else None,
                         "models": len(cluster.services),
@@ -320,7 +344,8 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
         out["rss"]["source_in_process_mb"] = round(held, 1)
         out["rss"]["console_only_note"] = (
             "console-only = each figure minus source_in_process_mb (the source's memory "
-            "measured after building it and before the app; its later growth, if any, "
+            "measured after building it, reading the cluster and three metrics instants "
+            "-- the demo's caches full -- and before the app; its later growth, if any, "
             "is still counted)")
         for name in ("after_views_mb", "hour_extrapolated_mb"):
             if out["rss"].get(name) is not None:
@@ -460,6 +485,126 @@ def victoria(clusters: int, models: int, gpus: int, history_s: int, reads: int,
     return out
 
 
+def _linear_slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (x, y) points; None for fewer than two x values."""
+    if len({x for x, _ in points}) < 2:
+        return None
+    mx = statistics.fmean(x for x, _ in points)
+    my = statistics.fmean(y for _, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx
+
+
+def _series_summary(samples: list[tuple[float, float]]) -> dict:
+    """Start, end, max and the slope (least squares, MB per hour: whole run and its second
+    half) of (seconds, MB) samples."""
+    if not samples:
+        return {"samples": 0}
+    half = samples[len(samples) // 2:]
+    slope, slope_half = _linear_slope(samples), _linear_slope(half)
+    return {"start_mb": round(samples[0][1], 1), "end_mb": round(samples[-1][1], 1),
+            "max_mb": round(max(r for _, r in samples), 1), "samples": len(samples),
+            "slope_mb_per_hour": None if slope is None else round(slope * 3600, 1),
+            "slope_second_half_mb_per_hour": None if slope_half is None
+            else round(slope_half * 3600, 1)}
+
+
+def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
+                 interval: float = 5.0, size: tuple[int, int] = (160, 48),
+                 first_frame_timeout: float = 1800.0) -> dict:
+    """The console's memory over ``seconds`` in a process of its own: ``pitboard --demo``
+    at ``gpus`` / ``models``, on the real clock, refreshing every ``refresh`` seconds in a
+    pseudo-terminal; its RSS sampled every ``interval`` seconds from its first frame.
+    The simulated fleet lives in that process too: beside it, a process with the demo
+    source alone, read as the poller reads it (``console.cli._bench_source``), gives the
+    simulator's share (its RSS less its RSS before the fleet was built), subtracted for
+    ``console_only``."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    stop = threading.Event()
+
+    def drain() -> None:  # the app blocks if nobody reads the terminal
+        while not stop.is_set():
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    procs: list[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        marker, base = os.path.join(tmp, "frame"), os.path.join(tmp, "source-base")
+        env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(size[0]),
+               "LINES": str(size[1]), "PITBOARD_FIRST_FRAME_FILE": marker,
+               "XDG_CONFIG_HOME": tmp, "XDG_DATA_HOME": tmp,
+               "PITBOARD_DEMO__N_GPUS": str(gpus), "PITBOARD_DEMO__N_MODELS": str(models),
+               "BENCH_SOURCE_BASE_FILE": base}
+        env.pop("PITBOARD_CONFIG", None)
+        try:
+            console = subprocess.Popen(
+                [sys.executable, "-m", "console", "--demo", "--refresh", str(refresh)],
+                stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True,
+                close_fds=True)
+            procs.append(console)
+            source = subprocess.Popen(
+                [sys.executable, "-m", "console.cli._bench_source", str(gpus), str(models),
+                 str(refresh)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, env=env, start_new_session=True)
+            procs.append(source)
+            t0 = time.monotonic()
+            while not (os.path.exists(marker) and os.path.getsize(marker)):
+                for proc in procs:
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
+                if time.monotonic() - t0 > first_frame_timeout:
+                    raise TimeoutError(f"no first frame within {first_frame_timeout:g} s")
+                time.sleep(0.05)
+            start_s = round(time.monotonic() - t0, 1)
+            ours: list[tuple[float, float]] = []
+            theirs: list[tuple[float, float]] = []
+            t1 = time.monotonic()
+            while True:
+                t = time.monotonic() - t1
+                for proc, into in ((console, ours), (source, theirs)):
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"{proc.args!r} exited with {proc.returncode} "
+                                           f"after {t:.0f} s")
+                    rss = _rss_mb(proc.pid)
+                    if rss is not None:
+                        into.append((t, rss))
+                if t >= seconds:
+                    break
+                time.sleep(min(interval, max(0.0, seconds - t)))
+            with open(base, encoding="utf-8") as fh:
+                source_base = float(fh.read().strip())
+        finally:
+            for proc in procs:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            stop.set()
+            os.close(slave)
+            os.close(master)
+    share = [(t, r - source_base) for t, r in theirs]
+    by_time = dict(share)
+    console_only = [(t, r - by_time[t]) for t, r in ours if t in by_time]
+    return {"seconds": seconds, "refresh_s": refresh, "scale": {"gpus": gpus, "models": models},
+            "first_frame_s": start_s,
+            "process": "pitboard --demo in a pseudo-terminal (console and simulator)",
+            "rss": _series_summary(ours),
+            "source_alone": {**_series_summary(theirs), "before_fleet_built_mb": round(
+                source_base, 1)},
+            "console_only": _series_summary(console_only),
+            "console_only_note": "the console process's RSS minus, at the same instant, the "
+                                 "simulator's share: the source-alone process's RSS less its "
+                                 "RSS before the fleet was built"}
+
+
 def _thread_cpu(fn, *args):
     """(fn(*args), CPU milliseconds of the calling thread for it)."""
     c0 = time.thread_time()
@@ -486,6 +631,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clusters", type=int, default=20, help="VictoriaMetrics clusters")
     p.add_argument("--views", default=",".join(VIEWS),
                    help=f"comma-separated views to time (default all: {','.join(VIEWS)})")
+    p.add_argument("--memory-profile", action="store_true",
+                   help="views: trace allocations (tracemalloc; several times slower) and "
+                        "print where the live memory is after the soak, and objects by type")
+    p.add_argument("--soak-seconds", type=float, default=None, metavar="N",
+                   help="the console's memory over N seconds in a process of its own "
+                        "(pitboard --demo at --gpus/--models, real clock, a refresh every "
+                        "5 s); then only this runs")
     p.add_argument("--skip-first-frame", action="store_true")
     p.add_argument("--skip-views", action="store_true")
     p.add_argument("--skip-victoria", action="store_true")
@@ -505,8 +657,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     soak = args.soak if args.soak is not None else (20 if quick else 60)
     out: dict = {"python": sys.version.split()[0], "quick": quick,
                  "machine": f"{os.cpu_count()} cores (shared: figures are noisy)"}
+    if args.soak_seconds is not None:
+        if args.soak_seconds <= 0:
+            p.error("--soak-seconds must be positive")
+        out["soak_process"] = soak_process(args.soak_seconds, args.gpus, args.models)
+        soak_rss = out["soak_process"]["console_only"].get("max_mb")
+        out["targets"] = TARGETS
+        out["meets_targets"] = {"soak_console_only_rss": soak_rss is not None
+                                and soak_rss <= TARGETS["rss_mb"]}
+        print(json.dumps(out, indent=2))
+        return 0
     if not args.skip_views:
-        views = asyncio.run(_views(args.gpus, args.models, rounds, soak, only=only))
+        views = asyncio.run(_views(args.gpus, args.models, rounds, soak, only=only,
+                                   memory_profile=args.memory_profile))
         out["scale"] = views.pop("scale")
         out.update(views)
     if not args.skip_victoria:
