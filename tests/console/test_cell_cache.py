@@ -110,3 +110,33 @@ async def test_truncate_rows_keeps_the_first_rows_and_the_cursor_in_range():
         assert table.get_row_index("k9") == 3 and str(table.get_row("k9")[0]) == "row 9"
         lines = ["".join(s.text for s in table.render_line(y)) for y in range(6)]
         assert "row 9" in lines[4] and lines[5].strip() == ""
+
+
+async def test_row_lines_are_what_datatable_draws():
+    app = TableApp()
+    async with app.run_test(size=(90, 14)) as pilot:
+        table = app.query_one(CellCachedTable)
+        table.add_column("name")
+        table.add_column("value", width=6)
+        table.add_column("note")
+        for i, cell in enumerate(CELLS):
+            table.add_row(cell, Text(f"{i}%", justify="right"), Text(f"note {i}", style="dim"))
+        await pilot.pause()
+        compared = 0
+        for focused in (False, True):
+            if focused:
+                table.focus()
+                await pilot.pause()
+            for cursor in (0, 3):
+                table.move_cursor(row=cursor)
+                await pilot.pause()
+                table._pseudo_class_state = table.get_pseudo_class_state()
+                width = table.size.width
+                for row_index in range(-1, len(CELLS)):
+                    for x1, x2 in ((0, width), (2, width - 5)):
+                        mine = table._row_line(row_index, x1, x2, table.rich_style)
+                        y = row_index + 1  # the header is line 0
+                        theirs = DataTable._render_line(table, y, x1, x2, table.rich_style)
+                        assert list(mine) == list(theirs), (row_index, cursor, focused, x1)
+                        compared += 1
+        assert compared == 2 * 2 * (len(CELLS) + 1) * 2

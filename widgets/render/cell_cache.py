@@ -26,6 +26,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._segment_tools import line_crop
 from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -72,11 +73,39 @@ class CellCachedTable(DataTable):
         if hit is not None and len(hit[0]) == len(values) and all(
                 a is b for a, b in zip(hit[0], values)):
             return hit[1]
-        strip = super()._render_line(y, x1, x2, base_style)
+        if kind == "row" and line_no == 0 and (row_index == -1 or self.rows[row_key].height == 1):
+            strip = self._row_line(row_index, x1, x2, base_style)
+        else:
+            strip = super()._render_line(y, x1, x2, base_style)
         if len(self._pb_lines) > 4 * max(64, self.size.height * 4):
             self._pb_lines.clear()  # bounded: lines x drawing states
         self._pb_lines[key] = (values, strip)
         return strip
+
+    def _row_line(self, row_index: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """One line of a one-line row (or the header) with a row cursor, no fixed rows
+        or columns and no row labels: ``DataTable._render_line_in_row`` and
+        ``_render_line``'s steps for that case (test_cell_cache holds them side by
+        side), without their per-line look-ups of the widget's background and styles."""
+        row_style = self._get_row_style(row_index, base_style)
+        cursor_row, hover_row = self.cursor_coordinate.row, self.hover_coordinate.row
+        on_cursor, on_hover = cursor_row == row_index, hover_row == row_index
+        segments: list[Segment] = []
+        used = 0
+        for column_index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            used += width
+            segments.extend(self._render_cell(row_index, column_index, row_style, width,
+                                              cursor=on_cursor, hover=on_hover)[0])
+        extend, _ = self._get_styles_to_render_cell(
+            row_index == -1, False, False, hover_row == (row_index or 0), on_cursor,
+            self.show_cursor, self._show_hover_cursor, False, False)
+        extend = row_style + extend + Style.from_meta(
+            {"row": row_index, "column": 0, "out_of_bounds": True})
+        width = self.size.width
+        segments.append(Segment(" " * max(0, width - used), extend))
+        return Strip(line_crop(segments, x1, x2, width)).adjust_cell_length(
+            width, base_style).simplify()
 
     # -- cells ---------------------------------------------------------------------------
     def _render_cell(self, row_index: int, column_index: int, base_style, width: int,
@@ -156,6 +185,34 @@ class CellCachedTable(DataTable):
             segments = [Segment(" " * pad, edge), *segments, Segment(" " * pad, edge)]
         return [segments]
 
+    # -- size ----------------------------------------------------------------------------
+    def _size_is_fixed(self) -> bool:
+        """Whether this table's own size does not follow its rows and columns (a
+        ``1fr`` or fixed height and width): then a new virtual size moves only its
+        scrollbars, not the screen's layout."""
+        height, width = self.styles.height, self.styles.width
+        return height is not None and not height.is_auto and not (
+            width is not None and width.is_auto)
+
+    def _update_dimensions(self, new_rows) -> None:
+        """Textual's, but a changed row count or column width lays out the whole
+        screen only when this table's size follows them (``virtual_size`` is a
+        layout reactive: ~40 ms for the alerts view at every change of its count)."""
+        self._pb_sizing = True
+        try:
+            super()._update_dimensions(new_rows)
+        finally:
+            self._pb_sizing = False
+        if self.__dict__.pop("_pb_layout_skipped", False):
+            self._scroll_update(self.virtual_size)  # what the layout would do for it
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False,
+                recompose: bool = False):
+        if layout and self.__dict__.get("_pb_sizing") and self._size_is_fixed():
+            layout = False
+            self.__dict__["_pb_layout_skipped"] = True
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
     def truncate_rows(self, count: int) -> None:
         """Keep the first ``count`` rows. ``remove_row`` re-indexes every row and asks
         for a screen layout for each row removed (~O(rows) each: a few hundred alerts
@@ -179,8 +236,7 @@ class CellCachedTable(DataTable):
         self.cursor_coordinate = self.cursor_coordinate  # clamped to the rows left
         self.hover_coordinate = self.hover_coordinate
         self._update_count += 1
-        height = self.styles.height
-        self.refresh(layout=height is None or height.is_auto)
+        self.refresh(layout=not self._size_is_fixed())
 
     def clear(self, columns: bool = False):
         self._pb_cells.clear()
