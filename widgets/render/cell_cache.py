@@ -74,7 +74,8 @@ class CellCachedTable(DataTable):
                 a is b for a, b in zip(hit[0], values)):
             return hit[1]
         if kind == "row" and line_no == 0 and (row_index == -1 or self.rows[row_key].height == 1):
-            strip = self._row_line(row_index, x1, x2, base_style)
+            strip = self._row_line(row_index if row_index is not None else -1, x1, x2,
+                                   base_style)
         else:
             strip = super()._render_line(y, x1, x2, base_style)
         if len(self._pb_lines) > 4 * max(64, self.size.height * 4):
@@ -198,13 +199,26 @@ class CellCachedTable(DataTable):
         """Textual's, but a changed row count or column width lays out the whole
         screen only when this table's size follows them (``virtual_size`` is a
         layout reactive: ~40 ms for the alerts view at every change of its count)."""
+        before = self.virtual_size
         self._pb_sizing = True
         try:
             super()._update_dimensions(new_rows)
         finally:
             self._pb_sizing = False
-        if self.__dict__.pop("_pb_layout_skipped", False):
-            self._scroll_update(self.virtual_size)  # what the layout would do for it
+        if not self.__dict__.pop("_pb_layout_skipped", False):
+            return
+        after, height = self.virtual_size, self.scrollable_content_region.height
+        shown = self.show_vertical_scrollbar
+        if after.width != before.width or (shown and after.height <= height) or (
+                not shown and after.height > height):
+            super().refresh(layout=True)  # a scrollbar comes or goes: Textual's layout
+            return
+        if shown:  # only the vertical scrollbar's length changed: what the layout does
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = after.height
+            bar.window_size = self.container_size.height - self.scrollbar_size_horizontal
+            bar.refresh()
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     def refresh(self, *regions, repaint: bool = True, layout: bool = False,
                 recompose: bool = False):
