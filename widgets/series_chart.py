@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import SupportsFloat, SupportsIndex
 
-from rich.segment import Segment
-from rich.style import Style
-from textual.strip import Strip
+from rich.text import Text
 from textual.widget import Widget
 
 from backends.domain.models import Series
@@ -274,8 +272,7 @@ class SeriesChart(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._data: tuple | None = None
-        self._cache: tuple[tuple, list[Strip]] | None = None
-        self._roles: dict[str, Style] = {}  # role -> style, until the theme changes
+        self._cache: tuple[tuple, Text] | None = None
 
     def show(self, series: Sequence[Series], *, start: datetime | None = None,
              end: datetime | None = None, threshold: float | None = None,
@@ -291,37 +288,28 @@ class SeriesChart(Widget):
     def has_data(self) -> bool:
         return self._data is not None
 
-    def render_line(self, y: int) -> Strip:
-        """One line of the chart (line API: the chart's segments go straight into strips,
-        not through a ``Text`` made into ``Content`` each frame: ~5 ms a chart)."""
-        strips = self._strips()
-        if 0 <= y < len(strips):
-            return strips[y]
-        return Strip.blank(self.content_size.width, self.rich_style)
-
-    def _strips(self) -> list[Strip]:
+    def render(self) -> Text:
         width, height = self.content_size.width, self.content_size.height
         key = (id(self._data), width, height)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         if self._data is None:
-            lines: list[Segments] = [[("waiting for data…", "empty")]]
+            text = Text("waiting for data…", style=self._role("empty"), no_wrap=True)
         else:
             series, start, end, threshold, markers = self._data
             lines = render_chart(series, width, height, start=start, end=end,
                                  threshold=threshold, markers=markers)
-        base = self.rich_style
-        strips = [Strip([Segment(chunk, base + self._role(role)) for chunk, role in line if chunk]
-                        ).crop_extend(0, width, base) for line in lines[:height]]
-        self._cache = (key, strips)
-        return strips
+            text = Text(no_wrap=True, overflow="crop")
+            for i, line in enumerate(lines):
+                if i:
+                    text.append("\n")
+                for chunk, role in line:
+                    text.append(chunk, self._role(role))
+        self._cache = (key, text)
+        return text
 
-    def _role(self, role: str) -> Style:
-        style = self._roles.get(role)
-        if style is None:
-            style = self._roles[role] = self.get_component_rich_style(f"chart--{role}",
-                                                                      partial=True)
-        return style
+    def _role(self, role: str):
+        return self.get_component_rich_style(f"chart--{role}", partial=True)
 
     def on_resize(self) -> None:
         self._cache = None
@@ -329,5 +317,4 @@ class SeriesChart(Widget):
     def notify_style_update(self) -> None:
         """Theme or CSS changed: the cached colours are stale."""
         self._cache = None
-        self._roles = {}
         super().notify_style_update()
