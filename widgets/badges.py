@@ -17,15 +17,16 @@ from widgets.levels import Level, source_label
 from widgets.text import safe
 
 
-def update_text(widget: Static, text: Text) -> None:
-    """``widget.update(text)`` only when it changed; layout only when its size changed."""
+def update_text(widget: Static, text: Text, layout: bool | None = None) -> None:
+    """``widget.update(text)`` only when it changed; layout only when its size changed
+    (``layout=False``: never, for a widget whose size does not follow its text)."""
     key = (text.plain, tuple(text.spans), text.style)
     old = getattr(widget, "_pb_last", None)
     if old == key:
         return
     same_size = old is not None and len(old[0]) == len(key[0]) and old[0].count("\n") == key[0].count("\n")
     widget._pb_last = key  # type: ignore[attr-defined]  # the text shown, kept on Textual's Static
-    widget.update(text, layout=not same_size)
+    widget.update(text, layout=not same_size if layout is None else layout)
 
 
 class StatusBadge(Static):

@@ -166,8 +166,7 @@ class AlertsScreen(ViewScreen):
                             table.update_cell_at(Coordinate(y, x), table.cell(*cell))
                 for cells in styled[len(shown):]:
                     table.add_row(*(table.cell(*c) for c in cells))
-                for y in range(len(shown) - 1, len(styled) - 1, -1):
-                    table.remove_row(table.coordinate_to_cell_key(Coordinate(y, 0)).row_key)
+                table.truncate_rows(len(styled))  # rows gone: cut from the end at once
             else:
                 table.clear()
                 for cells in styled:

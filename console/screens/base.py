@@ -136,7 +136,8 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
         for part in parts:
             text.append(" · ")
             text.append(part)
-        update_text(self.query_one("#view-title", Static), text)  # one line: no re-layout
+        # one line (height 1, the screen's width): no re-layout, whatever its length
+        update_text(self.query_one("#view-title", Static), text, layout=False)
 
     def request(self, tag: str, fn: Callable[[], object]) -> None:
         """Fetch ``fn()`` in a thread; its answer goes to :meth:`receive`."""

@@ -83,6 +83,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
         self._gpus_shown: tuple | None = None
         self._rel_shown: tuple | None = None
         self._rel_rows: tuple[ReleaseRow, ...] = ()
+        self._service_found: tuple[tuple, ModelService | None] | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="md-body"):
@@ -126,8 +127,16 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
         snap = self.snapshot
         if snap is None:
             return None
-        return next((s for s in snap.services if s.key == self.key or
-                     (self.key is None and s.name == self.model_name)), None)
+        # asked several times a refresh (title, keys, tables): a scan of 3,000 services
+        # once per services tuple (snapshots share it while the cluster is unchanged)
+        asked = (snap.services, self.key, self.model_name)
+        found = self._service_found
+        if found is not None and found[0][0] is asked[0] and found[0][1:] == asked[1:]:
+            return found[1]
+        svc = next((s for s in snap.services if s.key == self.key or
+                    (self.key is None and s.name == self.model_name)), None)
+        self._service_found = (asked, svc)
+        return svc
 
     @property
     def selected(self) -> str | None:
