@@ -75,6 +75,38 @@ def _rss_mb(pid: int) -> float | None:
     return None
 
 
+def _drain(master: int) -> tuple[threading.Event, threading.Thread]:
+    """Read (and drop) what an app writes to its pseudo-terminal until ``stop`` is set:
+    the app blocks if nobody reads the terminal."""
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set():
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    return stop, reader
+
+
+def _end(procs: Sequence[subprocess.Popen], stop: threading.Event, *fds: int) -> None:
+    """Stop ``procs`` (terminate, kill after 5 s), the terminal's reader, close ``fds``."""
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    stop.set()
+    for fd in fds:
+        os.close(fd)
+
+
 def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
                 timeout: float = 30.0, pycache: str | None = None) -> tuple[float, float | None]:
     """(seconds to the first frame, RSS MB then) of ``cmd`` run in a pseudo-terminal;
@@ -90,18 +122,7 @@ def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
         if pycache is not None:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = pycache
-        stop = threading.Event()
-
-        def drain() -> None:  # the app blocks if nobody reads the terminal
-            while not stop.is_set():
-                try:
-                    if not os.read(master, 65536):
-                        break
-                except OSError:
-                    break
-
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
+        stop, _ = _drain(master)
         t0 = time.time()
         proc = subprocess.Popen(list(cmd), stdin=slave, stdout=slave, stderr=slave, env=env,
                                 start_new_session=True, close_fds=True)
@@ -120,15 +141,7 @@ def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
                     raise TimeoutError(f"{cmd}: no first frame within {timeout}s")
                 time.sleep(0.002)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            stop.set()
-            os.close(slave)
-            os.close(master)
+            _end([proc], stop, slave, master)
 
 
 def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
@@ -521,18 +534,7 @@ def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
     ``console_only``."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-    stop = threading.Event()
-
-    def drain() -> None:  # the app blocks if nobody reads the terminal
-        while not stop.is_set():
-            try:
-                if not os.read(master, 65536):
-                    break
-            except OSError:
-                break
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
+    stop, _ = _drain(master)
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp:
         marker, base = os.path.join(tmp, "frame"), os.path.join(tmp, "source-base")
@@ -580,16 +582,7 @@ def soak_process(seconds: float, gpus: int, models: int, refresh: float = 5.0,
             with open(base, encoding="utf-8") as fh:
                 source_base = float(fh.read().strip())
         finally:
-            for proc in procs:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            stop.set()
-            os.close(slave)
-            os.close(master)
+            _end(procs, stop, slave, master)
     share = [(t, r - source_base) for t, r in theirs]
     by_time = dict(share)
     console_only = [(t, r - by_time[t]) for t, r in ours if t in by_time]

@@ -44,6 +44,19 @@ async def workers_idle(pilot, timeout: float = 10.0) -> None:
         await pilot.pause(0.01)
 
 
+def count_layouts(app) -> list[object]:
+    """The screen layouts of ``app``'s current screen from now on (one entry each)."""
+    layouts: list[object] = []
+    real = app.screen._refresh_layout
+
+    def counting(*args, **kwargs):
+        layouts.append(args)
+        return real(*args, **kwargs)
+
+    app.screen._refresh_layout = counting
+    return layouts
+
+
 async def wait_loaded(pilot) -> None:
     """Until cluster and metrics data are on screen and the chart was drawn."""
     app = pilot.app

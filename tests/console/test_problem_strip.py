@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from console.app import make_app
 from console.screens.model_detail import ModelDetailScreen
-from tests.console.conftest import demo_backends, wait_for, wait_loaded
+from tests.console.conftest import count_layouts, demo_backends, wait_for, wait_loaded
 from widgets.problem_strip import ProblemStrip
 
 
@@ -94,14 +94,7 @@ async def test_a_line_that_changes_length_is_repainted_not_laid_out():
                     P("b", "b", "warn", "SLOW", "p95 1.2 s > SLO 800 ms")])
         await pilot.pause()
         assert strip.size.height == 2
-        layouts: list[object] = []
-        real = app.screen._refresh_layout
-
-        def counting(*args, **kwargs):
-            layouts.append(args)
-            return real(*args, **kwargs)
-
-        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        layouts = count_layouts(app)
         strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
                     P("b", "b", "warn", "SLOW", "p95 12.5 s > SLO 800 ms")])
         await pilot.pause()

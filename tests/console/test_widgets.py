@@ -9,6 +9,7 @@ from textual.app import App, ComposeResult
 from backends.domain.models import (
     CostBurn, FleetSnapshot, GpuDevice, HealthSample, ModelService, SourceStatus,
 )
+from tests.console.conftest import count_layouts
 from widgets.levels import Level, model_status, source_label
 from widgets.cost_panel import CostPanel
 from widgets.gpu_grid import GpuGrid
@@ -202,14 +203,7 @@ async def test_gpu_panel_grows_and_shrinks_without_laying_out_the_screen():
         grid.scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert grid.scroll_y == grid.max_scroll_y > 0
-        layouts: list[object] = []
-        real = app.screen._refresh_layout
-
-        def counting(*args, **kwargs):
-            layouts.append(args)
-            return real(*args, **kwargs)
-
-        app.screen._refresh_layout = counting  # type: ignore[method-assign]
+        layouts = count_layouts(app)
         box = grid.region
         grid.show_gpus(_gpus(20))  # 100 lines: still scrolled, now past the end
         await pilot.pause()
