@@ -46,3 +46,28 @@ async def test_no_pass_before_it_is_due(settings, monkeypatch):
         app.show_state()  # EVERY_S (30 s) has not passed since start
         await pilot.pause(0.2)
         assert len(app.collector.pauses_ms) == passes
+
+
+async def test_a_pass_freezes_what_it_leaves_and_the_deep_pass_frees_dead_cycles(
+        settings, monkeypatch):
+    import weakref
+
+    class Node:
+        pass
+
+    app = make_app(settings, demo_backends())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_loaded(pilot)
+        await wait_for(pilot, lambda: app.collector.started)
+        node = Node()
+        node.me = node  # a cycle: only the collector frees it
+        alive = weakref.ref(node)
+        app.collector.collect()  # left alive by this pass: frozen out of the next ones
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        del node
+        app.collector.collect()
+        assert alive() is not None  # dead, but frozen: a shallow pass does not see it
+        monkeypatch.setattr(collector_mod, "DEEP_EVERY_S", 0.0)
+        app.collector.collect()
+        assert alive() is None  # the deep pass looks at everything again
