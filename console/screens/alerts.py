@@ -160,10 +160,10 @@ class AlertsScreen(ViewScreen):
             if shown is not None and len(shown) == table.row_count:
                 # in place: the rows both have, then rows added or removed at the end (a
                 # rebuild makes the table measure every row again: ~70 ms at 200 alerts)
-                for y, (new, before) in enumerate(zip(styled, shown)):
-                    for x, (cell, was) in enumerate(zip(new, before)):
-                        if cell != was:
-                            table.update_cell_at(Coordinate(y, x), table.cell(*cell))
+                table.set_cells((Coordinate(y, x), table.cell(*cell))
+                                for y, (new, before) in enumerate(zip(styled, shown))
+                                for x, (cell, was) in enumerate(zip(new, before))
+                                if cell != was)
                 for cells in styled[len(shown):]:
                     table.add_row(*(table.cell(*c) for c in cells))
                 table.truncate_rows(len(styled))  # rows gone: cut from the end at once

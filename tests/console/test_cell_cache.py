@@ -140,3 +140,38 @@ async def test_row_lines_are_what_datatable_draws():
                         assert list(mine) == list(theirs), (row_index, cursor, focused, x1)
                         compared += 1
         assert compared == 2 * 2 * (len(CELLS) + 1) * 2
+
+
+async def test_set_cells_changes_many_cells_with_one_repaint():
+    """``set_cells`` leaves the table as ``update_cell_at`` cell by cell would, with one
+    repaint; a coordinate outside the table is refused, as ``update_cell_at`` does."""
+    import pytest
+    from textual.coordinate import Coordinate
+    from textual.widgets.data_table import CellDoesNotExist
+
+    app = TableApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(CellCachedTable)
+        table.add_column("a", width=8)
+        table.add_column("b", width=8)
+        for i in range(6):
+            table.add_row(f"a{i}", f"b{i}")
+        await pilot.pause()
+        before = [table.render_line(y).text for y in range(1, 7)]
+        repaints: list[object] = []
+        real = table.refresh
+
+        def counting(*args, **kwargs):
+            repaints.append(args)
+            return real(*args, **kwargs)
+
+        table.refresh = counting  # type: ignore[method-assign]
+        table.set_cells((Coordinate(y, 1), f"new{y}") for y in range(0, 6, 2))
+        assert len(repaints) == 1
+        await pilot.pause()
+        after = [table.render_line(y).text for y in range(1, 7)]
+        assert [table.get_cell_at(Coordinate(y, 1)) for y in range(6)] == [
+            "new0", "b1", "new2", "b3", "new4", "b5"]
+        assert "new0" in after[0] and "new2" in after[2] and after[1] == before[1]
+        with pytest.raises(CellDoesNotExist):
+            table.set_cells([(Coordinate(9, 0), "x")])
