@@ -44,17 +44,23 @@ async def workers_idle(pilot, timeout: float = 10.0) -> None:
         await pilot.pause(0.01)
 
 
-def count_layouts(app) -> list[object]:
-    """The screen layouts of ``app``'s current screen from now on (one entry each)."""
-    layouts: list[object] = []
-    real = app.screen._refresh_layout
+def spy(obj, name: str) -> list[tuple]:
+    """Record each later call of ``obj.name`` as ``(args, kwargs)``, still calling it:
+    the list fills as the calls come."""
+    calls: list[tuple] = []
+    real = getattr(obj, name)
 
-    def counting(*args, **kwargs):
-        layouts.append(args)
+    def recording(*args, **kwargs):
+        calls.append((args, kwargs))
         return real(*args, **kwargs)
 
-    app.screen._refresh_layout = counting
-    return layouts
+    setattr(obj, name, recording)
+    return calls
+
+
+def count_layouts(app) -> list[tuple]:
+    """The screen layouts of ``app``'s current screen from now on (one entry each)."""
+    return spy(app.screen, "_refresh_layout")
 
 
 async def wait_loaded(pilot) -> None:

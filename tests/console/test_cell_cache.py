@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
+from tests.console.conftest import spy
 from widgets.render.cell_cache import CellCachedTable
 
 CELLS = [
@@ -158,14 +159,7 @@ async def test_set_cells_changes_many_cells_with_one_repaint():
             table.add_row(f"a{i}", f"b{i}")
         await pilot.pause()
         before = [table.render_line(y).text for y in range(1, 7)]
-        repaints: list[object] = []
-        real = table.refresh
-
-        def counting(*args, **kwargs):
-            repaints.append(args)
-            return real(*args, **kwargs)
-
-        table.refresh = counting  # type: ignore[method-assign]
+        repaints = spy(table, "refresh")
         table.set_cells((Coordinate(y, 1), f"new{y}") for y in range(0, 6, 2))
         assert len(repaints) == 1
         await pilot.pause()

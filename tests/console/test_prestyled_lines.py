@@ -13,6 +13,7 @@ from textual.geometry import Region
 from textual.widget import Widget
 
 from backends.domain.models import CostBurn, GpuDevice
+from tests.console.conftest import spy
 from widgets.cost_panel import CostPanel
 from widgets.gpu_grid import GpuGrid
 from widgets.model_rows import rows_from_snapshot
@@ -132,14 +133,7 @@ async def test_text_lines_repaint_only_changed_lines() -> None:
                          monthly_budget=1000.0, source="demo")
         cost.cost = first
         await pilot.pause()
-        calls: list[tuple] = []
-        original = cost.refresh
-
-        def spy(*regions, **kwargs):
-            calls.append((regions, kwargs))
-            return original(*regions, **kwargs)
-
-        cost.refresh = spy  # type: ignore[method-assign]
+        calls = spy(cost, "refresh")
         cost.cost = first.model_copy(update={"hourly": 13.75})  # one line changes
         await pilot.pause()
         assert len(calls) == 1
@@ -160,23 +154,16 @@ async def test_a_new_subtitle_repaints_only_the_bottom_border() -> None:
         await pilot.pause()
         width, height = grid.outer_size
         bottom = Region(0, height - 1, width, 1)
-        calls: list[tuple] = []
-        original = grid.refresh
-
-        def spy(*regions, **kwargs):
-            calls.append(regions)
-            return original(*regions, **kwargs)
-
-        grid.refresh = spy  # type: ignore[method-assign]
+        calls = spy(grid, "refresh")
         set_border_subtitle(grid, Text("[b]12 GPUs[/b] · avg util 55%"))  # Text: literal
         await pilot.pause()
         # one row: the bottom border (relative to the content: border and padding 0 1 before it)
-        assert calls == [(Region(-2, height - 2, width, 1),)]
+        assert calls == [((Region(-2, height - 2, width, 1),), {})]
         quiet = grid.render_lines(bottom)[0]
         assert "[b]12 GPUs[/b] · avg util 55%" in quiet.text
         same_paint(grid)
         # the same paint as Textual's own descriptor gives
-        grid.refresh = original  # type: ignore[method-assign]
+        del grid.refresh  # the spy off: the class's own refresh again
         grid.border_subtitle = Text("[b]12 GPUs[/b] · avg util 55%")
         await pilot.pause()
         assert list(grid.render_lines(bottom)[0]) == list(quiet)
