@@ -244,3 +244,37 @@ async def test_read_only_badge(fakes):
         badge = app.fleet_screen.query_one(ReadOnlyBadge)
         assert badge.has_class("-on") and badge.styles.display == "block"
         assert str(badge.render()) == "RO" and badge.region.width > 0
+
+
+async def test_a_late_message_while_the_app_shuts_down_is_not_a_crash(settings):
+    """A worker's message (here the audit store opening) can reach the app while it shuts
+    down, after the fleet screen's widgets are gone (``run_test`` shuts the app down with
+    its message loop still running): the app drops it instead of failing on the missing
+    header. Failed in CI as ``NoMatches: FleetHeader`` before the guard."""
+    import asyncio
+
+    from console.controllers.actions import AuditOpened
+
+    backends = demo_backends()
+    app = make_app(settings, backends)
+    handled: list[str] = []
+    original = app.actions.on_audit_opened
+
+    def counted(message):
+        handled.append("opened")
+        original(message)
+
+    app.actions.on_audit_opened = counted  # type: ignore[method-assign]
+    close_all = app._close_all
+
+    async def late_message_during_close():
+        await app.fleet_screen.remove_children()
+        app.post_message(AuditOpened(None, None, error="late"))
+        await asyncio.sleep(0.1)  # the app's loop handles it now, mid-shutdown
+        await close_all()
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        before = len(handled)
+        app._close_all = late_message_during_close  # type: ignore[method-assign]
+    assert len(handled) == before  # dropped, not handed to the controller
