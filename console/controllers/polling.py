@@ -23,6 +23,7 @@ from backends.domain.models import GpuScope, ModelService, Series
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
+from console.presenters.cost import idle_util_of
 from console.presenters.prepare import FleetPrep
 from console.wiring import build_backends
 from widgets.text import safe
@@ -186,7 +187,8 @@ class Poller(Controller):
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
             prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at,
                             lambda s: self._problem_chart(s, at),
-                            lambda s: self._problem_revisions(s, at))
+                            lambda s: self._problem_revisions(s, at),
+                            cost_idle_util=idle_util_of(self.app.settings))
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
