@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
@@ -64,8 +64,7 @@ def line_text(cells: Sequence[str], widths: Sequence[int], right: frozenset[int]
 
 
 def _cut(text: str, width: int) -> str:
-    from rich.cells import set_cell_size  # noqa: PLC0415 - rare: a value wider than its column
-
+    """``text`` cut to ``width`` cells, the last one an ellipsis."""
     return set_cell_size(text, width - 1) + "…" if width > 0 else ""
 
 

@@ -188,10 +188,18 @@ class Poller(Controller):
             prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at,
                             lambda s: self._problem_chart(s, at),
                             lambda s: self._problem_revisions(s, at),
-                            cost_idle_util=idle_util_of(self.app.settings))
+                            cost_idle_util=self._cost_idle_util())
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
+
+    def _cost_idle_util(self) -> float | None:
+        """The idle threshold the cost view's rows are made with while a cost view is
+        open (they are then made in the poller's thread too), else None: nobody shows
+        them (a few milliseconds a refresh at 3,000 models saved)."""
+        if any(type(s).__name__ == "CostScreen" for s in self.app.screen_stack):
+            return idle_util_of(self.app.settings)
+        return None
 
     def _problem_chart(self, service: ModelService, at: datetime) -> Sequence[Series]:
         """The last hour of ``service``'s chart, read (in the poller's thread) when one of

@@ -173,6 +173,7 @@ async def test_cost_view_shows_the_pollers_rows_and_keeps_the_cursor_row():
     app = make_app(settings(), demo_backends())
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_loaded(pilot)
+        assert app.fleet_screen.prepared.cost is None  # no cost view open: not made
         await jump(pilot, "cost")
         screen = app.screen
         assert isinstance(screen, CostScreen)
