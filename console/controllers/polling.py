@@ -23,6 +23,7 @@ from backends.domain.models import GpuScope, ModelService, Series
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
+from console.presenters.cost import idle_util_of
 from console.presenters.prepare import FleetPrep
 from console.wiring import build_backends
 from widgets.text import safe
@@ -186,10 +187,19 @@ class Poller(Controller):
                 prep = self._fleet_prep = FleetPrep(self.app.settings.slo)
             prepared = prep(self.app.state.cluster, part, self.app.state.alerts or (), at,
                             lambda s: self._problem_chart(s, at),
-                            lambda s: self._problem_revisions(s, at))
+                            lambda s: self._problem_revisions(s, at),
+                            cost_idle_util=self._cost_idle_util())
         except Exception:  # noqa: BLE001 - an optimisation: the UI thread then computes
             prepared = None  # them itself (and reports any error there)
         return SourceUpdated("metrics", part, at, prepared)
+
+    def _cost_idle_util(self) -> float | None:
+        """The idle threshold the cost view's rows are made with while a cost view is
+        open (they are then made in the poller's thread too), else None: nobody shows
+        them (a few milliseconds a refresh at 3,000 models saved)."""
+        if any(type(s).__name__ == "CostScreen" for s in self.app.screen_stack):
+            return idle_util_of(self.app.settings)
+        return None
 
     def _problem_chart(self, service: ModelService, at: datetime) -> Sequence[Series]:
         """The last hour of ``service``'s chart, read (in the poller's thread) when one of

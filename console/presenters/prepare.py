@@ -23,6 +23,7 @@ from backends.domain.models import (Alert, FleetSnapshot, GpuDevice, Health, Mod
 from backends.domain.slo_config import SloConfig
 from backends.domain.slo import fleet_burn
 from console.controllers.state import merge_gpus
+from console.presenters.cost import CostRows, cost_rows, services_by_name
 from console.presenters.problems import StripLine, worst_problems
 from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.model_rows import ModelRow, rows_from_snapshot
@@ -45,6 +46,9 @@ class Prepared:
     """Each service's health as shown (console.controllers.state adopts it)."""
     problems: list[StripLine] = field(default_factory=list)
     """The "what's wrong now" strip's lines, worst first, for ``status``."""
+    cost: CostRows | None = None
+    """The cost view's rows (console.presenters.cost), for ``cost_idle_util``."""
+    cost_idle_util: float | None = None
 
     def problems_for(self, snapshot: FleetSnapshot) -> list[StripLine] | None:
         """The strip's lines, if ``snapshot`` shows exactly the services and statuses
@@ -61,6 +65,17 @@ class Prepared:
                 and snapshot.drift is part.drift and snapshot.cost is part.cost
                 and snapshot.status is self.status):
             return self.rows
+        return None
+
+    def cost_for(self, snapshot: FleetSnapshot, part: object, idle_util: float
+                 ) -> CostRows | None:
+        """The cost view's rows, if ``snapshot`` (and ``part``, the metrics part whose
+        GPU summary the view reads) shows exactly what they were made of."""
+        if (self.cost is not None and part is self.part and idle_util == self.cost_idle_util
+                and snapshot.cost is self.part.cost and snapshot.gpus is self.gpus
+                and snapshot.health is self.part.health
+                and snapshot.services is self.cluster.services):
+            return self.cost
         return None
 
     def plan_for(self, gpus: object) -> GpuPlan | None:
@@ -80,17 +95,19 @@ class FleetPrep:
         self._rule = fleet_burn(self._slo)
         self._row_cache: dict = {}
         self._steady = Steady()
+        self._services: tuple[object, dict] = ((), {})
 
     def __call__(self, cluster: ClusterPart | None, part: MetricsPart,
                  alerts: tuple[Alert, ...] = (), at: datetime | None = None,
-                 chart: Chart | None = None, revisions: Chart | None = None
-                 ) -> Prepared | None:
+                 chart: Chart | None = None, revisions: Chart | None = None,
+                 cost_idle_util: float | None = None) -> Prepared | None:
         """Rows, GPU plan and each service's health (the one health model, held steady
         across refreshes: this is the one place that advances it) for these parts.
         ``chart(service)``: the service's chart over the last hour, read once when one of
         its errors or latency problems appears, to say since when it has been there;
         ``revisions(service)``: its error % per revision over the last hour, read once when
-        a canary worse than stable appears (:func:`history`)."""
+        a canary worse than stable appears (:func:`history`); ``cost_idle_util``: the
+        idle threshold the cost view's rows are made with (None: not made)."""
         if cluster is None:
             return None
         gpus = merge_gpus(cluster.gpus, part.gpus)
@@ -107,8 +124,14 @@ class FleetPrep:
         steady.forget(status)
         snapshot = snapshot.model_copy(update={"status": status})
         rows = rows_from_snapshot(snapshot, self._row_cache, self._rule)
+        cost = None
+        if cost_idle_util is not None:
+            if self._services[0] is not cluster.services:
+                self._services = (cluster.services, services_by_name(cluster.services))
+            summary = part.gpu_summary if part.gpu_scope is not None else None
+            cost = cost_rows(snapshot, summary, cost_idle_util, self._services[1])
         return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status,
-                        worst_problems(snapshot))
+                        worst_problems(snapshot), cost, cost_idle_util)
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

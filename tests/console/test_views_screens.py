@@ -164,43 +164,35 @@ async def test_releases_view_merges_audit_entries():
         assert screen.query_one("#rel-table").row_count == revisions + 2
 
 
-async def test_cost_tables_reorder_in_place_and_keep_the_cursor_row():
+async def test_cost_view_shows_the_pollers_rows_and_keeps_the_cursor_row():
+    import console.screens.cost as cost_screen  # noqa: PLC0415
+    from console.presenters.cost import idle_util_of  # noqa: PLC0415
+    from tests.console.conftest import spy  # noqa: PLC0415
+    from widgets.row_table import RowTable  # noqa: PLC0415
+
     app = make_app(settings(), demo_backends())
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_loaded(pilot)
+        assert app.fleet_screen.prepared.cost is None  # no cost view open: not made
         await jump(pilot, "cost")
         screen = app.screen
         assert isinstance(screen, CostScreen)
-        app.paused = True  # only the rows given here from now on
+        table = screen.query_one("#cost-models", RowTable)
+        await pilot.press("down", "down")
+        picked = table.selected_key
+        assert picked == table.rows[2][0]
+        made_here = spy(cost_screen, "cost_rows")
+        app.backends.clock.advance(120)  # figures move on
+        app.poller.poll("metrics")
+        await workers_idle(pilot)
         await pilot.pause()
-        from textual.widgets import DataTable  # noqa: PLC0415
-
-        table = screen.query_one("#cost-models", DataTable)
-        rows = [("a-model", "$3.00", "50%", "2", "—", "$72"),
-                ("b-model", "$2.00", "33%", "1", "—", "$48"),
-                ("c-model", "$1.00", "17%", "1", "—", "$24")]
-        screen._fill("cost-models", rows)
-        await pilot.pause()
-        table.move_cursor(row=1)  # on b-model
-        cleared: list[bool] = []
-        original = table.clear
-        table.clear = lambda *a, **k: (cleared.append(True), original(*a, **k))[1]  # type: ignore[method-assign]
-        # b-model now costs most: new order, one changed figure
-        reordered = [("b-model", "$9.50", "70%", "1", "—", "$228"), rows[0], rows[2]]
-        screen._fill("cost-models", reordered)
-        await pilot.pause()
-        assert not cleared  # updated and re-sorted, not rebuilt
-        assert [str(table.get_row_at(y)[0]) for y in range(3)] == ["b-model", "a-model", "c-model"]
-        assert [str(c) for c in table.get_row_at(0)] == list(reordered[0])
-        assert table.cursor_row == 0  # still on b-model
-        # a value wider than its column: rebuilt (no cut figure), the cursor still on b-model
-        wider = [("a-model", "$12,345.00", "90%", "2", "—", "$296,280"), reordered[0], rows[2]]
-        screen._fill("cost-models", wider)
-        await pilot.pause()
-        assert cleared and str(table.get_row_at(0)[1]) == "$12,345.00"
-        assert str(table.get_row_at(table.cursor_row)[0]) == "b-model"
-        cleared.clear()
-        # other names: the table is rebuilt
-        screen._fill("cost-models", [("z-model", "$1.00", "100%", "1", "—", "$24")])
-        await pilot.pause()
-        assert cleared and table.row_count == 1
+        # grouped, sorted and formatted in the poller's thread: the screen only shows them
+        rows = app.fleet_screen.prepared.cost_for(screen.snapshot, app.state.metrics,
+                                                  idle_util_of(app.settings))
+        assert rows is not None and made_here == []
+        assert table.rows == rows.models.rows and table.selected_key == picked
+        assert screen.query_one("#cost-nodes", RowTable).rows == rows.nodes.rows
+        # rows not made of this very snapshot (replay, tests): made here, the same
+        app.fleet_screen.prepared = None
+        screen.apply_snapshot(screen.snapshot)
+        assert len(made_here) == 1 and table.rows == rows.models.rows
