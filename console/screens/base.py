@@ -123,8 +123,11 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
         """Render ``snapshot`` into the view's widgets."""
 
     def show_header(self) -> None:
+        header = next(iter(self.query(FleetHeader)), None)
+        if header is None:  # the screen is being taken apart (a tick while the app exits)
+            return
         app, snap = self.app, self.snapshot
-        self.query_one(FleetHeader).show(
+        header.show(
             context=snap.context if snap else None, namespace=snap.namespace if snap else None,
             window=self.window, paused=app.paused, read_only=app.read_only,
             sources=app.state.status, now=app.clock())

@@ -207,9 +207,12 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
 
     def show_header(self) -> None:
         """Re-render the header (ages tick with the app's clock)."""
+        header = next(iter(self.query(FleetHeader)), None)
+        if header is None:  # the screen is being taken apart (a tick while the app exits)
+            return
         app = self.app
         snap = self.snapshot
-        self.query_one(FleetHeader).show(
+        header.show(
             context=snap.context if snap else None,
             namespace=snap.namespace if snap else None,
             window=self.window, paused=app.paused, read_only=app.read_only,

@@ -250,7 +250,8 @@ async def test_a_late_message_while_the_app_shuts_down_is_not_a_crash(settings):
     """A worker's message (here the audit store opening) can reach the app while it shuts
     down, after the fleet screen's widgets are gone (``run_test`` shuts the app down with
     its message loop still running): the app drops it instead of failing on the missing
-    header. Failed in CI as ``NoMatches: FleetHeader`` before the guard."""
+    header, and the screen's own clock tick finds no header to update. Failed in CI as
+    ``NoMatches: FleetHeader`` before the guards."""
     import asyncio
 
     from console.controllers.actions import AuditOpened
@@ -270,7 +271,8 @@ async def test_a_late_message_while_the_app_shuts_down_is_not_a_crash(settings):
     async def late_message_during_close():
         await app.fleet_screen.remove_children()
         app.post_message(AuditOpened(None, None, error="late"))
-        await asyncio.sleep(0.1)  # the app's loop handles it now, mid-shutdown
+        await asyncio.sleep(1.2)  # the app's loop handles it now, mid-shutdown, and the
+        # header's once-a-second tick comes round while the header is gone
         await close_all()
 
     async with app.run_test(size=(160, 48)) as pilot:
