@@ -25,6 +25,7 @@ from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Cl
 from console.controllers.base import Controller, in_thread
 from console.presenters.prepare import FleetPrep
 from console.wiring import build_backends
+from widgets.alert_data import PreparedAlerts, prepare_alerts
 from widgets.text import safe
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class Poller(Controller):
         self.poll_counts: Counter[str] = Counter()
         self.polling_started = False
         self.cluster_seen = False  # the cluster answered once: later failures only mark it stale
+        self.alerts_prepared: PreparedAlerts | None = None
+        """The latest alerts read, sorted and formatted in the poller's thread."""
 
     # -- scheduling ---------------------------------------------------------------
     @property
@@ -207,7 +210,18 @@ class Poller(Controller):
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:
         alerts = backend.alerts()
-        self.app.post_message(SourceUpdated("alerts", alerts, clock()))
+        self.app.post_message(self.alerts_update(alerts, clock()))
+
+    def alerts_update(self, alerts, at: datetime) -> SourceUpdated:
+        """The message for a fresh alerts read, sorted and formatted here, in the poller's
+        thread (``widgets.alert_data.prepare_alerts``: ~10 ms for a few hundred alerts);
+        the alerts view only joins them to the models on screen and draws them."""
+        try:
+            prepared: PreparedAlerts | None = prepare_alerts(alerts)
+        except Exception:  # noqa: BLE001 - an optimisation: the view then sorts them itself
+            prepared = None  # (and reports any error there)
+        return SourceUpdated("alerts", prepared.alerts if prepared is not None else alerts,
+                             at, prepared)
 
     @in_thread(exclusive=True, group="chart", name="chart", description="read chart series")
     def load_chart(self, model: str, window: str, draw=None,
@@ -234,7 +248,9 @@ class Poller(Controller):
             self.cluster_seen = True
         self.app.state.succeeded(message.source, message.part, message.at, message.problem)
         prepared = message.prepared
-        if prepared is not None:
+        if isinstance(prepared, PreparedAlerts):
+            self.alerts_prepared = prepared
+        elif prepared is not None:
             self.app.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)
             self.app.state.health_status = prepared.status
             self.app.fleet_screen.prepared = prepared
