@@ -173,10 +173,12 @@ class AlertRow:
 
     __slots__ = ("facts", "service_key", "_service", "_now", "_wide", "_with_state", "_cells")
 
-    def __init__(self, facts: AlertFacts, service: ModelService | None, now: datetime,
-                 wide: bool, with_state: bool) -> None:
+    def __init__(self, facts: AlertFacts, service: ModelService | None,
+                 service_key: str | None = None, *, now: datetime, wide: bool,
+                 with_state: bool) -> None:
         self.facts = facts
-        self.service_key: str | None = service.key if service is not None else None
+        self.service_key: str | None = service_key if service_key is not None or \
+            service is None else service.key
         self._service = service
         self._now, self._wide, self._with_state = now, wide, with_state
         self._cells: tuple[tuple[str, str], ...] | None = None
@@ -259,8 +261,8 @@ def make_rows(alerts: Sequence[Alert], services: Sequence[ModelService], now: da
               wide: bool, with_state: bool) -> list[AlertRow]:
     """Sorted table rows for ``alerts`` (every text literal through ``safe``)."""
     by_name = services_by_name(services)
-    return [AlertRow(f, join_model(f.alert, by_name), now, wide, with_state)
-            for f in prepare_alerts(alerts).facts]
+    return [AlertRow(f, join_model(f.alert, by_name), now=now, wide=wide,
+                     with_state=with_state) for f in prepare_alerts(alerts).facts]
 
 
 def detail_text(row: AlertRow | None, now: datetime, width: int) -> Text:

@@ -147,6 +147,7 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._cache: dict[tuple, Strip] = {}
         self._styles: dict[str, Style] = {}
         self._metas: dict[tuple, Style] = {}
+        self._cell_styles: dict[tuple, tuple[Style, Style]] = {}  # (edge, text) of a cell
         self._drawn: dict[int, tuple | None] = {}  # row index -> what its line showed last
         self._frame = (0, 0, 0, False)
 
@@ -320,6 +321,10 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         event.stop()
 
     # -- rendering ------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # the component styles and lines go too
+        self._cell_styles.clear()
+
     def on_focus(self) -> None:
         self.refresh()
 
@@ -390,26 +395,41 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         row_style = self._style("header") if header else base
         component, post = self._component(header, cursor, hover)
         segments: list[Segment] = []
+        append = segments.append
+        last: Style | None = None  # the style of segments[-1]: runs of one style are merged
         pad = " " * PAD
+        used = 0
+        known = self._cell_styles
         for column, ((text, style_name), size) in enumerate(zip(cells, self._widths)):
-            pre = row_style + (self._meta(row=HEADER, column=column) if header
-                               else self._meta(column=column)) + component
-            edge = pre + post
-            styled = pre + (self._style(style_name) if style_name else Style.null()) + post
+            styles = known.get((index == HEADER, column, cursor, hover, style_name))
+            if styles is None:
+                pre = row_style + (self._meta(row=HEADER, column=column) if header
+                                   else self._meta(column=column)) + component
+                styles = known[(header, column, cursor, hover, style_name)] = (
+                    pre + post,
+                    pre + (self._style(style_name) if style_name else Style.null()) + post)
+            edge, styled = styles
             if cell_len(text) > size:
                 text = set_cell_size(text, size - 1) + "…" if size > 0 else ""
             fill = size - cell_len(text)
-            segments.append(Segment(pad, edge))
-            segments.append(Segment(text, styled))
-            if fill:
-                segments.append(Segment(" " * fill, edge))
-            segments.append(Segment(pad, edge))
-        used = sum(size + 2 * PAD for size in self._widths)
+            used += size + 2 * PAD
+            for part, style in ((pad, edge), (text, styled), (" " * fill, edge), (pad, edge)):
+                if not part:
+                    continue
+                if style == last:
+                    segments[-1] = Segment(segments[-1].text + part, style)
+                else:
+                    append(Segment(part, style))
+                    last = style
         extend = row_style + component + (
             self._meta(row=HEADER, column=0, out_of_bounds=True) if header
             else self._meta(column=0, out_of_bounds=True))
-        segments.append(Segment(" " * max(0, width - used), extend))
-        strip = Strip(segments)
-        if sx or strip.cell_length > width:
-            strip = strip.crop(sx, sx + width)
+        if width > used:
+            if extend == last:
+                segments[-1] = Segment(segments[-1].text + " " * (width - used), extend)
+            else:
+                append(Segment(" " * (width - used), extend))
+        if not sx and used <= width:
+            return Strip(segments, width)  # exactly the view's width: nothing to crop
+        strip = Strip(segments).crop(sx, sx + width)
         return strip.adjust_cell_length(width, base).simplify()

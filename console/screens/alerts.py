@@ -127,13 +127,10 @@ class AlertsScreen(ViewScreen):
         with_state = prepared.with_state
         now = app.clock()
         services = self._services(prepared, snapshot.services)
-        if words:
-            shown = filter_facts(prepared.facts, words)
-            widths = max_widths(shown)
-            rows = [AlertRow(f, services[f], now, wide, with_state) for f in shown]
-        else:
-            widths = prepared.widths
-            rows = [AlertRow(f, services[f], now, wide, with_state) for f in prepared.facts]
+        shown = filter_facts(prepared.facts, words) if words else prepared.facts
+        widths = max_widths(shown) if words else prepared.widths
+        rows = [AlertRow(f, *services[f], now=now, wide=wide, with_state=with_state)
+                for f in shown]
         self._show_rows(rows, columns_fit(width, with_state, widths))
         self._title(prepared, len(rows), snapshot)
 
@@ -150,11 +147,15 @@ class AlertsScreen(ViewScreen):
         return self._prepared
 
     def _services(self, prepared: PreparedAlerts, services: Sequence[ModelService]) -> dict:
-        """Each alert's model service (or None), joined once per alerts and services."""
+        """Each alert's model service and its key (or None, None), joined once per alerts
+        and services."""
         if self._joined[0] is not prepared or self._joined[1] is not services:
             by_name = services_by_name(services)
-            self._joined = (prepared, services,
-                            {f: join_model(f.alert, by_name) for f in prepared.facts})
+            joined = {}
+            for f in prepared.facts:
+                svc = join_model(f.alert, by_name)
+                joined[f] = (svc, svc.key if svc is not None else None)
+            self._joined = (prepared, services, joined)
         return self._joined[2]
 
     def _title(self, prepared: PreparedAlerts, shown: int, snapshot: FleetSnapshot) -> None:
