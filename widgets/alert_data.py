@@ -141,17 +141,45 @@ class PreparedAlerts:
     """(state text, count) in order of first appearance."""
     widths: tuple[int, int, int] | None
     """The widest name, model and namespace label (None: no alert)."""
+    services: Sequence[ModelService] | None = None
+    """The services ``joined`` is of (None: not joined)."""
+    joined: dict[AlertFacts, Joined] | None = None
+    """Each alert's model service and its key, (None, None) when not about one."""
+
+    def joined_to(self, services: Sequence[ModelService]) -> dict[AlertFacts, Joined] | None:
+        """``joined``, if made of these very ``services``."""
+        return self.joined if services is self.services else None
 
 
-def prepare_alerts(alerts: Sequence[Alert]) -> PreparedAlerts:
-    """Sort and format ``alerts`` (the part of a read that needs no clock and no services:
-    off the UI thread)."""
+Joined = tuple[ModelService | None, str | None]
+
+
+def join_services(facts: Sequence[AlertFacts], by_name: dict[str, list[ModelService]]
+                  ) -> dict[AlertFacts, Joined]:
+    """Each alert's model service and its key (or None, None)."""
+    out: dict[AlertFacts, Joined] = {}
+    for f in facts:
+        svc = join_model(f.alert, by_name)
+        out[f] = (svc, svc.key if svc is not None else None)
+    return out
+
+
+def prepare_alerts(alerts: Sequence[Alert], services: Sequence[ModelService] | None = None
+                   ) -> PreparedAlerts:
+    """Sort and format ``alerts`` and, given the ``services`` on screen, join them to
+    those (what needs no clock: off the UI thread)."""
     alerts = tuple(alerts)
     facts = tuple(AlertFacts.of(a) for a in sort_alerts(alerts))
+    joined = None
+    if services is not None:
+        by_name: dict[str, list[ModelService]] = {}  # this thread's own (not the cache's)
+        for s in services:
+            by_name.setdefault(s.name, []).append(s)
+        joined = join_services(facts, by_name)
     return PreparedAlerts(alerts, facts, with_state=any(f.state for f in facts),
                           critical=sum(1 for f in facts if f.severity == 0 and f.state == 0),
                           states=tuple(Counter(safe(a.state, 12) for a in alerts).items()),
-                          widths=max_widths(facts))
+                          widths=max_widths(facts), services=services, joined=joined)
 
 
 def max_widths(facts: Sequence[AlertFacts]) -> tuple[int, int, int] | None:

@@ -29,15 +29,17 @@ from textual.strip import Strip
 from widgets.alert_data import (LIVE_ONLY, NO_SOURCE, SEVERITY_LABEL, SEVERITY_RANK,
                                 STATE_RANK, STATE_SHORT, WIDE, AlertFacts, AlertRow,
                                 PreparedAlerts, alert_key, columns_fit, columns_for,
-                                detail_text, filter_facts, join_model, make_rows, matches,
+                                detail_text, filter_facts, join_model, join_services,
+                                make_rows, matches,
                                 max_widths, prepare_alerts, services_by_name, severity_rank,
                                 since, sort_alerts, state_rank)
+from widgets.render.scrollbars import set_length_quietly
 from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
 
 __all__ = ["LIVE_ONLY", "NO_SOURCE", "SEVERITY_LABEL", "SEVERITY_RANK", "STATE_RANK",
            "STATE_SHORT", "WIDE", "AlertFacts", "AlertRow", "AlertTable", "PreparedAlerts",
            "alert_key", "columns_fit", "columns_for", "detail_text", "filter_facts",
-           "join_model", "make_rows", "matches", "max_widths", "prepare_alerts",
+           "join_model", "join_services", "make_rows", "matches", "max_widths", "prepare_alerts",
            "services_by_name", "severity_rank", "since", "sort_alerts", "state_rank"]
 
 PAD = 1
@@ -182,7 +184,9 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._rows = rows
         if len(self._cache) > 4 * (self.scrollable_content_region.height + 16):
             self._cache.clear()
-        set_virtual_size(self, Size(sum(w + 2 * PAD for w in widths), len(rows) + 1))
+        size = Size(sum(w + 2 * PAD for w in widths), len(rows) + 1)
+        if not set_length_quietly(self, size):  # only the changed lines are repainted
+            set_virtual_size(self, size)
         cursor = max(0, min(self._cursor, len(rows) - 1))
         if cursor != self._cursor:
             self.move_cursor(row=cursor)

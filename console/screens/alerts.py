@@ -25,7 +25,7 @@ from console.screens.base import ViewScreen
 from console.controllers.state import answered
 from widgets.alert_rows import (LIVE_ONLY, NO_SOURCE, WIDE, AlertRow, AlertTable,
                                PreparedAlerts, columns_fit, detail_text, filter_facts,
-                               join_model, max_widths, prepare_alerts, services_by_name)
+                               join_services, max_widths, prepare_alerts, services_by_name)
 from widgets.badges import update_text
 from widgets.text import fmt_age, safe
 from widgets.titles import set_border_subtitle
@@ -147,15 +147,14 @@ class AlertsScreen(ViewScreen):
         return self._prepared
 
     def _services(self, prepared: PreparedAlerts, services: Sequence[ModelService]) -> dict:
-        """Each alert's model service and its key (or None, None), joined once per alerts
-        and services."""
+        """Each alert's model service and its key (or None, None): the poller's join when
+        made of these services, else joined here once per alerts and services."""
+        joined = prepared.joined_to(services)
+        if joined is not None:
+            return joined
         if self._joined[0] is not prepared or self._joined[1] is not services:
-            by_name = services_by_name(services)
-            joined = {}
-            for f in prepared.facts:
-                svc = join_model(f.alert, by_name)
-                joined[f] = (svc, svc.key if svc is not None else None)
-            self._joined = (prepared, services, joined)
+            self._joined = (prepared, services,
+                            join_services(prepared.facts, services_by_name(services)))
         return self._joined[2]
 
     def _title(self, prepared: PreparedAlerts, shown: int, snapshot: FleetSnapshot) -> None:
