@@ -177,7 +177,8 @@ def test_only_widgets_render_touches_textual_internals():
 
 
 @pytest.mark.parametrize("package", ["console.presenters", "widgets.levels", "widgets.gpu_plan",
-                                     "widgets.model_rows", "backends.actions.catalog"])
+                                     "widgets.model_rows", "backends.actions.catalog",
+                                     "widgets.alert_data"])
 def test_pure_modules_load_no_textual(package):
     """Imported in a fresh interpreter, with everything they import."""
     names = [n for n in modules() if under(n, package)]

@@ -1,189 +1,99 @@
-"""Rows of the alerts view: the order (firing, then pending, then suppressed; critical >
-warning > info > other; newest first), the columns for a width, literal cells, the detail
-text of one alert, and the table that shows them (no I/O: data in, text out)."""
+"""The alerts table, drawn with the line API, and (re-exported from
+:mod:`widgets.alert_data`) the rows it shows.
+
+Data in: :meth:`AlertTable.show_rows` with :class:`AlertRow` values and the columns.
+Intents out: :class:`AlertTable.RowHighlighted` (cursor moved) and
+:class:`AlertTable.RowSelected` (enter, or a click on the selected row).
+
+It looks and behaves like the ``DataTable`` it replaces (row cursor, hover, keys, clicks;
+``tests/console/test_alert_table.py`` holds the two side by side), but only the visible
+rows are drawn and a row's line is kept by what it shows (its cells, cursor, hover,
+widths): when new alerts move a few hundred rows, a row on screen costs a look-up, where
+the DataTable drew every moved row again through Rich. The one difference: a row's
+segments carry the column in their meta but not the row (so a moved row keeps its
+line); clicks and hover read the row from the mouse position instead.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
-
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
-from backends.domain.models import Alert, ModelService
-from widgets.render.cell_cache import CellCachedTable
-from widgets.text import MISSING, fmt_age, safe
+from widgets.alert_data import (LIVE_ONLY, NO_SOURCE, SEVERITY_LABEL, SEVERITY_RANK,
+                                STATE_RANK, STATE_SHORT, WIDE, AlertFacts, AlertRow,
+                                PreparedAlerts, alert_key, columns_fit, columns_for,
+                                detail_text, filter_facts, join_model, join_services,
+                                make_rows, matches,
+                                max_widths, prepare_alerts, services_by_name, severity_rank,
+                                since, sort_alerts, state_rank)
+from widgets.render.scrollbars import set_length_quietly
+from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
 
-SEVERITY_RANK = {"critical": 0, "warning": 1, "warn": 1, "info": 2}
-STATE_RANK = {"firing": 0, "pending": 1, "suppressed": 2}
-SEVERITY_LABEL = {0: ("critical", "CRIT"), 1: ("warning", "WARN"), 2: ("info", "INFO")}
-STATE_SHORT = {"firing": "fire", "pending": "pend", "suppressed": "supp"}
-WIDE = 120
-"""From this width: long severity/state words and a namespace column."""
-NO_SOURCE = "no alerts source (--alertmanager URL)"
-LIVE_ONLY = ("Alerts are live only: Alertmanager keeps no history, so the alerts firing at "
-             "the replayed instant cannot be shown (alerts resolved since then are gone). "
-             "T or esc: back to live.")
+__all__ = ["LIVE_ONLY", "NO_SOURCE", "SEVERITY_LABEL", "SEVERITY_RANK", "STATE_RANK",
+           "STATE_SHORT", "WIDE", "AlertFacts", "AlertRow", "AlertTable", "PreparedAlerts",
+           "alert_key", "columns_fit", "columns_for", "detail_text", "filter_facts",
+           "join_model", "join_services", "make_rows", "matches", "max_widths", "prepare_alerts",
+           "services_by_name", "severity_rank", "since", "sort_alerts", "state_rank"]
 
-
-def severity_rank(alert: Alert) -> int:
-    """0 critical, 1 warning, 2 info, 3 anything else (or none)."""
-    return SEVERITY_RANK.get((alert.severity or "").strip().lower(), 3)
-
-
-def state_rank(alert: Alert) -> int:
-    """0 firing, 1 pending, 2 suppressed, 3 anything else."""
-    return STATE_RANK.get((alert.state or "").strip().lower(), 3)
-
-
-def sort_alerts(alerts: Sequence[Alert]) -> list[Alert]:
-    """Firing first, then by severity (critical first), then newest first (no start last)."""
-    def key(a: Alert):
-        ts = a.starts_at.timestamp() if a.starts_at is not None else float("-inf")
-        return (state_rank(a), severity_rank(a), -ts, a.name, a.model or "")
-    return sorted(alerts, key=key)
+PAD = 1
+"""Cells of padding on each side of a cell (DataTable's ``cell_padding``)."""
+HEADER = -1
+"""The header's row index (as DataTable's)."""
 
 
-def alert_key(alert: Alert) -> tuple:
-    """Identity of an alert across refreshes (Alertmanager's fingerprint: its label set)."""
-    return (alert.name, alert.model, alert.gpu_uuid, tuple(sorted(alert.labels.items())))
+class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
+    """Alerts with a fixed header line, a row cursor and per-row line caching; severity
+    colours come from theme variables (component classes)."""
 
+    COMPONENT_PREFIX = "alert-table"
 
-def join_model(alert: Alert, by_name: dict[str, list[ModelService]]) -> ModelService | None:
-    """The model service an alert is about (same namespace preferred), or None."""
-    candidates = by_name.get(alert.model or "", [])
-    if len(candidates) > 1:
-        ns = alert.labels.get("namespace")
-        return next((s for s in candidates if s.namespace == ns), candidates[0])
-    return candidates[0] if candidates else None
-
-
-def matches(alert: Alert, words: Sequence[str]) -> bool:
-    """Every word occurs (case-insensitively) in the alert's text or label values."""
-    hay = " ".join((alert.severity or "", alert.state or "", alert.name, alert.model or "",
-                    alert.summary or "", *alert.labels.values())).lower()
-    return all(w in hay for w in words)
-
-
-@dataclass(frozen=True)
-class AlertRow:
-    """One table row: the alert, its model service key (if joined) and its cells."""
-
-    alert: Alert
-    key: tuple
-    service_key: str | None
-    cells: tuple[tuple[str, str], ...]  # (text, style name) per column
-
-
-def since(alert: Alert, now: datetime) -> str:
-    """Age of the alert by ``now`` ("37m"), or the missing marker."""
-    if alert.starts_at is None:
-        return MISSING
-    return fmt_age(max(0.0, (now - alert.starts_at).total_seconds()))
-
-
-def columns_for(width: int, with_state: bool, rows: Sequence[Alert]) -> list[tuple[str, int]]:
-    """(label, width) per column fitting ``width`` cells; the summary takes what is left."""
-    wide = width >= WIDE
-
-    def fit(values, cap: int, floor: int) -> int:
-        return max(floor, min(cap, max((cell_len(v) for v in values), default=floor)))
-    cols = [("sev", 8 if wide else 4)]
-    if with_state:
-        cols.append(("state", 10 if wide else 5))
-    cols.append(("alert", fit((safe(a.name) for a in rows), 30 if wide else 18, 5)))
-    cols.append(("model", fit((safe(a.model) for a in rows), 26 if wide else 14, 5)))
-    if wide:
-        cols.append(("namespace", fit((safe(a.labels.get("namespace")) for a in rows), 20, 9)))
-    cols.append(("since", 5))
-    used = sum(w + 2 for _, w in cols) + (4 if wide else 2)  # cell padding, border, scrollbar
-    cols.append(("summary", max(10, width - used - 2)))
-    return cols
-
-
-_by_name_cache: list = [None, {}]
-
-
-def _services_by_name(services: Sequence[ModelService]) -> dict[str, list[ModelService]]:
-    """Services by name, made again only for another ``services`` (3,000 services: ~1 ms
-    a refresh otherwise)."""
-    if _by_name_cache[0] is not services:
-        by_name: dict[str, list[ModelService]] = {}
-        for s in services:
-            by_name.setdefault(s.name, []).append(s)
-        _by_name_cache[:] = [services, by_name]
-    return _by_name_cache[1]
-
-
-def make_rows(alerts: Sequence[Alert], services: Sequence[ModelService], now: datetime,
-              wide: bool, with_state: bool) -> list[AlertRow]:
-    """Sorted table rows for ``alerts`` (every text literal through ``safe``)."""
-    by_name = _services_by_name(services)
-    out = []
-    for a in sort_alerts(alerts):
-        rank = severity_rank(a)
-        style, short = SEVERITY_LABEL.get(rank, ("other", None))
-        long = (a.severity or "none") if rank == 3 else style
-        sev = safe(long, 8) if wide else (short or safe(long, 4).upper())
-        firing = state_rank(a) == 0
-        row_style = "" if firing else "muted"
-        svc = join_model(a, by_name)
-        cells = [(sev, style if firing else "muted")]
-        if with_state:
-            state = (a.state or "").lower()
-            cells.append((safe(a.state, 10) if wide else STATE_SHORT.get(state, safe(state, 4)),
-                          row_style))
-        cells.append((safe(a.name, 200), "name" if firing else "muted"))
-        cells.append((safe(a.model, 200), row_style if svc is not None else "muted"))
-        if wide:
-            ns = a.labels.get("namespace") or (svc.namespace if svc is not None else None)
-            cells.append((safe(ns, 100), row_style))
-        cells.append((since(a, now), row_style))
-        cells.append((safe(a.summary, 500), row_style))
-        out.append(AlertRow(a, alert_key(a), svc.key if svc is not None else None, tuple(cells)))
-    return out
-
-
-def detail_text(row: AlertRow | None, now: datetime, width: int) -> Text:
-    """The selected alert in full: severity, state, start, model, summary, runbook, labels."""
-    out = Text(overflow="fold")
-    if row is None:
-        out.append("no alert selected", "dim")
-        return out
-    a = row.alert
-    out.append(f"{safe(a.severity or 'no severity', 16)} ", "bold")
-    out.append(safe(a.state, 12))
-    out.append("  ")
-    out.append(safe(a.name, 120), "bold")
-    if a.starts_at is not None:
-        at = a.starts_at.astimezone(timezone.utc)
-        out.append(f"  since {at:%Y-%m-%d %H:%M}Z ({since(a, now)})", "dim")
-    if a.model:
-        out.append("  model ", "dim")
-        out.append(safe(a.model, 80))
-        if row.service_key is None:
-            out.append(" (not on screen)", "dim")
-    out.append("\n")
-    out.append(safe(a.summary, 600) if a.summary else "no summary annotation",
-               "" if a.summary else "dim")
-    if a.runbook_url:
-        out.append("\nrunbook: ", "dim")
-        out.append(safe(a.runbook_url, max(20, width - 10)), "underline")
-    if a.labels:
-        out.append("\nlabels: ", "dim")
-        out.append(" ".join(f"{safe(k, 40)}={safe(v, 80)}" for k, v in sorted(a.labels.items())),
-                   "dim")
-    return out
-
-
-class AlertTable(CellCachedTable):
-    """The alerts table; severity colours come from theme variables (component classes)."""
-
+    # DataTable's own rules (textual/widgets/_data_table.py) for what this table uses,
+    # then the alerts' colours
     DEFAULT_CSS = """
+    AlertTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .alert-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .alert-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .alert-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .alert-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .alert-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .alert-table--header-hover {
+            background: $accent 30%;
+        }
+        & > .alert-table--hover {
+            background: $block-hover-background;
+        }
+    }
     AlertTable > .alert-table--critical { color: $error; text-style: bold; }
     AlertTable > .alert-table--warning { color: $warning; }
     AlertTable > .alert-table--info { color: $accent; }
@@ -191,12 +101,192 @@ class AlertTable(CellCachedTable):
     AlertTable > .alert-table--name { text-style: bold; }
     AlertTable > .alert-table--muted { color: $text-muted; }
     """
-    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
-        "alert-table--critical", "alert-table--warning", "alert-table--info",
-        "alert-table--other", "alert-table--name", "alert-table--muted"}
+    COMPONENT_CLASSES = {
+        "alert-table--cursor", "alert-table--hover", "alert-table--header",
+        "alert-table--header-hover", "alert-table--critical", "alert-table--warning",
+        "alert-table--info", "alert-table--other", "alert-table--name", "alert-table--muted"}
 
-    BINDINGS = [Binding("enter", "select_cursor", "Model", tooltip="Open the model of the "
-                        "selected alert")]
+    # DataTable's keys (a row cursor), enter named for the footer
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Model", tooltip="Open the model of the "
+                "selected alert"),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("right", "cursor_right", "Cursor right", show=False),
+        Binding("left", "cursor_left", "Cursor left", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("ctrl+home", "scroll_top", "Top", show=False),
+        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
+        Binding("home", "scroll_home", "Home", show=False),
+        Binding("end", "scroll_end", "End", show=False),
+    ]
+
+    class _RowMessage(Message):
+        def __init__(self, table: "AlertTable", cursor_row: int) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+
+        @property
+        def control(self) -> "AlertTable":
+            return self.table
+
+    class RowHighlighted(_RowMessage):
+        """The cursor moved to row ``cursor_row``."""
+
+    class RowSelected(_RowMessage):
+        """Enter (or a click) on the selected row ``cursor_row``."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._rows: list[AlertRow] = []
+        self._labels: tuple[str, ...] = ()
+        self._widths: tuple[int, ...] = ()
+        self._cursor = 0
+        self._hover = 0  # a row index, or HEADER
+        self._show_hover = False
+        self._cache: dict[tuple, Strip] = {}
+        self._styles: dict[str, Style] = {}
+        self._metas: dict[tuple, Style] = {}
+        self._cell_styles: dict[tuple, tuple[Style, Style]] = {}  # (edge, text) of a cell
+        self._drawn: dict[int, tuple | None] = {}  # row index -> what its line showed last
+        self._frame = (0, 0, 0, False)
+
+    # -- data -----------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
+
+    @property
+    def rows(self) -> list[AlertRow]:
+        """The rows shown, in order."""
+        return self._rows
+
+    @property
+    def columns(self) -> list[tuple[str, int]]:
+        """(label, width) of each column."""
+        return list(zip(self._labels, self._widths))
+
+    def show_rows(self, rows: list[AlertRow], columns: list[tuple[str, int]]) -> None:
+        """Show ``rows`` in ``columns`` ((label, width) each); a row whose line is on screen
+        and shows the same is not drawn again. The cursor stays at its index (clamped)."""
+        labels = tuple(label for label, _ in columns)
+        widths = tuple(width for _, width in columns)
+        if (labels, widths) != (self._labels, self._widths):
+            self._labels, self._widths = labels, widths
+            self._cache.clear()
+            self.refresh()  # every line, the header too
+        self._rows = rows
+        if len(self._cache) > 4 * (self.scrollable_content_region.height + 16):
+            self._cache.clear()
+        size = Size(sum(w + 2 * PAD for w in widths), len(rows) + 1)
+        if not set_length_quietly(self, size):  # only the changed lines are repainted
+            set_virtual_size(self, size)
+        cursor = max(0, min(self._cursor, len(rows) - 1))
+        if cursor != self._cursor:
+            self.move_cursor(row=cursor)
+        self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        """Repaint the visible rows whose line would change (not the header)."""
+        top, height = int(self.scroll_y), self.scrollable_content_region.height - 1
+        rows, drawn = self._rows, self._drawn
+        changed = [i for i in range(top, top + max(0, height))
+                   if drawn.get(i, ()) != (self._row_key(rows[i], i) if i < len(rows) else None)]
+        refresh_runs(self, changed, offset=1)  # line 0 is the header
+
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+        """Put the cursor on ``row`` (clamped) and, with ``scroll``, scroll it into view."""
+        row = max(0, min(row, len(self._rows) - 1))
+        old, self._cursor = self._cursor, row
+        if row != old:
+            self._refresh_row(old)
+            self._refresh_row(row)
+            if row < len(self._rows):
+                self.post_message(self.RowHighlighted(self, row))
+        if scroll or row != old:  # DataTable scrolls to a moved cursor in any case
+            self._scroll_cursor_into_view(animate and scroll)
+
+    def _refresh_row(self, index: int) -> None:
+        y = index - int(self.scroll_y)
+        if 0 <= y < self.scrollable_content_region.height - 1:
+            self.refresh_lines(y + 1, 1)
+
+    def _scroll_cursor_into_view(self, animate: bool = False) -> None:
+        """As DataTable: the least scroll that shows the cursor's row below the header."""
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top, row = int(self.scroll_y), self._cursor
+        if row < top:
+            self.scroll_to(y=row, animate=animate, force=True)
+        elif row >= top + visible:
+            self.scroll_to(y=row - visible + 1, animate=animate, force=True)
+
+    def _set_hover(self, active: bool, row: int | None = None) -> None:
+        before = (self._show_hover, self._hover)
+        self._show_hover = active
+        if row is not None:
+            self._hover = row
+        if (self._show_hover, self._hover) != before:
+            for index in {before[1], self._hover}:
+                if index == HEADER:
+                    self.refresh_lines(0, 1)
+                else:
+                    self._refresh_row(index)
+
+    # -- actions (DataTable's, for a row cursor) ------------------------------------------
+    def action_cursor_up(self) -> None:
+        self._set_hover(False)
+        self.move_cursor(row=self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_hover(False)
+        self.move_cursor(row=self._cursor + 1)
+
+    def action_cursor_left(self) -> None:
+        self._set_hover(False)
+        self.scroll_left()
+
+    def action_cursor_right(self) -> None:
+        self._set_hover(False)
+        self.scroll_right()
+
+    def action_page_down(self) -> None:
+        self._set_hover(False)
+        height = self.scrollable_content_region.height - 1
+        self.scroll_relative(y=height, animate=False, force=True)
+        self.move_cursor(row=self._cursor + height, scroll=False)
+
+    def action_page_up(self) -> None:
+        self._set_hover(False)
+        height = self.scrollable_content_region.height - 1
+        self.scroll_relative(y=-height, animate=False)
+        self.move_cursor(row=self._cursor - height, scroll=False)
+
+    def action_scroll_top(self) -> None:
+        self._set_hover(False)
+        self.move_cursor(row=0)
+
+    def action_scroll_bottom(self) -> None:
+        self._set_hover(False)
+        self.move_cursor(row=len(self._rows) - 1)
+
+    def action_scroll_home(self) -> None:
+        self._set_hover(False)
+        self.scroll_x = 0
+
+    def action_scroll_end(self) -> None:
+        self._set_hover(False)
+        self.scroll_x = self.max_scroll_x
+
+    def action_select_cursor(self) -> None:
+        self._set_hover(False)
+        if self._rows:
+            self.post_message(self.RowSelected(self, self._cursor))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``enter`` follows the screen's rule (dimmed when the alert has no model)."""
@@ -204,7 +294,146 @@ class AlertTable(CellCachedTable):
             return self.screen.check_action("open_model", parameters)
         return super().check_action(action, parameters)
 
-    def cell(self, text: str, style: str) -> Text:
-        """One literal cell (never markup), truncated with an ellipsis."""
-        rich = self.get_component_rich_style(f"alert-table--{style}") if style else Style()
-        return Text(text, style=rich, no_wrap=True, overflow="ellipsis")
+    # -- mouse ----------------------------------------------------------------------------
+    def _row_at(self, event: events.MouseEvent) -> int | None:
+        """The row index under the mouse (HEADER on the header), None off the rows."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        if offset.y == 0:
+            return HEADER
+        index = offset.y - 1 + int(self.scroll_y)
+        return index if 0 <= index < len(self._rows) else None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        row = self._row_at(event)
+        self._set_hover(row is not None, row)
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._set_hover(False)
+
+    def on_click(self, event: events.Click) -> None:
+        self._set_hover(True)
+        row = self._row_at(event)
+        if row is None or row == HEADER:
+            return
+        again = row == self._cursor
+        self.move_cursor(row=row, scroll=False)
+        if again:
+            self.post_message(self.RowSelected(self, row))
+        self._scroll_cursor_into_view(animate=True)
+        event.stop()
+
+    # -- rendering ------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # the component styles and lines go too
+        self._cell_styles.clear()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # geometry once per frame rather than once per line
+        self._frame = (int(self.scroll_x), int(self.scroll_y), self.size.width,
+                       self.has_focus)
+        return super().render_lines(crop)
+
+    def _row_key(self, row: AlertRow, index: int) -> tuple:
+        """What a row's line shows (equal keys draw the same line)."""
+        hover = self._show_hover and self._hover == index
+        return (row.key, row.cells, index == self._cursor, hover)
+
+    def render_line(self, y: int) -> Strip:
+        sx, sy, width, focus = self._frame
+        if y == 0:
+            hover = self._show_hover and self._hover == HEADER
+            key: tuple = (HEADER, self._labels, hover, focus, self._widths, width, sx)
+            strip = self._cache.get(key)
+            if strip is None:
+                strip = self._cache[key] = self._draw(
+                    HEADER, tuple((label, "") for label in self._labels), False, hover,
+                    width, sx)
+            return strip
+        index = y - 1 + sy
+        if index >= len(self._rows):
+            self._drawn[index] = None
+            return Strip.blank(width, self._style("base"))
+        row = self._rows[index]
+        shown = self._drawn[index] = self._row_key(row, index)
+        key = (shown, focus, self._widths, width, sx)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._cache[key] = self._draw(index, row.cells, shown[2], shown[3],
+                                                  width, sx)
+        return strip
+
+    def _meta(self, **meta: object) -> Style:
+        key = tuple(meta.items())
+        style = self._metas.get(key)
+        if style is None:
+            style = self._metas[key] = Style.from_meta(meta)
+        return style
+
+    def _component(self, header: bool, cursor: bool, hover: bool) -> tuple[Style, Style]:
+        """(component style, post style) of a cell: DataTable's
+        ``_get_styles_to_render_cell`` for a row cursor, cursor colours from CSS."""
+        component = Style()
+        if hover:
+            component += self._style("hover")
+            if header:
+                component += self._style("header-hover")
+        if cursor:
+            component += self._style("cursor")
+        return component, Style.from_color(color=component.color) + Style.null()
+
+    def _draw(self, index: int, cells, cursor: bool, hover: bool, width: int,
+              sx: int) -> Strip:
+        """One line as DataTable draws it: each cell ``Styled(Padding(Text(text,
+        style, no_wrap, overflow=ellipsis), (0, 1)), pre, post)``, then the rest of the
+        width in the row's style, cropped to the view."""
+        base = self._style("base")
+        header = index == HEADER
+        row_style = self._style("header") if header else base
+        component, post = self._component(header, cursor, hover)
+        segments: list[Segment] = []
+        append = segments.append
+        last: Style | None = None  # the style of segments[-1]: runs of one style are merged
+        pad = " " * PAD
+        used = 0
+        known = self._cell_styles
+        for column, ((text, style_name), size) in enumerate(zip(cells, self._widths)):
+            styles = known.get((index == HEADER, column, cursor, hover, style_name))
+            if styles is None:
+                pre = row_style + (self._meta(row=HEADER, column=column) if header
+                                   else self._meta(column=column)) + component
+                styles = known[(header, column, cursor, hover, style_name)] = (
+                    pre + post,
+                    pre + (self._style(style_name) if style_name else Style.null()) + post)
+            edge, styled = styles
+            if cell_len(text) > size:
+                text = set_cell_size(text, size - 1) + "…" if size > 0 else ""
+            fill = size - cell_len(text)
+            used += size + 2 * PAD
+            for part, style in ((pad, edge), (text, styled), (" " * fill, edge), (pad, edge)):
+                if not part:
+                    continue
+                if style == last:
+                    segments[-1] = Segment(segments[-1].text + part, style)
+                else:
+                    append(Segment(part, style))
+                    last = style
+        extend = row_style + component + (
+            self._meta(row=HEADER, column=0, out_of_bounds=True) if header
+            else self._meta(column=0, out_of_bounds=True))
+        if width > used:
+            if extend == last:
+                segments[-1] = Segment(segments[-1].text + " " * (width - used), extend)
+            else:
+                append(Segment(" " * (width - used), extend))
+        if not sx and used <= width:
+            return Strip(segments, width)  # exactly the view's width: nothing to crop
+        strip = Strip(segments).crop(sx, sx + width)
+        return strip.adjust_cell_length(width, base).simplify()

@@ -12,18 +12,22 @@ from console.controllers.state import Backends, SourcePart
 
 if TYPE_CHECKING:
     from console.presenters.prepare import Prepared
+    from widgets.alert_data import PreparedAlerts
 
 
 class SourceUpdated(Message, bubble=False):
     """A source produced a fresh part (ClusterPart, MetricsPart or alerts tuple)."""
 
     def __init__(self, source: str, part: SourcePart, at: datetime,
-                 prepared: Prepared | None = None, problem: str | None = None) -> None:
+                 prepared: Prepared | PreparedAlerts | None = None,
+                 problem: str | None = None) -> None:
         super().__init__()
         self.source = source
         self.part = part
         self.at = at
-        self.prepared = prepared  # display data made in the poller (console.presenters.prepare)
+        # display data made in the poller (console.presenters.prepare; alerts: sorted and
+        # formatted, widgets.alert_data)
+        self.prepared = prepared
         self.problem = problem  # part of the source failed (e.g. one context of several)
 
     def can_replace(self, message: Message) -> bool:

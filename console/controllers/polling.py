@@ -26,6 +26,7 @@ from console.controllers.base import Controller, in_thread
 from console.presenters.cost import idle_util_of
 from console.presenters.prepare import FleetPrep
 from console.wiring import build_backends
+from widgets.alert_data import PreparedAlerts, prepare_alerts
 from widgets.text import safe
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ class Poller(Controller):
         self.poll_counts: Counter[str] = Counter()
         self.polling_started = False
         self.cluster_seen = False  # the cluster answered once: later failures only mark it stale
+        self.alerts_prepared: PreparedAlerts | None = None
+        """The latest alerts read, sorted and formatted in the poller's thread."""
 
     # -- scheduling ---------------------------------------------------------------
     @property
@@ -217,7 +220,20 @@ class Poller(Controller):
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:
         alerts = backend.alerts()
-        self.app.post_message(SourceUpdated("alerts", alerts, clock()))
+        self.app.post_message(self.alerts_update(alerts, clock()))
+
+    def alerts_update(self, alerts, at: datetime) -> SourceUpdated:
+        """The message for a fresh alerts read, sorted, formatted and joined to the
+        cluster's models here, in the poller's thread (``widgets.alert_data.prepare_alerts``:
+        ~5 ms for a few hundred alerts); the alerts view only draws them."""
+        cluster = self.app.state.cluster
+        try:
+            prepared: PreparedAlerts | None = prepare_alerts(
+                alerts, cluster.services if cluster is not None else None)
+        except Exception:  # noqa: BLE001 - an optimisation: the view then sorts them itself
+            prepared = None  # (and reports any error there)
+        return SourceUpdated("alerts", prepared.alerts if prepared is not None else alerts,
+                             at, prepared)
 
     @in_thread(exclusive=True, group="chart", name="chart", description="read chart series")
     def load_chart(self, model: str, window: str, draw=None,
@@ -244,7 +260,9 @@ class Poller(Controller):
             self.cluster_seen = True
         self.app.state.succeeded(message.source, message.part, message.at, message.problem)
         prepared = message.prepared
-        if prepared is not None:
+        if isinstance(prepared, PreparedAlerts):
+            self.alerts_prepared = prepared
+        elif prepared is not None:
             self.app.state.adopt_gpus(prepared.cluster.gpus, prepared.part.gpus, prepared.gpus)
             self.app.state.health_status = prepared.status
             self.app.fleet_screen.prepared = prepared

@@ -11,7 +11,6 @@ says the source's state (none configured, stale with its error -- the last good 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from datetime import timezone
 
@@ -19,14 +18,14 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
-from backends.domain.models import Alert, FleetSnapshot
+from backends.domain.models import Alert, FleetSnapshot, ModelService
 from console.screens.base import ViewScreen
 from console.controllers.state import answered
-from widgets.alert_rows import (LIVE_ONLY, NO_SOURCE, WIDE, AlertRow, AlertTable, columns_for,
-                               detail_text, make_rows, matches, severity_rank, state_rank)
+from widgets.alert_rows import (LIVE_ONLY, NO_SOURCE, WIDE, AlertRow, AlertTable,
+                               PreparedAlerts, columns_fit, detail_text, filter_facts,
+                               join_services, max_widths, prepare_alerts, services_by_name)
 from widgets.badges import update_text
 from widgets.text import fmt_age, safe
 from widgets.titles import set_border_subtitle
@@ -78,12 +77,12 @@ class AlertsScreen(ViewScreen):
         super().__init__(window=window, **kwargs)
         self.filter_text = ""
         self.rows: list[AlertRow] = []
-        self._columns: tuple | None = None
-        self._shown: tuple | None = None
+        self._prepared: PreparedAlerts | None = None  # made here (not by the poller)
+        self._joined: tuple = (None, None, [])  # (prepared, services, service per alert)
         self._can_open = False
 
     def compose_body(self) -> ComposeResult:
-        table = AlertTable(id="alert-table", classes="panel", cursor_type="row")
+        table = AlertTable(id="alert-table", classes="panel")
         table.border_title = "Active alerts · firing first, most severe, newest"
         yield table
         detail = Static(Text(""), id="alert-detail", classes="panel")
@@ -121,24 +120,50 @@ class AlertsScreen(ViewScreen):
                            "T or esc: back to live")
             return
         self.remove_class("-replay")
-        alerts = snapshot.alerts
+        prepared = self._prepared_for(snapshot.alerts)
         words = self.filter_text.lower().split()
-        shown = [a for a in alerts if matches(a, words)] if words else list(alerts)
         width = self.size.width or 80
         wide = width >= WIDE
-        with_state = any(state_rank(a) for a in alerts)
-        rows = make_rows(shown, snapshot.services, app.clock(), wide, with_state)
-        self._show_rows(rows, columns_for(width, with_state, shown))
-        self._title(alerts, shown, snapshot)
+        with_state = prepared.with_state
+        now = app.clock()
+        services = self._services(prepared, snapshot.services)
+        shown = filter_facts(prepared.facts, words) if words else prepared.facts
+        widths = max_widths(shown) if words else prepared.widths
+        rows = [AlertRow(f, *services[f], now=now, wide=wide, with_state=with_state)
+                for f in shown]
+        self._show_rows(rows, columns_fit(width, with_state, widths))
+        self._title(prepared, len(rows), snapshot)
 
-    def _title(self, alerts: Sequence[Alert], shown: Sequence[Alert],
-               snapshot: FleetSnapshot) -> None:
-        crit = sum(1 for a in alerts if severity_rank(a) == 0 and state_rank(a) == 0)
-        states = Counter(safe(a.state, 12) for a in alerts)
-        count = f"{len(alerts)} alert" + ("" if len(alerts) == 1 else "s")
+    def _prepared_for(self, alerts: Sequence[Alert]) -> PreparedAlerts:
+        """The alerts sorted and formatted: the poller's (made in its thread) when they are
+        of these very alerts, else made here once per alerts tuple."""
+        for prepared in (getattr(self.app.poller, "alerts_prepared", None), self._prepared):
+            if prepared is not None and prepared.alerts is alerts:
+                return prepared
+        self._prepared = prepare_alerts(alerts)
+        if self._prepared.alerts is not alerts:  # not a tuple: made again each time
+            self._prepared = None
+            return prepare_alerts(alerts)
+        return self._prepared
+
+    def _services(self, prepared: PreparedAlerts, services: Sequence[ModelService]) -> dict:
+        """Each alert's model service and its key (or None, None): the poller's join when
+        made of these services, else joined here once per alerts and services."""
+        joined = prepared.joined_to(services)
+        if joined is not None:
+            return joined
+        if self._joined[0] is not prepared or self._joined[1] is not services:
+            self._joined = (prepared, services,
+                            join_services(prepared.facts, services_by_name(services)))
+        return self._joined[2]
+
+    def _title(self, prepared: PreparedAlerts, shown: int, snapshot: FleetSnapshot) -> None:
+        total = len(prepared.alerts)
+        states = dict(prepared.states)
+        count = f"{total} alert" + ("" if total == 1 else "s")
         if self.filter_text.strip():
-            count = f"{len(shown)} shown of {count}"
-        parts = [count, f"{crit} critical", source_state(self.app, snapshot)]
+            count = f"{shown} shown of {count}"
+        parts = [count, f"{prepared.critical} critical", source_state(self.app, snapshot)]
         if len(states) > 1 or (states and "firing" not in states):
             parts.append(", ".join(f"{n} {s}" for s, n in states.items()))
         self.set_title(*parts)
@@ -148,37 +173,16 @@ class AlertsScreen(ViewScreen):
     def _show_rows(self, rows: list[AlertRow], columns: list[tuple[str, int]]) -> None:
         table = self.query_one(AlertTable)
         selected, old_index = self._selected(), table.cursor_row
-        cols = (tuple(columns), self.app.theme)  # a theme change restyles every cell
-        styled = tuple(r.cells for r in rows)
-        if cols != self._columns:
-            self._columns, self._shown = cols, None
-            table.clear(columns=True)
-            for label, width in columns:
-                table.add_column(Text(label), width=width)
-        if styled != self._shown:
-            shown = self._shown
-            if shown is not None and len(shown) == table.row_count:
-                # in place: the rows both have, then rows added or removed at the end (a
-                # rebuild makes the table measure every row again: ~70 ms at 200 alerts)
-                table.set_cells((Coordinate(y, x), table.cell(*cell))
-                                for y, (new, before) in enumerate(zip(styled, shown))
-                                for x, (cell, was) in enumerate(zip(new, before))
-                                if cell != was)
-                for cells in styled[len(shown):]:
-                    table.add_row(*(table.cell(*c) for c in cells))
-                table.truncate_rows(len(styled))  # rows gone: cut from the end at once
-            else:
-                table.clear()
-                for cells in styled:
-                    table.add_row(*(table.cell(*c) for c in cells))
-            self._shown = styled
-        self.rows = rows
+        index = 0
         if rows:
-            keys = [r.key for r in rows]
-            index = (keys.index(selected.key) if selected is not None and selected.key in keys
-                     else min(max(old_index, 0), len(rows) - 1))
-            if index != table.cursor_row:
-                table.move_cursor(row=index, animate=False)
+            index = min(max(old_index, 0), len(rows) - 1)
+            if selected is not None:
+                key = selected.key
+                index = next((i for i, r in enumerate(rows) if r.key == key), index)
+        self.rows = rows
+        table.show_rows(rows, columns)  # only the lines on screen that changed are drawn
+        if index != table.cursor_row:
+            table.move_cursor(row=index, animate=False)
         self._show_detail()
 
     def _selected(self) -> AlertRow | None:
@@ -198,8 +202,8 @@ class AlertsScreen(ViewScreen):
             self._can_open = can_open
             self.refresh_bindings()
 
-    @on(DataTable.RowHighlighted, "#alert-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(AlertTable.RowHighlighted, "#alert-table")
+    def _highlighted(self, event: AlertTable.RowHighlighted) -> None:
         self._show_detail()
 
     # -- actions --------------------------------------------------------------------------
@@ -219,8 +223,8 @@ class AlertsScreen(ViewScreen):
         if row is not None and row.service_key is not None and self.app.navigator.replay_at is None:
             self.app.navigator.open_view("model", key=row.service_key)
 
-    @on(DataTable.RowSelected, "#alert-table")
-    def _chosen(self, event: DataTable.RowSelected) -> None:
+    @on(AlertTable.RowSelected, "#alert-table")
+    def _chosen(self, event: AlertTable.RowSelected) -> None:
         event.stop()
         self.action_open_model()
 
