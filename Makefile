@@ -37,10 +37,11 @@ system-deps:
 demo: install
 	$(BIN)/pitboard --demo
 
-# the type checker (pinned in the test extras), then the whole suite
+# the type checker (pinned in the test extras), then the whole suite: two workers, each
+# test file on one (its module-scoped servers started once)
 test: install-test system-deps
 	$(BIN)/python -m mypy console widgets backends
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/python -m console.cli.bench
