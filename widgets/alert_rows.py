@@ -21,9 +21,8 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.alert_data import (LIVE_ONLY, NO_SOURCE, SEVERITY_LABEL, SEVERITY_RANK,
@@ -33,8 +32,9 @@ from widgets.alert_data import (LIVE_ONLY, NO_SOURCE, SEVERITY_LABEL, SEVERITY_R
                                 make_rows, matches,
                                 max_widths, prepare_alerts, services_by_name, severity_rank,
                                 since, sort_alerts, state_rank)
+from widgets.line_table import DATATABLE_BINDINGS, LineTable, datatable_css
 from widgets.render.scrollbars import set_length_quietly
-from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
+from widgets.repaint import set_virtual_size
 
 __all__ = ["LIVE_ONLY", "NO_SOURCE", "SEVERITY_LABEL", "SEVERITY_RANK", "STATE_RANK",
            "STATE_SHORT", "WIDE", "AlertFacts", "AlertRow", "AlertTable", "PreparedAlerts",
@@ -48,52 +48,18 @@ HEADER = -1
 """The header's row index (as DataTable's)."""
 
 
-class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
+class AlertTable(LineTable):
     """Alerts with a fixed header line, a row cursor and per-row line caching; severity
     colours come from theme variables (component classes)."""
 
     COMPONENT_PREFIX = "alert-table"
+    COLUMN_GAP = 2 * PAD
+    _NOT_DRAWN = ()  # a line not drawn yet is repainted
 
-    # DataTable's own rules (textual/widgets/_data_table.py) for what this table uses,
-    # then the alerts' colours
-    DEFAULT_CSS = """
-    AlertTable {
-        background: $surface;
-        color: $foreground;
-        height: auto;
-        max-height: 100%;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .alert-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .alert-table--header {
-                background-tint: $foreground 5%;
-            }
-        }
-        & > .alert-table--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        &:ansi > .alert-table--header {
-            background: ansi_bright_blue;
-            color: ansi_default;
-        }
-        & > .alert-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        & > .alert-table--header-hover {
-            background: $accent 30%;
-        }
-        & > .alert-table--hover {
-            background: $block-hover-background;
-        }
-    }
+    # DataTable's own rules for what this table uses, then its hover and the alerts' colours
+    DEFAULT_CSS = datatable_css("AlertTable", "alert-table") + """
+    AlertTable > .alert-table--header-hover { background: $accent 30%; }
+    AlertTable > .alert-table--hover { background: $block-hover-background; }
     AlertTable > .alert-table--critical { color: $error; text-style: bold; }
     AlertTable > .alert-table--warning { color: $warning; }
     AlertTable > .alert-table--info { color: $accent; }
@@ -106,20 +72,13 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         "alert-table--header-hover", "alert-table--critical", "alert-table--warning",
         "alert-table--info", "alert-table--other", "alert-table--name", "alert-table--muted"}
 
-    # DataTable's keys (a row cursor), enter named for the footer
+    # DataTable's keys (a row cursor; LineTable's and these), enter named for the footer
     BINDINGS = [
         Binding("enter", "select_cursor", "Model", tooltip="Open the model of the "
                 "selected alert"),
-        Binding("up", "cursor_up", "Cursor up", show=False),
-        Binding("down", "cursor_down", "Cursor down", show=False),
         Binding("right", "cursor_right", "Cursor right", show=False),
         Binding("left", "cursor_left", "Cursor left", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("ctrl+home", "scroll_top", "Top", show=False),
-        Binding("ctrl+end", "scroll_bottom", "Bottom", show=False),
-        Binding("home", "scroll_home", "Home", show=False),
-        Binding("end", "scroll_end", "End", show=False),
+        *DATATABLE_BINDINGS,
     ]
 
     class _RowMessage(Message):
@@ -142,16 +101,11 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self._rows: list[AlertRow] = []
         self._labels: tuple[str, ...] = ()
-        self._widths: tuple[int, ...] = ()
         self._cursor = 0
         self._hover = 0  # a row index, or HEADER
         self._show_hover = False
-        self._cache: dict[tuple, Strip] = {}
-        self._styles: dict[str, Style] = {}
         self._metas: dict[tuple, Style] = {}
         self._cell_styles: dict[tuple, tuple[Style, Style]] = {}  # (edge, text) of a cell
-        self._drawn: dict[int, tuple | None] = {}  # row index -> what its line showed last
-        self._frame = (0, 0, 0, False)
 
     # -- data -----------------------------------------------------------------------------
     @property
@@ -184,21 +138,16 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._rows = rows
         if len(self._cache) > 4 * (self.scrollable_content_region.height + 16):
             self._cache.clear()
-        size = Size(sum(w + 2 * PAD for w in widths), len(rows) + 1)
-        if not set_length_quietly(self, size):  # only the changed lines are repainted
-            set_virtual_size(self, size)
+        self._sync_size()
         cursor = max(0, min(self._cursor, len(rows) - 1))
         if cursor != self._cursor:
             self.move_cursor(row=cursor)
         self._refresh_changed()
 
-    def _refresh_changed(self) -> None:
-        """Repaint the visible rows whose line would change (not the header)."""
-        top, height = int(self.scroll_y), self.scrollable_content_region.height - 1
-        rows, drawn = self._rows, self._drawn
-        changed = [i for i in range(top, top + max(0, height))
-                   if drawn.get(i, ()) != (self._row_key(rows[i], i) if i < len(rows) else None)]
-        refresh_runs(self, changed, offset=1)  # line 0 is the header
+    def _sync_size(self) -> None:
+        size = Size(self._line_length(), self.row_count + 1)
+        if not set_length_quietly(self, size):  # only the changed lines are repainted
+            set_virtual_size(self, size)
 
     def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
         """Put the cursor on ``row`` (clamped) and, with ``scroll``, scroll it into view."""
@@ -219,12 +168,7 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
 
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
         """As DataTable: the least scroll that shows the cursor's row below the header."""
-        visible = max(1, self.scrollable_content_region.height - 1)
-        top, row = int(self.scroll_y), self._cursor
-        if row < top:
-            self.scroll_to(y=row, animate=animate, force=True)
-        elif row >= top + visible:
-            self.scroll_to(y=row - visible + 1, animate=animate, force=True)
+        self._scroll_to_row(self._cursor, animate=animate, force=True)
 
     def _set_hover(self, active: bool, row: int | None = None) -> None:
         before = (self._show_hover, self._hover)
@@ -239,13 +183,9 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
                     self._refresh_row(index)
 
     # -- actions (DataTable's, for a row cursor) ------------------------------------------
-    def action_cursor_up(self) -> None:
+    def action_cursor(self, delta: int) -> None:
         self._set_hover(False)
-        self.move_cursor(row=self._cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._set_hover(False)
-        self.move_cursor(row=self._cursor + 1)
+        super().action_cursor(delta)
 
     def action_cursor_left(self) -> None:
         self._set_hover(False)
@@ -255,25 +195,17 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._set_hover(False)
         self.scroll_right()
 
-    def action_page_down(self) -> None:
+    def action_page(self, direction: int) -> None:
+        """As DataTable: the view scrolls a page (down: even where it cannot), then the
+        cursor moves as far."""
         self._set_hover(False)
         height = self.scrollable_content_region.height - 1
-        self.scroll_relative(y=height, animate=False, force=True)
-        self.move_cursor(row=self._cursor + height, scroll=False)
+        self.scroll_relative(y=direction * height, animate=False, force=direction > 0)
+        self.move_cursor(row=self._cursor + direction * height, scroll=False)
 
-    def action_page_up(self) -> None:
+    def action_edge(self, end: int) -> None:
         self._set_hover(False)
-        height = self.scrollable_content_region.height - 1
-        self.scroll_relative(y=-height, animate=False)
-        self.move_cursor(row=self._cursor - height, scroll=False)
-
-    def action_scroll_top(self) -> None:
-        self._set_hover(False)
-        self.move_cursor(row=0)
-
-    def action_scroll_bottom(self) -> None:
-        self._set_hover(False)
-        self.move_cursor(row=len(self._rows) - 1)
+        super().action_edge(end)
 
     def action_scroll_home(self) -> None:
         self._set_hover(False)
@@ -312,7 +244,7 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
     def on_leave(self, event: events.Leave) -> None:
         self._set_hover(False)
 
-    def on_click(self, event: events.Click) -> None:
+    def _clicked(self, event: events.Click) -> None:
         self._set_hover(True)
         row = self._row_at(event)
         if row is None or row == HEADER:
@@ -329,45 +261,31 @@ class AlertTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         super().notify_style_update()  # the component styles and lines go too
         self._cell_styles.clear()
 
-    def on_focus(self) -> None:
-        self.refresh()
+    def _view_width(self) -> int:
+        return self.size.width
 
-    def on_blur(self) -> None:
-        self.refresh()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # geometry once per frame rather than once per line
-        self._frame = (int(self.scroll_x), int(self.scroll_y), self.size.width,
-                       self.has_focus)
-        return super().render_lines(crop)
-
-    def _row_key(self, row: AlertRow, index: int) -> tuple:
-        """What a row's line shows (equal keys draw the same line)."""
+    def _line_key(self, index: int) -> tuple:
+        row = self._rows[index]
         hover = self._show_hover and self._hover == index
         return (row.key, row.cells, index == self._cursor, hover)
 
-    def render_line(self, y: int) -> Strip:
-        sx, sy, width, focus = self._frame
-        if y == 0:
-            hover = self._show_hover and self._hover == HEADER
-            key: tuple = (HEADER, self._labels, hover, focus, self._widths, width, sx)
-            strip = self._cache.get(key)
-            if strip is None:
-                strip = self._cache[key] = self._draw(
-                    HEADER, tuple((label, "") for label in self._labels), False, hover,
-                    width, sx)
-            return strip
-        index = y - 1 + sy
-        if index >= len(self._rows):
-            self._drawn[index] = None
-            return Strip.blank(width, self._style("base"))
-        row = self._rows[index]
-        shown = self._drawn[index] = self._row_key(row, index)
+    def _render_header(self) -> Strip:
+        sx, _, width, focus = self._frame
+        hover = self._show_hover and self._hover == HEADER
+        key: tuple = (HEADER, self._labels, hover, focus, self._widths, width, sx)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._cache[key] = self._draw(
+                HEADER, tuple((label, "") for label in self._labels), False, hover, width, sx)
+        return strip
+
+    def _render_row(self, index: int, shown: tuple) -> Strip:
+        sx, _, width, focus = self._frame
         key = (shown, focus, self._widths, width, sx)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._cache[key] = self._draw(index, row.cells, shown[2], shown[3],
-                                                  width, sx)
+            strip = self._cache[key] = self._draw(index, self._rows[index].cells, shown[2],
+                                                  shown[3], width, sx)
         return strip
 
     def _meta(self, **meta: object) -> Style:

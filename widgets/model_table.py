@@ -16,14 +16,12 @@ from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.levels import Level
-from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
+from widgets.line_table import LineTable
 from widgets.text import cut_middle
 from widgets.model_rows import COLUMNS, Cell, ModelRow, rows_from_snapshot
 
@@ -69,10 +67,11 @@ def fit(text: str, width: int, right: bool = False, middle: bool = False) -> str
     return pad + text if right else text + pad
 
 
-class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
+class ModelTable(LineTable):
     """Models with a fixed header line, a row cursor, filtering and per-row caching."""
 
     COMPONENT_PREFIX = "model-table"
+    COLUMN_GAP = SEP
 
     DEFAULT_CSS = """
     ModelTable { height: 1fr; }
@@ -89,11 +88,9 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"model-table--header", "model-table--cursor"} | {
         f"model-table--{lv.value}" for lv in Level
     }
-    BINDINGS = [
+    BINDINGS = [  # the cursor keys of LineTable, named as the help lists them here
         Binding("up", "cursor(-1)", "Up", show=False),
         Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "edge(0)", "First", show=False),
         Binding("end", "edge(1)", "Last", show=False),
         Binding("enter", "choose", "Detail", show=False),
@@ -122,13 +119,9 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._rows: list[ModelRow] = []
         self._shown: list[ModelRow] = []
         self._index: dict[str, int] = {}
-        self._cache: dict[tuple, Strip] = {}
-        self._widths: tuple[int, ...] = tuple(w for _, _, w in COLUMNS)
+        self._widths = tuple(w for _, _, w in COLUMNS)
         self._shown_cols: tuple[int, ...] = tuple(range(len(COLUMNS)))
-        self._styles: dict[str, Style] = {}
         self._last_key: str | None = None
-        self._drawn: dict[int, tuple | None] = {}  # row index -> what its line showed last
-        self._frame = (0, 0, 0, False)
 
     # -- data -----------------------------------------------------------------------------
     @property
@@ -173,8 +166,7 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._index = {r.key: i for i, r in enumerate(self._shown)}
         if len(self._cache) > 4 * len(self._shown) + 64:
             self._cache.clear()
-        set_virtual_size(self, Size(sum(self._widths) + SEP * len(self._widths),
-                                    len(self._shown) + 1))
+        self._sync_size()
         if keep in self._index:
             self.cursor_row = self._index[keep]
         else:
@@ -182,13 +174,9 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             self._announce()
         self._refresh_changed()
 
-    def _refresh_changed(self) -> None:
-        """Repaint the visible rows whose line would change (not the header or border)."""
-        top, height = int(self.scroll_y), self.scrollable_content_region.height - 1
-        drawn, cursor, shown = self._drawn, self.cursor_row, self._shown
-        changed = [i for i in range(top, top + max(0, height))
-                   if drawn.get(i) != (_row_key(shown[i], i == cursor) if i < len(shown) else None)]
-        refresh_runs(self, changed, offset=1)  # line 0 is the header
+    def _line_key(self, index: int) -> tuple:
+        row = self._shown[index]
+        return (row.key, row.cells, index == self.cursor_row)
 
     def watch_filter_text(self) -> None:
         self._apply_filter()
@@ -204,35 +192,19 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             self._last_key = key
             self.post_message(self.ModelHighlighted(self, key))
 
-    def _scroll_to_row(self, row: int) -> None:
-        visible = max(1, self.scrollable_content_region.height - 1)
-        top = int(self.scroll_y)
-        if row < top:
-            self.scroll_to(y=row, animate=False)
-        elif row >= top + visible:
-            self.scroll_to(y=row - visible + 1, animate=False)
-
     # -- actions --------------------------------------------------------------------------
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(row=self.cursor_row + delta)
-
     def action_page(self, direction: int) -> None:
         self.move_cursor(row=self.cursor_row + direction * max(1, self.size.height - 2))
-
-    def action_edge(self, end: int) -> None:
-        self.move_cursor(row=len(self._shown) - 1 if end else 0)
 
     def action_choose(self) -> None:
         key = self.selected_key
         if key is not None:
             self.post_message(self.ModelChosen(self, key))
 
-    def on_click(self, event: events.Click) -> None:
-        row = event.y - 1 + int(self.scroll_y)
-        if event.y >= 1 and 0 <= row < len(self._shown):
-            if row == self.cursor_row and event.chain > 1:
-                self.action_choose()
-            self.move_cursor(row=row)
+    def _clicked(self, event: events.Click) -> None:
+        if event.chain > 1 and self._row_at_line(event.y) == self.cursor_row:
+            self.action_choose()  # a double click on the selected row opens it
+        super()._clicked(event)
 
     # -- rendering ------------------------------------------------------------------------
     @property
@@ -269,30 +241,20 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
                 segs.append(Segment(text, style))
         return segs
 
-    def render_lines(self, crop):
-        # geometry once per frame rather than once per line
-        self._frame = (int(self.scroll_x), int(self.scroll_y),
-                       self.scrollable_content_region.width, self.has_focus)
-        return super().render_lines(crop)
+    def _render_header(self) -> Strip:
+        sx, _, width, _ = self._frame
+        head_key = ("header", self._widths, self._shown_cols)
+        strip = self._cache.get(head_key)
+        if strip is None:
+            head = tuple((label, Level.OK) for _, label, _ in COLUMNS)
+            style = self._style("header")
+            strip = Strip(self._line(head, style)).extend_cell_length(self.virtual_size.width, style)
+            self._cache[head_key] = strip
+        return strip.crop_extend(sx, sx + width, self._style("header"))
 
-    def render_line(self, y: int) -> Strip:
-        sx, sy, width, focus = self._frame
-        if y == 0:
-            head_key = ("header", self._widths, self._shown_cols)
-            strip = self._cache.get(head_key)
-            if strip is None:
-                head = tuple((label, Level.OK) for _, label, _ in COLUMNS)
-                style = self._style("header")
-                strip = Strip(self._line(head, style)).extend_cell_length(self.virtual_size.width, style)
-                self._cache[head_key] = strip
-            return strip.crop_extend(sx, sx + width, self._style("header"))
-        index = y - 1 + sy
-        if index >= len(self._shown):
-            self._drawn[index] = None
-            return Strip.blank(width, self._style("base"))
-        row = self._shown[index]
-        cursor = index == self.cursor_row
-        self._drawn[index] = _row_key(row, cursor)
+    def _render_row(self, index: int, shown: tuple) -> Strip:
+        sx, _, width, focus = self._frame
+        row, cursor = self._shown[index], shown[2]
         key = (row.key, row.cells, cursor, focus, self._widths, self._shown_cols, width)
         strip = self._cache.get(key)
         if strip is None:
@@ -300,7 +262,7 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             segs = self._line(row.cells, base)
             # fit() makes every cell exactly its width: the length is known, and the line
             # is padded to the view once here rather than on every paint
-            length = sum(self._widths) + SEP * len(self._widths)
+            length = self._line_length()
             if width > length:
                 segs.append(Segment(" " * (width - length), self._style("base")))
                 length = width
@@ -308,14 +270,3 @@ class ModelTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         if sx == 0 and strip.cell_length == width:
             return strip
         return strip.crop_extend(sx, sx + width, self._style("base"))
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
-
-def _row_key(row: ModelRow, cursor: bool) -> tuple:
-    """What a row's line shows (equal keys draw the same line)."""
-    return (row.key, row.cells, cursor)

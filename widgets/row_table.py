@@ -21,15 +21,13 @@ from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from textual import events
+from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
+from widgets.line_table import DATATABLE_BINDINGS, LineTable, datatable_css
 
 __all__ = ["RowTable"]
 
@@ -68,57 +66,15 @@ def _cut(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…" if width > 0 else ""
 
 
-class RowTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
+class RowTable(LineTable):
     """Rows of text under a fixed header line, with a row cursor that follows its row."""
 
     COMPONENT_PREFIX = "row-table"
+    COLUMN_GAP = 2 * PAD
 
-    # DataTable's rules (textual/widgets/_data_table.py) for what this table draws
-    DEFAULT_CSS = """
-    RowTable {
-        background: $surface;
-        color: $foreground;
-        height: auto;
-        max-height: 100%;
-        &:focus {
-            background-tint: $foreground 5%;
-            & > .row-table--cursor {
-                background: $block-cursor-background;
-                color: $block-cursor-foreground;
-                text-style: $block-cursor-text-style;
-            }
-            & > .row-table--header {
-                background-tint: $foreground 5%;
-            }
-        }
-        & > .row-table--header {
-            text-style: bold;
-            background: $panel;
-            color: $foreground;
-        }
-        &:ansi > .row-table--header {
-            background: ansi_bright_blue;
-            color: ansi_default;
-        }
-        & > .row-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-    }
-    """
+    DEFAULT_CSS = datatable_css("RowTable", "row-table")
     COMPONENT_CLASSES = {"row-table--header", "row-table--cursor"}
-    BINDINGS = [
-        Binding("enter", "select_cursor", "Select", show=False),
-        Binding("up", "cursor(-1)", "Cursor up", show=False),
-        Binding("down", "cursor(1)", "Cursor down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("ctrl+home", "edge(0)", "Top", show=False),
-        Binding("ctrl+end", "edge(1)", "Bottom", show=False),
-        Binding("home", "scroll_home", "Home", show=False),
-        Binding("end", "scroll_end", "End", show=False),
-    ]
+    BINDINGS = [Binding("enter", "select_cursor", "Select", show=False), *DATATABLE_BINDINGS]
 
     cursor_row: reactive[int] = reactive(0, repaint=False)  # the watcher repaints two lines
 
@@ -142,11 +98,7 @@ class RowTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self._right = right if right is not None else frozenset(range(1, len(labels)))
         self._rows: tuple[Row, ...] = ()
         self._index: dict[str, int] = {}
-        self._widths: tuple[int, ...] = column_widths(labels, ())
-        self._cache: dict[tuple, Strip] = {}
-        self._styles: dict = {}
-        self._drawn: dict[int, tuple | None] = {}  # row index -> what its line showed last
-        self._frame = (0, 0, 0, False)
+        self._widths = column_widths(labels, ())
 
     def on_mount(self) -> None:
         self._sync_size()
@@ -210,90 +162,44 @@ class RowTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         self.cursor_row = max(0, min(row, len(rows) - 1)) if rows else 0
         self._refresh_changed()
 
-    def _sync_size(self) -> None:
-        set_virtual_size(self, Size(sum(self._widths) + 2 * PAD * len(self._widths),
-                                    len(self._rows) + 1))
-
-    def _refresh_changed(self) -> None:
-        """Repaint the visible rows whose line would change (not the header)."""
-        top, height = int(self.scroll_y), self.scrollable_content_region.height - 1
-        drawn, cursor, rows = self._drawn, self.cursor_row, self._rows
-        changed = [i for i in range(top, top + max(0, height))
-                   if drawn.get(i) != ((rows[i], i == cursor) if i < len(rows) else None)]
-        refresh_runs(self, changed, offset=1)  # line 0 is the header
+    def _line_key(self, index: int) -> tuple:
+        return (self._rows[index], index == self.cursor_row)
 
     def watch_cursor_row(self, old: int, row: int) -> None:
         self._scroll_to_row(row)
         self._refresh_changed()
 
-    def _scroll_to_row(self, row: int) -> None:
-        visible = max(1, self.scrollable_content_region.height - 1)
-        top = int(self.scroll_y)
-        if row < top:
-            self.scroll_to(y=row, animate=False)
-        elif row >= top + visible:
-            self.scroll_to(y=row - visible + 1, animate=False)
-
     # -- actions --------------------------------------------------------------------------
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(row=self.cursor_row + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(row=self.cursor_row + direction * max(
-            1, self.scrollable_content_region.height - 1))
-
-    def action_edge(self, end: int) -> None:
-        self.move_cursor(row=len(self._rows) - 1 if end else 0)
-
     def action_select_cursor(self) -> None:
         key = self.selected_key
         if key is not None:
             self.post_message(self.RowSelected(self, key))
 
-    def on_click(self, event: events.Click) -> None:
-        row = event.y - 1 + int(self.scroll_y)
-        if event.y >= 1 and 0 <= row < len(self._rows):
-            self.move_cursor(row=row)
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
     def on_resize(self) -> None:
         self._cache.clear()
 
     # -- rendering ------------------------------------------------------------------------
-    def render_lines(self, crop):
-        # geometry once per frame rather than once per line
-        self._frame = (int(self.scroll_x), int(self.scroll_y),
-                       self.scrollable_content_region.width, self.has_focus)
-        return super().render_lines(crop)
+    def _render_header(self) -> Strip:
+        _, _, width, focus = self._frame
+        # header labels to the left, as DataTable draws them
+        return self._cached_line(("header", self._widths, width, focus), self.labels,
+                                 self._style("header"), frozenset())
 
-    def render_line(self, y: int) -> Strip:
-        sx, sy, width, focus = self._frame
+    def _render_row(self, index: int, shown: tuple) -> Strip:
+        _, _, width, focus = self._frame
+        row, cursor = shown
         base = self._style("base")
-        if y == 0:
-            key: tuple = ("header", self._widths, width, focus)
-            cells: Sequence[str] = self.labels
-            style = self._style("header")
-        else:
-            index = y - 1 + sy
-            if index >= len(self._rows):
-                self._drawn[index] = None
-                return Strip.blank(width, base)
-            row, cursor = self._rows[index], index == self.cursor_row
-            self._drawn[index] = (row, cursor)
-            key = (row, cursor, self._widths, width, focus)
-            cells = row
-            style = base + self._style("cursor") if cursor else base
+        return self._cached_line((row, cursor, self._widths, width, focus), row,
+                                 base + self._style("cursor") if cursor else base, self._right)
+
+    def _cached_line(self, key: tuple, cells: Sequence[str], style: Style,
+                     right: frozenset[int]) -> Strip:
+        sx, _, width, _ = self._frame
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 4 * max(16, len(self._rows)) + 16:
                 self._cache.clear()
-            # header labels to the left, as DataTable draws them
-            text = line_text(cells, self._widths, self._right if y else frozenset())
+            text = line_text(cells, self._widths, right)
             length = cell_len(text)
             if width > length:  # the row's style to the table's edge, as DataTable draws it
                 text += " " * (width - length)
