@@ -251,12 +251,14 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
     def _show_tiles(self, tiles: list, svc: ModelService, snapshot: FleetSnapshot) -> None:
         """The figure tiles, and under them the engine and profile they came from and
         why each "—" is so (also the tiles' tooltip)."""
-        self.query_one(Tiles).show_tiles(tiles)
+        box = self.query_one(Tiles)
+        box.show_tiles(tiles)
         note = figures_note(snapshot.health_of(svc), tiles, figure_reasons(snapshot, svc))
         why = self.query_one("#md-why", Static)
         update_text(why, Text(note))
         why.display = bool(note)
-        self.query_one(Tiles).tooltip = note or None
+        if box.tooltip != (note or None):
+            box.tooltip = note or None
 
     def _slo_dict(self) -> dict | None:
         if self.slo is None:
