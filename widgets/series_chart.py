@@ -396,9 +396,11 @@ class SeriesChart(PrestyledLines, Widget):
         if self._data is None:
             return super().render_line(y)  # the waiting line: Textual's own path
         width, height = self.content_size
-        painter = ChartPainter(width, height, self._role_styles())
+        styles = self._role_styles()
         lines = self._lines
-        if lines is None or lines[0] != painter:
+        if lines is None or not (lines[0].width == width and lines[0].height == height and (
+                lines[0].styles is styles or lines[0].styles == styles)):
+            painter = ChartPainter(width, height, styles)
             lines = self._lines = (painter, painter.strips(self._data))
         strips = lines[1]
         # below the lines: blank in the widget's own style, as Textual fills them

@@ -209,9 +209,14 @@ class CellCachedTable(DataTable):
             return
         after, height = self.virtual_size, self.scrollable_content_region.height
         shown = self.show_vertical_scrollbar
-        if after.width != before.width or (shown and after.height <= height) or (
-                not shown and after.height > height):
+        if (shown and after.height <= height) or (not shown and after.height > height):
             super().refresh(layout=True)  # a scrollbar comes or goes: Textual's layout
+            return
+        if after.width != before.width:
+            # a column widened (the model detail's GPUs, once per new widest figure):
+            # Textual's own scrollbar update, a layout only if the horizontal one comes
+            # or goes (its reactive does it), else its length and the scroll follow
+            self._scroll_update(after)
             return
         if shown:  # only the vertical scrollbar's length changed: what the layout does
             bar = self.vertical_scrollbar
