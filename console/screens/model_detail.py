@@ -334,8 +334,10 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
         cfg, name = self.slo_config(), svc.name
         # the charts are drawn in the worker at their size and colours of now, with the
         # markers of now; one that no longer fits when the answer comes is drawn again
-        markers = self._markers(svc)
-        if metrics is not None and self.due("chart", key):
+        due_chart = metrics is not None and self.due("chart", key)
+        due_llm = metrics is not None and llm and self.due("llm", key)
+        markers = self._markers(svc) if due_chart or due_llm else []
+        if due_chart and metrics is not None:
             painters = self._painters([cid for cid, _ in CHARTS])
 
             def chart():
@@ -348,7 +350,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
                         "drawn": draw_ahead(main_plots(series, obj), painters, start, end,
                                             markers)}
             self.request("chart", chart)
-        if metrics is not None and llm and self.due("llm", key):
+        if due_llm and metrics is not None:
             services = (svc,)
             llm_painters = self._painters([cid for cid, _ in LLM_PLOTS])
 
