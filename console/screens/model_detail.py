@@ -103,6 +103,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
     ModelDetailScreen #md-releases { height: 12; }
     ModelDetailScreen.-narrow .row { layout: vertical; height: auto; }
     ModelDetailScreen.-narrow .row > .panel { width: 1fr; height: 8; }
+    ModelDetailScreen.-narrow #md-tables { height: auto; }
     ModelDetailScreen.-narrow #md-tables > DataTable { height: 7; }
     """
     BINDINGS = [revision_binding("rollback", "model"), revision_binding("rollback_to", "model")]
