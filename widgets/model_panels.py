@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from backends.domain.models import Alert, AuditEntry, HealthSample, ModelService, Revision
-from widgets.badges import update_text
 from widgets.levels import Level, error_level
+from widgets.repaint import PrestyledLines
 from widgets.text import MISSING, fmt_num, safe
 
 
@@ -103,9 +106,35 @@ def figures_note(h: HealthSample | None, tiles: Sequence[Tile],
     return " · ".join(parts)
 
 
-class Tiles(Static):
+TileLine = tuple[tuple[str, str], ...]
+"""One line of tiles: (text, role) pieces; roles: ``label``, a level's value, ``gap``."""
+
+
+def tile_lines(tiles: Sequence[Tile], width: int, gap: str = "   ") -> tuple[TileLine, ...]:
+    """``tiles`` in lines of at most ``width`` cells (0: one line), a tile never split:
+    each tile its label (and a space) then its value, tiles apart by ``gap``."""
+    lines: list[list[tuple[str, str]]] = [[]]
+    used = 0
+    for t in tiles:
+        size = cell_len(t.label) + 1 + cell_len(t.value)
+        if used and width and used + len(gap) + size > width:
+            lines.append([])
+            used = 0
+        elif used:
+            lines[-1].append((gap, "gap"))
+            used += len(gap)
+        lines[-1] += [(f"{t.label} ", "label"), (t.value, t.level.value)]
+        used += size
+    return tuple(tuple(line) for line in lines)
+
+
+class Tiles(PrestyledLines, Widget):
     """A row of figure tiles that wraps onto more lines when narrow; a tile (label and
-    value) is never split across two lines."""
+    value) is never split across two lines.
+
+    Line API: new tiles equal to those shown cost nothing; other ones repaint the
+    widget, laid out again only when its number of lines changes. Its lines are the
+    segments Textual drew of the same Rich Text (``render()``, which layout measures)."""
 
     DEFAULT_CSS = """
     Tiles { height: auto; padding: 0 1; }
@@ -122,10 +151,17 @@ class Tiles(Static):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._tiles: tuple[Tile, ...] = ()
+        self._lines: tuple[TileLine, ...] = ((),)
+        self._width = 0
+        self._styles: dict[str, Style] = {}
+        self._strips: tuple[tuple, tuple[Strip, ...]] | None = None
 
     def show_tiles(self, tiles: Sequence[Tile]) -> None:
-        """Display ``tiles`` (only redrawn when the text changed)."""
-        self._tiles = tuple(tiles)
+        """Display ``tiles`` (only redrawn when they changed)."""
+        tiles = tuple(tiles)
+        if tiles == self._tiles:
+            return
+        self._tiles = tiles
         self._lay_out()
 
     def on_resize(self) -> None:
@@ -134,22 +170,57 @@ class Tiles(Static):
 
     def _lay_out(self) -> None:
         width = self.content_size.width  # 0 before the first layout: one line until then
-        label = self.get_component_rich_style("tiles--label", partial=True)
+        lines = tile_lines(self._tiles, width, self.GAP)
+        if lines == self._lines and width == self._width:
+            return
+        count = len(self._lines)
+        self._lines, self._width = lines, width
+        self.refresh(layout=len(lines) != count)
+
+    def _style(self, role: str) -> Style:
+        style = self._styles.get(role)
+        if style is None:
+            style = self._styles[role] = Style() if role == "gap" else \
+                self.get_component_rich_style(f"tiles--{role}", partial=True)
+        return style
+
+    def render(self) -> Text:
+        """The tiles as one Text (what layout measures, and what is drawn)."""
         text = Text(no_wrap=True, overflow="ellipsis")
-        used = 0
-        for t in self._tiles:
-            size = cell_len(t.label) + 1 + cell_len(t.value)
-            if used and width and used + len(self.GAP) + size > width:
+        for i, line in enumerate(self._lines):
+            if i:
                 text.append("\n")
-                used = 0
-            elif used:
-                text.append(self.GAP)
-                used += len(self.GAP)
-            text.append(f"{t.label} ", label)
-            text.append(t.value, self.get_component_rich_style(f"tiles--{t.level.value}",
-                                                               partial=True))
-            used += size
-        update_text(self, text)
+            for piece, role in line:
+                text.append(piece, None if role == "gap" else self._style(role))
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        if any(sum(cell_len(t) for t, _ in line) > width for line in self._lines):
+            return super().render_line(y)  # a line cut with an ellipsis: Textual's path
+        key = (self._lines, width)
+        if self._strips is None or self._strips[0] != key:
+            base = self.visual_style.rich_style
+            strips = []
+            for row, line in enumerate(self._lines):
+                segments = []
+                x = 0
+                for piece, role in line:
+                    # the widget's style, the piece's, and its place (as Textual marks it)
+                    segments.append(Segment(piece, base + self._style(role) + Style.from_meta(
+                        {"offset": (x, row)})))
+                    x += cell_len(piece)
+                strips.append(Strip(segments, x))
+            self._strips = (key, tuple(strips))
+        strips_now = self._strips[1]
+        if y < len(strips_now):
+            return strips_now[y]
+        return Strip.blank(width, self.visual_style.rich_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        self._strips = None
 
 
 def leg_rows(service: ModelService | None, legs: Sequence[HealthSample]) -> list[tuple[str, ...]]:

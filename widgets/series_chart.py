@@ -11,15 +11,20 @@ component classes (theme variables only) and redraws only when data or size chan
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import SupportsFloat, SupportsIndex
 
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from backends.domain.models import Series
+from widgets.repaint import PrestyledLines
 
 Segments = list[tuple[str, str]]
 """One rendered line: (text, role) pairs; roles: s0..s5, axis, threshold, marker, empty."""
@@ -250,8 +255,80 @@ def plain(lines: Sequence[Segments]) -> list[str]:
     return ["".join(t for t, _ in line) for line in lines]
 
 
-class SeriesChart(Widget):
-    """Shows series set with :meth:`show`; roles map to theme-coloured component classes."""
+ROLES = tuple(f"s{i}" for i in range(PALETTE)) + ("axis", "threshold", "marker", "empty")
+"""Every role :func:`render_chart` gives a segment (each a ``chart--<role>`` component class)."""
+
+WAITING = "waiting for data…"
+
+
+def chart_strips(lines: Sequence[Segments], styles: Mapping[str, Style]) -> tuple[Strip, ...]:
+    """Rendered lines as strips, each ``(text, role)`` in ``styles[role]``; thread-safe
+    (Rich alone), so a worker can draw a chart and the widget only swap its lines in.
+
+    The segments are the ones Textual made of the chart as one Rich Text (one per
+    piece, each with its offset in the style's meta, as Textual marks text for
+    selection): pieces of one colour stay apart, as they did on screen and in
+    screenshots."""
+    out = []
+    for y, line in enumerate(lines):
+        segments = []
+        x = 0
+        for text, role in line:
+            if text:
+                segments.append(Segment(text, styles[role] + Style.from_meta(
+                    {"offset": (x, y)})))
+                x += cell_len(text)
+        out.append(Strip(segments, x))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class ChartPainter:
+    """What a chart needs to be drawn away from its widget: its content size and the
+    style of each role (the widget's own style with the role's component style over
+    it). Two equal painters draw identical lines."""
+
+    width: int
+    height: int
+    styles: tuple[tuple[str, Style], ...]
+
+    def draw(self, series: Sequence[Series], *, start: datetime | None = None,
+             end: datetime | None = None, threshold: float | None = None,
+             markers: Sequence[Marker] = ()) -> DrawnChart:
+        """The chart of ``series`` as :meth:`SeriesChart.show` would draw it with this
+        painter; thread-safe (for a worker thread)."""
+        data = _data_key(series, start, end, threshold, markers)
+        return DrawnChart(data, self, self.strips(data))
+
+    def strips(self, data: tuple) -> tuple[Strip, ...]:
+        """The lines of ``data`` (a :func:`_data_key`)."""
+        series, start, end, threshold, markers = data
+        lines = render_chart(series, self.width, self.height, start=start, end=end,
+                             threshold=threshold, markers=markers)
+        return chart_strips(lines, dict(self.styles))
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    """A chart drawn ahead (in a worker): the data it shows, the painter it was drawn
+    with, and its lines. :meth:`SeriesChart.show` takes its lines when both still match."""
+
+    data: tuple
+    painter: ChartPainter
+    strips: tuple[Strip, ...]
+
+
+def _data_key(series: Sequence[Series], start: datetime | None, end: datetime | None,
+              threshold: float | None, markers: Sequence[Marker]) -> tuple:
+    return (tuple(series), start, end, threshold, tuple(markers))
+
+
+class SeriesChart(PrestyledLines, Widget):
+    """Shows series set with :meth:`show`; roles map to theme-coloured component classes.
+
+    Line API: the chart's lines are drawn once per (data, size, styles) -- or ahead in a
+    worker (:meth:`painter`, :class:`DrawnChart`) -- and handed out as they are; a
+    repaint of an unchanged chart draws nothing again."""
 
     DEFAULT_CSS = """
     SeriesChart { height: 1fr; min-height: 3; }
@@ -266,55 +343,71 @@ class SeriesChart(Widget):
     SeriesChart > .chart--marker { color: $text-accent; text-style: bold; }
     SeriesChart > .chart--empty { color: $text-muted; text-style: italic; }
     """
-    COMPONENT_CLASSES = {f"chart--s{i}" for i in range(PALETTE)} | {
-        "chart--axis", "chart--threshold", "chart--marker", "chart--empty"}
+    COMPONENT_CLASSES = {f"chart--{role}" for role in ROLES}
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._data: tuple | None = None
-        self._cache: tuple[tuple, Text] | None = None
+        self._styles: tuple[tuple[str, Style], ...] | None = None
+        self._lines: tuple[ChartPainter, tuple[Strip, ...]] | None = None
 
     def show(self, series: Sequence[Series], *, start: datetime | None = None,
              end: datetime | None = None, threshold: float | None = None,
-             markers: Sequence[Marker] = ()) -> None:
-        """Plot ``series`` over ``[start, end]``; unchanged data = no redraw."""
-        data = (tuple(series), start, end, threshold, tuple(markers))
+             markers: Sequence[Marker] = (), drawn: DrawnChart | None = None) -> None:
+        """Plot ``series`` over ``[start, end]``; unchanged data = no redraw. ``drawn``:
+        the same chart drawn ahead by :meth:`painter`'s painter, used when it shows this
+        data at the current size and styles (else the widget draws it when painted)."""
+        data = _data_key(series, start, end, threshold, markers)
         if data == self._data:
             return
         self._data = data
+        self._lines = None
+        if drawn is not None and drawn.data == data and drawn.painter == self.painter():
+            self._lines = (drawn.painter, drawn.strips)
         self.refresh()
 
     @property
     def has_data(self) -> bool:
         return self._data is not None
 
+    def painter(self) -> ChartPainter | None:
+        """The painter of this chart at its current size and styles, for a worker to
+        draw it ahead (:meth:`ChartPainter.draw`); None before its first layout."""
+        width, height = self.content_size
+        if width <= 0 or height <= 0 or not self.is_mounted:
+            return None
+        return ChartPainter(width, height, self._role_styles())
+
+    def _role_styles(self) -> tuple[tuple[str, Style], ...]:
+        styles = self._styles
+        if styles is None:
+            base = self.visual_style.rich_style
+            styles = self._styles = tuple(
+                (role, base + self.get_component_rich_style(f"chart--{role}", partial=True))
+                for role in ROLES)
+        return styles
+
     def render(self) -> Text:
-        width, height = self.content_size.width, self.content_size.height
-        key = (id(self._data), width, height)
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
+        """What is shown before any data (Textual lays it out, wrapped if narrow)."""
+        return Text(WAITING, style=self.get_component_rich_style("chart--empty", partial=True),
+                    no_wrap=True)
+
+    def render_line(self, y: int) -> Strip:
         if self._data is None:
-            text = Text("waiting for data…", style=self._role("empty"), no_wrap=True)
-        else:
-            series, start, end, threshold, markers = self._data
-            lines = render_chart(series, width, height, start=start, end=end,
-                                 threshold=threshold, markers=markers)
-            text = Text(no_wrap=True, overflow="crop")
-            for i, line in enumerate(lines):
-                if i:
-                    text.append("\n")
-                for chunk, role in line:
-                    text.append(chunk, self._role(role))
-        self._cache = (key, text)
-        return text
-
-    def _role(self, role: str):
-        return self.get_component_rich_style(f"chart--{role}", partial=True)
-
-    def on_resize(self) -> None:
-        self._cache = None
+            return super().render_line(y)  # the waiting line: Textual's own path
+        width, height = self.content_size
+        styles = self._role_styles()
+        lines = self._lines
+        if lines is None or not (lines[0].width == width and lines[0].height == height and (
+                lines[0].styles is styles or lines[0].styles == styles)):
+            painter = ChartPainter(width, height, styles)
+            lines = self._lines = (painter, painter.strips(self._data))
+        strips = lines[1]
+        # below the lines: blank in the widget's own style, as Textual fills them
+        return strips[y] if y < len(strips) else Strip.blank(width, self.visual_style.rich_style)
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: the cached colours are stale."""
-        self._cache = None
+        self._styles = None
+        self._lines = None
         super().notify_style_update()

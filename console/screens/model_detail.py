@@ -7,7 +7,8 @@ cache. Releases and pitboard's own actions/notes (audit store) are ticks on the 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import on
@@ -17,9 +18,9 @@ from textual.widgets import DataTable, Static
 
 from backends.domain.figures import figure_reasons
 from backends.domain.health import assess, gpu_label, gpus_of
-from backends.domain.models import FleetSnapshot, GpuDevice, ModelService, Revision
+from backends.domain.models import FleetSnapshot, GpuDevice, ModelService, Revision, Series
 from backends.domain.slo import BURN_WINDOWS_S, SloStatus
-from backends.domain.slo_config import SloConfig
+from backends.domain.slo_config import Objective, SloConfig
 from console.controllers.action_keys import ActionKeysMixin, revision_binding
 from console.screens.base import ViewScreen
 from console.controllers.series import LLM_FIELDS, from_history, llm_series, slo_status
@@ -29,13 +30,49 @@ from widgets.model_panels import (
     release_cells, revision_rows,
 )
 from widgets.badges import update_text
-from widgets.series_chart import Marker, SeriesChart
+from widgets.series_chart import ChartPainter, DrawnChart, Marker, SeriesChart
 from widgets.table_sync import sync_rows
 from widgets.text import MISSING, fmt_num, safe
-from widgets.titles import set_border_subtitle
+from widgets.titles import set_border_subtitle, set_border_title
 
 CHARTS = (("md-lat", "latency ms"), ("md-rps", "requests/s"), ("md-err", "errors %"))
 LLM_CHARTS = (("md-ttft", "TTFT p95 ms"), ("md-tok", "tokens/s"), ("md-kv", "KV cache % · queue"))
+LLM_PLOTS = (("md-ttft", ("TTFT p95 ms",)), ("md-tok", ("tokens/s",)),
+             ("md-kv", ("KV cache %", "queue")))
+"""Each LLM chart and the series it plots."""
+
+Plot = tuple[str, list[Series], float | None]
+"""One chart's content: its id, the series it plots, its threshold."""
+
+
+def error_limit(obj: Objective) -> float | None:
+    """The error budget in % (the error chart's threshold), None without one."""
+    return None if obj.availability is None else (1 - obj.availability) * 100
+
+
+def main_plots(series: Sequence[Series], obj: Objective) -> list[Plot]:
+    """What the latency, rps and error charts plot of the model's ``series``."""
+    by = {s.name: s for s in series}
+    return [("md-lat", [by[n] for n in ("p50 ms", "p95 ms", "p99 ms") if n in by],
+             obj.latency_ms),
+            ("md-rps", [by[n] for n in ("rps",) if n in by], None),
+            ("md-err", [by[n] for n in ("error %",) if n in by], error_limit(obj))]
+
+
+def llm_plots(series: Sequence[Series]) -> list[Plot]:
+    """What the TTFT, tokens/s and KV cache charts plot of the model's LLM ``series``."""
+    by = {s.name: s for s in series}
+    return [(cid, [by[n] for n in names if n in by], None) for cid, names in LLM_PLOTS]
+
+
+def draw_ahead(plots: list[Plot], painters: dict[str, ChartPainter], start: datetime,
+               end: datetime, markers: Sequence[Marker]) -> dict[str, DrawnChart]:
+    """The charts of ``plots`` drawn with their ``painters`` (in the worker that fetched
+    them: the UI thread then only swaps the lines in); a chart without one is left to
+    its widget."""
+    return {cid: painters[cid].draw(series, start=start, end=end, threshold=threshold,
+                                    markers=markers)
+            for cid, series, threshold in plots if cid in painters}
 
 
 def is_llm(service: ModelService | None, snapshot: FleetSnapshot | None) -> bool:
@@ -66,6 +103,7 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
     ModelDetailScreen #md-releases { height: 12; }
     ModelDetailScreen.-narrow .row { layout: vertical; height: auto; }
     ModelDetailScreen.-narrow .row > .panel { width: 1fr; height: 8; }
+    ModelDetailScreen.-narrow #md-tables { height: auto; }
     ModelDetailScreen.-narrow #md-tables > DataTable { height: 7; }
     """
     BINDINGS = [revision_binding("rollback", "model"), revision_binding("rollback_to", "model")]
@@ -214,12 +252,14 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
     def _show_tiles(self, tiles: list, svc: ModelService, snapshot: FleetSnapshot) -> None:
         """The figure tiles, and under them the engine and profile they came from and
         why each "—" is so (also the tiles' tooltip)."""
-        self.query_one(Tiles).show_tiles(tiles)
+        box = self.query_one(Tiles)
+        box.show_tiles(tiles)
         note = figures_note(snapshot.health_of(svc), tiles, figure_reasons(snapshot, svc))
         why = self.query_one("#md-why", Static)
         update_text(why, Text(note))
         why.display = bool(note)
-        self.query_one(Tiles).tooltip = note or None
+        if box.tooltip != (note or None):
+            box.tooltip = note or None
 
     def _slo_dict(self) -> dict | None:
         if self.slo is None:
@@ -277,24 +317,50 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
         return out
 
     # -- range data ------------------------------------------------------------------------------
+    def _painters(self, ids: Sequence[str]) -> dict[str, ChartPainter]:
+        """The painters of the charts ``ids`` laid out (for a worker to draw them ahead)."""
+        out = {}
+        for cid in ids:
+            painter = self.query_one(f"#{cid}", SeriesChart).painter()
+            if painter is not None:
+                out[cid] = painter
+        return out
+
     def _fetch(self, svc: ModelService, llm: bool) -> None:
         app = self.app
         metrics = app.backends.metrics if app.backends else None
         key = (svc.name, self.window, app.navigator.replay_at)
         window_s, end = app.navigator.window_s(), app.navigator.view_at()
+        start = end - timedelta(seconds=window_s)
         cfg, name = self.slo_config(), svc.name
-        if metrics is not None and self.due("chart", key):
+        # the charts are drawn in the worker at their size and colours of now, with the
+        # markers of now; one that no longer fits when the answer comes is drawn again
+        due_chart = metrics is not None and self.due("chart", key)
+        due_llm = metrics is not None and llm and self.due("llm", key)
+        markers = self._markers(svc) if due_chart or due_llm else []
+        if due_chart and metrics is not None:
+            painters = self._painters([cid for cid, _ in CHARTS])
+
             def chart():
                 series = metrics.chart(name, window_s, end, service=svc)
                 recent = series if window_s >= BURN_WINDOWS_S[1] else None
                 status, extra = slo_status(metrics, name, cfg, end, recent, service=svc)
+                obj = status.objective if status else cfg.objective_for(name)
                 return {"series": series, "slo": status, "end": end, "window_s": window_s,
-                        "extra_points": extra}
+                        "extra_points": extra,
+                        "drawn": draw_ahead(main_plots(series, obj), painters, start, end,
+                                            markers)}
             self.request("chart", chart)
-        if metrics is not None and llm and self.due("llm", key):
+        if due_llm and metrics is not None:
             services = (svc,)
-            self.request("llm", lambda: (end, window_s,
-                                         llm_series(metrics, name, window_s, end, services)))
+            llm_painters = self._painters([cid for cid, _ in LLM_PLOTS])
+
+            def llm_chart():
+                series = llm_series(metrics, name, window_s, end, services)
+                drawn = {} if series is None else draw_ahead(llm_plots(series), llm_painters,
+                                                              start, end, markers)
+                return end, window_s, series, drawn
+            self.request("llm", llm_chart)
         audit = getattr(app.backends, "audit", None) if app.backends else None
         if audit is not None and self.due("audit", svc.key):
             target = svc.key
@@ -311,47 +377,44 @@ class ModelDetailScreen(ActionKeysMixin, ViewScreen):
             self.app.navigator.view_points["slo"] += result["extra_points"]
             status: SloStatus = result["slo"]
             self.slo = status
-            self._draw_main(svc, result["series"], result["end"], result["window_s"])
+            self._draw_main(svc, result["series"], result["end"], result["window_s"],
+                            result["drawn"])
             if self.snapshot is not None:
                 self._show_tiles(health_tiles(
                     self.snapshot.health_of(svc), is_llm(svc, self.snapshot),
                     self._slo_dict(), status.objective.latency_ms), svc, self.snapshot)
         elif tag == "llm":
-            end, window_s, series = result
+            end, window_s, series, drawn = result
             start = end - timedelta(seconds=window_s)
             if series is None:
                 series = from_history(self.app.navigator.history.models.get(svc.name, ()),
                                       [n for n, _ in LLM_FIELDS], start)
-            by = {s.name: s for s in series}
             markers = self._markers(svc)
-            for cid, names in (("md-ttft", ("TTFT p95 ms",)), ("md-tok", ("tokens/s",)),
-                               ("md-kv", ("KV cache %", "queue"))):
+            for cid, plotted, _ in llm_plots(series):
                 self.query_one(f"#{cid}", SeriesChart).show(
-                    [by[n] for n in names if n in by], start=start, end=end, markers=markers)
+                    plotted, start=start, end=end, markers=markers, drawn=drawn.get(cid))
         elif tag == "audit":
             self.audit = list(result)
             if self.snapshot is not None:
                 self._show_releases(svc, self.snapshot)
 
-    def _draw_main(self, svc: ModelService, series, end, window_s: int) -> None:
-        by = {s.name: s for s in series}
+    def _draw_main(self, svc: ModelService, series, end, window_s: int,
+                   drawn: dict[str, DrawnChart]) -> None:
         start = end - timedelta(seconds=window_s)
         obj = self.slo.objective if self.slo else self.slo_config().objective_for(svc.name)
         markers = self._markers(svc)
-        err_limit = None if obj.availability is None else (1 - obj.availability) * 100
-        self.query_one("#md-lat", SeriesChart).show(
-            [by[n] for n in ("p50 ms", "p95 ms", "p99 ms") if n in by], start=start, end=end,
-            threshold=obj.latency_ms, markers=markers)
-        self.query_one("#md-rps", SeriesChart).show(
-            [by[n] for n in ("rps",) if n in by], start=start, end=end, markers=markers)
-        self.query_one("#md-err", SeriesChart).show(
-            [by[n] for n in ("error %",) if n in by], start=start, end=end,
-            threshold=err_limit, markers=markers)
+        for cid, plotted, threshold in main_plots(series, obj):
+            self.query_one(f"#{cid}", SeriesChart).show(
+                plotted, start=start, end=end, threshold=threshold, markers=markers,
+                drawn=drawn.get(cid))
+        err_limit = error_limit(obj)
+        # (set only when it changed: an assignment repaints the box and its chart)
         if obj.latency_ms is not None:
-            self.query_one("#md-lat-box").border_title = Text(
-                f"latency ms · {obj.latency_quantile} SLO {obj.latency_ms:g}")
+            set_border_title(self.query_one("#md-lat-box"), Text(
+                f"latency ms · {obj.latency_quantile} SLO {obj.latency_ms:g}"))
         if err_limit is not None:
-            self.query_one("#md-err-box").border_title = Text(f"errors % · budget {err_limit:.2g}%")
+            set_border_title(self.query_one("#md-err-box"),
+                             Text(f"errors % · budget {err_limit:.2g}%"))
 
     def on_window(self) -> None:
         self.forget()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
 
-from tests.console.conftest import spy
+from tests.console.conftest import count_layouts, spy
 from widgets.render.cell_cache import CellCachedTable
 
 CELLS = [
@@ -169,3 +171,88 @@ async def test_set_cells_changes_many_cells_with_one_repaint():
         assert "new0" in after[0] and "new2" in after[2] and after[1] == before[1]
         with pytest.raises(CellDoesNotExist):
             table.set_cells([(Coordinate(9, 0), "x")])
+
+
+class FixedTableApp(App):
+    CSS = "#t { height: 8; width: 60; }"
+
+    def compose(self) -> ComposeResult:
+        yield CellCachedTable(id="t", cursor_type="row")
+
+
+async def test_a_widened_column_lays_out_the_screen_only_when_a_scrollbar_comes():
+    """A fixed-size table whose widest figure grows (``update_width``) keeps its box:
+    the lines are drawn at the new width without a layout of the screen, unless the
+    horizontal scrollbar must appear."""
+    app = FixedTableApp()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(CellCachedTable)
+        table.add_column("a")
+        table.add_column("b")
+        for i in range(3):
+            table.add_row(Text(f"r{i}"), Text("1%"))
+        await pilot.pause()
+        layouts = count_layouts(app)
+        before = table.virtual_size.width
+        table.update_cell_at(Coordinate(0, 1), Text("100%"), update_width=True)
+        await pilot.pause()
+        assert table.virtual_size.width > before
+        assert layouts == [] and not table.show_horizontal_scrollbar
+        assert "100%" in table.render_line(1).text  # drawn at the new width
+        table.update_cell_at(Coordinate(1, 1), Text("x" * 80), update_width=True)
+        await pilot.pause()  # wider than the table: the scrollbar comes, with a layout
+        assert layouts and table.show_horizontal_scrollbar
+        assert table.horizontal_scrollbar.window_virtual_size == table.virtual_size.width
+
+
+class BorderedTableApp(App):
+    CSS = """
+    #t { border: round $primary-muted; height: 7; width: 50; padding: 0 1; }
+    #t:focus { border: round $primary; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield CellCachedTable(id="t", cursor_type="row")
+
+
+async def test_styled_lines_are_what_textual_styles():
+    """The table's lines served with their border and padding from its own cache are
+    Textual's (StylesCache's) lines: unfocused, focused, scrolled, after a change."""
+    app = BorderedTableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        table = app.query_one(CellCachedTable)
+        table.add_columns("name", "value")
+        for i in range(12):
+            table.add_row(Text(f"row {i}", no_wrap=True, overflow="ellipsis"),
+                          Text(f"{i * 7}%", no_wrap=True, overflow="ellipsis"))
+        await pilot.pause()
+
+        def both() -> tuple[list, list]:
+            region = Region(0, 0, table.outer_size.width, table.outer_size.height)
+            mine = table.render_lines(region)
+            table._styles_cache.clear()
+            theirs = DataTable.render_lines(table, region)
+            return ([[(s.text, s.style) for s in line] for line in mine],
+                    [[(s.text, s.style) for s in line] for line in theirs])
+
+        states = 0
+        for step in ("plain", "focus", "scroll", "change"):
+            if step == "focus":
+                table.focus()
+            elif step == "scroll":
+                table.move_cursor(row=10, animate=False)
+            elif step == "change":
+                table.update_cell_at(Coordinate(10, 1), Text("99%", no_wrap=True,
+                                                             overflow="ellipsis"))
+            await pilot.pause()
+            mine, theirs = both()
+            assert mine == theirs, step
+            assert len(mine) == 7
+            states += 1
+        assert states == 4 and table.scroll_y > 0
+        # a repaint styles through Textual only the border rows: the content rows come
+        # from the table's own cache
+        table.refresh()
+        styled = spy(table._styles_cache, "render_line")
+        table.render_lines(Region(0, 0, table.outer_size.width, table.outer_size.height))
+        assert len(styled) == 2

@@ -28,15 +28,26 @@ from rich.style import Style
 from rich.text import Text
 from textual._segment_tools import line_crop
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellDoesNotExist, CellKey
 
+from widgets.repaint import PrestyledLines
+
 __all__ = ["CellCachedTable"]
 
 
-class CellCachedTable(DataTable):
-    """``DataTable`` with cell and line renders kept across updates of other cells."""
+class CellCachedTable(PrestyledLines, DataTable):
+    """``DataTable`` with cell and line renders kept across updates of other cells, and
+    its lines served fully styled (border, padding) from a cache keyed by the kept line
+    (:class:`~widgets.repaint.PrestyledLines`): a repaint of the table's box -- a
+    changed figure, or any repaint of the screen around it -- styles again only the
+    lines that changed."""
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pseudo_class_state = self.get_pseudo_class_state()  # as DataTable's
+        return PrestyledLines.render_lines(self, crop)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -209,9 +220,14 @@ class CellCachedTable(DataTable):
             return
         after, height = self.virtual_size, self.scrollable_content_region.height
         shown = self.show_vertical_scrollbar
-        if after.width != before.width or (shown and after.height <= height) or (
-                not shown and after.height > height):
+        if (shown and after.height <= height) or (not shown and after.height > height):
             super().refresh(layout=True)  # a scrollbar comes or goes: Textual's layout
+            return
+        if after.width != before.width:
+            # a column widened (the model detail's GPUs, once per new widest figure):
+            # Textual's own scrollbar update, a layout only if the horizontal one comes
+            # or goes (its reactive does it), else its length and the scroll follow
+            self._scroll_update(after)
             return
         if shown:  # only the vertical scrollbar's length changed: what the layout does
             bar = self.vertical_scrollbar
