@@ -89,3 +89,12 @@ def name_shared(service: ModelService, services: Sequence[ModelService]) -> bool
     """Whether another service (another key) in ``services`` has ``service``'s name."""
     keys = _cached("names", services, _keys_by_name).get(service.name, ())
     return any(k != service.key for k in keys)
+
+
+def _clusters(services: Sequence[ModelService]) -> frozenset[str]:
+    return frozenset(s.cluster for s in services)
+
+
+def clusters_of(services: Sequence[ModelService]) -> frozenset[str]:
+    """The contexts (``cluster``) the services are in (every view asks, every refresh)."""
+    return _cached("clusters", services, _clusters)

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from backends.actions.catalog import ReadOnly, read_only
+from backends.domain.index import clusters_of
 from backends.domain.models import Alert, CostBurn, FleetSnapshot, GpuDevice, ModelService
 
 ALERT_CONTEXT_LABELS = ("context", "kube_context", "cluster")
@@ -42,7 +43,7 @@ def context_names(backend: Any, snapshot: FleetSnapshot | None) -> list[str]:
     services (a backend that does not list them) come after, sorted."""
     names = list(_members(backend))
     seen = set(names)
-    extra = sorted({s.cluster for s in snapshot.services} - seen) if snapshot else []
+    extra = sorted(clusters_of(snapshot.services) - seen) if snapshot else []
     names.extend(extra)
     if not names and snapshot is not None and snapshot.context:
         names.append(snapshot.context)
