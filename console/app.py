@@ -45,7 +45,7 @@ def _to(controller: str, handler: str) -> Callable[[PitboardApp, Any], None]:
     path = controller.split(".")  # "navigator.player": an object a controller owns
 
     def hand_over(app: PitboardApp, message: Any) -> None:
-        if not app._running:  # shutting down: the screens are being taken apart, and a
+        if not app.is_running:  # shutting down: the screens are being taken apart, and a
             return  # worker's late message has nothing left to show on (run_test's exit)
         owner: Any = app
         for name in path:
