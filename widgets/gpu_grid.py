@@ -21,7 +21,9 @@ from widgets.gpu_plan import GpuPlan, plan_gpus
 from widgets.levels import (MEMORY_THRESHOLDS, UTIL_THRESHOLDS, Level,
                             bar, load_level, temp_level)
 from widgets.text import safe
-from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
+from widgets.repaint import (ComponentStyles, PrestyledLines, fitted_width, refresh_runs,
+                             set_virtual_size)
+from widgets.render.scrollbars import set_length_quietly
 from widgets.titles import set_border_subtitle
 
 def _pct(value: float | None) -> str:
@@ -67,11 +69,15 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         if plan is None or plan.gpus is not gpus:
             plan = plan_gpus(gpus)
         self._gpus = gpus
-        relayout = len(plan.lines) != len(self._lines)
+        relayout = False
+        if len(plan.lines) != len(self._lines):
+            size = Size(fitted_width(self), len(plan.lines))
+            # the scrollbar repainted only if its thumb moves; the lines by _refresh_changed
+            relayout = not set_length_quietly(self, size)
+            if relayout:
+                set_virtual_size(self, size)
         self._lines = plan.lines
         self.hot_count, self.xid_count = plan.hot, plan.xid
-        if relayout:
-            set_virtual_size(self, Size(self.size.width, len(plan.lines)))
         set_border_subtitle(self, plan.subtitle)
         if relayout:
             self.refresh()
@@ -79,15 +85,18 @@ class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             self._refresh_changed()
 
     def _refresh_changed(self) -> None:
-        """Repaint the visible lines whose content changed (not the border or scrollbar)."""
+        """Repaint the visible lines whose content changed (not the border or scrollbar),
+        and the lines past a shortened end (blank now)."""
         top, height = int(self.scroll_offset.y), self.scrollable_content_region.height
-        changed = [y for y in range(top, min(top + height, len(self._lines)))
-                   if self._shown.get(y) != _line_key(self._lines[y])]
+        lines, shown = self._lines, self._shown
+        end = len(lines)
+        changed = [y for y in range(top, top + height)
+                   if shown.get(y) != (_line_key(lines[y]) if y < end else None)]
         refresh_runs(self, changed)
 
     def on_resize(self) -> None:
         self._cache.clear()
-        self.virtual_size = Size(self.size.width, len(self._lines))
+        self.virtual_size = Size(fitted_width(self), len(self._lines))
 
     def render_lines(self, crop):
         # geometry once per frame rather than once per line

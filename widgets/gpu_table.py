@@ -21,7 +21,7 @@ from textual.strip import Strip
 from backends.domain.models import GpuDevice, GpuSlice
 from widgets.bars import level_for, meter, power_limits, power_percent, temp_percent
 from widgets.gpu_plan import gpu_key
-from widgets.repaint import ComponentStyles, PrestyledLines
+from widgets.repaint import ComponentStyles, PrestyledLines, fitted_width
 from widgets.series_chart import finite
 from widgets.text import fmt_money, safe
 
@@ -192,7 +192,7 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
         if limits != self._limits or len(self._cache) > 4 * max(64, len(self._rows)):
             self._cache.clear()
         self._limits = limits
-        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(fitted_width(self), len(self._rows) + 1)
         index = next((i for i, (g, sl) in enumerate(self._rows)
                       if gpu_key(g) == keep and sl == old), None)
         if index is None:
@@ -219,7 +219,7 @@ class GpuTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
             self.post_message(self.Highlighted(self, gpu_key(self.selected)))
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(fitted_width(self), len(self._rows) + 1)
 
     def on_click(self, event) -> None:
         row = event.y + self.scroll_offset.y - 1

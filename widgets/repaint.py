@@ -35,6 +35,14 @@ def refresh_runs(view: ScrollView, lines: list[int], offset: int = 0) -> None:
         view.refresh_lines(start + offset, prev - start + 1)
 
 
+def fitted_width(view: ScrollView) -> int:
+    """The virtual width of a view that draws each line at its visible width: the width
+    less the vertical scrollbar's, whether that shows or not. The view's full width would
+    bring a horizontal scrollbar (a line lost, two cells of scroll) whenever the vertical
+    one shows."""
+    return max(0, view.size.width - view.styles.scrollbar_size_vertical)
+
+
 def set_virtual_size(view: ScrollView, size: Size) -> None:
     """``view.virtual_size = size`` without a layout of the whole screen when the widget's
     own box cannot change (no ``auto`` width or height): only its scrollbars follow, and a

@@ -7,7 +7,7 @@ handler that marks the source stale and notifies; the app never exits on them.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -86,6 +86,8 @@ class Poller(Controller):
         self.cluster_seen = False  # the cluster answered once: later failures only mark it stale
         self.alerts_prepared: PreparedAlerts | None = None
         """The latest alerts read, sorted and formatted in the poller's thread."""
+        self._retired: deque[tuple] = deque(maxlen=8)
+        """What the updates replaced, freed by the next worker (``_free_retired``)."""
 
     # -- scheduling ---------------------------------------------------------------
     @property
@@ -146,6 +148,7 @@ class Poller(Controller):
 
     @in_thread(exclusive=True, group="cluster", name="cluster", description="read model services")
     def _poll_cluster(self, backend: ClusterBackend, clock: Clock) -> None:
+        self._free_retired()
         part = backend.read()
         self.app.post_message(SourceUpdated("cluster", part, clock(),
                                             problem=partial_failure(backend)))
@@ -176,6 +179,7 @@ class Poller(Controller):
     @in_thread(exclusive=True, group="metrics", name="metrics", description="read metrics")
     def _poll_metrics(self, backend: MetricsBackend, clock: Clock,
                       services: Sequence[ModelService], scope: GpuScope | None = None) -> None:
+        self._free_retired()
         at = clock()
         part = (backend.read(services, RATE_WINDOW_S, at) if scope is None
                 else backend.read(services, RATE_WINDOW_S, at, gpu_scope=scope))
@@ -219,6 +223,7 @@ class Poller(Controller):
 
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:
+        self._free_retired()
         alerts = backend.alerts()
         self.app.post_message(self.alerts_update(alerts, clock()))
 
@@ -255,7 +260,21 @@ class Poller(Controller):
         if self.app.fleet_screen.is_mounted:
             self.start_polling()  # else when it is (the app's fleet_mounted)
 
+    def _free_retired(self) -> None:
+        """(In a worker's thread) drop what earlier updates replaced: the last reference
+        to a refresh's objects goes here, not on the UI thread. At 3,000 models freeing
+        the previous snapshot, its rows and parts cost the UI thread ~10 ms a refresh."""
+        retired = self._retired
+        while retired:
+            try:
+                retired.popleft()
+            except IndexError:  # another worker took the last one
+                break
+
     def on_source_updated(self, message: SourceUpdated) -> None:
+        screen = self.app.fleet_screen
+        self._retired.append((self.app.state.held(), screen.snapshot, screen.prepared,
+                              self.alerts_prepared))
         if message.source == "cluster":
             self.cluster_seen = True
         self.app.state.succeeded(message.source, message.part, message.at, message.problem)

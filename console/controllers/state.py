@@ -148,6 +148,11 @@ class FleetState:
     def has_data(self) -> bool:
         return self.cluster is not None
 
+    def held(self) -> tuple:
+        """What this state holds now (each part, the merged GPUs, each health): kept by
+        the poller when an update replaces them, so they are freed in its thread."""
+        return (self.cluster, self.metrics, self.alerts, self._gpus, self.health_status)
+
     def answered(self) -> bool:
         """Every expected source reported at least once (data or an error)."""
         return bool(self.status) and all(answered(s) for s in self.status.values())

@@ -32,6 +32,7 @@ from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
+from widgets.render.compositor import render_dirty_only
 
 
 RANGE_MAX_AGE_S = 30.0
@@ -78,6 +79,7 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
 
     def __init__(self, window: str = "1h", **kwargs) -> None:
         super().__init__(**kwargs)
+        render_dirty_only(self)  # a refresh renders only its dirty lines
         preset_breakpoints(self)
         self.set_reactive(ViewScreen.window, window)
         self.snapshot: FleetSnapshot | None = None

@@ -37,6 +37,7 @@ from widgets.problem_strip import ProblemStrip
 from widgets.release_history import ReleaseHistory
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
+from widgets.render.compositor import render_dirty_only
 
 if TYPE_CHECKING:
     from console.presenters.prepare import Prepared
@@ -76,6 +77,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
 
     def __init__(self, window: str = "1h") -> None:
         super().__init__()
+        render_dirty_only(self)  # a refresh renders only its dirty lines
         self.set_reactive(FleetScreen.window, window)
         self.snapshot: FleetSnapshot | None = None
         self._chart: LatencyChart | None = None
