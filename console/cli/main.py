@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, NoReturn
 # (~13 ms CPU at start). A value set in the environment wins (empty: plugins load as usual).
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from backends.domain.errors import BackendError, is_transient  # noqa: E402 - after the line above
+from console.cli.pydantic_plugins import skip_discovery  # noqa: E402 - after the line above
+
+# ... nor the import of pydantic's plugin loader, which imports importlib.metadata (email,
+# zipfile...: 20-40 ms at start) only to find them disabled (console.cli.pydantic_plugins)
+skip_discovery()
+
+from backends.domain.errors import BackendError, is_transient  # noqa: E402 - after the lines above
 from console.config_core import ConfigProblem, quick_settings  # noqa: E402
 from console.wiring import build_backends  # noqa: E402
 

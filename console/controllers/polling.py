@@ -40,6 +40,11 @@ them all; measured flat at 2,000 GPUs). Past it, reads are scoped to what is on 
 (:meth:`Poller.gpu_scope`): a page of GPUs, every GPU counted in ``gpu_summary``."""
 FLEET_SCOPE = GpuScope(sort="util", limit=100)
 """The fleet screen's GPUs past ``GPU_ROWS_MAX``: the 100 busiest."""
+FIRST_SHOW_GRACE_S = 0.25
+"""Before every source answered once, a source's answer waits up to this long for the
+others (from the first answer), so the first frames are not drawn once per source (the
+cluster's models, then its alerts, then its figures: a layout and a repaint of the whole
+screen each, ~40 ms apiece at start); after it, or once all answered, each is shown."""
 
 
 def describe(error: BaseException | None) -> str:
@@ -88,6 +93,8 @@ class Poller(Controller):
         """The latest alerts read, sorted and formatted in the poller's thread."""
         self._retired: deque[tuple] = deque(maxlen=8)
         """What the updates replaced, freed by the next worker (``_free_retired``)."""
+        self._held: Timer | None = None  # first answers held (FIRST_SHOW_GRACE_S)
+        self._holding = True  # until the grace ran out or every source answered
 
     # -- scheduling ---------------------------------------------------------------
     @property
@@ -287,7 +294,34 @@ class Poller(Controller):
             self.app.fleet_screen.prepared = prepared
         if message.source == "cluster" and "metrics" in self._pending and not self.app.paused:
             self.poll("metrics")
+        if self._hold_first_answers():
+            return
         self.app.show_state()
+
+    def _hold_first_answers(self) -> bool:
+        """True: this answer is held, to be shown with the others (FIRST_SHOW_GRACE_S)."""
+        if not self._holding:
+            return False
+        if self.app.state.answered():  # all there: shown now, together
+            self._end_hold()
+            return False
+        if self._held is None:
+            self._held = self.app.set_timer(FIRST_SHOW_GRACE_S, self._show_held,
+                                            name="first-answers")
+        return True
+
+    def _end_hold(self) -> None:
+        self._holding = False
+        if self._held is not None:
+            self._held.stop()
+            self._held = None
+
+    def _show_held(self) -> None:
+        """The grace is over: show what answered; every answer from now on as it comes."""
+        self._held = None
+        if self._holding:
+            self._holding = False
+            self.app.show_state()
 
     def on_chart_updated(self, message: ChartUpdated) -> None:
         self.app.fleet_screen.show_chart(message.model, message.window, message.series,
@@ -320,6 +354,7 @@ class Poller(Controller):
                 if was_ok:
                     self.app.notify(safe(reason, 300), title=f"{source} failed", severity="error",
                                 markup=False)
+                self._end_hold()  # a failure is shown at once, with whatever answered
                 self.app.show_state()
             elif group in ("chart", "chart-draw"):
                 self.app.notify(safe(reason, 300), title="chart failed", severity="warning",
