@@ -266,6 +266,7 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
     prep_ms: list[float] = []
 
     def read(scope):
+        app.poller.free_retired()  # as the poller's worker does before it reads
         clock.advance(step_s)
         at = clock()
         t = time.perf_counter()

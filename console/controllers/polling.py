@@ -92,7 +92,7 @@ class Poller(Controller):
         self.alerts_prepared: PreparedAlerts | None = None
         """The latest alerts read, sorted and formatted in the poller's thread."""
         self._retired: deque[tuple] = deque(maxlen=8)
-        """What the updates replaced, freed by the next worker (``_free_retired``)."""
+        """What the updates replaced, freed by the next worker (``free_retired``)."""
         self._held: Timer | None = None  # first answers held (FIRST_SHOW_GRACE_S)
         self._holding = True  # until the grace ran out or every source answered
 
@@ -155,7 +155,7 @@ class Poller(Controller):
 
     @in_thread(exclusive=True, group="cluster", name="cluster", description="read model services")
     def _poll_cluster(self, backend: ClusterBackend, clock: Clock) -> None:
-        self._free_retired()
+        self.free_retired()
         part = backend.read()
         self.app.post_message(SourceUpdated("cluster", part, clock(),
                                             problem=partial_failure(backend)))
@@ -186,7 +186,7 @@ class Poller(Controller):
     @in_thread(exclusive=True, group="metrics", name="metrics", description="read metrics")
     def _poll_metrics(self, backend: MetricsBackend, clock: Clock,
                       services: Sequence[ModelService], scope: GpuScope | None = None) -> None:
-        self._free_retired()
+        self.free_retired()
         at = clock()
         part = (backend.read(services, RATE_WINDOW_S, at) if scope is None
                 else backend.read(services, RATE_WINDOW_S, at, gpu_scope=scope))
@@ -230,7 +230,7 @@ class Poller(Controller):
 
     @in_thread(exclusive=True, group="alerts", name="alerts", description="read alerts")
     def _poll_alerts(self, backend: AlertsBackend, clock: Clock) -> None:
-        self._free_retired()
+        self.free_retired()
         alerts = backend.alerts()
         self.app.post_message(self.alerts_update(alerts, clock()))
 
@@ -267,7 +267,7 @@ class Poller(Controller):
         if self.app.fleet_screen.is_mounted:
             self.start_polling()  # else when it is (the app's fleet_mounted)
 
-    def _free_retired(self) -> None:
+    def free_retired(self) -> None:
         """(In a worker's thread) drop what earlier updates replaced: the last reference
         to a refresh's objects goes here, not on the UI thread. At 3,000 models freeing
         the previous snapshot, its rows and parts cost the UI thread ~10 ms a refresh."""
