@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -105,6 +106,24 @@ class PitboardApp(App):
     on_action_progressed = _to("actions", "on_action_progressed")
     on_action_finished = _to("actions", "on_action_finished")
     on_audit_written = _to("records", "on_audit_written")
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys typed ahead (a fast typist, a paste, tmux: several keys in one read) are
+        each forwarded, on arrival, to the widget focused then; when an earlier one opens a
+        prompt or a dialog, the later ones would reach the old widget and press the
+        screen's one-key actions (``:audit`` typed at once: ``i``, an incident). A key
+        that comes back unhandled from a widget that has lost the focus since is posted
+        again, to go where the focus is now."""
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                event.pitboard_to = self.focused  # type: ignore[attr-defined]
+            else:
+                to = getattr(event, "pitboard_to", None)
+                if to is not None and to is not self.focused:
+                    event.stop()
+                    self.post_message(events.Key(event.key, event.character))
+                    return
+        await super().on_event(event)
 
     def require_backends(self) -> Backends:
         """The backends, for the work that starts only once they are there (each poll, the

@@ -233,7 +233,7 @@ class AlertsScreen(ViewScreen):
         prompt = self.query_one("#alert-filter", Input)
         prompt.value = self.filter_text
         prompt.add_class("-on")
-        prompt.focus()
+        self.set_focus(prompt)  # at once: the keys typed after it go to the prompt
 
     @on(Input.Changed, "#alert-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

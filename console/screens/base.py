@@ -205,7 +205,7 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
         prompt = self.query_one("#jump", Input)
         prompt.value = ""
         prompt.add_class("-on")
-        prompt.focus()
+        self.set_focus(prompt)  # at once: the keys typed after it go to the prompt
 
     @on(Input.Submitted, "#jump")
     def _jump_done(self, event: Input.Submitted) -> None:

@@ -329,14 +329,14 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         """Show the filter prompt."""
         prompt = self.query_one("#filter", Input)
         prompt.add_class("-on")
-        prompt.focus()
+        self.set_focus(prompt)  # at once: the keys typed after it go to the prompt
 
     def action_jump(self) -> None:
         """Show the ``:`` jump prompt."""
         prompt = self.query_one("#jump", Input)
         prompt.value = ""
         prompt.add_class("-on")
-        prompt.focus()
+        self.set_focus(prompt)  # at once: the keys typed after it go to the prompt
 
     def action_cycle_window(self) -> None:
         """Next chart time window."""

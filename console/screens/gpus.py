@@ -218,7 +218,7 @@ class GpuScreen(ViewScreen):
         """Show the filter prompt."""
         prompt = self.query_one("#gpu-filter", Input)
         prompt.add_class("-on")
-        prompt.focus()
+        self.set_focus(prompt)  # at once: the keys typed after it go to the prompt
 
     @on(Input.Changed, "#gpu-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
