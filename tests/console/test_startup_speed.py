@@ -262,3 +262,30 @@ async def test_the_first_frame_builds_no_actions_section(monkeypatch):
         await wait_for(pilot, lambda: bool(seen) and app.actions.runner is not None)
     built, keys, started = seen[0]
     assert keys > 0 and started and not built
+
+
+async def test_the_footer_is_built_once_at_start(monkeypatch):
+    """The fleet screen's footer composes its keys, fitted to the terminal, with the
+    screen: no recompose (remove and mount every key, one more layout) up to the first
+    frame with data, nor once the actions are ready (keys dimmed in place)."""
+    recomposed: list[KeyFooter] = []
+    original = KeyFooter.recompose
+
+    async def counted(self: KeyFooter) -> None:
+        recomposed.append(self)
+        await original(self)
+
+    monkeypatch.setattr(KeyFooter, "recompose", counted)
+    quick = quick_settings(refresh=3600)
+    assert quick is not None
+    app = make_app(quick, demo_backends())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        await wait_for(pilot, lambda: app.actions.runner is not None)
+        await pilot.pause()
+        footer = app.fleet_screen.query_one(KeyFooter)
+        keys = [(k.key, k.description) for k in footer.query("FooterKey")]
+    assert keys == [("slash", "Filter"), ("colon", "Jump"), ("R", "Rollback"),
+                    ("P", "Promote"), ("n", "Note"), ("q", "Quit"),
+                    ("question_mark", "Help"), ("ctrl+p", "palette")]
+    assert recomposed == []
