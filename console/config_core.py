@@ -123,6 +123,18 @@ class QuickSettings:
         return f"QuickSettings({self._core!r})"
 
 
+def built_section(settings: Any, name: str) -> Any | None:
+    """``settings.<name>`` (a backend section), or None when ``settings`` are
+    :class:`QuickSettings` that have not built it yet: it can then only hold its defaults
+    (a quick start has no config file and no variable). For a caller to whom the defaults
+    mean "nothing configured" -- the ``[actions]`` defaults make no context read-only --
+    this saves building the section (its pydantic models) for questions asked before the
+    first frame (the footer's key checks)."""
+    if isinstance(settings, QuickSettings):
+        return settings.__dict__.get(name)
+    return getattr(settings, name, None)
+
+
 if TYPE_CHECKING:
     AppSettings: TypeAlias = "Settings | QuickSettings"
     """What the console runs with: the full settings, or the same values as QuickSettings."""

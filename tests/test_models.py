@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from backends.domain.models import (
+    Alert,
     CostBurn,
     DriftSeries,
     FleetSnapshot,
@@ -126,3 +127,11 @@ def test_trusted_constructors_equal_the_validated_models_and_share_one_fields_se
     assert d == GpuDevice(node="n", index=2)
     assert d.__pydantic_fields_set__ is e.__pydantic_fields_set__
     assert d.model_fields_set == set(GpuDevice.model_fields)
+
+
+def test_trusted_constructors_call_default_factories_once_per_instance():
+    new_alert = fast_constructor(Alert)
+    a, b = new_alert(name="X"), new_alert(name="Y", labels={"k": "v"})
+    assert a == Alert(name="X") and b == Alert(name="Y", labels={"k": "v"})
+    assert a.labels == {} and a.labels is not new_alert(name="X").labels  # fresh each time
+    assert a.model_fields_set == {"name"}

@@ -32,6 +32,11 @@ class KeyFooter(Footer):
         self._states: States | None = None
 
     def compose(self) -> ComposeResult:
+        if not self._bindings_ready and self.is_attached:
+            # the screen's keys as they are when it composes (Textual's Footer waits
+            # for the first bindings update, then recomposes: one more build and layout)
+            self.set_reactive(Footer._bindings_ready, True)
+            self._layout, self._states = self._shown()
         for widget in super().compose():
             settle_compact(widget, self.compact)  # mounts in the style its binding gives
             yield widget

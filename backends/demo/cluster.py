@@ -27,7 +27,14 @@ if TYPE_CHECKING:
     from backends.domain.actions import ActionPlan, ActionRequest, ActionResult, RolloutProgress
 
 SOURCE = "demo"
+# Trusted constructors (no validation, no pydantic schema built): the demo makes these
+# values itself, of the right types (tests/demo/test_trusted_parts.py holds them equal to
+# the validated models)
 _new_gpu = fast_constructor(GpuDevice)
+_new_leg = fast_constructor(TrafficTarget)
+_new_service = fast_constructor(ModelService)
+_new_revision = fast_constructor(Revision)
+_new_part = fast_constructor(ClusterPart)
 
 
 class DemoCluster(ClusterBackend):
@@ -61,8 +68,8 @@ class DemoCluster(ClusterBackend):
                 services.append(svc)
                 revisions[svc.key] = revs
             gpus = self._gpus()
-        return ClusterPart(context=CONTEXT, namespace=NAMESPACE, services=tuple(services),
-                           revisions=revisions, gpus=gpus)
+        return _new_part(context=CONTEXT, namespace=NAMESPACE, services=tuple(services),
+                         revisions=revisions, gpus=gpus)
 
     def _service(self, st: SvcState, now: float) -> tuple[ModelService, tuple[Revision, ...]]:
         ready = st.ready(now)
@@ -73,9 +80,9 @@ class DemoCluster(ClusterBackend):
             return hit[1], hit[2]
         spec, cur = st.spec, st.history[st.current]
         legs = st.legs()
-        traffic = tuple(TrafficTarget(revision=leg_name(st, lg.rev.number), percent=lg.percent,
-                                      role=lg.role, version=lg.rev.version) for lg in legs)
-        svc = ModelService(
+        traffic = tuple(_new_leg(revision=leg_name(st, lg.rev.number), percent=lg.percent,
+                                 role=lg.role, version=lg.rev.version) for lg in legs)
+        svc = _new_service(
             name=spec.name, namespace=NAMESPACE, cluster=CONTEXT, kind=spec.kind,
             version=cur.version, image=cur.image, replicas_desired=spec.replicas,
             replicas_ready=ready, traffic=traffic, gpus=spec.allocated, runtime=spec.runtime,
@@ -86,9 +93,9 @@ class DemoCluster(ClusterBackend):
         )
         pct = {lg.rev.number: lg.percent for lg in legs}
         revs = tuple(
-            Revision(number=r.number, version=r.version, image=r.image,
-                     created=to_dt(r.created_ts), change_cause=r.change_cause, who=r.who,
-                     current=(r.number == st.current), traffic_percent=pct.get(r.number))
+            _new_revision(number=r.number, version=r.version, image=r.image,
+                          created=to_dt(r.created_ts), change_cause=r.change_cause, who=r.who,
+                          current=(r.number == st.current), traffic_percent=pct.get(r.number))
             for r in sorted(st.history.values(), key=lambda r: r.number, reverse=True)
         )
         self._svc_cache[spec.name] = (stamp, svc, revs)

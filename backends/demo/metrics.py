@@ -115,8 +115,15 @@ def model_values(st: SvcState, ts: float) -> tuple[Values, list[tuple[Leg, Value
     return whole, legs
 
 
+# Trusted constructors (no validation, no pydantic schema built): the demo computes these
+# values itself, finite and of the right types (tests/demo/test_trusted_parts.py holds
+# them equal to the validated models)
 _new_sample = fast_constructor(HealthSample)
 _wrap_gpu = fast_wrapper(GpuDevice)
+_new_slice = fast_constructor(GpuSlice)
+_new_drift = fast_constructor(DriftSeries)
+_new_cost = fast_constructor(CostBurn)
+_new_part = fast_constructor(MetricsPart)
 XID_REPEAT_S = 240
 _M64 = (1 << 64) - 1
 _INV16 = 1.0 / 65536.0
@@ -226,10 +233,10 @@ class DemoMetrics(MetricsBackend):
                                              engine=engine)
                                      for lg, v in legs)
         gpus = self._gpus(ts)
-        return MetricsPart(gpus=gpus, health=health, revision_health=rev_health,
-                           drift=self._drift(ts), cost=self._cost(ts, gpus), queries=0,
-                           gpu_summary=summarize(gpus, IDLE_UTIL_PERCENT),
-                           profiles=("demo",))
+        return _new_part(gpus=gpus, health=health, revision_health=rev_health,
+                         drift=self._drift(ts), cost=self._cost(ts, gpus), queries=0,
+                         gpu_summary=summarize(gpus, IDLE_UTIL_PERCENT),
+                         profiles=("demo",))
 
     def _gpus(self, ts: float) -> tuple[GpuDevice, ...]:
         """dcgm-like figures for every GPU (hot path: ~2,000 GPUs per new bucket)."""
@@ -296,9 +303,9 @@ class DemoMetrics(MetricsBackend):
         cat = self.state.catalog
         for k, m in enumerate(g.mig):
             if m.service is None:
-                out.append(GpuSlice(mig_profile=m.profile, instance=m.instance,
-                                    util_percent=0.0, memory_used_mib=0.0,
-                                    memory_total_mib=m.memory_mib))
+                out.append(_new_slice(mig_profile=m.profile, instance=m.instance,
+                                      util_percent=0.0, memory_used_mib=0.0,
+                                      memory_total_mib=m.memory_mib))
                 continue
             peak, mem_frac, name = per_svc[m.service]
             st = self.state.services[m.service]
@@ -306,10 +313,11 @@ class DemoMetrics(MetricsBackend):
             util = float(round(min(100.0, peak * (0.92 + 0.16 * u))))
             pod = pod_name(cat.seed, name, st.history[st.current].template, m.replica) \
                 if st.gen else m.pod
-            out.append(GpuSlice(mig_profile=m.profile, instance=m.instance, util_percent=util,
-                                memory_used_mib=float(round(m.memory_mib * mem_frac)),
-                                memory_total_mib=m.memory_mib, pod=pod, namespace=NAMESPACE,
-                                model=name))
+            out.append(_new_slice(mig_profile=m.profile, instance=m.instance,
+                                  util_percent=util,
+                                  memory_used_mib=float(round(m.memory_mib * mem_frac)),
+                                  memory_total_mib=m.memory_mib, pod=pod, namespace=NAMESPACE,
+                                  model=name))
         return tuple(out)
 
     # ------------------------------------------------------------------ drift
@@ -330,9 +338,9 @@ class DemoMetrics(MetricsBackend):
         times = [t for t in range(int(day_start(ts)), last + 1, DRIFT_STEP_S)]
         dts = [to_dt(t) for t in times]
         out = tuple(
-            DriftSeries(model=d.model, feature=d.feature, method="psi", threshold=d.threshold,
-                        points=tuple(_new_point(at=dt, value=self.drift_value(d, t))
-                                     for t, dt in zip(times, dts)))
+            _new_drift(model=d.model, feature=d.feature, method="psi", threshold=d.threshold,
+                       points=tuple(_new_point(at=dt, value=self.drift_value(d, t))
+                                    for t, dt in zip(times, dts)))
             for d in self.state.catalog.drift)
         self._drift_cache = (step, out)
         return out
@@ -363,14 +371,14 @@ class DemoMetrics(MetricsBackend):
                        tzinfo=timezone.utc).timestamp()
         mtd = self._past_days(month_start, midnight, hourly) + today
         projection = mtd + hourly * (nxt - ts) / 3600.0
-        return CostBurn(hourly=round(hourly, 4), today=round(today, 2),
-                        month_to_date=round(mtd, 2), month_projection=round(projection, 2),
-                        monthly_budget=self.state.catalog.monthly_budget,
-                        idle_hourly=round(idle, 4), idle_gpus=n_idle,
-                        unallocated_hourly=round(free, 4), unallocated_gpus=n_free,
-                        spend_basis="GPUs",
-                        by_model={k: round(v, 4) for k, v in by_model.items()},
-                        source="demo price table")
+        return _new_cost(hourly=round(hourly, 4), today=round(today, 2),
+                         month_to_date=round(mtd, 2), month_projection=round(projection, 2),
+                         monthly_budget=self.state.catalog.monthly_budget,
+                         idle_hourly=round(idle, 4), idle_gpus=n_idle,
+                         unallocated_hourly=round(free, 4), unallocated_gpus=n_free,
+                         spend_basis="GPUs",
+                         by_model={k: round(v, 4) for k, v in by_model.items()},
+                         source="demo price table")
 
     def _past_days(self, month_start: float, midnight: float, hourly: float) -> float:
         """Cost of the month's finished days (autoscaling made each day differ a little)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from backends.domain.models import GPU_HOT_C, GpuDevice, GpuScope, GpuSummary
+from backends.domain.models import GPU_HOT_C, GpuDevice, GpuScope, GpuSummary, fast_constructor
 
 
 def _finite(value: float | None) -> float | None:
@@ -99,6 +99,10 @@ def page(gpus: Sequence[GpuDevice], scope: GpuScope, idle_util: float
                                                g.uuid or "")))
 
 
+_new_summary = fast_constructor(GpuSummary)
+"""Trusted: :func:`summarize` counts (ints) and averages (a float) rows already validated."""
+
+
 def summarize(gpus: Sequence[GpuDevice], idle_util: float,
               scope: GpuScope | None = None) -> GpuSummary:
     """Every GPU's figures counted from their rows (``server_side`` False)."""
@@ -121,7 +125,7 @@ def summarize(gpus: Sequence[GpuDevice], idle_util: float,
     matching = None
     if scope is not None and filtered(scope):
         matching = sum(1 for g in gpus if matches(g, scope, idle_util))
-    return GpuSummary(
+    return _new_summary(
         gpus=len(gpus), nodes=len(nodes), allocated=allocated,
         util_avg_percent=sum(utils) / len(utils) if utils else None, hot=hot,
         xid_current=xid, idle_allocated=idle, by_cluster=by_cluster, by_model=by_model,

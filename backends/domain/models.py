@@ -665,24 +665,41 @@ def fast_constructor(cls):
     """A constructor for a frozen pydantic model that skips validation (several times faster
     than ``model_construct``), for values already checked or computed here: finite floats,
     right types (the demo's figures; Prometheus samples, finite-or-None once parsed).
-    Fields not passed take their (non-factory) default. Tests check that the result
-    equals the validated model."""
+    Fields not passed take their default (a default factory is called for each instance).
+    No schema is needed: a model made only this way never builds its pydantic schema
+    (``defer_build``). Tests check that the result equals the validated model."""
     fields = cls.model_fields
     names = tuple(fields)
     defaults = {n: f.default for n, f in fields.items()
                 if not f.is_required() and f.default_factory is None}
+    factories = {n: f.default_factory for n, f in fields.items()
+                 if f.default_factory is not None}
     wrap = fast_wrapper(cls)
     sets: dict[tuple[str, ...], set[str]] = {}  # shared per set of names passed (as above)
 
-    def make(**values):
-        m = wrap({n: values[n] if n in values else defaults[n] for n in names})
-        passed = tuple(values)
+    def fields_set_of(passed: tuple[str, ...]) -> set[str]:
         fields_set = sets.get(passed)
         if fields_set is None:
             fields_set = set(passed)
             if len(sets) < 64:  # call sites pass a handful of combinations
                 sets[passed] = fields_set
-        object.__setattr__(m, "__pydantic_fields_set__", fields_set)
+        return fields_set
+
+    if factories:
+        def make(**values):
+            m = wrap({n: values[n] if n in values else
+                      defaults[n] if n in defaults else factories[n]()
+                      for n in names})
+            object.__setattr__(m, "__pydantic_fields_set__", fields_set_of(tuple(values)))
+            return m
+        return make
+
+    def make_plain(**values):  # the hot path (GPUs, samples, points): no factory to call
+        m = wrap({n: values[n] if n in values else defaults[n] for n in names})
+        passed = tuple(values)
+        fields_set = sets.get(passed)
+        object.__setattr__(m, "__pydantic_fields_set__",
+                           fields_set if fields_set is not None else fields_set_of(passed))
         return m
 
-    return make
+    return make_plain

@@ -68,7 +68,7 @@ class MetricsPart(Frozen):
     drift_reason: str | None = Field(
         None, description="why there is no drift (no series matched: the names looked for "
                           "and the config key that sets one); None when drift was read")
-    cost: CostBurn = CostBurn()
+    cost: CostBurn = CostBurn.model_construct()  # the defaults; no schema build at import
     gpu_summary: GpuSummary | None = Field(
         None, description="every GPU's figures, aggregated (None: not told)")
     gpu_scope: GpuScope | None = Field(

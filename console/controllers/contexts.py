@@ -23,6 +23,7 @@ from typing import Any
 from backends.actions.catalog import ReadOnly, read_only
 from backends.domain.index import clusters_of
 from backends.domain.models import Alert, CostBurn, FleetSnapshot, GpuDevice, ModelService
+from console.config_core import built_section
 
 ALERT_CONTEXT_LABELS = ("context", "kube_context", "cluster")
 """Alert labels that name the cluster an alert is about (the first one present wins)."""
@@ -145,10 +146,12 @@ def gpu_owners(services: tuple[ModelService, ...], gpus: tuple[GpuDevice, ...],
 def context_policy(settings: Any, backend: Any, context: str) -> ReadOnly | None:
     """Why ``context`` takes no mutating action (None: it may): ``--read-only``, the
     ``[actions]`` config (``read_only_contexts`` or ``contexts.<name>.read_only``), or a
-    backend (or fleet member) built read-only."""
+    backend (or fleet member) built read-only. The ``[actions]`` section is not built for
+    this when it can only be its defaults (which make no context read-only): the footer
+    asks before the first frame (console.config_core.built_section)."""
     member = _members(backend).get(context)
     return read_only(context, flag=getattr(settings, "read_only", False),
-                     config=getattr(settings, "actions", None),
+                     config=built_section(settings, "actions"),
                      backend=getattr(member, "read_only", False)
                      or getattr(backend, "read_only", False))
 

@@ -35,6 +35,7 @@ from console.controllers.replay_state import cluster_at
 from console.controllers.series import has_range
 from console.controllers.state import RATE_WINDOW_S, WINDOW_SECONDS, merge_gpus
 from console.controllers.base import Controller, in_thread
+from console.config_core import built_section
 from console.screens.base import ViewScreen
 from console.screens.registry import make_view
 from widgets.replay_banner import ReplayBanner
@@ -301,7 +302,9 @@ class Navigator(Controller):
             return
         self._accent_context = context
         display = getattr(self.app.settings, "display", None)
-        actions = getattr(self.app.settings, "actions", None)
+        # quick settings' unbuilt [actions] is the default (no context protected): not
+        # built here, in the callback that runs with the first frame
+        actions = built_section(self.app.settings, "actions")
         if display is None:
             return
         protected = bool(actions is not None and actions.is_protected(context))

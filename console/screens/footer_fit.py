@@ -67,7 +67,7 @@ class FooterFitMixin(ScreenHost):
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         bindings = super().active_bindings
-        width = self.size.width
+        width = self.size.width or self.app.size.width  # composing: not laid out yet
         if not self.FOOTER_PRIORITY or width <= 0:
             return bindings
         return fit_footer(bindings, width, self.FOOTER_PRIORITY, self.app.get_key_display)

@@ -87,7 +87,7 @@ def test_heavy_modules_are_not_imported_before_the_first_frame():
             "'console.config', 'console.screens.modals.guard', 'console.screens.incident', "
             "'console.screens.audit', 'console.screens.modals.help', 'backends.actions.guard', "
             "'backends.audit.export', 'console.presenters.records', 'kubernetes', "
-            "'backends.domain.actions') if m in sys.modules)))")
+            "'backends.domain.actions', 'backends.actions.config') if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
     assert out.stdout.strip() == ""
@@ -217,3 +217,75 @@ async def test_a_screen_is_restyled_when_it_resumes_but_not_when_it_opens(settin
         assert fleet not in calls  # back from a screen: Textual 8.2 does not restyle
         fleet.post_message(events.ScreenResume())  # as a mode or screen switch back does
         await wait_for(pilot, lambda: fleet in calls)  # later resumes restyle, as before
+
+
+def test_read_only_checks_with_quick_settings_build_no_actions_section():
+    """The footer's key checks (before the first frame) ask each context's policy: with
+    quick settings the ``[actions]`` section (pydantic models) is not built for it, and
+    the answers are those of the built default section."""
+    from backends.actions.config import ActionsConfig
+    from console.controllers.contexts import context_policy
+
+    backends = demo_backends()
+    quick = quick_settings()
+    assert isinstance(quick, QuickSettings)
+    answers = [context_policy(quick, backends.cluster, name) for name in ("demo", "prod")]
+    assert "actions" not in vars(quick)
+    full = load_settings()
+    assert answers == [context_policy(full, backends.cluster, n) for n in ("demo", "prod")]
+    assert quick.actions == ActionsConfig() == full.actions  # still there when read
+    assert answers == [context_policy(quick, backends.cluster, n) for n in ("demo", "prod")]
+    assert not any(ActionsConfig().is_read_only(n) for n in ("demo", "prod", "", "x"))
+    ro = quick_settings(read_only=True)
+    assert context_policy(ro, backends.cluster, "demo") == context_policy(
+        load_settings(read_only=True), backends.cluster, "demo") is not None
+
+
+async def test_the_first_frame_builds_no_actions_section(monkeypatch):
+    """Up to the first frame's marker (footer keys checked, the app's after-first-frame
+    callback run), ``pitboard --demo`` with quick settings never builds the ``[actions]``
+    section."""
+    from console.screens.fleet import FleetScreen
+
+    quick = quick_settings(refresh=3600)
+    assert quick is not None
+    app = make_app(quick, demo_backends())
+    seen: list[tuple[bool, int, bool]] = []
+    original = FleetScreen._after_first_frame
+
+    def marked(screen: FleetScreen) -> None:
+        seen.append(("actions" in vars(quick), len(screen.query("FooterKey")), app.started))
+        original(screen)
+
+    monkeypatch.setattr(FleetScreen, "_after_first_frame", marked)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(seen) and app.actions.runner is not None)
+    built, keys, started = seen[0]
+    assert keys > 0 and started and not built
+
+
+async def test_the_footer_is_built_once_at_start(monkeypatch):
+    """The fleet screen's footer composes its keys, fitted to the terminal, with the
+    screen: no recompose (remove and mount every key, one more layout) up to the first
+    frame with data, nor once the actions are ready (keys dimmed in place)."""
+    recomposed: list[KeyFooter] = []
+    original = KeyFooter.recompose
+
+    async def counted(self: KeyFooter) -> None:
+        recomposed.append(self)
+        await original(self)
+
+    monkeypatch.setattr(KeyFooter, "recompose", counted)
+    quick = quick_settings(refresh=3600)
+    assert quick is not None
+    app = make_app(quick, demo_backends())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        await wait_for(pilot, lambda: app.actions.runner is not None)
+        await pilot.pause()
+        footer = app.fleet_screen.query_one(KeyFooter)
+        keys = [(k.key, k.description) for k in footer.query("FooterKey")]
+    assert keys == [("slash", "Filter"), ("colon", "Jump"), ("R", "Rollback"),
+                    ("P", "Promote"), ("n", "Note"), ("q", "Quit"),
+                    ("question_mark", "Help"), ("ctrl+p", "palette")]
+    assert recomposed == []
