@@ -16,7 +16,9 @@ async def tables_settled(pilot, timeout: float = 10.0) -> None:
                    for screen in pilot.app.screen_stack for table in screen.query(DataTable))
 
     deadline = time.monotonic() + timeout
-    while pending():
+    calm = 0
+    while calm < 5:  # settled on five checks in a row: a later message may refill a table
         assert time.monotonic() < deadline, "a table did not lay out its rows before the deadline"
+        calm = 0 if pending() else calm + 1
         await pilot.pause(0.02)
     await pilot.pause()

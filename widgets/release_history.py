@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
 from backends.domain.models import Revision
 from widgets.text import MISSING, fmt_num, safe
+
+
+LABELS = ("Rev", "Version", "Created", "Traffic", "Who", "Change cause")
 
 
 def revision_cells(rev: Revision) -> tuple[str, ...]:
@@ -37,8 +41,8 @@ class ReleaseHistory(DataTable):
         self._owner: str | None = None
 
     def on_mount(self) -> None:
-        for label in ("Rev", "Version", "Created", "Traffic", "Who", "Change cause"):
-            self.add_column(Text(label), key=label.lower())  # a str would be parsed as markup
+        for label in LABELS:  # Text: a str would be parsed as markup
+            self.add_column(Text(label), key=label.lower(), width=cell_len(label))
 
     def show_history(self, revisions: Sequence[Revision] | None, owner: str | None = None,
                      traffic_note: str | None = None) -> None:
@@ -54,10 +58,17 @@ class ReleaseHistory(DataTable):
         self._shown, self._note = revisions, traffic_note
         self.clear(columns=False)
         current = self.get_component_rich_style("release-history--current", partial=True)
-        for rev in revisions:
+        rows = [revision_cells(rev) for rev in revisions]
+        # each column as wide as its label and cells, set here: DataTable's own auto
+        # width measures the rows when it is next idle, and a frame drawn before (a busy
+        # machine) kept the columns as wide as their labels, each cell cut to "…"
+        for column, label, cells in zip(self.columns.values(), LABELS,
+                                        zip(*rows) if rows else ((),) * len(LABELS)):
+            column.width = max([cell_len(label), *map(cell_len, cells)])
+        for rev, cells in zip(revisions, rows):
             style = current if rev.current else ""
             self.add_row(*(Text(c, style=style, no_wrap=True, overflow="ellipsis")
-                           for c in revision_cells(rev)), key=str(rev.number))
+                           for c in cells), key=str(rev.number))
         said = f"{len(revisions)} revisions" if revisions else "no history"
         if traffic_note:  # first: a narrow panel cuts the count, not the reason
             said = f"{MISSING} {safe(traffic_note, 80)} · {said}"
