@@ -113,7 +113,9 @@ class PitboardApp(App):
         prompt or a dialog, the later ones would reach the old widget and press the
         screen's one-key actions (``:audit`` typed at once: ``i``, an incident). A key
         that comes back unhandled from a widget that has lost the focus since is posted
-        again, to go where the focus is now."""
+        again, to go where the focus is now, if that is on the same screen (a prompt);
+        if a dialog or another screen came in between, it is dropped: a key typed before
+        a guarded action's dialog appeared never answers it."""
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 event.pitboard_to = self.focused  # type: ignore[attr-defined]
@@ -121,7 +123,10 @@ class PitboardApp(App):
                 to = getattr(event, "pitboard_to", None)
                 if to is not None and to is not self.focused:
                     event.stop()
-                    self.post_message(events.Key(event.key, event.character))
+                    now = self.focused
+                    if now is not None and now.is_attached and to.is_attached \
+                            and now.screen is to.screen:
+                        self.post_message(events.Key(event.key, event.character))
                     return
         await super().on_event(event)
 

@@ -15,7 +15,7 @@ from tests.console.conftest import demo_backends, wait_for, wait_loaded, workers
 def typed(app, text: str) -> None:
     """``text`` arriving in one read from the terminal: every key queued before the first
     is handled, as the driver posts them."""
-    names = {":": "colon", "/": "slash", "\r": "enter"}
+    names = {":": "colon", "/": "slash", "?": "question_mark", "\r": "enter"}
     for ch in text:
         app.post_message(events.Key(names.get(ch, ch), None if ch == "\r" else ch))
 
@@ -44,3 +44,15 @@ async def test_a_filter_typed_at_once_goes_to_the_prompt():
         prompt = app.fleet_screen.query_one("#filter")
         await wait_for(pilot, lambda: prompt.value == "reco")
         assert app.screen is app.fleet_screen and len(app.screen_stack) == 1
+
+
+async def test_keys_typed_before_a_dialog_appeared_never_reach_it_or_the_screen():
+    """``?q`` typed at once: the help opens and the ``q`` typed before it was there is
+    dropped (it neither quits from the models table nor lands in the dialog)."""
+    app = make_app(load_settings(refresh=3600), demo_backends())
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_loaded(pilot)
+        typed(app, "?q")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        await pilot.pause(0.2)
+        assert app.is_running and type(app.screen).__name__ == "HelpScreen"
