@@ -118,7 +118,7 @@ class PitboardApp(App):
         a guarded action's dialog appeared never answers it."""
         if isinstance(event, events.Key):
             if not event.is_forwarded:
-                event.pitboard_to = self.focused  # type: ignore[attr-defined]
+                setattr(event, "pitboard_to", self.focused)  # where it is forwarded
             else:
                 to = getattr(event, "pitboard_to", None)
                 if to is not None and to is not self.focused:

@@ -45,12 +45,13 @@ class DirtyOnlyCompositor(Compositor):
         chop_ends = [cut_set[1:] for cut_set in self.cuts]
         return ChopsUpdate(chops, spans, chop_ends)
 
-    def _render_dirty_chops(self, dirty: Collection[Region]) -> Sequence[Mapping[int, Strip]]:
+    def _render_dirty_chops(self, dirty: Collection[Region]
+                            ) -> Sequence[Mapping[int, Strip | None]]:
         """``_render_chops`` over the lines of each widget that ``dirty`` touches."""
         cuts = self.cuts
         chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
         if not dirty:
-            return chops  # type: ignore[return-value]
+            return chops
         crop = Region.from_union(list(dirty))
         crop_overlaps = crop.overlaps
         for widget, (region, clip) in self.visible_widgets.items():
@@ -84,7 +85,7 @@ class DirtyOnlyCompositor(Compositor):
                             [cut - render_x for cut in final_cuts[1:]])):
                         if get(cut) is None:
                             chops_line[cut] = piece
-        return chops  # type: ignore[return-value]
+        return chops
 
 
 def render_dirty_only(screen: Screen) -> None:
