@@ -685,21 +685,11 @@ def fast_constructor(cls):
                 sets[passed] = fields_set
         return fields_set
 
-    if factories:
-        def make(**values):
-            m = wrap({n: values[n] if n in values else
-                      defaults[n] if n in defaults else factories[n]()
-                      for n in names})
-            object.__setattr__(m, "__pydantic_fields_set__", fields_set_of(tuple(values)))
-            return m
-        return make
-
-    def make_plain(**values):  # the hot path (GPUs, samples, points): no factory to call
-        m = wrap({n: values[n] if n in values else defaults[n] for n in names})
-        passed = tuple(values)
-        fields_set = sets.get(passed)
-        object.__setattr__(m, "__pydantic_fields_set__",
-                           fields_set if fields_set is not None else fields_set_of(passed))
+    def make(**values):
+        m = wrap({n: values[n] if n in values else
+                  defaults[n] if n in defaults else factories[n]()
+                  for n in names})
+        object.__setattr__(m, "__pydantic_fields_set__", fields_set_of(tuple(values)))
         return m
 
-    return make_plain
+    return make
