@@ -59,9 +59,10 @@ class ReleaseHistory(DataTable):
         self.clear(columns=False)
         current = self.get_component_rich_style("release-history--current", partial=True)
         rows = [revision_cells(rev) for rev in revisions]
-        # each column as wide as its label and cells, set here: DataTable's own auto
-        # width measures the rows when it is next idle, and a frame drawn before (a busy
-        # machine) kept the columns as wide as their labels, each cell cut to "…"
+        # each column as wide as its label and cells, set before any row is drawn:
+        # DataTable's auto width measures the rows only when it is next idle, and a line
+        # drawn before that stays in its line cache (keyed without the column widths):
+        # columns as wide as their labels, each cell cut to "…", until the next change
         for column, label, cells in zip(self.columns.values(), LABELS,
                                         zip(*rows) if rows else ((),) * len(LABELS)):
             column.width = max([cell_len(label), *map(cell_len, cells)])
