@@ -84,7 +84,9 @@ def test_watch_resumes_after_dropped_connections_without_list(apiserver, admin):
     assert apiserver.drop_watches() >= 7
     label_deployment(apiserver, "embedder", "after-drop", "yes")
     eventually(lambda: service(admin.read(), "Deployment", "embedder").labels.get("after-drop"))
-    assert admin.stats()["watches"] > n_watches
+    # every dropped watch is opened again (the label may arrive on one reopened first,
+    # before another kind's reconnect is counted: CI once saw it in that order)
+    eventually(lambda: admin.stats()["watches"] >= n_watches + 7)
     assert len(lists(apiserver)) == n_lists  # resumed from resourceVersion, no LIST
 
 
