@@ -38,7 +38,7 @@ from backends.prometheus.chart import (
     gpu_series,
     revision_error_series,
 )
-from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, short
+from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, Tally, short
 from backends.prometheus.cost import (
     Priced,
     Pricer,
@@ -146,12 +146,14 @@ class PrometheusMetrics(MetricsBackend):
         """Run (profile, key, promql) concurrently. Transport failures raise the first
         error (in plan order); rejected queries are left out and listed in ``warnings``."""
         abort = threading.Event()  # first transport failure: skip what has not started
+        tally = self.client.current_tally()  # the caller's count goes on in the pool
 
         def task(promql: str) -> list[Sample]:
             if abort.is_set():
                 raise _Skipped()
             try:
-                return call(promql)
+                with self.client.counting_into(tally):
+                    return call(promql)
             except QueryRejected:
                 raise
             except BackendError:
@@ -185,8 +187,14 @@ class PrometheusMetrics(MetricsBackend):
         """Instant figures at ``at`` (None = now), rates over ``window_s``; with
         ``gpu_scope``, GPU rows for that page only and every GPU aggregated by the server
         (``backends.prometheus.gpu_scope``): ``SUMMARY_PARTS`` + 1 queries more than
-        without, whatever the fleet size, and answers the size of the page."""
-        before, bytes_before = self.client.queries, self.client.bytes_read
+        without, whatever the fleet size, and answers the size of the page. Its
+        ``queries`` and ``bytes_read`` are this read's own (a chart read at the same time
+        is not counted in them)."""
+        with self.client.tally() as tally:
+            return self._read(tally, services, window_s, at, gpu_scope)
+
+    def _read(self, tally: Tally, services: Sequence[ModelService], window_s: int,
+              at: datetime | None, gpu_scope: GpuScope | None) -> MetricsPart:
         now = at or datetime.now(timezone.utc)
         self.client.prepare()
         self.ensure_probed(at)
@@ -306,8 +314,7 @@ class PrometheusMetrics(MetricsBackend):
             service_revision_health=served.revisions_by_service, drift=tuple(drift),
             drift_reason=reason,
             cost=cost, gpu_summary=summary, gpu_scope=gpu_scope if scoped else None,
-            queries=self.client.queries - before,
-            bytes_read=self.client.bytes_read - bytes_before, profiles=self.active_profiles,
+            queries=tally.queries, bytes_read=tally.bytes_read, profiles=self.active_profiles,
         )
 
     def _scoped(self, scope: GpuScope | None, kinds: Mapping[str, str],

@@ -15,6 +15,8 @@ import random
 import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -98,8 +100,21 @@ def _reason_from_body(body: str) -> str:
     return short(stripped) or "empty body"  # short() masks a token the server echoes
 
 
+class Tally:
+    """Queries and response bytes of one piece of work (a refresh's read), counted apart
+    from whatever else shares the client at the same time (a chart read in another
+    worker): see :meth:`PromClient.tally` and :meth:`PromClient.counting_into`."""
+
+    __slots__ = ("queries", "bytes_read")
+
+    def __init__(self) -> None:
+        self.queries = 0
+        self.bytes_read = 0
+
+
 class PromClient:
-    """Blocking, thread-safe query client. ``queries`` counts logical queries sent."""
+    """Blocking, thread-safe query client. ``queries`` counts logical queries sent (by
+    everyone); a :class:`Tally` counts one piece of work's own."""
 
     def __init__(self, config: HttpSourceConfig):
         if not config.url:
@@ -124,6 +139,7 @@ class PromClient:
             session.cert = (config.cert_file, config.key_file) if config.key_file \
                 else config.cert_file
         self._lock = threading.Lock()
+        self._local = threading.local()  # .tally: the Tally this thread's queries go to
         self.queries = 0
         #: response body bytes read (decoded JSON, every query and retry)
         self.bytes_read = 0
@@ -134,6 +150,9 @@ class PromClient:
         size = len(response.content or b"")
         with self._lock:
             self.bytes_read += size
+            tally = getattr(self._local, "tally", None)
+            if tally is not None:
+                tally.bytes_read += size
 
     # -- auth ------------------------------------------------------------------------
     def _refresh_auth(self) -> None:
@@ -170,9 +189,34 @@ class PromClient:
             promql,
         )
 
+    # -- per-work counts -------------------------------------------------------------------
+    def current_tally(self) -> Tally | None:
+        """The tally this thread counts into (to hand to the threads doing its queries)."""
+        return getattr(self._local, "tally", None)
+
+    @contextmanager
+    def counting_into(self, tally: Tally | None) -> Iterator[Tally | None]:
+        """Count this thread's queries and bytes into ``tally`` too, for the block."""
+        previous = getattr(self._local, "tally", None)
+        self._local.tally = tally
+        try:
+            yield tally
+        finally:
+            self._local.tally = previous
+
+    @contextmanager
+    def tally(self) -> Iterator[Tally]:
+        """A new :class:`Tally` for this thread's queries (and those run for it)."""
+        tally = Tally()
+        with self.counting_into(tally):
+            yield tally
+
     def _run(self, call, promql: str) -> list[Sample]:
         with self._lock:
             self.queries += 1
+            tally = getattr(self._local, "tally", None)
+            if tally is not None:
+                tally.queries += 1
         attempt = 0
         while True:
             try:

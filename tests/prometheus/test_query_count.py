@@ -68,3 +68,38 @@ def test_gpus_join_models_at_scale(fleets):
         backend.close()
     assert all(g.model == g.pod.rsplit("-", 2)[0] for g in part.gpus)
     assert part.cost.hourly == pytest.approx(4.0 * 2000)
+
+
+def test_a_chart_read_at_the_same_time_is_not_counted_in_the_refresh(fleets):
+    """The console reads the selected model's chart in a worker of its own, on the same
+    client: a refresh's ``queries`` and ``bytes_read`` must stay that read's own."""
+    import threading
+
+    server, fleet = fleets[10]
+    at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        backend.read([], 120, at)  # the start-up probe
+        alone = backend.read([], 120, at)
+        model = next(iter(alone.health.values())).model
+        real, charts = backend.client.query, []
+
+        def query(promql, at=None):  # the first query of the read waits for a whole chart
+            if not charts:
+                charts.append(None)
+                before = backend.client.queries
+                worker = threading.Thread(target=lambda: charts.append(
+                    (backend.chart(model, 600, at), backend.client.queries - before)))
+                worker.start()
+                worker.join()
+            return real(promql, at)
+
+        backend.client.query = query
+        together = backend.read([], 120, at)
+    finally:
+        backend.close()
+    chart, chart_queries = charts[1]
+    assert chart_queries >= 3 and any(s.points for s in chart)  # it really read meanwhile
+    assert together.queries == alone.queries
+    assert together.bytes_read == pytest.approx(alone.bytes_read, rel=0.05)
+    assert backend.client.queries >= 2 * alone.queries + chart_queries
