@@ -10,11 +10,13 @@ from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from widgets.render.fresh_widths import FreshWidths
+
 Cells = tuple[tuple[str, str], ...]
 """(text, level) per column; level: ok, warn, bad, unknown, muted, name or ''."""
 
 
-class PromotionTable(DataTable):
+class PromotionTable(FreshWidths, DataTable):
     """Data in with :meth:`show` (rows of cells); only changed cells are redrawn."""
 
     DEFAULT_CSS = """

@@ -8,6 +8,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
+from widgets.render.fresh_widths import FreshWidths
+
 from backends.domain.models import Revision
 from widgets.text import MISSING, fmt_num, safe
 
@@ -24,7 +26,7 @@ def revision_cells(rev: Revision) -> tuple[str, ...]:
             safe(rev.change_cause, 60))
 
 
-class ReleaseHistory(DataTable):
+class ReleaseHistory(FreshWidths, DataTable):
     """Revisions of the selected model; :meth:`show_history` replaces them when changed.
     The highlighted row (:attr:`highlighted_revision`) is what the rollback keys pick."""
 

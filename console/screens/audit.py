@@ -19,6 +19,7 @@ from console.screens.footer_fit import FooterFitMixin
 from console.screens.typed import PitboardScreen
 from console.presenters.records import AuditView
 from widgets.footer import KeyFooter
+from widgets.render.fresh_widths import Table
 from widgets.model_panels import key_name
 from widgets.text import safe
 
@@ -80,7 +81,7 @@ class AuditScreen(FooterFitMixin, PitboardScreen):
     def compose(self) -> ComposeResult:
         yield Static("Audit log · loading…", id="audit-head")
         yield Static("", id="audit-pending")
-        yield DataTable(id="audit-entries", cursor_type="row", zebra_stripes=True)
+        yield Table(id="audit-entries", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -21,6 +21,7 @@ from console.controllers.contexts import (ContextFilter, ContextInfo, context_ro
                                     filter_of, use_context)
 from console.screens.base import ViewScreen
 from widgets.badges import update_text
+from widgets.render.fresh_widths import FreshWidths
 from widgets.text import MISSING, fmt_age, safe
 
 ALL_LABEL = "all contexts"
@@ -33,7 +34,7 @@ WIDE_AT = 120
 MARK = "●"
 
 
-class ContextTable(DataTable):
+class ContextTable(FreshWidths, DataTable):
     """The contexts table; cell colours come from the theme (component classes)."""
 
     DEFAULT_CSS = """

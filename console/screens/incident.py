@@ -26,6 +26,7 @@ from console.screens.typed import PitboardScreen
 from console.presenters.records import IncidentView
 from console.screens.modals.guard import MODAL_CSS, _text
 from widgets.footer import KeyFooter
+from widgets.render.fresh_widths import Table
 from widgets.text import safe
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -219,7 +220,7 @@ class IncidentScreen(FooterFitMixin, PitboardScreen):
     def compose(self) -> ComposeResult:
         yield Static("Incident · loading…", id="inc-head")
         yield Static("", id="inc-sub")
-        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Table(id="timeline", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:

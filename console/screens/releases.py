@@ -21,11 +21,12 @@ from console.screens.base import ViewScreen
 from widgets.model_panels import (
     ReleaseRow, audit_rows, key_name, merge_rows, release_cells, revision_rows,
 )
+from widgets.render.fresh_widths import FreshWidths
 
 MAX_ROWS = 2000
 
 
-class ReleaseTable(DataTable):
+class ReleaseTable(FreshWidths, DataTable):
     """The releases table: its ``enter`` shows in the footer (a DataTable's own is hidden,
     and, focused, it hides the screen's)."""
 

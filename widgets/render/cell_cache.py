@@ -33,17 +33,19 @@ from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets._data_table import CellDoesNotExist, CellKey
 
+from widgets.render.fresh_widths import FreshWidths
 from widgets.repaint import PrestyledLines
 
 __all__ = ["CellCachedTable"]
 
 
-class CellCachedTable(PrestyledLines, DataTable):
+class CellCachedTable(FreshWidths, PrestyledLines, DataTable):
     """``DataTable`` with cell and line renders kept across updates of other cells, and
     its lines served fully styled (border, padding) from a cache keyed by the kept line
     (:class:`~widgets.repaint.PrestyledLines`): a repaint of the table's box -- a
     changed figure, or any repaint of the screen around it -- styles again only the
-    lines that changed."""
+    lines that changed. Drawn at its columns' current widths
+    (:class:`~widgets.render.fresh_widths.FreshWidths`)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pseudo_class_state = self.get_pseudo_class_state()  # as DataTable's

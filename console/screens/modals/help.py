@@ -15,6 +15,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from backends.domain.health import ERROR_BAD, ERROR_WARN, TEMP_BAD_C, WORDS
+from widgets.render.fresh_widths import Table
 
 PALETTE = ("Command palette", "Search models, windows, panels and actions")
 EXTRA = (("ctrl+p", *PALETTE),)
@@ -109,7 +110,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text("pitboard keys"), id="help-title")
-            yield DataTable(show_cursor=False, id="help-keys")
+            yield Table(show_cursor=False, id="help-keys")
             yield Static(legend(), id="help-legend")
             yield Static(Text("esc closes"), id="help-foot")
 
