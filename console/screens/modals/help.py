@@ -85,7 +85,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 90%; max-width: 90; height: auto; max-height: 90%;
+    HelpScreen > Vertical { width: 94%; max-width: 150; height: auto; max-height: 90%;
         border: round $primary; background: $surface; padding: 0 1; }
     HelpScreen #help-title { color: $text-accent; text-style: bold; }
     HelpScreen DataTable { height: auto; max-height: 30; }
