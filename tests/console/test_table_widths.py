@@ -77,3 +77,37 @@ async def test_cells_drawn_at_current_widths(cls):
     # the first column shrank back to what it shows now
     assert widths == [len("short"), len("second column, long text")]
     assert shown.index("second") < len("a much longer cell")
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_pitboard_datatable_has_fresh_widths():
+    """Every DataTable class of console/ and widgets/ carries the fix, and no screen
+    makes a plain one (a new table cannot forget it)."""
+    import importlib
+    import pkgutil
+    import re
+    from pathlib import Path
+
+    import console
+    import widgets
+    from widgets.render.fresh_widths import FreshWidths
+
+    root = Path(console.__file__).parent.parent
+    for package in (console, widgets):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not info.name.rsplit(".", 1)[-1].startswith("_"):
+                importlib.import_module(info.name)
+    ours = {c for c in _subclasses(DataTable) if c.__module__.split(".")[0] in ("console", "widgets")}
+    assert set(TABLES) - {Table} <= ours and len(ours) >= 5
+    assert all(issubclass(c, FreshWidths) for c in ours), \
+        [c.__name__ for c in ours if not issubclass(c, FreshWidths)]
+    plain = [f"{path.relative_to(root)}:{n}" for d in ("console", "widgets")
+             for path in (root / d).rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if re.search(r"(?<![\w.])DataTable\(", line) and "class " not in line]
+    assert plain == []
