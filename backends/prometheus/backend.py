@@ -146,13 +146,13 @@ class PrometheusMetrics(MetricsBackend):
         """Run (profile, key, promql) concurrently. Transport failures raise the first
         error (in plan order); rejected queries are left out and listed in ``warnings``."""
         abort = threading.Event()  # first transport failure: skip what has not started
-        tally = self.client.current_tally()  # the caller's count goes on in the pool
+        tallies = self.client.current_tallies()  # the caller's counts go on in the pool
 
         def task(promql: str) -> list[Sample]:
             if abort.is_set():
                 raise _Skipped()
             try:
-                with self.client.counting_into(tally):
+                with self.client.counting_into(tallies):
                     return call(promql)
             except QueryRejected:
                 raise

@@ -103,7 +103,8 @@ def _reason_from_body(body: str) -> str:
 class Tally:
     """Queries and response bytes of one piece of work (a refresh's read), counted apart
     from whatever else shares the client at the same time (a chart read in another
-    worker): see :meth:`PromClient.tally` and :meth:`PromClient.counting_into`."""
+    worker): see :meth:`PromClient.tally`. Tallies nest: a query counts in every tally
+    open on its thread (a read's, and one around a part of it)."""
 
     __slots__ = ("queries", "bytes_read")
 
@@ -139,7 +140,7 @@ class PromClient:
             session.cert = (config.cert_file, config.key_file) if config.key_file \
                 else config.cert_file
         self._lock = threading.Lock()
-        self._local = threading.local()  # .tally: the Tally this thread's queries go to
+        self._local = threading.local()  # .tallies: the Tallies this thread's queries go to
         self.queries = 0
         #: response body bytes read (decoded JSON, every query and retry)
         self.bytes_read = 0
@@ -150,8 +151,7 @@ class PromClient:
         size = len(response.content or b"")
         with self._lock:
             self.bytes_read += size
-            tally = getattr(self._local, "tally", None)
-            if tally is not None:
+            for tally in getattr(self._local, "tallies", ()):
                 tally.bytes_read += size
 
     # -- auth ------------------------------------------------------------------------
@@ -190,32 +190,32 @@ class PromClient:
         )
 
     # -- per-work counts -------------------------------------------------------------------
-    def current_tally(self) -> Tally | None:
-        """The tally this thread counts into (to hand to the threads doing its queries)."""
-        return getattr(self._local, "tally", None)
+    def current_tallies(self) -> tuple[Tally, ...]:
+        """The tallies this thread counts into (to hand to the threads doing its queries)."""
+        return getattr(self._local, "tallies", ())
 
     @contextmanager
-    def counting_into(self, tally: Tally | None) -> Iterator[Tally | None]:
-        """Count this thread's queries and bytes into ``tally`` too, for the block."""
-        previous = getattr(self._local, "tally", None)
-        self._local.tally = tally
+    def counting_into(self, tallies: tuple[Tally, ...]) -> Iterator[None]:
+        """Count this thread's queries and bytes into ``tallies`` (only), for the block."""
+        previous = getattr(self._local, "tallies", ())
+        self._local.tallies = tallies
         try:
-            yield tally
+            yield
         finally:
-            self._local.tally = previous
+            self._local.tallies = previous
 
     @contextmanager
     def tally(self) -> Iterator[Tally]:
-        """A new :class:`Tally` for this thread's queries (and those run for it)."""
+        """A new :class:`Tally` for this thread's queries (and those run for it), beside
+        the tallies already open on it."""
         tally = Tally()
-        with self.counting_into(tally):
+        with self.counting_into((*self.current_tallies(), tally)):
             yield tally
 
     def _run(self, call, promql: str) -> list[Sample]:
         with self._lock:
             self.queries += 1
-            tally = getattr(self._local, "tally", None)
-            if tally is not None:
+            for tally in getattr(self._local, "tallies", ()):
                 tally.queries += 1
         attempt = 0
         while True:

@@ -103,3 +103,20 @@ def test_a_chart_read_at_the_same_time_is_not_counted_in_the_refresh(fleets):
     assert together.queries == alone.queries
     assert together.bytes_read == pytest.approx(alone.bytes_read, rel=0.05)
     assert backend.client.queries >= 2 * alone.queries + chart_queries
+
+
+def test_tallies_nest(fleets):
+    """A tally open around a read counts what the read counts (its query threads too)."""
+    server, fleet = fleets[10]
+    at = datetime.fromtimestamp(fleet.t_end, timezone.utc)
+    backend = PrometheusMetrics(PrometheusConfig(url=server.url))
+    try:
+        with backend.client.tally() as outer:
+            part = backend.read([], 120, at)
+            with backend.client.tally() as inner:
+                backend.client.query("up", at)
+    finally:
+        backend.close()
+    assert part.queries >= 10 and part.bytes_read > 0
+    assert inner.queries == 1 and outer.queries == part.queries + 1
+    assert outer.bytes_read == part.bytes_read + inner.bytes_read
