@@ -306,6 +306,7 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
                 cpu.append(await _main_thread_ms(pilot, app.poller.on_source_updated, update,
                                                  idle_cpu))
             entry = {"median_ms": _q(cpu, 0.5), "p95_ms": _q(cpu, 0.95), "rounds": rounds,
+                     "rounds_ms": [round(ms, 1) for ms in cpu],
                      "gpu_rows_read": len(part.gpus),
                      "gpu_scope": None if part.gpu_scope is None
                      else part.gpu_scope.model_dump(exclude_defaults=True)}
@@ -424,7 +425,7 @@ async def _until(pilot, condition, timeout: float = 120.0) -> None:
 
 
 def victoria(clusters: int, models: int, gpus: int, history_s: int, reads: int,
-             views: tuple[int, int] | None = None) -> dict:
+             views: tuple[int, int] | None = None, only: Sequence[str] = VIEWS) -> dict:
     """Bytes, queries and seconds of one metrics refresh against a real VictoriaMetrics
     (Debian's ``victoria-metrics``) loaded by the suite's loader (``tests/victoria``: a
     source checkout, run in a child process so its memory is not this one's): scoped as
@@ -504,20 +505,22 @@ def victoria(clusters: int, models: int, gpus: int, history_s: int, reads: int,
                 # (every GPU's rows, three times: ~500 MB at 20,000 GPUs), which its RSS
                 # would count as the console's
                 out["console"] = _views_in_child(gpus, models, views[0], views[1],
-                                                 {"url": server.url, "start": at})
+                                                 {"url": server.url, "start": at}, only)
         finally:
             server.stop()
     return out
 
 
-def _views_in_child(gpus: int, models: int, rounds: int, soak: int, source: dict) -> dict:
+def _views_in_child(gpus: int, models: int, rounds: int, soak: int, source: dict,
+                    only: Sequence[str] = VIEWS) -> dict:
     """:func:`_views` against ``source`` in a new interpreter; its JSON."""
-    args = json.dumps([gpus, models, rounds, soak, source["url"], source["start"].isoformat()])
+    args = json.dumps([gpus, models, rounds, soak, source["url"], source["start"].isoformat(),
+                       list(only)])
     code = ("import asyncio, json, sys; from datetime import datetime; "
             "from console.cli.bench import _views; "
-            "g, m, r, s, url, start = json.loads(sys.argv[1]); "
+            "g, m, r, s, url, start, only = json.loads(sys.argv[1]); "
             "out = asyncio.run(_views(g, m, r, s, source={'url': url, "
-            "'start': datetime.fromisoformat(start)})); "
+            "'start': datetime.fromisoformat(start)}, only=only)); "
             "print(json.dumps(out))")
     done = subprocess.run([sys.executable, "-c", code, args], capture_output=True, text=True,
                           cwd=os.path.dirname(os.path.dirname(os.path.dirname(
@@ -701,7 +704,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         vm_gpus, vm_models = (2000, 300) if quick else (args.gpus, args.models)
         out["victoria"] = victoria(args.clusters, vm_models, vm_gpus,
                                    600 if quick else 900, 2 if quick else 3,
-                                   views=(rounds, soak))
+                                   views=(rounds, soak), only=only)
     if not args.skip_first_frame:
         out["first_frame"] = compare_first_frame(runs, not args.no_bytecode_cache)
     out["rss_mb_bench_process_max"] = round(
