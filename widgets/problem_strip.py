@@ -8,7 +8,8 @@ theme ($error, $warning, $success) through component classes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -69,6 +70,13 @@ class ProblemStrip(TextLines, can_focus=True):
         def control(self) -> ProblemStrip:
             return self.strip
 
+    SHRINK_AFTER_S = 60.0
+    """The strip grows at once when more problems come, and gives a row back only once it
+    has been unneeded this long: its height moves everything below it -- the rows under
+    the reader's eye, and a layout of the whole fleet screen (40-60 ms at 3,000 models)
+    -- and during an incident the count of problems goes up and down by one refresh after
+    refresh (VictoriaMetrics at 20,000 GPUs: every third refresh)."""
+
     max_lines: reactive[int] = reactive(3, always_update=False, repaint=False)
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
 
@@ -76,6 +84,9 @@ class ProblemStrip(TextLines, can_focus=True):
         super().__init__(id=id)
         self._lines: tuple[Line, ...] = ()
         self._shown_for: tuple | None = None
+        self._rows = 0  # the rows the strip is tall (SHRINK_AFTER_S) ...
+        self._rows_needed_at = 0.0  # ... and when they were last all needed
+        self.clock: Callable[[], float] = time.monotonic
 
     def show(self, lines: Sequence[Line]) -> None:
         """The problems to show, worst first."""
@@ -88,6 +99,7 @@ class ProblemStrip(TextLines, can_focus=True):
         return self._lines
 
     def watch_max_lines(self, _value: int) -> None:
+        self._rows = 0  # another terminal height: the strip's own height anew
         self._redraw()
 
     def watch_cursor(self, _value: int) -> None:
@@ -110,7 +122,18 @@ class ProblemStrip(TextLines, can_focus=True):
         if key == self._shown_for:
             return
         self._shown_for = key
-        self.show_text(self.strip_text())
+        self.show_text(self._held_height(self.strip_text()))
+
+    def _held_height(self, text: Text) -> Text:
+        """``text`` with blank rows below, so the strip keeps its height until the rows
+        it no longer needs have gone unneeded for SHRINK_AFTER_S."""
+        needed, now = text.plain.count("\n") + 1, self.clock()
+        if needed >= self._rows or now - self._rows_needed_at >= self.SHRINK_AFTER_S:
+            self._rows, self._rows_needed_at = needed, now
+            return text
+        held = text.copy()
+        held.append("\n " * (self._rows - needed))
+        return held
 
     def strip_text(self) -> Text:
         """The strip's text (pure but for the theme's styles)."""

@@ -67,7 +67,9 @@ async def test_all_clear_when_nothing_is_wrong():
 
 async def test_a_line_that_changes_length_is_repainted_not_laid_out():
     """The strip keeps its height while only what a line says changes (at 3,000 models
-    the named rest changes every refresh); a layout only when its line count does."""
+    the named rest changes every refresh); it grows at once when more problems come and
+    gives a row back only once it went unneeded for SHRINK_AFTER_S (a layout each time
+    its height changes)."""
     from dataclasses import dataclass
     from datetime import datetime
 
@@ -89,6 +91,8 @@ async def test_a_line_that_changes_length_is_repainted_not_laid_out():
     app = Alone()
     async with app.run_test(size=(100, 8)) as pilot:
         strip = app.query_one(ProblemStrip)
+        now = [1000.0]
+        strip.clock = lambda: now[0]
         strip.max_lines = 4
         strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
                     P("b", "b", "warn", "SLOW", "p95 1.2 s > SLO 800 ms")])
@@ -102,4 +106,23 @@ async def test_a_line_that_changes_length_is_repainted_not_laid_out():
         assert "12.5 s" in strip.render_line(1).text  # repainted with the new text
         strip.show([P("a", "a", "bad", "DOWN", "no replica ready")])  # one line fewer
         await pilot.pause()
+        assert not layouts and strip.size.height == 2  # held: a blank row
+        assert strip.render_line(1).text.strip() == ""
+        now[0] += ProblemStrip.SHRINK_AFTER_S - 1
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
+                    P("b", "b", "warn", "SLOW", "p95 9 s > SLO 800 ms")])  # back: no move
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready")])
+        await pilot.pause()
+        assert not layouts and strip.size.height == 2
+        now[0] += ProblemStrip.SHRINK_AFTER_S - 1  # needed 59 s ago: still held
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready (0/2)")])
+        await pilot.pause()
+        assert not layouts and strip.size.height == 2
+        now[0] += 2  # unneeded for longer than SHRINK_AFTER_S: given back
+        strip.show([P("a", "a", "bad", "DOWN", "no replica ready (0/3)")])
+        await pilot.pause()
         assert layouts and strip.size.height == 1
+        layouts.clear()
+        strip.show([P(k, k, "warn", "SLOW", "slow") for k in "abc"])  # more: at once
+        await pilot.pause()
+        assert layouts and strip.size.height == 3
