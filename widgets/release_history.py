@@ -8,9 +8,8 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
-from widgets.render.fresh_widths import FreshWidths
-
 from backends.domain.models import Revision
+from widgets.render.fresh_widths import FreshWidths
 from widgets.text import MISSING, fmt_num, safe
 
 
@@ -61,10 +60,10 @@ class ReleaseHistory(FreshWidths, DataTable):
         self.clear(columns=False)
         current = self.get_component_rich_style("release-history--current", partial=True)
         rows = [revision_cells(rev) for rev in revisions]
-        # each column as wide as its label and cells, set before any row is drawn:
-        # DataTable's auto width measures the rows only when it is next idle, and a line
-        # drawn before that stays in its line cache (keyed without the column widths):
-        # columns as wide as their labels, each cell cut to "…", until the next change
+        # each column as wide as its label and cells, set before any row is drawn: the
+        # panel is in the fleet screen's first frame, and DataTable's auto width measures
+        # rows only when it is next idle (FreshWidths then redraws them, after a frame of
+        # label-wide columns with every cell cut to "…")
         for column, label, cells in zip(self.columns.values(), LABELS,
                                         zip(*rows) if rows else ((),) * len(LABELS)):
             column.width = max([cell_len(label), *map(cell_len, cells)])

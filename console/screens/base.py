@@ -30,9 +30,9 @@ from console.controllers.messages import ViewData
 from widgets.badges import update_text
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
+from widgets.render.compositor import render_dirty_only
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
-from widgets.render.compositor import render_dirty_only
 
 
 RANGE_MAX_AGE_S = 30.0

@@ -35,9 +35,9 @@ from widgets.gpu_grid import GpuGrid
 from widgets.model_table import ModelTable, rows_from_snapshot
 from widgets.problem_strip import ProblemStrip
 from widgets.release_history import ReleaseHistory
+from widgets.render.compositor import render_dirty_only
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
-from widgets.render.compositor import render_dirty_only
 
 if TYPE_CHECKING:
     from console.presenters.prepare import Prepared
