@@ -71,11 +71,13 @@ class ProblemStrip(TextLines, can_focus=True):
             return self.strip
 
     SHRINK_AFTER_S = 60.0
-    """The strip grows at once when more problems come, and gives a row back only once it
-    has been unneeded this long: its height moves everything below it -- the rows under
-    the reader's eye, and a layout of the whole fleet screen (40-60 ms at 3,000 models)
-    -- and during an incident the count of problems goes up and down by one refresh after
-    refresh (VictoriaMetrics at 20,000 GPUs: every third refresh)."""
+    """While any problem shows the strip takes its whole room (``max_lines`` rows), and
+    it gives rows back only once they have been unneeded this long: its height moves
+    everything below it -- the rows under the reader's eye, and a layout of the whole
+    fleet screen (40-60 ms at 3,000 models) -- and during an incident the count of
+    problems goes up and down refresh after refresh (VictoriaMetrics at 20,000 GPUs: by
+    one every third refresh). So the screen moves once when an incident starts, and once
+    a minute after it ends."""
 
     max_lines: reactive[int] = reactive(3, always_update=False, repaint=False)
     cursor: reactive[int] = reactive(0, always_update=False, repaint=False)
@@ -92,6 +94,7 @@ class ProblemStrip(TextLines, can_focus=True):
         """The problems to show, worst first."""
         self._lines = tuple(lines)
         self.cursor = min(self.cursor, max(0, min(len(self._lines), self.max_lines) - 1))
+        self._hold_rows()
         self._redraw()
 
     @property
@@ -100,6 +103,7 @@ class ProblemStrip(TextLines, can_focus=True):
 
     def watch_max_lines(self, _value: int) -> None:
         self._rows = 0  # another terminal height: the strip's own height anew
+        self._hold_rows()
         self._redraw()
 
     def watch_cursor(self, _value: int) -> None:
@@ -118,21 +122,28 @@ class ProblemStrip(TextLines, can_focus=True):
         return self.get_component_rich_style(f"problem-strip--{name}", partial=True)
 
     def _redraw(self) -> None:
-        key = (self._lines, self.max_lines, self.cursor, self.has_focus, self.size.width)
+        key = (self._lines, self._rows, self.max_lines, self.cursor, self.has_focus,
+               self.size.width)
         if key == self._shown_for:
             return
         self._shown_for = key
         self.show_text(self._held_height(self.strip_text()))
 
-    def _held_height(self, text: Text) -> Text:
-        """``text`` with blank rows below, so the strip keeps its height until the rows
-        it no longer needs have gone unneeded for SHRINK_AFTER_S."""
-        needed, now = text.plain.count("\n") + 1, self.clock()
+    def _hold_rows(self) -> None:
+        """The rows the strip is tall: its whole room while any problem shows, and the
+        rows no longer needed until they have gone unneeded for SHRINK_AFTER_S (asked on
+        every :meth:`show`, so a calm that changes nothing still gives them back)."""
+        needed, now = (max(1, self.max_lines) if self._lines else 1), self.clock()
         if needed >= self._rows or now - self._rows_needed_at >= self.SHRINK_AFTER_S:
             self._rows, self._rows_needed_at = needed, now
+
+    def _held_height(self, text: Text) -> Text:
+        """``text`` with blank rows below, to the strip's held height."""
+        rows = text.plain.count("\n") + 1
+        if self._rows <= rows:
             return text
         held = text.copy()
-        held.append("\n " * (self._rows - needed))
+        held.append("\n " * (self._rows - rows))
         return held
 
     def strip_text(self) -> Text:

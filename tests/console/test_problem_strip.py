@@ -66,10 +66,11 @@ async def test_all_clear_when_nothing_is_wrong():
 
 
 async def test_a_line_that_changes_length_is_repainted_not_laid_out():
-    """The strip keeps its height while only what a line says changes (at 3,000 models
-    the named rest changes every refresh); it grows at once when more problems come and
-    gives a row back only once it went unneeded for SHRINK_AFTER_S (a layout each time
-    its height changes)."""
+    """While any problem shows, the strip takes its whole room (``max_lines`` rows): what
+    a line says and how many lines there are change without a layout (at 3,000 models the
+    named rest changes every refresh, and the count goes up and down by one); the screen
+    moves when the first problem comes (at once) and when the last has been gone for
+    SHRINK_AFTER_S."""
     from dataclasses import dataclass
     from datetime import datetime
 
@@ -88,41 +89,57 @@ async def test_a_line_that_changes_length_is_repainted_not_laid_out():
         def compose(self) -> ComposeResult:
             yield ProblemStrip()
 
+    down = P("a", "a", "bad", "DOWN", "no replica ready")
     app = Alone()
     async with app.run_test(size=(100, 8)) as pilot:
         strip = app.query_one(ProblemStrip)
         now = [1000.0]
         strip.clock = lambda: now[0]
         strip.max_lines = 4
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
-                    P("b", "b", "warn", "SLOW", "p95 1.2 s > SLO 800 ms")])
+        strip.show(())
         await pilot.pause()
-        assert strip.size.height == 2
+        assert strip.size.height == 1  # all clear: one row
         layouts = count_layouts(app)
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
-                    P("b", "b", "warn", "SLOW", "p95 12.5 s > SLO 800 ms")])
+        strip.show([down, P("b", "b", "warn", "SLOW", "p95 1.2 s > SLO 800 ms")])
+        await pilot.pause()
+        assert layouts and strip.size.height == 4  # the first problems: the whole room
+        layouts.clear()
+        strip.show([down, P("b", "b", "warn", "SLOW", "p95 12.5 s > SLO 800 ms")])
         await pilot.pause()
         assert not layouts
         assert "12.5 s" in strip.render_line(1).text  # repainted with the new text
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready")])  # one line fewer
+        strip.show([down])  # one line fewer
         await pilot.pause()
-        assert not layouts and strip.size.height == 2  # held: a blank row
+        assert not layouts and strip.size.height == 4  # held: blank rows
         assert strip.render_line(1).text.strip() == ""
+        strip.show([P(k, k, "warn", "SLOW", "slow") for k in "abcdef"])  # more than room
+        await pilot.pause()
+        assert not layouts and strip.size.height == 4
+        assert "+2 more" in strip.render_line(3).text
+        strip.show(())  # all clear: the rows stay for SHRINK_AFTER_S ...
+        await pilot.pause()
+        assert not layouts and strip.size.height == 4
+        assert strip.render_line(0).text.startswith("✓ all clear")
         now[0] += ProblemStrip.SHRINK_AFTER_S - 1
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready"),
-                    P("b", "b", "warn", "SLOW", "p95 9 s > SLO 800 ms")])  # back: no move
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready")])
+        strip.show([down])  # ... so a problem that comes back moves nothing
+        strip.show(())
         await pilot.pause()
-        assert not layouts and strip.size.height == 2
+        assert not layouts and strip.size.height == 4
         now[0] += ProblemStrip.SHRINK_AFTER_S - 1  # needed 59 s ago: still held
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready (0/2)")])
+        strip.show(())
         await pilot.pause()
-        assert not layouts and strip.size.height == 2
+        assert not layouts and strip.size.height == 4
         now[0] += 2  # unneeded for longer than SHRINK_AFTER_S: given back
-        strip.show([P("a", "a", "bad", "DOWN", "no replica ready (0/3)")])
+        strip.show(())
         await pilot.pause()
         assert layouts and strip.size.height == 1
         layouts.clear()
-        strip.show([P(k, k, "warn", "SLOW", "slow") for k in "abc"])  # more: at once
+        strip.show([down])  # a new incident: the whole room at once
         await pilot.pause()
-        assert layouts and strip.size.height == 3
+        assert layouts and strip.size.height == 4
+        layouts.clear()
+        now[0] += 10 * ProblemStrip.SHRINK_AFTER_S
+        strip.show([down])  # the same problem for ten minutes: needed all along ...
+        strip.show(())
+        await pilot.pause()
+        assert not layouts and strip.size.height == 4  # ... so held after it ends
