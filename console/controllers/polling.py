@@ -168,10 +168,13 @@ class Poller(Controller):
         metrics, cluster = self.app.state.metrics, self.app.state.cluster
         summary = metrics.gpu_summary if metrics is not None else None
         # the fleet's size: the last read's count, else the cluster's GPUs (allocation from
-        # Kubernetes) so a large fleet's first read is scoped too; else unknown: every GPU
+        # Kubernetes) so a large fleet's first read is scoped too; else unknown (the first
+        # read of a metrics store alone, with no GPUs from Kubernetes): scoped as well --
+        # its summary, counted by the server, tells the size -- for every GPU's rows would
+        # cost a 20,000-GPU fleet ~230 MB at its peak, which the process keeps for good
         known = summary.gpus if summary is not None else (
-            len(cluster.gpus) if cluster is not None else 0)
-        if known <= GPU_ROWS_MAX:
+            len(cluster.gpus) if cluster is not None and cluster.gpus else None)
+        if known is not None and known <= GPU_ROWS_MAX:
             return None
         screen = self.app.screen
         own = getattr(screen, "gpu_scope", None)

@@ -67,7 +67,8 @@ class FakeMetrics(MetricsBackend):
         self.rps = 100.0
         self.lock = threading.Lock()
 
-    def read(self, services, window_s, at=None) -> MetricsPart:
+    def read(self, services, window_s, at=None, *, gpu_scope=None) -> MetricsPart:
+        """Every GPU's row whatever ``gpu_scope`` asks: a small fleet."""
         with self.lock:
             self.reads += 1
         if self.fail:

@@ -75,7 +75,7 @@ class FakeFleet(ClusterBackend):
 class ClusterGpusMetrics(FakeMetrics):
     """FakeMetrics without GPUs of its own: the cluster's allocation is what is shown."""
 
-    def read(self, services, window_s, at=None):
+    def read(self, services, window_s, at=None, *, gpu_scope=None):
         return super().read(services, window_s, at).model_copy(update={"gpus": ()})
 
 

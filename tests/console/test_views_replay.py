@@ -25,9 +25,9 @@ class Spy(MetricsBackend):
         self.reads: list = []
         self.charts: list = []
 
-    def read(self, services, window_s, at=None):
+    def read(self, services, window_s, at=None, *, gpu_scope=None):
         self.reads.append(at)
-        return self.inner.read(services, window_s, at)
+        return self.inner.read(services, window_s, at, gpu_scope=gpu_scope)
 
     def chart(self, model, window_s, at=None, *, service=None):
         self.charts.append((model, window_s, at))
