@@ -32,6 +32,32 @@ def build_demo(settings: AppSettings, clock: object | None = None,
                     extra={"fleet": fleet})
 
 
+MALLOC_ARENAS = 2
+"""glibc's malloc arenas the process may have (its default: 8 per core). Each thread that
+allocates while another does gets an arena of its own, and what it frees stays there: the
+metrics pool's threads, each decoding a large answer now and then, kept ~20 MB more
+resident at 3,000 models (VictoriaMetrics, 20 clusters) than two arenas do, for no speed
+on this 2-core machine that the bench could see."""
+
+
+def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """At most ``arenas`` glibc malloc arenas from now on (``mallopt(M_ARENA_MAX)``, what
+    ``MALLOC_ARENA_MAX`` sets; that variable, when set, wins). False where the C library
+    is not glibc, or it refused."""
+    import os  # noqa: PLC0415 - only on the path to real backends
+
+    if os.environ.get("MALLOC_ARENA_MAX"):
+        return False
+    import ctypes  # noqa: PLC0415
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):  # not glibc (musl, macOS)
+        return False
+    m_arena_max = -8  # malloc.h
+    return bool(mallopt(m_arena_max, arenas))
+
+
 def frozen_clock(at: datetime) -> FrozenClock:
     """A clock standing still at ``at`` (moved by hand), for benchmarks and tests."""
     from backends.demo.fleet import FrozenClock  # noqa: PLC0415 - the demo: benchmark only
@@ -48,6 +74,7 @@ def build_backends(settings: AppSettings) -> Backends:
     cannot be constructed."""
     if settings.demo.enabled:
         return build_demo(settings)
+    cap_malloc_arenas()
     from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - kubernetes client
 
     metrics = alerts = None

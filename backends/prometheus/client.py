@@ -41,7 +41,7 @@ class QueryRejected(BackendError):
     not the server."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sample:
     """One series of an answer: its labels and its (unix seconds, value|None) points."""
 
@@ -177,17 +177,34 @@ class PromClient:
     # -- queries -----------------------------------------------------------------------
     def query(self, promql: str, at: datetime | None = None) -> list[Sample]:
         """Instant query; vector, matrix (range selector/sub-query) or scalar answers."""
-        params = {"time": f"{at.timestamp():.3f}"} if at is not None else None
-        return self._run(lambda: self._pc.custom_query(promql, params=params), promql)
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = f"{at.timestamp():.3f}"
+        return self._run(lambda: self._get("/api/v1/query", params), promql)
 
     def query_range(self, promql: str, start: datetime, end: datetime,
                     step_s: float) -> list[Sample]:
         """Range query with ``step_s`` seconds resolution."""
-        return self._run(
-            lambda: self._pc.custom_query_range(promql, start_time=start, end_time=end,
-                                                step=f"{step_s:g}"),
-            promql,
-        )
+        params = {"query": promql, "start": str(round(start.timestamp())),
+                  "end": str(round(end.timestamp())), "step": f"{step_s:g}"}
+        return self._run(lambda: self._get("/api/v1/query_range", params), promql)
+
+    def _get(self, path: str, params: dict[str, str]) -> list[Sample]:
+        """One request as ``PrometheusConnect.custom_query`` sends it (its session, URL,
+        headers, auth, TLS and timeout; its exception for a status other than 200), the
+        answer read by :func:`decode_result`: the library's ``response.json()`` held the
+        whole answer as dicts and lists beside the samples made from them (a 6 MB
+        histogram answer -- 3,000 models -- peaked at ~70 MB, which the process keeps)."""
+        pc = self._pc
+        session = pc._session  # noqa: SLF001 - the client exposes no setter
+        response = session.request(method=pc._method, url=f"{pc.url}{path}",  # noqa: SLF001
+                                   params=params, verify=session.verify, headers=pc.headers,
+                                   auth=pc.auth, cert=session.cert,
+                                   timeout=pc._timeout)  # noqa: SLF001
+        if response.status_code != 200:
+            raise PrometheusApiClientException(
+                f"HTTP Status Code {response.status_code} ({response.content!r})")
+        return decode_result(response.content)
 
     # -- per-work counts -------------------------------------------------------------------
     def current_tallies(self) -> tuple[Tally, ...]:
@@ -220,7 +237,7 @@ class PromClient:
         attempt = 0
         while True:
             try:
-                return parse_result(call())
+                return call()
             except BackendError as exc:
                 retry = exc.status in _RETRY_STATUS or exc.status == -1
                 if not retry or attempt >= self.config.retries:
@@ -284,31 +301,72 @@ def map_exception(exc: Exception, promql: str = "") -> BackendError:
     return BackendError(f"Prometheus query failed: {type(exc).__name__}", source=SOURCE)
 
 
+def decode_result(body: bytes | str) -> list[Sample]:
+    """A query answer's body -> the samples of its ``data.result``, each series made a
+    :class:`Sample` as soon as the JSON decoder has read it (its dicts and lists dropped
+    at once, not held beside the samples), label values and timestamps shared between
+    series (an answer repeats them: ``le`` buckets, model names, every series' instant)."""
+    strings: dict[str, str] = {}
+    stamps: dict[object, float] = {}
+
+    def series(obj: dict):
+        if len(obj) == 2 and isinstance(obj.get("metric"), dict) \
+                and ("value" in obj or "values" in obj):
+            return _sample(obj, strings, stamps)
+        return obj
+
+    # as requests' response.json() reads an answer with no charset: UTF-8, bad bytes replaced
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    answer = json.loads(text, object_hook=series)
+    if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
+        raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
+    return parse_result(answer["data"].get("result"))
+
+
+def _sample(item: dict, strings: dict[str, str] | None = None,
+            stamps: dict[object, float] | None = None) -> Sample:
+    """One series of an answer (``{"metric": ..., "value"|"values": ...}``) -> a Sample;
+    NaN/±Inf values become None."""
+    labels = item.get("metric") or {}
+    if not isinstance(labels, dict):
+        raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
+    if any(type(v) is not str for v in labels.values()):  # JSON keys are str already
+        labels = {k: str(v) for k, v in labels.items()}
+    if strings is not None:
+        for k, v in labels.items():
+            labels[k] = strings.setdefault(v, v)
+    stamps = {} if stamps is None else stamps
+    points: tuple[tuple[float, float | None], ...]
+    try:
+        if "value" in item:
+            ts, raw = item["value"]
+            points = ((stamps.get(ts) or stamps.setdefault(ts, float(ts)), _num(raw)),)
+        else:
+            points = tuple((stamps.get(ts) or stamps.setdefault(ts, float(ts)), _num(raw))
+                           for ts, raw in item.get("values") or ())
+    except (TypeError, ValueError):
+        raise BackendError("Prometheus answered a malformed sample", source=SOURCE) from None
+    return Sample(labels, points)
+
+
 def parse_result(result) -> list[Sample]:
-    """``data.result`` of a query answer -> samples; NaN/±Inf values become None."""
+    """``data.result`` of a query answer -> samples (series already made samples by
+    :func:`decode_result` are taken as they are)."""
     if not isinstance(result, list):
         raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
     # A scalar/string result is [ts, "value"].
-    if len(result) == 2 and not isinstance(result[0], dict):
-        return [Sample({}, ((float(result[0]), _num(result[1])),))]
-    out: list[Sample] = []
-    for item in result:
-        if not isinstance(item, dict):
-            raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
-        labels = item.get("metric") or {}
-        if not isinstance(labels, dict):
-            raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
-        if any(type(v) is not str for v in labels.values()):  # JSON keys are str already
-            labels = {k: str(v) for k, v in labels.items()}
-        points: tuple[tuple[float, float | None], ...]
+    if len(result) == 2 and not isinstance(result[0], dict | Sample):
         try:
-            if "value" in item:
-                ts, raw = item["value"]
-                points = ((float(ts), _num(raw)),)
-            else:
-                points = tuple((float(ts), _num(raw)) for ts, raw in item.get("values") or ())
+            return [Sample({}, ((float(result[0]), _num(result[1])),))]
         except (TypeError, ValueError):
             raise BackendError("Prometheus answered a malformed sample",
                                source=SOURCE) from None
-        out.append(Sample(labels, points))
+    out: list[Sample] = []
+    for item in result:
+        if isinstance(item, Sample):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append(_sample(item))
+        else:
+            raise BackendError("Prometheus answered JSON of an unexpected shape", source=SOURCE)
     return out

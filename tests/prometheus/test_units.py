@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import tracemalloc
 
 import pytest
 import requests
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from backends.alertmanager import AlertmanagerAlerts
 from backends.domain.errors import BackendError, ConfigError, ForbiddenError
-from backends.prometheus.client import QueryRejected, map_exception, parse_result
+from backends.prometheus.client import QueryRejected, decode_result, map_exception, parse_result
 from backends.prometheus.cost import table_price
 from backends.prometheus.calc import bucket_quantile, chart_step, matcher
 from backends.prometheus.profiles import default_profiles, render
@@ -192,3 +193,75 @@ def test_cluster_label_groups_serving_queries_and_must_be_a_label_name():
     assert "cluster" not in render(dcgm.queries["util"], dcgm, cluster_label="cluster")
     with pytest.raises(ValidationError, match="not a Prometheus label name"):
         PrometheusConfig(cluster_label="cluster-name")
+
+
+def _histogram_answer(models: int, buckets=("0.3", "0.5", "1", "2.5", "5", "10", "+Inf")) -> bytes:
+    """An instant answer of ``sum by (le, model_name, namespace, cluster)`` over vLLM's
+    e2e latency histogram (vLLM METRICS-TABLE: ``vllm:e2e_request_latency_seconds``),
+    as Prometheus' /api/v1/query writes it."""
+    result = [{"metric": {"cluster": f"c{m % 20:02d}", "le": le, "model_name": f"model-{m:04d}",
+                          "namespace": "serving"}, "value": [1796661255.5, f"{i * 0.25:g}"]}
+              for m in range(models) for i, le in enumerate(buckets)]
+    return json.dumps({"status": "success",
+                       "data": {"resultType": "vector", "result": result}}).encode()
+
+
+def test_decode_result_makes_the_samples_and_shares_what_series_repeat():
+    samples = decode_result(_histogram_answer(3))
+    assert len(samples) == 21
+    first, second = samples[0], samples[7]
+    assert first.labels == {"cluster": "c00", "le": "0.3", "model_name": "model-0000",
+                            "namespace": "serving"}
+    assert first.points == ((1796661255.5, 0.0),) and samples[1].value == 0.25
+    assert first.labels["le"] is second.labels["le"]  # one string per distinct value
+    assert first.labels["namespace"] is second.labels["namespace"]
+    assert first.points[0][0] is second.points[0][0]  # one float per instant
+    # the same as the decoded JSON parsed series by series
+    assert samples == parse_result(json.loads(_histogram_answer(3))["data"]["result"])
+
+
+def test_decode_result_keeps_every_shape_parse_result_takes():
+    def body(result) -> str:
+        return json.dumps({"status": "success", "data": {"resultType": "x", "result": result}})
+
+    assert decode_result(body([1.5, "NaN"]))[0].value is None  # a scalar
+    ranged = decode_result(body([{"metric": {"a": "b"}, "values": [[1, "1"], [2, "-Inf"]]}]))
+    assert ranged[0].points == ((1.0, 1.0), (2.0, None))
+    # a label set that happens to be named like a series' keys is labels, not a series
+    named = decode_result(body([{"metric": {"metric": "m", "value": "v"}, "value": [1, "2"]}]))
+    assert named[0].labels == {"metric": "m", "value": "v"} and named[0].value == 2.0
+    odd = decode_result(body([{"metric": {"gpu": 3}, "value": [1, "2"]}]))
+    assert odd[0].labels == {"gpu": "3"}
+    assert decode_result(b'{"status":"success","data":{"result":[{"metric":{"m":"\xff"},'
+                         b'"value":[1,"1"]}]}}')[0].labels == {"m": "\ufffd"}  # as requests
+    with pytest.raises(BackendError, match="malformed"):
+        decode_result(body([{"metric": {}, "value": ["x", "1"]}]))
+    with pytest.raises(BackendError, match="malformed"):
+        decode_result(body([{"metric": {}, "value": [[1], "1"]}]))  # an unhashable instant
+    with pytest.raises(BackendError, match="unexpected shape"):
+        decode_result(body({"oops": 1}))
+    with pytest.raises(BackendError, match="unexpected shape"):
+        decode_result('["not", "an", "answer"]')
+    with pytest.raises(json.JSONDecodeError):  # mapped by map_exception, as before
+        decode_result(b"<html>login</html>")
+
+
+def test_decode_result_never_holds_the_answer_as_json_beside_its_samples():
+    """Its peak is below what the decoded JSON alone holds (the library's
+    ``response.json()`` then ``parse_result`` held both at once)."""
+    body = _histogram_answer(600)
+
+    def peak(fn) -> int:
+        tracemalloc.start()
+        try:
+            kept = fn()
+            assert kept
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    as_json = peak(lambda: json.loads(body))
+    both = peak(lambda: parse_result(json.loads(body)["data"]["result"]))
+    decoded = peak(lambda: decode_result(body))
+    assert decoded < as_json < both
+    assert decoded < 0.6 * both
