@@ -4,6 +4,7 @@ first frame (or once, synchronously, for ``--once``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -48,14 +49,35 @@ def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
-    import ctypes  # noqa: PLC0415
-
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):  # not glibc (musl, macOS)
+    mallopt = _libc_function("mallopt")
+    if mallopt is None:
         return False
     m_arena_max = -8  # malloc.h
     return bool(mallopt(m_arena_max, arenas))
+
+
+def release_free_memory() -> bool:
+    """Give the pages malloc holds free back to the system (glibc's ``malloc_trim``; the
+    call releases the GIL, ~2 ms at 3,000 models). The poller's metrics worker calls it
+    after each read: what a read's decoding freed stayed resident otherwise (~13 MB at
+    3,000 models against VictoriaMetrics). False where the C library is not glibc."""
+    trim = _libc_function("malloc_trim")
+    return trim is not None and bool(trim(0))
+
+
+_LIBC: dict[str, Callable[..., int] | None] = {}
+
+
+def _libc_function(name: str) -> Callable[..., int] | None:
+    """glibc's function ``name`` (cached), None where the C library has none."""
+    if name not in _LIBC:
+        import ctypes  # noqa: PLC0415 - only on the path to real backends
+
+        try:
+            _LIBC[name] = getattr(ctypes.CDLL(None), name)
+        except (AttributeError, OSError):  # not glibc (musl, macOS)
+            _LIBC[name] = None
+    return _LIBC[name]
 
 
 def frozen_clock(at: datetime) -> FrozenClock:

@@ -60,7 +60,7 @@ from textual.worker import WorkerState
 from console.app import make_app
 from console.config import load_settings
 from console.controllers.state import RATE_WINDOW_S
-from console.wiring import build_demo, frozen_clock
+from console.wiring import build_demo, frozen_clock, release_free_memory
 
 FROZEN = datetime(2026, 11, 21, 14, 0, tzinfo=timezone.utc)
 
@@ -275,6 +275,7 @@ async def _views(n_gpus: int, n_models: int, rounds: int, soak: int,
         read_ms.append((time.perf_counter() - t) * 1000)
         update, ms = _thread_cpu(app.poller.metrics_update, part, at)
         prep_ms.append(ms)
+        release_free_memory()  # as the poller's worker does after its read
         return update, part
 
     async with app.run_test(size=size) as pilot:

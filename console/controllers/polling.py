@@ -25,7 +25,7 @@ from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Cl
 from console.controllers.base import Controller, in_thread
 from console.presenters.cost import idle_util_of
 from console.presenters.prepare import FleetPrep
-from console.wiring import build_backends
+from console.wiring import build_backends, release_free_memory
 from widgets.alert_data import PreparedAlerts, prepare_alerts
 from widgets.text import safe
 
@@ -194,6 +194,7 @@ class Poller(Controller):
         part = (backend.read(services, RATE_WINDOW_S, at) if scope is None
                 else backend.read(services, RATE_WINDOW_S, at, gpu_scope=scope))
         self.app.post_message(self.metrics_update(part, at))
+        release_free_memory()  # what the read's decoding freed, back to the system
 
     def metrics_update(self, part: MetricsPart, at: datetime) -> SourceUpdated:
         """The message for a fresh metrics part, with its display data made here, in the
