@@ -130,8 +130,17 @@ class FleetPrep:
                 self._services = (cluster.services, services_by_name(cluster.services))
             summary = part.gpu_summary if part.gpu_scope is not None else None
             cost = cost_rows(snapshot, summary, cost_idle_util, self._services[1])
-        return Prepared(cluster, part, gpus, rows, plan_gpus(gpus), status,
+        return Prepared(cluster, part, gpus, rows, gpu_plan(gpus, part), status,
                         worst_problems(snapshot), cost, cost_idle_util)
+
+
+def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart | None) -> GpuPlan:
+    """The fleet screen's GPU panel for ``gpus`` (the GPUs of ``part``, the metrics part
+    they come from): past GPU_ROWS_MAX GPUs a page of the fleet, its subtitle then the
+    fleet's figures from the part's GPU summary."""
+    if part is None or part.gpu_scope is None or part.gpu_summary is None:
+        return plan_gpus(gpus)
+    return plan_gpus(gpus, part.gpu_summary, part.gpu_scope)
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

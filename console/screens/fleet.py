@@ -23,6 +23,7 @@ from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
 from console.controllers.contexts import use_context
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
+from console.presenters.prepare import gpu_plan
 from console.presenters.problems import worst_problems
 from console.screens import registry
 from console.screens.typed import PitboardScreen
@@ -162,8 +163,11 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             strip.max_lines = self._strip_lines()
             lines = prepared.problems_for(snapshot) if prepared is not None else None
             strip.show(lines if lines is not None else worst_problems(snapshot))
-            self.query_one(GpuGrid).show_gpus(
-                snapshot.gpus, prepared.plan_for(snapshot.gpus) if prepared is not None else None)
+            plan = prepared.plan_for(snapshot.gpus) if prepared is not None else None
+            if plan is None:  # the live metrics part's GPUs, or a replayed instant's
+                plan = gpu_plan(snapshot.gpus, None if self.app.navigator.replay
+                                else self.app.state.metrics)
+            self.query_one(GpuGrid).show_gpus(snapshot.gpus, plan)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
                 self.query_one(CostPanel).cost = snapshot.cost
             elif "metrics" not in getattr(self.app.backends, "sources", ("metrics",)):

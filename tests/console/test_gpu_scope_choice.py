@@ -38,3 +38,35 @@ def test_a_known_size_decides():
     assert gpus and scope_of(summary(GPU_ROWS_MAX + 1), ClusterPart(context="c", gpus=gpus)) \
         == FLEET_SCOPE
     assert scope_of(None, ClusterPart(context="c", gpus=gpus)) is None  # 16 from Kubernetes
+
+
+def test_the_subtitle_of_a_page_tells_the_fleets_figures():
+    from backends.domain.models import GpuScope
+    from widgets.gpu_plan import fleet_subtitle, plan_gpus
+
+    fleet = GpuSummary(gpus=20000, nodes=10000, util_avg_percent=47.6, hot=12, xid_current=3)
+    assert fleet_subtitle(100, fleet, FLEET_SCOPE) == (
+        "busiest 100 of 20,000 · 10,000 nodes · avg util 48% · 12 hot · 3 XID")
+    assert fleet_subtitle(40, GpuSummary(gpus=900), GpuScope(sort="idle", limit=40)) == (
+        "40 of 900 · util n/a")
+    gpus = demo_backends(n_gpus=16, n_models=4).cluster.read().gpus
+    assert plan_gpus(gpus).subtitle.startswith(f"{len(gpus)} GPUs · ")  # every GPU: its own
+
+
+async def test_the_fleet_screens_gpu_panel_past_gpu_rows_max_says_page_of_fleet(settings):
+    from console.app import make_app
+    from tests.console.conftest import wait_for, wait_loaded
+    from widgets.gpu_grid import GpuGrid
+
+    backends = demo_backends(n_gpus=GPU_ROWS_MAX + 400, n_models=60)
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        grid = app.fleet_screen.query_one(GpuGrid)
+        await wait_for(pilot, lambda: app.state.metrics is not None
+                       and app.state.metrics.gpu_scope is not None)
+        summary = app.state.metrics.gpu_summary
+        await wait_for(pilot, lambda: str(grid.border_subtitle).startswith("busiest"))
+        assert str(grid.border_subtitle).startswith(
+            f"busiest {len(app.state.metrics.gpus)} of {GPU_ROWS_MAX + 400:,} · "
+            f"{summary.nodes:,} nodes · avg util {summary.util_avg_percent:.0f}%")
