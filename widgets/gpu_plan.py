@@ -64,17 +64,17 @@ def plan_gpus(gpus: Sequence[GpuDevice], fleet: GpuSummary | None = None,
 
 
 def fleet_subtitle(shown: int, fleet: GpuSummary, page: GpuScope | None) -> str:
-    """``busiest 100 of 20,000 · 10,000 nodes · avg util 48% · 12 hot``: the page's size,
+    """``busiest 100 of 20,000 · avg util 48% · 12 hot · 10,000 nodes``: the page's size,
     then the fleet's figures (counted by the metrics server), never the page's (the panel
     is titled GPUs; its border holds ~50 columns at 160)."""
     which = "busiest " if page is not None and page.sort in ("util", "node") else ""
     out = f"{which}{shown:,} of {fleet.gpus:,}"
-    if fleet.nodes is not None:
-        out += f" · {fleet.nodes:,} nodes"
     util = fleet.util_avg_percent
     out += f" · avg util {util:.0f}%" if util is not None else " · util n/a"
     if fleet.hot:
         out += f" · {fleet.hot:,} hot"
     if fleet.xid_current:
         out += f" · {fleet.xid_current:,} XID"
+    if fleet.nodes is not None:  # last: what the border cuts first
+        out += f" · {fleet.nodes:,} nodes"
     return out

@@ -46,7 +46,7 @@ def test_the_subtitle_of_a_page_tells_the_fleets_figures():
 
     fleet = GpuSummary(gpus=20000, nodes=10000, util_avg_percent=47.6, hot=12, xid_current=3)
     assert fleet_subtitle(100, fleet, FLEET_SCOPE) == (
-        "busiest 100 of 20,000 · 10,000 nodes · avg util 48% · 12 hot · 3 XID")
+        "busiest 100 of 20,000 · avg util 48% · 12 hot · 3 XID · 10,000 nodes")
     assert fleet_subtitle(40, GpuSummary(gpus=900), GpuScope(sort="idle", limit=40)) == (
         "40 of 900 · util n/a")
     gpus = demo_backends(n_gpus=16, n_models=4).cluster.read().gpus
@@ -69,4 +69,5 @@ async def test_the_fleet_screens_gpu_panel_past_gpu_rows_max_says_page_of_fleet(
         await wait_for(pilot, lambda: str(grid.border_subtitle).startswith("busiest"))
         assert str(grid.border_subtitle).startswith(
             f"busiest {len(app.state.metrics.gpus)} of {GPU_ROWS_MAX + 400:,} · "
-            f"{summary.nodes:,} nodes · avg util {summary.util_avg_percent:.0f}%")
+            f"avg util {summary.util_avg_percent:.0f}%")
+        assert str(grid.border_subtitle).endswith(f" · {summary.nodes:,} nodes")
