@@ -78,6 +78,13 @@ class MetricsPart(Frozen):
         None, description="response bytes read to produce this part (None: not counted)")
     profiles: tuple[str, ...] = Field((), description="active metric profiles")
 
+    @property
+    def page_of_fleet(self) -> GpuSummary | None:
+        """The fleet's GPU figures when ``gpus`` is only a page of it (a scoped read):
+        what a panel showing these rows must tell as the fleet's; None when the rows
+        are every GPU (their own figures are the fleet's)."""
+        return self.gpu_summary if self.gpu_scope is not None else None
+
 
 class ClusterBackend(ABC):
     """Model services, their history, and the release actions on them."""

@@ -128,8 +128,7 @@ class FleetPrep:
         if cost_idle_util is not None:
             if self._services[0] is not cluster.services:
                 self._services = (cluster.services, services_by_name(cluster.services))
-            summary = part.gpu_summary if part.gpu_scope is not None else None
-            cost = cost_rows(snapshot, summary, cost_idle_util, self._services[1])
+            cost = cost_rows(snapshot, part.page_of_fleet, cost_idle_util, self._services[1])
         return Prepared(cluster, part, gpus, rows, gpu_plan(gpus, part), status,
                         worst_problems(snapshot), cost, cost_idle_util)
 
@@ -138,9 +137,10 @@ def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart | None) -> GpuPlan:
     """The fleet screen's GPU panel for ``gpus`` (the GPUs of ``part``, the metrics part
     they come from): past GPU_ROWS_MAX GPUs a page of the fleet, its subtitle then the
     fleet's figures from the part's GPU summary."""
-    if part is None or part.gpu_scope is None or part.gpu_summary is None:
+    fleet = part.page_of_fleet if part is not None else None
+    if part is None or fleet is None:
         return plan_gpus(gpus)
-    return plan_gpus(gpus, part.gpu_summary, part.gpu_scope)
+    return plan_gpus(gpus, fleet, part.gpu_scope)
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

@@ -129,7 +129,7 @@ class CostScreen(ViewScreen):
         if rows is not None:
             return rows
         # a fleet past GPU_ROWS_MAX: rows for a page only, every GPU counted by the server
-        summary = part.gpu_summary if part is not None and part.gpu_scope is not None else None
+        summary = part.page_of_fleet if part is not None else None
         return cost_rows(snapshot, summary, idle_util, self._services_by_name(snapshot))
 
     def show(self, snapshot: FleetSnapshot) -> None:
