@@ -137,10 +137,9 @@ def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart | None) -> GpuPlan:
     """The fleet screen's GPU panel for ``gpus`` (the GPUs of ``part``, the metrics part
     they come from): past GPU_ROWS_MAX GPUs a page of the fleet, its subtitle then the
     fleet's figures from the part's GPU summary."""
-    fleet = part.page_of_fleet if part is not None else None
-    if part is None or fleet is None:
+    if part is None or part.page_of_fleet is None:
         return plan_gpus(gpus)
-    return plan_gpus(gpus, fleet, part.gpu_scope)
+    return plan_gpus(gpus, part.page_of_fleet, part.gpu_scope)
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

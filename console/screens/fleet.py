@@ -164,9 +164,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             lines = prepared.problems_for(snapshot) if prepared is not None else None
             strip.show(lines if lines is not None else worst_problems(snapshot))
             plan = prepared.plan_for(snapshot.gpus) if prepared is not None else None
-            if plan is None:  # the live metrics part's GPUs, or a replayed instant's
-                plan = gpu_plan(snapshot.gpus, None if self.app.navigator.replay
-                                else self.app.state.metrics)
+            if plan is None:  # not prepared for these: narrowed by :ctx, replayed ...
+                plan = gpu_plan(snapshot.gpus, self.app.state.metrics_of(snapshot.gpus))
             self.query_one(GpuGrid).show_gpus(snapshot.gpus, plan)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
                 self.query_one(CostPanel).cost = snapshot.cost

@@ -71,3 +71,21 @@ async def test_the_fleet_screens_gpu_panel_past_gpu_rows_max_says_page_of_fleet(
             f"busiest {len(app.state.metrics.gpus)} of {GPU_ROWS_MAX + 400:,} · "
             f"avg util {summary.util_avg_percent:.0f}%")
         assert str(grid.border_subtitle).endswith(f" · {summary.nodes:,} nodes")
+
+
+def test_only_the_live_unnarrowed_gpus_are_told_as_a_page_of_the_fleet():
+    from datetime import datetime, timezone
+
+    from backends.domain.sources import MetricsPart
+    from console.controllers.state import FleetState
+
+    at = datetime(2026, 12, 7, tzinfo=timezone.utc)
+    gpus = demo_backends(n_gpus=16, n_models=4).cluster.read().gpus
+    state = FleetState()
+    part = MetricsPart(gpus=gpus, gpu_summary=GpuSummary(gpus=20000), gpu_scope=FLEET_SCOPE)
+    state.succeeded("cluster", ClusterPart(context="c"), at)
+    state.succeeded("metrics", part, at)
+    shown = state.snapshot(at).gpus
+    assert state.metrics_of(shown) is part  # the snapshot of now: the page of the fleet
+    assert state.metrics_of(shown[:3]) is None  # narrowed by :ctx: not the fleet's page
+    assert state.metrics_of(tuple(list(shown))) is None  # another tuple: a replayed instant
