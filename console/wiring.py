@@ -4,6 +4,7 @@ first frame (or once, synchronously, for ``--once``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -46,8 +47,6 @@ def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """At most ``arenas`` glibc malloc arenas from now on (``mallopt(M_ARENA_MAX)``, what
     ``MALLOC_ARENA_MAX`` sets; that variable, when set, wins). False where the C library
     is not glibc, or it refused."""
-    import os  # noqa: PLC0415 - only on the path to real backends
-
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
     mallopt = _libc_function("mallopt")
