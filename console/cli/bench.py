@@ -9,6 +9,9 @@
   with no data source at all (``console.cli._bench_empty``): what the screen costs by itself,
   and the bare app importing pitboard's pydantic domain models and nothing else
   (``console.cli._bench_bare_models``): the floor of any first frame with data.
+  ``first_frame.imports``: what each import on that path costs (``-X importtime`` in fresh
+  processes, same bytecode; ``console.cli._bench_imports``): by owner, the part the bare
+  app does not make, and pitboard's slowest modules.
 - ``refresh``: main-thread milliseconds per metrics refresh at 2,000 GPUs / 300 models:
   the app's own handler of the poller's message (state, snapshot, fleet screen, views and
   session history) and the repaint that follows. ``main_thread_cpu_ms`` = CPU time of the
@@ -58,6 +61,7 @@ from datetime import datetime, timedelta, timezone
 from textual.worker import WorkerState
 
 from console.app import make_app
+from console.cli._bench_imports import import_costs
 from console.config import load_settings
 from console.controllers.state import RATE_WINDOW_S
 from console.wiring import build_demo, frozen_clock, release_free_memory
@@ -185,7 +189,9 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
             "pitboard_all": [round(x, 4) for x in app],
             "bytecode": "temporary cache (PYTHONDONTWRITEBYTECODE was set)" if pycache
             else "as the environment has it",
-            "rss_mb_first_frame": round(statistics.median(rss), 1) if rss else None}
+            "rss_mb_first_frame": round(statistics.median(rss), 1) if rss else None,
+            # what each import on the way costs (console.cli._bench_imports)
+            "imports": import_costs(runs, pycache)}
 
 
 async def workers_idle(pilot, timeout: float = 10.0) -> None:
