@@ -72,14 +72,15 @@ def summarise(runs: Sequence[Mapping[str, int]], bare_modules: Iterable[str]) ->
     for run in runs:
         for module, us in run.items():
             samples[module].append(us)
-    median = {m: statistics.median(v + [0] * (len(runs) - len(v))) for m, v in samples.items()}
+    median: dict[str, float] = {m: statistics.median(v + [0] * (len(runs) - len(v)))
+                                for m, v in samples.items()}
     bare = set(bare_modules)
     groups: dict[str, float] = defaultdict(float)
     extra: dict[str, float] = defaultdict(float)
-    for module, us in median.items():
-        groups[owner(module)] += us
+    for module, own_us in median.items():
+        groups[owner(module)] += own_us
         if module not in bare:
-            extra[owner(module)] += us
+            extra[owner(module)] += own_us
     ours = sorted(((us, m) for m, us in median.items()
                    if m.split(".", 1)[0] in PITBOARD), reverse=True)
 
