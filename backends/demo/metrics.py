@@ -210,7 +210,10 @@ class DemoMetrics(MetricsBackend):
         scoped = self._scope_cache.get(cache_key)
         if scoped is None:
             summary = part.gpu_summary
-            if summary is not None and filtered(scope):
+            if scope.cluster is not None:  # a read within one context: its GPUs only
+                summary = summarize(tuple(g for g in part.gpus if g.cluster == scope.cluster),
+                                    IDLE_UTIL_PERCENT, scope)
+            elif summary is not None and filtered(scope):
                 summary = summary.model_copy(update={"matching": sum(
                     1 for g in part.gpus if matches(g, scope, IDLE_UTIL_PERCENT))})
             scoped = part.model_copy(update={

@@ -62,9 +62,10 @@ def matches(g: GpuDevice, scope: GpuScope, idle_util: float) -> bool:
 
 
 def filtered(scope: GpuScope) -> bool:
-    """Whether ``scope`` narrows the fleet (beyond its page)."""
+    """Whether ``scope`` filters the GPUs it is read among (beyond its page); its
+    ``cluster`` does not: the whole read is within that cluster."""
     return any(v is not None and v != "" for v in (scope.state, scope.text, scope.node,
-                                                   scope.cluster, scope.model))
+                                                   scope.model))
 
 
 def _num(value: float | None) -> float:

@@ -288,7 +288,9 @@ class GpuScope(Frozen):
         None, description="words each matching (case-insensitive, part of) the node, pod, "
                           "UUID or GPU model name")
     node: str | None = None
-    cluster: str | None = Field(None, description="kubeconfig context (GpuDevice.cluster)")
+    cluster: str | None = Field(
+        None, description="kubeconfig context (GpuDevice.cluster): the read within it -- its "
+                          "GPUs only, in the page, the summary and the cost figures")
     model: str | None = Field(None, description="GPUs held by this model's pods")
 
 

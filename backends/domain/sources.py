@@ -83,7 +83,14 @@ class MetricsPart(Frozen):
         """The fleet's GPU figures when ``gpus`` is only a page of it (a scoped read):
         what a panel showing these rows must tell as the fleet's; None when the rows
         are every GPU (their own figures are the fleet's)."""
-        return self.gpu_summary if self.gpu_scope is not None else None
+        return self.page_of(None)
+
+    def page_of(self, context: str | None) -> GpuSummary | None:
+        """:attr:`page_of_fleet` for a console narrowed to ``context`` (None: every
+        context): the summary only when the read was within that context (the scope's
+        ``cluster``) -- a read of every context, or of another, tells none of its figures."""
+        scope = self.gpu_scope
+        return self.gpu_summary if scope is not None and scope.cluster == context else None
 
 
 class ClusterBackend(ABC):
@@ -162,6 +169,10 @@ class ClusterBackend(ABC):
 class MetricsBackend(ABC):
     """GPU, serving health, drift and cost figures (Prometheus, or the demo)."""
 
+    #: A read can be within one context (``GpuScope.cluster``: its summary, page and cost
+    #: that context's): the series carry a cluster label. The demo's are one context.
+    reads_by_cluster: bool = False
+
     @abstractmethod
     def read(
         self, services: Sequence[ModelService], window_s: int, at: datetime | None = None,
@@ -171,7 +182,8 @@ class MetricsBackend(ABC):
         A constant number of queries whatever the fleet size. Raises BackendError.
 
         ``gpu_scope``: one ``GpuDevice`` only for the GPUs of that page (or node, or
-        model), every GPU in ``MetricsPart.gpu_summary`` and the cost figures; None =
+        model), every GPU in ``MetricsPart.gpu_summary`` and the cost figures (those of
+        its ``cluster`` when it names one, where ``reads_by_cluster``); None =
         every GPU one row each (small fleets, reports)."""
 
     @abstractmethod

@@ -89,6 +89,8 @@ class PrometheusMetrics(MetricsBackend):
         self._gpu_uuids: dict[str, GpuIdent] = {}
         #: Queries the server rejected in the last read (bad template): shown as a reason.
         self.warnings: tuple[str, ...] = ()
+        # series told apart by the cluster label: a read can be within one context
+        self.reads_by_cluster = bool(config.cluster_label)
 
     # -- profiles -----------------------------------------------------------------------
     @property
@@ -332,13 +334,17 @@ class PrometheusMetrics(MetricsBackend):
                      if k == "cost" and "gpu_price" in cfg.profiles[n].queries), None)
         price = render(cfg.profiles[cost].queries["gpu_price"], cfg.profiles[cost],
                        **values) if cost else None
-        queries = {n: GpuQueries(cfg.profiles[n], values, cfg.cluster_label, pods, price)
+        # a scope within one context (``:ctx``): every GPU series of the read, summary and
+        # page, that cluster's (the label's value on them); no cluster label: one cluster
+        within = (matcher(cfg.cluster_label, cfg.cluster_of(scope.cluster))
+                  if scope.cluster is not None and cfg.cluster_label else "")
+        queries = {n: GpuQueries(cfg.profiles[n], values, cfg.cluster_label, pods, price,
+                                 within)
                    for n in gpu_profiles}
-        cluster = cfg.cluster_of(scope.cluster) if scope.cluster is not None else None
         # an XID is current while it appeared within xid_current_s, as on the GPU rows
         current = cfg.xid_current_s
         lookback = duration(current + xid_step(cfg.xid_lookback_s))
-        return _ScopedRead(scope, queries, cluster, cfg.idle_util_percent,
+        return _ScopedRead(scope, queries, cfg.idle_util_percent,
                            now.timestamp() - current, lookback,
                            [n for n, k in kinds.items() if k == "pods"], cost, cfg)
 
@@ -467,12 +473,12 @@ class _ScopedRead:
     serving ones), then each GPU profile's per-GPU queries narrowed to the page, the
     pods profile's to its pods and OpenCost's node prices to its nodes."""
 
-    def __init__(self, scope: GpuScope, queries: dict[str, GpuQueries], cluster: str | None,
+    def __init__(self, scope: GpuScope, queries: dict[str, GpuQueries],
                  idle_util: float, since_ts: float, lookback: str, pods: list[str],
                  cost: str | None, config: PrometheusConfig):
         self.scope, self.queries, self.config = scope, queries, config
         self.pods, self.cost = pods, cost
-        self.chosen = {n: gq.filter(scope, cluster, idle_util, since_ts, lookback)
+        self.chosen = {n: gq.filter(scope, idle_util, since_ts, lookback)
                        for n, gq in queries.items()}
         self.chosen_any = any(self.chosen.values())
         self.idle_util, self.since_ts, self.lookback = idle_util, since_ts, lookback

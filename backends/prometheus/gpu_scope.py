@@ -61,6 +61,9 @@ class GpuQueries:
     cluster_label: str | None
     pods: MetricProfile | None = None  # the active pods profile (pod -> model join)
     price: str | None = None  # OpenCost's $/h per node (``avg by (node) (...)``)
+    within: str = ""
+    """A matcher every GPU series of this read carries (``cluster="a"``: a scope with a
+    ``cluster``): the summary and the page are then that cluster's."""
 
     @property
     def ids(self) -> list[str]:
@@ -87,7 +90,8 @@ class GpuQueries:
 
     def q(self, key: str, match: str = "", **values: str) -> str:
         return render(self.profile.queries[key], self.profile,
-                      cluster_label=self.cluster_label, match=match,
+                      cluster_label=self.cluster_label,
+                      match=",".join(m for m in (self.within, match) if m),
                       **{**self.values, **values})
 
     # -- per-GPU sets (each one series per GPU, labels: identity + GPU model name) ------
@@ -193,15 +197,14 @@ class GpuQueries:
                 f"* on (node) group_left () ({self.price})")
 
     # -- scope ----------------------------------------------------------------------------
-    def filter(self, scope: GpuScope, cluster_value: str | None, idle_util: float,
-               since_ts: float, lookback: str) -> str | None:
-        """The GPUs matching every filter of ``scope`` (None: no filter)."""
+    def filter(self, scope: GpuScope, idle_util: float, since_ts: float,
+               lookback: str) -> str | None:
+        """The GPUs matching every filter of ``scope`` (None: no filter); its ``cluster``
+        is not one: the whole read is within it (``within``)."""
         conds: list[str] = []
         if scope.node is not None:
             conds.append(" or ".join(self.util_where(f"{n}={_q(scope.node)}")
                                      for n in self.node_labels or ["Hostname"]))
-        if scope.cluster is not None and self.cluster_label and cluster_value is not None:
-            conds.append(self.util_where(f"{self.cluster_label}={_q(cluster_value)}"))
         if scope.state == "idle":
             conds.append(self.idle(idle_util))
         elif scope.state == "free":

@@ -15,7 +15,7 @@ refresh at 2,000 GPUs / 300 models costs a few filters, not a re-attribution.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -171,8 +171,8 @@ class ContextInfo:
     server: str | None
     namespaces: str
     models: int
-    gpus: int
-    gpus_used: int
+    gpus: int | None  # None: not known (a page of a large fleet, another context's read)
+    gpus_used: int | None
     state: str  # "ok" | "stale" | "unreachable" | "waiting"
     age_s: float | None
     error: str | None
@@ -203,11 +203,18 @@ class ContextFilter:
         backend, cluster_gpus = backend_of(app), cluster_gpus_of(app)
         self.full = snapshot
         self.observe(snapshot, backend)
+        within = read_within(snapshot, app)
         if self.context is None:
-            return snapshot
+            if within is None:
+                return snapshot
+            # the read was still within one context (:ctx just left): its cost is that
+            # context's, not the fleet's -- missing until the fleet's read, not wrong
+            return snapshot.model_copy(update={"cost": CostBurn(source=snapshot.cost.source)})
         parts = self._narrowed(snapshot, backend, self.context, cluster_gpus)
         if parts is None:
             return snapshot
+        if within == self.context:  # read within this context: its cost as read, whole
+            parts = {**parts, "cost": snapshot.cost}
         return snapshot.model_copy(update=parts)
 
     def owners(self, snapshot: FleetSnapshot, backend: Any,
@@ -248,6 +255,17 @@ class ContextFilter:
         for name in context_names(backend, snapshot):
             if name not in errors:
                 self.last_ok[name] = status.last_success
+
+
+def read_within(snapshot: FleetSnapshot, app: Any) -> str | None:
+    """The context the live metrics read behind ``snapshot`` was within
+    (``GpuScope.cluster``), None when it read every context (or ``snapshot`` is not the
+    live one: a replayed instant's cost is not that read's)."""
+    part = getattr(getattr(app, "state", None), "metrics", None)
+    scope = getattr(part, "gpu_scope", None)
+    if scope is None or scope.cluster is None or getattr(part, "cost", None) is not snapshot.cost:
+        return None
+    return scope.cluster
 
 
 def backend_of(app: Any) -> Any:
@@ -349,15 +367,34 @@ def context_rows(snapshot: FleetSnapshot, app: Any, flt: ContextFilter,
         gpus = [g for g, o in zip(snapshot.gpus, owners) if o == name]
         state, age, error = _state(name, status, errors, flt.last_ok, now)
         gates = actions.gates_for(name) if actions is not None else None
+        total, used = gpu_counts(app, name, gpus)
         rows.append(ContextInfo(
             name=name, server=_server(members.get(name)),
             namespaces=_namespaces(members.get(name), services),
-            models=len(services), gpus=len(gpus), gpus_used=sum(1 for g in gpus if g.allocated),
+            models=len(services), gpus=total, gpus_used=used,
             state=state, age_s=age, error=error,
             read_only=read_only_reason(settings, backend, name),
             protected=bool(actions is not None and actions.is_protected(name)),
             approvals=gates.approvals_required if gates is not None else 0))
     return rows
+
+
+def gpu_counts(app: Any, context: str | None, rows: Sequence[GpuDevice]
+               ) -> tuple[int | None, int | None]:
+    """(GPUs, allocated GPUs) of ``context`` (None: every context): counted from ``rows``
+    when they are every GPU; past GPU_ROWS_MAX, when they are a page, from the server's
+    summary -- the fleet's tells each context's count (not its allocation), a read
+    within one context tells that context's both, and nothing of the others."""
+    part = getattr(getattr(app, "state", None), "metrics", None)
+    scope = getattr(part, "gpu_scope", None)
+    summary = getattr(part, "gpu_summary", None)
+    if scope is None or summary is None:
+        return len(rows), sum(1 for g in rows if g.allocated)
+    if scope.cluster == context:
+        return summary.gpus, summary.allocated
+    if scope.cluster is None and summary.by_cluster:
+        return summary.by_cluster.get(context or "", 0), None
+    return None, None
 
 
 def _state(name: str, status, errors: Mapping[str, str], last_ok: Mapping[str, datetime],
@@ -395,4 +432,7 @@ def use_context(app: Any, context: str | None) -> bool:
     if flt.context != context:
         flt.context = context
         app.show_state()
+        poller = getattr(app, "poller", None)
+        if poller is not None:  # a fleet read page by page: the new context's page
+            poller.rescope()
     return True

@@ -102,7 +102,7 @@ class Navigator(Controller):
             snap = self._replay_snapshot
         else:
             snap = self.app.state.snapshot(self.app.clock())
-        return self.context_filter.apply(snap, self)
+        return self.context_filter.apply(snap, self.app)
 
     def _view_screens(self) -> list[ViewScreen]:
         return [s for s in self.app.screen_stack if isinstance(s, ViewScreen)]

@@ -23,6 +23,7 @@ from backends.domain.models import GpuScope, ModelService, Series
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
+from console.controllers.contexts import current_context
 from console.presenters.cost import idle_util_of
 from console.presenters.prepare import FleetPrep
 from console.wiring import build_backends, release_free_memory
@@ -172,19 +173,39 @@ class Poller(Controller):
         # read of a metrics store alone, with no GPUs from Kubernetes): scoped as well --
         # its summary, counted by the server, tells the size -- for every GPU's rows would
         # cost a 20,000-GPU fleet ~230 MB at its peak, which the process keeps for good
+        # (a read within one context counted that context's GPUs, not the fleet's)
+        if getattr(getattr(metrics, "gpu_scope", None), "cluster", None) is not None:
+            summary = None
         known = summary.gpus if summary is not None else (
             len(cluster.gpus) if cluster is not None and cluster.gpus else None)
         if known is not None and known <= GPU_ROWS_MAX:
             return None
         screen = self.app.screen
         own = getattr(screen, "gpu_scope", None)
+        model = getattr(screen, "model_name", None)  # a model's detail: its GPUs
         if callable(own):
             scope = own()
-            return scope if isinstance(scope, GpuScope) else FLEET_SCOPE
-        model = getattr(screen, "model_name", None)  # a model's detail: its GPUs
-        if type(screen).__name__ == "ModelDetailScreen" and isinstance(model, str):
-            return GpuScope(model=model, limit=100)
-        return FLEET_SCOPE
+            scope = scope if isinstance(scope, GpuScope) else FLEET_SCOPE
+        elif type(screen).__name__ == "ModelDetailScreen" and isinstance(model, str):
+            scope = GpuScope(model=model, limit=100)
+        else:
+            scope = FLEET_SCOPE
+        # narrowed by :ctx: the read within that context -- its busiest GPUs, its summary
+        # and cost -- where the store tells the clusters apart (else the page is of every
+        # context's GPUs, and the screens narrow it)
+        context = current_context(self.app)
+        metrics_backend = getattr(getattr(self.app, "backends", None), "metrics", None)
+        if context is not None and getattr(metrics_backend, "reads_by_cluster", False):
+            scope = scope.model_copy(update={"cluster": context})
+        return scope
+
+    def rescope(self) -> None:
+        """Read the metrics again now if the GPUs the last read was scoped to are no
+        longer those on screen (another view, sort, filter or ``:ctx``)."""
+        part = self.app.state.metrics
+        if part is not None and part.gpu_scope is not None \
+                and part.gpu_scope != self.gpu_scope():
+            self.poll("metrics")
 
     @in_thread(exclusive=True, group="metrics", name="metrics", description="read metrics")
     def _poll_metrics(self, backend: MetricsBackend, clock: Clock,

@@ -133,13 +133,15 @@ class FleetPrep:
                         worst_problems(snapshot), cost, cost_idle_util)
 
 
-def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart | None) -> GpuPlan:
+def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart | None,
+             context: str | None = None) -> GpuPlan:
     """The fleet screen's GPU panel for ``gpus`` (the GPUs of ``part``, the metrics part
     they come from): past GPU_ROWS_MAX GPUs a page of the fleet, its subtitle then the
-    fleet's figures from the part's GPU summary."""
-    if part is None or part.page_of_fleet is None:
+    fleet's figures from the part's GPU summary (``context``'s, narrowed by ``:ctx``)."""
+    summary = part.page_of(context) if part is not None else None
+    if part is None or summary is None:
         return plan_gpus(gpus)
-    return plan_gpus(gpus, part.page_of_fleet, part.gpu_scope)
+    return plan_gpus(gpus, summary, part.gpu_scope)
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

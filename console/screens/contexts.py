@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from backends.domain.models import FleetSnapshot
 from console.controllers.contexts import (ContextFilter, ContextInfo, context_rows, current_context,
-                                    filter_of, use_context)
+                                    filter_of, gpu_counts, use_context)
 from console.screens.base import ViewScreen
 from widgets.badges import update_text
 from widgets.render.fresh_widths import FreshWidths
@@ -176,13 +176,13 @@ class ContextsScreen(ViewScreen):
         self._shown = key
         name_w, ns_w = (20, 14) if narrow else (48, 40)
         status = full.sources.get("cluster")
-        used = sum(1 for g in full.gpus if g.allocated)
+        total, used = gpu_counts(self.app, None, full.gpus)
         overall = "…" if status is None or status.last_success is None and status.error is None \
             else "ok" if status.ok else "stale"
         read_only = self.app.settings.read_only
         cells = [table.cell(MARK if chosen is None else "", "mark"), table.cell(ALL_LABEL, "name")]
         cells += [table.cell(MISSING, "muted")] * (1 if narrow else 2)
-        cells += [table.cell(str(len(full.services))), table.cell(f"{used}/{len(full.gpus)}"),
+        cells += [table.cell(str(len(full.services))), table.cell(gpu_cell(used, total)),
                   table.cell(overall, {"ok": "ok", "stale": "warn"}.get(overall, "muted")),
                   table.cell(("RO" if narrow else "RO (--read-only)") if read_only else MISSING,
                              "bad" if read_only else "muted")]
@@ -196,7 +196,7 @@ class ContextsScreen(ViewScreen):
             if not narrow:
                 cells.append(table.cell(safe(info.server, 48), "" if info.server else "muted"))
             cells += [table.cell(safe(info.namespaces, ns_w)), table.cell(str(info.models)),
-                      table.cell(f"{info.gpus_used}/{info.gpus}"),
+                      table.cell(gpu_cell(info.gpus_used, info.gpus)),
                       table.cell(src, src_style), table.cell(pol, pol_style)]
             table.add_row(*cells)
             self._names.append(info.name)
@@ -215,10 +215,13 @@ class ContextsScreen(ViewScreen):
         info = next((r for r in self.rows if r.name == name), None) if ok else None
         if info is None:
             text.append("enter: show every context · esc: back")
-            known = sum(r.gpus for r in self.rows)
+            counts = [r.gpus for r in self.rows]
             full = self._filter().full
-            if full is not None and len(self.rows) > 1 and known < len(full.gpus):
-                text.append(f" · {len(full.gpus) - known} GPUs not attributable to one context")
+            total = gpu_counts(self.app, None, full.gpus)[0] if full is not None else None
+            if total is not None and len(self.rows) > 1 and None not in counts:
+                known = sum(c for c in counts if c is not None)
+                if known < total:
+                    text.append(f" · {total - known} GPUs not attributable to one context")
         else:
             text.append(safe(info.name, 80), "bold")
             text.append(f" · {safe(info.server, 80)}" if info.server else "")
@@ -259,3 +262,11 @@ class ContextsScreen(ViewScreen):
     def _selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_use_context()
+
+
+def gpu_cell(used: int | None, total: int | None) -> str:
+    """``used/total`` GPUs; the total alone when the allocation is not known, ``—`` when
+    neither is (another context's, while the read is within one)."""
+    if total is None:
+        return MISSING
+    return f"{total:,}" if used is None else f"{used:,}/{total:,}"

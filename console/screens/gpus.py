@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
 from backends.domain.models import FleetSnapshot, GpuDevice, GpuScope, GpuSummary
+from console.controllers.contexts import current_context
 from console.screens.base import ViewScreen
 from console.controllers.series import GPU_FIELDS, from_history, gpu_series
 from widgets.bars import power_limits
@@ -107,13 +108,13 @@ class GpuScreen(ViewScreen):
     def _scoped(self) -> tuple[GpuSummary | None, GpuScope | None]:
         """The last read's fleet summary and the scope its rows were read for."""
         part = self.app.state.metrics
-        return (part.gpu_summary, part.gpu_scope) if part is not None else (None, None)
+        summary = part.page_of(current_context(self.app)) if part is not None else None
+        return (summary, part.gpu_scope) if part is not None and summary is not None \
+            else (None, None)
 
     def _repoll(self) -> None:
         """A scoped fleet: read the page of the new sort or filter now."""
-        _summary, scope = self._scoped()
-        if scope is not None and scope != self.gpu_scope():
-            self.app.poller.poll("metrics")
+        self.app.poller.rescope()
 
     def show(self, snapshot: FleetSnapshot) -> None:
         key = (id(snapshot.gpus), self.sort, self.filter_text)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from backends.domain.gpus import page
+from backends.domain.gpus import page, summarize
 from backends.domain.models import GpuScope, ModelService, ServiceKind
 from backends.prometheus.backend import PrometheusMetrics
 from backends.prometheus.config import PrometheusConfig
@@ -97,8 +97,7 @@ def test_a_scoped_refresh_reads_the_page_not_the_fleet(stores):
 def test_the_large_stores_scoped_figures_are_those_of_its_rows(stores):
     large = stores["large"]
     full = large.read(None, warm=False)  # figures, not bytes: one read each
-    scopes = [PAGE, GpuScope(cluster=context_of("c07"), limit=500),
-              GpuScope(node="gpu-03-0001", limit=100), GpuScope(model="llm-code", limit=1000),
+    scopes = [PAGE, GpuScope(node="gpu-03-0001", limit=100), GpuScope(model="llm-code", limit=1000),
               GpuScope(text="GPU-1100", limit=1000)]
     rows = full.gpus
     for scope in scopes:
@@ -114,3 +113,30 @@ def test_the_large_stores_scoped_figures_are_those_of_its_rows(stores):
         else:
             assert part.gpus == page(rows, scope, 10.0), scope
             assert got.matching == len(part.gpus) > 0, scope
+
+
+@pytest.mark.parametrize("scope", [GpuScope(cluster=context_of("c07"), limit=500),
+                                   GpuScope(cluster=context_of("c07"), limit=20),
+                                   GpuScope(cluster=context_of("c13"), limit=50, sort="idle"),
+                                   GpuScope(cluster=context_of("c13"), limit=50, text="gpu-13")])
+def test_a_read_within_one_cluster_is_that_clusters(stores, scope):
+    """``:ctx`` over a global store: the page, the summary and the cost of the read are
+    the chosen cluster's, as counted from every row of the store read one by one."""
+    large = stores["large"]
+    full = large.read(None, warm=False)
+    mine = tuple(g for g in full.gpus if g.cluster == scope.cluster)
+    assert 0 < len(mine) < len(full.gpus)
+    part = large.read(scope, warm=False)
+    got, want = part.gpu_summary, summarize(mine, 10.0, scope)
+    for f in ("gpus", "nodes", "allocated", "idle_allocated", "by_cluster", "by_model",
+              "matching"):
+        assert getattr(got, f) == getattr(want, f), f
+    assert got.by_cluster == {scope.cluster: len(mine)}
+    assert got.util_avg_percent == pytest.approx(want.util_avg_percent)
+    assert part.gpus == page(mine, scope, 10.0)
+    assert part.gpus and {g.cluster for g in part.gpus} == {scope.cluster}
+    # the cost: that cluster's GPUs, each priced (H100 at $4/h here)
+    assert part.cost.hourly == pytest.approx(sum(g.hourly_cost or 0 for g in mine))
+    assert part.cost.hourly < full.cost.hourly
+    # the same number of queries as a read of every cluster's page
+    assert part.queries == large.read(PAGE, warm=False).queries
