@@ -156,7 +156,7 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
     services = snapshot.services
     with_context = bool(services) and any(s.cluster != services[0].cluster for s in services)
     worst = worst_drift_by_model(snapshot.drift)
-    by_model = snapshot.cost.by_model
+    by_model, cost_of_service = snapshot.cost.by_model, snapshot.cost.by_service
     health, by_service = snapshot.health, snapshot.service_health
     named = Counter(s.name for s in services)
     for s in snapshot.services:
@@ -187,7 +187,9 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
             burn_cell(slo, s.name, h),
             (fmt_num(h.p95_ms if h else None, "{:,.0f}"), Level.OK),
             (drift_text, drift_level(d)),
-            (fmt_money(by_model.get(s.name)), Level.OK),
+            # a name several services share: this one's $/h, where told (not their sum)
+            (fmt_money(by_model.get(s.name) if named[s.name] == 1
+                       else cost_of_service.get(key)), Level.OK),
         )
         rows.append(ModelRow(key=key, name=s.name, cells=cells))
     if cache is not None and len(cache) > 2 * len(rows) + 64:

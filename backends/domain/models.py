@@ -425,6 +425,10 @@ class CostBurn(Frozen):
         None, description="what today / month_to_date / month_projection count: "
                           "'all nodes' or 'GPUs'")
     by_model: dict[str, float] = Field(default_factory=dict)
+    by_service: dict[str, float] = Field(
+        default_factory=dict, description="ModelService.key -> $/h, where the GPUs tell "
+        "their cluster: a model name several contexts serve gets each one's own (by_model "
+        "sums them); empty otherwise")
     source: str = "n/a"
 
     @property

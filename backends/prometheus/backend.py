@@ -40,10 +40,11 @@ from backends.prometheus.chart import (
 )
 from backends.prometheus.client import SOURCE, PromClient, QueryRejected, Sample, Tally, short
 from backends.prometheus.cost import (
-    Priced,
     Pricer,
     cost_burn,
+    priced_gpus,
     priced_summary,
+    service_resolver,
     month_to_date,
     node_prices,
     seconds_since_midnight,
@@ -283,6 +284,8 @@ class PrometheusMetrics(MetricsBackend):
                                               cfg.cluster_label).items():
                 gpu_index.setdefault(slot, ident)
         contexts_list = sorted(contexts)
+        # each model's service in its context, when the series tell the contexts apart
+        service_of = service_resolver(services) if cfg.cluster_label else None
         if scoped:
             figures = [read_summary(results.get((n, SUMMARY_KEY), ()), gq,
                                     lambda v: cfg.context_for(v, contexts_list),
@@ -292,10 +295,10 @@ class PrometheusMetrics(MetricsBackend):
                                     or joiner.from_pod(pod, ns))
                        for n, gq in scoped.queries.items()]
             summary = merge_summaries(figures, scoped.chosen_any)
-            priced: Sequence[GpuDevice] | Priced = priced_summary(figures, pricer)
+            priced = priced_summary(figures, pricer, service_of)
         else:
             summary = summarize(gpus, cfg.idle_util_percent)
-            priced = gpus
+            priced = priced_gpus(gpus, cfg.idle_util_percent, service_of)
         sources = pricer.sources
         cost = cost_burn(priced, sources, at=now, idle_util=cfg.idle_util_percent,
                          budget=cfg.monthly_budget, today=today, month=month,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from backends.domain.gpus import cost_shares
-from backends.domain.models import CostBurn, GpuDevice
+from backends.domain.models import CostBurn, GpuDevice, ModelService
 from backends.prometheus.client import Sample
 from backends.prometheus.calc import NODE_LABELS, first_label
 
@@ -74,15 +74,48 @@ class _Sum:
             self.count += n
 
 
+ServiceOf = Callable[[str | None, str | None, str], str | None]
+"""(context, namespace or None, model name) -> the ``ModelService.key`` serving it there."""
+
+
+def service_resolver(services: Sequence[ModelService]) -> ServiceOf:
+    """:data:`ServiceOf` for ``services``: the service of that name in that context (and
+    namespace, when told); None when no context is told, or two services there could be
+    the one (the same name in two namespaces, the namespace not told)."""
+    exact: dict[tuple[str, str, str], str] = {}
+    by_name: dict[tuple[str, str], str | None] = {}
+    for svc in services:
+        exact.setdefault((svc.cluster, svc.namespace, svc.name), svc.key)
+        pair = (svc.cluster, svc.name)
+        by_name[pair] = svc.key if pair not in by_name else None
+
+    def resolve(context: str | None, namespace: str | None, model: str) -> str | None:
+        if context is None:
+            return None
+        if namespace:
+            key = exact.get((context, namespace, model))
+            if key is not None:
+                return key
+        return by_name.get((context, model))
+    return resolve
+
+
 class Priced:
-    """Sums of GPU $/h: every priced GPU, the idle and the unallocated ones, per model."""
+    """Sums of GPU $/h: every priced GPU, the idle and the unallocated ones, per model
+    (and per service, where the GPUs tell their context)."""
 
     def __init__(self) -> None:
         self.count = 0
         self.hourly = 0.0
         self.by_model: dict[str, float] = {}
+        self.by_service: dict[str, float] = {}
         self.idle = _Sum()
         self.free = _Sum()
+
+    def add_model(self, model: str, value: float, service: str | None) -> None:
+        self.by_model[model] = self.by_model.get(model, 0.0) + value
+        if service is not None:
+            self.by_service[service] = self.by_service.get(service, 0.0) + value
 
     def add(self, price: float | None, n: int = 1, *, model: str | None = None) -> None:
         if price is None or n <= 0:
@@ -94,8 +127,10 @@ class Priced:
 
 
 
-def priced_gpus(gpus: Sequence[GpuDevice], idle_util: float) -> Priced:
-    """Each GPU's own price (``GpuDevice.hourly_cost``), as read row by row."""
+def priced_gpus(gpus: Sequence[GpuDevice], idle_util: float,
+                service_of: ServiceOf | None = None) -> Priced:
+    """Each GPU's own price (``GpuDevice.hourly_cost``), as read row by row;
+    ``service_of``: each holder's service, by the GPU's context and pod namespace."""
     out = Priced()
     for g in gpus:
         cost = g.hourly_cost
@@ -104,7 +139,8 @@ def priced_gpus(gpus: Sequence[GpuDevice], idle_util: float) -> Priced:
         out.add(cost)
         for model, part in cost_shares(g):  # a MIG or time-sliced GPU: each holder its part
             if model:
-                out.by_model[model] = out.by_model.get(model, 0.0) + cost * part
+                out.add_model(model, cost * part, service_of(g.cluster, g.namespace, model)
+                              if service_of is not None else None)
         if g.allocated and _idle(g, idle_util):
             out.idle.add(cost)
         if not g.allocated:
@@ -112,15 +148,15 @@ def priced_gpus(gpus: Sequence[GpuDevice], idle_util: float) -> Priced:
     return out
 
 
-def priced_summary(figures, pricer: Pricer) -> Priced:
+def priced_summary(figures, pricer: Pricer, service_of: ServiceOf | None = None) -> Priced:
     """The same sums from the server's counts (``gpu_scope.SummaryFigures``): OpenCost's
     prices summed on the server by node, the rest counted per GPU model name and priced
-    from the config table here."""
+    from the config table here; ``service_of``: each model's service in its context."""
     out = Priced()
     for f in figures:
         oc = f.opencost
         for gtype, n in f.types.get("gpus", {}).items():
-            total, count = oc.get("gpus", {}).get((gtype, None), (0.0, 0))
+            total, count = oc.get("gpus", {}).get((gtype, None, None), (0.0, 0))
             if count:
                 out.count += count
                 out.hourly += total
@@ -131,16 +167,17 @@ def priced_summary(figures, pricer: Pricer) -> Priced:
             out.add(table, n - count)
         for which, acc in (("idle", out.idle), ("free", out.free)):
             for gtype, n in f.types.get(which, {}).items():
-                total, count = oc.get(which, {}).get((gtype, None), (0.0, 0))
+                total, count = oc.get(which, {}).get((gtype, None, None), (0.0, 0))
                 acc.hourly += total
                 acc.count += count
                 acc.add(pricer.table(gtype), n - count)
-        for (gtype, model), n in f.models.items():
-            total, count = oc.get("model", {}).get((gtype, model), (0.0, 0))
+        for (gtype, model, context), n in f.models.items():
+            total, count = oc.get("model", {}).get((gtype, model, context), (0.0, 0))
             table = pricer.table(gtype)
             value = total + (table * (n - count) if table is not None else 0.0)
             if count or (table is not None and n > count):
-                out.by_model[model] = out.by_model.get(model, 0.0) + value
+                out.add_model(model, value, service_of(context, None, model)
+                              if service_of is not None else None)
     return out
 
 
@@ -172,7 +209,8 @@ def cost_burn(gpus: Sequence[GpuDevice] | Priced, sources: set[str], *, at: date
         unallocated_hourly=p.free.hourly if priced else None,
         unallocated_gpus=p.free.count if priced else None,
         spend_basis=basis if (today is not None or month is not None) else None,
-        by_model=p.by_model, source=" + ".join(sorted(sources)) if sources else "n/a",
+        by_model=p.by_model, by_service=p.by_service,
+        source=" + ".join(sorted(sources)) if sources else "n/a",
     )
 
 

@@ -283,10 +283,14 @@ class GpuQueries:
         if xid:
             figures.append(("xid", f"count {self.by()} ({xid})"))
         held = self.by_model
+        # per model (and per pod whose model only its name tells) by cluster too: one
+        # model name served in several contexts is priced for each (a model lives in one
+        # cluster as a rule: the answer hardly grows)
         if held:
-            figures.append(("model", f"count {self.by(GPU_MODEL_LABEL, MODEL)} ({held})"))
+            figures.append(("model", f"count {self.by(GPU_MODEL_LABEL, MODEL, cluster=True)} "
+                                     f"({held})"))
         pods = self.unresolved_pods
-        figures.append(("pod", f"count {self.by(GPU_MODEL_LABEL, 'namespace', 'pod')} "
+        figures.append(("pod", f"count {self.by(GPU_MODEL_LABEL, 'namespace', 'pod', cluster=True)} "
                                f"({pods})"))
         if chosen:
             figures.append(("matching", f"count {self.by()} ({chosen})"))
@@ -297,7 +301,7 @@ class GpuQueries:
                 continue
             priced = self.priced(gpus, *extra)
             if priced is not None:
-                by = self.by(GPU_MODEL_LABEL, *extra)
+                by = self.by(GPU_MODEL_LABEL, *extra, cluster=bool(extra))
                 figures.append((f"oc_{name}_sum", f"sum {by} ({priced})"))
                 figures.append((f"oc_{name}_n", f"count {by} ({priced})"))
         return figures
@@ -375,12 +379,13 @@ class SummaryFigures:
     xid: int | None = None
     matching: int | None = None
     by_cluster: dict[str, int] = field(default_factory=dict)
-    # (GPU model name) -> count, per set: gpus, idle, free; (GPU model name, model) -> count
+    # (GPU model name) -> count, per set: gpus, idle, free;
+    # (GPU model name, model, context or None) -> count
     types: dict[str, dict[str | None, int]] = field(default_factory=dict)
-    models: dict[tuple[str | None, str], int] = field(default_factory=dict)
-    # OpenCost: set -> GPU model name -> (sum $/h, count)
-    opencost: dict[str, dict[tuple[str | None, str | None], tuple[float, int]]] = field(
-        default_factory=dict)
+    models: dict[tuple[str | None, str, str | None], int] = field(default_factory=dict)
+    # OpenCost: set -> (GPU model name, model, context) -> (sum $/h, count)
+    opencost: dict[str, dict[tuple[str | None, str | None, str | None], tuple[float, int]]] = \
+        field(default_factory=dict)
 
     def idle(self) -> int:
         return sum(self.types.get("idle", {}).values())
@@ -412,6 +417,7 @@ def read_summary(samples: Sequence[Sample], gq: GpuQueries,
             continue
         n = int(round(v))
         gtype = lab.get(GPU_MODEL_LABEL) or None
+        cluster = lab.get(gq.cluster_label) if gq.cluster_label else None
         if fig == "gpus":
             out.gpus += n
             if gq.cluster_label and lab.get(gq.cluster_label):
@@ -424,7 +430,7 @@ def read_summary(samples: Sequence[Sample], gq: GpuQueries,
         elif fig in ("model", "pod"):
             model = model_of(lab)
             if model is not None:
-                key = (gtype, model)
+                key = (gtype, model, context_of(cluster) if cluster else None)
                 out.models[key] = out.models.get(key, 0) + n
         elif fig == "util_sum":
             out.util_sum += v
@@ -444,8 +450,10 @@ def read_summary(samples: Sequence[Sample], gq: GpuQueries,
                     continue
                 name = "model"
             cell = out.opencost.setdefault(name, {})
-            total, count = cell.get((gtype, model), (0.0, 0))
-            cell[(gtype, model)] = (total + v, count) if part == "sum" else (total, count + n)
+            where = context_of(cluster) if cluster and name == "model" else None
+            total, count = cell.get((gtype, model, where), (0.0, 0))
+            cell[(gtype, model, where)] = (total + v, count) if part == "sum" \
+                else (total, count + n)
     # a figure asked for with no series back: none (count of nothing)
     if gq.hot is not None and out.hot is None:
         out.hot = 0
@@ -465,7 +473,7 @@ def merge_summaries(figures: Sequence[SummaryFigures], matching_asked: bool) -> 
     for f in figures:
         for ctx, n in f.by_cluster.items():
             by_cluster[ctx] = by_cluster.get(ctx, 0) + n
-        for (_t, model), n in f.models.items():
+        for (_t, model, _ctx), n in f.models.items():
             by_model[model] = by_model.get(model, 0) + n
 
     def total(name: str) -> int | None:

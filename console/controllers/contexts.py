@@ -325,7 +325,7 @@ def narrow_parts(snap: FleetSnapshot, ctx: str, owners: tuple[str | None, ...]) 
                                     if k in keys},
         "drift": tuple(d for d in snap.drift if d.model in names),
         "alerts": tuple(a for a in snap.alerts if alert_in(a, ctx, names)),
-        "cost": cost_share(snap.cost, gpus, names),
+        "cost": cost_share(snap.cost, gpus, names, services),
     }
 
 
@@ -338,14 +338,23 @@ def alert_in(alert: Alert, ctx: str, names: set[str]) -> bool:
     return alert.model is None or alert.model in names
 
 
-def cost_share(cost: CostBurn, gpus: tuple[GpuDevice, ...], names: set[str]) -> CostBurn:
+def cost_share(cost: CostBurn, gpus: tuple[GpuDevice, ...], names: set[str],
+               services: Sequence[ModelService] | None = None) -> CostBurn:
     """The cost figures of one context: $/h of its GPUs (when every one has a price), its
     models' lines; fleet-wide figures that cannot be split (today, month, budget) are
     missing rather than wrong."""
     prices = [g.hourly_cost for g in gpus]
     known = [p for p in prices if p is not None]
     hourly = sum(known) if prices and len(known) == len(prices) else None
-    return CostBurn(hourly=hourly, by_model={k: v for k, v in cost.by_model.items() if k in names},
+    if services is not None and cost.by_service:  # each model's $/h in this context
+        by_service = {s.key: cost.by_service[s.key] for s in services if s.key in cost.by_service}
+        by_model: dict[str, float] = {}
+        for svc in services:
+            if svc.key in by_service:
+                by_model[svc.name] = by_model.get(svc.name, 0.0) + by_service[svc.key]
+    else:  # (a name other contexts serve too counts theirs as well)
+        by_service, by_model = {}, {k: v for k, v in cost.by_model.items() if k in names}
+    return CostBurn(hourly=hourly, by_model=by_model, by_service=by_service,
                     source=cost.source)
 
 

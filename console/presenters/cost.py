@@ -55,6 +55,32 @@ def unit_cost(hourly: float | None, health: HealthSample | None, llm: bool
     return hourly / (rate * 3.6), unit  # per hour: rate * 3600 / 1000 thousands
 
 
+def shared_names_health(snapshot: FleetSnapshot) -> dict[str, HealthSample | None]:
+    """Name -> the throughput of every service of that name, for the names several
+    services share (one model in several contexts or namespaces): their rps and tokens/s
+    summed from each one's own figures (``service_health``), None where one of them is
+    not known. ``health[name]`` holds only one of them: a cost summed over all divided
+    by one's throughput would be several times too high."""
+    groups: dict[str, list[ModelService]] = {}
+    for svc in snapshot.services:
+        groups.setdefault(svc.name, []).append(svc)
+    out: dict[str, HealthSample | None] = {}
+    for name, svcs in groups.items():
+        if len(svcs) < 2:
+            continue
+        each = [snapshot.service_health.get(s.key) for s in svcs]
+        known = [h for h in each if h is not None]
+
+        def total(field: str) -> float | None:
+            vals = [getattr(h, field) for h in known]
+            return sum(vals) if len(known) == len(each) and None not in vals else None
+
+        out[name] = HealthSample.model_construct(
+            model=name, at=known[0].at, rps=total("rps"),
+            tokens_per_s=total("tokens_per_s")) if known else None
+    return out
+
+
 def group_cost(gpus: Sequence[GpuDevice], key: Callable[[GpuDevice], str], idle_util: float
                ) -> list[tuple[str, float | None, int, float | None]]:
     """(group, $/h, GPUs, idle $/h) per group, most expensive first."""
@@ -115,8 +141,9 @@ def cost_rows(snapshot: FleetSnapshot, summary: GpuSummary | None, idle_util: fl
     total = sum(by_model.values()) or None
     ranked = sorted(by_model.items(), key=lambda kv: (-kv[1], kv[0]))
     rows: list[Row] = []
+    shared = shared_names_health(snapshot)  # a row of a name: all its services' throughput
     for name, hourly in ranked[:MAX_MODEL_ROWS]:
-        health = snapshot.health.get(name)
+        health = shared[name] if name in shared else snapshot.health.get(name)
         svc = services.get(name)
         # is_llm's test on the figures unit_cost reads (by model name): O(1) a row
         llm = svc is not None and ((svc.runtime or "").lower() in LLM_RUNTIMES or (

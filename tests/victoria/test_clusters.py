@@ -190,3 +190,35 @@ def test_prometheus_only_discovery_finds_each_clusters_models(vm_fleet):
         want = rate_sum(vm_fleet.fleets[svc.cluster], f"{E2E}_count", vm_fleet.t_end,
                         model_name=svc.name)
         assert snap.health_of(svc).rps == approx(want), svc.key
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_each_service_gets_its_own_clusters_cost(vm_fleet, scoped):
+    """The same model name serves in every cluster: each service's $/h is its own
+    cluster's GPUs' (``CostBurn.by_service``), the name's (``by_model``) their sum -- read
+    row by row, and counted by the server for a page (past GPU_ROWS_MAX)."""
+    from backends.domain.gpus import cost_shares
+    from backends.domain.models import GpuScope
+
+    svcs = services(vm_fleet)
+    cfg = config(vm_fleet).model_copy(update={"gpu_prices": {"H100": 4.0}})
+    backend = PrometheusMetrics(cfg)
+    try:
+        rows = backend.read(svcs, W, vm_fleet.at)
+        part = backend.read(svcs, W, vm_fleet.at, gpu_scope=GpuScope(limit=10)) \
+            if scoped else rows
+    finally:
+        backend.close()
+    want: dict[tuple[str | None, str], float] = defaultdict(float)
+    for g in rows.gpus:
+        for model, share in cost_shares(g):
+            if model:
+                want[(g.cluster, model)] += 4.0 * share
+    assert len(want) == len(svcs)  # every service holds GPUs, in its own cluster
+    got = part.cost.by_service
+    assert set(got) == {s.key for s in svcs}
+    for svc in svcs:
+        assert got[svc.key] == approx(want[(svc.cluster, svc.name)]), svc.key
+    for name in {s.name for s in svcs}:
+        assert part.cost.by_model[name] == approx(
+            sum(v for (_c, m), v in want.items() if m == name))
