@@ -376,7 +376,7 @@ def context_rows(snapshot: FleetSnapshot, app: Any, flt: ContextFilter,
         gpus = [g for g, o in zip(snapshot.gpus, owners) if o == name]
         state, age, error = _state(name, status, errors, flt.last_ok, now)
         gates = actions.gates_for(name) if actions is not None else None
-        total, used = gpu_counts(app, name, gpus)
+        total, used = gpu_counts(app, name, gpus, only=len(names) == 1)
         rows.append(ContextInfo(
             name=name, server=_server(members.get(name)),
             namespaces=_namespaces(members.get(name), services),
@@ -388,18 +388,19 @@ def context_rows(snapshot: FleetSnapshot, app: Any, flt: ContextFilter,
     return rows
 
 
-def gpu_counts(app: Any, context: str | None, rows: Sequence[GpuDevice]
-               ) -> tuple[int | None, int | None]:
-    """(GPUs, allocated GPUs) of ``context`` (None: every context): counted from ``rows``
-    when they are every GPU; past GPU_ROWS_MAX, when they are a page, from the server's
-    summary -- the fleet's tells each context's count (not its allocation), a read
-    within one context tells that context's both, and nothing of the others."""
+def gpu_counts(app: Any, context: str | None, rows: Sequence[GpuDevice],
+               only: bool = False) -> tuple[int | None, int | None]:
+    """(GPUs, allocated GPUs) of ``context`` (None: every context; ``only``: the one
+    context read): counted from ``rows`` when they are every GPU; past GPU_ROWS_MAX, when
+    they are a page, from the server's summary -- the fleet's tells each context's count
+    (not its allocation), a read within one context tells that context's both, and
+    nothing of the others."""
     part = getattr(getattr(app, "state", None), "metrics", None)
     scope = getattr(part, "gpu_scope", None)
     summary = getattr(part, "gpu_summary", None)
     if scope is None or summary is None:
         return len(rows), sum(1 for g in rows if g.allocated)
-    if scope.cluster == context:
+    if scope.cluster == context or (only and scope.cluster is None):
         return summary.gpus, summary.allocated
     if scope.cluster is None and summary.by_cluster:
         return summary.by_cluster.get(context or "", 0), None

@@ -127,6 +127,11 @@ def test_the_contexts_gpu_counts_of_a_fleet_read_page_by_page():
     assert gpu_counts(app_of(None, metrics=page), None, rows) == (5000, 4200)
     assert gpu_counts(app_of(None, metrics=page), "prod-a", rows) == (3000, None)
     assert gpu_counts(app_of(None, metrics=page), "prod-c", ()) == (0, None)
+    # one context read (the demo: its GPUs carry none): the fleet's figures are its own
+    alone = MetricsPart(gpus=rows, gpu_summary=GpuSummary(gpus=20000, allocated=18000),
+                        gpu_scope=FLEET_SCOPE)
+    assert gpu_counts(app_of(None, metrics=alone), "demo", rows, only=True) == (20000, 18000)
+    assert gpu_counts(app_of(None, metrics=alone), "demo", rows) == (None, None)
     within = MetricsPart(gpus=rows, gpu_summary=GpuSummary(gpus=3000, allocated=2900),
                          gpu_scope=GpuScope(cluster="prod-a"))
     assert gpu_counts(app_of("prod-a", metrics=within), "prod-a", rows) == (3000, 2900)
