@@ -117,13 +117,11 @@ class Priced:
         if service is not None:
             self.by_service[service] = self.by_service.get(service, 0.0) + value
 
-    def add(self, price: float | None, n: int = 1, *, model: str | None = None) -> None:
+    def add(self, price: float | None, n: int = 1) -> None:
         if price is None or n <= 0:
             return
         self.count += n
         self.hourly += price * n
-        if model:
-            self.by_model[model] = self.by_model.get(model, 0.0) + price * n
 
 
 

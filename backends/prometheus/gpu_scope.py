@@ -83,8 +83,9 @@ class GpuQueries:
         return next((n for n in self.profile.identity_labels if n in UUID_LABELS), None)
 
     def by(self, *extra: str, cluster: bool = False) -> str:
-        """``by (...)`` of a summary figure: the GPU count per cluster; the others over
-        every cluster, so the answer does not grow with the clusters either."""
+        """``by (...)`` of a summary figure: the GPU count and the per-model figures per
+        cluster (a model name several contexts serve is each one's service); the others
+        over every cluster, so the answer does not grow with the clusters either."""
         labels = [self.cluster_label] if cluster and self.cluster_label else []
         return f"by ({', '.join([*labels, *extra])})"
 
@@ -284,8 +285,8 @@ class GpuQueries:
             figures.append(("xid", f"count {self.by()} ({xid})"))
         held = self.by_model
         # per model (and per pod whose model only its name tells) by cluster too: one
-        # model name served in several contexts is priced for each (a model lives in one
-        # cluster as a rule: the answer hardly grows)
+        # model name served in several contexts is priced for each service -- a series a
+        # service, as the serving figures (3,000 models in 20 clusters: 7.62 -> 8.04 MB)
         if held:
             figures.append(("model", f"count {self.by(GPU_MODEL_LABEL, MODEL, cluster=True)} "
                                      f"({held})"))

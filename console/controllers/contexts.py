@@ -347,11 +347,13 @@ def cost_share(cost: CostBurn, gpus: tuple[GpuDevice, ...], names: set[str],
     known = [p for p in prices if p is not None]
     hourly = sum(known) if prices and len(known) == len(prices) else None
     if services is not None and cost.by_service:  # each model's $/h in this context
-        by_service = {s.key: cost.by_service[s.key] for s in services if s.key in cost.by_service}
+        by_service: dict[str, float] = {}
         by_model: dict[str, float] = {}
         for svc in services:
-            if svc.key in by_service:
-                by_model[svc.name] = by_model.get(svc.name, 0.0) + by_service[svc.key]
+            value = cost.by_service.get(svc.key)
+            if value is not None:
+                by_service[svc.key] = value
+                by_model[svc.name] = by_model.get(svc.name, 0.0) + value
     else:  # (a name other contexts serve too counts theirs as well)
         by_service, by_model = {}, {k: v for k, v in cost.by_model.items() if k in names}
     return CostBurn(hourly=hourly, by_model=by_model, by_service=by_service,
@@ -396,14 +398,14 @@ def gpu_counts(app: Any, context: str | None, rows: Sequence[GpuDevice],
     (not its allocation), a read within one context tells that context's both, and
     nothing of the others."""
     part = getattr(getattr(app, "state", None), "metrics", None)
-    scope = getattr(part, "gpu_scope", None)
-    summary = getattr(part, "gpu_summary", None)
-    if scope is None or summary is None:
+    if part is None or part.gpu_scope is None or part.gpu_summary is None:
         return len(rows), sum(1 for g in rows if g.allocated)
-    if scope.cluster == context or (only and scope.cluster is None):
-        return summary.gpus, summary.allocated
-    if scope.cluster is None and summary.by_cluster:
-        return summary.by_cluster.get(context or "", 0), None
+    fleet = part.page_of(None)
+    mine = part.page_of(context) or (fleet if only else None)
+    if mine is not None:
+        return mine.gpus, mine.allocated
+    if fleet is not None and fleet.by_cluster:
+        return fleet.by_cluster.get(context or "", 0), None
     return None, None
 
 
