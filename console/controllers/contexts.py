@@ -22,7 +22,8 @@ from typing import Any
 
 from backends.actions.catalog import ReadOnly, read_only
 from backends.domain.index import clusters_of
-from backends.domain.models import Alert, CostBurn, FleetSnapshot, GpuDevice, ModelService
+from backends.domain.models import (Alert, CostBurn, FleetSnapshot, GpuDevice, GpuScope,
+                                    GpuSummary, ModelService)
 from console.config_core import built_section
 
 ALERT_CONTEXT_LABELS = ("context", "kube_context", "cluster")
@@ -266,6 +267,24 @@ def read_within(snapshot: FleetSnapshot, app: Any) -> str | None:
     if scope is None or scope.cluster is None or getattr(part, "cost", None) is not snapshot.cost:
         return None
     return scope.cluster
+
+
+def told_summary(app: Any, snapshot: FleetSnapshot) -> tuple[GpuSummary, GpuScope] | None:
+    """(summary, scope) of the live read when ``snapshot``'s GPUs are a page of it: the
+    server's figures a panel showing them tells as their fleet's -- the fleet's while they
+    are the live read's rows as read (whole, or narrowed to the one context there is), a
+    context's while narrowed to the context the read was within. None when the rows are
+    every GPU, or another read's (another context's, a replayed instant's)."""
+    state = getattr(app, "state", None)
+    part = getattr(state, "metrics", None)
+    if state is None or part is None or part.gpu_scope is None:
+        return None
+    summary = part.page_of(None) if state.metrics_of(snapshot.gpus) is not None else None
+    if summary is None:
+        context = current_context(app)
+        if context is not None and read_within(snapshot, app) == context:
+            summary = part.page_of(context)
+    return (summary, part.gpu_scope) if summary is not None else None
 
 
 def backend_of(app: Any) -> Any:

@@ -133,15 +133,12 @@ class FleetPrep:
                         worst_problems(snapshot), cost, cost_idle_util)
 
 
-def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart | None,
-             context: str | None = None) -> GpuPlan:
+def gpu_plan(gpus: Sequence[GpuDevice], part: MetricsPart) -> GpuPlan:
     """The fleet screen's GPU panel for ``gpus`` (the GPUs of ``part``, the metrics part
     they come from): past GPU_ROWS_MAX GPUs a page of the fleet, its subtitle then the
-    fleet's figures from the part's GPU summary (``context``'s, narrowed by ``:ctx``)."""
-    summary = part.page_of(context) if part is not None else None
-    if part is None or summary is None:
-        return plan_gpus(gpus)
-    return plan_gpus(gpus, summary, part.gpu_scope)
+    fleet's figures from the part's GPU summary."""
+    summary = part.page_of_fleet
+    return plan_gpus(gpus) if summary is None else plan_gpus(gpus, summary, part.gpu_scope)
 
 
 def history(service: ModelService, chart: Chart | None, revisions: Chart | None = None

@@ -13,7 +13,7 @@ from backends.domain.models import CostBurn, FleetSnapshot
 from console.presenters.cost import (LLM_RUNTIMES, MAX_GROUP_ROWS, MAX_MODEL_ROWS, CostRows,
                                      cost_rows, group_cost, idle_util_of, services_by_name,
                                      unit_cost)
-from console.controllers.contexts import current_context
+from console.controllers.contexts import told_summary
 from console.screens.base import ViewScreen
 from widgets.badges import update_text
 from widgets.bars import meter
@@ -131,8 +131,9 @@ class CostScreen(ViewScreen):
             return rows
         # a fleet past GPU_ROWS_MAX: rows for a page only, every GPU counted by the server
         # (a read within the context the console is narrowed to: that context's)
-        summary = part.page_of(current_context(self.app)) if part is not None else None
-        return cost_rows(snapshot, summary, idle_util, self._services_by_name(snapshot))
+        told = told_summary(self.app, snapshot)
+        return cost_rows(snapshot, told[0] if told else None, idle_util,
+                         self._services_by_name(snapshot))
 
     def show(self, snapshot: FleetSnapshot) -> None:
         cost = snapshot.cost

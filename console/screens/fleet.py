@@ -20,10 +20,9 @@ from backends.domain.models import FleetSnapshot, ModelService, Revision, Series
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
-from console.controllers.contexts import current_context, read_within, use_context
+from console.controllers.contexts import told_summary, use_context
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
-from console.presenters.prepare import gpu_plan
 from console.presenters.problems import worst_problems
 from console.screens import registry
 from console.screens.typed import PitboardScreen
@@ -33,6 +32,7 @@ from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
 from widgets.footer import KeyFooter
 from widgets.gpu_grid import GpuGrid
+from widgets.gpu_plan import plan_gpus
 from widgets.model_table import ModelTable, rows_from_snapshot
 from widgets.problem_strip import ProblemStrip
 from widgets.release_history import ReleaseHistory
@@ -165,12 +165,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             strip.show(lines if lines is not None else worst_problems(snapshot))
             plan = prepared.plan_for(snapshot.gpus) if prepared is not None else None
             if plan is None:  # not prepared for these: narrowed by :ctx, replayed ...
-                context = current_context(self.app)
-                part = self.app.state.metrics_of(snapshot.gpus)
-                if part is None and context is not None \
-                        and read_within(snapshot, self.app) == context:
-                    part = self.app.state.metrics  # a page of that context's GPUs
-                plan = gpu_plan(snapshot.gpus, part, context)
+                told = told_summary(self.app, snapshot)
+                plan = plan_gpus(snapshot.gpus, *told) if told else plan_gpus(snapshot.gpus)
             self.query_one(GpuGrid).show_gpus(snapshot.gpus, plan)
             if snapshot.sources.get("metrics") is not None or snapshot.cost.source != "n/a":
                 self.query_one(CostPanel).cost = snapshot.cost

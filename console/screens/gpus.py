@@ -16,8 +16,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input
 
-from backends.domain.models import FleetSnapshot, GpuDevice, GpuScope, GpuSummary
-from console.controllers.contexts import current_context
+from backends.domain.models import FleetSnapshot, GpuDevice, GpuScope
+from console.controllers.contexts import told_summary
 from console.screens.base import ViewScreen
 from console.controllers.series import GPU_FIELDS, from_history, gpu_series
 from widgets.bars import power_limits
@@ -105,13 +105,6 @@ class GpuScreen(ViewScreen):
         return GpuScope(sort=self.sort if self.sort in SORTS else "util", limit=PAGE_ROWS,
                         state=state, text=text)
 
-    def _scoped(self) -> tuple[GpuSummary | None, GpuScope | None]:
-        """The last read's fleet summary and the scope its rows were read for."""
-        part = self.app.state.metrics
-        summary = part.page_of(current_context(self.app)) if part is not None else None
-        return (summary, part.gpu_scope) if part is not None and summary is not None \
-            else (None, None)
-
     def _repoll(self) -> None:
         """A scoped fleet: read the page of the new sort or filter now."""
         self.app.poller.rescope()
@@ -125,8 +118,9 @@ class GpuScreen(ViewScreen):
             gpus = sort_gpus(filter_gpus(snapshot.gpus, self.filter_text, idle_util), self.sort,
                              idle_util)
             table.show_gpus(gpus, power_limits(snapshot.gpus))
-        summary, scope = self._scoped()
-        if scope is not None and summary is not None:  # a page of a large fleet
+        told = told_summary(self.app, snapshot)
+        if told is not None:  # a page of a large fleet
+            summary, scope = told
             total, nodes = summary.gpus, summary.nodes
             count = summary.idle_allocated or 0
             cost = snapshot.cost.idle_hourly

@@ -139,3 +139,40 @@ def test_the_contexts_gpu_counts_of_a_fleet_read_page_by_page():
     assert gpu_counts(app_of("prod-a", metrics=within), None, rows) == (None, None)
     assert [gpu_cell(*c) for c in ((1, 2), (None, 3000), (None, None), (2900, 3000))] == [
         "1/2", "3,000", "—", "2,900/3,000"]
+
+
+def test_whose_summary_a_page_of_gpus_tells():
+    """The GPU panel, :gpus and :cost tell the server's summary only for the rows it
+    counted: the live read's rows (also narrowed to the one context there is), or a page
+    read within the context the console is narrowed to; never a replayed instant's."""
+    from backends.domain.models import GpuDevice
+    from console.controllers.contexts import told_summary
+
+    rows = (GpuDevice(node="n1", index=0, cluster="prod-a"),)
+    cost = CostBurn(hourly=1.0)
+
+    def app_with(part, context, live_rows):
+        app = app_of(context, metrics=part)
+        app.state.metrics_of = lambda gpus: part if gpus is live_rows else None
+        return app
+
+    fleet = MetricsPart(gpus=rows, cost=cost, gpu_summary=BIG, gpu_scope=FLEET_SCOPE)
+    live = FleetSnapshot(taken_at=AT, context="prod-a", gpus=rows, cost=cost)
+    rows = live.gpus  # the live snapshot's tuple (FleetState.metrics_of: by identity)
+    assert told_summary(app_with(fleet, None, rows), live) == (BIG, FLEET_SCOPE)
+    # :ctx to the only context: the same rows, the fleet's figures are its own
+    assert told_summary(app_with(fleet, "prod-a", rows), live) == (BIG, FLEET_SCOPE)
+    # narrowed rows of a read of every context: the page's own figures
+    narrowed = live.model_copy(update={"gpus": tuple(list(rows))})  # another tuple
+    assert told_summary(app_with(fleet, "prod-a", ()), narrowed) is None
+    # a read within the narrowed context: its figures
+    scope = FLEET_SCOPE.model_copy(update={"cluster": "prod-a"})
+    within = MetricsPart(gpus=rows, cost=cost, gpu_summary=BIG, gpu_scope=scope)
+    assert told_summary(app_with(within, "prod-a", ()), narrowed) == (BIG, scope)
+    assert told_summary(app_with(within, None, ()), narrowed) is None  # :ctx just left
+    # a replayed instant (not the live rows, not the live cost)
+    replayed = live.model_copy(update={"cost": CostBurn(hourly=2.0), "gpus": ()})
+    assert told_summary(app_with(within, "prod-a", rows), replayed) is None
+    # every GPU read one by one: their own figures
+    every = MetricsPart(gpus=rows, cost=cost, gpu_summary=BIG)
+    assert told_summary(app_with(every, None, rows), live) is None
