@@ -34,6 +34,7 @@ from console.screens.fleet import FleetScreen
 
 if TYPE_CHECKING:  # Settings, or the same values as QuickSettings (console.config_core)
     from console.config_core import AppSettings
+    from console.wiring import BackendsInAdvance
 
 
 STARTUP_GC_LIMIT_S = 30.0
@@ -79,10 +80,13 @@ class PitboardApp(App):
     paused: reactive[bool] = reactive(False, init=False)
     fleet_screen: FleetScreen
 
-    def __init__(self, settings: AppSettings, backends: Backends | None = None) -> None:
+    def __init__(self, settings: AppSettings, backends: Backends | None = None,
+                 backends_in_advance: BackendsInAdvance | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.backends = backends
+        # being built since the command line read the settings (console.wiring)
+        self.backends_in_advance = backends_in_advance
         self.state = FleetState()
         self.read_only = settings.read_only
         self.started = False  # the after-first-frame work ran (see after_first_frame)
@@ -236,6 +240,8 @@ class PitboardApp(App):
             self.backends.close()
 
 
-def make_app(settings: AppSettings, backends: Backends | None = None) -> PitboardApp:
-    """The one app factory, shared by the CLI and the tests (backends injectable)."""
-    return PitboardApp(settings, backends)
+def make_app(settings: AppSettings, backends: Backends | None = None,
+             backends_in_advance: BackendsInAdvance | None = None) -> PitboardApp:
+    """The one app factory, shared by the CLI and the tests (backends injectable; or being
+    built already, :class:`console.wiring.BackendsInAdvance`)."""
+    return PitboardApp(settings, backends, backends_in_advance)

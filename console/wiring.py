@@ -1,10 +1,13 @@
 """Build the backends named by the settings. Imports are lazy: the kubernetes client and
-prometheus-api-client are slow to import, so this runs in a thread worker after the
-first frame (or once, synchronously, for ``--once``)."""
+prometheus-api-client are slow to import, so the console starts building them in a thread
+of its own as soon as its settings are read, while Textual and the first screen are still
+being imported (:class:`BackendsInAdvance`), and takes them in its connect worker (once,
+synchronously, for ``--once``)."""
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -161,3 +164,45 @@ def open_audit(settings: AppSettings, clock: object | None = None, *, create: bo
         if create:
             raise
         return None
+
+
+class BackendsInAdvance:
+    """The backends for ``settings``, built in a thread started at once.
+
+    ``pitboard`` starts this as soon as it has its settings, before it imports Textual
+    and the first screen (~150 ms on the main thread): the backends' own imports (the
+    demo; the kubernetes client, prometheus-api-client, httpx) and their construction
+    then run while the main thread imports, instead of after the screen has mounted --
+    and, what the thread leaves of its time slices, the main thread uses. The app's
+    connect worker takes them (:meth:`take`): the result, or the very error
+    ``build_backends`` raised, re-raised there so it is handled as before. Taken once:
+    a later connect (a retry after an error) builds afresh."""
+
+    def __init__(self, settings: AppSettings) -> None:
+        self._settings = settings
+        self._backends: Backends | None = None
+        self._error: BaseException | None = None
+        self._taken = False
+        self._thread = threading.Thread(target=self._build, name="backends-in-advance",
+                                        daemon=True)
+        self._thread.start()
+
+    def _build(self) -> None:
+        try:
+            self._backends = build_backends(self._settings)
+        except BaseException as exc:  # noqa: BLE001 - handed to the taker, who re-raises it
+            self._error = exc
+
+    def take(self) -> Backends:
+        """The backends (waiting for the thread); raises what building them raised. A
+        second call builds afresh (``build_backends``), as a retry should."""
+        if self._taken:
+            return build_backends(self._settings)
+        self._thread.join()
+        self._taken = True
+        backends, error = self._backends, self._error
+        self._backends = self._error = None  # the taker owns them now
+        if error is not None:
+            raise error
+        assert backends is not None  # noqa: S101 - the thread set one of the two
+        return backends

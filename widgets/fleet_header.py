@@ -75,6 +75,8 @@ class FleetHeader(Horizontal):
         paused_box.set_class(paused, "-on")
         ro_badge.read_only = read_only
         existing = self._badges
+        if not box.is_attached:  # the app exits while its first screen mounts (a source
+            return  # that failed at once, for good): no badge to add to a closing screen
         for name, status in sources.items():
             badge = existing.get(name)
             if badge is None:

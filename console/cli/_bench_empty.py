@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from console.cli import main as cli
 from console.cli.main import main as cli_main
 from console.controllers import polling
 from console.screens import fleet
@@ -19,6 +20,7 @@ def main() -> int:
     # methods replaced for this run only (setattr: assigning to a method is refused by the
     # type checker, rightly, anywhere else)
     setattr(polling.Poller, "connect", lambda self: None)  # noqa: B010 - backends never built
+    setattr(cli, "BackendsInAdvance", lambda settings: None)  # noqa: B010 - nor started early
     mounted = fleet.FleetScreen.on_mount
 
     def on_mount(screen: fleet.FleetScreen) -> None:

@@ -22,7 +22,7 @@ skip_discovery()
 
 from backends.domain.errors import BackendError, is_transient  # noqa: E402 - after the lines above
 from console.config_core import ConfigProblem, quick_settings  # noqa: E402
-from console.wiring import build_backends  # noqa: E402
+from console.wiring import BackendsInAdvance, build_backends  # noqa: E402
 
 if TYPE_CHECKING:  # the full settings (pydantic-settings) load only when needed
     from console.config import Settings
@@ -231,9 +231,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     if args.once:
         return run_once(settings, args.format)
+    # the backends' imports and construction start now, beside Textual's import (wiring)
+    in_advance = BackendsInAdvance(settings)
     from console.app import make_app  # noqa: PLC0415 - Textual: not for --once, subcommands
 
-    app = make_app(settings)
+    app = make_app(settings, backends_in_advance=in_advance)
     app.run()
     return app.return_code or 0
 

@@ -151,8 +151,12 @@ class Poller(Controller):
     # -- workers (threads) ----------------------------------------------------------
     @in_thread(exclusive=True, group="connect", name="connect", description="construct backends")
     def connect(self) -> None:
-        """Build the backends off the event loop (heavy client imports happen here)."""
-        self.app.post_message(BackendsReady(build_backends(self.app.settings)))
+        """Build the backends off the event loop (heavy client imports happen here), or
+        take those the command line started building before the app was imported
+        (``app.backends_in_advance``: :class:`console.wiring.BackendsInAdvance`)."""
+        early = getattr(self.app, "backends_in_advance", None)
+        backends = early.take() if early is not None else build_backends(self.app.settings)
+        self.app.post_message(BackendsReady(backends))
 
     @in_thread(exclusive=True, group="cluster", name="cluster", description="read model services")
     def _poll_cluster(self, backend: ClusterBackend, clock: Clock) -> None:
