@@ -24,13 +24,14 @@ from widgets.text import safe
 from widgets.repaint import (ComponentStyles, PrestyledLines, fitted_width, refresh_runs,
                              set_virtual_size)
 from widgets.render.scrollbars import set_length_quietly
+from widgets.render.settled_sizes import SettledScrollbars
 from widgets.titles import set_border_subtitle
 
 def _pct(value: float | None) -> str:
     return " n/a" if value is None else f"{value:>3.0f}%"
 
 
-class GpuGrid(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
+class GpuGrid(PrestyledLines, ComponentStyles, SettledScrollbars, ScrollView, can_focus=True):
     """Per-node GPU lines with util/memory bars, temperature, power, XID and owner."""
 
     COMPONENT_PREFIX = "gpu-grid"

@@ -23,6 +23,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from widgets.render.settled_sizes import SettledScrollbars
 from widgets.repaint import ComponentStyles, PrestyledLines, refresh_runs, set_virtual_size
 
 __all__ = ["DATATABLE_BINDINGS", "LineTable", "datatable_css"]
@@ -78,7 +79,7 @@ DATATABLE_BINDINGS: list[BindingType] = [
 ]
 
 
-class LineTable(PrestyledLines, ComponentStyles, ScrollView, can_focus=True):
+class LineTable(PrestyledLines, ComponentStyles, SettledScrollbars, ScrollView, can_focus=True):
     """A header line over rows with a cursor, drawn with the line API (see the module)."""
 
     BINDINGS = [

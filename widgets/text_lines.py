@@ -17,6 +17,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from widgets.render.settled_sizes import SettledSize
 from widgets.repaint import PrestyledLines
 
 
@@ -48,7 +49,7 @@ def text_strips(text: Text, width: int, base: Style | None = None) -> list[Strip
     return strips
 
 
-class TextLines(PrestyledLines, Widget):
+class TextLines(PrestyledLines, SettledSize, Widget):
     """Shows one Rich :class:`~rich.text.Text` (set with :meth:`show_text`); the
     widget re-lays out only when the number of lines or the widest line changed."""
 

@@ -37,6 +37,7 @@ from widgets.model_table import ModelTable, rows_from_snapshot
 from widgets.problem_strip import ProblemStrip
 from widgets.release_history import ReleaseHistory
 from widgets.render.compositor import render_dirty_only
+from widgets.render.settled_sizes import SettledHorizontal, SettledVertical
 from widgets.replay_banner import ReplayBanner
 from widgets.text import safe
 
@@ -94,8 +95,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         yield FleetHeader(id="header")
         yield ReplayBanner(id="replay-banner")
         yield ProblemStrip(id="problems")
-        with Horizontal(id="body"):
-            with Vertical(id="left"):
+        # the panels' containers: a panel moved (the strip's first problem) is one layout
+        with SettledHorizontal(id="body"):
+            with SettledVertical(id="left"):
                 table = ModelTable(id="models")
                 table.border_title = "Models"
                 yield table
@@ -110,7 +112,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
                     history = ReleaseHistory(id="history")
                     history.border_title = "Releases"
                     yield history
-            with Vertical(id="right"):
+            with SettledVertical(id="right"):
                 cost = CostPanel(id="cost")
                 cost.border_title = "Cost burn"
                 yield cost
