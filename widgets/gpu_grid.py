@@ -31,6 +31,29 @@ def _pct(value: float | None) -> str:
     return " n/a" if value is None else f"{value:>3.0f}%"
 
 
+def _product(kind: str, room: int) -> str:
+    """The GPU product name in at most ``room`` cells: whole, else without the vendor
+    ("H100 80GB HBM3"), else cut with an ellipsis; empty below 5 cells."""
+    for text in (kind, kind.removeprefix("NVIDIA ").removeprefix("AMD ")):
+        if len(text) <= room:
+            return text
+    return safe(kind.removeprefix("NVIDIA ").removeprefix("AMD "), room) if room >= 5 else ""
+
+
+def node_heading(node: str, devices: Sequence[GpuDevice], width: int) -> str:
+    """A node's line in the GPU panel, at most ``width`` cells: its name (what an on-call
+    engineer cordons or drains: kept whole while it fits), the GPUs allocated of its
+    count, and their product name in the room left (shortened, then dropped, first)."""
+    names = {d.model_name for d in devices if d.model_name}
+    kind = safe(next(iter(names)), 24) if len(names) == 1 else ("mixed" if names else "n/a")
+    alloc = sum(d.allocated for d in devices)
+    count = f" ×{len(devices)} · {alloc}/{len(devices)} used"
+    name = safe(node, max(4, width - len(count)))
+    product = _product(kind, width - len(name) - len(count) - 1)
+    text = name + (f" {product}" if product else "") + count
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class GpuGrid(PrestyledLines, ComponentStyles, SettledScrollbars, ScrollView, can_focus=True):
     """Per-node GPU lines with util/memory bars, temperature, power, XID and owner."""
 
@@ -130,15 +153,7 @@ class GpuGrid(PrestyledLines, ComponentStyles, SettledScrollbars, ScrollView, ca
         return strip.crop(sx, sx + width) if sx else strip
 
     def _node_line(self, node: str, devices: list[GpuDevice], width: int) -> list[Segment]:
-        names = {d.model_name for d in devices if d.model_name}
-        kind = safe(next(iter(names)), 24) if len(names) == 1 else ("mixed" if names else "n/a")
-        alloc = sum(d.allocated for d in devices)
-        tail = f" {kind} ×{len(devices)} · {alloc}/{len(devices)} used"
-        name = safe(node, max(4, width - len(tail)))
-        text = (name + tail)[:width]
-        if len(name + tail) > width:
-            text = text[: width - 1] + "…"
-        return [Segment(text.ljust(width), self._style("node"))]
+        return [Segment(node_heading(node, devices, width).ljust(width), self._style("node"))]
 
     def _gpu_line(self, g: GpuDevice, width: int) -> list[Segment]:
         dim = self._style("dim")

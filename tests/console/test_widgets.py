@@ -216,3 +216,27 @@ async def test_gpu_panel_grows_and_shrinks_without_laying_out_the_screen():
         await pilot.pause()
         assert layouts and not grid.show_vertical_scrollbar and grid.scroll_y == 0
         assert grid.render_line(0).text.startswith("node-000")
+
+
+def test_a_node_heading_keeps_the_node_name_and_gives_up_the_product_name_first():
+    """The GPU panel's node line: the node's name (what is cordoned or drained) whole while
+    it fits; the product name loses its vendor, then its end, then goes; never wider than
+    the panel."""
+    from types import SimpleNamespace
+
+    from widgets.gpu_grid import node_heading
+
+    devices = [SimpleNamespace(model_name="NVIDIA H100 80GB HBM3", allocated=i < 6)
+               for i in range(8)]
+    assert node_heading("gpu-h100-a", devices, 60) == (
+        "gpu-h100-a NVIDIA H100 80GB HBM3 ×8 · 6/8 used")
+    assert node_heading("gpu-h100-a", devices, 42) == "gpu-h100-a H100 80GB HBM3 ×8 · 6/8 used"
+    assert node_heading("gpu-h100-a", devices, 30) == "gpu-h100-a H100… ×8 · 6/8 used"
+    assert node_heading("gpu-h100-a", devices, 26) == "gpu-h100-a ×8 · 6/8 used"
+    for width in range(8, 70):
+        line = node_heading("gpu-h100-a", devices, width)
+        assert len(line) <= width, (width, line)
+        if width >= len("gpu-h100-a ×8 · 6/8 used"):
+            assert line.startswith("gpu-h100-a ") and line.endswith(" ×8 · 6/8 used")
+    mixed = devices[:4] + [SimpleNamespace(model_name="NVIDIA A100-SXM4-80GB", allocated=1)]
+    assert node_heading("n1", mixed, 40) == "n1 mixed ×5 · 5/5 used"

@@ -65,20 +65,21 @@ class QuietScrollBar(SettledSize, ScrollBar):
     """A scrollbar whose new length asks for no second layout."""
 
 
+def _quieted(bar: ScrollBar) -> ScrollBar:
+    """``bar`` as a :class:`QuietScrollBar` (the same object, its class narrowed)."""
+    if type(bar) is ScrollBar:
+        bar.__class__ = QuietScrollBar
+    return bar
+
+
 class SettledScrollbars(_Base):
     """Mixin for a scrollable widget: the scrollbars Textual creates for it are
-    :class:`QuietScrollBar` (the same object, its class narrowed on creation)."""
+    :class:`QuietScrollBar` (the same objects, their class narrowed on creation)."""
 
     @property
     def vertical_scrollbar(self) -> ScrollBar:
-        bar = super().vertical_scrollbar
-        if type(bar) is ScrollBar:
-            bar.__class__ = QuietScrollBar
-        return bar
+        return _quieted(super().vertical_scrollbar)
 
     @property
     def horizontal_scrollbar(self) -> ScrollBar:
-        bar = super().horizontal_scrollbar
-        if type(bar) is ScrollBar:
-            bar.__class__ = QuietScrollBar
-        return bar
+        return _quieted(super().horizontal_scrollbar)
