@@ -66,3 +66,24 @@ def test_idle_is_the_gpu_tables_test():
     cases.append(gpu("n", 1, None, 1.0, 0.0))
     for g in cases:
         assert is_idle(g, 10.0) == table_is_idle(g, 10.0), g
+
+
+def test_gpus_of_a_model_count_its_shares_as_the_servers_summary_does():
+    """A MIG or time-sliced GPU counts once for each model holding a share of it (a model
+    on MIG slices alone used to count 0 GPUs beside its cost), as ``summarize`` -- the
+    figures past a scoped read -- counts them."""
+    from backends.domain.gpus import summarize
+    from backends.domain.models import GpuSlice
+
+    mig = GpuDevice(node="n3", index=0, model="tiny", model_name="NVIDIA A100-SXM4-80GB",
+                    hourly_cost=2.8, util_percent=40.0, pod="tiny-0", namespace="serving",
+                    slices=(GpuSlice(mig_profile="3g.40gb", instance="2", model="tiny"),
+                            GpuSlice(mig_profile="2g.20gb", instance="3", model="mini"),
+                            GpuSlice(mig_profile="1g.10gb", instance="9", model="mini")))
+    gpus = (*GPUS, mig)
+    snap = FleetSnapshot(taken_at=AT, context="c", services=SERVICES, gpus=gpus, health=HEALTH,
+                         cost=CostBurn(by_model={"chat": 8.0, "ocr": 2.0, "tiny": 1.2,
+                                                 "mini": 1.2}))
+    counts = {row[0]: row[3] for row in cost_rows(snap, None, 10.0).models.rows}
+    assert counts == {"chat": "2", "ocr": "1", "tiny": "1", "mini": "1"}
+    assert counts == {k: str(v) for k, v in summarize(gpus, 10.0).by_model.items()}

@@ -132,10 +132,13 @@ def cost_rows(snapshot: FleetSnapshot, summary: GpuSummary | None, idle_util: fl
     by_model = dict(snapshot.cost.by_model) or {
         k: v for k, v, _, _ in group_cost(gpus, lambda g: g.model or "(free)", idle_util)
         if v is not None}
+    # GPUs each model holds all or a share of (a MIG or time-sliced GPU counts once for
+    # each of its models), as the server's summary counts them past a scoped read
     gpu_count: dict[str, int] = dict(summary.by_model) if summary is not None else {}
     for g in gpus if summary is None else ():
-        if g.model:
-            gpu_count[g.model] = gpu_count.get(g.model, 0) + 1
+        if g.allocated:
+            for model in g.models:
+                gpu_count[model] = gpu_count.get(model, 0) + 1
     if services is None:
         services = services_by_name(snapshot.services)
     total = sum(by_model.values()) or None
