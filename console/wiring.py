@@ -175,8 +175,9 @@ class BackendsInAdvance:
     then run while the main thread imports, instead of after the screen has mounted.
     The demo's are then ready when the screen has mounted, and the main thread no longer
     waits for them (its first full frame 15-20 ms sooner); real clients' imports share
-    the interpreter's lock with Textual's either way (measured even: docs/ARCHITECTURE). The app's
-    connect worker takes them (:meth:`take`): the result, or the very error
+    the interpreter's lock with Textual's either way (measured even: docs/ARCHITECTURE).
+
+    The app's connect worker takes them (:meth:`take`): the result, or the very error
     ``build_backends`` raised, re-raised there so it is handled as before. Taken once:
     a later connect (a retry after an error) builds afresh."""
 
