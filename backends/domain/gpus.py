@@ -104,6 +104,15 @@ _new_summary = fast_constructor(GpuSummary)
 """Trusted: :func:`summarize` counts (ints) and averages (a float) rows already validated."""
 
 
+def count_held(g: GpuDevice, by_model: dict[str, int]) -> None:
+    """Count ``g``, if allocated, once for each model holding it or a share of it (a shared
+    or MIG GPU counts once for each of its models): the GPUs a model holds, as the server's
+    summary counts them (``GpuQueries.by_model``) and the cost view shows them."""
+    if g.allocated:
+        for model in g.models:
+            by_model[model] = by_model.get(model, 0) + 1
+
+
 def summarize(gpus: Sequence[GpuDevice], idle_util: float,
               scope: GpuScope | None = None) -> GpuSummary:
     """Every GPU's figures counted from their rows (``server_side`` False)."""
@@ -116,10 +125,8 @@ def summarize(gpus: Sequence[GpuDevice], idle_util: float,
         nodes.add((g.cluster, g.node))
         if g.cluster is not None:
             by_cluster[g.cluster] = by_cluster.get(g.cluster, 0) + 1
-        if g.allocated:
-            allocated += 1
-            for model in g.models:  # a shared or MIG GPU counts once for each model
-                by_model[model] = by_model.get(model, 0) + 1
+        allocated += g.allocated
+        count_held(g, by_model)
         idle += is_idle(g, idle_util)
         hot += is_hot(g)
         xid += has_current_xid(g)

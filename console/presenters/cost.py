@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from backends.domain.gpus import count_held
 from backends.domain.models import FleetSnapshot, GpuDevice, GpuSummary, HealthSample, ModelService
 from widgets.text import MISSING, fmt_money, safe
 
@@ -132,13 +133,10 @@ def cost_rows(snapshot: FleetSnapshot, summary: GpuSummary | None, idle_util: fl
     by_model = dict(snapshot.cost.by_model) or {
         k: v for k, v, _, _ in group_cost(gpus, lambda g: g.model or "(free)", idle_util)
         if v is not None}
-    # GPUs each model holds all or a share of (a MIG or time-sliced GPU counts once for
-    # each of its models), as the server's summary counts them past a scoped read
+    # GPUs each model holds all or a share of: the server's count past a scoped read
     gpu_count: dict[str, int] = dict(summary.by_model) if summary is not None else {}
     for g in gpus if summary is None else ():
-        if g.allocated:
-            for model in g.models:
-                gpu_count[model] = gpu_count.get(model, 0) + 1
+        count_held(g, gpu_count)
     if services is None:
         services = services_by_name(snapshot.services)
     total = sum(by_model.values()) or None
