@@ -291,8 +291,8 @@ class GpuQueries:
             figures.append(("model", f"count {self.by(GPU_MODEL_LABEL, MODEL, cluster=True)} "
                                      f"({held})"))
         pods = self.unresolved_pods
-        figures.append(("pod", f"count {self.by(GPU_MODEL_LABEL, 'namespace', 'pod', cluster=True)} "
-                               f"({pods})"))
+        by_pod = self.by(GPU_MODEL_LABEL, "namespace", "pod", cluster=True)
+        figures.append(("pod", f"count {by_pod} ({pods})"))
         if chosen:
             figures.append(("matching", f"count {self.by()} ({chosen})"))
         for name, gpus, extra in (("gpus", self.util, ()), ("idle", self.idle(idle_util), ()),

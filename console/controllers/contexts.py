@@ -279,7 +279,7 @@ def told_summary(app: Any, snapshot: FleetSnapshot) -> tuple[GpuSummary, GpuScop
     part = getattr(state, "metrics", None)
     if state is None or part is None or part.gpu_scope is None:
         return None
-    summary = part.page_of(None) if state.metrics_of(snapshot.gpus) is not None else None
+    summary = part.page_of(None) if state.live_gpus(snapshot.gpus) else None
     if summary is None:
         context = current_context(app)
         if context is not None and read_within(snapshot, app) == context:

@@ -172,12 +172,11 @@ class FleetState:
             self._gpus_key, self._gpus = key, merge_gpus(c, m)
         return self._gpus
 
-    def metrics_of(self, gpus: tuple[GpuDevice, ...]) -> MetricsPart | None:
-        """The live metrics part, if ``gpus`` are its GPUs as a snapshot of now shows them
-        (not narrowed by ``:ctx``, not a replayed instant's): whose summary may be told
-        as their fleet's."""
-        return self.metrics if self.metrics is not None and gpus is self._merged_gpus() \
-            else None
+    def live_gpus(self, gpus: tuple[GpuDevice, ...]) -> bool:
+        """Whether ``gpus`` are the live metrics part's GPUs as a snapshot of now shows
+        them (not narrowed by ``:ctx``, not a replayed instant's): the part's summary may
+        then be told as their fleet's."""
+        return self.metrics is not None and gpus is self._merged_gpus()
 
     def snapshot(self, at: datetime) -> FleetSnapshot:
         """One immutable snapshot of everything known at ``at`` (no validation cost)."""

@@ -153,12 +153,12 @@ def test_whose_summary_a_page_of_gpus_tells():
 
     def app_with(part, context, live_rows):
         app = app_of(context, metrics=part)
-        app.state.metrics_of = lambda gpus: part if gpus is live_rows else None
+        app.state.live_gpus = lambda gpus: gpus is live_rows
         return app
 
     fleet = MetricsPart(gpus=rows, cost=cost, gpu_summary=BIG, gpu_scope=FLEET_SCOPE)
     live = FleetSnapshot(taken_at=AT, context="prod-a", gpus=rows, cost=cost)
-    rows = live.gpus  # the live snapshot's tuple (FleetState.metrics_of: by identity)
+    rows = live.gpus  # the live snapshot's tuple (FleetState.live_gpus: by identity)
     assert told_summary(app_with(fleet, None, rows), live) == (BIG, FLEET_SCOPE)
     # :ctx to the only context: the same rows, the fleet's figures are its own
     assert told_summary(app_with(fleet, "prod-a", rows), live) == (BIG, FLEET_SCOPE)

@@ -86,6 +86,6 @@ def test_only_the_live_unnarrowed_gpus_are_told_as_a_page_of_the_fleet():
     state.succeeded("cluster", ClusterPart(context="c"), at)
     state.succeeded("metrics", part, at)
     shown = state.snapshot(at).gpus
-    assert state.metrics_of(shown) is part  # the snapshot of now: the page of the fleet
-    assert state.metrics_of(shown[:3]) is None  # narrowed by :ctx: not the fleet's page
-    assert state.metrics_of(tuple(list(shown))) is None  # another tuple: a replayed instant
+    assert state.live_gpus(shown)  # the snapshot of now: the page of the fleet
+    assert not state.live_gpus(shown[:3])  # narrowed by :ctx: not the fleet's page
+    assert not state.live_gpus(tuple(list(shown)))  # another tuple: a replayed instant
