@@ -11,7 +11,12 @@
   (``console.cli._bench_bare_models``): the floor of any first frame with data.
   ``first_frame.imports``: what each import on that path costs (``-X importtime`` in fresh
   processes, same bytecode; ``console.cli._bench_imports``): by owner, the part the bare
-  app does not make, and pitboard's slowest modules.
+  app does not make, and pitboard's slowest modules. ``first_frame.real``: the same
+  first frame of ``pitboard`` started against real sources in the same alternation --
+  the suite's test API server, a real Prometheus and Alertmanager on 127.0.0.1
+  (:mod:`console.cli._bench_real`; ``--skip-real`` leaves it out): the clients' imports,
+  the full settings, the first LIST and WATCH of every kind and the first queries, with
+  no network latency.
 - ``refresh``: main-thread milliseconds per metrics refresh at 2,000 GPUs / 300 models:
   the app's own handler of the poller's message (state, snapshot, fleet screen, views and
   session history) and the repaint that follows. ``main_thread_cpu_ms`` = CPU time of the
@@ -56,11 +61,13 @@ import termios
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 
 from textual.worker import WorkerState
 
 from console.app import make_app
+from console.cli import _bench_real
 from console.cli._bench_imports import import_costs
 from console.config import load_settings
 from console.controllers.state import RATE_WINDOW_S
@@ -115,7 +122,8 @@ def _end(procs: Sequence[subprocess.Popen], stop: threading.Event, *fds: int) ->
 def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
                 timeout: float = 30.0, pycache: str | None = None) -> tuple[float, float | None]:
     """(seconds to the first frame, RSS MB then) of ``cmd`` run in a pseudo-terminal;
-    ``pycache``: a bytecode cache directory (PYTHONPYCACHEPREFIX) for the run."""
+    ``pycache``: a bytecode cache directory (PYTHONPYCACHEPREFIX) for the run. No proxy
+    for 127.0.0.1 (the real sources of ``first_frame.real`` listen there)."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,6 +132,7 @@ def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
                "LINES": str(size[1]), "PITBOARD_FIRST_FRAME_FILE": marker,
                "XDG_CONFIG_HOME": tmp, "XDG_DATA_HOME": tmp}
         env.pop("PITBOARD_CONFIG", None)
+        env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
         if pycache is not None:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = pycache
@@ -149,26 +158,43 @@ def first_frame(cmd: Sequence[str], size: tuple[int, int] = (80, 24),
             _end([proc], stop, slave, master)
 
 
-def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
+def compare_first_frame(runs: int, bytecode_cache: bool = True, real: bool = True) -> dict:
     """Alternate bare / pitboard runs; medians and the ratio.
 
     Both apps run from compiled bytecode, as installed packages do: with
     PYTHONDONTWRITEBYTECODE set (as in some sandboxes), pitboard's own modules would be
     compiled from source on every start while Textual's come precompiled from
     site-packages, so both then get the same temporary bytecode cache, filled by the
-    warm-up runs (``bytecode_cache=False``: the environment as it is)."""
+    warm-up runs (``bytecode_cache=False``: the environment as it is). ``real``: also
+    ``pitboard`` against real sources (``real``: :mod:`console.cli._bench_real`), in the
+    same alternation."""
+    with ExitStack() as stack:
+        real_flags: list[str] | None = None
+        why_not = _bench_real.missing() if real else "--skip-real"
+        if why_not is None:
+            real_flags = stack.enter_context(_bench_real.real_sources())
+        out = _compare_first_frame(runs, bytecode_cache, real_flags)
+    if real_flags is None:
+        out["real"] = {"skipped": why_not}
+    return out
+
+
+def _compare_first_frame(runs: int, bytecode_cache: bool, real_flags: list[str] | None) -> dict:
     py = sys.executable
     bare_cmd = [py, "-m", "console.cli._bench_bare"]
     app_cmd = [py, "-m", "console", "--demo"]
     empty_cmd = [py, "-m", "console.cli._bench_empty"]
     models_cmd = [py, "-m", "console.cli._bench_bare_models"]
+    real_cmd = [py, "-m", "console", *real_flags] if real_flags is not None else None
     with tempfile.TemporaryDirectory() as cache_dir:
         pycache = cache_dir if bytecode_cache and os.environ.get("PYTHONDONTWRITEBYTECODE") else None
         first_frame(bare_cmd, pycache=pycache)  # warm the file-system (and bytecode) caches
         first_frame(app_cmd, pycache=pycache)
         first_frame(empty_cmd, pycache=pycache)
         first_frame(models_cmd, pycache=pycache)
-        bare, app, rss, empty, models = [], [], [], [], []
+        if real_cmd is not None:
+            first_frame(real_cmd, pycache=pycache)
+        bare, app, rss, empty, models, real = [], [], [], [], [], []
         for _ in range(runs):
             bare.append(first_frame(bare_cmd, pycache=pycache)[0])
             models.append(first_frame(models_cmd, pycache=pycache)[0])
@@ -177,21 +203,32 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True) -> dict:
             app.append(t)
             if r is not None:
                 rss.append(r)
+            if real_cmd is not None:
+                real.append(first_frame(real_cmd, pycache=pycache)[0])
     b, a, e = statistics.median(bare), statistics.median(app), statistics.median(empty)
     m = statistics.median(models)
-    return {"bare_s": round(b, 4), "pitboard_s": round(a, 4), "ratio": round(a / b, 3),
-            # the bare app importing the pydantic domain models, nothing more: the floor
-            # of any first frame with data (console.cli._bench_bare_models)
-            "bare_with_domain_models_s": round(m, 4), "ratio_bare_with_domain_models": round(m / b, 3),
-            # the fleet screen with no data source at all (console.cli._bench_empty)
-            "pitboard_no_data_s": round(e, 4), "ratio_no_data": round(e / b, 3),
-            "runs": runs, "bare_all": [round(x, 4) for x in bare],
-            "pitboard_all": [round(x, 4) for x in app],
-            "bytecode": "temporary cache (PYTHONDONTWRITEBYTECODE was set)" if pycache
-            else "as the environment has it",
-            "rss_mb_first_frame": round(statistics.median(rss), 1) if rss else None,
-            # what each import on the way costs (console.cli._bench_imports)
-            "imports": import_costs(runs, pycache)}
+    out = {"bare_s": round(b, 4), "pitboard_s": round(a, 4), "ratio": round(a / b, 3),
+           # the bare app importing the pydantic domain models, nothing more: the floor
+           # of any first frame with data (console.cli._bench_bare_models)
+           "bare_with_domain_models_s": round(m, 4), "ratio_bare_with_domain_models": round(m / b, 3),
+           # the fleet screen with no data source at all (console.cli._bench_empty)
+           "pitboard_no_data_s": round(e, 4), "ratio_no_data": round(e / b, 3),
+           "runs": runs, "bare_all": [round(x, 4) for x in bare],
+           "pitboard_all": [round(x, 4) for x in app],
+           "bytecode": "temporary cache (PYTHONDONTWRITEBYTECODE was set)" if pycache
+           else "as the environment has it",
+           "rss_mb_first_frame": round(statistics.median(rss), 1) if rss else None,
+           # what each import on the way costs (console.cli._bench_imports)
+           "imports": import_costs(runs, pycache)}
+    if real:
+        r_ = statistics.median(real)
+        # pitboard against the suite's real sources (console.cli._bench_real): the test
+        # API server, Prometheus and Alertmanager on 127.0.0.1 -- no network latency
+        out["real"] = {"sources": "test API server (ml-fleet.yaml), Prometheus 2.42 "
+                                  "(main fleet, last hour), Alertmanager, on 127.0.0.1",
+                       "pitboard_s": round(r_, 4), "ratio": round(r_ / b, 3),
+                       "all": [round(x, 4) for x in real]}
+    return out
 
 
 async def workers_idle(pilot, timeout: float = 10.0) -> None:
@@ -676,6 +713,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--skip-first-frame", action="store_true")
     p.add_argument("--skip-views", action="store_true")
     p.add_argument("--skip-victoria", action="store_true")
+    p.add_argument("--skip-real", action="store_true",
+                   help="first frame: not against the real sources (test API server, "
+                        "Prometheus, Alertmanager)")
     p.add_argument("--no-bytecode-cache", action="store_true",
                    help="first frame: do not give both apps a bytecode cache when "
                         "PYTHONDONTWRITEBYTECODE is set")
@@ -713,7 +753,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                    600 if quick else 900, 2 if quick else 3,
                                    views=(rounds, soak), only=only)
     if not args.skip_first_frame:
-        out["first_frame"] = compare_first_frame(runs, not args.no_bytecode_cache)
+        out["first_frame"] = compare_first_frame(runs, not args.no_bytecode_cache,
+                                                  real=not args.skip_real)
     out["rss_mb_bench_process_max"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
     out["targets"] = TARGETS
