@@ -2,9 +2,11 @@
 
 The suite's own real parts, started as its fixtures start them: the test Kubernetes API
 server (``tests/kube``, loaded with ``fixtures/ml-fleet.yaml``), a real Prometheus
-(Debian's) holding the last hour of the suite's main fleet (``tests/prometheus``:
-backfilled with ``promtool tsdb create-blocks-from openmetrics``) and scraping its live
-exporter, and a real Alertmanager (Debian's ``prometheus-alertmanager``). The console is
+(Debian's) holding the last hour of that fleet's figures in an incident, up to two
+minutes ago (``tests.prometheus.fleets.incident_fleet``: its canary gone bad, a GPU with
+an XID, a slow LLM, a drifting feature; backfilled with ``promtool tsdb
+create-blocks-from openmetrics``), and a real Alertmanager (Debian's
+``prometheus-alertmanager``). The console is
 started with flags, as ``pitboard --kubeconfig K --prometheus URL --alertmanager URL``:
 what an on-call engineer waits for on a real cluster (the clients' imports, the settings,
 the first LIST and WATCH of every kind, the first queries), next to the demo's frame.
@@ -21,6 +23,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 BINARIES = ("prometheus", "promtool", "prometheus-alertmanager")
+HISTORY_END_AGO_S = 120
+"""The history ends this long before the runs start: inside Prometheus' five-minute
+lookback, so the first frame shows the fleet's figures, not dashes."""
 
 
 def missing() -> str | None:
@@ -41,8 +46,8 @@ def real_sources() -> Iterator[list[str]]:
     from tests.alertmanager.conftest import AlertmanagerServer  # noqa: PLC0415
     from tests.kube.apiserver import ApiServer  # noqa: PLC0415
     from tests.kube.conftest import ML_FLEET  # noqa: PLC0415
-    from tests.prometheus.conftest import Live, start_server  # noqa: PLC0415
-    from tests.prometheus.fleets import main_fleet  # noqa: PLC0415
+    from tests.prometheus.conftest import start_server  # noqa: PLC0415
+    from tests.prometheus.fleets import incident_fleet  # noqa: PLC0415
     from tests.prometheus.generators import time_grid  # noqa: PLC0415
 
     with ExitStack() as stack:
@@ -51,10 +56,8 @@ def real_sources() -> Iterator[list[str]]:
         api.load_yaml(ML_FLEET)
         api.start()
         stack.callback(api.stop)
-        live = Live()
-        stack.callback(live.close)
-        prom = start_server(work / "prometheus", main_fleet(time_grid(int(time.time()) - 900,
-                                                                      3600)), live.port)
+        history = time_grid(int(time.time()) - HISTORY_END_AGO_S, 3600)
+        prom = start_server(work / "prometheus", incident_fleet(history))
         stack.callback(prom.stop)
         (work / "alertmanager").mkdir()
         am = AlertmanagerServer(work / "alertmanager")

@@ -12,7 +12,6 @@ docs METRICS-TABLE), kube-state-metrics' ``kube_pod_labels``.
 
 from __future__ import annotations
 
-import random
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,67 +28,13 @@ from console.wiring import build_backends
 from tests.kube.conftest import ML_FLEET
 from tests.kube.apiserver import ApiServer
 from tests.prometheus.conftest import start_server
-from tests.prometheus.fleets import W_LAT
-from tests.prometheus.generators import H100, KSERVE_BOUNDS_MS, VLLM_BOUNDS, Fleet, time_grid
+from tests.prometheus.fleets import (CANARY, CANARY_AGO_S, DRIFT_AGO_S, NS, STABLE, XID_AGO_S,
+                                     incident_fleet)
+from tests.prometheus.generators import time_grid
 
 pytestmark = pytest.mark.integration
 
-NS = "ml-serving"
-CANARY, STABLE = "sentiment-bert-predictor-00003", "sentiment-bert-predictor-00002"
-POD = "sentiment-bert-predictor-00003-deployment-5d8f9-kx2lq"
-XID_AGO_S = 600
-CANARY_AGO_S = 1500  # the canary went bad 25 minutes before the history ends
-DRIFT_AGO_S = 1200
 SLO = {"models": {"llama-chat": {"latency_ms": 800}}}
-
-
-def incident_fleet(times: list[int]) -> Fleet:
-    rng = random.Random(79)
-    f = Fleet(times)
-    t_end = times[-1]
-    # KServe canary: 0.3 % 5xx on both revisions until CANARY_AGO_S before the end, then
-    # 7 % on the canary (the samples from then on count at the new rates)
-    went_bad = t_end - CANARY_AGO_S
-    for rev, rps, err in ((CANARY, 10.0, 0.07), (STABLE, 90.0, 0.003)):
-        base = {"namespace_name": NS, "service_name": "sentiment-bert-predictor",
-                "configuration_name": "sentiment-bert-predictor", "revision_name": rev}
-        ratio = [err if t >= went_bad else 0.003 for t in times]
-        f.add("revision_request_count", {**base, "response_code_class": "2xx",
-                                         "response_code": "200"},
-              _cumulative(f, [rps * (1 - r) for r in ratio]))
-        f.add("revision_request_count", {**base, "response_code_class": "5xx",
-                                         "response_code": "503"},
-              _cumulative(f, [rps * r for r in ratio]))
-        f.histogram("revision_request_latencies", base, KSERVE_BOUNDS_MS, rng, W_LAT, rps)
-    # its GPU: hot, and an XID 79 that appeared ten minutes ago
-    gpu = {"gpu": "0", "UUID": "GPU-incident-0", "modelName": H100, "Hostname": "gpu-incident-1",
-           "pod": POD, "namespace": NS, "container": "kserve-container", "job": "dcgm-exporter"}
-    f.gauge("DCGM_FI_DEV_GPU_UTIL", gpu, rng, 90, 99)
-    f.add("DCGM_FI_DEV_FB_USED", gpu, (60000.0 for _ in times))
-    f.add("DCGM_FI_DEV_FB_FREE", gpu, (21559.0 for _ in times))
-    f.add("DCGM_FI_DEV_GPU_TEMP", gpu, (89.0 for _ in times))
-    f.add("DCGM_FI_DEV_POWER_USAGE", gpu, (650.0 for _ in times))
-    f.add("DCGM_FI_DEV_XID_ERRORS", gpu, (79.0 if t > t_end - XID_AGO_S else 0.0 for t in times))
-    f.add("kube_pod_labels", {"namespace": NS, "pod": POD, "job": "kube-state-metrics",
-                              "label_pitboard_io_model": "sentiment-bert"}, (1.0 for _ in times))
-    # the LLM: p95 ~6.4 s (most requests between 5 and 10 s)
-    for pod in ("llama-chat-7c9d8f6b5-a1b2c", "llama-chat-7c9d8f6b5-d3e4f"):
-        lab = {"model_name": "llama-chat", "namespace": NS, "pod": pod, "job": "vllm"}
-        f.histogram("vllm:e2e_request_latency_seconds", lab, VLLM_BOUNDS, rng,
-                    [0, 0, 0, 0, 0.5, 2, 4, 10, 0.2], 5)
-    # a feature drifting past its threshold (0.2) twenty minutes ago
-    f.add("model_feature_drift_score", {"model": "ranker", "feature": "user_age", "method": "psi"},
-          (0.35 if t > t_end - DRIFT_AGO_S else 0.08 for t in times))
-    return f
-
-
-def _cumulative(f: Fleet, rates: list[float], base: float = 1e6) -> list[float]:
-    """A counter growing at ``rates[i]`` per second over the step ending at time ``i``."""
-    out, value = [], base
-    for dt, rate in zip(f.steps(), rates, strict=True):
-        value += round(rate * dt, 3)
-        out.append(value)
-    return out
 
 
 @pytest.fixture(scope="module")
