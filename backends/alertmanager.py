@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from urllib.parse import unquote
 
 import httpx
 
+from backends.domain.ahead import Ahead
 from backends.domain.sources import AlertsBackend
 from backends.domain.errors import BackendError, ConfigError, ForbiddenError
 from backends.domain.redact import strip_userinfo
@@ -44,6 +46,7 @@ class AlertmanagerAlerts(AlertsBackend):
         self.config = config.model_copy(update={"url": url})
         self._url: str = url
         self._client: httpx.Client | None = None
+        self._client_lock = threading.Lock()
         self._sleep = time.sleep
 
     @property
@@ -55,13 +58,23 @@ class AlertmanagerAlerts(AlertsBackend):
             host = f"{host}:{parts.port}"
         return f"Alertmanager {host}"
 
-    def _http(self) -> httpx.Client:
+    def warm(self) -> None:
+        """Make the HTTP client (its TLS context: ~15 ms of CPU) in a thread now, while
+        the other sources are built; a client that cannot be made is made, and its error
+        raised, by the first read, as before."""
         if self._client is None:
-            c = self.config
-            verify: bool | str = False if c.insecure else (c.ca_file or True)
-            cert = (c.cert_file, c.key_file) if c.cert_file and c.key_file else c.cert_file
-            self._client = httpx.Client(base_url=self._url, timeout=c.timeout_s, verify=verify,
-                                        cert=cert, headers=dict(c.headers), trust_env=True)
+            Ahead(self._http, "alertmanager-client")
+
+    def _http(self) -> httpx.Client:
+        with self._client_lock:
+            return self._client or self._new_client()
+
+    def _new_client(self) -> httpx.Client:
+        c = self.config
+        verify: bool | str = False if c.insecure else (c.ca_file or True)
+        cert = (c.cert_file, c.key_file) if c.cert_file and c.key_file else c.cert_file
+        self._client = httpx.Client(base_url=self._url, timeout=c.timeout_s, verify=verify,
+                                    cert=cert, headers=dict(c.headers), trust_env=True)
         return self._client
 
     def _auth(self) -> tuple[dict[str, str], httpx.BasicAuth | None]:
@@ -201,9 +214,10 @@ class AlertmanagerAlerts(AlertsBackend):
 
     def close(self) -> None:
         """Close the HTTP client."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
 
 def rfc3339(at: datetime) -> str:

@@ -90,44 +90,72 @@ def frozen_clock(at: datetime) -> FrozenClock:
     return FrozenClock(at)
 
 
-def build_backends(settings: AppSettings) -> Backends:
+def build_backends(settings: AppSettings, *, warm: bool = False) -> Backends:
     """Backends for ``settings``: the demo, or Kubernetes + Prometheus + Alertmanager.
 
     With Prometheus and no usable kubeconfig (a common case for on-call), the model
     services are discovered from the serving metrics instead (read-only).
     Raises ConfigError when nothing at all is configured, BackendError when a backend
-    cannot be constructed."""
+    cannot be constructed.
+
+    ``warm``: each source begins what its first read waits on as soon as it is built
+    (``warm()``: Kubernetes' discovery and first LISTs, Prometheus' probe, the
+    Alertmanager client), the cluster first -- its start is the longest wait, and it
+    then overlaps the other clients' imports; the console's start does this
+    (:class:`BackendsInAdvance`). A source that fails to build closes those built before
+    it."""
     if settings.demo.enabled:
         return build_demo(settings)
     cap_malloc_arenas()
+    built: list = []
+
+    def started(backend):
+        built.append(backend)
+        if warm:
+            backend.warm()
+        return backend
+
+    try:
+        return _build_real(settings, started)
+    except BaseException:
+        for backend in built:
+            backend.close()
+        raise
+
+
+def _build_real(settings: AppSettings, started: Callable) -> Backends:
     from backends.kube.backend import make_cluster_backend  # noqa: PLC0415 - kubernetes client
 
+    k8s = settings.kubernetes
+    cluster = no_cluster = None
+    try:
+        cluster = started(make_cluster_backend(
+            k8s, k8s.contexts, k8s.namespaces or None, read_only=settings.read_only,
+            read_only_contexts=settings.actions.read_only_names(),
+        ))
+    except ConfigError as exc:
+        # No kubeconfig at all and no context asked for: Prometheus alone still shows
+        # the fleet. An explicit --context that fails is an error, not a fallback.
+        if not settings.prometheus.url or k8s.contexts:
+            raise
+        no_cluster = exc
     metrics = alerts = None
     if settings.prometheus.url:
         from backends.prometheus.backend import PrometheusMetrics  # noqa: PLC0415 - its client
 
-        metrics = PrometheusMetrics(settings.prometheus)
+        metrics = started(PrometheusMetrics(settings.prometheus))
     alert_cfg = getattr(settings, "alertmanager", None)
     if alert_cfg is not None and getattr(alert_cfg, "url", None):
         from backends.alertmanager import AlertmanagerAlerts  # noqa: PLC0415 - httpx
 
-        alerts = AlertmanagerAlerts(alert_cfg)
-    k8s = settings.kubernetes
-    try:
-        cluster = make_cluster_backend(
-            k8s, k8s.contexts, k8s.namespaces or None, read_only=settings.read_only,
-            read_only_contexts=settings.actions.read_only_names(),
-        )
-    except ConfigError as exc:
-        # No kubeconfig at all and no context asked for: Prometheus alone still shows
-        # the fleet. An explicit --context that fails is an error, not a fallback.
-        if metrics is None or k8s.contexts:
-            raise
+        alerts = started(AlertmanagerAlerts(alert_cfg))
+    if cluster is None:
         from backends.prometheus.backend import PrometheusDiscovery  # noqa: PLC0415 - its client
 
-        cluster = PrometheusDiscovery(settings.prometheus, metrics)
-        return Backends(cluster=cluster, metrics=metrics, alerts=alerts,
-                        extra={"cluster_note": f"no cluster access ({exc}); "
+        assert metrics is not None  # noqa: S101 - the fallback needs a Prometheus URL
+        return Backends(cluster=PrometheusDiscovery(settings.prometheus, metrics),
+                        metrics=metrics, alerts=alerts,
+                        extra={"cluster_note": f"no cluster access ({no_cluster}); "
                                                "models discovered from metrics"})
     return Backends(cluster=cluster, metrics=metrics, alerts=alerts)
 
@@ -177,6 +205,10 @@ class BackendsInAdvance:
     waits for them (its first full frame 15-20 ms sooner); real clients' imports share
     the interpreter's lock with Textual's either way (measured even: docs/ARCHITECTURE).
 
+    Built with ``warm=True`` (:func:`build_backends`): each real source begins what its
+    first read waits on (Kubernetes' discovery and first LISTs, Prometheus' probe) as
+    soon as it exists, so those waits overlap the other clients' imports and Textual's.
+
     The app's connect worker takes them (:meth:`take`): the result, or the very error
     ``build_backends`` raised, re-raised there so it is handled as before. Taken once:
     a later connect (a retry after an error) builds afresh."""
@@ -192,7 +224,7 @@ class BackendsInAdvance:
 
     def _build(self) -> None:
         try:
-            self._backends = build_backends(self._settings)
+            self._backends = build_backends(self._settings, warm=True)
         except BaseException as exc:  # noqa: BLE001 - handed to the taker, who re-raises it
             self._error = exc
 

@@ -162,6 +162,11 @@ class ClusterBackend(ABC):
         raise NotSupported(f"{type(self).__name__} does not anchor audit entries",
                            source="cluster")
 
+    def warm(self) -> None:
+        """Start, in the background, what the first read waits on (discovery, the watch
+        caches' first LIST: ``backends.domain.ahead``) and return at once; the first
+        read waits for it and raises its error. Never raises. Default: nothing."""
+
     def close(self) -> None:  # pragma: no cover - default no-op
         """Stop watches/threads."""
 
@@ -205,6 +210,10 @@ class MetricsBackend(ABC):
         backend that cannot tell revisions apart gives none (the default)."""
         return ()
 
+    def warm(self) -> None:
+        """As :meth:`ClusterBackend.warm` (e.g. the probe of which exporters have data).
+        Default: nothing."""
+
     def close(self) -> None:  # pragma: no cover
         pass
 
@@ -216,6 +225,9 @@ class AlertsBackend(ABC):
     @abstractmethod
     def alerts(self) -> tuple[Alert, ...]:
         """Active alerts, joined to models/GPUs by labels. Raises BackendError."""
+
+    def warm(self) -> None:
+        """As :meth:`ClusterBackend.warm` (e.g. the HTTP client). Default: nothing."""
 
     def create_silence(self, matchers: list[dict], starts: datetime, ends: datetime,
                        created_by: str, comment: str) -> str:

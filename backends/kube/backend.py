@@ -18,6 +18,7 @@ from types import MappingProxyType
 
 from backends.actions.approvals import APPROVALS, approval_record, object_target
 from backends.actions.catalog import read_only
+from backends.domain.ahead import Ahead
 from backends.domain.actions import (ActionPlan, ActionRequest, ActionResult, ClusterIdentity,
                                      RolloutProgress)
 from backends.domain.errors import ActionRefused, BackendError, ForbiddenError, NotFoundError
@@ -86,6 +87,8 @@ class KubernetesCluster(ClusterBackend):
         self.api_groups: set[str] = set()
         self._lock = threading.Lock()
         self._started = False
+        self._closed = False
+        self._ahead: Ahead | None = None  # the start begun by warm(), for start to take
         self._part_key: tuple | None = None
         self._part: ClusterPart | None = None
         self._reviewed: ClusterIdentity | None = None
@@ -121,11 +124,26 @@ class KubernetesCluster(ClusterBackend):
         return self.whoami_for().user
 
     # -- start-up ---------------------------------------------------------------------------
+    def warm(self) -> None:
+        """Begin :meth:`start` (discovery, the caches' first LIST and WATCH) in a thread
+        now; the first read takes it (``backends.domain.ahead``)."""
+        if not self._started and self._ahead is None:
+            self._ahead = Ahead(self._start, f"kube-start-{self.context}")
+
     def start(self) -> None:
-        """Discovery, namespace check, caches. Idempotent; raises BackendError."""
+        """Discovery, namespace check, caches. Idempotent; raises BackendError. The
+        start begun by :meth:`warm` is waited for, and its error raised, once."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.take()
+        self._start()
+
+    def _start(self) -> None:
         with self._lock:
             if self._started:
                 return
+            if self._closed:
+                raise BackendError(f"context {self.context!r}: closed", source=SOURCE)
             doc = self.api.request("GET", "/apis")
             self.api_groups = {v["groupVersion"] for g in (doc or {}).get("groups") or []
                                for v in g.get("versions") or []
@@ -148,6 +166,8 @@ class KubernetesCluster(ClusterBackend):
                                max_items=c.max_events if spec.name == "events" else None,
                                bookmark_interval_s=c.bookmark_interval_s)
                     for ns in where]
+            if self._closed:  # closed while discovery ran (a warm start at exit)
+                raise BackendError(f"context {self.context!r}: closed", source=SOURCE)
             for caches in self.caches.values():
                 for cache in caches:
                     cache.start()
@@ -304,7 +324,8 @@ class KubernetesCluster(ClusterBackend):
         return value if isinstance(value, str) else None
 
     def close(self) -> None:
-        caches = [c for cl in self.caches.values() for c in cl]
+        self._closed = True
+        caches = [c for cl in list(self.caches.values()) for c in cl]
         for c in caches:
             c._stop.set()
         for c in caches:
@@ -421,6 +442,11 @@ class KubernetesFleet(ClusterBackend):
         for fut in [self._pool.submit(c.whoami) for c in self.clusters.values()]:
             fut.result()
         return self.identity
+
+    def warm(self) -> None:
+        """Every context's start begun at once, each in its own thread."""
+        for c in self.clusters.values():
+            c.warm()
 
     def close(self) -> None:
         for c in self.clusters.values():

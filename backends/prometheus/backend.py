@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
+from backends.domain.ahead import Ahead
 from backends.domain.sources import MetricsBackend, MetricsPart
 from backends.domain.errors import BackendError
 from backends.domain.gpus import summarize
@@ -81,6 +82,7 @@ class PrometheusMetrics(MetricsBackend):
         self._probed_at = 0.0
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._ahead: Ahead | None = None  # the probe begun by warm(), for the read to take
         #: model name -> [(profile, raw label value, namespace)] from the last read.
         self._index: dict[str, list[tuple[str, str, str | None]]] = {}
         self._joiner: ModelJoiner | None = None  # the last read's services, by model name
@@ -130,8 +132,18 @@ class PrometheusMetrics(MetricsBackend):
         self._probed_at = time.monotonic()
         return self._active
 
+    def warm(self) -> None:
+        """Begin the probe of the profiles (one query) in a thread now; the first read
+        takes it (``backends.domain.ahead``)."""
+        if self._active is None and self._ahead is None:
+            self._ahead = Ahead(lambda: self.probe(None), "prometheus-probe")
+
     def ensure_probed(self, at: datetime | None) -> None:
-        """Probe the profiles when none was found yet or the last probe is stale."""
+        """Probe the profiles when none was found yet or the last probe is stale. The
+        probe begun by :meth:`warm` is waited for, and its error raised, once."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.take()
         stale = time.monotonic() - self._probed_at >= self.config.probe_interval_s
         if not self._active or stale:  # nothing found yet: look again next refresh
             self.probe(at)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 BINARIES = ("prometheus", "promtool", "prometheus-alertmanager")
 HISTORY_END_AGO_S = 120
@@ -40,9 +41,30 @@ def missing() -> str | None:
     return None
 
 
+class RealSources:
+    """The running sources: the console's ``flags``, and :meth:`latency`."""
+
+    def __init__(self, flags: list[str], api: object) -> None:
+        self.flags = flags
+        self._api = api
+        self._delay: object | None = None
+
+    def latency(self, seconds: float) -> None:
+        """Every answer of the test API server delayed by ``seconds`` from now on (a
+        round trip over a VPN to a remote cluster; 0: none). Prometheus and Alertmanager
+        answer as fast as they do."""
+        api: Any = self._api
+        with api._lock:  # noqa: SLF001 - the suite's own server, its rules' lock
+            if self._delay is not None:
+                api.injections.remove(self._delay)
+                self._delay = None
+        if seconds > 0:
+            self._delay = api.inject("GET", ".*", None, times=None, delay_s=seconds)
+
+
 @contextmanager
-def real_sources() -> Iterator[list[str]]:
-    """The three real sources, up until the block ends; yields the console's flags."""
+def real_sources() -> Iterator[RealSources]:
+    """The three real sources, up until the block ends."""
     from tests.alertmanager.conftest import AlertmanagerServer  # noqa: PLC0415
     from tests.kube.apiserver import ApiServer  # noqa: PLC0415
     from tests.kube.conftest import ML_FLEET  # noqa: PLC0415
@@ -63,5 +85,5 @@ def real_sources() -> Iterator[list[str]]:
         am = AlertmanagerServer(work / "alertmanager")
         am.start()
         stack.callback(am.stop)
-        yield ["--kubeconfig", str(api.kubeconfig), "--prometheus", prom.url,
-               "--alertmanager", am.url]
+        yield RealSources(["--kubeconfig", str(api.kubeconfig), "--prometheus", prom.url,
+                           "--alertmanager", am.url], api)

@@ -152,3 +152,17 @@ def test_expiring_a_silence_lifts_it_at_once(alert_stack, backends, error_ratio)
     assert get_silence(alert_stack.url, sid)["status"]["state"] == "expired"
     wait_for(lambda: _model_alert(default, "llm-hushed", "firing"), "alert firing again",
              deadline_s=5)
+
+
+def test_warm_makes_the_client_ahead_and_the_first_read_uses_that_one(alert_stack):
+    """warm() (the console's start) makes the HTTP client in a thread; the first read
+    uses that client, not a second one."""
+    backend = AlertmanagerAlerts(AlertmanagerConfig(url=alert_stack.url))
+    try:
+        backend.warm()
+        made = wait_for(lambda: backend._client, "the client made ahead")  # noqa: SLF001
+        backend.warm()  # a client is there: nothing more is begun
+        assert isinstance(backend.alerts(), tuple)
+        assert backend._client is made  # noqa: SLF001
+    finally:
+        backend.close()

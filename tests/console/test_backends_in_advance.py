@@ -28,7 +28,7 @@ def _counting_builds(monkeypatch, started: threading.Event | None = None):
     calls: list[str] = []
     results: list[object] = []
 
-    def build(settings):
+    def build(settings, **_):
         calls.append(threading.current_thread().name)
         if started is not None:
             started.wait(10)
@@ -55,7 +55,7 @@ def test_the_build_runs_in_its_own_thread_and_is_taken_once(monkeypatch):
 def test_an_error_of_the_build_is_raised_where_it_is_taken(monkeypatch):
     error = ConfigError("no kubeconfig found", source="kubernetes")
 
-    def broken(_settings):
+    def broken(_settings, **_):
         raise error
 
     monkeypatch.setattr(wiring, "build_backends", broken)
@@ -83,7 +83,7 @@ async def test_the_app_shows_the_fleet_built_in_advance(monkeypatch):
 async def test_a_bad_configuration_found_in_advance_exits_2_as_before(monkeypatch, capsys):
     """Found at once, before the first screen has mounted: the same clean exit (2, the
     reason), no traceback from a screen closing while it mounts."""
-    def broken(_settings):
+    def broken(_settings, **_):
         raise ConfigError("context 'prod' not in the kubeconfig", source="kubernetes")
 
     monkeypatch.setattr(wiring, "build_backends", broken)
@@ -117,7 +117,7 @@ def test_the_command_line_starts_the_build_before_it_imports_the_app(monkeypatch
         raise Stop
 
     monkeypatch.setattr(BackendsInAdvance, "__init__", init)
-    monkeypatch.setattr(wiring, "build_backends", lambda s: wiring.build_demo(
+    monkeypatch.setattr(wiring, "build_backends", lambda s, **_: wiring.build_demo(
         s, clock=FrozenClock(FROZEN)))
     monkeypatch.delitem(sys.modules, "console.app")  # as at a real start
     fake_app = type(sys)("console.app")

@@ -93,7 +93,7 @@ def test_once_text_is_a_readable_table(capsys, monkeypatch):
 
 
 def test_once_exits_2_when_nothing_can_be_read(capsys, monkeypatch):
-    def broken(_settings):
+    def broken(_settings, **_):
         raise ConfigError("no kubeconfig found", source="kubernetes")
 
     monkeypatch.setattr("console.wiring.build_backends", broken)

@@ -68,7 +68,7 @@ config_files = st.one_of(st.none(), toml_lines.map(lambda t: t.encode("utf-8")),
                          st.binary(max_size=80))
 
 
-def _demo_only(settings):
+def _demo_only(settings, **_):
     from console import wiring
 
     assert settings.demo.enabled, "the fuzz must never build real backends"

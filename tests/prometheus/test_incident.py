@@ -21,6 +21,8 @@ import pytest
 from backends.domain.health import assess
 from backends.prometheus.calc import chart_step
 from backends.domain.slo_config import SloConfig
+from backends.prometheus.backend import PrometheusMetrics
+from backends.prometheus.config import PrometheusConfig
 from console.app import make_app
 from console.cli.main import build_parser, settings_from_args
 from console.controllers.state import Backends
@@ -304,3 +306,26 @@ def test_prometheus_only_reads_each_revisions_error_ratio(incident):
         assert all(p.signal != "canary" for p in assess(bert, snap, settings.slo).problems)
     finally:
         backends.close()
+
+
+def test_warm_probes_ahead_and_the_first_read_takes_that_probe(incident):
+    """warm() (the console's start): the profiles' probe is sent before any read; the first
+    read takes it -- one query fewer than a cold first read, the same profiles. Reads at
+    the server's now (the history ends two minutes before it)."""
+    prom = incident[0]
+    cold = PrometheusMetrics(PrometheusConfig(url=prom.url))
+    warm = PrometheusMetrics(PrometheusConfig(url=prom.url))
+    try:
+        cold_part = cold.read([], 300)
+        warm.warm()
+        warm.warm()  # begins nothing more
+        deadline = time.monotonic() + 20
+        while not (warm.client.queries == 1 and warm.active_profiles):  # no read yet
+            assert time.monotonic() < deadline, "the probe was not sent ahead"
+            time.sleep(0.02)
+        part = warm.read([], 300)
+        assert part.profiles == cold_part.profiles and part.profiles
+        assert part.queries == cold_part.queries - 1
+    finally:
+        cold.close()
+        warm.close()

@@ -69,3 +69,25 @@ def test_discovery_without_kubernetes(main_prom):
     finally:
         disco.close()
         metrics.close()
+
+
+def test_a_probe_begun_ahead_that_failed_is_the_first_reads_error_once():
+    """Prometheus down at start: the read raises what the probe ran into, without a
+    second probe of its own (one wait for the unreachable server, not two); the next
+    read probes again."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    backend = PrometheusMetrics(PrometheusConfig(url=url, retries=0))
+    try:
+        backend.warm()
+        with pytest.raises(BackendError):
+            backend.read([], 120)
+        assert backend.client.queries == 1  # the probe made ahead, and no other
+        with pytest.raises(BackendError):
+            backend.read([], 120)
+        assert backend.client.queries == 2  # this read probed afresh
+    finally:
+        backend.close()

@@ -1,0 +1,40 @@
+"""Work a backend starts ahead of its first read (``warm()``), in a thread of its own.
+
+A source's first read waits on the network before it has anything to parse: Kubernetes'
+discovery and the watch caches' first LIST, Prometheus' probe of which exporters have
+data. Started while the console still builds the other sources and imports Textual, that
+wait overlaps work the process has to do anyway, instead of following it.
+
+The first read then *takes* what was started (:meth:`Ahead.take`): it waits for it, and
+an error it ran into is raised there, once -- so the first read reports exactly what its
+own attempt would have (an unreachable cluster is one timeout, not two), and later reads
+try afresh as before."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class Ahead:
+    """``work()`` running in a daemon thread from construction on; see the module."""
+
+    def __init__(self, work: Callable[[], object], name: str) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(work,), name=name,
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as exc:  # noqa: BLE001 - the taker raises it (take)
+            self._error = exc
+
+    def take(self) -> None:
+        """Wait for the work; raise its error, if it had one (once: a second take
+        returns)."""
+        self._thread.join()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
