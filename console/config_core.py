@@ -2,10 +2,12 @@
 
 :mod:`console.config` (pydantic-settings, every backend's config section) costs a few
 hundred milliseconds to import. When nothing but command-line flags configures pitboard --
-no config file, no ``PITBOARD_*`` variable, only the flags below -- :func:`quick_settings`
+no config file, no ``PITBOARD_*`` variable, only the flags -- :func:`quick_settings`
 returns a :class:`QuickSettings` with exactly the values :func:`console.config.load_settings`
-would give, validated by the same pydantic fields, and each backend section is built (with
-its defaults) the first time it is read. Anything else takes the full path.
+would give, validated by the same pydantic fields: the top-level ones, and the backend
+sections the flags set (``--context``, ``--kubeconfig``, ``--namespace``: ``kubernetes``;
+``--prometheus``; ``--alertmanager``), built from them at once; every other section is
+built (with its defaults) the first time it is read. Anything else takes the full path.
 """
 
 from __future__ import annotations
@@ -104,18 +106,19 @@ class QuickSettings:
 
     quick = True
 
-    def __init__(self, core: CoreSettings) -> None:
+    def __init__(self, core: CoreSettings, sections: dict[str, Any] | None = None) -> None:
         self._core = core
+        for name, section in (sections or {}).items():  # the flags' sections, built
+            setattr(self, name, section)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in CoreSettings.model_fields:
             return getattr(self._core, name)
-        spec = SECTIONS.get(name)
-        if spec is None:
+        if name not in SECTIONS:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
-        section = getattr(importlib.import_module(spec[0]), spec[1])()
+        section = _section_class(name)()
         setattr(self, name, section)  # built once; next reads skip __getattr__
         return section
 
@@ -151,9 +154,23 @@ def quick_settings(path: str | os.PathLike | None = None,
     if any(k.upper().startswith("PITBOARD_") and k.upper() not in NOT_SETTINGS
            for k in os.environ):
         return None
-    if not set(overrides) <= set(CoreSettings.model_fields):
+    core = {k: v for k, v in overrides.items() if k in CoreSettings.model_fields}
+    given = {k: v for k, v in overrides.items() if k not in core}
+    if not set(given) <= set(FLAG_SECTIONS) or \
+            not all(isinstance(v, dict) for v in given.values()):
         return None
     try:
-        return QuickSettings(CoreSettings(**overrides))
+        sections = {name: _section_class(name).model_validate(body)
+                    for name, body in given.items()}
+        return QuickSettings(CoreSettings(**core), sections)
     except ValidationError:
         return None
+
+
+FLAG_SECTIONS = ("kubernetes", "prometheus", "alertmanager")
+"""The backend sections command-line flags set (``console.cli.main.overrides_from_args``)."""
+
+
+def _section_class(name: str) -> type[BaseModel]:
+    module, cls = SECTIONS[name]
+    return getattr(importlib.import_module(module), cls)

@@ -26,7 +26,13 @@ from widgets.footer import KeyFooter
 
 @pytest.mark.parametrize("overrides", [
     {}, {"demo": {"enabled": True}}, {"demo": {"enabled": True, "seed": 3}},
-    {"read_only": True, "refresh": 2.5, "time_window": "6h"}])
+    {"read_only": True, "refresh": 2.5, "time_window": "6h"},
+    # what --context/--kubeconfig/--namespace, --prometheus and --alertmanager set
+    {"kubernetes": {"contexts": ["prod-eu", "prod-us"], "namespaces": ["ml-serving"],
+                    "kubeconfig": "/tmp/kc"},
+     "prometheus": {"url": "http://prometheus:9090"},
+     "alertmanager": {"url": "http://user:pw@am:9093"}, "read_only": True},
+    {"prometheus": {"url": "http://prometheus:9090"}}])
 def test_quick_settings_equal_the_full_ones(overrides):
     quick = quick_settings(**overrides)
     full = load_settings(**overrides)
@@ -39,7 +45,10 @@ def test_quick_settings_equal_the_full_ones(overrides):
 
 
 def test_anything_else_takes_the_full_path(tmp_path, monkeypatch):
-    assert quick_settings(prometheus={"url": "http://x:9090"}) is None  # not a core field
+    assert quick_settings(prometheus={"url": "ftp://x"}) is None  # invalid: worded there
+    assert quick_settings(kubernetes={"bogus": 1}) is None  # no such field: worded there
+    assert quick_settings(slo={"models": {}}) is None  # not a section a flag sets
+    assert quick_settings(prometheus="http://x:9090") is None  # not a section's table
     assert quick_settings(refresh=0.001) is None  # invalid: load_settings words the error
     assert quick_settings(tmp_path / "given.toml") is None  # an explicit file
     monkeypatch.setenv("PITBOARD_DEMO__SEED", "4")
