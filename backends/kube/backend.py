@@ -349,19 +349,33 @@ class KubernetesFleet(ClusterBackend):
         names = list(dict.fromkeys(contexts or self.config.contexts))
         if not names:
             raise BackendError("a fleet needs at least one context", source=SOURCE)
+        self._pool = ThreadPoolExecutor(max_workers=min(8, len(names)),
+                                        thread_name_prefix="kube-fleet")
+        # the contexts connected side by side: each may run its kubeconfig's exec
+        # credential plugin (aws eks get-token, gke-gcloud-auth-plugin, kubelogin: ~0.5-1 s
+        # each), which one after another cost a 20-context fleet 10-20 s before any read
+        made = [(ctx, self._pool.submit(
+            KubernetesCluster, self.config, ctx, namespaces,
+            read_only=read_only or ctx in read_only_contexts, actor=actor,
+            kubeconfig=kubeconfig)) for ctx in names]
         self.clusters: dict[str, KubernetesCluster] = {}
-        for ctx in names:
-            self.clusters[ctx] = KubernetesCluster(
-                self.config, ctx, namespaces, read_only=read_only or ctx in read_only_contexts,
-                actor=actor, kubeconfig=kubeconfig)
+        first_error: BaseException | None = None
+        for ctx, future in made:
+            try:
+                self.clusters[ctx] = future.result()
+            except BaseException as exc:  # noqa: BLE001 - the first (in context order) raised
+                first_error = first_error or exc
+        if first_error is not None:
+            for cluster in self.clusters.values():
+                cluster.close()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            raise first_error
         self.context = ",".join(self.clusters)
         first = next(iter(self.clusters.values()))
         self.namespace = first.namespace
         self.read_only = all(c.read_only for c in self.clusters.values())
         self.errors: dict[str, str] = {}
         self._last: dict[str, ClusterPart] = {}  # context -> its last good part
-        self._pool = ThreadPoolExecutor(max_workers=min(8, len(self.clusters)),
-                                        thread_name_prefix="kube-fleet")
 
     def read(self) -> ClusterPart:
         futures = {ctx: self._pool.submit(c.read) for ctx, c in self.clusters.items()}

@@ -99,3 +99,47 @@ def test_a_context_read_only_by_either_spelling_is_read_only_in_the_backend(
         assert plan.blocked and not mutations(us, start)
     finally:
         backends.close()
+
+
+def test_contexts_whose_exec_plugins_run_side_by_side(apiserver, tmp_path):
+    """Each context's credentials from a kubeconfig exec plugin (as aws eks get-token,
+    gke-gcloud-auth-plugin, kubelogin give them: a process per context, ~0.5-1 s each):
+    the fleet connects its contexts side by side -- the plugins' runs overlap -- and
+    reads with the tokens they printed."""
+    import stat
+    import sys
+
+    log = tmp_path / "runs.log"
+    plugin = tmp_path / "get-token"
+    plugin.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys, time\n"
+        f"log = open({str(log)!r}, 'a')\n"
+        "log.write(f'start {time.monotonic()}\\n'); log.flush()\n"
+        "time.sleep(0.4)\n"
+        "log.write(f'end {time.monotonic()}\\n'); log.close()\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1',\n"
+        "                  'kind': 'ExecCredential', 'status': {'token': 'admin-token'}}))\n",
+        encoding="utf-8")
+    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+    names = [f"eks-{i}" for i in range(4)]
+    doc = {"apiVersion": "v1", "kind": "Config", "current-context": names[0],
+           "clusters": [{"name": "c", "cluster": {"server": apiserver.url}}],
+           "users": [{"name": "eks", "user": {"exec": {
+               "apiVersion": "client.authentication.k8s.io/v1beta1",
+               "command": str(plugin), "interactiveMode": "Never"}}}],
+           "contexts": [{"name": n, "context": {"cluster": "c", "user": "eks",
+                                                "namespace": NS}} for n in names]}
+    kube = tmp_path / "kubeconfig"
+    kube.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    fleet = KubernetesFleet(config(apiserver, kubeconfig=str(kube)), names, [NS])
+    try:
+        runs = log.read_text(encoding="utf-8").split()
+        starts = [float(v) for k, v in zip(runs[::2], runs[1::2]) if k == "start"]
+        ends = [float(v) for k, v in zip(runs[::2], runs[1::2]) if k == "end"]
+        assert len(starts) == len(ends) == 4  # one run per context, at construction
+        assert max(starts) < min(ends)  # all four were running at once
+        part = fleet.read()
+        assert {s.cluster for s in part.services} == set(names)  # the tokens were good
+    finally:
+        fleet.close()
