@@ -8,7 +8,8 @@ GPU nodes), writes one kubeconfig naming every context, and times
 (the caches' first LIST + WATCH per kind per context), then a steady read. It reports how
 many contexts were being listed at once (the fleet's thread pool), the LIST and WATCH
 requests each server saw, and the same start with every context at once (the pool widened
-for the measurement only) for comparison. Prints JSON. Not collected by pytest.
+for the measurement only) for comparison, and as the console starts it (``warm()``: every
+context's discovery and first LIST begun at once, the reads by the shipped pool). Prints JSON. Not collected by pytest.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def merged_kubeconfig(servers: list, path: Path) -> list[str]:
     return names
 
 
-def timed_start(kubeconfig: Path, names: list[str], widen: bool) -> dict:
+def timed_start(kubeconfig: Path, names: list[str], widen: bool, warm: bool = False) -> dict:
     from backends.kube.backend import KubernetesFleet
     from backends.kube.config import KubernetesConfig
 
@@ -103,6 +104,8 @@ def timed_start(kubeconfig: Path, names: list[str], widen: bool) -> dict:
     busy, peak, lock = [0], [0], threading.Lock()
     t0 = time.monotonic()
     fleet = KubernetesFleet(cfg, names, [NS], actor="bench")
+    if warm:  # as the console starts it: every context's start begun at once (warm())
+        fleet.warm()
     if widen:  # every context at once (the measurement's own pool, not the shipped one)
         fleet._pool.shutdown(wait=False)
         fleet._pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="wide")
@@ -134,9 +137,11 @@ def timed_start(kubeconfig: Path, names: list[str], widen: bool) -> dict:
 
 async def _on_screen(kubeconfig: Path, names: list[str], expected: int, work: Path) -> dict:
     """The console itself (headless, 160x48) from app start to every context's models in
-    the fleet table: backends built in its worker as ``pitboard`` does, each context
-    listed by the fleet's pool, the rows drawn on the UI thread."""
+    the fleet table: backends built in a thread and warmed as ``pitboard`` does
+    (``BackendsInAdvance``: every context's start begun at once), read by the fleet's
+    pool, the rows drawn on the UI thread."""
     from console.app import make_app
+    from console.wiring import BackendsInAdvance
     from widgets.model_table import ModelTable
 
     from console.config import load_settings
@@ -146,7 +151,7 @@ async def _on_screen(kubeconfig: Path, names: list[str], expected: int, work: Pa
                     "sync_timeout_s": 300, "request_timeout_s": 120},
         audit={"path": str(work / "audit.db")})
     t0 = time.monotonic()
-    app = make_app(settings)
+    app = make_app(settings, backends_in_advance=BackendsInAdvance(settings))
     async with app.run_test(size=(160, 48)) as pilot:
         table = app.fleet_screen.query_one(ModelTable)
         deadline = t0 + 600
@@ -184,10 +189,12 @@ def main(argv: list[str] | None = None) -> dict:
                  for s in servers]
         watches = [sum(1 for r in s.requests if r.is_watch) for s in servers]
         wide = timed_start(work / "kubeconfig", names, widen=True)
+        warmed = timed_start(work / "kubeconfig", names, widen=False, warm=True)
         screen = asyncio.run(_on_screen(work / "kubeconfig", names,
                                         args.contexts * args.models, work))
         result = {"contexts": args.contexts, "models_per_context": args.models,
                   "shipped_pool": shipped, "every_context_at_once": wide,
+                  "warmed_as_the_console_starts": warmed,
                   "console": screen,
                   "requests_per_context_first_start": {
                       "list_median": sorted(lists)[len(lists) // 2],

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import CancelledError, Executor, Future
 
 
 class Ahead:
-    """``work()`` running in a daemon thread from construction on; see the module."""
+    """``work()`` running from construction on: in a daemon thread of its own, or in
+    ``pool`` (a fleet's contexts share its pool, so as many start at once as it reads at
+    once); see the module."""
 
-    def __init__(self, work: Callable[[], object], name: str) -> None:
+    def __init__(self, work: Callable[[], object], name: str,
+                 pool: Executor | None = None) -> None:
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(work,), name=name,
-                                        daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        self._future: Future | None = None
+        if pool is not None:
+            self._future = pool.submit(self._run, work)
+        else:
+            self._thread = threading.Thread(target=self._run, args=(work,), name=name,
+                                            daemon=True)
+            self._thread.start()
 
     def _run(self, work: Callable[[], object]) -> None:
         try:
@@ -33,8 +42,14 @@ class Ahead:
 
     def take(self) -> None:
         """Wait for the work; raise its error, if it had one (once: a second take
-        returns)."""
-        self._thread.join()
+        returns). Work a pool shut down before it ran is not waited for."""
+        if self._thread is not None:
+            self._thread.join()
+        elif self._future is not None:
+            try:
+                self._future.result()
+            except CancelledError:
+                pass
         error, self._error = self._error, None
         if error is not None:
             raise error

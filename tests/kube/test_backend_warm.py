@@ -74,12 +74,14 @@ def test_a_cluster_closed_while_its_warm_start_waits_starts_no_watch(apiserver):
     assert not lists(apiserver) and not any(r.is_watch for r in list(apiserver.requests))
 
 
-def test_a_fleet_warms_every_context_at_once(apiserver):
+def test_a_fleet_warms_its_contexts_in_its_pool_each_listed_before_any_read(apiserver):
     fleet = KubernetesFleet(config(apiserver), ["test-admin", "test-viewer"], [NS],
                             actor="tester@example")
     try:
         fleet.warm()
         eventually(lambda: len(_discoveries(apiserver)) == 2)  # both, before any read
+        eventually(lambda: all(c.snapshot("deployments") is not None
+                               for c in fleet.clusters.values()))  # listed, no read yet
         part = fleet.read()
         assert {s.cluster for s in part.services} == {"test-admin", "test-viewer"}
         assert len(_discoveries(apiserver)) == 2
