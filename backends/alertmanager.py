@@ -67,7 +67,7 @@ class AlertmanagerAlerts(AlertsBackend):
 
     def _http(self) -> httpx.Client:
         with self._client_lock:
-            return self._client or self._new_client()
+            return self._client if self._client is not None else self._new_client()
 
     def _new_client(self) -> httpx.Client:
         c = self.config
