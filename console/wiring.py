@@ -7,11 +7,11 @@ synchronously, for ``--once``)."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from backends.domain.ahead import Ahead
 from backends.domain.errors import ConfigError, NotFoundError
 from console.controllers.state import Backends, as_clock
 
@@ -215,29 +215,15 @@ class BackendsInAdvance:
 
     def __init__(self, settings: AppSettings) -> None:
         self._settings = settings
-        self._backends: Backends | None = None
-        self._error: BaseException | None = None
-        self._taken = False
-        self._thread = threading.Thread(target=self._build, name="backends-in-advance",
-                                        daemon=True)
-        self._thread.start()
-
-    def _build(self) -> None:
-        try:
-            self._backends = build_backends(self._settings, warm=True)
-        except BaseException as exc:  # noqa: BLE001 - handed to the taker, who re-raises it
-            self._error = exc
+        self._ahead: Ahead[Backends] | None = Ahead(
+            lambda: build_backends(settings, warm=True), "backends-in-advance")
 
     def take(self) -> Backends:
         """The backends (waiting for the thread); raises what building them raised. A
         second call builds afresh (``build_backends``), as a retry should."""
-        if self._taken:
+        ahead, self._ahead = self._ahead, None  # the taker owns them now
+        if ahead is None:
             return build_backends(self._settings)
-        self._thread.join()
-        self._taken = True
-        backends, error = self._backends, self._error
-        self._backends = self._error = None  # the taker owns them now
-        if error is not None:
-            raise error
-        assert backends is not None  # noqa: S101 - the thread set one of the two
+        backends = ahead.take()
+        assert backends is not None  # noqa: S101 - built, or its error was raised
         return backends

@@ -15,15 +15,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Executor, Future
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class Ahead:
+class Ahead(Generic[T]):
     """``work()`` running from construction on: in a daemon thread of its own, or in
     ``pool`` (a fleet's contexts share its pool, so as many start at once as it reads at
     once); see the module."""
 
-    def __init__(self, work: Callable[[], object], name: str,
+    def __init__(self, work: Callable[[], T], name: str,
                  pool: Executor | None = None) -> None:
+        self._result: T | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._future: Future | None = None
@@ -34,15 +38,15 @@ class Ahead:
                                             daemon=True)
             self._thread.start()
 
-    def _run(self, work: Callable[[], object]) -> None:
+    def _run(self, work: Callable[[], T]) -> None:
         try:
-            work()
+            self._result = work()
         except BaseException as exc:  # noqa: BLE001 - the taker raises it (take)
             self._error = exc
 
-    def take(self) -> None:
-        """Wait for the work; raise its error, if it had one (once: a second take
-        returns). Work a pool shut down before it ran is not waited for."""
+    def take(self) -> T | None:
+        """Wait for the work: its result, or its error raised -- once (a second take
+        returns None). Work a pool shut down before it ran is not waited for."""
         if self._thread is not None:
             self._thread.join()
         elif self._future is not None:
@@ -51,5 +55,7 @@ class Ahead:
             except CancelledError:
                 pass
         error, self._error = self._error, None
+        result, self._result = self._result, None
         if error is not None:
             raise error
+        return result

@@ -39,7 +39,8 @@ _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 faster. A kubeconfig with 20 contexts and their certificates inline (~100 KB) takes
 ~65 ms to parse in pure Python, and it used to be parsed four times per context."""
 _parsed_lock = threading.Lock()
-_parsed: dict[tuple, Any] = {}  # (path, mtime, size) -> its document, and merged KUBECONFIGs
+_documents: dict[tuple, Any] = {}  # (path, mtime, size) -> its document
+_merges: dict[tuple, Any] = {}  # ((path, mtime, size), ...) -> the client's merge of them
 
 
 def _file_key(path: str) -> tuple:
@@ -52,12 +53,12 @@ def read_kubeconfig(path: str) -> Any:
     size); yaml errors and OSError as ``yaml.safe_load`` raises them."""
     key = _file_key(path)
     with _parsed_lock:
-        if key in _parsed:
-            return _parsed[key]
+        if key in _documents:
+            return _documents[key]
     with open(path, encoding="utf-8") as fh:
         doc = yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
     with _parsed_lock:
-        _parsed[key] = doc
+        _documents[key] = doc
     return doc
 
 
@@ -91,13 +92,13 @@ def merged_kubeconfig(kubeconfig: str) -> Any:
             self.config_files[path] = config
 
     paths = [os.path.expanduser(p) for p in kubeconfig.split(os.pathsep) if p]
-    key = ("merged", *(_file_key(p) for p in paths if os.path.exists(p)))
+    key = tuple(_file_key(p) for p in paths if os.path.exists(p))
     with _parsed_lock:
-        if key in _parsed:
-            return _parsed[key]
+        if key in _merges:
+            return _merges[key]
     merger = Merger(kubeconfig)
     with _parsed_lock:
-        _parsed[key] = merger
+        _merges[key] = merger
     return merger
 
 

@@ -54,10 +54,9 @@ class RealSources:
         round trip over a VPN to a remote cluster; 0: none). Prometheus and Alertmanager
         answer as fast as they do."""
         api: Any = self._api
-        with api._lock:  # noqa: SLF001 - the suite's own server, its rules' lock
-            if self._delay is not None:
-                api.injections.remove(self._delay)
-                self._delay = None
+        if self._delay is not None:
+            api.remove_injection(self._delay)
+            self._delay = None
         if seconds > 0:
             self._delay = api.inject("GET", ".*", None, times=None, delay_s=seconds)
 

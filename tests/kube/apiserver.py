@@ -261,6 +261,11 @@ class ApiServer:
             self.injections.append(rule)
         return rule
 
+    def remove_injection(self, rule: Injection) -> None:
+        """Stop ``rule`` (one :meth:`inject` returned) before its ``times`` ran out."""
+        with self._lock:
+            self.injections[:] = [r for r in self.injections if r is not rule]
+
     def take_injection(self, method: str, path: str, full: str) -> Injection | None:
         """The first live injection matching a request (its use is counted)."""
         with self._lock:
