@@ -15,8 +15,8 @@
   first frame of ``pitboard`` started against real sources in the same alternation --
   the suite's test API server, a real Prometheus and Alertmanager on 127.0.0.1
   (:mod:`console.cli._bench_real`; ``--skip-real`` leaves it out): the clients' imports,
-  the full settings, the first LIST and WATCH of every kind and the first queries, with
-  no network latency.
+  the settings, the first LIST and WATCH of every kind and the first queries; and
+  ``first_frame.real.vpn``, the same with every API server answer 50 ms later.
 - ``refresh``: main-thread milliseconds per metrics refresh at 2,000 GPUs / 300 models:
   the app's own handler of the poller's message (state, snapshot, fleet screen, views and
   session history) and the repaint that follows. ``main_thread_cpu_ms`` = CPU time of the
@@ -166,8 +166,8 @@ def compare_first_frame(runs: int, bytecode_cache: bool = True, real: bool = Tru
     compiled from source on every start while Textual's come precompiled from
     site-packages, so both then get the same temporary bytecode cache, filled by the
     warm-up runs (``bytecode_cache=False``: the environment as it is). ``real``: also
-    ``pitboard`` against real sources (``real``: :mod:`console.cli._bench_real`), in the
-    same alternation."""
+    ``pitboard`` against real sources (:mod:`console.cli._bench_real`), in the same
+    alternation, with and without ``REAL_LATENCY_S`` added to the API server's answers."""
     with ExitStack() as stack:
         sources: _bench_real.RealSources | None = None
         why_not = _bench_real.missing() if real else "--skip-real"
@@ -190,14 +190,14 @@ def _compare_first_frame(runs: int, bytecode_cache: bool,
     app_cmd = [py, "-m", "console", "--demo"]
     empty_cmd = [py, "-m", "console.cli._bench_empty"]
     models_cmd = [py, "-m", "console.cli._bench_bare_models"]
-    real_cmd = [py, "-m", "console", *sources.flags] if sources is not None else None
+    real_cmd = [py, "-m", "console", *sources.flags] if sources is not None else []
     with tempfile.TemporaryDirectory() as cache_dir:
         pycache = cache_dir if bytecode_cache and os.environ.get("PYTHONDONTWRITEBYTECODE") else None
         first_frame(bare_cmd, pycache=pycache)  # warm the file-system (and bytecode) caches
         first_frame(app_cmd, pycache=pycache)
         first_frame(empty_cmd, pycache=pycache)
         first_frame(models_cmd, pycache=pycache)
-        if real_cmd is not None:
+        if sources is not None:
             first_frame(real_cmd, pycache=pycache)
         bare, app, rss, empty, models, real, vpn = [], [], [], [], [], [], []
         for _ in range(runs):
@@ -208,7 +208,7 @@ def _compare_first_frame(runs: int, bytecode_cache: bool,
             app.append(t)
             if r is not None:
                 rss.append(r)
-            if sources is not None and real_cmd is not None:
+            if sources is not None:
                 real.append(first_frame(real_cmd, pycache=pycache)[0])
                 sources.latency(REAL_LATENCY_S)
                 vpn.append(first_frame(real_cmd, pycache=pycache)[0])

@@ -102,6 +102,24 @@ def test_heavy_modules_are_not_imported_before_the_first_frame():
     assert out.stdout.strip() == ""
 
 
+def test_the_real_cluster_flags_start_without_pydantic_settings(tmp_path):
+    """``pitboard --context ... --prometheus URL --alertmanager URL`` (the README's first
+    real-cluster command, no config file): quick settings, pydantic-settings not imported."""
+    code = ("import sys, console.cli.main as m\n"
+            "_, args, _ = m.parse_args(['--context', 'prod-eu', '--namespace', 'ml', "
+            "'--kubeconfig', 'kc', '--prometheus', 'http://p:9090', "
+            "'--alertmanager', 'http://a:9093'])\n"
+            "s = m.startup_settings(args)\n"
+            "print(type(s).__name__, 'pydantic_settings' in sys.modules, "
+            "s.kubernetes.contexts, s.prometheus.url)")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if not k.startswith("PITBOARD_")} | {"XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env,
+                         cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    assert out.stdout.split() == ["QuickSettings", "False", "['prod-eu']", "http://p:9090"]
+
+
 def test_display_data_made_in_the_poller_equal_the_ui_threads():
     backends = demo_backends()
     state = FleetState()
