@@ -279,7 +279,11 @@ class PrometheusMetrics(MetricsBackend):
             total = total if total is not None else _scalar(a.get("total"))
             if today is None and month is None:
                 day = _scalar(a.get("today"))
-                if day is None and "today" in a and (a.get("gpu_price") or total is not None):
+                at_midnight = seconds_since_midnight(now) == 0  # nothing spent today yet:
+                # the shortest range ($today, 1 s) would still hold midnight's own step,
+                # which the finished days ($past_days) count
+                if (day is None or at_midnight) and "today" in a and (
+                        a.get("gpu_price") or total is not None):
                     day = 0.0  # a cost source, no 5-minute step since midnight yet
                 today = day
                 month = month_to_date(day, _scalar(a.get("past_days")),

@@ -84,3 +84,25 @@ def test_today_and_month_to_date_from_the_same_steps(prom, back):
     end = day.replace(day=days, hour=23, minute=59, second=59, microsecond=999999)
     assert cost.month_projection == rel(
         cost.month_to_date + TOTAL_HOURLY * (end - day).total_seconds() / 3600)
+
+
+@pytest.fixture(scope="module")
+def prom_over_midnight(tmp_path_factory):
+    """The cost fleet's last hour ending ten minutes after the latest UTC midnight that is
+    at least a quarter of an hour past (so its history is all in the past)."""
+    now = int(time.time()) - 900
+    midnight = now - now % 86400
+    fleet = cost_fleet(time_grid(midnight + 600, 3600))
+    server = start_server(tmp_path_factory.mktemp("prom-midnight"), fleet)
+    yield server, fleet, midnight
+    server.stop()
+
+
+@pytest.mark.parametrize(("after", "steps"), [(0, 0), (15, 0), (299, 0), (300, 1), (600, 2)])
+def test_today_starts_at_midnight_with_nothing_spent(prom_over_midnight, after, steps):
+    """Exactly at midnight today's spend is 0 (midnight's own step is the finished days');
+    the first 5-minute step after it is the first counted today."""
+    server, fleet, midnight = prom_over_midnight
+    cost = read((server, fleet), midnight + after)
+    assert cost.today == rel(TOTAL_HOURLY * steps / 12)
+    assert cost.month_to_date >= cost.today

@@ -160,8 +160,10 @@ def test_cost_per_hour(part, main_prom):
     # GPU-a-3 and node c's three GPUs beside the exporter's pod hold no workload
     assert cost.unallocated_hourly == rel(a + 3 * TABLE_PRICES["A100"])
     assert cost.total_hourly is None and cost.spend_basis == "GPUs"  # no node totals here
-    # OpenCost history covers the last hour of backfill at a constant price
-    assert cost.today is not None and cost.today > 0
+    # OpenCost history covers the last hour of backfill at a constant price: today's
+    # 5-minute steps since UTC midnight, none in the first five minutes after it
+    since_midnight = main_prom.t_end % 86400
+    assert cost.today is not None and (cost.today > 0) == (since_midnight >= 300)
 
 
 def test_drift_latest_and_threshold(part, main_prom):
