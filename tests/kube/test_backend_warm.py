@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from backends.domain.ahead import Ahead
 from backends.domain.errors import BackendError, NotFoundError
 from backends.kube.backend import KubernetesFleet
 
@@ -87,20 +86,6 @@ def test_a_fleet_warms_its_contexts_in_its_pool_each_listed_before_any_read(apis
         assert len(_discoveries(apiserver)) == 2
     finally:
         fleet.close()
-
-
-def test_ahead_runs_in_its_thread_and_hands_its_error_over_once():
-    seen: list[str] = []
-
-    def work() -> None:
-        seen.append("ran")
-        raise ValueError("boom")
-
-    ahead = Ahead(work, "test-ahead")
-    with pytest.raises(ValueError, match="boom"):
-        ahead.take()
-    ahead.take()  # taken: nothing more to raise
-    assert seen == ["ran"]
 
 
 def test_the_console_builds_the_cluster_first_warm_and_closes_it_if_a_later_source_fails(
