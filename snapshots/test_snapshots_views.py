@@ -53,8 +53,9 @@ def opener(view: str, *keys: str, replay: bool = False):
         if replay:
             app.navigator.start_replay(FROZEN - timedelta(hours=1))
             await settle(pilot, lambda: app.navigator._replay_snapshot is not None)
-        if view == "model":
-            app.navigator.open_view("model", key=app.fleet_screen.selected)
+        if view == "model":  # the LLM with a canary: the detail's every panel
+            llm = next(s.key for s in app.fleet_screen.snapshot.services if s.name == "llm-chat")
+            app.navigator.open_view("model", key=llm)
         else:
             app.navigator.open_view(view)
         await settle(pilot, lambda: type(app.screen).__name__ != "FleetScreen")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from backends.domain.models import ordered_traffic, DriftSeries, FleetSnapshot, HealthSample, ModelService
-from backends.domain.health import assess, canary_legs
+from backends.domain.health import CALM, AttentionKey, assess, attention, canary_legs
 from backends.domain.slo_config import SloConfig
 from widgets.levels import Level, drift_level, error_level
 from widgets.text import MISSING, fmt_money, fmt_num, safe
@@ -65,6 +65,8 @@ class ModelRow:
     key: str
     name: str
     cells: tuple[Cell, ...]
+    attention: AttentionKey = CALM
+    """Its place in the problems-first order (:func:`backends.domain.health.attention`)."""
 
     def matches(self, needle: str) -> bool:
         """Case-insensitive substring match on the name as shown (with its context when
@@ -191,7 +193,7 @@ def rows_from_snapshot(snapshot: FleetSnapshot,
             (fmt_money(by_model.get(s.name) if named[s.name] == 1
                        else cost_of_service.get(key)), Level.OK),
         )
-        rows.append(ModelRow(key=key, name=s.name, cells=cells))
+        rows.append(ModelRow(key=key, name=s.name, cells=cells, attention=attention(shown)))
     if cache is not None and len(cache) > 2 * len(rows) + 64:
         live = {r.key for r in rows}
         for k in [k for k in cache if k not in live]:

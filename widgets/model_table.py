@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 
+from backends.domain.health import AttentionKey
 from widgets.levels import Level
 from widgets.line_table import LineTable
 from widgets.text import cut_middle
@@ -67,6 +68,10 @@ def fit(text: str, width: int, right: bool = False, middle: bool = False) -> str
     return pad + text if right else text + pad
 
 
+def _attention(row: ModelRow) -> AttentionKey:
+    return row.attention
+
+
 class ModelTable(LineTable):
     """Models with a fixed header line, a row cursor, filtering and per-row caching."""
 
@@ -98,6 +103,10 @@ class ModelTable(LineTable):
 
     filter_text: reactive[str] = reactive("")
     cursor_row: reactive[int] = reactive(0)
+    order: reactive[str] = reactive("problems")
+    """``problems``: problems first (:attr:`ModelRow.attention`, the problem strip's order),
+    the rest in the snapshot's order; ``source``: the snapshot's order (cluster, namespace,
+    name)."""
 
     class ModelHighlighted(Message):
         """The cursor moved to a model (``key`` = ModelService.key)."""
@@ -128,6 +137,11 @@ class ModelTable(LineTable):
     def row_count(self) -> int:
         """Rows shown (after the filter)."""
         return len(self._shown)
+
+    @property
+    def keys(self) -> list[str]:
+        """Keys of the rows shown, in their order."""
+        return [r.key for r in self._shown]
 
     @property
     def selected_key(self) -> str | None:
@@ -162,7 +176,10 @@ class ModelTable(LineTable):
     def _apply_filter(self) -> None:
         keep = self.selected_key
         needle = self.filter_text
-        self._shown = [r for r in self._rows if r.matches(needle)] if needle else list(self._rows)
+        rows = self._rows
+        if self.order == "problems":  # stable: models with nothing to look at keep theirs
+            rows = sorted(rows, key=_attention)
+        self._shown = [r for r in rows if r.matches(needle)] if needle else list(rows)
         self._index = {r.key: i for i, r in enumerate(self._shown)}
         if len(self._cache) > 4 * len(self._shown) + 64:
             self._cache.clear()
@@ -180,6 +197,10 @@ class ModelTable(LineTable):
 
     def watch_filter_text(self) -> None:
         self._apply_filter()
+
+    def watch_order(self) -> None:
+        self._apply_filter()
+        self.refresh()  # the header's marker
 
     def watch_cursor_row(self, _old: int, row: int) -> None:
         self._scroll_to_row(row)
@@ -243,10 +264,13 @@ class ModelTable(LineTable):
 
     def _render_header(self) -> Strip:
         sx, _, width, _ = self._frame
-        head_key = ("header", self._widths, self._shown_cols)
+        head_key = ("header", self._widths, self._shown_cols, self.order)
         strip = self._cache.get(head_key)
         if strip is None:
-            head = tuple((label, Level.OK) for _, label, _ in COLUMNS)
+            # the column the rows are ordered by is marked (k9s's habit)
+            mark = "status" if self.order == "problems" else "name"
+            head = tuple((f"{label}↓" if key == mark else label, Level.OK)
+                         for key, label, _ in COLUMNS)
             style = self._style("header")
             strip = Strip(self._line(head, style)).extend_cell_length(self.virtual_size.width, style)
             self._cache[head_key] = strip

@@ -32,9 +32,9 @@ stationary data never flickers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from math import isfinite
+from math import inf, isfinite
 
 from backends.domain.figures import FIGURE_FIELDS
 from backends.domain.models import (Alert, DriftSeries, FleetSnapshot, GpuDevice, Health,
@@ -301,6 +301,38 @@ def assess(s: ModelService, snap: FleetSnapshot, slo: SloConfig) -> Health:
                       why="no replica count, serving metrics or GPU figures for this model")
     why = None if h is not None else "replicas ready; no serving metrics matched this model"
     return Health(status="OK", level="ok", problems=found, why=why)
+
+
+AttentionKey = tuple[int, int, float]
+"""How soon a person should look at a model or one of its problems (smaller: sooner)."""
+_CALM: dict[str, int] = {"unknown": 0, "info": 1, "ok": 2}
+CALM: AttentionKey = (_CALM["ok"], len(ORDER), inf)
+"""The place of a model with nothing to look at."""
+
+
+def problem_lines(health: Health) -> Iterator[tuple[AttentionKey, Problem]]:
+    """A model's problems at warn or bad, one per signal, each with its key: level, then
+    the order a person should look at signals (:data:`ORDER`), then oldest first. A firing
+    alert counts only for a model with no problem of its own (else it repeats one). The
+    problem strip's lines, and the model table's problems-first order."""
+    seen: set[str] = set()
+    own = any(p.level in ("warn", "bad") and p.signal != "alert" for p in health.problems)
+    for p in health.problems:
+        if p.level not in ("warn", "bad") or p.signal in seen or (own and p.signal == "alert"):
+            continue
+        seen.add(p.signal)
+        yield (-RANK[p.level], ORDER.index(p.signal),
+               p.since.timestamp() if p.since else inf), p
+
+
+def attention(health: Health | None) -> AttentionKey:
+    """A model's place in the problems-first order: its first problem line's key (so the
+    table's first row is the model of the strip's first line), then models with no figure
+    at all ("?"), then those in a canary, a rollout or with no label, then the calm ones."""
+    if health is not None:
+        for key, _ in problem_lines(health):
+            return key
+    return (_CALM.get(health.level if health else "unknown", CALM[0]), *CALM[1:])
 
 
 def unlabelled_text(s: ModelService) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from backends.domain.health import ORDER, RANK, WORDS
+from backends.domain.health import WORDS, problem_lines
 from backends.domain.models import FleetSnapshot, HealthLevel
 
 
@@ -31,15 +31,9 @@ def worst_problems(snapshot: FleetSnapshot) -> list[StripLine]:
     for key, health in snapshot.status.items():
         if key not in names:
             continue
-        seen: set[str] = set()
-        own = any(p.level in ("warn", "bad") and p.signal != "alert" for p in health.problems)
-        for p in health.problems:
-            if p.level not in ("warn", "bad") or p.signal in seen or (own and p.signal == "alert"):
-                continue
-            seen.add(p.signal)
-            since = p.since.timestamp() if p.since else float("inf")
+        for rank, p in problem_lines(health):
             line = StripLine(key, names[key], p.level, p.text, p.since,
                              WORDS.get(p.signal, p.signal.upper()))
-            lines.append(((-RANK[p.level], ORDER.index(p.signal), since, names[key]), line))
+            lines.append(((*rank, names[key]), line))
     lines.sort(key=lambda x: x[0])
     return [line for _, line in lines]

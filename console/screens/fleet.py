@@ -59,6 +59,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         Binding("colon", "jump", "Jump", id="jump",
                 tooltip=registry.jump_help("fleet")),
         Binding("t", "cycle_window", "Window", id="window", tooltip="15m → 1h → 6h → 24h → 7d"),
+        Binding("o", "cycle_order", "Order", id="order",
+                tooltip="Models: problems first ↔ by namespace and name"),
         Binding("enter", "open_model", "Detail", id="detail", tooltip="Open the model detail"),
         Binding("x", "detail", "", id="expand", show=False,
                 tooltip="Expand the selected model's chart and history"),
@@ -71,7 +73,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     # is in the help
     FOOTER_PRIORITY = ("slash", "colon", "R", "P", "n", "q", "question_mark",
                        "1", "full_stop", "right_square_bracket",  # replay's (only then)
-                       "A", "i", "e", "t", "space", "T", "U", "X", "r", "s", "m")
+                       "A", "i", "e", "t", "o", "space", "T", "U", "X", "r", "s", "m")
 
     window: reactive[str] = reactive("1h")
     selected: reactive[str | None] = reactive(None)
@@ -302,6 +304,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     def _title_models(self) -> None:
         table = self.query_one(ModelTable)
         title = Text(f"Models {table.row_count}")
+        title.append(" · problems first" if table.order == "problems" else " · by name",
+                     style="dim")
         if table.filter_text:
             title.append(f" · /{safe(table.filter_text, 20)}")
         _set_title(table, title)
@@ -347,6 +351,13 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
     def action_cycle_window(self) -> None:
         """Next chart time window."""
         self.window = next_window(self.window)
+
+    def action_cycle_order(self) -> None:
+        """Models problems first, or in the source's order (namespace, name); the cursor
+        stays on its model."""
+        table = self.query_one(ModelTable)
+        table.order = "source" if table.order == "problems" else "problems"
+        self._title_models()
 
     def action_detail(self) -> None:
         """Expand the selected model's chart and history (toggle)."""

@@ -33,6 +33,17 @@ async def wait_for(pilot, condition: Callable[[], bool], timeout: float = 10.0) 
     await pilot.pause()
 
 
+async def select_model(pilot, name: str) -> str:
+    """Put the model table's cursor on the model called ``name`` (the first of that name);
+    its key, once the fleet screen has it selected."""
+    screen = pilot.app.fleet_screen
+    key = next(s.key for s in screen.snapshot.services if s.name == name)
+    table = screen.query_one("#models")
+    table.move_cursor(row=table.get_row_index(key))
+    await wait_for(pilot, lambda: screen.selected == key)
+    return key
+
+
 async def workers_idle(pilot, timeout: float = 10.0) -> None:
     """Until no worker is pending or running (cancelled ones are fine)."""
     from textual.worker import WorkerState

@@ -61,12 +61,14 @@ async def test_selecting_a_model_updates_chart_and_history(settings, fakes):
         await wait_loaded(pilot)
         screen = app.fleet_screen
         history = screen.query_one(ReleaseHistory)
-        first = cluster.svcs[0]
+        table = screen.query_one(ModelTable)
+        by_key = {s.key: s for s in cluster.svcs}
+        first = by_key[table.keys[0]]
         assert screen.selected == first.key
         assert metrics.chart_calls[-1][0] == first.name
         assert metrics.chart_calls[-1][2] == first.key  # the service's own series
         await pilot.press("down")
-        second = cluster.svcs[1]
+        second = by_key[table.keys[1]]
         await wait_for(pilot, lambda: screen._chart._data is not None
                        and screen._chart._data[0] == second.name)
         assert screen.selected == second.key

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from console.app import make_app
 from console.screens.model_detail import ModelDetailScreen
-from tests.console.conftest import demo_backends, wait_for, wait_loaded, workers_idle
+from tests.console.conftest import demo_backends, select_model, wait_for, wait_loaded, workers_idle
 from tests.console.test_views_screens import settings
 
 
@@ -13,6 +13,7 @@ async def test_narrow_tables_each_keep_their_height():
     app = make_app(settings(), demo_backends())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_loaded(pilot)
+        await select_model(pilot, "llm-chat")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
         await workers_idle(pilot)

@@ -11,7 +11,7 @@ from console.screens.drift import DriftScreen
 from console.screens.gpus import GpuScreen
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.releases import ReleasesScreen
-from tests.console.conftest import demo_backends, wait_for, wait_loaded, workers_idle
+from tests.console.conftest import demo_backends, select_model, wait_for, wait_loaded, workers_idle
 from widgets.drift_chart import DriftPanel
 from widgets.gpu_table import GpuTable
 from widgets.series_chart import SeriesChart
@@ -69,6 +69,7 @@ async def test_model_detail_from_enter():
     app = make_app(settings(), demo_backends())
     async with app.run_test(size=(160, 60)) as pilot:
         await wait_loaded(pilot)
+        await select_model(pilot, "llm-chat")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelDetailScreen))
         screen = app.screen
