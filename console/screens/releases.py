@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from backends.domain.models import FleetSnapshot, Revision
 from console.controllers.action_keys import ActionKeysMixin, revision_binding
@@ -22,6 +22,7 @@ from widgets.model_panels import (
     ReleaseRow, audit_rows, key_name, merge_rows, release_cells, revision_rows,
 )
 from widgets.render.fresh_widths import FreshWidths
+from widgets.text import safe
 
 MAX_ROWS = 2000
 
@@ -40,6 +41,7 @@ class ReleasesScreen(ActionKeysMixin, ViewScreen):
 
     DEFAULT_CSS = """
     ReleasesScreen #rel-table { height: 1fr; }
+    ReleasesScreen #rel-why { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [Binding("enter", "open_model", "Model", id="rel_model",
                         tooltip="Open the model of the selected release"),
@@ -65,6 +67,8 @@ class ReleasesScreen(ActionKeysMixin, ViewScreen):
         table = ReleaseTable(id="rel-table", classes="panel", cursor_type="row")
         table.border_title = "Revisions and pitboard actions · ◆ = pitboard"
         yield table
+        # the highlighted row whole: its why is cut in the table on a narrow terminal
+        yield Static(Text(""), id="rel-why")
 
     def on_mount(self) -> None:
         self.query_one("#rel-table", DataTable).add_columns(
@@ -122,6 +126,7 @@ class ReleasesScreen(ActionKeysMixin, ViewScreen):
                             and r.revision == before.revision), row)
             if rows:
                 table.move_cursor(row=min(row, len(rows) - 1), animate=False)
+        self._show_why()
         self.sync_action_keys()
         audit = getattr(self.app.backends, "audit", None) if self.app.backends else None
         if audit is not None and self.due("audit", None):
@@ -138,6 +143,21 @@ class ReleasesScreen(ActionKeysMixin, ViewScreen):
         self.audit_state = f"{len(self.audit)} audit entries"
         if self.snapshot is not None:
             self.show(self.snapshot)
+
+    def _show_why(self) -> None:
+        """The highlighted row in full under the table: model, what, version, who, why."""
+        row = self.query_one("#rel-table", DataTable).cursor_row
+        r = self._rows[row] if 0 <= row < len(self._rows) else None
+        text = Text()
+        if r is not None:
+            text.append(safe(r.model, 60), style="bold")
+            text.append(f" {safe(r.what.lstrip('▶ '), 40)}")
+            if r.version:
+                text.append(f" {safe(r.version, 40)}")
+            text.append(f" · {safe(r.who, 60)} · ")
+            text.append(safe(r.why, 400) if r.why else "no reason recorded",
+                        style="" if r.why else "italic")
+        self.query_one("#rel-why", Static).update(text)
 
     @property
     def selected(self) -> str | None:
@@ -161,6 +181,7 @@ class ReleasesScreen(ActionKeysMixin, ViewScreen):
 
     @on(DataTable.RowHighlighted, "#rel-table")
     def _release_highlighted(self) -> None:
+        self._show_why()
         self.sync_action_keys()
         self.refresh_bindings()  # the footer's and help's R / U name the highlighted one
 

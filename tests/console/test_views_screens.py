@@ -197,3 +197,28 @@ async def test_cost_view_shows_the_pollers_rows_and_keeps_the_cursor_row():
         app.fleet_screen.prepared = None
         screen.apply_snapshot(screen.snapshot)
         assert len(made_here) == 1 and table.rows == rows.models.rows
+
+
+async def test_releases_view_shows_the_highlighted_rows_reason_whole_at_80x24():
+    app = make_app(settings(), demo_backends())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        await jump(pilot, "releases")
+        screen = app.screen
+        assert isinstance(screen, ReleasesScreen)
+        table = screen.query_one("#rel-table")
+        why = screen.query_one("#rel-why")
+        # a reason longer than the table leaves the why column at 80 columns
+        long = next(i for i, r in enumerate(screen._rows) if i and len(r.why) > 24)
+        while table.cursor_row != long:
+            await pilot.press("down")
+        await pilot.pause()
+        row = screen._rows[long]
+        shown = why.render().plain
+        assert row.model in shown and row.why in shown and row.who in shown
+        assert why.region.height >= 1 and why.region.y > table.region.y
+        # the table is wider than the terminal: its last column, why, is cut there
+        assert table.virtual_size.width > table.scrollable_content_region.width
+        await pilot.press("up")
+        await pilot.pause()
+        assert why.render().plain != shown and screen._rows[long - 1].why in why.render().plain
