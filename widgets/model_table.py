@@ -69,7 +69,11 @@ def fit(text: str, width: int, right: bool = False, middle: bool = False) -> str
 
 
 def _attention(row: ModelRow) -> AttentionKey:
-    return row.attention
+    return row.attention  # a stable sort: rows of equal place keep the snapshot's order
+
+
+def _by_name(row: ModelRow) -> tuple[str, str]:
+    return row.name.casefold(), row.key
 
 
 class ModelTable(LineTable):
@@ -105,8 +109,8 @@ class ModelTable(LineTable):
     cursor_row: reactive[int] = reactive(0)
     order: reactive[str] = reactive("problems")
     """``problems``: problems first (:attr:`ModelRow.attention`, the problem strip's order),
-    the rest in the snapshot's order; ``source``: the snapshot's order (cluster, namespace,
-    name)."""
+    rows of equal place in the snapshot's order; ``name``: by name (then key: cluster,
+    namespace, kind)."""
 
     class ModelHighlighted(Message):
         """The cursor moved to a model (``key`` = ModelService.key)."""
@@ -176,9 +180,7 @@ class ModelTable(LineTable):
     def _apply_filter(self) -> None:
         keep = self.selected_key
         needle = self.filter_text
-        rows = self._rows
-        if self.order == "problems":  # stable: models with nothing to look at keep theirs
-            rows = sorted(rows, key=_attention)
+        rows = sorted(self._rows, key=_attention if self.order == "problems" else _by_name)
         self._shown = [r for r in rows if r.matches(needle)] if needle else list(rows)
         self._index = {r.key: i for i, r in enumerate(self._shown)}
         if len(self._cache) > 4 * len(self._shown) + 64:

@@ -332,7 +332,7 @@ def attention(health: Health | None) -> AttentionKey:
     if health is not None:
         for key, _ in problem_lines(health):
             return key
-    return (_CALM.get(health.level if health else "unknown", CALM[0]), *CALM[1:])
+    return (_CALM.get(health.level if health else "unknown", CALM[0]), CALM[1], CALM[2])
 
 
 def unlabelled_text(s: ModelService) -> str:

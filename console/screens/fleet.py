@@ -60,7 +60,7 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
                 tooltip=registry.jump_help("fleet")),
         Binding("t", "cycle_window", "Window", id="window", tooltip="15m → 1h → 6h → 24h → 7d"),
         Binding("o", "cycle_order", "Order", id="order",
-                tooltip="Models: problems first ↔ by namespace and name"),
+                tooltip="Models: problems first ↔ by name"),
         Binding("enter", "open_model", "Detail", id="detail", tooltip="Open the model detail"),
         Binding("x", "detail", "", id="expand", show=False,
                 tooltip="Expand the selected model's chart and history"),
@@ -353,10 +353,9 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         self.window = next_window(self.window)
 
     def action_cycle_order(self) -> None:
-        """Models problems first, or in the source's order (namespace, name); the cursor
-        stays on its model."""
+        """Models problems first, or by name; the cursor stays on its model."""
         table = self.query_one(ModelTable)
-        table.order = "source" if table.order == "problems" else "problems"
+        table.order = "name" if table.order == "problems" else "problems"
         self._title_models()
 
     def action_detail(self) -> None:
