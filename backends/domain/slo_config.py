@@ -85,6 +85,9 @@ class DisplayConfig(BaseModel):
         default_factory=dict, description="context name -> accent colour (e.g. 'red')")
     protected_accent: str | None = Field(
         "red", description="accent of protected contexts without their own entry")
+    model_order: Literal["problems", "name"] = Field(
+        "problems", description="the model table's order at start: problems first (the "
+        "problem strip's order) or by name; `o` switches")
 
     @field_validator("accents")
     @classmethod

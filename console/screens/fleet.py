@@ -27,6 +27,7 @@ from console.presenters.problems import worst_problems
 from console.screens import registry
 from console.screens.typed import PitboardScreen
 from console.screens.visibility import covered
+from console.config_core import built_section
 from console.controllers.state import answered, next_window
 from widgets.cost_panel import CostPanel
 from widgets.fleet_header import FleetHeader
@@ -130,7 +131,11 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
         for prompt in self.query(Input):
             prompt.cursor_blink = False
         self.show_header()
-        self.query_one(ModelTable).focus()
+        table = self.query_one(ModelTable)
+        display = built_section(self.app.settings, "display")  # quick settings: defaults
+        if display is not None:
+            table.order = display.model_order
+        table.focus()
         self.set_interval(1.0, self.show_header, name="header-ages")
         ready = getattr(self.app, "fleet_mounted", None)
         if ready is not None:

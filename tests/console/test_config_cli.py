@@ -33,6 +33,8 @@ def run(argv, capsys) -> tuple[int, str, str]:
         ("colour = 'red'\n", "colour: Extra inputs are not permitted"),
         ("refresh = \n", "invalid TOML"),
         ('time_window = "2h"\n', "time_window: String should match pattern"),
+        ('[display]\nmodel_order = "worst"\n',
+         "display.model_order: Input should be 'problems' or 'name'"),
     ],
 )
 def test_bad_config_exits_2_naming_the_field(tmp_path, capsys, text, expected):

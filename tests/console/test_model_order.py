@@ -118,3 +118,18 @@ async def test_o_switches_the_order_and_the_cursor_keeps_its_model(settings):
         kept = set(table.keys)
         assert 1 < len(kept) < len(source)
         assert table.keys == [k for k in problems_first if k in kept]
+
+
+async def test_the_config_can_start_the_table_by_name():
+    from console.config import load_settings
+
+    app = make_app(load_settings(refresh=3600, display={"model_order": "name"}),
+                   demo_backends())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_loaded(pilot)
+        table = app.fleet_screen.query_one(ModelTable)
+        names = [r.name for r in table._shown]
+        assert table.order == "name" and names == sorted(names)
+        assert f"Models {table.row_count} · by name" in _screen_text(app)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: table.order == "problems")
