@@ -61,6 +61,16 @@ def _kind_specs(config: KubernetesConfig, groups: set[str]) -> list[KindSpec]:
     return list(unique.values())
 
 
+class StaleClusterError(BackendError):
+    """The caches are listed but a watch has been failing, down or silent too long: the
+    data may be behind. ``part`` is that data, as of then (a fleet shows it, naming the
+    context; the one-cluster console keeps its last snapshot, as for any failed read)."""
+
+    def __init__(self, message: str, status: int | None = None, *, part: ClusterPart):
+        super().__init__(message, source=SOURCE, status=status)
+        self.part = part
+
+
 class KubernetesCluster(ClusterBackend):
     """One kubeconfig context. Construction is local (kubeconfig and context are checked,
     raising ConfigError); the first ``read()`` reaches the API (discovery, namespaces,
@@ -222,28 +232,11 @@ class KubernetesCluster(ClusterBackend):
         for caches in self.caches.values():
             for cache in caches:
                 cache.give_up_if_silent(now)  # silent twice too long: watched again
-        for name, caches in self.caches.items():
-            for cache in caches:
-                if cache.spec.optional:
-                    continue
-                if cache.error is not None:
-                    raise BackendError(f"{name} watch of context {self.context!r} is failing "
-                                       f"(showing cached data): {cache.error}", source=SOURCE,
-                                       status=cache.error.status)
-                down = cache.down_for(now)
-                if down >= self.config.stale_after_s:  # freshness from the watch itself
-                    raise BackendError(f"{name} watch of context {self.context!r} down for "
-                                       f"{down:.0f}s (showing data as of then): "
-                                       f"{cache.down_reason}", source=SOURCE)
-                silent = cache.silent_for(now)
-                if silent >= cache.silent_after_s:  # connected, but nothing comes through
-                    raise BackendError(f"{name} watch of context {self.context!r} silent for "
-                                       f"{silent:.0f}s: neither an event nor a bookmark "
-                                       f"(bookmarks are due every "
-                                       f"{self.config.bookmark_interval_s:g}s; showing data as "
-                                       f"of then)", source=SOURCE)
+        stale = self._stale(now)
         key = tuple(c.version for cs in self.caches.values() for c in cs)
         if key == self._part_key and self._part is not None:
+            if stale is not None:
+                raise StaleClusterError(*stale, part=self._part)
             return self._part
         shared = {s.name for s in SHARED}
         part = build_part(Inputs(
@@ -258,7 +251,33 @@ class KubernetesCluster(ClusterBackend):
                 [k.KIND.value for k in KINDS.values() if k.PLURAL in self.caches],
                 [k.KIND.value for k in KINDS.values() if k.PLURAL not in self.caches])})
         self._part_key, self._part = key, part
+        if stale is not None:
+            raise StaleClusterError(*stale, part=part)
         return part
+
+    def _stale(self, now: float) -> tuple[str, int | None] | None:
+        """Why the listed data may be behind (a required watch failing, down or silent too
+        long): (message, HTTP status); None when every watch keeps it current."""
+        for name, caches in self.caches.items():
+            for cache in caches:
+                if cache.spec.optional:
+                    continue
+                if cache.error is not None:
+                    return (f"{name} watch of context {self.context!r} is failing "
+                            f"(showing cached data): {cache.error}", cache.error.status)
+                down = cache.down_for(now)
+                if down >= self.config.stale_after_s:  # freshness from the watch itself
+                    return (f"{name} watch of context {self.context!r} down for "
+                            f"{down:.0f}s (showing data as of then): "
+                            f"{cache.down_reason}", None)
+                silent = cache.silent_for(now)
+                if silent >= cache.silent_after_s:  # connected, but nothing comes through
+                    return (f"{name} watch of context {self.context!r} silent for "
+                            f"{silent:.0f}s: neither an event nor a bookmark "
+                            f"(bookmarks are due every "
+                            f"{self.config.bookmark_interval_s:g}s; showing data as "
+                            f"of then)", None)
+        return None
 
     def events_for(self, kind: str, name: str, namespace: str) -> list:
         """Cached events about one object, newest first (slim EventRec records)."""
@@ -347,8 +366,9 @@ class KubernetesFleet(ClusterBackend):
     """Several contexts at once; one row per service, each tagged with its cluster.
 
     A cluster that fails is reported in ``errors`` while the others keep showing, and its
-    last good part keeps showing too (the error names it stale, as a failed source's panel
-    keeps its data); ``read()`` raises only when every cluster failed."""
+    data keeps showing too -- as listed, when its watch is behind (even at the first read:
+    :class:`StaleClusterError`), else its last good part -- the error naming it stale, as a
+    failed source's panel keeps its data; ``read()`` raises only when every cluster failed."""
 
     def __init__(self, config: KubernetesConfig | None = None,
                  contexts: Sequence[str] | None = None,
@@ -397,8 +417,11 @@ class KubernetesFleet(ClusterBackend):
             except BackendError as exc:
                 errors[ctx] = str(exc)
                 first_exc = first_exc or exc
-                if ctx in self._last:
-                    parts.append(self._last[ctx])  # its last good data, named in errors
+                # its data as of then (listed, its watch behind), else its last good data:
+                # named in errors, never left out unnamed
+                shown = exc.part if isinstance(exc, StaleClusterError) else self._last.get(ctx)
+                if shown is not None:
+                    parts.append(shown)
                 continue
             self._last[ctx] = part
             parts.append(part)
