@@ -12,6 +12,17 @@ class BackendError(Exception):
         self.status = status
 
 
+class StaleError(BackendError):
+    """A source read its data, but knows it may be behind (a watch failing, down or silent
+    too long): ``part`` is that data, as of then. The console shows it, the source marked
+    stale with this message; a fleet shows it, the context named."""
+
+    def __init__(self, message: str, *, part: object, source: str = "backend",
+                 status: int | None = None):
+        super().__init__(message, source=source, status=status)
+        self.part = part
+
+
 class ConfigError(BackendError):
     """Bad configuration (kubeconfig, context, URL ...). Nothing can be shown."""
 

@@ -21,7 +21,8 @@ from backends.actions.catalog import read_only
 from backends.domain.ahead import Ahead
 from backends.domain.actions import (ActionPlan, ActionRequest, ActionResult, ClusterIdentity,
                                      RolloutProgress)
-from backends.domain.errors import ActionRefused, BackendError, ForbiddenError, NotFoundError
+from backends.domain.errors import (ActionRefused, BackendError, ForbiddenError, NotFoundError,
+                                    StaleError)
 from backends.domain.sources import ClusterBackend, ClusterPart
 from backends.kube import execute
 from backends.kube.annotate import annotate_approval
@@ -61,14 +62,13 @@ def _kind_specs(config: KubernetesConfig, groups: set[str]) -> list[KindSpec]:
     return list(unique.values())
 
 
-class StaleClusterError(BackendError):
+class StaleClusterError(StaleError):
     """The caches are listed but a watch has been failing, down or silent too long: the
-    data may be behind. ``part`` is that data, as of then (a fleet shows it, naming the
-    context; the one-cluster console keeps its last snapshot, as for any failed read)."""
+    data may be behind. ``part`` is that data, as of then."""
 
     def __init__(self, message: str, status: int | None = None, *, part: ClusterPart):
-        super().__init__(message, source=SOURCE, status=status)
-        self.part = part
+        super().__init__(message, part=part, source=SOURCE, status=status)
+        self.part: ClusterPart = part
 
 
 class KubernetesCluster(ClusterBackend):
@@ -428,7 +428,14 @@ class KubernetesFleet(ClusterBackend):
             fresh += 1
         self.errors = errors
         if not fresh and first_exc is not None:
+            if len(parts) == len(futures) and isinstance(first_exc, StaleClusterError):
+                # every context listed, every one behind: all their data, the source stale
+                raise StaleClusterError(str(first_exc), first_exc.status,
+                                        part=self._combine(parts)) from first_exc
             raise first_exc  # nothing answered: the app marks the whole source stale
+        return self._combine(parts)
+
+    def _combine(self, parts: Sequence[ClusterPart]) -> ClusterPart:
         revisions: dict = {}
         for p in parts:
             revisions.update(p.revisions)

@@ -17,9 +17,10 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from backends.domain.errors import BackendError, ConfigError, is_unreachable
+from backends.domain.errors import BackendError, ConfigError, StaleError, is_unreachable
 from backends.domain.redact import redact
 from backends.domain.models import GpuScope, ModelService, Series
+from backends.domain.sources import ClusterPart
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
@@ -379,6 +380,11 @@ class Poller(Controller):
                 source = "cluster" if group == "connect" else group
                 was_ok = self.app.state.status.get(source) is None or self.app.state.status[source].ok
                 self.app.state.failed(source, reason, self.app.clock())
+                stale = worker.error
+                if source == "cluster" and isinstance(stale, StaleError) \
+                        and isinstance(stale.part, ClusterPart):
+                    self.app.state.stale_data(stale.part)  # listed, its watch behind
+                    self.cluster_seen = True  # it answered: later failures only mark it stale
                 if was_ok:
                     self.app.notify(safe(reason, 300), title=f"{source} failed", severity="error",
                                 markup=False)

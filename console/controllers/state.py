@@ -136,6 +136,14 @@ class FleetState:
             self.alerts = tuple(part)
         self.status[source] = SourceStatus(name=source, ok=True, last_success=at, error=problem)
 
+    def stale_data(self, part: ClusterPart) -> None:
+        """The cluster's data as listed while its watch is behind (a cluster source that
+        failed with :class:`~backends.domain.errors.StaleError`): shown, the source still
+        marked stale by :meth:`failed` -- never fewer models than were listed."""
+        self.cluster = part
+        self.context = part.context or self.context
+        self.namespace = part.namespace if part.namespace is not None else self.namespace
+
     def failed(self, source: str, error: BaseException | str, at: datetime) -> None:
         """Mark ``source`` stale; its last good data is kept."""
         prev = self.status.get(source)

@@ -172,3 +172,34 @@ def test_a_context_listed_but_not_watched_shows_its_models_named_stale_from_the_
         assert _by_context(fleet.read())[CONTEXTS[1]] == got[CONTEXTS[0]]
     finally:
         fleet.close()
+
+
+def test_every_context_behind_raises_stale_with_all_their_models(apiserver_factory, tmp_path):
+    from backends.kube.backend import StaleClusterError
+
+    servers = {ctx: apiserver_factory() for ctx in CONTEXTS[:2]}
+    for server in servers.values():
+        server.inject("GET", r"/deployments$", 503, times=None, query={"watch": "true"})
+    kc = merged_kubeconfig(tmp_path, servers)
+    fleet = KubernetesFleet(config(next(iter(servers.values())), kubeconfig=kc),
+                            CONTEXTS[:2], [NS])
+    try:
+        for cluster in fleet.clusters.values():
+            cluster.wait_synced()
+
+        def stale() -> StaleClusterError | None:
+            try:
+                fleet.read()
+            except StaleClusterError as exc:
+                return exc
+            return None
+
+        end = time.monotonic() + 10
+        while (exc := stale()) is None:
+            assert time.monotonic() < end, "the refused watches never made the fleet stale"
+            time.sleep(0.05)
+        got = _by_context(exc.part)
+        assert set(fleet.errors) == set(CONTEXTS[:2])
+        assert got[CONTEXTS[0]] == got[CONTEXTS[1]] and len(got[CONTEXTS[0]]) >= 6
+    finally:
+        fleet.close()
