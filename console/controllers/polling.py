@@ -383,7 +383,7 @@ class Poller(Controller):
                 stale = worker.error
                 if source == "cluster" and isinstance(stale, StaleError) \
                         and isinstance(stale.part, ClusterPart):
-                    self.app.state.stale_data(stale.part)  # listed, its watch behind
+                    self.app.state.hold_cluster(stale.part)  # listed, its watch behind
                     self.cluster_seen = True  # it answered: later failures only mark it stale
                 if was_ok:
                     self.app.notify(safe(reason, 300), title=f"{source} failed", severity="error",

@@ -125,9 +125,7 @@ class FleetState:
         failed while the rest answered (shown as a partial source, with the reason)."""
         if source == "cluster":
             assert isinstance(part, ClusterPart)
-            self.cluster = part
-            self.context = part.context or self.context
-            self.namespace = part.namespace if part.namespace is not None else self.namespace
+            self.hold_cluster(part)
         elif source == "metrics":
             assert isinstance(part, MetricsPart)  # MetricsBackend.read's contract
             self.metrics = part
@@ -136,10 +134,11 @@ class FleetState:
             self.alerts = tuple(part)
         self.status[source] = SourceStatus(name=source, ok=True, last_success=at, error=problem)
 
-    def stale_data(self, part: ClusterPart) -> None:
-        """The cluster's data as listed while its watch is behind (a cluster source that
-        failed with :class:`~backends.domain.errors.StaleError`): shown, the source still
-        marked stale by :meth:`failed` -- never fewer models than were listed."""
+    def hold_cluster(self, part: ClusterPart) -> None:
+        """Hold the cluster's ``part`` without touching its status: a fresh read's (from
+        :meth:`succeeded`), or the data as listed while its watch is behind (a cluster
+        source that failed with :class:`~backends.domain.errors.StaleError`: shown, the
+        source still marked stale by :meth:`failed` -- never fewer models than listed)."""
         self.cluster = part
         self.context = part.context or self.context
         self.namespace = part.namespace if part.namespace is not None else self.namespace
