@@ -85,14 +85,17 @@ class ProblemStrip(TextLines, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
         self._lines: tuple[Line, ...] = ()
+        self._blind = ""
         self._shown_for: tuple | None = None
         self._rows = 0  # the rows the strip is tall (SHRINK_AFTER_S) ...
         self._rows_needed_at = 0.0  # ... and when they were last all needed
         self.clock: Callable[[], float] = time.monotonic
 
-    def show(self, lines: Sequence[Line]) -> None:
-        """The problems to show, worst first."""
+    def show(self, lines: Sequence[Line], blind: str = "") -> None:
+        """The problems to show, worst first; ``blind``: the sources the strip cannot see
+        through now (``metrics failing``), so no problem is not said to be all clear."""
         self._lines = tuple(lines)
+        self._blind = blind
         self.cursor = min(self.cursor, max(0, min(len(self._lines), self.max_lines) - 1))
         self._hold_rows()
         self._redraw()
@@ -122,8 +125,8 @@ class ProblemStrip(TextLines, can_focus=True):
         return self.get_component_rich_style(f"problem-strip--{name}", partial=True)
 
     def _redraw(self) -> None:
-        key = (self._lines, self._rows, self.max_lines, self.cursor, self.has_focus,
-               self.size.width)
+        key = (self._lines, self._blind, self._rows, self.max_lines, self.cursor,
+               self.has_focus, self.size.width)
         if key == self._shown_for:
             return
         self._shown_for = key
@@ -149,6 +152,10 @@ class ProblemStrip(TextLines, can_focus=True):
     def strip_text(self) -> Text:
         """The strip's text (pure but for the theme's styles)."""
         out = Text(no_wrap=True, overflow="ellipsis")
+        if not self._lines and self._blind:  # nothing seen is not nothing wrong
+            out.append("? no problem seen", self._style("warn"))
+            out.append(f" · {self._blind}: a problem there would not show", self._style("dim"))
+            return out
         if not self._lines:
             out.append("✓ all clear", self._style("clear"))
             out.append(" · no model has a problem now", self._style("dim"))

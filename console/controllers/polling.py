@@ -385,6 +385,8 @@ class Poller(Controller):
                         and isinstance(stale.part, ClusterPart):
                     self.app.state.hold_cluster(stale.part)  # listed, its watch behind
                     self.cluster_seen = True  # it answered: later failures only mark it stale
+                    if "metrics" in self._pending and not self.app.paused:
+                        self.poll("metrics")  # the figures of the models it listed
                 if was_ok:
                     self.app.notify(safe(reason, 300), title=f"{source} failed", severity="error",
                                 markup=False)

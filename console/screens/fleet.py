@@ -171,7 +171,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             strip = self.query_one(ProblemStrip)
             strip.max_lines = self._strip_lines()
             lines = prepared.problems_for(snapshot) if prepared is not None else None
-            strip.show(lines if lines is not None else worst_problems(snapshot))
+            strip.show(lines if lines is not None else worst_problems(snapshot),
+                       blind=_blind(snapshot))
             plan = prepared.plan_for(snapshot.gpus) if prepared is not None else None
             if plan is None:  # not prepared for these: narrowed by :ctx, replayed ...
                 told = told_summary(self.app, snapshot)
@@ -446,6 +447,14 @@ def _set_title(widget, title: Text) -> None:
     if getattr(widget, "_pb_title", None) != title.plain:
         widget._pb_title = title.plain
         widget.border_title = title
+
+
+def _blind(snapshot: FleetSnapshot) -> str:
+    """The sources whose problems the strip cannot see now: failing, or not answered yet
+    ("" when every source answered)."""
+    out = [f"{name} failing" if answered(s) else f"{name} not answered yet"
+           for name, s in snapshot.sources.items() if not s.ok or not answered(s)]
+    return ", ".join(out)
 
 
 def _mark_first_frame(path: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from backends.domain.models import SourceStatus
 from console.app import make_app
 from console.screens.model_detail import ModelDetailScreen
 from tests.console.conftest import count_layouts, demo_backends, wait_for, wait_loaded
@@ -63,6 +64,27 @@ async def test_all_clear_when_nothing_is_wrong():
         strip = app.query_one(ProblemStrip)
         strip.show(())
         assert strip.strip_text().plain.startswith("✓ all clear")
+        # a source failing or not answered yet: nothing seen is not all clear
+        strip.show((), blind="metrics failing")
+        text = strip.strip_text().plain
+        assert text.startswith("? no problem seen · metrics failing") and "clear" not in text
+
+
+async def test_the_strip_says_which_sources_it_cannot_see_through(settings, fakes):
+    from console.screens.fleet import _blind
+
+    cluster, metrics, backends = fakes
+    app = make_app(settings, backends)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_loaded(pilot)
+        snap = app.fleet_screen.snapshot
+        assert _blind(snap) == ""
+        down = {**snap.sources, "metrics": snap.sources["metrics"].model_copy(
+            update={"ok": False, "error": "connection refused"})}
+        unseen = {**down, "alerts": SourceStatus(name="alerts")}
+        assert _blind(snap.model_copy(update={"sources": down})) == "metrics failing"
+        assert _blind(snap.model_copy(update={"sources": unseen})) == \
+            "metrics failing, alerts not answered yet"
 
 
 async def test_a_line_that_changes_length_is_repainted_not_laid_out():
@@ -143,3 +165,27 @@ async def test_a_line_that_changes_length_is_repainted_not_laid_out():
         strip.show(())
         await pilot.pause()
         assert not layouts and strip.size.height == 4  # ... so held after it ends
+
+
+async def test_a_stale_cluster_read_still_brings_the_figures_and_the_strip_says_so(settings):
+    """The cluster listed but its watch behind from the first read (StaleError with its
+    data): the models show, the metrics are read for them, the cluster badge is stale."""
+    from backends.domain.errors import StaleError
+    from console.wiring import Backends
+    from tests.console.fakes import FakeCluster, FakeMetrics, frozen_clock
+
+    class Behind(FakeCluster):
+        def read(self):
+            raise StaleError("deployments watch of context 'fake-ctx' is failing",
+                             part=super().read(), source="kubernetes")
+
+    cluster, metrics = Behind(), FakeMetrics()
+    app = make_app(settings, Backends(cluster=cluster, metrics=metrics, clock=frozen_clock))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.state.metrics is not None)
+        status = app.state.status["cluster"]
+        assert not status.ok and "watch of context 'fake-ctx'" in (status.error or "")
+        assert {s.key for s in app.state.cluster.services} == {s.key for s in cluster.svcs}
+        assert metrics.reads >= 1
+        await wait_for(pilot, lambda: app.fleet_screen.query_one(ProblemStrip)._blind != "")
+        assert app.fleet_screen.query_one(ProblemStrip)._blind == "cluster failing"
