@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from backends.domain.errors import BackendError
+from backends.domain.errors import BackendError, StaleError
 from backends.domain.figures import figure_reasons
 from backends.domain.models import FleetSnapshot, Health, Problem
 from backends.domain.health import assess
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
+from backends.domain.sources import ClusterPart
 from console.controllers.state import RATE_WINDOW_S, Backends, FleetState
 from console.presenters.prepare import history as problem_history
 from widgets.cost_panel import budget_ratio
@@ -23,7 +24,8 @@ def take_snapshot(backends: Backends, slo: SloConfig | None = None, *,
                   history: bool = False) -> FleetSnapshot:
     """Read every source once, and each service's health (the one health model, with
     ``slo``'s objectives). Raises BackendError when the cluster cannot be read (nothing to
-    show); other sources that fail are marked in ``snapshot.sources``. ``history``: each
+    show); other sources that fail are marked in ``snapshot.sources``, and so is a cluster
+    that listed but whose watch is behind (its data shown). ``history``: each
     problem's ``since`` read from history as the console reads it for a new problem
     (``console.presenters.prepare.history``: a chart per model with errors or latency
     problems, error % per revision per worse canary); unknown stays None."""
@@ -33,6 +35,12 @@ def take_snapshot(backends: Backends, slo: SloConfig | None = None, *,
     try:
         cluster = backends.cluster.read()
         state.succeeded("cluster", cluster, clock())
+    except StaleError as exc:  # listed, its watch behind: that data, the source FAILED
+        if not isinstance(exc.part, ClusterPart):
+            raise
+        cluster = exc.part
+        state.hold_cluster(cluster)
+        state.failed("cluster", exc, clock())
     except BackendError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of a client is a source failure

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from backends.domain.models import FleetSnapshot
 from console.app import make_app
 from console.cli.main import build_parser, settings_from_args
 from widgets.model_table import ModelTable
@@ -18,7 +19,7 @@ async def test_listed_but_not_watched_shows_the_models_with_the_cluster_stale(ap
     refused = apiserver.inject("GET", r"/deployments$", 503, times=None,
                                query={"watch": "true"})
     # the replicasets' LIST answers late: by the first read the refused watch has failed
-    apiserver.inject("GET", r"/replicasets$", None, times=1, delay_s=0.5,
+    apiserver.inject("GET", r"/replicasets$", None, times=1, delay_s=1.0,
                      query={"watch": None})
     listed = {d["metadata"]["name"] for d in apiserver.list_objects("apps/v1", "deployments",
                                                                     "ml-serving")}
@@ -49,3 +50,28 @@ async def test_listed_but_not_watched_shows_the_models_with_the_cluster_stale(ap
                 break
         assert status is not None and status.ok, status
         assert {s.name for s in app.state.cluster.services} == shown
+
+
+def test_once_prints_the_listed_models_with_the_cluster_failed(apiserver, capsys):
+    from console.cli.main import main
+
+    apiserver.inject("GET", r"/deployments$", 503, times=None, query={"watch": "true"})
+    apiserver.inject("GET", r"/replicasets$", None, times=1, delay_s=1.0,
+                     query={"watch": None})
+    listed = {d["metadata"]["name"] for d in apiserver.list_objects("apps/v1", "deployments",
+                                                                    "ml-serving")}
+    flags = ["--kubeconfig", str(apiserver.kubeconfig), "--context", "test-admin",
+             "--namespace", "ml-serving"]
+    rc = main(["--once", *flags])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    assert "source cluster: FAILED: deployments watch of context 'test-admin' is failing" in out
+    assert "llama-chat" in out
+    apiserver.inject("GET", r"/replicasets$", None, times=1, delay_s=1.0,
+                     query={"watch": None})  # again: the refused watch fails first
+    rc = main(["--once", "--format", "json", *flags])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    snap = FleetSnapshot.model_validate_json(out)
+    assert not snap.sources["cluster"].ok
+    assert listed <= {s.name for s in snap.services}
