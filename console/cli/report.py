@@ -11,7 +11,6 @@ from backends.domain.models import FleetSnapshot, Health, Problem
 from backends.domain.health import assess
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
-from backends.domain.sources import ClusterPart
 from console.controllers.state import RATE_WINDOW_S, Backends, FleetState
 from console.presenters.prepare import history as problem_history
 from widgets.cost_panel import budget_ratio
@@ -36,11 +35,11 @@ def take_snapshot(backends: Backends, slo: SloConfig | None = None, *,
         cluster = backends.cluster.read()
         state.succeeded("cluster", cluster, clock())
     except StaleError as exc:  # listed, its watch behind: that data, the source FAILED
-        if not isinstance(exc.part, ClusterPart):
-            raise
-        cluster = exc.part
-        state.hold_cluster(cluster)
         state.failed("cluster", exc, clock())
+        held = state.cluster
+        if held is None or held is not exc.part:  # no cluster data in it: nothing to show
+            raise
+        cluster = held
     except BackendError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of a client is a source failure

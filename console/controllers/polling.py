@@ -20,7 +20,6 @@ from textual.worker import Worker, WorkerState
 from backends.domain.errors import BackendError, ConfigError, StaleError, is_unreachable
 from backends.domain.redact import redact
 from backends.domain.models import GpuScope, ModelService, Series
-from backends.domain.sources import ClusterPart
 from console.controllers.messages import BackendsReady, ChartUpdated, SourceUpdated
 from console.controllers.state import RATE_WINDOW_S, SOURCES, WINDOW_SECONDS, Clock
 from console.controllers.base import Controller, in_thread
@@ -379,11 +378,10 @@ class Poller(Controller):
             if group in SOURCES or group == "connect":
                 source = "cluster" if group == "connect" else group
                 was_ok = self.app.state.status.get(source) is None or self.app.state.status[source].ok
-                self.app.state.failed(source, reason, self.app.clock())
-                stale = worker.error
-                if source == "cluster" and isinstance(stale, StaleError) \
-                        and isinstance(stale.part, ClusterPart):
-                    self.app.state.hold_cluster(stale.part)  # listed, its watch behind
+                error = worker.error
+                stale = error if isinstance(error, StaleError) else None  # its text: reason's
+                self.app.state.failed(source, stale or reason, self.app.clock())
+                if stale is not None and self.app.state.cluster is stale.part:  # data held
                     self.cluster_seen = True  # it answered: later failures only mark it stale
                     if "metrics" in self._pending and not self.app.paused:
                         self.poll("metrics")  # the figures of the models it listed

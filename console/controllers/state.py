@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from backends.domain.errors import StaleError
 from backends.domain.sources import AlertsBackend, AuditBackend, ClusterBackend, ClusterPart, MetricsBackend, MetricsPart
 from backends.domain.models import Alert, FleetSnapshot, GpuDevice, Health, SourceStatus
 
@@ -135,21 +136,24 @@ class FleetState:
         self.status[source] = SourceStatus(name=source, ok=True, last_success=at, error=problem)
 
     def hold_cluster(self, part: ClusterPart) -> None:
-        """Hold the cluster's ``part`` without touching its status: a fresh read's (from
-        :meth:`succeeded`), or the data as listed while its watch is behind (a cluster
-        source that failed with :class:`~backends.domain.errors.StaleError`: shown, the
-        source still marked stale by :meth:`failed` -- never fewer models than listed)."""
+        """Hold the cluster's ``part`` (a fresh read's, or a stale one's data: see
+        :meth:`succeeded` and :meth:`failed`); the status is theirs to set."""
         self.cluster = part
         self.context = part.context or self.context
         self.namespace = part.namespace if part.namespace is not None else self.namespace
 
     def failed(self, source: str, error: BaseException | str, at: datetime) -> None:
-        """Mark ``source`` stale; its last good data is kept."""
+        """Mark ``source`` stale; its last good data is kept -- or, for a cluster that
+        listed but whose watch is behind (a :class:`~backends.domain.errors.StaleError`
+        carrying that data), the data as listed: never fewer models than were listed."""
         prev = self.status.get(source)
         self.status[source] = SourceStatus(
             name=source, ok=False, last_success=prev.last_success if prev else None,
             error=str(error) or type(error).__name__,
         )
+        if source == "cluster" and isinstance(error, StaleError) \
+                and isinstance(error.part, ClusterPart):
+            self.hold_cluster(error.part)
 
     @property
     def has_data(self) -> bool:

@@ -128,7 +128,8 @@ async def test_the_config_can_start_the_table_by_name():
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_loaded(pilot)
         table = app.fleet_screen.query_one(ModelTable)
-        names = [r.name for r in table._shown]
+        name_of = {s.key: s.name for s in app.fleet_screen.snapshot.services}
+        names = [name_of[k] for k in table.keys]
         assert table.order == "name" and names == sorted(names)
         assert f"Models {table.row_count} · by name" in _screen_text(app)
         await pilot.press("o")
