@@ -181,7 +181,7 @@ class ModelTable(LineTable):
         keep = self.selected_key
         needle = self.filter_text
         rows = sorted(self._rows, key=_attention if self.order == "problems" else _by_name)
-        self._shown = [r for r in rows if r.matches(needle)] if needle else list(rows)
+        self._shown = [r for r in rows if r.matches(needle)] if needle else rows
         self._index = {r.key: i for i, r in enumerate(self._shown)}
         if len(self._cache) > 4 * len(self._shown) + 64:
             self._cache.clear()
