@@ -90,6 +90,9 @@ class PitboardApp(App):
         self.state = FleetState()
         self.read_only = settings.read_only
         self.started = False  # the after-first-frame work ran (see after_first_frame)
+        # a key or a mouse button came from the person (the fleet screen's cursor follows
+        # its top row until then, at most until the first complete frame)
+        self.user_acted = False
         self.poller = Poller(self)
         self.actions = ActionController(self)
         self.records = RecordsController(self)
@@ -120,6 +123,8 @@ class PitboardApp(App):
         again, to go where the focus is now, if that is on the same screen (a prompt);
         if a dialog or another screen came in between, it is dropped: a key typed before
         a guarded action's dialog appeared never answers it."""
+        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+            self.user_acted = True
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 setattr(event, "pitboard_to", self.focused)  # where it is forwarded

@@ -166,6 +166,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             if rows is None:
                 rows = rows_from_snapshot(snapshot, self._row_cache, self._slo_rule())
             table.show_rows(rows)
+            if self._follows_top():
+                table.move_cursor(row=0)
             self._show_search(snapshot)
             self._title_models()
             strip = self.query_one(ProblemStrip)
@@ -194,6 +196,15 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             # the first complete frame: models and every source's data (or its error);
             # plotext is imported and drawn only once it is out
             self.call_after_refresh(self._after_first_frame)
+
+    def _follows_top(self) -> bool:
+        """The cursor stays on the top row -- the worst model -- until the first complete
+        frame (every source answered) is shown, unless the person has pressed a key or a
+        mouse button since start: a start whose cluster read came first (its watch behind,
+        the metrics not in yet) selects the incident's model once the figures show it,
+        not the model that was on top before them. After that the cursor keeps its model,
+        so the selection never moves under someone about to act on it."""
+        return not self._first_frame_done and not getattr(self.app, "user_acted", False)
 
     def _show_search(self, snapshot: FleetSnapshot) -> None:
         """No model at all: say what the cluster source looked for and how to change it,

@@ -134,3 +134,83 @@ async def test_the_config_can_start_the_table_by_name():
         assert f"Models {table.row_count} · by name" in _screen_text(app)
         await pilot.press("o")
         await wait_for(pilot, lambda: table.order == "problems")
+
+
+def _held_start(settings):
+    """An app whose cluster read comes back stale (its data with it) and whose metrics
+    read waits for ``metrics.go``: the first frame shows the cluster alone, every model
+    without figures; the figures then make llm-chat the worst (its GPU's XID 79)."""
+    import threading
+
+    from backends.domain.errors import StaleError
+    from console.wiring import Backends
+    from tests.console.fakes import FakeCluster, FakeMetrics, frozen_clock
+
+    class Behind(FakeCluster):
+        def read(self):
+            raise StaleError("deployments watch of context 'fake-ctx' is failing",
+                             part=super().read(), source="kubernetes")
+
+    class Held(FakeMetrics):
+        def __init__(self) -> None:
+            super().__init__()
+            self.go = threading.Event()
+            self.xid = True
+
+        def read(self, services, window_s, at=None, *, gpu_scope=None):
+            if not self.go.wait(30):
+                raise AssertionError("the test never let the metrics read go")
+            part = super().read(services, window_s, at, gpu_scope=gpu_scope)
+            if self.xid:
+                return part
+            # no XID any more; fraud-scorer's errors at 40 % instead
+            gpus = tuple(g.model_copy(update={"last_xid": None}) for g in part.gpus)
+            health = {**part.health, "fraud-scorer": part.health["fraud-scorer"].model_copy(
+                update={"error_ratio": 0.4})}
+            return part.model_copy(update={"gpus": gpus, "health": health})
+
+    cluster = Behind(names=("llm-chat", "embedder", "fraud-scorer", "ranker"))
+    metrics = Held()
+    return make_app(settings, Backends(cluster=cluster, metrics=metrics,
+                                       clock=frozen_clock)), metrics
+
+
+async def test_the_cursor_follows_the_top_row_until_the_first_complete_frame(settings):
+    """A start whose cluster read came first: once the figures bring the incident to the
+    top, the cursor is on it; after that first complete frame it keeps its model."""
+    app, metrics = _held_start(settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.fleet_screen.query_one(ModelTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        before = table.keys[0]
+        assert table.selected_key == before
+        metrics.go.set()
+        await wait_for(pilot, lambda: app.state.metrics is not None)
+        await wait_for(pilot, lambda: app.fleet_screen.snapshot.gpus != ())
+        top = table.keys[0]
+        assert top.endswith("/llm-chat") and top != before  # the figures moved the rows
+        await wait_for(pilot, lambda: app.fleet_screen.selected == top)
+        assert table.selected_key == top
+        # from now on the selection is the person's: a new worst model does not take it
+        metrics.xid = False
+        for _ in range(2):  # a status is held for two reads before the rows move
+            reads = metrics.reads
+            app.poller.poll("metrics")
+            await wait_for(pilot, lambda: metrics.reads > reads)
+        await wait_for(pilot, lambda: table.keys[0].endswith("/fraud-scorer"))
+        assert table.selected_key == top and app.fleet_screen.selected == top
+
+
+async def test_a_key_pressed_before_the_figures_keeps_the_cursor_where_it_was_put(settings):
+    app, metrics = _held_start(settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = app.fleet_screen.query_one(ModelTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        table.focus()
+        await pilot.press("down")
+        chosen = table.selected_key
+        assert chosen == table.keys[1]
+        metrics.go.set()
+        await wait_for(pilot, lambda: app.fleet_screen.snapshot.gpus != ())
+        assert table.keys[0].endswith("/llm-chat")
+        assert table.selected_key == chosen != table.keys[0]
