@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 import threading
 import time
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.parse import unquote
 
-import httpx
+# httpx imports its command-line client (click, pygments' lexers, rich's progress and
+# syntax: ~25 ms of CPU, in the start's critical path beside Textual's imports) whenever
+# click and rich are installed -- they are here (sqlite-utils, Textual). pitboard never
+# runs it: a None entry makes that one import fail, and httpx then defines its stub
+# ``main`` instead (its own fallback for an install without the CLI's extras).
+_modules: dict[str, Any] = sys.modules
+_modules.setdefault("httpx._main", None)
+
+import httpx  # noqa: E402 - after the line above
 
 from backends.domain.ahead import Ahead
 from backends.domain.sources import AlertsBackend

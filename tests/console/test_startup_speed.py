@@ -102,6 +102,17 @@ def test_heavy_modules_are_not_imported_before_the_first_frame():
     assert out.stdout.strip() == ""
 
 
+def test_the_alertmanager_client_imports_httpx_without_its_command_line():
+    """httpx's own CLI (click, pygments' lexers) is not imported with it: ~25 ms of the real
+    start's critical path; the client itself is whole (the Alertmanager tests use it)."""
+    code = ("import sys, backends.alertmanager, httpx\n"
+            "print(sorted(m for m in ('click', 'pygments.lexers', 'rich.progress') "
+            "if m in sys.modules), callable(httpx.main), httpx.Client.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
+    assert out.stdout.split() == ["[]", "True", "Client"]
+
+
 def test_the_real_cluster_flags_start_without_pydantic_settings(tmp_path):
     """``pitboard --context ... --prometheus URL --alertmanager URL`` (the README's first
     real-cluster command, no config file): quick settings, pydantic-settings not imported."""
