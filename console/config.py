@@ -65,7 +65,7 @@ class Settings(BaseSettings, CoreSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="PITBOARD_", env_nested_delimiter="__", extra="forbid",
-        validate_default=True,
+        validate_default=True, allow_inf_nan=False,
     )
 
     kubernetes: KubernetesConfig = Field(default_factory=KubernetesConfig)

@@ -42,7 +42,7 @@ class ConfigProblem(Exception):
 class DemoConfig(BaseModel):
     """Embedded simulated fleet (``--demo``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     enabled: bool = Field(False, description="use the demo fleet instead of real backends")
     seed: int = Field(7, description="random seed of the simulation")
     n_gpus: int | None = Field(None, ge=1, le=20000, description="fleet size override")
@@ -53,7 +53,7 @@ class DemoConfig(BaseModel):
 class CoreSettings(BaseModel):
     """Top-level settings (``console.config.Settings`` inherits these fields)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
 
     refresh: float = Field(5.0, ge=0.05, le=3600, description="seconds between polls")
     read_only: bool = Field(False, description="remove every mutating action (RO badge)")

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class AuditConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     path: str | None = Field(None, description="SQLite file; default XDG data dir")
     busy_timeout_ms: int = Field(
@@ -66,7 +66,7 @@ class PromoteGates(BaseModel):
     approvers, and only the local audit store's approvals count (the approvals check
     says annotation approvals are not trusted on this context)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     max_error_ratio_delta: float | None = Field(
         0.01, ge=0, le=1,
@@ -104,7 +104,7 @@ class PromoteGates(BaseModel):
 class GateOverrides(BaseModel):
     """Per-context overrides of :class:`PromoteGates`; unset fields inherit the defaults."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_error_ratio_delta: float | None = Field(None, ge=0, le=1)
     max_error_ratio_vs_stable: float | None = Field(None, gt=0)
@@ -121,7 +121,7 @@ class GateOverrides(BaseModel):
 
 
 class ActionsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     protected_contexts: list[str] = Field(default_factory=list)
     read_only_contexts: list[str] = Field(default_factory=list)

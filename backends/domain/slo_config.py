@@ -34,7 +34,7 @@ Quantile = Literal["p50", "p95", "p99"]
 class Objective(BaseModel):
     """Availability and latency objectives of one model. ``None`` = no such objective."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
 
     availability: float | None = Field(
         0.999, gt=0, lt=1, description="fraction of requests that must succeed (0..1)")
@@ -48,7 +48,7 @@ class Objective(BaseModel):
 class ObjectiveOverride(BaseModel):
     """Per-model overrides of the default :class:`Objective`; unset fields inherit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     availability: float | None = Field(None, gt=0, lt=1)
     latency_ms: float | None = Field(None, gt=0)
@@ -59,7 +59,7 @@ class ObjectiveOverride(BaseModel):
 class SloConfig(BaseModel):
     """Service level objectives: error budget period, objectives, burn-rate thresholds."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     period_days: int = Field(28, ge=1, le=90, description="error budget period (days)")
     default: Objective = Field(default_factory=Objective)
@@ -79,7 +79,7 @@ class SloConfig(BaseModel):
 class DisplayConfig(BaseModel):
     """Look of the console per kubeconfig context."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     accents: dict[str, str] = Field(
         default_factory=dict, description="context name -> accent colour (e.g. 'red')")

@@ -14,7 +14,7 @@ _REQUIREMENT = re.compile(r"!?[A-Za-z0-9][-A-Za-z0-9_./]*(?:(?:==|!=|=)[-A-Za-z0
 class KubernetesConfig(BaseModel):
     """How pitboard reaches its clusters and what it calls a model there."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     contexts: list[str] = Field(
         default_factory=list,

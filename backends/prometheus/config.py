@@ -21,7 +21,7 @@ _SECRET_KEYS = {"bearer_token", "token", "password", "basic_auth_password", "aut
 class HttpSourceConfig(BaseModel):
     """Transport settings shared by Prometheus and Alertmanager."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     url: str | None = Field(None, description="base URL")
     timeout_s: float = Field(5.0, gt=0, description="per-request timeout")

@@ -71,7 +71,7 @@ ProfileKind = Literal["gpu", "serving", "pods", "cost", "drift"]
 class MetricProfile(BaseModel):
     """One exporter's PromQL templates and label conventions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: ProfileKind
     enabled: bool | None = Field(

@@ -35,6 +35,14 @@ def run(argv, capsys) -> tuple[int, str, str]:
         ('time_window = "2h"\n', "time_window: String should match pattern"),
         ('[display]\nmodel_order = "worst"\n',
          "display.model_order: Input should be 'problems' or 'name'"),
+        # TOML has inf and nan: a timeout of inf failed every query (OverflowError), a
+        # budget of inf showed "$inf"
+        ("refresh = nan\n", "refresh: Input should be a finite number (got nan)"),
+        ("[prometheus]\ntimeout_s = inf\n", "prometheus.timeout_s: Input should be a finite number"),
+        ("[prometheus]\nmonthly_budget = inf\n", "prometheus.monthly_budget: Input should be a finite"),
+        ("[prometheus]\ngpu_prices = {H100 = inf}\n", "prometheus.gpu_prices.H100: Input should be a fin"),
+        ("[kubernetes]\nrequest_timeout_s = inf\n", "kubernetes.request_timeout_s: Input should be a fin"),
+        ("[slo]\nfast_burn = -inf\n", "slo.fast_burn: Input should be a finite number"),
     ],
 )
 def test_bad_config_exits_2_naming_the_field(tmp_path, capsys, text, expected):
@@ -43,6 +51,33 @@ def test_bad_config_exits_2_naming_the_field(tmp_path, capsys, text, expected):
     assert code == 2
     assert expected in err and str(path) in err
     assert "Traceback" not in err and out == ""
+
+
+def test_every_config_section_refuses_infinity_and_nan():
+    """Each model a config file fills (every section, nested ones too) refuses inf and nan,
+    so a new section cannot forget it."""
+    import typing
+
+    from pydantic import BaseModel
+
+    from console.config import Settings
+
+    def models(cls, seen):
+        if cls in seen:
+            return
+        seen.add(cls)
+        for field in cls.model_fields.values():
+            todo = [field.annotation]
+            while todo:
+                t = todo.pop()
+                if isinstance(t, type) and issubclass(t, BaseModel):
+                    models(t, seen)
+                todo.extend(typing.get_args(t))
+
+    found: set = set()
+    models(Settings, found)
+    assert len(found) >= 10  # every section, the profiles and the actions' own
+    assert [c.__name__ for c in found if c.model_config.get("allow_inf_nan") is not False] == []
 
 
 def test_missing_explicit_config_file(tmp_path, capsys, monkeypatch):
