@@ -36,6 +36,10 @@ from console.config_core import (  # noqa: F401 - re-exported: the light half
 
 _toml_path: ContextVar[Path | None] = ContextVar("pitboard_toml_path", default=None)
 
+CONFIG_MAX_BYTES = 1 << 20
+"""A config file is read up to this size: a path to a device or an endless pipe
+(``--config /dev/zero``) is refused instead of read until memory runs out."""
+
 
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads the TOML file chosen by :func:`load_settings`."""
@@ -49,7 +53,11 @@ class _TomlSource(PydanticBaseSettingsSource):
             return {}
         try:
             with path.open("rb") as fh:
-                return tomllib.load(fh)
+                data = fh.read(CONFIG_MAX_BYTES + 1)
+            if len(data) > CONFIG_MAX_BYTES:
+                raise ConfigProblem(f"{path}: too large for a config file (over "
+                                    f"{CONFIG_MAX_BYTES >> 20} MiB)")
+            return tomllib.loads(data.decode("utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigProblem(f"{path}: invalid TOML: {exc}") from None
         except UnicodeDecodeError as exc:

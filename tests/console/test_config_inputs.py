@@ -36,6 +36,26 @@ def test_config_file_that_is_not_utf8(tmp_path, capsys):
         f"{path}: not UTF-8 text (byte 0xe9 at offset 24)")
 
 
+def test_a_config_path_that_never_ends_is_refused(capsys):
+    """--config /dev/zero: refused at 1 MiB, not read until memory runs out."""
+    bad(["--config", "/dev/zero", "--demo", "--once"], capsys,
+        "/dev/zero: too large for a config file (over 1 MiB)")
+
+
+def test_a_config_from_a_pipe_is_read(capsys):
+    """--config <(...) (a pipe, read once): its values apply."""
+    import os
+
+    read, write = os.pipe()
+    os.write(write, b"refresh = -1\n")
+    os.close(write)
+    try:
+        bad(["--config", f"/dev/fd/{read}", "--demo", "--once"], capsys,
+            f"/dev/fd/{read}: refresh: Input should be greater than or equal to 0.05")
+    finally:
+        os.close(read)
+
+
 @pytest.mark.parametrize("where", ["file", "env"])
 def test_unknown_theme(tmp_path, capsys, monkeypatch, where):
     argv = ["--demo", "--once"]
