@@ -62,14 +62,26 @@ def _num(raw) -> float | None:
     return v if math.isfinite(v) else None
 
 
+SECRET_MAX_BYTES = 64 << 10
+"""A bearer token or password file is read up to this size."""
+
+
 def read_secret(path: str | None, env: str | None, what: str) -> str | None:
     """A secret from a file or an environment variable (stripped); ConfigError when missing."""
     if path:
         try:
-            return Path(os.path.expanduser(path)).read_text(encoding="utf-8").strip()
+            with Path(os.path.expanduser(path)).open("rb") as fh:
+                data = fh.read(SECRET_MAX_BYTES + 1)
         except OSError as exc:
             raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}",
                               source=SOURCE) from None
+        if len(data) > SECRET_MAX_BYTES:  # (/dev/zero was read until memory ran out)
+            raise ConfigError(f"{what} file {path} is over {SECRET_MAX_BYTES >> 10} KiB: "
+                              "not a secret file", source=SOURCE)
+        try:
+            return data.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise ConfigError(f"{what} file {path} is not UTF-8 text", source=SOURCE) from None
     if env:
         value = os.environ.get(env)
         if not value:

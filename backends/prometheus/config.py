@@ -18,6 +18,10 @@ from backends.prometheus.profiles import MetricProfile, merge_profiles
 _SECRET_KEYS = {"bearer_token", "token", "password", "basic_auth_password", "authorization"}
 
 
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 class HttpSourceConfig(BaseModel):
     """Transport settings shared by Prometheus and Alertmanager."""
 
@@ -57,7 +61,16 @@ class HttpSourceConfig(BaseModel):
     @field_validator("headers")
     @classmethod
     def _no_auth_header(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
+        for name, text in value.items():
+            # refused here, not by the HTTP client at every query (which showed an empty
+            # name as "cannot connect"): RFC 9110 field names are tokens; a value holds no
+            # control character but a tab (a CR or LF would start another header)
+            if not _HEADER_NAME.fullmatch(name):
+                raise ValueError(f"header name {name!r} is not a valid HTTP field name "
+                                 "(letters, digits and !#$%&'*+-.^_`|~ only)")
+            if _HEADER_VALUE_BAD.search(text):
+                raise ValueError(f"the value of header {name!r} holds a control character "
+                                 "(a line break would start another header)")
             if name.lower() in {"authorization", "proxy-authorization"}:
                 raise ValueError(
                     f"header {name!r} would hold a secret in clear: use bearer_token_file, "

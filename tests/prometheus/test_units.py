@@ -38,10 +38,33 @@ def test_secrets_in_clear_are_refused(body):
     ({"timeout_s": 0}, "greater than 0"),
     ({"profiles": {"mine": {"queries": {}}}}, "kind"),
     ({"gpu_prices": {"H100": -1}}, ">= 0"),
+    ({"headers": {"": "v"}}, "not a valid HTTP field name"),
+    ({"headers": {"X Org": "v"}}, "not a valid HTTP field name"),
+    ({"headers": {"X-Org": "a\r\nInjected: 1"}}, "holds a control character"),
+    ({"headers": {"X-Org": "a\x00"}}, "holds a control character"),
 ])
 def test_bad_config_says_why(body, reason):
     with pytest.raises(ValidationError, match=reason):
         PrometheusConfig(**body)
+
+
+def test_good_headers_are_kept():
+    cfg = AlertmanagerConfig(url="http://a:9093",
+                             headers={"X-Scope-OrgID": "tenant-1", "X-Note": "a\tb c!"})
+    assert cfg.headers == {"X-Scope-OrgID": "tenant-1", "X-Note": "a\tb c!"}
+
+
+def test_a_secret_file_is_read_up_to_64_kib(tmp_path):
+    from backends.prometheus.client import read_secret
+
+    token = tmp_path / "token"
+    token.write_text("  s3cret\n", encoding="utf-8")
+    assert read_secret(str(token), None, "bearer token") == "s3cret"
+    with pytest.raises(ConfigError, match="/dev/zero is over 64 KiB: not a secret file"):
+        read_secret("/dev/zero", None, "bearer token")
+    token.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        read_secret(str(token), None, "bearer token")
 
 
 def test_profile_override_keeps_other_queries():
