@@ -138,6 +138,10 @@ def key_id(key: bytes) -> str:
     return hmac.new(key, b"pitboard audit key id", hashlib.sha256).hexdigest()[:16]
 
 
+MAX_KEY_FILE = 64 << 10
+"""A key file is read up to this size (a device that never ends is refused, not read)."""
+
+
 class KeyFileError(ValueError):
     """The key file cannot be used (missing, unreadable, too short, readable by others)."""
 
@@ -148,13 +152,17 @@ def read_key(path: str | os.PathLike) -> bytes:
     file = Path(os.path.expanduser(path))
     try:
         mode = file.stat().st_mode
-        data = file.read_bytes()
+        if mode & 0o077:
+            raise KeyFileError(f"the audit key file {file} is readable by others "
+                               f"(mode {mode & 0o777:o}): chmod 600 it")
+        with file.open("rb") as fh:  # (a pipe works: --key-file <(vault read ...))
+            data = fh.read(MAX_KEY_FILE + 1)
     except OSError as exc:
         raise KeyFileError(f"cannot read the audit key file {file}: "
                            f"{exc.strerror or exc}") from None
-    if mode & 0o077:
-        raise KeyFileError(f"the audit key file {file} is readable by others "
-                           f"(mode {mode & 0o777:o}): chmod 600 it")
+    if len(data) > MAX_KEY_FILE:
+        raise KeyFileError(f"the audit key file {file} is over {MAX_KEY_FILE >> 10} KiB: "
+                           "not a key file")
     key = data.rstrip(b"\r\n")
     if len(key) < MIN_KEY:
         raise KeyFileError(f"the audit key file {file} holds {len(key)} bytes; a key needs "

@@ -28,6 +28,7 @@ import ipaddress
 import os
 import secrets
 import shlex
+import socket
 import stat
 import sys
 from pathlib import Path
@@ -131,6 +132,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     from backends.actions import identity  # noqa: PLC0415
 
+    try:
+        check_listen(args.host, args.port)  # before anything says where to go
+    except OSError as exc:
+        return cannot_listen(args, exc)
     read_only = not args.allow_actions
     command = shlex.join(console_argv(args, read_only=read_only))
     server = PitboardServer(command, host=args.host, port=args.port, token=token,
@@ -140,8 +145,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"pitboard serve: listening on {args.host}, not only on this machine: anyone "
               "who can reach it and has the token can use the console (no TLS)",
               file=sys.stderr)
-    server.serve()
+    try:
+        server.serve()
+    except OSError as exc:  # the port taken since check_listen (the server's own bind)
+        return cannot_listen(args, exc)
     return 0
+
+
+def cannot_listen(args: argparse.Namespace, exc: OSError) -> int:
+    """Say why the server cannot listen (exit 2)."""
+    print(f"pitboard serve: cannot listen on {args.host} port {args.port}: "
+          f"{exc.strerror or exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def check_listen(host: str, port: int) -> None:
+    """Raise the OSError the server's bind would (the port in use, an address that is not
+    this machine's, a name that does not resolve): binds each address of ``host`` the way
+    aiohttp does (SO_REUSEADDR), then lets go of it."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+
+
+def port_number(text: str) -> int:
+    """``--port``: 1-65535 (argparse says so, exit 2, for anything else)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, not {port}")
+    return port
 
 
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
@@ -152,7 +189,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
                     "read-only unless --allow-actions.")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT,
+    serve.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT})")
     serve.add_argument("--token-file", metavar="FILE", default=None,
                        help="read the token from FILE (mode 600) instead of a random one")

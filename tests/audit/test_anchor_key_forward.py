@@ -255,6 +255,7 @@ def test_old_plain_store_stays_verifiable_and_switches_to_keyed(tmp_path, clock,
 @pytest.mark.parametrize(("content", "mode", "message"), [
     (KEY, 0o644, "readable by others"),
     (b"short\n", 0o600, "a key needs at least 16"),
+    (b"k" * (64 << 10) + b"k", 0o600, "is over 64 KiB: not a key file"),
 ])
 def test_unusable_key_files_are_bad_input(tmp_path, clock, capsys, content, mode, message):
     db = tmp_path / "a.db"
@@ -268,6 +269,24 @@ def test_unusable_key_files_are_bad_input(tmp_path, clock, capsys, content, mode
     code, _, err = run(["audit", "verify", "--audit-db", str(db), "--key-file",
                         str(tmp_path / "none")], capsys)
     assert code == 2 and "cannot read the audit key file" in err
+
+
+def test_a_key_from_a_pipe_is_read(tmp_path, clock, capsys):
+    """--key-file <(vault read ...): a pipe (mode 600 here, as bash makes them), read once."""
+    db = tmp_path / "a.db"
+    audit = SqliteAudit(db, clock=clock, key=KEY)
+    _fill(audit, 2)
+    audit.close()
+    read, write = os.pipe()
+    os.write(write, KEY + b"\n")
+    os.close(write)
+    try:
+        os.fchmod(read, 0o600)
+        code, out, _ = run(["audit", "verify", "--audit-db", str(db), "--key-file",
+                            f"/dev/fd/{read}"], capsys)
+    finally:
+        os.close(read)
+    assert code == 0 and "2 keyed" in out
 
 
 def test_key_file_from_the_config(tmp_path, clock, key_file, monkeypatch, capsys):

@@ -87,3 +87,38 @@ def test_the_gate_refuses_before_any_handler():
     assert token_matches(good, good) and not token_matches(None, good)
     assert not token_matches(good + "x", good) and not token_matches("é", good)
     assert host_of("[::1]:8000") == "::1" and host_of("localhost:1") == "localhost"
+
+
+@pytest.mark.parametrize(("port", "says"), [
+    ("99999", "a port is 1-65535, not 99999"), ("-1", "a port is 1-65535, not -1"),
+    ("0", "a port is 1-65535, not 0"), ("http", "not a port number: 'http'"),
+])
+def test_a_bad_port_is_a_usage_error(port, says, capsys):
+    from console.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--demo", "--port", port])
+    assert exit_.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_a_server_that_cannot_listen_says_why_before_any_address(capsys):
+    """The port taken (here by a socket of this test), an address that is not this
+    machine's, a name that does not resolve: one line, exit 2, no traceback, and no page
+    address printed as if the server were there."""
+    import socket
+
+    from console.cli.main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--demo", "--port", str(port)]) == 2
+        out, err = capsys.readouterr()
+        assert f"pitboard serve: cannot listen on 127.0.0.1 port {port}: Address already " \
+               "in use" in err and "token=" not in out + err and "Traceback" not in err
+    for host, says in (("192.0.2.1", "Cannot assign requested address"),
+                       ("nosuch.invalid", "cannot listen on nosuch.invalid port")):
+        assert main(["serve", "--demo", "--host", host, "--port", "18080"]) == 2
+        out, err = capsys.readouterr()
+        assert says in err and "token=" not in out + err and "Traceback" not in err
