@@ -65,5 +65,12 @@ def test_help_screen(snap_compare, size):
     assert snap_compare(demo_app(), terminal_size=size, run_before=open_help)
 
 
+@pytest.mark.parametrize("size", [(80, 16), (100, 21)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fleet_screen_in_a_short_pane(snap_compare, size):
+    """A split pane: under 24 rows the model table keeps the room (chart and history go,
+    under 20 rows on a narrow terminal cost and GPUs too)."""
+    assert snap_compare(demo_app(), terminal_size=size, run_before=loaded)
+
+
 def test_fleet_screen_hostile_names(snap_compare):
     assert snap_compare(demo_app(hostile=True), terminal_size=(160, 48), run_before=loaded)

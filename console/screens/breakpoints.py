@@ -1,6 +1,7 @@
 """A screen's widgets styled once when it opens, not three times.
 
-Textual adds a screen's breakpoint classes (``-narrow`` / ``-wide``) on its first Resize,
+Textual adds a screen's breakpoint classes (``-narrow`` / ``-wide``, the fleet screen's
+``-tiny`` / ``-short`` / ``-tall`` too) on its first Resize,
 after every widget was styled once -- and a class change on the screen restyles all of
 them again. Setting the classes the current width calls for before the widgets are
 composed makes that first Resize a no-op.
@@ -18,18 +19,22 @@ from textual.screen import Screen
 
 
 def preset_breakpoints(screen: Screen) -> None:
-    """Add the horizontal breakpoint class of the app's current width to ``screen``."""
+    """Add the breakpoint classes of the app's current width and height to ``screen``."""
     try:
-        width = screen.app.size.width
+        width, height = screen.app.size
     except RuntimeError:  # no running app (NoActiveAppError): Resize will do it
         return
-    points = screen.HORIZONTAL_BREAKPOINTS
-    if points is None:
-        points = screen.app.HORIZONTAL_BREAKPOINTS or []
-    for point, name in sorted(points, reverse=True):
-        if width >= point:
-            screen.add_class(name, update=False)
-            return
+    horizontal = screen.HORIZONTAL_BREAKPOINTS
+    if horizontal is None:
+        horizontal = screen.app.HORIZONTAL_BREAKPOINTS or []
+    vertical = screen.VERTICAL_BREAKPOINTS
+    if vertical is None:
+        vertical = screen.app.VERTICAL_BREAKPOINTS or []
+    for size, points in ((width, horizontal), (height, vertical)):
+        for point, name in sorted(points, reverse=True):
+            if size >= point:
+                screen.add_class(name, update=False)
+                break
 
 
 def skip_first_restyle(screen: Screen, event: ScreenResume) -> None:

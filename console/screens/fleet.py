@@ -55,6 +55,8 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
 
     CSS_PATH = "fleet.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    # under 24 rows (a split pane) the model table keeps the room (fleet.tcss)
+    VERTICAL_BREAKPOINTS = [(0, "-tiny"), (20, "-short"), (24, "-tall")]
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter", tooltip="Filter the model table"),
         Binding("colon", "jump", "Jump", id="jump",
