@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from backends.audit.chain import parse_utc
+from backends.audit.records import MAX_TEXT
 from backends.domain.models import Incident
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.typed import PitboardScreen
@@ -134,6 +135,14 @@ class IncidentCloseScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def too_long(text: str) -> str | None:
+    """Why a note cannot be saved for its length (the store's limit), or None."""
+    if len(text) <= MAX_TEXT:
+        return None
+    return (f"{len(text):,} characters: a note holds at most {MAX_TEXT:,} -- cut it "
+            "(the text stays here until you save or cancel)")
+
+
 class NoteScreen(ModalScreen[str | None]):
     """A multi-line note; returns its text, or None. ``ctrl+s`` saves."""
 
@@ -158,6 +167,7 @@ class NoteScreen(ModalScreen[str | None]):
             box.border_subtitle = Content(" ctrl+s saves · esc cancels ")
             yield Static(_text(f"Carries: {self.preview}", 300), classes="hint")
             yield TextArea(id="text", soft_wrap=True, show_line_numbers=False)
+            yield Static("", id="note-why", classes="hint")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="ok", variant="primary", disabled=True,
                              compact=True)
@@ -170,13 +180,17 @@ class NoteScreen(ModalScreen[str | None]):
 
     @on(TextArea.Changed)
     def _changed(self, event: TextArea.Changed) -> None:
-        self.query_one("#ok", Button).disabled = not event.text_area.text.strip()
+        text = event.text_area.text
+        why = too_long(text)
+        self.query_one("#ok", Button).disabled = not text.strip() or why is not None
+        self.query_one("#note-why", Static).update(why or "")
 
     @on(Button.Pressed, "#ok")
     def action_save(self) -> None:
-        """Save the note (ignored while empty)."""
+        """Save the note (ignored while empty; refused, the dialog kept open with the
+        text, while longer than the store takes)."""
         text = self.query_one(TextArea).text
-        if text.strip():
+        if text.strip() and too_long(text) is None:
             self.dismiss(text)
 
     @on(Button.Pressed, "#cancel")

@@ -208,3 +208,33 @@ async def test_a_broken_chain_is_a_red_notice_at_start(tmp_path):
         chain = [n for n in notes if n[0] == "audit chain"]
         assert chain and chain[0][1] == "error" and "BROKEN" in chain[0][2]
         assert "entry 1" in chain[0][2]
+
+
+async def test_a_note_too_long_for_the_store_keeps_its_text_and_says_why(tmp_path):
+    """A paste longer than the store takes: Save is off, the dialog says why and keeps the
+    text (it used to close, 'not recorded', and the text was gone); cut, it saves."""
+    from backends.audit.records import MAX_TEXT
+    from textual.widgets import Button, Static
+
+    app, _ = action_app(tmp_path / "audit.db")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot)
+        audit = app.backends.audit
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteScreen))
+        note = app.screen
+        area = note.query_one(TextArea)
+        area.text = "y" * (MAX_TEXT + 1)
+        await pilot.pause()
+        assert note.query_one("#ok", Button).disabled
+        assert "100,001 characters: a note holds at most 100,000" in str(
+            note.query_one("#note-why", Static).render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is note and area.text == "y" * (MAX_TEXT + 1) and not audit.notes()
+        area.text = "y" * MAX_TEXT
+        await pilot.pause()
+        assert not note.query_one("#ok", Button).disabled
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(audit.notes()) == 1)
+        assert len(audit.notes()[0].text) == MAX_TEXT
