@@ -161,12 +161,19 @@ def cannot_listen(args: argparse.Namespace, exc: OSError) -> int:
 
 def check_listen(host: str, port: int) -> None:
     """Raise the OSError the server's bind would (the port in use, an address that is not
-    this machine's, a name that does not resolve): binds each address of ``host`` the way
-    aiohttp does (SO_REUSEADDR), then lets go of it."""
-    for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE):
-        with socket.socket(family, kind, proto) as sock:
+    this machine's, a name that does not resolve): binds each address of ``host`` as
+    asyncio's ``create_server`` does for aiohttp (SO_REUSEADDR, IPv6 only on an IPv6
+    socket, a family this machine cannot make skipped), then lets go of it."""
+    for family, kind, proto, _, address in set(socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)):
+        try:
+            sock = socket.socket(family, kind, proto)
+        except OSError:
+            continue
+        with sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind(address)
 
 
