@@ -86,6 +86,7 @@ class ProblemStrip(TextLines, can_focus=True):
         super().__init__(id=id)
         self._lines: tuple[Line, ...] = ()
         self._blind = ""
+        self._shown = False  # given its first lines (show): until then it knows nothing
         self._shown_for: tuple | None = None
         self._rows = 0  # the rows the strip is tall (SHRINK_AFTER_S) ...
         self._rows_needed_at = 0.0  # ... and when they were last all needed
@@ -96,6 +97,7 @@ class ProblemStrip(TextLines, can_focus=True):
         through now (``metrics failing``), so no problem is not said to be all clear."""
         self._lines = tuple(lines)
         self._blind = blind
+        self._shown = True
         self.cursor = min(self.cursor, max(0, min(len(self._lines), self.max_lines) - 1))
         self._hold_rows()
         self._redraw()
@@ -125,8 +127,8 @@ class ProblemStrip(TextLines, can_focus=True):
         return self.get_component_rich_style(f"problem-strip--{name}", partial=True)
 
     def _redraw(self) -> None:
-        key = (self._lines, self._blind, self._rows, self.max_lines, self.cursor,
-               self.has_focus, self.size.width)
+        key = (self._shown, self._lines, self._blind, self._rows, self.max_lines,
+               self.cursor, self.has_focus, self.size.width)
         if key == self._shown_for:
             return
         self._shown_for = key
@@ -152,6 +154,9 @@ class ProblemStrip(TextLines, can_focus=True):
     def strip_text(self) -> Text:
         """The strip's text (pure but for the theme's styles)."""
         out = Text(no_wrap=True, overflow="ellipsis")
+        if not self._shown:  # before the first read: nothing known, so nothing said clear
+            out.append("waiting for data…", self._style("dim"))
+            return out
         if not self._lines and self._blind:  # nothing seen is not nothing wrong
             out.append("? no problem seen", self._style("warn"))
             out.append(f" · {self._blind}: a problem there would not show", self._style("dim"))

@@ -62,6 +62,9 @@ async def test_all_clear_when_nothing_is_wrong():
     app = Alone()
     async with app.run_test(size=(80, 5)):
         strip = app.query_one(ProblemStrip)
+        # before its first lines (the console before any source answered) it says nothing
+        # is known -- it used to say all clear there
+        assert strip.strip_text().plain == "waiting for data…"
         strip.show(())
         assert strip.strip_text().plain.startswith("✓ all clear")
         # a source failing or not answered yet: nothing seen is not all clear
@@ -189,3 +192,32 @@ async def test_a_stale_cluster_read_still_brings_the_figures_and_the_strip_says_
         assert metrics.reads >= 1
         await wait_for(pilot, lambda: app.fleet_screen.query_one(ProblemStrip)._blind != "")
         assert app.fleet_screen.query_one(ProblemStrip)._blind == "cluster failing"
+
+
+async def test_before_any_source_answers_the_strip_does_not_say_all_clear(settings):
+    """The cluster's first read still out (a slow or unreachable API server): the strip
+    says it is waiting, never 'all clear'; once the sources answer, it shows what is."""
+    import threading
+
+    from console.wiring import Backends
+    from tests.console.fakes import FakeCluster, FakeMetrics, frozen_clock
+
+    go = threading.Event()
+
+    class Slow(FakeCluster):
+        def read(self):
+            if not go.wait(30):
+                raise AssertionError("the test never let the read go")
+            return super().read()
+
+    app = make_app(settings, Backends(cluster=Slow(), metrics=FakeMetrics(), clock=frozen_clock))
+    async with app.run_test(size=(100, 30)) as pilot:
+        strip = app.fleet_screen.query_one(ProblemStrip)
+        try:
+            await pilot.pause(0.3)
+            assert app.state.cluster is None
+            assert strip.strip_text().plain == "waiting for data…"
+        finally:
+            go.set()
+        await wait_for(pilot, lambda: bool(strip.lines))
+        assert strip.lines[0].model == "llm-chat"  # the fakes' GPU with an XID
