@@ -178,6 +178,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.enable()
 
 
+def no_terminal() -> str | None:
+    """Why the console cannot draw here, or None: it reads keys from standard input and
+    draws on standard error (Textual's terminal driver), so both must be a terminal --
+    unless a driver of its own is set (``TEXTUAL_DRIVER``: ``pitboard serve``'s browser)."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return None
+    for name, stream in (("standard input", sys.stdin), ("standard error", sys.__stderr__)):
+        try:
+            if stream is None or not stream.isatty():
+                return f"{name} is not a terminal"
+        except (AttributeError, ValueError):  # closed, or not a file
+            return f"{name} is not a terminal"
+    return None
+
+
 def parse_args(argv: Sequence[str] | None
                ) -> tuple[argparse.ArgumentParser | None, argparse.Namespace, list[str]]:
     """(parser, args, unrecognised) of the command line. When it holds the console's flags
@@ -231,6 +246,11 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     if args.once:
         return run_once(settings, args.format)
+    problem = no_terminal()
+    if problem is not None:  # (cron, a pipe: it would draw into a file and never end)
+        print(f"pitboard: {problem}: the console needs a terminal; pitboard --once prints "
+              "one snapshot (--format json for scripts)", file=sys.stderr)
+        return 2
     # the backends' imports and construction start now, beside Textual's import (wiring)
     in_advance = BackendsInAdvance(settings)
     from console.app import make_app  # noqa: PLC0415 - Textual: not for --once, subcommands

@@ -136,6 +136,7 @@ def test_the_command_line_starts_the_build_before_it_imports_the_app(monkeypatch
         return real_import(name, globals, locals, fromlist, level)
 
     monkeypatch.setattr("builtins.__import__", importing)
+    monkeypatch.setattr(cli, "no_terminal", lambda: None)  # (pytest's stdin is not one)
     with pytest.raises(Stop):
         cli.main(["--demo"])
     assert seen["app_imported_then"] is False and seen["imported_after"] is True

@@ -147,3 +147,26 @@ def test_config_path_of_an_unknown_user(capsys, monkeypatch, how):
     else:
         monkeypatch.setenv("PITBOARD_CONFIG", "~nosuchuser0/pb.toml")
     bad(argv, capsys, "~nosuchuser0/pb.toml: config file not found")
+
+
+def test_the_console_without_a_terminal_says_so_and_exits_2(monkeypatch):
+    """pitboard --demo from cron or a pipe: one line, exit 2, no backend started, nothing
+    drawn into the redirected output (it drew escape codes into it and never ended); the
+    console under `pitboard serve` (a driver of its own) is not refused."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_DRIVER"}
+    out = subprocess.run([sys.executable, "-m", "console", "--demo"], capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL, env=env, cwd=ROOT, timeout=60)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.strip() == ("pitboard: standard input is not a terminal: the console "
+                                  "needs a terminal; pitboard --once prints one snapshot "
+                                  "(--format json for scripts)")
+    from console.cli import main as cli_module
+
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert cli_module.no_terminal() == "standard input is not a terminal"
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    assert cli_module.no_terminal() is None
