@@ -68,8 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="startup, refresh and memory benchmark (prints "
                                          "JSON; --quick, --help for its options)",
                            add_help=False)
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    bench.set_defaults(func=_bench)
+    # its options are console.cli.bench's own: the ones after "bench" come back from
+    # parse_known_args in their order (an argparse.REMAINDER took a value but left its
+    # option behind: "bench --runs 3" ran as "bench 3 --runs")
+    bench.set_defaults(func=_bench, bench_args=[])
     # the subcommands' modules: only for the full parser, never for pitboard --demo
     from console.cli.audit import add_subcommands  # noqa: PLC0415 - light
     from console.cli.serve import add_subcommand as add_serve  # noqa: PLC0415 - light

@@ -22,8 +22,27 @@ def test_summary_of_rss_samples_gives_start_end_max_and_slopes_per_hour():
     assert _series_summary([]) == {"samples": 0}
 
 
-def test_a_soak_of_no_time_is_refused_with_exit_2(capsys):
+@pytest.mark.parametrize(("argv", "says"), [
+    (["--soak-seconds", "0"], "--soak-seconds: a positive number of seconds, not 0"),
+    (["--soak-seconds", "nan"], "--soak-seconds: a positive number of seconds, not nan"),
+    (["--soak-seconds", "inf"], "--soak-seconds: a positive number of seconds, not inf"),
+    (["--runs", "0"], "--runs: from 1 to 1000, not 0"),
+    (["--gpus", "-5"], "--gpus: from 1 to 20000, not -5"),  # was the demo config's traceback
+    (["--models", "many"], "--models: not a whole number: 'many'"),
+])
+def test_bad_bench_options_are_usage_errors(capsys, argv, says):
     with pytest.raises(SystemExit) as exc:
-        main(["--soak-seconds", "0"])
+        main(argv)
     assert exc.value.code == 2
-    assert "--soak-seconds must be positive" in capsys.readouterr().err
+    assert says in capsys.readouterr().err
+
+
+def test_pitboard_bench_passes_its_options_on_in_their_order():
+    """``pitboard bench --runs 3 --skip-views``: the value stays with its option (an
+    argparse REMAINDER had made it ``3 --skip-views --runs``, a usage error)."""
+    from console.cli.main import parse_args
+
+    for argv in (["bench", "--runs", "3", "--skip-views"], ["bench", "--skip-views", "--runs", "3"],
+                 ["--demo", "bench", "--quick"], ["bench"]):
+        _, args, extra = parse_args(argv)
+        assert args.command == "bench" and [*args.bench_args, *extra] == argv[argv.index("bench") + 1:]
