@@ -69,13 +69,22 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     now = now or datetime.now(timezone.utc)
     match = _RELATIVE.match(text)
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        try:
+            return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        except OverflowError:  # (99999999d: before the year 1)
+            raise argparse.ArgumentTypeError(f"{text!r} is further back than any date "
+                                              "(the year 1)") from None
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--since: {text!r} is neither a duration (30m, 1h, 2d) nor an ISO time") from None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # (9999-12-31T23:59-14:00 is in the year 10000, UTC)
+        raise argparse.ArgumentTypeError(f"{text!r} is outside the dates a store can hold "
+                                          "(the years 1 to 9999, UTC)") from None
 
 
 def _open(args: argparse.Namespace) -> SqliteAudit:
@@ -186,6 +195,19 @@ def _print_entries(entries: list, pending: set[int], as_json: bool) -> None:
         print("  ".join(parts))
 
 
+def _row_id(text: str) -> int:
+    """An incident id or a count of entries: 1 to SQLite's largest integer (a larger one
+    was an OverflowError's traceback, a negative one matched nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"from 1 up, not {text}" if value < 1
+                                         else f"too large: {text}")
+    return value
+
+
 def _anchor(text: str):
     from backends.audit.verify import Anchor  # noqa: PLC0415 - light, but only when used
 
@@ -275,7 +297,7 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``export`` and ``audit {log,verify,anchor,prune}``; each sets ``func(args) -> int``."""
     export = subparsers.add_parser("export", help="write an incident's postmortem draft")
-    export.add_argument("--incident", type=int, required=True, metavar="ID")
+    export.add_argument("--incident", type=_row_id, required=True, metavar="ID")
     export.add_argument("--format", choices=("md", "json", "html"), default="md",
                         help="html: one self-contained file with SVG charts (needs the "
                              "'export' extra)")
@@ -291,7 +313,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     log = audit_sub.add_parser("log", help="list audit entries, oldest first")
     log.add_argument("--since", type=parse_since, default=None, metavar="ISO|1h")
     log.add_argument("--model", default=None, metavar="NAME")
-    log.add_argument("--limit", type=int, default=None, metavar="N",
+    log.add_argument("--limit", type=_row_id, default=None, metavar="N",
                      help="only the newest N entries")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
     _db_option(log)

@@ -98,6 +98,26 @@ def test_since_parsing():
     assert parse_since("2026-01-01T00:00:00", now).tzinfo is not None
     with pytest.raises(argparse.ArgumentTypeError, match="neither"):
         parse_since("yesterday", now)
+    # out of datetime's range: a usage error, not an OverflowError's traceback
+    with pytest.raises(argparse.ArgumentTypeError, match="further back than any date"):
+        parse_since("99999999d", now)
+    with pytest.raises(argparse.ArgumentTypeError, match="years 1 to 9999, UTC"):
+        parse_since("9999-12-31T23:59:59-14:00", now)
+    assert parse_since("2026-01-02T14:00:00+02:00", now) == now  # in UTC
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["export", "--incident", "99999999999999999999999"], "--incident: too large"),
+    (["export", "--incident", "0"], "--incident: from 1 up, not 0"),
+    (["audit", "log", "--limit", "-1"], "--limit: from 1 up, not -1"),
+    (["audit", "log", "--since", "0001-01-01T00:00:00+14:00"], "years 1 to 9999"),
+])
+def test_numbers_and_dates_out_of_range_are_usage_errors(argv, says, capsys):
+    from console.cli.main import main as pitboard
+
+    with pytest.raises(SystemExit) as exc:
+        pitboard(argv)
+    assert exc.value.code == 2 and says in capsys.readouterr().err
 
 
 def test_subcommands_register_on_an_existing_parser(store):
