@@ -135,3 +135,17 @@ def test_trusted_constructors_call_default_factories_once_per_instance():
     assert a == Alert(name="X") and b == Alert(name="Y", labels={"k": "v"})
     assert a.labels == {} and a.labels is not new_alert(name="X").labels  # fresh each time
     assert a.model_fields_set == {"name"}
+
+
+def test_a_scale_request_asks_for_0_to_1000_replicas():
+    from pydantic import ValidationError
+
+    from backends.domain.actions import MAX_REPLICAS, ActionKind, ActionRequest, parse_replicas
+
+    assert parse_replicas(" 3 ") == 3 and parse_replicas(str(MAX_REPLICAS)) == MAX_REPLICAS
+    for bad, says in (("1001", "at most 1000 replicas"), ("-1", "not a replica count"),
+                      ("1e3", "not a replica count"), ("99999999999999999999", "at most 1000")):
+        with pytest.raises(ValueError, match=says):
+            parse_replicas(bad)
+    with pytest.raises(ValidationError, match="less than or equal to 1000"):
+        ActionRequest(kind=ActionKind.SCALE, service_key="c/ns/Deployment/m", replicas=1001)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from enum import Enum
 from typing import Literal
 
@@ -27,11 +29,28 @@ class Check(Frozen):
     overridable: bool = False
 
 
+MAX_REPLICAS = 1000
+"""The most replicas a scale asks for, from the console or the shell: Kubernetes takes up
+to 2^31 - 1, but more than this from an operations console is a slip of the finger (the
+demo rolled out 10^20 replicas; a cluster would have refused the int32 overflow)."""
+
+
+def parse_replicas(text: str) -> int:
+    """``3`` -> 3; ValueError unless a whole number from 0 to :data:`MAX_REPLICAS`."""
+    if not re.fullmatch(r"\s*\d+\s*", text or ""):
+        raise ValueError(f"not a replica count: {text!r} (a whole number)")
+    value = int(text)
+    if value > MAX_REPLICAS:
+        raise ValueError(f"at most {MAX_REPLICAS} replicas")
+    return value
+
+
 class ActionRequest(Frozen):
     kind: ActionKind
     service_key: str = Field(description="ModelService.key")
     to_revision: int | None = Field(None, description="rollback target; None = previous")
-    replicas: int | None = Field(None, ge=0, description="scale: the replica count wanted")
+    replicas: int | None = Field(None, ge=0, le=MAX_REPLICAS,
+                                 description="scale: the replica count wanted")
     duration_s: float | None = Field(None, gt=0, description="silence: how long it lasts")
     reason: str = ""
     actor: str = ""

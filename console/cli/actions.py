@@ -70,6 +70,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _replicas(text: str) -> int:
+    """``--replicas``: the console's own rule (0 to MAX_REPLICAS)."""
+    from backends.domain.actions import parse_replicas  # noqa: PLC0415 - scale only
+
+    try:
+        return parse_replicas(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _duration(text: str) -> float:
     from console.screens.modals.params import parse_duration  # noqa: PLC0415 - silence only
 
@@ -92,7 +102,7 @@ def add_subcommands(sub: Any) -> None:
                            required="to_revision" in spec.params,
                            help="the revision to roll back to (default: the previous one)")
         if "replicas" in wants:
-            p.add_argument("--replicas", type=_positive, metavar="N",
+            p.add_argument("--replicas", type=_replicas, metavar="N",
                            required="replicas" in spec.params, help="replicas wanted")
         if "duration" in wants:
             # a string default is parsed by argparse only when the flag is absent: building

@@ -318,11 +318,13 @@ class ActionController(Controller):
             revisions = snap.revisions.get(service.key, ()) if snap is not None else ()
             self.app.push_screen(params.RevisionScreen(service.name, revisions), callback=then)
         elif "replicas" in declared.params:
+            from backends.domain.actions import parse_replicas  # noqa: PLC0415 - not for frame 1
+
             now = service.replicas_desired
             self.app.push_screen(params.ParamScreen(
                 f"Scale {service.name}", "Replicas",
                 f"now {now if now is not None else 'unknown'}; the preview follows",
-                params.parse_replicas, str(now if now is not None else "")), callback=then)
+                parse_replicas, str(now if now is not None else "")), callback=then)
         elif "duration" in declared.params:
             self.app.push_screen(params.ParamScreen(
                 f"Silence the alerts of {service.name}", "For",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -74,6 +75,21 @@ def apply_defaults(res: Resource, obj: dict[str, Any]) -> None:
         obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = obj["metadata"]["name"]
 
 
+INT32_MAX = 2**31 - 1
+
+
+def check_int32(kind: str, go_struct: str, field: str, value: Any) -> None:
+    """400 like the real server's decoder for a number that is not an int32 (it never gets
+    to validation: ``spec.replicas: 99999999999999999999`` was taken, and the controller
+    then tried to make that many pods)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -2**31 <= value <= INT32_MAX:
+        what = f"number {value}" if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            else f"{type(value).__name__} {json.dumps(value)}"
+        raise ApiError(400, f'{kind} in version "v1" cannot be handled as a {kind}: json: cannot '
+                            f"unmarshal {what} into Go struct field {go_struct}.{field} of type int32",
+                       reason="BadRequest")
+
+
 def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
     """Raise 422 Invalid like the real server for the checks that matter to clients."""
     meta = obj["metadata"]
@@ -99,6 +115,9 @@ def validate(res: Resource, obj: dict[str, Any], old: dict[str, Any] | None) -> 
                           "`selector` does not match template `labels`")
         if old is not None and old.get("spec", {}).get("selector") != selector:
             raise invalid(kind, group, name, "spec.selector", selector, "field is immutable")
+        check_int32(kind, "DeploymentSpec" if res.plural == "deployments" else
+                    "ReplicaSetSpec" if res.plural == "replicasets" else "StatefulSetSpec",
+                    "spec.replicas", spec.get("replicas", 0))
         if int(spec.get("replicas", 0)) < 0:
             raise invalid(kind, group, name, "spec.replicas", spec.get("replicas"),
                           "must be greater than or equal to 0")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .apiserver_defaults import check_int32
 from .apiserver_errors import ApiError, conflict, not_found
 from .apiserver_patch import json_patch, merge_patch
 from .apiserver_resources import Resource
@@ -44,6 +45,8 @@ def scale(api: ApiServer, res: Resource, namespace: str | None, name: str, verb:
         rv = (new.get("metadata") or {}).get("resourceVersion")
         if rv and rv != obj["metadata"]["resourceVersion"]:
             raise conflict(res.group, res.plural, name)
-        obj["spec"]["replicas"] = int((new.get("spec") or {}).get("replicas", 0))
+        replicas = (new.get("spec") or {}).get("replicas", 0)
+        check_int32("Scale", "ScaleSpec", "spec.replicas", replicas)
+        obj["spec"]["replicas"] = int(replicas)
         updated = api.registry.update(res, namespace, name, obj, dry_run)
         return _as_scale(updated)

@@ -199,3 +199,22 @@ def test_auth_can_i_and_forbidden_viewer(kubectl, apiserver: ApiServer) -> None:
     assert apiserver.get_object("apps/v1", "deployments", NS, "llama-chat") == before
     denied = [r for r in apiserver.requests if r.status == 403]
     assert denied and all(r.user == "viewer" for r in denied)
+
+
+def test_a_replica_count_past_int32_is_refused_and_changes_nothing(kubectl, apiserver):
+    """As a real API server's decoder: 400 for spec.replicas that is not an int32 -- by a
+    patch of the Deployment or of its /scale -- and the object as it was (the test server
+    took 10^20 and its controller then tried to make that many pods)."""
+    before = apiserver.get_object("apps/v1", "deployments", NS, "llama-chat")["spec"]["replicas"]
+    big = "99999999999999999999"
+    out = kubectl("-n", NS, "patch", "deployment", "llama-chat", "--type", "merge",
+                  "-p", f'{{"spec":{{"replicas":{big}}}}}', check=False)
+    assert out.returncode == 1
+    assert (f"cannot unmarshal number {big} into Go struct field DeploymentSpec.spec.replicas "
+            "of type int32") in out.stderr
+    out = kubectl("-n", NS, "patch", "deployment", "llama-chat", "--subresource", "scale",
+                  "--type", "merge", "-p", f'{{"spec":{{"replicas":{big}}}}}', check=False)
+    assert out.returncode == 1 and "ScaleSpec.spec.replicas of type int32" in out.stderr
+    out = kubectl("-n", NS, "scale", "deployment", "llama-chat", f"--replicas={big}", check=False)
+    assert out.returncode != 0  # kubectl's own flag check, before any request
+    assert apiserver.get_object("apps/v1", "deployments", NS, "llama-chat")["spec"]["replicas"] == before

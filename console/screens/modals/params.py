@@ -35,16 +35,6 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-def parse_replicas(text: str) -> int:
-    """``3`` -> 3; ValueError unless a whole number from 0 to 1000."""
-    if not re.fullmatch(r"\s*\d+\s*", text or ""):
-        raise ValueError(f"not a replica count: {text!r} (a whole number)")
-    value = int(text)
-    if value > 1000:
-        raise ValueError("at most 1000 replicas")
-    return value
-
-
 class ParamScreen(ModalScreen[object | None]):
     """One value, checked by ``parse`` as it is typed; enter returns the parsed value."""
 
