@@ -454,6 +454,32 @@ def current_context(app: Any) -> str | None:
     return flt.context if flt is not None else None
 
 
+ALL_WORDS = ("all", "*", "-")
+"""``:ctx all`` (or ``*``, ``-``): every context again."""
+
+
+def choose_context(app: Any, word: str) -> tuple[bool, str]:
+    """``:ctx NAME`` (as in k9s): narrow the console to the context called ``word``
+    (exactly; else the one context it starts, if only one does), or to every context for
+    ``all``. (done, what to tell the person)."""
+    if word.lower() in ALL_WORDS:
+        return (use_context(app, None), "showing all contexts")
+    flt = filter_of(app)
+    snapshot = flt.full if flt is not None and flt.full is not None else getattr(
+        getattr(app, "navigator", None), "view_snapshot", lambda: None)()
+    names = context_names(backend_of(app), snapshot)
+    chosen = word if word in names else None
+    if chosen is None:
+        starting = [n for n in names if n.startswith(word)]
+        chosen = starting[0] if len(starting) == 1 else None
+    if chosen is None:
+        known = ", ".join(names[:8]) + (" ..." if len(names) > 8 else "")
+        return False, f"no context {word!r} (contexts: {known or 'none'})"
+    if not use_context(app, chosen):
+        return False, "this console cannot narrow to one context"
+    return True, f"showing {chosen} (esc on the fleet: all)"
+
+
 def use_context(app: Any, context: str | None) -> bool:
     """Narrow the console to ``context`` (None: every context) and redraw every screen.
     False (nothing changed) when the App has no context filter."""

@@ -215,7 +215,7 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
 
     def jump_to(self, target: str) -> None:
         """Open the view named ``target``; other names go to the fleet screen's panels."""
-        name = target.strip().lstrip(":").lower()
+        name = target.strip().lstrip(":").strip()  # (a context's name keeps its case)
         view = registry.find(name)
         if view is not None and view.opens == "view":
             self.app.navigator.open_view(view.name)
@@ -223,7 +223,7 @@ class ViewScreen(FooterFitMixin, PitboardScreen):
         app = self.app
         while app.screen is not app.fleet_screen and len(app.screen_stack) > 1:
             app.pop_screen()
-        if name and name not in ("models", "fleet"):
+        if name and name.lower() not in ("models", "fleet"):
             app.fleet_screen.jump_to(name)
         elif name:
             app.fleet_screen.jump_to("models")

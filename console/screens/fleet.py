@@ -20,7 +20,7 @@ from backends.domain.models import FleetSnapshot, ModelService, Revision, Series
 from backends.domain.slo import fleet_burn
 from backends.domain.slo_config import SloConfig
 from console.controllers.action_keys import ACTION_BINDINGS, ActionKeysMixin
-from console.controllers.contexts import told_summary, use_context
+from console.controllers.contexts import choose_context, told_summary, use_context
 from console.screens.footer_fit import FooterFitMixin
 from console.screens.breakpoints import preset_breakpoints, skip_first_restyle
 from console.presenters.problems import worst_problems
@@ -415,8 +415,19 @@ class FleetScreen(FooterFitMixin, ActionKeysMixin, PitboardScreen):
             self.app.navigator.open_view("model", key=self.selected)
 
     def jump_to(self, target: str) -> bool:
-        """Focus the panel named ``target`` (``gpus``, ``models``...); False if unknown."""
-        view = registry.find(target)
+        """Focus the panel named ``target`` (``gpus``, ``models``...); False if unknown.
+        ``ctx NAME`` narrows the console to that context (``ctx all``: every one)."""
+        text = target.strip().lstrip(":").strip()
+        if not text:
+            return False  # an empty prompt asks for nothing
+        word, _, arg = text.partition(" ")
+        view = registry.find(word)
+        if view is not None and view.name == "ctx" and arg.strip():
+            done, said = choose_context(self.app, arg.strip())
+            self.notify(safe(said, 200), title="context", markup=False,
+                        severity="information" if done else "warning")
+            return done
+        view = registry.find(text)
         if view is None:
             name = target.strip().lstrip(":").lower()
             self.notify(f"unknown panel :{safe(name, 30)}", severity="warning", markup=False)

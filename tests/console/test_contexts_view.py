@@ -339,3 +339,37 @@ async def test_a_read_only_context_dims_its_models_actions():
         assert fs.check_action("rollback", ()) is None and fs.check_action("promote", ()) is None
         eu = next(s for s in app.state.cluster.services if s.cluster == "prod-eu")
         assert app.actions.action_unavailable("rollback", eu) is None
+
+
+async def test_ctx_name_narrows_at_once_as_in_k9s():
+    """``:ctx prod-us`` narrows the console to that context without the view, ``:ctx all``
+    shows every one again; a unique start is enough; an unknown name says which exist
+    and changes nothing (it said "unknown panel :ctx nosuch")."""
+    from console.controllers.contexts import current_context
+
+    app, _ = fleet_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: app.state.metrics is not None)
+        await workers_idle(pilot)
+        told: list[str] = []
+        app.fleet_screen.notify = lambda message, **_: told.append(message)  # type: ignore[method-assign]
+
+        async def jump(text: str) -> None:
+            await pilot.press("colon", *text, "enter")
+            await pilot.pause()
+
+        await jump("ctx prod-us")
+        assert current_context(app) == "prod-us" and told[-1].startswith("showing prod-us")
+        assert {s.cluster for s in app.fleet_screen.snapshot.services} == {"prod-us"}
+        await jump("ctx all")
+        assert current_context(app) is None and told[-1] == "showing all contexts"
+        await jump("ctx prod-e")  # the one context it starts
+        assert current_context(app) == "prod-eu"
+        await jump("ctx prod")  # two start so: which one?
+        assert current_context(app) == "prod-eu"
+        assert told[-1] == "no context 'prod' (contexts: prod-eu, prod-us)"
+        await jump("ctx nosuch")
+        assert current_context(app) == "prod-eu" and told[-1].startswith("no context 'nosuch'")
+        assert type(app.screen).__name__ != "ContextsScreen"  # the view never opened
+        await jump("ctx")  # no name: the view, as before
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ContextsScreen")
