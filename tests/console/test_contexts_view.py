@@ -352,7 +352,7 @@ async def test_ctx_name_narrows_at_once_as_in_k9s():
         await wait_for(pilot, lambda: app.state.metrics is not None)
         await workers_idle(pilot)
         told: list[str] = []
-        app.fleet_screen.notify = lambda message, **_: told.append(message)  # type: ignore[method-assign]
+        app.fleet_screen.notify = lambda message, **_: told.append(message)
 
         async def jump(text: str) -> None:
             await pilot.press("colon", *text, "enter")
