@@ -29,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 from backends.actions import catalog
 from backends.actions.catalog import ActionSpec
 from backends.domain.errors import ActionRefused, BackendError, ConfigError
+from console.cli.argtypes import whole_number
 from backends.domain.models import FleetSnapshot, ModelService
 from backends.domain.redact import redact
 from widgets.text import safe
@@ -60,16 +61,6 @@ class Exit(Exception):
         self.code = code
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
 def _replicas(text: str) -> int:
     """``--replicas``: the console's own rule (0 to MAX_REPLICAS)."""
     from backends.domain.actions import parse_replicas  # noqa: PLC0415 - scale only
@@ -98,7 +89,7 @@ def add_subcommands(sub: Any) -> None:
         p.add_argument("--reason", required=True, help="why (recorded in the audit log)")
         wants = spec.params + spec.optional
         if "to_revision" in wants:
-            p.add_argument("--to-revision", type=_positive, metavar="N",
+            p.add_argument("--to-revision", type=whole_number(0), metavar="N",
                            required="to_revision" in spec.params,
                            help="the revision to roll back to (default: the previous one)")
         if "replicas" in wants:

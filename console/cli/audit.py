@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from backends.domain.errors import BackendError, ConfigError
 from backends.domain.inert import printable
+from console.cli.argtypes import whole_number
 
 if TYPE_CHECKING:  # sqlite-utils only when a subcommand runs
     from backends.audit.store import SqliteAudit
@@ -195,19 +196,6 @@ def _print_entries(entries: list, pending: set[int], as_json: bool) -> None:
         print("  ".join(parts))
 
 
-def _row_id(text: str) -> int:
-    """An incident id or a count of entries: 1 to SQLite's largest integer (a larger one
-    was an OverflowError's traceback, a negative one matched nothing)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= 2**63 - 1:
-        raise argparse.ArgumentTypeError(f"from 1 up, not {text}" if value < 1
-                                         else f"too large: {text}")
-    return value
-
-
 def _anchor(text: str):
     from backends.audit.verify import Anchor  # noqa: PLC0415 - light, but only when used
 
@@ -297,7 +285,7 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``export`` and ``audit {log,verify,anchor,prune}``; each sets ``func(args) -> int``."""
     export = subparsers.add_parser("export", help="write an incident's postmortem draft")
-    export.add_argument("--incident", type=_row_id, required=True, metavar="ID")
+    export.add_argument("--incident", type=whole_number(1), required=True, metavar="ID")
     export.add_argument("--format", choices=("md", "json", "html"), default="md",
                         help="html: one self-contained file with SVG charts (needs the "
                              "'export' extra)")
@@ -313,7 +301,7 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     log = audit_sub.add_parser("log", help="list audit entries, oldest first")
     log.add_argument("--since", type=parse_since, default=None, metavar="ISO|1h")
     log.add_argument("--model", default=None, metavar="NAME")
-    log.add_argument("--limit", type=_row_id, default=None, metavar="N",
+    log.add_argument("--limit", type=whole_number(1), default=None, metavar="N",
                      help="only the newest N entries")
     log.add_argument("--json", action="store_true", help="one JSON object per line")
     _db_option(log)

@@ -50,7 +50,6 @@ import argparse
 import asyncio
 import fcntl
 import json
-import math
 import os
 import resource
 import statistics
@@ -61,7 +60,7 @@ import tempfile
 import termios
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
 
@@ -70,6 +69,7 @@ from textual.worker import WorkerState
 from console.app import make_app
 from console.cli import _bench_real
 from console.cli._bench_imports import import_costs
+from console.cli.argtypes import positive_seconds, whole_number
 from console.config import load_settings
 from console.controllers.state import RATE_WINDOW_S
 from console.wiring import build_demo, frozen_clock, release_free_memory
@@ -702,31 +702,6 @@ TARGETS = {"view_refresh_median_ms": 25, "view_refresh_p95_ms": 50, "rss_mb": 25
            "first_frame_ratio": 1.4}
 
 
-def _count(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from ``low`` to ``high`` (a usage error, exit 2,
-    for anything else -- the demo's config would refuse it with a traceback here)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"from {low} to {high}, not {value}")
-        return value
-    return parse
-
-
-def _seconds(text: str) -> float:
-    """``--soak-seconds``: a positive, finite number of seconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"a positive number of seconds, not {text}")
-    return value
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print JSON. ``pitboard bench`` passes no arguments: then
     ``PITBOARD_BENCH_ARGS`` (e.g. ``--quick``) is read as the command line."""
@@ -734,22 +709,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true",
                    help="a fast run: 2 first-frame runs, 5 rounds per view, a 20-refresh "
                         "soak, VictoriaMetrics at 2,000 GPUs / 300 models")
-    p.add_argument("--runs", type=_count(1, 1000), default=None,
+    p.add_argument("--runs", type=whole_number(1, 1000), default=None,
                    help="first-frame runs per app (5)")
-    p.add_argument("--rounds", type=_count(1, 10000), default=None,
+    p.add_argument("--rounds", type=whole_number(1, 10000), default=None,
                    help="refresh rounds per view (15)")
-    p.add_argument("--soak", type=_count(0, 100000), default=None,
+    p.add_argument("--soak", type=whole_number(0, 100000), default=None,
                    help="refreshes of the memory soak (60)")
-    p.add_argument("--gpus", type=_count(1, 20000), default=20000)  # the demo's own bounds
-    p.add_argument("--models", type=_count(1, 5000), default=3000)
-    p.add_argument("--clusters", type=_count(1, 1000), default=20,
+    p.add_argument("--gpus", type=whole_number(1, 20000), default=20000)  # the demo's own bounds
+    p.add_argument("--models", type=whole_number(1, 5000), default=3000)
+    p.add_argument("--clusters", type=whole_number(1, 1000), default=20,
                    help="VictoriaMetrics clusters")
     p.add_argument("--views", default=",".join(VIEWS),
                    help=f"comma-separated views to time (default all: {','.join(VIEWS)})")
     p.add_argument("--memory-profile", action="store_true",
                    help="views: trace allocations (tracemalloc; several times slower) and "
                         "print where the live memory is after the soak, and objects by type")
-    p.add_argument("--soak-seconds", type=_seconds, default=None, metavar="N",
+    p.add_argument("--soak-seconds", type=positive_seconds, default=None, metavar="N",
                    help="the console's memory over N seconds in a process of its own "
                         "(pitboard --demo at --gpus/--models, real clock, a refresh every "
                         "5 s); then only this runs")

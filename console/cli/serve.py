@@ -33,6 +33,8 @@ import stat
 import sys
 from pathlib import Path
 
+from console.cli.argtypes import whole_number
+
 TOKEN_BYTES = 32
 """Random bytes in a generated token (43 URL-safe characters)."""
 MIN_TOKEN_CHARS = 16
@@ -177,17 +179,6 @@ def check_listen(host: str, port: int) -> None:
             sock.bind(address)
 
 
-def port_number(text: str) -> int:
-    """``--port``: 1-65535 (argparse says so, exit 2, for anything else)."""
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1-65535, not {port}")
-    return port
-
-
 def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
     """Register ``serve`` (sets ``func(args) -> int``)."""
     serve = subparsers.add_parser(
@@ -196,7 +187,7 @@ def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
                     "read-only unless --allow-actions.")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=port_number, default=DEFAULT_PORT,
+    serve.add_argument("--port", type=whole_number(1, 65535), default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT})")
     serve.add_argument("--token-file", metavar="FILE", default=None,
                        help="read the token from FILE (mode 600) instead of a random one")

@@ -465,9 +465,7 @@ def choose_context(app: Any, word: str) -> tuple[bool, str]:
     if word.lower() in ALL_WORDS:
         return (use_context(app, None), "showing all contexts")
     flt = filter_of(app)
-    snapshot = flt.full if flt is not None and flt.full is not None else getattr(
-        getattr(app, "navigator", None), "view_snapshot", lambda: None)()
-    names = context_names(backend_of(app), snapshot)
+    names = context_names(backend_of(app), flt.full if flt is not None else None)
     chosen = word if word in names else None
     if chosen is None:
         starting = [n for n in names if n.startswith(word)]

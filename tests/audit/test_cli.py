@@ -107,9 +107,9 @@ def test_since_parsing():
 
 
 @pytest.mark.parametrize(("argv", "says"), [
-    (["export", "--incident", "99999999999999999999999"], "--incident: too large"),
-    (["export", "--incident", "0"], "--incident: from 1 up, not 0"),
-    (["audit", "log", "--limit", "-1"], "--limit: from 1 up, not -1"),
+    (["export", "--incident", "99999999999999999999999"], "--incident: at most 9223372036854775807"),
+    (["export", "--incident", "0"], "--incident: at least 1, not 0"),
+    (["audit", "log", "--limit", "-1"], "--limit: at least 1, not -1"),
     (["audit", "log", "--since", "0001-01-01T00:00:00+14:00"], "years 1 to 9999"),
 ])
 def test_numbers_and_dates_out_of_range_are_usage_errors(argv, says, capsys):

@@ -26,8 +26,8 @@ def test_summary_of_rss_samples_gives_start_end_max_and_slopes_per_hour():
     (["--soak-seconds", "0"], "--soak-seconds: a positive number of seconds, not 0"),
     (["--soak-seconds", "nan"], "--soak-seconds: a positive number of seconds, not nan"),
     (["--soak-seconds", "inf"], "--soak-seconds: a positive number of seconds, not inf"),
-    (["--runs", "0"], "--runs: from 1 to 1000, not 0"),
-    (["--gpus", "-5"], "--gpus: from 1 to 20000, not -5"),  # was the demo config's traceback
+    (["--runs", "0"], "--runs: at least 1, not 0"),
+    (["--gpus", "-5"], "--gpus: at least 1, not -5"),  # was the demo config's traceback
     (["--models", "many"], "--models: not a whole number: 'many'"),
 ])
 def test_bad_bench_options_are_usage_errors(capsys, argv, says):

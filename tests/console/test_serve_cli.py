@@ -90,8 +90,8 @@ def test_the_gate_refuses_before_any_handler():
 
 
 @pytest.mark.parametrize(("port", "says"), [
-    ("99999", "a port is 1-65535, not 99999"), ("-1", "a port is 1-65535, not -1"),
-    ("0", "a port is 1-65535, not 0"), ("http", "not a port number: 'http'"),
+    ("99999", "at most 65535, not 99999"), ("-1", "at least 1, not -1"),
+    ("0", "at least 1, not 0"), ("http", "not a whole number: 'http'"),
 ])
 def test_a_bad_port_is_a_usage_error(port, says, capsys):
     from console.cli.main import main
