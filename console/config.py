@@ -29,6 +29,7 @@ from backends.domain.redact import redact
 from backends.kube.config import KubernetesConfig
 from backends.prometheus.config import AlertmanagerConfig, PrometheusConfig
 from backends.domain.slo_config import DisplayConfig, SloConfig
+from backends.domain.files import read_at_most
 from console.config_core import (  # noqa: F401 - re-exported: the light half
     ENV_PREFIX, NOT_SETTINGS, ConfigProblem, CoreSettings, DemoConfig, config_path,
     default_config_path,
@@ -52,9 +53,8 @@ class _TomlSource(PydanticBaseSettingsSource):
         if path is None or not path.exists():
             return {}
         try:
-            with path.open("rb") as fh:
-                data = fh.read(CONFIG_MAX_BYTES + 1)
-            if len(data) > CONFIG_MAX_BYTES:
+            data = read_at_most(path, CONFIG_MAX_BYTES)
+            if data is None:
                 raise ConfigProblem(f"{path}: too large for a config file (over "
                                     f"{CONFIG_MAX_BYTES >> 20} MiB)")
             return tomllib.loads(data.decode("utf-8"))

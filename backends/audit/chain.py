@@ -24,6 +24,7 @@ from pathlib import Path
 from enum import Enum
 from typing import Any
 
+from backends.domain.files import read_at_most
 from backends.domain.redact import REDACTED, is_secret_key, redact
 
 GENESIS = "0" * 64
@@ -155,12 +156,11 @@ def read_key(path: str | os.PathLike) -> bytes:
         if mode & 0o077:
             raise KeyFileError(f"the audit key file {file} is readable by others "
                                f"(mode {mode & 0o777:o}): chmod 600 it")
-        with file.open("rb") as fh:  # (a pipe works: --key-file <(vault read ...))
-            data = fh.read(MAX_KEY_FILE + 1)
+        data = read_at_most(file, MAX_KEY_FILE)
     except OSError as exc:
         raise KeyFileError(f"cannot read the audit key file {file}: "
                            f"{exc.strerror or exc}") from None
-    if len(data) > MAX_KEY_FILE:
+    if data is None:
         raise KeyFileError(f"the audit key file {file} is over {MAX_KEY_FILE >> 10} KiB: "
                            "not a key file")
     key = data.rstrip(b"\r\n")

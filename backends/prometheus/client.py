@@ -28,6 +28,7 @@ from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
 from backends.domain.errors import BackendError, ConfigError, ForbiddenError
+from backends.domain.files import read_at_most
 from backends.domain.redact import redact, strip_userinfo
 from backends.prometheus.config import HttpSourceConfig
 
@@ -70,12 +71,11 @@ def read_secret(path: str | None, env: str | None, what: str) -> str | None:
     """A secret from a file or an environment variable (stripped); ConfigError when missing."""
     if path:
         try:
-            with Path(os.path.expanduser(path)).open("rb") as fh:
-                data = fh.read(SECRET_MAX_BYTES + 1)
+            data = read_at_most(Path(os.path.expanduser(path)), SECRET_MAX_BYTES)
         except OSError as exc:
             raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}",
                               source=SOURCE) from None
-        if len(data) > SECRET_MAX_BYTES:  # (/dev/zero was read until memory ran out)
+        if data is None:
             raise ConfigError(f"{what} file {path} is over {SECRET_MAX_BYTES >> 10} KiB: "
                               "not a secret file", source=SOURCE)
         try:
